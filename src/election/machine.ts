@@ -1,0 +1,418 @@
+import { compareStrings, planTakeovers, type OrphanedIp } from './plan.js';
+
+// The per-IP election of one speaker as a pure state machine (design.md §4).
+// Inputs are observations stamped with the observer's monotonic clock; the
+// output of evaluate() is a list of intents for the runtime to carry out plus
+// the time at which the machine wants to be evaluated again. Level-triggered:
+// evaluate() derives everything from the current view, so calling it more
+// often never changes the outcome.
+
+export interface ElectionConfig {
+  /** This speaker's node name. */
+  self: string;
+  leaseDurationMs: number;
+  staggerMs: number;
+  /** Pause before retrying a Lease write that failed (not a 409). */
+  retryBackoffMs?: number;
+}
+
+/** An ownership Lease as the speaker last saw it. `holder` '' = released. */
+export interface OwnershipView {
+  holder: string;
+  resourceVersion: string;
+}
+
+export interface HeartbeatView {
+  resourceVersion: string;
+  /** MACs the node published in `ironlb.io/macs`. */
+  macs: readonly string[];
+}
+
+export type Intent =
+  /** Take the IP: create its Lease (no expected version) or update it by CAS. */
+  | { kind: 'acquire'; ip: string; expectedResourceVersion?: string; reason: string }
+  /** Set holder to '' by CAS. */
+  | { kind: 'release'; ip: string; expectedResourceVersion: string; reason: string }
+  /** Delete our Lease of an IP no longer allocated. */
+  | { kind: 'delete'; ip: string; expectedResourceVersion: string; reason: string }
+  /** Start answering for the IP (probe first if new, then announce). */
+  | { kind: 'announce'; ip: string; reason: string; ownerNeededSince?: number }
+  /** Stop answering for the IP at once. */
+  | { kind: 'withdraw'; ip: string; reason: string }
+  /** Read the Lease from the API server (not the cache) and report it back. */
+  | { kind: 'reread'; ip: string; reason: string }
+  /** Another host answers for an IP we own. */
+  | { kind: 'conflict'; ip: string; mac: string; reason: string };
+
+export interface Evaluation {
+  intents: Intent[];
+  /** Monotonic time of the next evaluation this view needs, if any. */
+  wakeAt?: number;
+}
+
+export type WriteOutcome =
+  | { kind: 'ok'; lease: OwnershipView | undefined }
+  | { kind: 'conflict' }
+  | { kind: 'failed' };
+
+interface IpState {
+  lease: OwnershipView | undefined;
+  /** Nodes that may hold the IP, before liveness; undefined = IP not allocated. */
+  eligible: ReadonlySet<string> | undefined;
+  /** Watch events are ignored until this version shows up (it is newer than the stream). */
+  awaitingVersion?: string;
+  awaitingSince?: number;
+  holderIneligibleSince?: number;
+  ownerNeededSince?: number;
+  writeInFlight: boolean;
+  retryAt?: number;
+  announcing: boolean;
+  fence?: { mac: string; rereadRequested: boolean };
+  /** A fenced IP whose re-read still named us: report the other speaker once we resume. */
+  resumedOverMac?: string;
+  reportedConflicts: Set<string>;
+}
+
+interface NodeState {
+  resourceVersion: string;
+  seenChangeAt: number;
+  macs: readonly string[];
+}
+
+export class ElectionMachine {
+  private readonly ips = new Map<string, IpState>();
+  private readonly nodes = new Map<string, NodeState>();
+  private synced = false;
+  private apiReachable = true;
+  /** Liveness counts from here at the earliest: startup and the end of an outage restart every clock. */
+  private viewFreshSince = 0;
+  private shuttingDown = false;
+  private readonly retryBackoffMs: number;
+
+  constructor(private readonly config: ElectionConfig) {
+    if (config.self === '') throw new Error('election: node name is empty');
+    if (!(config.leaseDurationMs > 0)) throw new Error(`election: lease duration must be > 0, got ${config.leaseDurationMs}`);
+    if (!(config.staggerMs >= 0)) throw new Error(`election: stagger must be >= 0, got ${config.staggerMs}`);
+    this.retryBackoffMs = config.retryBackoffMs ?? Math.max(config.staggerMs, 100);
+  }
+
+  get self(): string {
+    return this.config.self;
+  }
+
+  /** Every cache has been listed once: from now on an absent Lease means absent. */
+  markSynced(now: number): void {
+    if (!this.synced) this.viewFreshSince = now;
+    this.synced = true;
+  }
+
+  /** False while our heartbeat cannot be written or the Lease watch is down. */
+  setApiReachable(reachable: boolean, now: number): void {
+    // Back from an outage, every peer gets a fresh lease-duration: their
+    // renewals during the outage could not reach us.
+    if (reachable && !this.apiReachable) this.viewFreshSince = now;
+    this.apiReachable = reachable;
+  }
+
+  observeHeartbeat(node: string, view: HeartbeatView | undefined, now: number): void {
+    if (view === undefined) {
+      this.nodes.delete(node);
+      return;
+    }
+    const known = this.nodes.get(node);
+    if (known === undefined || known.resourceVersion !== view.resourceVersion) {
+      this.nodes.set(node, { resourceVersion: view.resourceVersion, seenChangeAt: now, macs: view.macs });
+    }
+  }
+
+  /** The IP's Lease from the watch (undefined = no Lease). */
+  observeLease(ip: string, lease: OwnershipView | undefined, now: number): void {
+    const state = this.state(ip);
+    if (state.awaitingVersion !== undefined) {
+      const expired = state.awaitingSince !== undefined && now - state.awaitingSince >= 2 * this.config.leaseDurationMs;
+      if (lease?.resourceVersion !== state.awaitingVersion && !expired) return;
+      state.awaitingVersion = undefined;
+      state.awaitingSince = undefined;
+    }
+    this.applyLease(state, lease);
+  }
+
+  /** A Lease read straight from the API server: newer than anything the watch still has queued. */
+  observeLeaseRead(ip: string, lease: OwnershipView | undefined, now: number): void {
+    const state = this.state(ip);
+    state.awaitingVersion = lease?.resourceVersion;
+    state.awaitingSince = lease === undefined ? undefined : now;
+    if (state.fence !== undefined) {
+      // The Lease still naming us means the other speaker's view is stale.
+      if (lease?.holder === this.config.self) state.resumedOverMac = state.fence.mac;
+      state.fence = undefined;
+    }
+    this.applyLease(state, lease);
+  }
+
+  /** Nodes that may hold the IP by configuration (L2Advertisement, endpoints, ...), before liveness. */
+  setEligible(ip: string, nodes: ReadonlySet<string>): void {
+    this.state(ip).eligible = nodes;
+  }
+
+  /** The IP is no longer allocated to any Service. */
+  removeIp(ip: string): void {
+    const state = this.ips.get(ip);
+    if (state !== undefined) state.eligible = undefined;
+  }
+
+  /** Result of an acquire/release/delete intent. */
+  writeFinished(ip: string, outcome: WriteOutcome, now: number): void {
+    const state = this.state(ip);
+    state.writeInFlight = false;
+    if (outcome.kind === 'ok') {
+      state.retryAt = undefined;
+      this.observeLeaseRead(ip, outcome.lease, now);
+    } else {
+      // A 409 is followed by a re-read; either way wait before trying again.
+      state.retryAt = now + this.retryBackoffMs;
+    }
+  }
+
+  /**
+   * A frame on the wire (not sent by us) claims `ip` for `mac`. Another
+   * speaker's MAC fences the IP: evaluate() then withdraws and asks for a
+   * re-read, so call it right after. A MAC no speaker publishes is another
+   * host: we keep announcing and report it once per (IP, MAC) while we hold it.
+   */
+  observeWireClaim(ip: string, mac: string): { effect: 'ignored' | 'fenced' | 'conflict'; intents: Intent[] } {
+    const state = this.ips.get(ip);
+    const claimant = mac.toLowerCase();
+    if (state === undefined || state.lease?.holder !== this.config.self) return { effect: 'ignored', intents: [] };
+    const owner = this.nodeOfMac(claimant);
+    if (owner === this.config.self) return { effect: 'ignored', intents: [] };
+    if (owner !== undefined) {
+      if (state.fence === undefined) state.fence = { mac: claimant, rereadRequested: false };
+      return { effect: 'fenced', intents: [] };
+    }
+    if (state.reportedConflicts.has(claimant)) return { effect: 'conflict', intents: [] };
+    state.reportedConflicts.add(claimant);
+    return { effect: 'conflict', intents: [{ kind: 'conflict', ip, mac: claimant, reason: 'a host that is no speaker answers for this IP' }] };
+  }
+
+  isLive(node: string, now: number): boolean {
+    if (node === this.config.self) return true;
+    const seen = this.nodes.get(node);
+    if (seen === undefined) return false;
+    return now - Math.max(seen.seenChangeAt, this.viewFreshSince) < this.config.leaseDurationMs;
+  }
+
+  /** IPs whose Lease names us (the runtime's view of what it may announce). */
+  heldIps(): string[] {
+    return [...this.ips].filter(([, s]) => s.lease?.holder === this.config.self).map(([ip]) => ip);
+  }
+
+  isAnnouncing(ip: string): boolean {
+    return this.ips.get(ip)?.announcing ?? false;
+  }
+
+  /** SIGTERM: withdraw everything, then release every held IP. Later evaluations do nothing. */
+  shutdown(): Intent[] {
+    this.shuttingDown = true;
+    const intents: Intent[] = [];
+    for (const [ip, state] of this.sortedIps()) {
+      if (state.announcing) {
+        state.announcing = false;
+        intents.push({ kind: 'withdraw', ip, reason: 'speaker shutting down' });
+      }
+    }
+    for (const [ip, state] of this.sortedIps()) {
+      if (state.lease?.holder === this.config.self) {
+        intents.push({ kind: 'release', ip, expectedResourceVersion: state.lease.resourceVersion, reason: 'speaker shutting down' });
+      }
+    }
+    return intents;
+  }
+
+  evaluate(now: number): Evaluation {
+    const intents: Intent[] = [];
+    let wakeAt: number | undefined;
+    const wake = (t: number) => {
+      if (wakeAt === undefined || t < wakeAt) wakeAt = t;
+    };
+    if (this.shuttingDown || !this.synced) return { intents };
+    const self = this.config.self;
+    const orphaned: OrphanedIp[] = [];
+    const holdings = new Map<string, number>();
+
+    for (const [ip, state] of this.sortedIps()) {
+      if (state.awaitingSince !== undefined) wake(state.awaitingSince + 2 * this.config.leaseDurationMs);
+      const holder = state.lease?.holder ?? '';
+      const candidates = this.liveCandidates(state, now);
+      if (holder === self) {
+        state.ownerNeededSince = state.announcing ? undefined : state.ownerNeededSince;
+        holdings.set(self, (holdings.get(self) ?? 0) + 1);
+        this.evaluateHeld(ip, state, candidates, intents, now, wake);
+        continue;
+      }
+      if (state.announcing) {
+        state.announcing = false;
+        intents.push({ kind: 'withdraw', ip, reason: holder === '' ? 'lease released' : `lease moved to ${holder}` });
+      }
+      state.fence = undefined;
+      state.resumedOverMac = undefined;
+      state.reportedConflicts.clear();
+      if (state.eligible === undefined) {
+        // Forget IPs that are gone and whose Lease we have no business with.
+        if (state.lease === undefined && !state.writeInFlight && state.awaitingVersion === undefined) this.ips.delete(ip);
+        continue;
+      }
+      const reason = this.needsOwner(state, holder, candidates, now, wake);
+      if (reason === undefined) {
+        state.ownerNeededSince = undefined;
+        holdings.set(holder, (holdings.get(holder) ?? 0) + 1);
+        continue;
+      }
+      state.ownerNeededSince ??= now;
+      if (candidates.length > 0) orphaned.push({ ip, candidates });
+    }
+
+    if (orphaned.length === 0 || !this.apiReachable) return { intents, wakeAt };
+    const plan = planTakeovers(orphaned, holdings);
+    for (const { ip } of orphaned) {
+      const state = this.state(ip);
+      const rank = plan.get(ip)?.indexOf(self) ?? -1;
+      if (rank < 0 || state.writeInFlight || state.ownerNeededSince === undefined) continue;
+      const due = Math.max(state.ownerNeededSince + rank * this.config.staggerMs, state.retryAt ?? 0);
+      if (now < due) {
+        wake(due);
+        continue;
+      }
+      state.writeInFlight = true;
+      const holder = state.lease?.holder ?? '';
+      intents.push({
+        kind: 'acquire',
+        ip,
+        expectedResourceVersion: state.lease?.resourceVersion,
+        reason: `${this.orphanReason(state, holder, now)}; rank ${rank}`,
+      });
+    }
+    return { intents, wakeAt };
+  }
+
+  private evaluateHeld(
+    ip: string,
+    state: IpState,
+    candidates: readonly string[],
+    intents: Intent[],
+    now: number,
+    wake: (t: number) => void,
+  ): void {
+    const lease = state.lease;
+    if (lease === undefined) return;
+    const stopAnswering = (reason: string) => {
+      if (!state.announcing) return;
+      state.announcing = false;
+      intents.push({ kind: 'withdraw', ip, reason });
+    };
+    if (state.eligible === undefined || !candidates.includes(this.config.self)) {
+      const gone = state.eligible === undefined;
+      const reason = gone ? 'IP no longer allocated' : 'this node is no longer a candidate';
+      stopAnswering(reason);
+      if (state.writeInFlight) return;
+      if (state.retryAt !== undefined && now < state.retryAt) {
+        wake(state.retryAt);
+        return;
+      }
+      state.writeInFlight = true;
+      intents.push({ kind: gone ? 'delete' : 'release', ip, expectedResourceVersion: lease.resourceVersion, reason });
+      return;
+    }
+    if (state.fence !== undefined) {
+      stopAnswering(`another speaker (${state.fence.mac}) announces it`);
+      if (!state.fence.rereadRequested) {
+        state.fence.rereadRequested = true;
+        intents.push({ kind: 'reread', ip, reason: `another speaker (${state.fence.mac}) announces it` });
+      }
+      return;
+    }
+    if (!state.announcing) {
+      state.announcing = true;
+      intents.push({ kind: 'announce', ip, reason: 'lease names this node', ownerNeededSince: state.ownerNeededSince });
+      state.ownerNeededSince = undefined;
+    }
+    if (state.resumedOverMac !== undefined) {
+      const mac = state.resumedOverMac;
+      state.resumedOverMac = undefined;
+      intents.push({ kind: 'conflict', ip, mac, reason: `speaker with ${mac} announces it but the lease still names this node` });
+    }
+  }
+
+  /** Why the IP needs a new owner, or undefined when its holder is fine. */
+  private needsOwner(
+    state: IpState,
+    holder: string,
+    candidates: readonly string[],
+    now: number,
+    wake: (t: number) => void,
+  ): string | undefined {
+    if (holder === '' || !this.isLive(holder, now)) {
+      state.holderIneligibleSince = undefined;
+      return this.orphanReason(state, holder, now);
+    }
+    const liveUntil = this.liveUntil(holder);
+    if (liveUntil !== undefined) wake(liveUntil);
+    if (candidates.includes(holder)) {
+      state.holderIneligibleSince = undefined;
+      return undefined;
+    }
+    // The holder should release it itself; step in only if it does not.
+    state.holderIneligibleSince ??= now;
+    const graceEnd = state.holderIneligibleSince + 2 * this.config.leaseDurationMs;
+    if (now < graceEnd) {
+      wake(graceEnd);
+      return undefined;
+    }
+    return this.orphanReason(state, holder, now);
+  }
+
+  private orphanReason(state: IpState, holder: string, now: number): string {
+    if (state.lease === undefined) return 'no lease';
+    if (holder === '') return 'lease released';
+    if (!this.isLive(holder, now)) return `holder ${holder} is not live`;
+    return `holder ${holder} not a candidate for 2 x lease-duration`;
+  }
+
+  private liveUntil(node: string): number | undefined {
+    if (node === this.config.self) return undefined;
+    const seen = this.nodes.get(node);
+    return seen === undefined ? undefined : Math.max(seen.seenChangeAt, this.viewFreshSince) + this.config.leaseDurationMs;
+  }
+
+  private liveCandidates(state: IpState, now: number): string[] {
+    if (state.eligible === undefined) return [];
+    return [...state.eligible].filter((node) => this.isLive(node, now));
+  }
+
+  private nodeOfMac(mac: string): string | undefined {
+    for (const [node, seen] of this.nodes) if (seen.macs.includes(mac)) return node;
+    return undefined;
+  }
+
+  private applyLease(state: IpState, lease: OwnershipView | undefined): void {
+    const before = state.lease?.holder;
+    state.lease = lease;
+    if (lease?.holder !== before) {
+      state.holderIneligibleSince = undefined;
+      state.reportedConflicts.clear();
+    }
+  }
+
+  private state(ip: string): IpState {
+    let state = this.ips.get(ip);
+    if (state === undefined) {
+      state = { lease: undefined, eligible: undefined, writeInFlight: false, announcing: false, reportedConflicts: new Set() };
+      this.ips.set(ip, state);
+    }
+    return state;
+  }
+
+  private sortedIps(): [string, IpState][] {
+    return [...this.ips].sort((a, b) => compareStrings(a[0], b[0]));
+  }
+}

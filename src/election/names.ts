@@ -1,0 +1,65 @@
+// Lease names and the `ironlb.io/macs` annotation: the shared vocabulary of
+// every speaker (and the controller, which reads ownership Leases).
+
+export const NODE_LEASE_PREFIX = 'ironlb-node-';
+export const IP_LEASE_PREFIX = 'ironlb-ip-';
+export const MACS_ANNOTATION = 'ironlb.io/macs';
+/** Ownership Leases carry the IP itself too: the name loses ':' vs '.' and zero runs. */
+export const IP_ANNOTATION = 'ironlb.io/ip';
+
+export function nodeLeaseName(node: string): string {
+  if (node === '') throw new Error('node name is empty');
+  return NODE_LEASE_PREFIX + node;
+}
+
+/** The node a heartbeat Lease belongs to, or undefined for any other Lease. */
+export function nodeFromLeaseName(name: string): string | undefined {
+  if (!name.startsWith(NODE_LEASE_PREFIX) || name.length === NODE_LEASE_PREFIX.length) return undefined;
+  return name.slice(NODE_LEASE_PREFIX.length);
+}
+
+/** `ironlb-ip-192-0-2-10`, `ironlb-ip-2001-db8--1`: object names allow neither ':' nor (usefully) '.'. */
+export function ipLeaseName(ip: string): string {
+  if (!/^[0-9a-fA-F.:]+$/.test(ip) || !/[.:]/.test(ip)) throw new Error(`not an IP address: ${JSON.stringify(ip)}`);
+  // A name must end alphanumeric: `2001:db8::` is written as its equal `2001:db8::0`.
+  const spelled = ip.endsWith(':') ? ip + '0' : ip;
+  return IP_LEASE_PREFIX + spelled.toLowerCase().replace(/[:.]/g, '-');
+}
+
+export function isIpLeaseName(name: string): boolean {
+  return name.startsWith(IP_LEASE_PREFIX) && name.length > IP_LEASE_PREFIX.length;
+}
+
+/** One interface a speaker may announce on, published so peers recognise its frames. */
+export interface PublishedInterface {
+  ifname: string;
+  /** Lower-case, colon-separated, e.g. `02:00:5e:00:53:01`. */
+  mac: string;
+}
+
+const MAC_PATTERN = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/** `eth0=02:00:5e:00:53:01,eth1=02:00:5e:00:53:02` */
+export function formatMacsAnnotation(interfaces: readonly PublishedInterface[]): string {
+  return interfaces
+    .map((i) => {
+      const mac = i.mac.toLowerCase();
+      if (!MAC_PATTERN.test(mac)) throw new Error(`bad MAC for ${i.ifname}: ${JSON.stringify(i.mac)}`);
+      if (i.ifname === '' || /[=,]/.test(i.ifname)) throw new Error(`bad interface name: ${JSON.stringify(i.ifname)}`);
+      return `${i.ifname}=${mac}`;
+    })
+    .join(',');
+}
+
+/** Parses the annotation; throws with the offending entry on malformed input. */
+export function parseMacsAnnotation(value: string): PublishedInterface[] {
+  if (value.trim() === '') return [];
+  return value.split(',').map((entry) => {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new Error(`${MACS_ANNOTATION}: entry ${JSON.stringify(entry)} is not ifname=mac`);
+    const ifname = entry.slice(0, eq).trim();
+    const mac = entry.slice(eq + 1).trim().toLowerCase();
+    if (!MAC_PATTERN.test(mac)) throw new Error(`${MACS_ANNOTATION}: entry ${JSON.stringify(entry)} has a malformed MAC`);
+    return { ifname, mac };
+  });
+}

@@ -1,0 +1,351 @@
+import { describe, expect, it } from 'vitest';
+import { ElectionMachine, type Intent } from '../../../src/election/machine.js';
+import { planTakeovers } from '../../../src/election/plan.js';
+
+const LD = 3000;
+const STAGGER = 150;
+const IP = '192.0.2.10';
+const MAC_A = '02:00:5e:00:53:0a';
+const MAC_B = '02:00:5e:00:53:0b';
+const MAC_C = '02:00:5e:00:53:0c';
+
+/** A machine for node `self` with peers b and c alive at t=0, synced. */
+function setup(self = 'a', peers: Record<string, string> = { b: MAC_B, c: MAC_C }) {
+  const m = new ElectionMachine({ self, leaseDurationMs: LD, staggerMs: STAGGER, retryBackoffMs: 500 });
+  m.observeHeartbeat(self, { resourceVersion: 's1', macs: [MAC_A] }, 0);
+  for (const [node, mac] of Object.entries(peers)) m.observeHeartbeat(node, { resourceVersion: `${node}1`, macs: [mac] }, 0);
+  m.markSynced(0);
+  return m;
+}
+
+function kinds(intents: Intent[]): string[] {
+  return intents.map((i) => `${i.kind} ${i.ip}`);
+}
+
+/** The node each speaker of `nodes` would plan first for `ip` with nothing held. */
+function plannedOwner(ip: string, nodes: string[]): string {
+  const ranked = planTakeovers([{ ip, candidates: nodes }], new Map()).get(ip);
+  if (ranked?.[0] === undefined) throw new Error('no plan');
+  return ranked[0];
+}
+
+/** Puts m in the state of holding ip (Lease version rv) as of time t, as if its acquire had succeeded. */
+function own(m: ElectionMachine, ip: string, rv: string, t: number) {
+  m.evaluate(t);
+  m.writeFinished(ip, { kind: 'ok', lease: { holder: m.self, resourceVersion: rv } }, t);
+  return m.evaluate(t);
+}
+
+describe('ElectionMachine configuration', () => {
+  it('rejects an empty node name', () => {
+    expect(() => new ElectionMachine({ self: '', leaseDurationMs: LD, staggerMs: STAGGER })).toThrow(/node name is empty/);
+  });
+  it('rejects a non-positive lease duration', () => {
+    expect(() => new ElectionMachine({ self: 'a', leaseDurationMs: 0, staggerMs: STAGGER })).toThrow(/lease duration/);
+  });
+  it('rejects a negative stagger', () => {
+    expect(() => new ElectionMachine({ self: 'a', leaseDurationMs: LD, staggerMs: -1 })).toThrow(/stagger/);
+  });
+});
+
+describe('acquiring an IP that needs an owner', () => {
+  it('does nothing before the caches are synced', () => {
+    const m = new ElectionMachine({ self: 'a', leaseDurationMs: LD, staggerMs: STAGGER });
+    m.setEligible(IP, new Set(['a']));
+    expect(m.evaluate(0).intents).toEqual([]);
+    m.markSynced(0);
+    expect(kinds(m.evaluate(0).intents)).toEqual([`acquire ${IP}`]);
+  });
+
+  it('creates the Lease at once when it is the only candidate and no Lease exists', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a']));
+    const [intent] = m.evaluate(10).intents;
+    expect(intent).toEqual({ kind: 'acquire', ip: IP, expectedResourceVersion: undefined, reason: 'no lease; rank 0' });
+  });
+
+  it('the planned owner acts at once, the next one rank x stagger later, after re-checking', () => {
+    const owner = plannedOwner(IP, ['a', 'b']);
+    const other = owner === 'a' ? 'b' : 'a';
+    const first = setup(owner, { [other]: MAC_C });
+    const second = setup(other, { [owner]: MAC_C });
+    for (const m of [first, second]) m.setEligible(IP, new Set(['a', 'b']));
+    expect(kinds(first.evaluate(0).intents)).toEqual([`acquire ${IP}`]);
+    const waiting = second.evaluate(0);
+    expect(waiting.intents).toEqual([]);
+    expect(waiting.wakeAt).toBe(STAGGER);
+    expect(second.evaluate(STAGGER - 1).intents).toEqual([]);
+    // The planned owner did not act: the next in rank steps in.
+    expect(kinds(second.evaluate(STAGGER).intents)).toEqual([`acquire ${IP}`]);
+  });
+
+  it('does not acquire when the planned owner took the IP during the wait', () => {
+    const owner = plannedOwner(IP, ['a', 'b']);
+    const other = owner === 'a' ? 'b' : 'a';
+    const m = setup(other, { [owner]: MAC_C });
+    m.setEligible(IP, new Set(['a', 'b']));
+    expect(m.evaluate(0).intents).toEqual([]);
+    m.observeLease(IP, { holder: owner, resourceVersion: '5' }, 100);
+    expect(m.evaluate(STAGGER).intents).toEqual([]);
+  });
+
+  it('announces after the write succeeds, carrying when the IP first needed an owner', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a']));
+    m.evaluate(7);
+    m.writeFinished(IP, { kind: 'ok', lease: { holder: 'a', resourceVersion: '9' } }, 20);
+    expect(m.evaluate(20).intents).toEqual([{ kind: 'announce', ip: IP, reason: 'lease names this node', ownerNeededSince: 7 }]);
+    expect(m.isAnnouncing(IP)).toBe(true);
+  });
+
+  it('issues no second acquire while one is in flight, and retries after the backoff when it failed', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a']));
+    expect(kinds(m.evaluate(0).intents)).toEqual([`acquire ${IP}`]);
+    expect(m.evaluate(1).intents).toEqual([]);
+    m.writeFinished(IP, { kind: 'failed' }, 2);
+    const e = m.evaluate(3);
+    expect(e.intents).toEqual([]);
+    expect(e.wakeAt).toBe(502);
+    expect(kinds(m.evaluate(502).intents)).toEqual([`acquire ${IP}`]);
+  });
+
+  it('after a 409 and a re-read that shows another holder, stays out', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a', 'b']));
+    m.observeLease(IP, { holder: '', resourceVersion: '3' }, 0);
+    // Whatever a's rank, its turn has come 2 x stagger after it noticed.
+    const [acquire] = [...m.evaluate(0).intents, ...m.evaluate(2 * STAGGER).intents];
+    expect(acquire).toMatchObject({ kind: 'acquire', expectedResourceVersion: '3' });
+    m.writeFinished(IP, { kind: 'conflict' }, 400);
+    m.observeLeaseRead(IP, { holder: 'b', resourceVersion: '4' }, 401);
+    m.observeHeartbeat('b', { resourceVersion: 'b2', macs: [MAC_B] }, 1000);
+    expect(m.evaluate(2000).intents).toEqual([]);
+    expect(m.heldIps()).toEqual([]);
+  });
+
+  it('acquires nothing while the API server is unreachable', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a']));
+    m.setApiReachable(false, 0);
+    expect(m.evaluate(0).intents).toEqual([]);
+    m.setApiReachable(true, 10);
+    expect(kinds(m.evaluate(10).intents)).toEqual([`acquire ${IP}`]);
+  });
+
+  it('evaluating twice in a row issues nothing new (level-triggered)', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a']));
+    own(m, IP, '1', 0);
+    expect(m.evaluate(0).intents).toEqual([]);
+    expect(m.evaluate(1).intents).toEqual([]);
+  });
+});
+
+describe('sticky ownership and liveness', () => {
+  it('leaves a live candidate holder alone, even when it would not be planned first (no failback)', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a', 'b', 'c']));
+    m.observeLease(IP, { holder: 'b', resourceVersion: '2' }, 0);
+    for (const t of [0, 1000, 2000]) {
+      m.observeHeartbeat('b', { resourceVersion: `b${t}`, macs: [MAC_B] }, t);
+      expect(m.evaluate(t).intents).toEqual([]);
+    }
+  });
+
+  it('takes over from a holder whose Lease stopped changing for lease-duration, with CAS on its version', () => {
+    const m = setup('a', { b: MAC_B });
+    m.setEligible(IP, new Set(['a', 'b']));
+    m.observeLease(IP, { holder: 'b', resourceVersion: '2' }, 0);
+    const e = m.evaluate(LD - 1);
+    expect(e.intents).toEqual([]);
+    expect(e.wakeAt).toBe(LD);
+    const [acquire] = m.evaluate(LD).intents;
+    expect(acquire).toMatchObject({ kind: 'acquire', ip: IP, expectedResourceVersion: '2' });
+    expect(acquire?.reason).toMatch(/holder b is not live/);
+  });
+
+  it('a renewal seen before the deadline keeps the holder live', () => {
+    const m = setup('a', { b: MAC_B });
+    m.setEligible(IP, new Set(['a', 'b']));
+    m.observeLease(IP, { holder: 'b', resourceVersion: '2' }, 0);
+    m.observeHeartbeat('b', { resourceVersion: 'b2', macs: [MAC_B] }, LD - 1);
+    expect(m.evaluate(LD).intents).toEqual([]);
+    // The same version again is no renewal.
+    m.observeHeartbeat('b', { resourceVersion: 'b2', macs: [MAC_B] }, 2 * LD - 2);
+    expect(m.evaluate(2 * LD - 1).intents.map((i) => i.kind)).toEqual(['acquire']);
+  });
+
+  it('counts itself live without any heartbeat of its own', () => {
+    const m = new ElectionMachine({ self: 'a', leaseDurationMs: LD, staggerMs: STAGGER });
+    m.markSynced(0);
+    expect(m.isLive('a', 1e9)).toBe(true);
+    expect(m.isLive('b', 0)).toBe(false);
+  });
+
+  it('a deleted node Lease makes the node not live at once', () => {
+    const m = setup('a', { b: MAC_B });
+    m.setEligible(IP, new Set(['a', 'b']));
+    m.observeLease(IP, { holder: 'b', resourceVersion: '2' }, 0);
+    m.observeHeartbeat('b', undefined, 10);
+    expect(m.evaluate(10).intents.map((i) => i.kind)).toEqual(['acquire']);
+  });
+
+  it('waits 2 x lease-duration before taking over from a live holder that is no longer a candidate', () => {
+    const m = setup('a', { b: MAC_B });
+    m.setEligible(IP, new Set(['a']));
+    m.observeLease(IP, { holder: 'b', resourceVersion: '2' }, 0);
+    const keepAlive = (t: number) => m.observeHeartbeat('b', { resourceVersion: `b${t}`, macs: [MAC_B] }, t);
+    keepAlive(100);
+    expect(m.evaluate(100).intents).toEqual([]);
+    for (let t = 1000; t < 100 + 2 * LD; t += 1000) {
+      keepAlive(t);
+      expect(m.evaluate(t).intents).toEqual([]);
+    }
+    keepAlive(100 + 2 * LD);
+    const [acquire] = m.evaluate(100 + 2 * LD).intents;
+    expect(acquire?.reason).toMatch(/not a candidate for 2 x lease-duration/);
+  });
+
+  it('after an API outage gives every peer a fresh lease-duration instead of taking over', () => {
+    const m = setup('a', { b: MAC_B });
+    m.setEligible(IP, new Set(['a', 'b']));
+    m.observeLease(IP, { holder: 'b', resourceVersion: '2' }, 0);
+    m.setApiReachable(false, 500);
+    expect(m.evaluate(30_000).intents).toEqual([]);
+    m.setApiReachable(true, 30_000);
+    expect(m.evaluate(30_001).intents).toEqual([]);
+    m.observeHeartbeat('b', { resourceVersion: 'b9', macs: [MAC_B] }, 30_100);
+    expect(m.evaluate(30_000 + LD).intents).toEqual([]);
+  });
+});
+
+describe('holding an IP', () => {
+  it('withdraws at once when the Lease moves to another node', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a', 'b']));
+    own(m, IP, '1', 0);
+    m.observeLease(IP, { holder: 'a', resourceVersion: '1' }, 1);
+    m.observeLease(IP, { holder: 'b', resourceVersion: '2' }, 2);
+    expect(m.evaluate(2).intents).toEqual([{ kind: 'withdraw', ip: IP, reason: 'lease moved to b' }]);
+    expect(m.isAnnouncing(IP)).toBe(false);
+  });
+
+  it('ignores watch events older than its own write until that write shows up', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a', 'b']));
+    own(m, IP, '7', 0);
+    m.observeLease(IP, { holder: 'b', resourceVersion: '6' }, 1);
+    expect(m.evaluate(1).intents).toEqual([]);
+    m.observeLease(IP, { holder: 'a', resourceVersion: '7' }, 2);
+    m.observeLease(IP, { holder: 'b', resourceVersion: '8' }, 3);
+    expect(kinds(m.evaluate(3).intents)).toEqual([`withdraw ${IP}`]);
+  });
+
+  it('stops answering, then releases when it is no longer a candidate', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a', 'b']));
+    own(m, IP, '1', 0);
+    m.setEligible(IP, new Set(['b']));
+    expect(m.evaluate(5).intents).toEqual([
+      { kind: 'withdraw', ip: IP, reason: 'this node is no longer a candidate' },
+      { kind: 'release', ip: IP, expectedResourceVersion: '1', reason: 'this node is no longer a candidate' },
+    ]);
+    expect(m.evaluate(6).intents).toEqual([]);
+  });
+
+  it('deletes its Lease when the IP is no longer allocated', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a']));
+    own(m, IP, '1', 0);
+    m.removeIp(IP);
+    expect(kinds(m.evaluate(5).intents)).toEqual([`withdraw ${IP}`, `delete ${IP}`]);
+    m.writeFinished(IP, { kind: 'ok', lease: undefined }, 6);
+    expect(m.evaluate(6).intents).toEqual([]);
+    expect(m.heldIps()).toEqual([]);
+  });
+
+  it('keeps announcing what it holds while the API server is unreachable', () => {
+    const m = setup('a', { b: MAC_B });
+    m.setEligible(IP, new Set(['a', 'b']));
+    own(m, IP, '1', 0);
+    m.setApiReachable(false, 10);
+    expect(m.evaluate(60_000).intents).toEqual([]);
+    expect(m.isAnnouncing(IP)).toBe(true);
+  });
+
+  it('on shutdown withdraws everything, releases every held IP and then does nothing', () => {
+    const m = setup();
+    const other = '192.0.2.11';
+    m.setEligible(IP, new Set(['a']));
+    m.setEligible(other, new Set(['a']));
+    m.evaluate(0);
+    m.writeFinished(IP, { kind: 'ok', lease: { holder: 'a', resourceVersion: '1' } }, 0);
+    m.writeFinished(other, { kind: 'ok', lease: { holder: 'a', resourceVersion: '2' } }, 0);
+    m.evaluate(0);
+    expect(kinds(m.shutdown())).toEqual([`withdraw ${IP}`, `withdraw ${other}`, `release ${IP}`, `release ${other}`]);
+    m.observeLease(IP, undefined, 1);
+    expect(m.evaluate(1).intents).toEqual([]);
+  });
+});
+
+describe('the wire fence', () => {
+  function owned() {
+    const m = setup();
+    m.setEligible(IP, new Set(['a', 'b']));
+    own(m, IP, '1', 0);
+    return m;
+  }
+
+  it('a claim from another speaker MAC stops answering at once and asks for a re-read, once', () => {
+    const m = owned();
+    expect(m.observeWireClaim(IP, MAC_B.toUpperCase()).effect).toBe('fenced');
+    expect(m.evaluate(1).intents.map((i) => i.kind)).toEqual(['withdraw', 'reread']);
+    m.observeWireClaim(IP, MAC_B);
+    expect(m.evaluate(2).intents).toEqual([]);
+  });
+
+  it('resumes and reports a conflict when the re-read still names this node', () => {
+    const m = owned();
+    m.observeWireClaim(IP, MAC_B);
+    m.evaluate(1);
+    m.observeLeaseRead(IP, { holder: 'a', resourceVersion: '1' }, 2);
+    expect(m.evaluate(2).intents.map((i) => `${i.kind}${i.kind === 'conflict' ? ' ' + i.mac : ''}`)).toEqual(['announce', `conflict ${MAC_B}`]);
+  });
+
+  it('stays silent when the re-read shows the new owner', () => {
+    const m = owned();
+    m.observeWireClaim(IP, MAC_B);
+    m.evaluate(1);
+    m.observeLeaseRead(IP, { holder: 'b', resourceVersion: '2' }, 2);
+    expect(m.evaluate(2).intents).toEqual([]);
+    expect(m.heldIps()).toEqual([]);
+  });
+
+  it('stays fenced (silent) while the re-read cannot be done', () => {
+    const m = owned();
+    m.setApiReachable(false, 1);
+    m.observeWireClaim(IP, MAC_B);
+    expect(m.evaluate(1).intents.map((i) => i.kind)).toEqual(['withdraw', 'reread']);
+    expect(m.evaluate(60_000).intents).toEqual([]);
+    expect(m.isAnnouncing(IP)).toBe(false);
+  });
+
+  it('a MAC no speaker publishes is a conflict, reported once, and the owner keeps announcing', () => {
+    const m = owned();
+    const stranger = '02:00:5e:00:53:99';
+    const first = m.observeWireClaim(IP, stranger);
+    expect(first.effect).toBe('conflict');
+    expect(first.intents).toEqual([{ kind: 'conflict', ip: IP, mac: stranger, reason: 'a host that is no speaker answers for this IP' }]);
+    expect(m.observeWireClaim(IP, stranger).intents).toEqual([]);
+    expect(m.evaluate(1).intents).toEqual([]);
+    expect(m.isAnnouncing(IP)).toBe(true);
+  });
+
+  it('ignores claims with its own MAC and claims for IPs it does not hold', () => {
+    const m = owned();
+    expect(m.observeWireClaim(IP, MAC_A).effect).toBe('ignored');
+    expect(m.observeWireClaim('192.0.2.99', MAC_B).effect).toBe('ignored');
+    expect(m.evaluate(1).intents).toEqual([]);
+  });
+});
