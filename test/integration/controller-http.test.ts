@@ -37,7 +37,7 @@ describe('metrics server', () => {
     server = await startMetricsServer({ port: -1, host: '127.0.0.1', registry: new Registry(), healthy: () => false, ready: () => true });
     expect((await get('/nope')).status).toBe(404);
     expect((await get('/healthz')).status).toBe(503);
-    const res = await fetch(`http://127.0.0.1:${server.port}/metrics`, { method: 'POST' });
+    const res = await fetch(`http://127.0.0.1:${server!.port}/metrics`, { method: "POST" });
     expect(res.status).toBe(405);
   });
 

@@ -1,0 +1,299 @@
+// The controller's per-Service decision: given a Service and the allocator,
+// what its status, pool annotation, conditions and events should be. No I/O:
+// the controller loop writes the decision and compares it with what it saw.
+
+import type { V1Service } from '@kubernetes/client-node';
+import {
+  CONDITION_ALLOCATED,
+  announcedCondition,
+  mergeConditions,
+  withoutControllerConditions,
+  type DesiredCondition,
+  type OwnershipView,
+  type ServiceCondition,
+} from './conditions.js';
+import type { RequestSummary, ServiceAllocator } from './ports.js';
+import { ANNOTATION_IP_ALLOCATED_FROM_POOL } from '../api/annotations.js';
+
+export const POOL_ANNOTATION = ANNOTATION_IP_ALLOCATED_FROM_POOL;
+
+export type EventType = 'Normal' | 'Warning';
+export interface ServiceEvent {
+  type: EventType;
+  reason: 'IPAllocated' | 'AllocationFailed' | 'IPReleased' | 'PoolChanged' | 'DeprecatedAnnotation';
+  message: string;
+}
+
+/** What the Service should look like after this reconcile. */
+export interface ServiceDecision {
+  key: string;
+  /** False when the Service is not ours and carries nothing of ours: write nothing. */
+  write: boolean;
+  ingressIPs: string[];
+  /** The pool annotation; undefined means absent. */
+  pool: string | undefined;
+  conditions: ServiceCondition[];
+  events: ServiceEvent[];
+  /** Addresses were freed: pending Services may now get one. */
+  released: boolean;
+}
+
+interface Holding {
+  ips: string[];
+  pool: string;
+  identity: string;
+  placement: string;
+}
+
+export interface ReconcilerOptions {
+  allocator: ServiceAllocator;
+  /** --lb-class: empty handles only Services without spec.loadBalancerClass. */
+  lbClass: string;
+  ownership: (ip: string) => OwnershipView | undefined;
+}
+
+export function serviceKey(service: V1Service): string {
+  return `${service.metadata?.namespace ?? ''}/${service.metadata?.name ?? ''}`;
+}
+
+export function statusIPs(service: V1Service): string[] {
+  return (service.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => !!ip);
+}
+
+export function statusConditions(service: V1Service): ServiceCondition[] {
+  return (service.status?.conditions ?? []).map((c) => ({
+    type: c.type,
+    status: c.status,
+    reason: c.reason,
+    message: c.message,
+    lastTransitionTime: c.lastTransitionTime instanceof Date ? c.lastTransitionTime.toISOString().replace(/\.\d{3}Z$/, 'Z') : String(c.lastTransitionTime),
+    ...(c.observedGeneration !== undefined ? { observedGeneration: c.observedGeneration } : {}),
+  }));
+}
+
+/** Why a Service is not ours, or undefined when it is. */
+export function notManagedReason(service: V1Service, lbClass: string): string | undefined {
+  if (service.metadata?.deletionTimestamp) return 'the Service is being deleted';
+  if (service.spec?.type !== 'LoadBalancer') return `the Service is of type ${service.spec?.type ?? 'ClusterIP'}, not LoadBalancer`;
+  const cls = service.spec?.loadBalancerClass ?? '';
+  if (cls !== lbClass) {
+    return lbClass ? `its loadBalancerClass "${cls}" is not "${lbClass}"` : `its loadBalancerClass "${cls}" is handled by another controller`;
+  }
+  return undefined;
+}
+
+function sameIPs(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
+}
+
+export class ServiceReconciler {
+  private readonly holdings = new Map<string, Holding>();
+  private readonly pending = new Set<string>();
+  /** Last refusal per pending Service, so a retry does not repeat the event. */
+  private readonly lastRefusal = new Map<string, string>();
+  /** Services whose IP a pool edit took away, with the explanation for the next reconcile. */
+  private readonly stranded = new Map<string, string>();
+  private readonly legacyWarned = new Set<string>();
+
+  constructor(private readonly options: ReconcilerOptions) {}
+
+  /** Services that want an IP and have none. */
+  pendingKeys(): string[] {
+    return [...this.pending];
+  }
+
+  holding(key: string): { ips: string[]; pool: string } | undefined {
+    const h = this.holdings.get(key);
+    return h && { ips: [...h.ips], pool: h.pool };
+  }
+
+  /** Services holding `ip` (several when shared). */
+  keysHolding(ip: string): string[] {
+    const keys: string[] = [];
+    for (const [key, h] of this.holdings) if (h.ips.includes(ip)) keys.push(key);
+    return keys;
+  }
+
+  allocatedIPs(): Set<string> {
+    const ips = new Set<string>();
+    for (const h of this.holdings.values()) for (const ip of h.ips) ips.add(ip);
+    return ips;
+  }
+
+  /**
+   * Controller start: registers the IPs every managed Service already holds,
+   * those holding IPs first, before anything new is allocated. Returns the
+   * Services whose status could not be kept, with the reason.
+   */
+  restoreAll(services: readonly V1Service[]): Array<{ key: string; message: string }> {
+    const refused: Array<{ key: string; message: string }> = [];
+    for (const service of services) {
+      const key = serviceKey(service);
+      const ips = statusIPs(service);
+      if (ips.length === 0 || notManagedReason(service, this.options.lbClass) !== undefined) continue;
+      const reading = this.options.allocator.read(service);
+      if (!reading.ok) continue;
+      const summary = reading.summary;
+      if (summary.requestedIPs.length > 0 && !sameIPs(summary.requestedIPs, ips)) continue;
+      const outcome = this.options.allocator.restore(key, ips, service);
+      if (!outcome.ok) {
+        refused.push({ key, message: outcome.message });
+        continue;
+      }
+      if (summary.requestedPool && summary.requestedPool !== outcome.pool) {
+        this.options.allocator.release(key);
+        continue;
+      }
+      this.holdings.set(key, { ips: outcome.ips, pool: outcome.pool, identity: summary.identity, placement: summary.placement });
+    }
+    return refused;
+  }
+
+  /**
+   * A pool edit took these Services' addresses away (the allocator's report):
+   * free them; the next reconcile of each allocates again and says why.
+   */
+  strand(key: string, why: string): void {
+    const h = this.holdings.get(key);
+    if (!h) return;
+    this.options.allocator.release(key);
+    this.holdings.delete(key);
+    this.stranded.set(key, `${h.ips.join(', ')} ${why}`);
+  }
+
+  /** The Service is gone: free its addresses. Returns true when something was freed. */
+  forget(key: string): boolean {
+    this.pending.delete(key);
+    this.lastRefusal.delete(key);
+    this.stranded.delete(key);
+    this.legacyWarned.delete(key);
+    return this.releaseHolding(key);
+  }
+
+  reconcile(service: V1Service, now: Date): ServiceDecision {
+    const key = serviceKey(service);
+    const current = statusConditions(service);
+    const notOurs = notManagedReason(service, this.options.lbClass);
+    if (notOurs !== undefined) return this.unmanaged(service, key, current, notOurs);
+
+    const events: ServiceEvent[] = [];
+    let released = false;
+    const reading = this.options.allocator.read(service);
+    if (!reading.ok) {
+      released = this.releaseFor(key, `the request is invalid: ${reading.message}`, events);
+      return this.refused(service, key, current, reading.reason, reading.message, events, released, now);
+    }
+    const summary = reading.summary;
+    if (summary.legacyPrefix && !this.legacyWarned.has(key)) {
+      this.legacyWarned.add(key);
+      events.push({ type: 'Normal', reason: 'DeprecatedAnnotation', message: `annotations under ${summary.legacyPrefix} are honoured; ironlb.io/ is the native prefix` });
+    }
+
+    const held = this.holdings.get(key);
+    if (held && held.identity !== summary.identity) {
+      released = this.releaseFor(key, 'the requested IPs, pool or IP families changed', events);
+    } else if (held && held.placement !== summary.placement) {
+      // Ports, sharing key or traffic policy changed: keep the IP if it still fits.
+      this.options.allocator.release(key);
+      const again = this.options.allocator.restore(key, held.ips, service);
+      if (again.ok) {
+        this.holdings.set(key, { ...held, placement: summary.placement });
+      } else {
+        this.holdings.delete(key);
+        events.push({ type: 'Normal', reason: 'IPReleased', message: `released ${held.ips.join(', ')}: ${again.message}` });
+        released = true;
+      }
+    }
+
+    let holding = this.holdings.get(key);
+    if (!holding) {
+      const outcome = this.options.allocator.assign(key, service);
+      if (!outcome.ok) return this.refused(service, key, current, outcome.reason, outcome.message, events, released, now);
+      holding = { ips: outcome.ips, pool: outcome.pool, identity: summary.identity, placement: summary.placement };
+      this.holdings.set(key, holding);
+      const strandedWhy = this.stranded.get(key);
+      this.stranded.delete(key);
+      if (strandedWhy !== undefined) {
+        events.push({ type: 'Warning', reason: 'PoolChanged', message: `${strandedWhy}; re-allocated ${outcome.ips.join(', ')} from pool ${outcome.pool}` });
+      }
+      events.push({ type: 'Normal', reason: 'IPAllocated', message: `assigned ${outcome.ips.join(', ')} from pool ${outcome.pool}` });
+    }
+    this.pending.delete(key);
+    this.lastRefusal.delete(key);
+
+    const desired: DesiredCondition[] = [
+      { type: CONDITION_ALLOCATED, status: 'True', reason: 'Allocated', message: `${holding.ips.join(', ')} from pool ${holding.pool}` },
+      announcedCondition(holding.ips, this.options.ownership),
+    ];
+    return {
+      key,
+      write: true,
+      ingressIPs: [...holding.ips],
+      pool: holding.pool,
+      conditions: mergeConditions(current, desired, now, service.metadata?.generation),
+      events,
+      released,
+    };
+  }
+
+  private refused(
+    service: V1Service, key: string, current: ServiceCondition[], reason: string, message: string,
+    events: ServiceEvent[], released: boolean, now: Date,
+  ): ServiceDecision {
+    this.pending.add(key);
+    const text = `${reason}: ${message}`;
+    if (this.lastRefusal.get(key) !== text) {
+      this.lastRefusal.set(key, text);
+      events.push({ type: 'Warning', reason: 'AllocationFailed', message });
+    }
+    const desired: DesiredCondition[] = [
+      { type: CONDITION_ALLOCATED, status: 'False', reason, message },
+      announcedCondition([], this.options.ownership),
+    ];
+    return {
+      key,
+      write: true,
+      ingressIPs: [],
+      pool: undefined,
+      conditions: mergeConditions(current, desired, now, service.metadata?.generation),
+      events,
+      released,
+    };
+  }
+
+  private unmanaged(service: V1Service, key: string, current: ServiceCondition[], why: string): ServiceDecision {
+    const events: ServiceEvent[] = [];
+    const released = this.releaseFor(key, why, events);
+    this.pending.delete(key);
+    this.lastRefusal.delete(key);
+    this.stranded.delete(key);
+    // Clear only what we wrote: our annotation or our conditions mark the Service as having been ours.
+    const markedOurs = !!service.metadata?.annotations?.[POOL_ANNOTATION] || current.length !== withoutControllerConditions(current).length;
+    const gone = !!service.metadata?.deletionTimestamp;
+    return {
+      key,
+      write: (released || markedOurs) && !gone,
+      ingressIPs: [],
+      pool: undefined,
+      conditions: withoutControllerConditions(current),
+      events,
+      released,
+    };
+  }
+
+  private releaseFor(key: string, why: string, events: ServiceEvent[]): boolean {
+    const h = this.holdings.get(key);
+    if (!this.releaseHolding(key) || !h) return false;
+    events.push({ type: 'Normal', reason: 'IPReleased', message: `released ${h.ips.join(', ')}: ${why}` });
+    return true;
+  }
+
+  private releaseHolding(key: string): boolean {
+    if (!this.holdings.has(key)) return false;
+    this.options.allocator.release(key);
+    this.holdings.delete(key);
+    return true;
+  }
+}
+
+export type { RequestSummary };
