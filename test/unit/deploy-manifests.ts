@@ -1,0 +1,214 @@
+// Reads the shipped manifests the way a cluster would get them: rendered by
+// `kubectl kustomize`, then parsed. Shared by the deploy tests and the RBAC
+// integration test, so both judge exactly what `kubectl apply -k deploy/` sends.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import * as k8s from '@kubernetes/client-node';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+export function parseManifests(text: string): KubeObject[] {
+  const objects: KubeObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new Error(`YAML error: ${doc.errors[0].message}`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || !isRecord(value.metadata)) {
+      throw new Error(`not a Kubernetes object: ${JSON.stringify(value).slice(0, 120)}`);
+    }
+    objects.push(value as KubeObject);
+  }
+  return objects;
+}
+
+/** `kubectl kustomize <dir>` relative to the repository root, parsed. */
+export function renderKustomization(dir: string): KubeObject[] {
+  const text = execFileSync('kubectl', ['kustomize', path.join(repoRoot, dir)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return parseManifests(text);
+}
+
+export function findObject(objects: readonly KubeObject[], kind: string, name: string): KubeObject {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} in the rendered manifests`);
+  return found;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// ---- RBAC ------------------------------------------------------------------
+
+export interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
+
+export interface GrantedRules {
+  /** From ClusterRoles bound by ClusterRoleBindings: apply in every namespace. */
+  cluster: PolicyRule[];
+  /** From Roles bound by RoleBindings, keyed by namespace. */
+  namespaced: Map<string, PolicyRule[]>;
+}
+
+/** Every rule the manifests grant to one ServiceAccount, through its bindings. */
+export function rulesForServiceAccount(objects: readonly KubeObject[], namespace: string, serviceAccount: string): GrantedRules {
+  const granted: GrantedRules = { cluster: [], namespaced: new Map() };
+  for (const binding of objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')) {
+    const subjects = (binding.subjects ?? []) as Array<{ kind: string; name: string; namespace?: string }>;
+    const bound = subjects.some((s) => s.kind === 'ServiceAccount' && s.name === serviceAccount && s.namespace === namespace);
+    if (!bound) continue;
+    const ref = binding.roleRef as { kind: string; name: string };
+    const role = ref.kind === 'ClusterRole'
+      ? findObject(objects, 'ClusterRole', ref.name)
+      : findObject(objects.filter((o) => o.metadata.namespace === binding.metadata.namespace), 'Role', ref.name);
+    const rules = (role.rules ?? []) as PolicyRule[];
+    if (binding.kind === 'ClusterRoleBinding') {
+      granted.cluster.push(...rules);
+    } else {
+      const ns = binding.metadata.namespace ?? '';
+      granted.namespaced.set(ns, [...(granted.namespaced.get(ns) ?? []), ...rules]);
+    }
+  }
+  return granted;
+}
+
+export interface RequestAttributes {
+  verb: string;
+  apiGroup: string;
+  /** With a subresource: `services/status`. */
+  resource: string;
+  /** Empty for cluster-scoped requests and all-namespace lists. */
+  namespace: string;
+  name?: string;
+}
+
+/** The RBAC authorizer's rule match (no aggregation, no non-resource URLs). */
+export function ruleAllows(rule: PolicyRule, request: RequestAttributes): boolean {
+  const has = (list: string[] | undefined, value: string) => (list ?? []).some((v) => v === '*' || v === value);
+  if (!has(rule.verbs, request.verb)) return false;
+  if (!has(rule.apiGroups, request.apiGroup)) return false;
+  if (!has(rule.resources, request.resource)) return false;
+  if (rule.resourceNames && rule.resourceNames.length > 0) {
+    // A named rule can never allow list/watch of a collection or create.
+    return request.name !== undefined && rule.resourceNames.includes(request.name);
+  }
+  return true;
+}
+
+export function isAllowed(granted: GrantedRules, request: RequestAttributes): boolean {
+  if (granted.cluster.some((r) => ruleAllows(r, request))) return true;
+  if (request.namespace === '') return false;
+  return (granted.namespaced.get(request.namespace) ?? []).some((r) => ruleAllows(r, request));
+}
+
+// ---- Schema: the Kubernetes OpenAPI types, as generated into client-node ----
+
+interface AttributeType { name: string; baseName: string; type: string }
+type ModelClass = { getAttributeTypeMap(): AttributeType[] };
+
+const models = k8s as unknown as Record<string, unknown>;
+
+function modelFor(typeName: string): ModelClass | undefined {
+  const candidate = models[typeName];
+  if (typeof candidate === 'function' && typeof (candidate as Partial<ModelClass>).getAttributeTypeMap === 'function') {
+    return candidate as unknown as ModelClass;
+  }
+  return undefined;
+}
+
+/** `apps/v1` + `Deployment` -> `V1Deployment`; undefined for custom resources. */
+export function modelNameFor(apiVersion: string, kind: string): string | undefined {
+  const version = apiVersion.split('/').pop() ?? '';
+  const name = version.charAt(0).toUpperCase() + version.slice(1) + kind;
+  return modelFor(name) ? name : undefined;
+}
+
+/**
+ * Every field that is unknown to the Kubernetes type or of the wrong JSON type,
+ * as `path: problem`. Catches typos such as `readOnlyRootFileSystem` that
+ * `kubectl kustomize` renders without complaint.
+ */
+export function schemaProblems(value: unknown, typeName: string, at = ''): string[] {
+  if (typeName === 'any') return [];
+  const array = /^Array<(.+)>$/.exec(typeName);
+  if (array) {
+    if (!Array.isArray(value)) return [`${at}: expected a list`];
+    return value.flatMap((item, i) => schemaProblems(item, array[1], `${at}[${i}]`));
+  }
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(typeName);
+  if (map) {
+    if (!isRecord(value)) return [`${at}: expected a map`];
+    return Object.entries(value).flatMap(([k, v]) => schemaProblems(v, map[1], `${at}.${k}`));
+  }
+  switch (typeName) {
+    case 'string': return typeof value === 'string' ? [] : [`${at}: expected a string, got ${JSON.stringify(value)}`];
+    case 'number': return typeof value === 'number' ? [] : [`${at}: expected a number, got ${JSON.stringify(value)}`];
+    case 'boolean': return typeof value === 'boolean' ? [] : [`${at}: expected a boolean, got ${JSON.stringify(value)}`];
+    case 'IntOrString': return typeof value === 'number' || typeof value === 'string' ? [] : [`${at}: expected an int or a string`];
+    case 'Date': return typeof value === 'string' ? [] : [`${at}: expected a timestamp string`];
+  }
+  const model = modelFor(typeName);
+  if (!model) return [`${at}: no Kubernetes type ${typeName}`];
+  if (!isRecord(value)) return [`${at}: expected an object of type ${typeName}`];
+  const fields = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
+  const problems: string[] = [];
+  for (const [key, field] of Object.entries(value)) {
+    const type = fields.get(key);
+    if (type === undefined) problems.push(`${at}.${key}: unknown field of ${typeName}`);
+    else problems.push(...schemaProblems(field, type, `${at}.${key}`));
+  }
+  return problems;
+}
+
+// ---- Workloads ---------------------------------------------------------------
+
+export interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  env?: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+  ports?: Array<{ name?: string; containerPort: number }>;
+  securityContext?: Record<string, unknown>;
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+}
+
+export interface PodTemplate {
+  metadata: { labels: Record<string, string> };
+  spec: Record<string, unknown> & { containers: Container[] };
+}
+
+export function podTemplateOf(workload: KubeObject): PodTemplate {
+  const spec = workload.spec as { template?: PodTemplate } | undefined;
+  if (!spec?.template) throw new Error(`${workload.kind} ${workload.metadata.name} has no pod template`);
+  return spec.template;
+}
+
+/**
+ * The container's args as the kubelet hands them to the process: `$(VAR)`
+ * expanded from env, with fieldRefs resolved for a pod on `nodeName`.
+ */
+export function expandedArgs(container: Container, podNamespace: string, nodeName: string): string[] {
+  const env = new Map<string, string>();
+  for (const e of container.env ?? []) {
+    const fieldPath = e.valueFrom?.fieldRef?.fieldPath;
+    if (e.value !== undefined) env.set(e.name, e.value);
+    else if (fieldPath === 'metadata.namespace') env.set(e.name, podNamespace);
+    else if (fieldPath === 'spec.nodeName') env.set(e.name, nodeName);
+  }
+  return (container.args ?? []).map((arg) => arg.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env.get(name) ?? whole));
+}
