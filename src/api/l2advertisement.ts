@@ -1,0 +1,70 @@
+import { parseSelectorList } from './pool.js';
+import { matchesAnySelector, type Labels } from './selector.js';
+import type { LabelSelector } from './types.js';
+
+export interface ParsedL2Advertisement {
+  readonly name: string;
+  readonly ipAddressPools: readonly string[];
+  readonly ipAddressPoolSelectors: readonly LabelSelector[];
+  readonly nodeSelectors: readonly LabelSelector[];
+  readonly interfaces: readonly string[];
+}
+
+export type ParseL2AdvertisementResult = { ok: true; advertisement: ParsedL2Advertisement } | { ok: false; errors: string[] };
+
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** Linux IFNAMSIZ is 16 with the NUL; no slash, no whitespace, not "." or "..". */
+const INTERFACE_NAME = /^[^\s/:]{1,15}$/;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Validates a raw L2Advertisement; every error names its field. Never throws on bad input. */
+export function parseL2Advertisement(raw: unknown): ParseL2AdvertisementResult {
+  if (!isPlainObject(raw)) return { ok: false, errors: ['L2Advertisement: must be an object'] };
+  const errors: string[] = [];
+  const metadata = isPlainObject(raw.metadata) ? raw.metadata : {};
+  const name = metadata.name;
+  if (typeof name !== 'string' || name === '') errors.push('metadata.name: required');
+  // An empty spec is valid: it advertises every pool from every node.
+  const spec = raw.spec === undefined ? {} : raw.spec;
+  if (!isPlainObject(spec)) {
+    errors.push('spec: must be an object');
+    return { ok: false, errors };
+  }
+  const ipAddressPools = readNames(spec.ipAddressPools, 'spec.ipAddressPools', OBJECT_NAME, 'a pool name', errors);
+  const ipAddressPoolSelectors = parseSelectorList(spec.ipAddressPoolSelectors, 'spec.ipAddressPoolSelectors', errors);
+  const nodeSelectors = parseSelectorList(spec.nodeSelectors, 'spec.nodeSelectors', errors);
+  const interfaces = readNames(spec.interfaces, 'spec.interfaces', INTERFACE_NAME, 'an interface name (1-15 characters, no "/", ":" or spaces)', errors);
+  for (const [index, iface] of interfaces.entries()) {
+    if (iface === '.' || iface === '..') errors.push(`spec.interfaces[${index}]: "${iface}" is not an interface name`);
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, advertisement: { name: name as string, ipAddressPools, ipAddressPoolSelectors, nodeSelectors, interfaces } };
+}
+
+function readNames(raw: unknown, path: string, pattern: RegExp, what: string, errors: string[]): string[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    errors.push(`${path}: must be a list`);
+    return [];
+  }
+  const names: string[] = [];
+  raw.forEach((item: unknown, index: number) => {
+    if (typeof item !== 'string' || !pattern.test(item)) errors.push(`${path}[${index}]: ${JSON.stringify(item)} is not ${what}`);
+    else names.push(item);
+  });
+  return names;
+}
+
+/** Whether the advertisement covers a pool: named, or selected; with neither set it covers every pool (MetalLB semantics). */
+export function advertisementCoversPool(advertisement: ParsedL2Advertisement, poolName: string, poolLabels: Labels): boolean {
+  if (advertisement.ipAddressPools.length === 0 && advertisement.ipAddressPoolSelectors.length === 0) return true;
+  return advertisement.ipAddressPools.includes(poolName) || matchesAnySelector(advertisement.ipAddressPoolSelectors, poolLabels);
+}
+
+/** Whether a node may announce for this advertisement; no node selectors means every node. */
+export function advertisementSelectsNode(advertisement: ParsedL2Advertisement, nodeLabels: Labels): boolean {
+  return advertisement.nodeSelectors.length === 0 || matchesAnySelector(advertisement.nodeSelectors, nodeLabels);
+}
