@@ -27,7 +27,7 @@ const services = ofKind('Service') as Array<KubeObject & { spec: ServiceSpec }>;
 /** The CRD's admission, reporting pruned fields as errors instead of dropping them. */
 function admit(object: KubeObject): string[] {
   const type = crdTypes.find((t) => t.kind === object.kind && `${t.group}/${t.version}` === object.apiVersion);
-  if (!type) return [`no CRD serves ${object.apiVersion} ${object.kind}`];
+  if (!type?.schema) return [`no CRD with a schema serves ${object.apiVersion} ${object.kind}`];
   const admitted = structuredClone(object) as unknown as JsonObject;
   const errors = admitCustomResource(admitted, type.schema).map((e) => e.text);
   const pruned = JSON.stringify(admitted.spec) !== JSON.stringify(withDefaults(object.spec, admitted.spec));
