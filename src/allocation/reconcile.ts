@@ -161,6 +161,12 @@ export class ServiceReconciler {
     this.stranded.set(key, `${h.ips.join(', ')} ${why}`);
   }
 
+  /** A pool edit left the Service's IP in place but inside another pool: the annotation follows. */
+  movePool(key: string, pool: string): void {
+    const h = this.holdings.get(key);
+    if (h) h.pool = pool;
+  }
+
   /** The Service is gone: free its addresses. Returns true when something was freed. */
   forget(key: string): boolean {
     this.pending.delete(key);

@@ -1,0 +1,314 @@
+// The controller loop: caches in, decisions out. It holds no kube code: the
+// caches and writers are ports (controller/kube-io.ts adapts src/kube to them),
+// so the loop reads as the allocation story and nothing else.
+
+import type { KubernetesObject, V1Lease, V1Namespace, V1Service } from '@kubernetes/client-node';
+import type { Logger } from '../log/logger.js';
+import type { ControllerMetrics } from '../metrics/metrics.js';
+import { parsePool } from '../api/pool.js';
+import type { IPAddressPoolStatus } from '../api/types.js';
+import type { PoolConflict, PoolDefinition, PoolsReport, PoolUsage } from '../ipam/types.js';
+import { ownershipLeaseName, sameConditions, type OwnershipView } from './conditions.js';
+import { POOL_ANNOTATION, ServiceReconciler, serviceKey, statusConditions, statusIPs, type ServiceDecision, type ServiceEvent } from './reconcile.js';
+import type { ServiceAllocator } from './ports.js';
+import { desiredPoolStatus, poolStatusDiffers } from './pool-status.js';
+import { WorkQueue } from './work-queue.js';
+
+/** A synced cache of one resource (src/kube's Informer fits). */
+export interface Cache<T> {
+  on(handlers: { onAdd?: (o: T) => void; onUpdate?: (o: T, old: T) => void; onDelete?: (o: T) => void }): () => void;
+  waitForSync(): Promise<void>;
+  list(): T[];
+  get(namespace: string, name: string): T | undefined;
+}
+
+export interface ObjectRef {
+  kind: string;
+  apiVersion: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+}
+
+export interface ControllerIO {
+  services: Cache<V1Service>;
+  pools: Cache<KubernetesObject>;
+  namespaces: Cache<V1Namespace>;
+  /** Leases of the controller's namespace (the ownership Leases among them). */
+  leases: Cache<V1Lease>;
+  writeServiceStatus(namespace: string, name: string, status: NonNullable<V1Service['status']>): Promise<void>;
+  writeServiceAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
+  writePoolStatus(namespace: string, name: string, status: IPAddressPoolStatus): Promise<void>;
+  recordEvent(ref: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+/** The allocator operations beyond the per-Service port: pools and usage (src/ipam's Allocator). */
+export interface PoolAllocator {
+  setPools(pools: readonly PoolDefinition[]): PoolsReport;
+  usage(pool: string): PoolUsage;
+}
+
+export interface AllocationControllerOptions {
+  io: ControllerIO;
+  namespace: string;
+  lbClass: string;
+  /** A fresh allocator: every leadership term starts again from the Services' status. */
+  allocator: ServiceAllocator & PoolAllocator;
+  logger: Logger;
+  metrics?: ControllerMetrics;
+  now?: () => Date;
+  concurrency?: number;
+}
+
+const POOL_STATUS_DELAY_MS = 200;
+
+export class AllocationController {
+  private readonly reconciler: ServiceReconciler;
+  private readonly queue: WorkQueue;
+  private readonly unsubscribe: Array<() => void> = [];
+  private readonly leaseHolders = new Map<string, Set<string>>();
+  private poolErrors = new Map<string, string[]>();
+  private poolConflicts = new Map<string, PoolConflict>();
+  private poolStatusTimer: NodeJS.Timeout | undefined;
+  private started = false;
+  private stopped = false;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: AllocationControllerOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.reconciler = new ServiceReconciler({
+      allocator: options.allocator,
+      lbClass: options.lbClass,
+      ownership: (ip) => this.ownership(ip),
+    });
+    this.queue = new WorkQueue((key) => this.process(key), {
+      concurrency: options.concurrency ?? 16,
+      onError: (key, err, retryInMs) => options.logger.warn({ key, err: String(err), retryInMs }, 'write failed, will retry'),
+    });
+  }
+
+  /** True once the rebuild from status is done and new allocations may happen. */
+  get ready(): boolean {
+    return this.started && !this.stopped;
+  }
+
+  /** Waits for every cache, rebuilds from status (holders first), then allocates the rest. */
+  async start(): Promise<void> {
+    const { io, logger } = this.options;
+    const enqueue = (obj: V1Service): void => { if (this.started) this.queue.add(serviceKey(obj)); };
+    this.unsubscribe.push(
+      io.services.on({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue }),
+      io.pools.on({ onAdd: () => this.poolsChanged(), onUpdate: (o, old) => this.poolUpdated(o, old), onDelete: () => this.poolsChanged() }),
+      io.namespaces.on({ onUpdate: () => this.requeuePending(), onAdd: () => this.requeuePending() }),
+      io.leases.on({ onAdd: (l) => this.leaseChanged(l), onUpdate: (l) => this.leaseChanged(l), onDelete: (l) => this.leaseChanged(l) }),
+    );
+    await Promise.all([io.services.waitForSync(), io.pools.waitForSync(), io.namespaces.waitForSync(), io.leases.waitForSync()]);
+    if (this.stopped) return;
+    this.applyPools();
+    const services = io.services.list();
+    const refused = this.reconciler.restoreAll(services);
+    for (const r of refused) logger.warn({ service: r.key, reason: r.message }, 'could not keep the IP in status; allocating again');
+    const holders = services.filter((s) => statusIPs(s).length > 0);
+    logger.info({ services: services.length, holding: holders.length, refused: refused.length }, 'rebuilt allocations from Service status');
+    this.started = true;
+    for (const s of holders) this.queue.add(serviceKey(s));
+    for (const s of services) this.queue.add(serviceKey(s));
+    this.schedulePoolStatus();
+  }
+
+  /** Resolves when no work is queued or running (tests and benchmarks). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  pendingCount(): number {
+    return this.reconciler.pendingKeys().length;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.queue.stop();
+    for (const off of this.unsubscribe.splice(0)) off();
+    if (this.poolStatusTimer) clearTimeout(this.poolStatusTimer);
+  }
+
+  private ownership(ip: string): OwnershipView | undefined {
+    const lease = this.options.io.leases.get(this.options.namespace, ownershipLeaseName(ip));
+    if (!lease) return undefined;
+    const conflict = lease.metadata?.annotations?.['ironlb.io/conflict'];
+    return { holder: lease.spec?.holderIdentity ?? '', ...(conflict ? { conflict } : {}) };
+  }
+
+  private leaseChanged(lease: V1Lease): void {
+    const holders = this.leaseHolders.get(lease.metadata?.name ?? '');
+    if (holders && this.started) for (const key of holders) this.queue.add(key);
+  }
+
+  private poolUpdated(pool: KubernetesObject, old: KubernetesObject): void {
+    // Our own status writes come back as updates: only a spec change (generation) matters.
+    if (pool.metadata?.generation !== undefined && pool.metadata.generation === old.metadata?.generation) return;
+    this.poolsChanged();
+  }
+
+  private poolsChanged(): void {
+    if (!this.started) return;
+    const report = this.applyPools();
+    for (const lost of report.lost) {
+      this.reconciler.strand(lost.service, `left every pool: ${lost.message}`);
+      this.queue.add(lost.service);
+    }
+    for (const moved of report.moved) {
+      this.reconciler.movePool(moved.service, moved.toPool);
+      this.queue.add(moved.service);
+    }
+    this.requeuePending();
+    this.schedulePoolStatus();
+  }
+
+  /** Parses every pool and hands the valid ones to the allocator. */
+  private applyPools(): PoolsReport {
+    const errors = new Map<string, string[]>();
+    const valid: PoolDefinition[] = [];
+    for (const raw of this.options.io.pools.list()) {
+      if (raw.metadata?.namespace !== this.options.namespace) continue;
+      const parsed = parsePool(raw);
+      const name = raw.metadata?.name ?? '';
+      if (parsed.ok) {
+        valid.push(parsed.pool);
+        errors.set(name, []);
+      } else {
+        errors.set(name, parsed.errors);
+        this.options.logger.warn({ pool: name, errors: parsed.errors }, 'pool is invalid; it allocates nothing');
+      }
+    }
+    const report = this.options.allocator.setPools(valid);
+    this.poolErrors = errors;
+    this.poolConflicts = new Map(report.conflicts.map((c) => [c.pool, c]));
+    for (const c of report.conflicts) this.options.logger.warn({ pool: c.pool, overlapsWith: c.overlapsWith }, c.message);
+    return report;
+  }
+
+  private requeuePending(): void {
+    if (!this.started) return;
+    for (const key of this.reconciler.pendingKeys()) this.queue.add(key);
+  }
+
+  private async process(key: string): Promise<void> {
+    if (this.stopped) return;
+    const slash = key.indexOf('/');
+    const service = this.options.io.services.get(key.slice(0, slash), key.slice(slash + 1));
+    if (!service) {
+      this.forgetLeaseIndex(key);
+      if (this.reconciler.forget(key)) {
+        this.options.logger.info({ service: key }, 'Service deleted, IP released');
+        this.afterRelease();
+      }
+      return;
+    }
+    const decision = this.reconciler.reconcile(service, this.now());
+    this.indexLeases(key, decision.ingressIPs);
+    this.observe(key, decision);
+    if (decision.released) this.afterRelease();
+    if (decision.write) await this.write(service, decision);
+  }
+
+  private afterRelease(): void {
+    this.requeuePending();
+    this.schedulePoolStatus();
+  }
+
+  private observe(key: string, decision: ServiceDecision): void {
+    const { metrics, logger } = this.options;
+    for (const event of decision.events) {
+      logger.info({ service: key, ips: decision.ingressIPs, reason: event.reason }, event.message);
+      if (event.reason === 'IPAllocated') {
+        metrics?.allocations.inc({ pool: decision.pool ?? '' });
+        this.schedulePoolStatus();
+      }
+    }
+    const failure = decision.conditions.find((c) => c.type === 'ironlb.io/Allocated' && c.status === 'False');
+    if (failure && decision.events.some((e) => e.reason === 'AllocationFailed')) metrics?.allocationFailures.inc({ reason: failure.reason });
+    metrics?.servicesPending.set(this.reconciler.pendingKeys().length);
+  }
+
+  private async write(service: V1Service, decision: ServiceDecision): Promise<void> {
+    const { io } = this.options;
+    // Events first: a failed write is retried with the same decision but no new events.
+    this.emit(service, decision.events);
+    const namespace = service.metadata?.namespace ?? '';
+    const name = service.metadata?.name ?? '';
+    const currentIPs = statusIPs(service);
+    const ingressSame = currentIPs.length === decision.ingressIPs.length && currentIPs.every((ip, i) => ip === decision.ingressIPs[i]);
+    const conditionsSame = sameConditions(statusConditions(service), decision.conditions);
+    if (!ingressSame || !conditionsSame) {
+      await io.writeServiceStatus(namespace, name, {
+        loadBalancer: { ingress: decision.ingressIPs.map((ip) => ({ ip, ipMode: 'VIP' })) },
+        conditions: decision.conditions.map((c) => ({ ...c, lastTransitionTime: new Date(c.lastTransitionTime) })),
+      });
+    }
+    const currentPool = service.metadata?.annotations?.[POOL_ANNOTATION];
+    if (currentPool !== decision.pool) {
+      await io.writeServiceAnnotations(namespace, name, { [POOL_ANNOTATION]: decision.pool ?? null });
+    }
+  }
+
+  private emit(service: V1Service, events: readonly ServiceEvent[]): void {
+    const ref: ObjectRef = {
+      kind: 'Service',
+      apiVersion: 'v1',
+      namespace: service.metadata?.namespace ?? '',
+      name: service.metadata?.name ?? '',
+      ...(service.metadata?.uid ? { uid: service.metadata.uid } : {}),
+    };
+    for (const e of events) this.options.io.recordEvent(ref, e.type, e.reason, e.message);
+  }
+
+  private indexLeases(key: string, ips: readonly string[]): void {
+    this.forgetLeaseIndex(key);
+    for (const ip of ips) {
+      const name = ownershipLeaseName(ip);
+      let keys = this.leaseHolders.get(name);
+      if (!keys) this.leaseHolders.set(name, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  private forgetLeaseIndex(key: string): void {
+    for (const [name, keys] of this.leaseHolders) {
+      if (keys.delete(key) && keys.size === 0) this.leaseHolders.delete(name);
+    }
+  }
+
+  private schedulePoolStatus(): void {
+    if (this.poolStatusTimer || this.stopped) return;
+    this.poolStatusTimer = setTimeout(() => {
+      this.poolStatusTimer = undefined;
+      this.writePoolStatuses().catch((err: unknown) => {
+        this.options.logger.warn({ err: String(err) }, 'pool status write failed, will retry');
+        this.schedulePoolStatus();
+      });
+    }, POOL_STATUS_DELAY_MS);
+  }
+
+  private async writePoolStatuses(): Promise<void> {
+    const { io, metrics, allocator } = this.options;
+    for (const raw of io.pools.list()) {
+      if (this.stopped) return;
+      const namespace = raw.metadata?.namespace ?? '';
+      const name = raw.metadata?.name ?? '';
+      if (namespace !== this.options.namespace) continue;
+      const errors = this.poolErrors.get(name) ?? [];
+      const usage = errors.length === 0 ? allocator.usage(name) : undefined;
+      const previous = (raw as KubernetesObject & { status?: IPAddressPoolStatus }).status;
+      const desired = desiredPoolStatus({ errors, conflict: this.poolConflicts.get(name), usage, previous, generation: raw.metadata?.generation }, this.now());
+      if (metrics) {
+        metrics.poolValid.set({ pool: name }, errors.length === 0 && !this.poolConflicts.has(name) ? 1 : 0);
+        for (const [family, u] of [['ipv4', usage?.ipv4], ['ipv6', usage?.ipv6]] as const) {
+          metrics.poolInUse.set({ pool: name, family }, Number(u?.assigned ?? 0n));
+          metrics.poolSize.set({ pool: name, family }, Number((u?.assigned ?? 0n) + (u?.available ?? 0n)));
+        }
+      }
+      if (poolStatusDiffers(previous, desired)) await io.writePoolStatus(namespace, name, desired);
+    }
+  }
+}

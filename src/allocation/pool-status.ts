@@ -1,0 +1,46 @@
+// IPAddressPool status: counts per family as strings (a /64 holds 2^64) and the
+// Valid / Conflict conditions. Pure; the controller loop writes it when it differs.
+
+import { POOL_CONDITION_CONFLICT, POOL_CONDITION_VALID, type IPAddressPoolStatus } from '../api/types.js';
+import type { PoolConflict, PoolUsage } from '../ipam/types.js';
+import { mergeConditions, sameConditions, type DesiredCondition, type ServiceCondition } from './conditions.js';
+
+export interface PoolStatusInput {
+  /** Errors from parsePool; empty when valid. */
+  errors: readonly string[];
+  /** This pool's conflict, when it is the newer of two overlapping pools. */
+  conflict?: PoolConflict;
+  /** Undefined when the pool is not in the allocator (invalid). */
+  usage?: PoolUsage;
+  previous?: IPAddressPoolStatus;
+  generation?: number;
+}
+
+export function desiredPoolStatus(input: PoolStatusInput, now: Date): IPAddressPoolStatus {
+  const valid: DesiredCondition = input.errors.length === 0
+    ? { type: POOL_CONDITION_VALID, status: 'True', reason: 'Valid', message: 'the pool is valid' }
+    : { type: POOL_CONDITION_VALID, status: 'False', reason: 'InvalidPool', message: input.errors.join('; ') };
+  const conflict: DesiredCondition = input.conflict
+    ? { type: POOL_CONDITION_CONFLICT, status: 'True', reason: 'Overlap', message: `${input.conflict.message}; this pool allocates nothing until the overlap with ${input.conflict.overlapsWith} is removed` }
+    : { type: POOL_CONDITION_CONFLICT, status: 'False', reason: 'NoOverlap', message: 'no other pool overlaps this one' };
+  const previous: ServiceCondition[] = (input.previous?.conditions ?? []).map((c) => ({ ...c }));
+  const usage = input.usage;
+  return {
+    assignedIPv4: (usage?.ipv4.assigned ?? 0n).toString(),
+    availableIPv4: (usage?.ipv4.available ?? 0n).toString(),
+    assignedIPv6: (usage?.ipv6.assigned ?? 0n).toString(),
+    availableIPv6: (usage?.ipv6.available ?? 0n).toString(),
+    conditions: mergeConditions(previous, [valid, conflict], now, input.generation).map((c) => ({
+      ...c,
+      status: c.status === 'True' || c.status === 'False' ? c.status : 'Unknown',
+    })),
+  };
+}
+
+/** True when writing `desired` would change what `current` says. */
+export function poolStatusDiffers(current: IPAddressPoolStatus | undefined, desired: IPAddressPoolStatus): boolean {
+  if (!current) return true;
+  const counts: Array<keyof IPAddressPoolStatus> = ['assignedIPv4', 'availableIPv4', 'assignedIPv6', 'availableIPv6'];
+  if (counts.some((k) => current[k] !== desired[k])) return true;
+  return !sameConditions(current.conditions ?? [], desired.conditions ?? []);
+}
