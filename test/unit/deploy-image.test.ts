@@ -1,0 +1,130 @@
+// The image and the programs the manifests start: deploy/Dockerfile is read
+// (there is no container engine here to build it), and every argument the
+// manifests pass is checked against the programs' own flag parsing.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { type Container, expandedArgs, findObject, podTemplateOf, renderKustomization, repoRoot } from './deploy-manifests.js';
+
+const objects = renderKustomization('deploy');
+const workloads = [
+  { program: 'controller', container: podTemplateOf(findObject(objects, 'Deployment', 'ironlb-controller')).spec.containers[0] },
+  { program: 'speaker', container: podTemplateOf(findObject(objects, 'DaemonSet', 'ironlb-speaker')).spec.containers[0] },
+];
+
+interface Instruction { keyword: string; args: string }
+
+/** Dockerfile instructions, line continuations joined, comments dropped. */
+function readDockerfile(file: string): Instruction[] {
+  const joined = readFileSync(file, 'utf8').replace(/\\\n/g, ' ');
+  return joined.split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const space = line.indexOf(' ');
+      return { keyword: line.slice(0, space).toUpperCase(), args: line.slice(space + 1).trim() };
+    });
+}
+
+const dockerfile = readDockerfile(path.join(repoRoot, 'deploy', 'Dockerfile'));
+const stages = dockerfile.reduce<Instruction[][]>((acc, ins) => {
+  if (ins.keyword === 'FROM') acc.push([]);
+  acc[acc.length - 1]?.push(ins);
+  return acc;
+}, []);
+const [buildStage, runtimeStage] = stages;
+const runs = (stage: Instruction[]) => stage.filter((i) => i.keyword === 'RUN').map((i) => i.args).join(' && ');
+
+/** Flag names a program's sources mention as string literals, e.g. '--node-name'. */
+function flagLiterals(program: string): Set<string> {
+  const dir = path.join(repoRoot, program);
+  const sources = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(path.join(dir, f), 'utf8')) : [];
+  const found = new Set<string>();
+  for (const text of sources) {
+    for (const m of text.matchAll(/['"`](--)?([a-z][a-z0-9]*(?:-[a-z0-9]+)*)['"`]/g)) found.add(`--${m[2]}`);
+  }
+  return found;
+}
+
+type FlagParser = (argv: readonly string[]) => unknown;
+
+/** The program's exported `parse...Flags(argv)` from `<program>/flags.ts`, when there is one. */
+async function flagParser(program: string): Promise<FlagParser | undefined> {
+  const file = path.join(repoRoot, program, 'flags.ts');
+  if (!existsSync(file)) return undefined;
+  const module = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Record<string, unknown>;
+  const entry = Object.entries(module).find(([name, value]) => /^parse\w*Flags$/.test(name) && typeof value === 'function');
+  return entry ? (entry[1] as FlagParser) : undefined;
+}
+
+describe('the programs the manifests start', () => {
+  for (const { program, container } of workloads) {
+    it(`${program}: runs dist/${program}/main.js, built from ${program}/main.ts`, () => {
+      expect(container.image).toMatch(/^ironlb(:|$)/);
+      expect(container.args?.[0]).toBe(`dist/${program}/main.js`);
+      expect(existsSync(path.join(repoRoot, program, 'main.ts')), `${program}/main.ts exists`).toBe(true);
+    });
+
+    it(`${program}: every flag the manifest passes is one the program defines`, async () => {
+      const args = expandedArgs(container as Container, 'ironlb-system', 'node-a').slice(1);
+      const flags = args.map((a) => a.split('=')[0]);
+      expect(flags.length).toBeGreaterThan(0);
+      const known = flagLiterals(program);
+      for (const flag of flags) expect(known.has(flag), `${program} defines ${flag}`).toBe(true);
+      // Where the program has a pure parser, the exact argv must be accepted.
+      const parse = await flagParser(program);
+      if (parse) expect(() => parse(args)).not.toThrow();
+    });
+  }
+
+  it('the controller parser rejects what the manifest must not pass (the check can fail)', async () => {
+    const parse = await flagParser('controller');
+    expect(parse).toBeDefined();
+    expect(() => parse?.(['--namespace=ironlb-system', '--no-such-flag=1'])).toThrow(/unknown flag/);
+    expect(flagLiterals('controller').has('--no-such-flag')).toBe(false);
+  });
+});
+
+describe('deploy/Dockerfile (read, not built: no container engine on this machine)', () => {
+  it('has a build stage and a runtime stage, both node:20-bookworm-slim', () => {
+    expect(stages).toHaveLength(2);
+    expect(buildStage[0].args).toMatch(/^node:20-bookworm-slim AS build$/);
+    expect(runtimeStage[0].args).toBe('node:20-bookworm-slim');
+  });
+
+  it('builds the addon and TypeScript, then drops dev dependencies', () => {
+    const commands = runs(buildStage);
+    for (const tool of ['python3', 'make', 'g++']) expect(commands).toContain(tool);
+    const order = ['npm ci', 'npm run build', 'npm prune --omit=dev'].map((c) => commands.indexOf(c));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('copies into the build only paths that exist in the repository', () => {
+    for (const copy of buildStage.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))) {
+      const sources = copy.args.split(/\s+/).slice(0, -1);
+      for (const source of sources) expect(existsSync(path.join(repoRoot, source)), `COPY ${source}`).toBe(true);
+    }
+  });
+
+  it('the runtime has production node_modules, dist, the .node addon and binding.gyp (the addon loader looks for it)', () => {
+    const copies = runtimeStage.filter((i) => i.keyword === 'COPY').map((i) => i.args);
+    expect(copies.every((c) => c.startsWith('--from=build '))).toBe(true);
+    for (const wanted of ['/app/node_modules', '/app/dist', '/app/build/Release/*.node', '/app/binding.gyp', '/app/package.json']) {
+      expect(copies.some((c) => c.split(/\s+/)[1] === wanted), wanted).toBe(true);
+    }
+    expect(runs(runtimeStage)).toBe('');
+    const loader = readFileSync(path.join(repoRoot, 'src', 'native', 'addon.ts'), 'utf8');
+    expect(loader).toContain("'binding.gyp'");
+    expect(loader).toMatch(/'build',\s*'Release'/);
+  });
+
+  it('has one image with two entry points: ENTRYPOINT node, controller by default', () => {
+    const last = (keyword: string) => runtimeStage.filter((i) => i.keyword === keyword).pop()?.args;
+    expect(JSON.parse(last('ENTRYPOINT') ?? 'null')).toEqual(['node']);
+    expect(JSON.parse(last('CMD') ?? 'null')).toEqual(['dist/controller/main.js']);
+    const tsconfig = JSON.parse(readFileSync(path.join(repoRoot, 'tsconfig.json'), 'utf8')) as { compilerOptions: { outDir: string; rootDir: string } };
+    expect(tsconfig.compilerOptions).toMatchObject({ outDir: 'dist', rootDir: '.' });
+  });
+});
