@@ -108,6 +108,18 @@ describe('deploy/Dockerfile (read, not built: no container engine on this machin
     }
   });
 
+  it('copies what `npm ci` needs to build the addon before running it', () => {
+    const npmCi = buildStage.findIndex((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
+    const copiedBefore = buildStage.slice(0, npmCi).filter((i) => i.keyword === 'COPY')
+      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+    const installScripts = ['preinstall', 'install', 'postinstall'].map((s) => pkg.scripts?.[s] ?? '').join(' ');
+    const needed = [...installScripts.split(/\s+/).filter((t) => t.includes('/')), 'binding.gyp', 'package-lock.json'];
+    for (const file of needed) {
+      expect(copiedBefore.some((src) => file === src || file.startsWith(`${src.replace(/\/$/, '')}/`)), `${file} copied before npm ci`).toBe(true);
+    }
+  });
+
   it('the runtime has production node_modules, dist, the .node addon and binding.gyp (the addon loader looks for it)', () => {
     const copies = runtimeStage.filter((i) => i.keyword === 'COPY').map((i) => i.args);
     expect(copies.every((c) => c.startsWith('--from=build '))).toBe(true);
