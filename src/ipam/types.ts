@@ -63,6 +63,7 @@ export type RefusalReason =
   | 'IPInUse'
   | 'PortConflict'
   | 'SelectorMismatch'
+  | 'NoMatchingPool'
   | 'NoPoolForFamily'
   | 'PoolExhausted';
 

@@ -1,0 +1,144 @@
+import { formatIP, ipKey, type IPAddress } from './address.js';
+import type { AllocationRequest, Refusal, ServicePort } from './types.js';
+
+/** Who uses one address. Several Services only when they share it validly. */
+export interface IPUse {
+  readonly ip: IPAddress;
+  readonly address: string;
+  /** The pool this address counts against. */
+  pool: string;
+  sharingKey: string | undefined;
+  backendKey: string;
+  readonly services: Map<string, readonly ServicePort[]>;
+}
+
+/** The sharing terms one Service brings to an address. */
+export interface ShareTerms {
+  readonly sharingKey: string | undefined;
+  readonly backendKey: string;
+  readonly ports: readonly ServicePort[];
+}
+
+/**
+ * MetalLB's backend key: with externalTrafficPolicy Local, Services may share an
+ * IP only with an identical selector (their endpoints, hence the announcing node,
+ * must be the same); with Cluster any backends will do.
+ */
+export function backendKeyOf(request: Pick<AllocationRequest, 'externalTrafficPolicy' | 'selector'>): string {
+  if (request.externalTrafficPolicy !== 'Local') return '';
+  const pairs = Object.entries(request.selector).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `Local:${pairs.map(([k, v]) => `${k}=${v}`).join(',')}`;
+}
+
+export function termsOf(request: AllocationRequest): ShareTerms {
+  return { sharingKey: request.sharingKey, backendKey: backendKeyOf(request), ports: request.ports };
+}
+
+function describeBackend(backendKey: string): string {
+  return backendKey === '' ? 'externalTrafficPolicy Cluster' : `externalTrafficPolicy Local with selector {${backendKey.slice('Local:'.length)}}`;
+}
+
+/** Every address in use, and an index of addresses by sharing key. */
+export class IPUseTable {
+  private readonly uses = new Map<string, IPUse>();
+  private readonly bySharingKey = new Map<string, Set<IPUse>>();
+
+  get size(): number {
+    return this.uses.size;
+  }
+
+  get(ip: IPAddress): IPUse | undefined {
+    return this.uses.get(ipKey(ip));
+  }
+
+  all(): IterableIterator<IPUse> {
+    return this.uses.values();
+  }
+
+  /** Addresses currently shared under this key (usually a handful). */
+  withSharingKey(sharingKey: string): ReadonlySet<IPUse> {
+    return this.bySharingKey.get(sharingKey) ?? new Set();
+  }
+
+  /** Why `service` may not use `ip` on these terms, or undefined when it may. */
+  checkShare(ip: IPAddress, service: string, terms: ShareTerms): Refusal | undefined {
+    const use = this.get(ip);
+    if (!use) return undefined;
+    const others = [...use.services.keys()].filter((s) => s !== service);
+    if (others.length === 0) return undefined;
+    const holder = others.join(', ');
+    const refuse = (reason: Refusal['reason'], cause: string): Refusal => ({
+      ok: false,
+      reason,
+      message: `${service}: ${use.address} is already used by ${holder} (${cause})`,
+    });
+    if (use.sharingKey === undefined) return refuse('IPInUse', `${holder} does not allow sharing`);
+    if (terms.sharingKey === undefined) return refuse('IPInUse', `this Service has no sharing key, ${holder} shares under "${use.sharingKey}"`);
+    if (terms.sharingKey !== use.sharingKey) {
+      return refuse('IPInUse', `sharing key "${terms.sharingKey}" does not match "${use.sharingKey}"`);
+    }
+    if (terms.backendKey !== use.backendKey) {
+      return refuse(
+        'SelectorMismatch',
+        `sharing with externalTrafficPolicy Local needs identical selectors: this Service has ${describeBackend(terms.backendKey)}, the other ${describeBackend(use.backendKey)}`,
+      );
+    }
+    for (const other of others) {
+      const taken = use.services.get(other)!;
+      const clash = terms.ports.find((p) => taken.some((t) => t.protocol === p.protocol && t.port === p.port));
+      if (clash) {
+        return { ok: false, reason: 'PortConflict', message: `${service}: port ${clash.protocol}/${clash.port} on ${use.address} is already used by ${other}` };
+      }
+    }
+    return undefined;
+  }
+
+  /** Adds (or updates) a Service on an address; returns true when the address was unused before. */
+  join(ip: IPAddress, pool: string, service: string, terms: ShareTerms): boolean {
+    let use = this.get(ip);
+    const isNew = !use;
+    if (!use) {
+      use = { ip, address: formatIP(ip), pool, sharingKey: undefined, backendKey: terms.backendKey, services: new Map() };
+      this.uses.set(ipKey(ip), use);
+    }
+    // checkShare made the terms equal to the others'; a sole user may change its own.
+    this.indexSharingKey(use, terms.sharingKey);
+    use.backendKey = terms.backendKey;
+    use.services.set(service, terms.ports);
+    return isNew;
+  }
+
+  /** Removes a Service from an address; returns true when nobody uses the address any more. */
+  leave(ip: IPAddress, service: string): boolean {
+    const use = this.get(ip);
+    if (!use) return false;
+    use.services.delete(service);
+    if (use.services.size > 0) return false;
+    this.indexSharingKey(use, undefined);
+    this.uses.delete(ipKey(ip));
+    return true;
+  }
+
+  /** Forgets an address entirely (it left every pool). */
+  drop(ip: IPAddress): void {
+    const use = this.get(ip);
+    if (!use) return;
+    this.indexSharingKey(use, undefined);
+    this.uses.delete(ipKey(ip));
+  }
+
+  private indexSharingKey(use: IPUse, sharingKey: string | undefined): void {
+    if (use.sharingKey === sharingKey) return;
+    if (use.sharingKey !== undefined) {
+      const set = this.bySharingKey.get(use.sharingKey);
+      set?.delete(use);
+      if (set && set.size === 0) this.bySharingKey.delete(use.sharingKey);
+    }
+    use.sharingKey = sharingKey;
+    if (sharingKey !== undefined) {
+      let set = this.bySharingKey.get(sharingKey);
+      if (!set) this.bySharingKey.set(sharingKey, (set = new Set()));
+      set.add(use);
+    }
+  }
+}
