@@ -1,0 +1,219 @@
+import type { V1Service } from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createKubeClient, createInformer, servicesKind, type Informer, type KubeClient } from '../../src/kube/index.js';
+import { startApiServer, type ApiServer } from '../kube/apiserver.js';
+
+// The informer against the API server double: list, watch, and the ways a
+// watch goes wrong (410 Gone, dropped connections, a full outage).
+
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function service(name: string, port = 80): V1Service {
+  return { metadata: { name, namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port, protocol: 'TCP' }] } };
+}
+
+interface Recorded {
+  events: string[];
+  synced: number;
+}
+
+function record(informer: Informer<V1Service>): Recorded {
+  const recorded: Recorded = { events: [], synced: 0 };
+  informer.on({
+    onAdd: (s) => recorded.events.push(`add ${s.metadata?.name}`),
+    onUpdate: (s, old) => recorded.events.push(`update ${s.metadata?.name} ${old.spec?.ports?.[0]?.port}->${s.spec?.ports?.[0]?.port}`),
+    onDelete: (s) => recorded.events.push(`delete ${s.metadata?.name}`),
+    onSynced: () => {
+      recorded.synced += 1;
+      recorded.events.push('synced');
+    },
+  });
+  return recorded;
+}
+
+describe('informer (list + watch cache)', () => {
+  let server: ApiServer;
+  let client: KubeClient;
+  let writer: KubeClient;
+  let requests: string[];
+  const informers: Array<Informer<V1Service>> = [];
+
+  const start = (options: Parameters<typeof createInformer>[2] = {}): Informer<V1Service> => {
+    const informer = createInformer(client, servicesKind(), { backoff: { initialMs: 50, maxMs: 400 }, ...options });
+    informers.push(informer);
+    return informer;
+  };
+
+  beforeEach(async () => {
+    server = await startApiServer({ bookmarkIntervalMs: 200 });
+    requests = [];
+    client = createKubeClient({ kubeConfig: server.kubeConfig, onRequest: (verb, resource) => requests.push(`${verb} ${resource}`) });
+    writer = createKubeClient({ kubeConfig: server.kubeConfig });
+  });
+
+  afterEach(async () => {
+    for (const informer of informers.splice(0)) await informer.stop();
+    await server.close();
+  });
+
+  it('delivers the initial list as adds, then synced, then watch events in order', async () => {
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('a') });
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('b') });
+    const informer = start();
+    const recorded = record(informer);
+    informer.start();
+    await informer.waitForSync();
+    expect(recorded.events.slice().sort()).toEqual(['add a', 'add b', 'synced']);
+    expect(recorded.events[2]).toBe('synced');
+    expect(informer.list().map((s) => s.metadata?.name).sort()).toEqual(['a', 'b']);
+
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('c') });
+    await writer.core.patchNamespacedService(
+      { namespace: 'default', name: 'a', body: [{ op: 'replace', path: '/spec/ports/0/port', value: 8080 }] },
+    );
+    await writer.core.deleteNamespacedService({ namespace: 'default', name: 'b' });
+    await waitFor('three watch events', () => recorded.events.length === 6);
+    expect(recorded.events.slice(3)).toEqual(['add c', 'update a 80->8080', 'delete b']);
+    expect(informer.get('default', 'a')?.spec?.ports?.[0]?.port).toBe(8080);
+    expect(informer.get('default', 'b')).toBeUndefined();
+    expect(recorded.synced).toBe(1);
+  });
+
+  it('decodes list items and watch events the same way (Dates are Dates)', async () => {
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('listed') });
+    const informer = start();
+    informer.start();
+    await informer.waitForSync();
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('watched') });
+    await waitFor('watched service', () => informer.get('default', 'watched') !== undefined);
+    expect(informer.get('default', 'listed')?.metadata?.creationTimestamp).toBeInstanceOf(Date);
+    expect(informer.get('default', 'watched')?.metadata?.creationTimestamp).toBeInstanceOf(Date);
+  });
+
+  it('a handler registered after sync gets the cache as adds and a synced call', async () => {
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('early') });
+    const informer = start();
+    informer.start();
+    await informer.waitForSync();
+    const recorded = record(informer);
+    expect(recorded.events).toEqual(['add early', 'synced']);
+  });
+
+  it('a throwing handler does not stop other handlers or the watch', async () => {
+    const informer = start();
+    informer.on({
+      onAdd: () => {
+        throw new Error('handler bug');
+      },
+    });
+    const recorded = record(informer);
+    informer.start();
+    await informer.waitForSync();
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('x') });
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('y') });
+    await waitFor('both adds', () => recorded.events.includes('add y'));
+    expect(recorded.events).toEqual(['synced', 'add x', 'add y']);
+  });
+
+  it('resumes from the last resourceVersion after a dropped watch, without relisting', async () => {
+    const informer = start();
+    const recorded = record(informer);
+    informer.start();
+    await informer.waitForSync();
+    await waitFor('watch open', () => server.openWatches === 1);
+    expect(server.faults.dropWatches()).toBe(1);
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('after-drop') });
+    await waitFor('event after the drop', () => recorded.events.includes('add after-drop'));
+    expect(requests.filter((r) => r === 'list services')).toHaveLength(1);
+    expect(requests.filter((r) => r === 'watch services').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('relists after 410 Gone and reports what changed while it was away', async () => {
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('kept', 80) });
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('removed') });
+    // Bookmarks off: the informer must hold an old resourceVersion when history is compacted.
+    const informer = start();
+    const recorded = record(informer);
+    informer.start();
+    await informer.waitForSync();
+    await waitFor('watch open', () => server.openWatches === 1);
+    server.faults.failNext(1000, 503, { verb: 'watch', resource: 'services' });
+    server.faults.dropWatches();
+    await waitFor('a failed re-watch', () => requests.filter((r) => r === 'watch services').length >= 2);
+    // Meanwhile: one added, one changed, one deleted; then history is gone.
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('added') });
+    await writer.core.patchNamespacedService({ namespace: 'default', name: 'kept', body: [{ op: 'replace', path: '/spec/ports/0/port', value: 81 }] });
+    await writer.core.deleteNamespacedService({ namespace: 'default', name: 'removed' });
+    server.compactHistory();
+    await server.faults.reset();
+    await waitFor('relist', () => requests.filter((r) => r === 'list services').length === 2);
+    await waitFor('changes reported', () => recorded.events.length >= 6);
+    expect(recorded.events.slice(3).sort()).toEqual(['add added', 'delete removed', 'update kept 80->81']);
+    expect(informer.list().map((s) => s.metadata?.name).sort()).toEqual(['added', 'kept']);
+    expect(recorded.synced).toBe(1);
+  });
+
+  it('keeps its resourceVersion current through bookmarks, so a drop after quiet time needs no relist', async () => {
+    const informer = start();
+    informer.start();
+    await informer.waitForSync();
+    const listedAt = informer.lastResourceVersion();
+    // Changes to another resource move the global resourceVersion; only bookmarks tell the services watch.
+    await writer.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'noise' } } });
+    const latest = (await writer.core.listNamespacedConfigMap({ namespace: 'default' })).metadata?.resourceVersion;
+    await waitFor('bookmark with the newer resourceVersion', () => informer.lastResourceVersion() === latest);
+    expect(informer.lastResourceVersion()).not.toBe(listedAt);
+    server.compactHistory();
+    server.faults.dropWatches();
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('after-compaction') });
+    await waitFor('event after the drop', () => informer.get('default', 'after-compaction') !== undefined);
+    expect(requests.filter((r) => r === 'list services')).toHaveLength(1);
+  });
+
+  it('rides out a full outage with backoff (no busy loop) and catches up afterwards', async () => {
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('before') });
+    const informer = start({ backoff: { initialMs: 100, maxMs: 400 } });
+    const recorded = record(informer);
+    informer.start();
+    await informer.waitForSync();
+    await waitFor('watch open', () => server.openWatches === 1);
+    const before = requests.length;
+    await server.faults.outage(true);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const attemptsDuringOutage = requests.length - before;
+    // Backoff 100 ms doubling to 400 ms gives about 6 attempts in 2 s; a busy loop would make thousands.
+    expect(attemptsDuringOutage).toBeGreaterThanOrEqual(2);
+    expect(attemptsDuringOutage).toBeLessThan(40);
+    await server.faults.outage(false);
+    // Changes made right after the outage, before the informer is back, must still arrive.
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('during') });
+    await writer.core.deleteNamespacedService({ namespace: 'default', name: 'before' });
+    await waitFor('catch-up', () => recorded.events.includes('delete before') && recorded.events.includes('add during'));
+    expect(informer.list().map((s) => s.metadata?.name)).toEqual(['during']);
+  });
+
+  it('rejects waitForSync when stopped before the first list, and refuses to restart', async () => {
+    await server.faults.outage(true);
+    const informer = start();
+    informer.start();
+    const waiting = informer.waitForSync();
+    await informer.stop();
+    await expect(waiting).rejects.toThrow(/stopped before its first list/);
+    expect(() => informer.start()).toThrow(/was stopped/);
+  });
+
+  it('filters by label selector on list and watch', async () => {
+    await writer.core.createNamespacedService({ namespace: 'default', body: { ...service('mine'), metadata: { name: 'mine', namespace: 'default', labels: { team: 'lb' } } } });
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('other') });
+    const informer = start({ labelSelector: 'team=lb' });
+    informer.start();
+    await informer.waitForSync();
+    expect(informer.list().map((s) => s.metadata?.name)).toEqual(['mine']);
+  });
+});
