@@ -72,6 +72,8 @@ export class AllocationController {
   private poolStatusTimer: NodeJS.Timeout | undefined;
   private started = false;
   private stopped = false;
+  private markStarted: () => void = () => undefined;
+  private readonly startedOnce = new Promise<void>((resolve) => (this.markStarted = resolve));
   private readonly now: () => Date;
 
   constructor(private readonly options: AllocationControllerOptions) {
@@ -103,7 +105,7 @@ export class AllocationController {
       io.leases.on({ onAdd: (l) => this.leaseChanged(l), onUpdate: (l) => this.leaseChanged(l), onDelete: (l) => this.leaseChanged(l) }),
     );
     await Promise.all([io.services.waitForSync(), io.pools.waitForSync(), io.namespaces.waitForSync(), io.leases.waitForSync()]);
-    if (this.stopped) return;
+    if (this.stopped) return this.markStarted();
     this.applyPools();
     const services = io.services.list();
     const refused = this.reconciler.restoreAll(services);
@@ -114,11 +116,13 @@ export class AllocationController {
     for (const s of holders) this.queue.add(serviceKey(s));
     for (const s of services) this.queue.add(serviceKey(s));
     this.schedulePoolStatus();
+    this.markStarted();
   }
 
-  /** Resolves when no work is queued or running (tests and benchmarks). */
-  idle(): Promise<void> {
-    return this.queue.idle();
+  /** Resolves when the start is done and no work is queued or running (tests and benchmarks). */
+  async idle(): Promise<void> {
+    await this.startedOnce;
+    await this.queue.idle();
   }
 
   pendingCount(): number {
@@ -127,6 +131,7 @@ export class AllocationController {
 
   stop(): void {
     this.stopped = true;
+    this.markStarted();
     this.queue.stop();
     for (const off of this.unsubscribe.splice(0)) off();
     if (this.poolStatusTimer) clearTimeout(this.poolStatusTimer);
@@ -154,7 +159,7 @@ export class AllocationController {
     if (!this.started) return;
     const report = this.applyPools();
     for (const lost of report.lost) {
-      this.reconciler.strand(lost.service, `left every pool: ${lost.message}`);
+      this.reconciler.strand(lost.service, lost.ips, `left every pool (${lost.message})`);
       this.queue.add(lost.service);
     }
     for (const moved of report.moved) {

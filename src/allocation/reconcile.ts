@@ -150,15 +150,14 @@ export class ServiceReconciler {
   }
 
   /**
-   * A pool edit took these Services' addresses away (the allocator's report):
-   * free them; the next reconcile of each allocates again and says why.
+   * A pool edit took this Service's addresses away (the allocator's report):
+   * the next reconcile allocates again and says why in a PoolChanged event.
    */
-  strand(key: string, why: string): void {
-    const h = this.holdings.get(key);
-    if (!h) return;
-    this.options.allocator.release(key);
+  strand(key: string, lostIPs: readonly string[], why: string): void {
+    if (!this.holdings.has(key)) return;
+    // The allocator already dropped the lost IPs; the next assign keeps the rest and fills the gap.
     this.holdings.delete(key);
-    this.stranded.set(key, `${h.ips.join(', ')} ${why}`);
+    this.stranded.set(key, `${lostIPs.join(', ')} ${why}`);
   }
 
   /** A pool edit left the Service's IP in place but inside another pool: the annotation follows. */
@@ -199,16 +198,18 @@ export class ServiceReconciler {
     if (held && held.identity !== summary.identity) {
       released = this.releaseFor(key, 'the requested IPs, pool or IP families changed', events);
     } else if (held && held.placement !== summary.placement) {
-      // Ports, sharing key or traffic policy changed: keep the IP if it still fits.
-      this.options.allocator.release(key);
-      const again = this.options.allocator.restore(key, held.ips, service);
-      if (again.ok) {
-        this.holdings.set(key, { ...held, placement: summary.placement });
-      } else {
-        this.holdings.delete(key);
-        events.push({ type: 'Normal', reason: 'IPReleased', message: `released ${held.ips.join(', ')}: ${again.message}` });
+      // Ports, sharing key, labels or traffic policy changed: assign keeps the IP while it still fits.
+      const again = this.options.allocator.assign(key, service);
+      if (!again.ok) {
+        this.releaseFor(key, again.message, events);
+        return this.refused(service, key, current, again.reason, again.message, events, true, now);
+      }
+      if (!sameIPs(again.ips, held.ips)) {
+        events.push({ type: 'Normal', reason: 'IPReleased', message: `released ${held.ips.join(', ')}: it no longer fits the Service's ports, sharing or selectors` });
+        events.push({ type: 'Normal', reason: 'IPAllocated', message: `assigned ${again.ips.join(', ')} from pool ${again.pool}` });
         released = true;
       }
+      this.holdings.set(key, { ips: again.ips, pool: again.pool, identity: summary.identity, placement: summary.placement });
     }
 
     let holding = this.holdings.get(key);

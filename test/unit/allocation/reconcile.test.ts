@@ -8,7 +8,7 @@ import type { OwnershipView } from '../../../src/allocation/conditions.js';
 // decisions (the real address logic is src/ipam's, tested there and end to end).
 class ListAllocator implements ServiceAllocator {
   readonly owner = new Map<string, string>();
-  constructor(public ips: string[], public pool = 'pool-a') {}
+  constructor(private ips: string[], public pool = 'pool-a') {}
   read(svc: V1Service): RequestReading {
     const a = svc.metadata?.annotations ?? {};
     const ip = a['ironlb.io/loadBalancerIPs'] ?? a['metallb.io/loadBalancerIPs'];
@@ -22,10 +22,19 @@ class ListAllocator implements ServiceAllocator {
       },
     };
   }
+  /** A pool edit: addresses no longer listed are dropped from their Services. */
+  setIPs(ips: string[]): void {
+    this.ips = ips;
+    for (const ip of [...this.owner.keys()]) if (!ips.includes(ip)) this.owner.delete(ip);
+  }
   assign(key: string, svc: V1Service): AllocationOutcome {
     const r = this.read(svc);
     if (!r.ok) return r;
     const want = r.summary.requestedIPs[0];
+    // Like src/ipam: an address the Service holds is kept while it fits the request.
+    const held = [...this.owner].find(([ip, k]) => k === key && (!want || ip === want));
+    if (held) return { ok: true, ips: [held[0]], pool: this.pool };
+    this.release(key);
     if (want) {
       if (!this.ips.includes(want)) return { ok: false, reason: 'NoPoolForIP', message: `${want} is in no pool` };
       const other = this.owner.get(want);
@@ -188,8 +197,8 @@ describe('ServiceReconciler', () => {
   it('re-allocates a Service a pool edit stranded, with a PoolChanged event', () => {
     const { reconciler, allocator } = setup(['192.0.2.1', '192.0.2.2']);
     reconciler.reconcile(svc('web'), now);
-    allocator.ips = ['192.0.2.2'];
-    reconciler.strand('default/web', 'left pool pool-a (pool edited)');
+    allocator.setIPs(['192.0.2.2']);
+    reconciler.strand('default/web', ['192.0.2.1'], 'left pool pool-a (pool edited)');
     const d = reconciler.reconcile(svc('web', { ips: ['192.0.2.1'] }), now);
     expect(d.ingressIPs).toEqual(['192.0.2.2']);
     expect(d.events[0]).toEqual({ type: 'Warning', reason: 'PoolChanged', message: '192.0.2.1 left pool pool-a (pool edited); re-allocated 192.0.2.2 from pool pool-a' });

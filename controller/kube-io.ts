@@ -1,0 +1,39 @@
+// Adapts src/kube (informers, status writers) to the controller loop's ports.
+
+import type { KubernetesObject, V1Lease, V1Namespace, V1Service } from '@kubernetes/client-node';
+import type { Logger } from '../src/log/logger.js';
+import type { KubeClient } from '../src/kube/client.js';
+import { createInformer, type Informer, type InformerOptions } from '../src/kube/informer.js';
+import { ipAddressPoolsKind, leasesKind, namespacesKind, servicesKind } from '../src/kube/resources.js';
+import { patchIPAddressPoolStatus, patchServiceAnnotations, patchServiceStatus } from '../src/kube/status.js';
+import type { ControllerIO, ObjectRef } from '../src/allocation/controller.js';
+
+export type { ObjectRef };
+
+export interface KubeIO extends ControllerIO {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export type EventWriter = (ref: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+
+export function createKubeIO(client: KubeClient, namespace: string, logger: Logger, informerOptions: InformerOptions, recordEvent: EventWriter): KubeIO {
+  const opts = { ...informerOptions, logger };
+  const services: Informer<V1Service> = createInformer(client, servicesKind(), opts);
+  const pools: Informer<KubernetesObject> = createInformer(client, ipAddressPoolsKind(namespace), opts);
+  const namespaces: Informer<V1Namespace> = createInformer(client, namespacesKind(), opts);
+  const leases: Informer<V1Lease> = createInformer(client, leasesKind(namespace), opts);
+  const all = [services, pools, namespaces, leases];
+  return {
+    services,
+    pools,
+    namespaces,
+    leases,
+    start: () => all.forEach((i) => i.start()),
+    stop: async () => { await Promise.all(all.map((i) => i.stop())); },
+    writeServiceStatus: async (ns, name, status) => { await patchServiceStatus(client, ns, name, status); },
+    writeServiceAnnotations: async (ns, name, annotations) => { await patchServiceAnnotations(client, ns, name, annotations); },
+    writePoolStatus: async (ns, name, status) => { await patchIPAddressPoolStatus(client, ns, name, { ...status }); },
+    recordEvent,
+  };
+}

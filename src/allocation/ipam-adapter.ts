@@ -1,0 +1,81 @@
+// Binds the reconcile's allocator port to src/api's Service reading and
+// src/ipam's Allocator: the namespace labels (for namespaceSelectors) come
+// from a lookup the controller hands in.
+
+import type { V1Service } from '@kubernetes/client-node';
+import { readServiceIntent, type ServiceIntent } from '../api/service.js';
+import { formatIP } from '../ipam/address.js';
+import { Allocator } from '../ipam/allocator.js';
+import type { AllocationRequest, AssignResult, PoolDefinition, PoolsReport, PoolUsage } from '../ipam/types.js';
+import type { PoolAllocator } from './controller.js';
+import type { AllocationOutcome, RequestReading, ServiceAllocator } from './ports.js';
+
+export type NamespaceLabels = (namespace: string) => Readonly<Record<string, string>>;
+
+function outcome(result: AssignResult): AllocationOutcome {
+  if (!result.ok) return { ok: false, reason: result.reason, message: result.message };
+  const pools = [...new Set(result.ips.map((a) => a.pool))];
+  return { ok: true, ips: result.ips.map((a) => a.address), pool: pools.join(',') };
+}
+
+export class IpamServiceAllocator implements ServiceAllocator, PoolAllocator {
+  constructor(
+    private readonly namespaceLabels: NamespaceLabels,
+    private readonly allocator: Allocator = new Allocator(),
+  ) {}
+
+  read(service: V1Service): RequestReading {
+    const result = readServiceIntent(service);
+    if (!result.ok) return { ok: false, reason: 'InvalidRequest', message: result.errors.join('; ') };
+    const intent = result.intent;
+    const requestedIPs = intent.requestedIPs.map(formatIP);
+    const legacy = intent.compatAnnotations[0];
+    return {
+      ok: true,
+      summary: {
+        requestedIPs,
+        ...(intent.requestedPool ? { requestedPool: intent.requestedPool } : {}),
+        identity: JSON.stringify([requestedIPs, intent.requestedPool ?? null, intent.ipFamilyPolicy, intent.ipFamilies]),
+        placement: JSON.stringify([
+          intent.sharingKey ?? null,
+          intent.ports.map((p) => `${p.protocol}/${p.port}`).sort(),
+          intent.externalTrafficPolicy,
+          Object.entries(intent.selector).sort(),
+          Object.entries(intent.serviceLabels).sort(),
+        ]),
+        ...(legacy ? { legacyPrefix: legacy.prefix } : {}),
+      },
+    };
+  }
+
+  assign(key: string, service: V1Service): AllocationOutcome {
+    const request = this.request(service);
+    if (!request.ok) return request.refusal;
+    return outcome(this.allocator.assign(key, request.request));
+  }
+
+  restore(key: string, ips: readonly string[], service: V1Service): AllocationOutcome {
+    const request = this.request(service);
+    if (!request.ok) return request.refusal;
+    return outcome(this.allocator.restore(key, [...ips], request.request));
+  }
+
+  release(key: string): void {
+    this.allocator.release(key);
+  }
+
+  setPools(pools: readonly PoolDefinition[]): PoolsReport {
+    return this.allocator.setPools([...pools]);
+  }
+
+  usage(pool: string): PoolUsage {
+    return this.allocator.usage(pool) ?? { ipv4: { assigned: 0n, available: 0n }, ipv6: { assigned: 0n, available: 0n } };
+  }
+
+  private request(service: V1Service): { ok: true; request: AllocationRequest } | { ok: false; refusal: AllocationOutcome } {
+    const result = readServiceIntent(service);
+    if (!result.ok) return { ok: false, refusal: { ok: false, reason: 'InvalidRequest', message: result.errors.join('; ') } };
+    const intent: ServiceIntent = result.intent;
+    return { ok: true, request: { ...intent, namespaceLabels: this.namespaceLabels(intent.namespace) } };
+  }
+}
