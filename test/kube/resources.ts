@@ -1,0 +1,142 @@
+// The resource types the double serves: built-ins with their per-type rules
+// (field selectors, status subresource, name syntax) and CRDs from YAML.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { isObject, type JsonObject } from './patch.js';
+import { compileRules, type Schema } from './schema.js';
+
+export type NameRule = 'dns1035Label' | 'dns1123Label' | 'dns1123Subdomain';
+
+export interface ResourceType {
+  /** `group/plural`, unique. */
+  id: string;
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+  /** Has a `/status` subresource: status ignored on the main resource and vice versa. */
+  hasStatus: boolean;
+  /** The real strategy empties status on create (Services, custom resources). */
+  clearStatusOnCreate: boolean;
+  /** metadata.generation is kept and bumped on spec changes. */
+  tracksGeneration: boolean;
+  nameRule: NameRule;
+  /** Field selector paths beyond metadata.name / metadata.namespace. */
+  extraFieldSelectors: string[];
+  /** DELETE answers the object (true) or a Status Success (false). */
+  deleteReturnsObject: boolean;
+  /** Custom resources: the structural schema to enforce. */
+  schema?: Schema;
+  shortNames?: string[];
+}
+
+export function apiVersionOf(resource: ResourceType): string {
+  return resource.group ? `${resource.group}/${resource.version}` : resource.version;
+}
+
+export function fieldSelectorsOf(resource: ResourceType): string[] {
+  const base = resource.namespaced ? ['metadata.name', 'metadata.namespace'] : ['metadata.name'];
+  return [...base, ...resource.extraFieldSelectors];
+}
+
+function builtin(partial: Partial<ResourceType> & Pick<ResourceType, 'group' | 'version' | 'plural' | 'kind'>): ResourceType {
+  return {
+    id: `${partial.group}/${partial.plural}`,
+    namespaced: true,
+    hasStatus: false,
+    clearStatusOnCreate: false,
+    tracksGeneration: false,
+    nameRule: 'dns1123Subdomain',
+    extraFieldSelectors: [],
+    deleteReturnsObject: false,
+    ...partial,
+  };
+}
+
+const coreEventFields = [
+  'involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid',
+  'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath',
+  'reason', 'reportingComponent', 'source', 'type',
+];
+
+export function builtinResources(): ResourceType[] {
+  return [
+    builtin({
+      group: '', version: 'v1', plural: 'services', kind: 'Service', hasStatus: true, clearStatusOnCreate: true,
+      tracksGeneration: true, nameRule: 'dns1035Label', extraFieldSelectors: ['spec.clusterIP', 'spec.type'],
+      deleteReturnsObject: true,
+    }),
+    builtin({
+      group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false, hasStatus: true,
+      extraFieldSelectors: ['spec.unschedulable'], deleteReturnsObject: true,
+    }),
+    builtin({
+      group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false, hasStatus: true,
+      nameRule: 'dns1123Label', extraFieldSelectors: ['status.phase'], deleteReturnsObject: true,
+    }),
+    builtin({ group: '', version: 'v1', plural: 'events', kind: 'Event', extraFieldSelectors: coreEventFields }),
+    builtin({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' }),
+    builtin({
+      group: '', version: 'v1', plural: 'pods', kind: 'Pod', hasStatus: true, deleteReturnsObject: true,
+      extraFieldSelectors: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+    }),
+    builtin({ group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice' }),
+    builtin({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease' }),
+    builtin({
+      group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event',
+      extraFieldSelectors: ['reason', 'type', 'regarding.kind', 'regarding.name', 'regarding.namespace', 'reportingController'],
+    }),
+  ];
+}
+
+interface CrdVersion {
+  name: string;
+  served: boolean;
+  storage: boolean;
+  schema: { openAPIV3Schema: Schema };
+  subresources?: { status?: JsonObject };
+}
+
+/** Turns one apiextensions.k8s.io/v1 CustomResourceDefinition into a served type. */
+export function resourceFromCrd(crd: JsonObject): ResourceType {
+  const spec = crd.spec as unknown as {
+    group: string;
+    scope: 'Namespaced' | 'Cluster';
+    names: { plural: string; kind: string; shortNames?: string[] };
+    versions: CrdVersion[];
+  };
+  const version = spec.versions.find((v) => v.served && v.storage);
+  if (!version) throw new Error(`CRD ${spec.names.plural}.${spec.group} has no served storage version`);
+  const schema = version.schema.openAPIV3Schema;
+  compileRules(schema);
+  return {
+    id: `${spec.group}/${spec.names.plural}`,
+    group: spec.group,
+    version: version.name,
+    plural: spec.names.plural,
+    kind: spec.names.kind,
+    namespaced: spec.scope === 'Namespaced',
+    hasStatus: isObject(version.subresources?.status),
+    clearStatusOnCreate: isObject(version.subresources?.status),
+    tracksGeneration: true,
+    nameRule: 'dns1123Subdomain',
+    extraFieldSelectors: [],
+    deleteReturnsObject: true,
+    schema,
+    shortNames: spec.names.shortNames,
+  };
+}
+
+/** Every CustomResourceDefinition in the YAML files of a folder. */
+export function loadCrdDir(dir: string): ResourceType[] {
+  const types: ResourceType[] = [];
+  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+      const value: unknown = doc.toJS();
+      if (isObject(value) && value.kind === 'CustomResourceDefinition') types.push(resourceFromCrd(value));
+    }
+  }
+  return types;
+}

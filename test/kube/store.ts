@@ -1,0 +1,125 @@
+// Object storage with one global, monotonically increasing resourceVersion, a
+// bounded event history for watches (older starts get 410 Expired), and live
+// watchers notified of every change.
+import { clone, type JsonObject } from './patch.js';
+import type { ResourceType } from './resources.js';
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoredEvent {
+  resourceVersion: number;
+  resource: ResourceType;
+  type: EventType;
+  object: JsonObject;
+  /** The object before the change, so selector watches can see it leave or enter. */
+  previous?: JsonObject;
+}
+
+export type Listener = (event: StoredEvent) => void;
+
+export function metadataOf(object: JsonObject): JsonObject {
+  return object.metadata as JsonObject;
+}
+
+function keyOf(namespace: string | undefined, name: string): string {
+  return `${namespace ?? ''}/${name}`;
+}
+
+export class Store {
+  private revision: number;
+  private readonly objects = new Map<string, Map<string, JsonObject>>();
+  private readonly history: StoredEvent[] = [];
+  /** Events at or below this revision are gone from history. */
+  private compactedThrough: number;
+  private readonly listeners = new Set<Listener>();
+
+  constructor(private readonly historySize: number, startRevision = 1000) {
+    this.revision = startRevision;
+    this.compactedThrough = startRevision;
+  }
+
+  get currentRevision(): number {
+    return this.revision;
+  }
+
+  /** The oldest resourceVersion a watch may still start from. */
+  get oldestWatchable(): number {
+    return this.compactedThrough;
+  }
+
+  private table(resource: ResourceType): Map<string, JsonObject> {
+    let table = this.objects.get(resource.id);
+    if (!table) {
+      table = new Map();
+      this.objects.set(resource.id, table);
+    }
+    return table;
+  }
+
+  get(resource: ResourceType, namespace: string | undefined, name: string): JsonObject | undefined {
+    const found = this.table(resource).get(keyOf(namespace, name));
+    return found ? clone(found) : undefined;
+  }
+
+  /** Objects sorted by namespace then name, like etcd's key order. */
+  list(resource: ResourceType, namespace?: string): JsonObject[] {
+    const items: JsonObject[] = [];
+    const keys = [...this.table(resource).keys()].sort();
+    for (const key of keys) {
+      const object = this.table(resource).get(key) as JsonObject;
+      if (namespace === undefined || metadataOf(object).namespace === namespace) items.push(clone(object));
+    }
+    return items;
+  }
+
+  /** Stores the object under a new resourceVersion and tells watchers. */
+  write(resource: ResourceType, object: JsonObject, type: 'ADDED' | 'MODIFIED'): JsonObject {
+    const meta = metadataOf(object);
+    const key = keyOf(meta.namespace as string | undefined, meta.name as string);
+    const previous = this.table(resource).get(key);
+    this.revision++;
+    meta.resourceVersion = String(this.revision);
+    const stored = clone(object);
+    this.table(resource).set(key, stored);
+    this.record({ resourceVersion: this.revision, resource, type, object: clone(stored), previous });
+    return clone(stored);
+  }
+
+  remove(resource: ResourceType, namespace: string | undefined, name: string): JsonObject | undefined {
+    const key = keyOf(namespace, name);
+    const previous = this.table(resource).get(key);
+    if (!previous) return undefined;
+    this.table(resource).delete(key);
+    this.revision++;
+    const deleted = clone(previous);
+    metadataOf(deleted).resourceVersion = String(this.revision);
+    this.record({ resourceVersion: this.revision, resource, type: 'DELETED', object: clone(deleted), previous });
+    return deleted;
+  }
+
+  private record(event: StoredEvent): void {
+    this.history.push(event);
+    while (this.history.length > this.historySize) {
+      const dropped = this.history.shift() as StoredEvent;
+      this.compactedThrough = dropped.resourceVersion;
+    }
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Events after `since` for one resource; undefined when history no longer covers it. */
+  eventsSince(resource: ResourceType, since: number): StoredEvent[] | undefined {
+    if (since < this.compactedThrough) return undefined;
+    return this.history.filter((e) => e.resource.id === resource.id && e.resourceVersion > since);
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Drops history: a watch from any resourceVersion before the current one gets 410. */
+  compact(): void {
+    this.history.length = 0;
+    this.compactedThrough = this.revision;
+  }
+}
