@@ -1,0 +1,195 @@
+// Shared setup of the controller integration tests: a target API server (the
+// double, or a real one through IRONLB_TEST_KUBECONFIG), a namespace per test,
+// helpers to create pools and Services and to wait for the controller.
+
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event, type V1Service } from '@kubernetes/client-node';
+import { startApiServer, type ApiServer } from '../kube/apiserver.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { startController, type RunningController, type StartControllerOptions } from '../../controller/start.js';
+
+export const REAL_KUBECONFIG = process.env.IRONLB_TEST_KUBECONFIG;
+if (!REAL_KUBECONFIG) console.log('ironlb: IRONLB_TEST_KUBECONFIG not set, controller tests run against the API server double only');
+
+/** Where a test runs: the double always; a real API server too when configured and the test injects no fault. */
+export function targets(opts: { faults: boolean }): Array<'double' | 'real'> {
+  return REAL_KUBECONFIG && !opts.faults ? ['double', 'real'] : ['double'];
+}
+
+export interface Env {
+  kubeConfig: KubeConfig;
+  /** Only for the double: faults, counters. */
+  api?: ApiServer;
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+  /** Namespace of the pools, Leases and the controller (one per test). */
+  system: string;
+  /** Namespace of the test's Services. */
+  apps: string;
+  /** A loadBalancerClass unique to this test, so a real cluster's other Services are never touched. */
+  lbClass: string;
+  controllers: RunningController[];
+  startController(extra?: Partial<StartControllerOptions>): Promise<RunningController>;
+  close(): Promise<void>;
+}
+
+export async function setup(target: 'double' | 'real' = 'double', apiOptions: Parameters<typeof startApiServer>[0] = {}): Promise<Env> {
+  const suffix = randomBytes(3).toString('hex');
+  let api: ApiServer | undefined;
+  let kubeConfig: KubeConfig;
+  if (target === 'real') {
+    kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(REAL_KUBECONFIG!);
+  } else {
+    api = await startApiServer({ historySize: 100_000, ...apiOptions });
+    kubeConfig = api.kubeConfig;
+  }
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const system = `ironlb-t-${suffix}`;
+  const apps = `apps-t-${suffix}`;
+  await core.createNamespace({ body: { metadata: { name: system } } });
+  await core.createNamespace({ body: { metadata: { name: apps, labels: { team: 'blue' } } } });
+  const controllers: RunningController[] = [];
+  const env: Env = {
+    kubeConfig, api, core, custom, system, apps,
+    lbClass: target === 'real' ? `ironlb.io/test-${suffix}` : '',
+    controllers,
+    async startController(extra = {}) {
+      const c = await startController({
+        kubeConfig,
+        namespace: system,
+        lbClass: env.lbClass,
+        leaderElect: false,
+        logger: silentLogger(),
+        informer: { backoff: { initialMs: 50, maxMs: 500 }, watchTimeoutSeconds: 30 },
+        ...extra,
+      });
+      controllers.push(c);
+      return c;
+    },
+    async close() {
+      for (const c of controllers.splice(0)) await c.stop();
+      if (target === 'real') {
+        await core.deleteNamespace({ name: apps }).catch(() => undefined);
+        await core.deleteNamespace({ name: system }).catch(() => undefined);
+      }
+      await api?.close();
+    },
+  };
+  return env;
+}
+
+export async function createPool(env: Env, name: string, addresses: string[], spec: Record<string, unknown> = {}): Promise<void> {
+  await env.custom.createNamespacedCustomObject({
+    group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'ipaddresspools',
+    body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name }, spec: { addresses, ...spec } },
+  });
+}
+
+export interface PoolObject {
+  metadata: { name: string; generation?: number; resourceVersion?: string };
+  spec: { addresses: string[] } & Record<string, unknown>;
+  status?: { assignedIPv4?: string; availableIPv4?: string; assignedIPv6?: string; availableIPv6?: string; conditions?: Array<{ type: string; status: string; reason: string; message: string }> };
+}
+
+export async function getPool(env: Env, name: string): Promise<PoolObject> {
+  const raw: unknown = await env.custom.getNamespacedCustomObject({ group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'ipaddresspools', name });
+  return raw as PoolObject;
+}
+
+export async function patchPool(env: Env, name: string, spec: Record<string, unknown>): Promise<void> {
+  await env.custom.patchNamespacedCustomObject(
+    { group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'ipaddresspools', name, body: { spec } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
+export async function deletePool(env: Env, name: string): Promise<void> {
+  await env.custom.deleteNamespacedCustomObject({ group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'ipaddresspools', name });
+}
+
+export interface ServiceOptions {
+  annotations?: Record<string, string>;
+  ports?: Array<{ port: number; protocol?: string }>;
+  spec?: Record<string, unknown>;
+  labels?: Record<string, string>;
+}
+
+export async function createService(env: Env, name: string, opts: ServiceOptions = {}): Promise<V1Service> {
+  return env.core.createNamespacedService({
+    namespace: env.apps,
+    body: {
+      metadata: { name, ...(opts.annotations ? { annotations: opts.annotations } : {}), ...(opts.labels ? { labels: opts.labels } : {}) },
+      spec: {
+        type: 'LoadBalancer',
+        ...(env.lbClass ? { loadBalancerClass: env.lbClass } : {}),
+        ports: (opts.ports ?? [{ port: 80 }]).map((p) => ({ port: p.port, protocol: p.protocol ?? 'TCP' })),
+        selector: { app: name },
+        ...(opts.spec ?? {}),
+      },
+    },
+  });
+}
+
+export async function patchService(env: Env, name: string, body: Record<string, unknown>): Promise<void> {
+  await env.core.patchNamespacedService({ namespace: env.apps, name, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+}
+
+export async function getService(env: Env, name: string): Promise<V1Service> {
+  return env.core.readNamespacedService({ namespace: env.apps, name });
+}
+
+export function ips(svc: V1Service): string[] {
+  return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+}
+
+export function condition(svc: V1Service, type: string): { status: string; reason: string; message: string } | undefined {
+  return svc.status?.conditions?.find((c) => c.type === type);
+}
+
+export async function serviceEvents(env: Env, name: string): Promise<CoreV1Event[]> {
+  const list = await env.core.listNamespacedEvent({ namespace: env.apps });
+  return list.items.filter((e) => e.involvedObject.name === name);
+}
+
+/** Polls `check` until it stops throwing (expect inside) or the time is up; then throws its last error. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw lastError;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Waits until the Service has exactly `count` IPs and returns them. */
+export async function waitForIPs(env: Env, name: string, count = 1, timeoutMs?: number): Promise<string[]> {
+  return eventually(async () => {
+    const got = ips(await getService(env, name));
+    if (got.length !== count) throw new Error(`${name}: expected ${count} IPs, has [${got.join(', ')}]`);
+    return got;
+  }, timeoutMs);
+}
+
+/** Waits for the Allocated condition to have this status and returns it. */
+export async function waitForAllocated(env: Env, name: string, status: 'True' | 'False'): Promise<{ status: string; reason: string; message: string }> {
+  return eventually(async () => {
+    const c = condition(await getService(env, name), 'ironlb.io/Allocated');
+    if (c?.status !== status) throw new Error(`${name}: Allocated is ${c?.status}/${c?.reason}: ${c?.message}, expected ${status}`);
+    return c;
+  });
+}
+
+export async function waitForEvent(env: Env, name: string, reason: string): Promise<CoreV1Event> {
+  return eventually(async () => {
+    const e = (await serviceEvents(env, name)).find((ev) => ev.reason === reason);
+    if (!e) throw new Error(`${name}: no ${reason} event yet`);
+    return e;
+  });
+}
