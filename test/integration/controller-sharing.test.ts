@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { V1MicroTime } from '@kubernetes/client-node';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import {
+  condition, createPool, createService, eventually, getService, setup, targets, waitForAllocated, waitForIPs, type Env,
+} from './controller-harness.js';
+
+let env: Env | undefined;
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+});
+
+describe.each(targets({ faults: false }))('controller dual stack, sharing, Announced (%s)', (target) => {
+  it('serves RequireDualStack from an IPv4 pool and an IPv6 pool, primary family first', async () => {
+    env = await setup(target);
+    await createPool(env, 'v4', ['192.0.2.0/24']);
+    await createPool(env, 'v6', ['2001:db8::/64']);
+    await env.startController();
+    await createService(env, 'dual', { spec: { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv6', 'IPv4'] } });
+    expect(await waitForIPs(env, 'dual', 2)).toEqual(['2001:db8::', '192.0.2.0']);
+    await createService(env, 'single');
+    expect(await waitForIPs(env, 'single')).toEqual(['192.0.2.1']);
+  });
+
+  it('shares an IP between Services with the same key and distinct ports; refuses another key', async () => {
+    env = await setup(target);
+    await createPool(env, 'main', ['192.0.2.100-192.0.2.109']);
+    await env.startController();
+    const shared = { 'ironlb.io/allow-shared-ip': 'k1', 'ironlb.io/loadBalancerIPs': '192.0.2.105' };
+    await createService(env, 'dns-tcp', { annotations: shared, ports: [{ port: 53, protocol: 'TCP' }] });
+    await createService(env, 'dns-udp', { annotations: shared, ports: [{ port: 53, protocol: 'UDP' }] });
+    expect(await waitForIPs(env, 'dns-tcp')).toEqual(['192.0.2.105']);
+    expect(await waitForIPs(env, 'dns-udp')).toEqual(['192.0.2.105']);
+    await createService(env, 'intruder', { annotations: { 'ironlb.io/allow-shared-ip': 'k2', 'ironlb.io/loadBalancerIPs': '192.0.2.105' }, ports: [{ port: 80 }] });
+    const refused = await waitForAllocated(env, 'intruder', 'False');
+    expect(refused.reason).toBe('IPInUse');
+    expect(refused.message).toContain('192.0.2.105');
+    expect(await waitForIPs(env, 'dns-tcp')).toEqual(['192.0.2.105']);
+  });
+
+  it('refuses a shared IP whose port overlaps', async () => {
+    env = await setup(target);
+    await createPool(env, 'main', ['192.0.2.110-192.0.2.119']);
+    await env.startController();
+    const shared = { 'ironlb.io/allow-shared-ip': 'k', 'ironlb.io/loadBalancerIPs': '192.0.2.110' };
+    await createService(env, 'one', { annotations: shared, ports: [{ port: 80 }] });
+    await waitForIPs(env, 'one');
+    await createService(env, 'two', { annotations: shared, ports: [{ port: 80 }] });
+    expect((await waitForAllocated(env, 'two', 'False')).reason).toBe('PortConflict');
+  });
+
+  it('derives Announced from the ownership Lease of the IP', async () => {
+    env = await setup(target);
+    await createPool(env, 'main', ['192.0.2.120/32']);
+    await env.startController();
+    await createService(env, 'web');
+    await waitForIPs(env, 'web');
+    const leases = env.kubeConfig.makeApiClient(CoordinationV1Api);
+    await leases.createNamespacedLease({
+      namespace: env.system,
+      body: { metadata: { name: 'ironlb-ip-192-0-2-120' }, spec: { holderIdentity: 'node-b', acquireTime: new V1MicroTime() } },
+    });
+    await eventually(async () => {
+      expect(condition(await getService(env!, 'web'), 'ironlb.io/Announced')).toMatchObject({ status: 'True', message: '192.0.2.120 announced by node-b' });
+    });
+    const lease = await leases.readNamespacedLease({ namespace: env.system, name: 'ironlb-ip-192-0-2-120' });
+    lease.spec!.holderIdentity = '';
+    await leases.replaceNamespacedLease({ namespace: env.system, name: 'ironlb-ip-192-0-2-120', body: lease });
+    await eventually(async () => {
+      expect(condition(await getService(env!, 'web'), 'ironlb.io/Announced')).toMatchObject({
+        status: 'False', reason: 'NoEligibleSpeaker', message: 'no node holds 192.0.2.120: no eligible speaker',
+      });
+    });
+  });
+});
