@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createPool, createService, deletePool, eventually, getPool, getService, ips, patchPool, setup, targets,
+  waitForAllocated, waitForEvent, waitForIPs, type Env,
+} from './controller-harness.js';
+
+let env: Env | undefined;
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+});
+
+function poolCondition(pool: Awaited<ReturnType<typeof getPool>>, type: string) {
+  return pool.status?.conditions?.find((c) => c.type === type);
+}
+
+describe.each(targets({ faults: false }))('controller pool changes (%s)', (target) => {
+  it('re-allocates a Service whose IP a pool edit removed, with a PoolChanged event', async () => {
+    env = await setup(target);
+    await createPool(env, 'main', ['192.0.2.10-192.0.2.11']);
+    await env.startController();
+    await createService(env, 'web');
+    await createService(env, 'keep', { annotations: { 'ironlb.io/loadBalancerIPs': '192.0.2.11' } });
+    expect(await waitForIPs(env, 'web')).toEqual(['192.0.2.10']);
+    await waitForIPs(env, 'keep');
+    await patchPool(env, 'main', { addresses: ['192.0.2.11-192.0.2.13'] });
+    await eventually(async () => expect(ips(await getService(env!, 'web'))).toEqual(['192.0.2.12']));
+    const event = await waitForEvent(env, 'web', 'PoolChanged');
+    expect(event.message).toContain('192.0.2.10');
+    expect(event.message).toContain('re-allocated 192.0.2.12');
+    expect(ips(await getService(env, 'keep'))).toEqual(['192.0.2.11']);
+  });
+
+  it('moves Services of a deleted pool to another pool, or leaves them pending with the reason', async () => {
+    env = await setup(target);
+    await createPool(env, 'first', ['192.0.2.20/32']);
+    await env.startController();
+    await createService(env, 'web');
+    expect(await waitForIPs(env, 'web')).toEqual(['192.0.2.20']);
+    await createPool(env, 'second', ['198.51.100.20/32']);
+    await deletePool(env, 'first');
+    await eventually(async () => expect(ips(await getService(env!, 'web'))).toEqual(['198.51.100.20']));
+    await deletePool(env, 'second');
+    const pending = await waitForAllocated(env, 'web', 'False');
+    expect(pending.message).not.toBe('');
+    expect(ips(await getService(env, 'web'))).toEqual([]);
+  });
+
+  it('marks the newer of two overlapping pools in Conflict, naming the other; the older keeps working', async () => {
+    env = await setup(target);
+    await createPool(env, 'older', ['192.0.2.30-192.0.2.39']);
+    await env.startController();
+    await new Promise((r) => setTimeout(r, 1100)); // creationTimestamp has second precision
+    await createPool(env, 'newer', ['192.0.2.35/32']);
+    await eventually(async () => {
+      const c = poolCondition(await getPool(env!, 'newer'), 'Conflict');
+      expect(c?.status).toBe('True');
+      expect(c?.message).toContain('older');
+    });
+    expect(poolCondition(await getPool(env, 'older'), 'Conflict')?.status).toBe('False');
+    await createService(env, 'web');
+    expect(await waitForIPs(env, 'web')).toEqual(['192.0.2.30']);
+  });
+
+  it('reports a pool the schema lets through but the parser refuses as not Valid; other pools work', async () => {
+    env = await setup(target);
+    await createPool(env, 'bad', ['192.0.2.5/24']);
+    await createPool(env, 'good', ['198.51.100.40/32']);
+    await env.startController();
+    await eventually(async () => {
+      const c = poolCondition(await getPool(env!, 'bad'), 'Valid');
+      expect(c).toMatchObject({ status: 'False', reason: 'InvalidPool' });
+      expect(c?.message).toContain('spec.addresses[0]');
+      expect(c?.message).toContain('host bits');
+    });
+    await createService(env, 'web');
+    expect(await waitForIPs(env, 'web')).toEqual(['198.51.100.40']);
+    await createService(env, 'wants-bad', { annotations: { 'ironlb.io/address-pool': 'bad' } });
+    const refused = await waitForAllocated(env, 'wants-bad', 'False');
+    expect(refused.message).toContain('bad');
+  });
+});
