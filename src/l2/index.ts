@@ -6,3 +6,4 @@ export * from './ndp.js';
 export * from './checksum.js';
 export * from './announcer.js';
 export type { PacketPort, RxFrame } from './port.js';
+export * from './responder.js';
