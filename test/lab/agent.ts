@@ -8,12 +8,12 @@ import type { Lab, LabNode } from './lab.js';
 
 export type AgentEvent = { event: string } & Record<string, unknown>;
 
-/** The compiled agent; tests run after `npm run build`. */
-export function agentScript(): string {
+/** A compiled program of test/lab (e.g. 'l2-agent.js'); tests run after `npm run build`. */
+export function labScript(file: string): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   // From test/lab (vitest) or dist/test/lab (compiled): both lead to dist/test/lab.
   const root = here.includes(`${path.sep}dist${path.sep}`) ? path.resolve(here, '../../..') : path.resolve(here, '../..');
-  const script = path.join(root, 'dist', 'test', 'lab', 'l2-agent.js');
+  const script = path.join(root, 'dist', 'test', 'lab', file);
   if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first`);
   return script;
 }
@@ -98,7 +98,7 @@ export class Agent {
 }
 
 export async function startAgent(lab: Lab, node: LabNode, iface = 'eth0'): Promise<Agent> {
-  const child = lab.spawn(node.name, process.execPath, [agentScript(), '--iface', iface]);
+  const child = lab.spawn(node.name, process.execPath, [labScript('l2-agent.js'), '--iface', iface]);
   const agent = new Agent(lab, node, child);
   await agent.waitFor((e) => e.event === 'ready');
   return agent;

@@ -10,6 +10,8 @@
 //   {"op":"announce","ip":...}           -> {"event":"announced","ip":...,"frames":n}
 //   {"op":"probe","ip":...,"waitMs":n}   -> {"event":"probed","ip":...,"conflict":bool,"mac"?:...}
 //   {"op":"stats"}                       -> {"event":"stats",...}
+//   {"op":"record"} / {"op":"recorded"}  -> {"event":"recorded","frames":[{"hex","outgoing"}]}
+//   {"op":"send","hex":...}              -> {"event":"sent"}
 // plus {"event":"ready","mac":...} at start and {"event":"error",...} for socket errors.
 //
 // Until the project's announcer/responder land, the frames are built with the
@@ -41,7 +43,8 @@ function emit(event: Record<string, unknown>): void {
 
 const ifname = argValue('--iface') ?? 'eth0';
 const port = openPacketPort(ifname);
-const mac = macToString(port.mac);
+// Read on every use: a recreated interface comes back with a new MAC.
+const ourMac = () => macToString(port.mac);
 const owned = new Set<string>();
 const counters = { arpAnswered: 0, naAnswered: 0, errors: 0 };
 /** Open probes: ip -> MAC of another host claiming it, once seen. */
@@ -57,6 +60,7 @@ function isV6(ip: string): boolean {
 }
 
 function answer(frame: WireFrame): void {
+  const mac = ourMac();
   if (frame.kind === 'arp') {
     if (frame.op !== 1 || !owned.has(frame.tpa)) return;
     if (frame.ethDst !== BROADCAST && frame.ethDst !== mac) return;
@@ -85,7 +89,7 @@ function answer(frame: WireFrame): void {
 }
 
 function watchProbes(frame: WireFrame): void {
-  if (frame.ethSrc === mac) return;
+  if (frame.ethSrc === ourMac()) return;
   const claimed = frame.kind === 'arp' ? frame.spa : frame.kind === 'na' ? frame.target : undefined;
   const claimer = frame.kind === 'arp' ? frame.sha : frame.kind === 'na' ? (frame.targetLla ?? frame.ethSrc) : undefined;
   if (claimed === undefined) return;
@@ -93,7 +97,10 @@ function watchProbes(frame: WireFrame): void {
   if (probe && probe.claimedBy === undefined) probe.claimedBy = claimer;
 }
 
+let recording: Array<{ hex: string; outgoing: boolean }> | undefined;
+
 port.onFrame((rx: RxFrame) => {
+  recording?.push({ hex: rx.data.toString('hex'), outgoing: rx.outgoing });
   if (rx.outgoing) return;
   const frame = decodeFrame(rx.data);
   if (!frame) return;
@@ -102,6 +109,7 @@ port.onFrame((rx: RxFrame) => {
 });
 
 function announceFrames(ip: string): Buffer[] {
+  const mac = ourMac();
   if (!isV6(ip)) {
     return [
       arpFrame({ ethDst: BROADCAST, ethSrc: mac, op: 1, sha: mac, spa: ip, tha: '00:00:00:00:00:00', tpa: ip }),
@@ -125,6 +133,7 @@ function announceFrames(ip: string): Buffer[] {
 }
 
 function probeFrame(ip: string): Buffer {
+  const mac = ourMac();
   if (!isV6(ip)) {
     return arpFrame({ ethDst: BROADCAST, ethSrc: mac, op: 1, sha: mac, spa: '0.0.0.0', tha: '00:00:00:00:00:00', tpa: ip });
   }
@@ -142,7 +151,9 @@ function probeFrame(ip: string): Buffer {
   });
 }
 
-async function handle(command: { op?: string; ip?: string; waitMs?: number }): Promise<void> {
+type Command = { op?: string; ip?: string; waitMs?: number; hex?: string };
+
+async function handle(command: Command): Promise<void> {
   const ip = command.ip === undefined ? undefined : canonicalIp(command.ip);
   switch (command.op) {
     case 'own':
@@ -173,6 +184,18 @@ async function handle(command: { op?: string; ip?: string; waitMs?: number }): P
       emit({ event: 'probed', ip, conflict: claimedBy !== undefined, mac: claimedBy });
       return;
     }
+    case 'record':
+      recording = [];
+      emit({ event: 'recording' });
+      return;
+    case 'recorded':
+      emit({ event: 'recorded', frames: recording ?? [] });
+      recording = undefined;
+      return;
+    case 'send':
+      port.send(Buffer.from(command.hex ?? '', 'hex'));
+      emit({ event: 'sent' });
+      return;
     case 'stats':
       emit({ event: 'stats', ...counters, ...port.stats });
       return;
@@ -183,7 +206,7 @@ async function handle(command: { op?: string; ip?: string; waitMs?: number }): P
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() === '') return;
-  let command: { op?: string; ip?: string; waitMs?: number };
+  let command: Command;
   try {
     command = JSON.parse(line) as typeof command;
   } catch {
@@ -201,4 +224,4 @@ process.on('SIGTERM', () => {
   process.exit(0);
 });
 
-emit({ event: 'ready', mac, ifindex: port.ifindex, iface: ifname });
+emit({ event: 'ready', mac: ourMac(), ifindex: port.ifindex, iface: ifname });

@@ -278,6 +278,13 @@ export class Lab {
     await run('ip', ['-n', node.name, 'link', 'set', 'eth0', 'up']);
   }
 
+  /** Deletes the node's eth0 and creates it again: same name and addresses, new ifindex and MAC. */
+  async recreateLink(node: LabNode): Promise<void> {
+    await run('ip', ['-n', node.name, 'link', 'del', 'eth0']);
+    await this.attach(node.name, `n${node.index}`, `${node.ipv4}/24`, `${node.ipv6}/64`, true);
+    node.mac = await this.macOf(node.name, 'eth0');
+  }
+
   /** Kills every spawned process and deletes every namespace and link by name. Never throws. */
   async teardown(): Promise<void> {
     await Promise.all([...this.children].map((c) => this.kill(c, 'SIGKILL').catch(() => undefined)));

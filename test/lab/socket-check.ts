@@ -1,0 +1,71 @@
+// Small one-shot checks of the packet socket, run inside a lab namespace by
+// test/e2e/l2-socket.test.ts. Prints one JSON line; the process exit itself is
+// part of what is checked (a closed or unref'd port must not hold the loop).
+//
+//   node socket-check.js open <ifname>       -> {"ok":true,...} or {"ok":false,"message"}
+//   node socket-check.js close-exits <ifname>
+//   node socket-check.js unref-exits <ifname>
+//   node socket-check.js send-closed <ifname>
+//   node socket-check.js bad-input <ifname>
+import { openPacketPort } from '../../src/l2/socket.js';
+
+const [mode, ifname = 'eth0'] = process.argv.slice(2);
+const print = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+function attempt(fn: () => void): string | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    return message(err);
+  }
+}
+
+switch (mode) {
+  case 'open':
+    try {
+      const port = openPacketPort(ifname);
+      print({ ok: true, ifindex: port.ifindex, mac: port.mac.toString('hex') });
+      port.close();
+    } catch (err) {
+      print({ ok: false, message: message(err), code: (err as { code?: string }).code });
+    }
+    break;
+  case 'close-exits': {
+    const port = openPacketPort(ifname);
+    port.onFrame(() => undefined);
+    port.close();
+    print({ ok: true });
+    break; // nothing else holds the loop: the process must exit by itself
+  }
+  case 'unref-exits': {
+    const port = openPacketPort(ifname, { unref: true });
+    port.onFrame(() => undefined);
+    print({ ok: true });
+    break;
+  }
+  case 'send-closed': {
+    const port = openPacketPort(ifname);
+    port.close();
+    print({ ok: true, error: attempt(() => port.send(Buffer.alloc(60))), joinError: attempt(() => port.joinMulticast(Buffer.alloc(16, 0xff))) });
+    break;
+  }
+  case 'bad-input': {
+    const port = openPacketPort(ifname);
+    print({
+      ok: true,
+      runt: attempt(() => port.send(Buffer.alloc(10))),
+      notBuffer: attempt(() => port.send('frame' as unknown as Buffer)),
+      shortGroup: attempt(() => port.joinMulticast(Buffer.alloc(4))),
+      unicastGroup: attempt(() => port.joinMulticast(Buffer.from('20010db8000000000000000000000001', 'hex'))),
+      leaveUnjoined: attempt(() => port.leaveMulticast(Buffer.from('ff0200000000000000000001ff000001', 'hex'))),
+      badName: attempt(() => openPacketPort('')),
+    });
+    port.close();
+    break;
+  }
+  default:
+    print({ ok: false, message: `unknown mode ${String(mode)}` });
+    process.exitCode = 2;
+}
