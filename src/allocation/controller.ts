@@ -82,6 +82,7 @@ export class AllocationController {
       allocator: options.allocator,
       lbClass: options.lbClass,
       ownership: (ip) => this.ownership(ip),
+      poolProblem: (pool) => this.poolErrors.get(pool)?.join('; ') || undefined,
     });
     this.queue = new WorkQueue((key) => this.process(key), {
       concurrency: options.concurrency ?? 16,

@@ -50,6 +50,8 @@ export interface ReconcilerOptions {
   /** --lb-class: empty handles only Services without spec.loadBalancerClass. */
   lbClass: string;
   ownership: (ip: string) => OwnershipView | undefined;
+  /** Why a pool that exists cannot be used (parse errors), so "not found" is not what users read. */
+  poolProblem?: (pool: string) => string | undefined;
 }
 
 export function serviceKey(service: V1Service): string {
@@ -215,7 +217,14 @@ export class ServiceReconciler {
     let holding = this.holdings.get(key);
     if (!holding) {
       const outcome = this.options.allocator.assign(key, service);
-      if (!outcome.ok) return this.refused(service, key, current, outcome.reason, outcome.message, events, released, now);
+      if (!outcome.ok) {
+        const problem = outcome.reason === 'PoolNotFound' && summary.requestedPool ? this.options.poolProblem?.(summary.requestedPool) : undefined;
+        if (problem) {
+          const message = `${key}: requested pool "${summary.requestedPool}" is invalid: ${problem}`;
+          return this.refused(service, key, current, 'PoolInvalid', message, events, released, now);
+        }
+        return this.refused(service, key, current, outcome.reason, outcome.message, events, released, now);
+      }
       holding = { ips: outcome.ips, pool: outcome.pool, identity: summary.identity, placement: summary.placement };
       this.holdings.set(key, holding);
       const strandedWhy = this.stranded.get(key);

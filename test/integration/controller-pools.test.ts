@@ -77,6 +77,7 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
     expect(await waitForIPs(env, 'web')).toEqual(['198.51.100.40']);
     await createService(env, 'wants-bad', { annotations: { 'ironlb.io/address-pool': 'bad' } });
     const refused = await waitForAllocated(env, 'wants-bad', 'False');
-    expect(refused.message).toContain('bad');
+    expect(refused.reason).toBe('PoolInvalid');
+    expect(refused.message).toContain('requested pool "bad" is invalid: spec.addresses[0]');
   });
 });

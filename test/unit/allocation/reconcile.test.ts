@@ -214,6 +214,15 @@ describe('ServiceReconciler', () => {
     expect([...reconciler.allocatedIPs()]).toEqual(['192.0.2.1']);
   });
 
+  it('says a requested pool is invalid rather than missing', () => {
+    const allocator = new ListAllocator([]);
+    allocator.assign = () => ({ ok: false, reason: 'PoolNotFound', message: 'requested pool "p" does not exist' });
+    allocator.read = () => ({ ok: true, summary: { requestedIPs: [], requestedPool: 'p', identity: 'p', placement: '' } });
+    const reconciler = new ServiceReconciler({ allocator, lbClass: '', ownership: () => undefined, poolProblem: (p) => (p === 'p' ? 'spec.addresses[0]: bad' : undefined) });
+    const d = reconciler.reconcile(svc('web'), now);
+    expect(d.conditions[0]).toMatchObject({ reason: 'PoolInvalid', message: 'default/web: requested pool "p" is invalid: spec.addresses[0]: bad' });
+  });
+
   it('says once that a MetalLB annotation prefix was used', () => {
     const { reconciler } = setup();
     const s = svc('web', { annotations: { 'metallb.io/loadBalancerIPs': '192.0.2.2' } });
