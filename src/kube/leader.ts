@@ -110,7 +110,7 @@ export class LeaderElector {
       await this.sleep(this.retryPeriodMs);
       if (this.stopped) return;
       const remaining = lastRenew + this.renewDeadlineMs - this.now();
-      if (remaining > 0 && (await this.tryAcquireOrRenew(AbortSignal.timeout(remaining)))) {
+      if (remaining > 0 && (await this.tryAcquireOrRenew(AbortSignal.timeout(Math.ceil(remaining))))) {
         lastRenew = this.now();
         continue;
       }
