@@ -273,12 +273,21 @@ export class ElectionMachine {
     }
 
     if (orphaned.length === 0 || !this.apiReachable) return { intents, wakeAt };
+    // A view that just became fresh (start, end of an outage) has not heard
+    // every live peer yet: learn them for one lease-duration before taking IPs.
+    const viewComplete = this.viewFreshSince + this.config.leaseDurationMs;
+    if (now < viewComplete) {
+      wake(viewComplete);
+      return { intents, wakeAt };
+    }
     const plan = planTakeovers(orphaned, holdings);
     for (const { ip } of orphaned) {
       const state = this.state(ip);
       const rank = plan.get(ip)?.indexOf(self) ?? -1;
       if (rank < 0 || state.writeInFlight || state.ownerNeededSince === undefined) continue;
-      const due = Math.max(state.ownerNeededSince + rank * this.config.staggerMs, state.retryAt ?? 0);
+      // Ranks count from when this view could first act on the IP, not from when it was first seen.
+      const since = Math.max(state.ownerNeededSince, viewComplete);
+      const due = Math.max(since + rank * this.config.staggerMs, state.retryAt ?? 0);
       if (now < due) {
         wake(due);
         continue;

@@ -9,12 +9,12 @@ const MAC_A = '02:00:5e:00:53:0a';
 const MAC_B = '02:00:5e:00:53:0b';
 const MAC_C = '02:00:5e:00:53:0c';
 
-/** A machine for node `self` with peers b and c alive at t=0, synced. */
+/** A machine for node `self` with peers b and c alive at t=0, synced one lease-duration earlier (view complete at t=0). */
 function setup(self = 'a', peers: Record<string, string> = { b: MAC_B, c: MAC_C }) {
   const m = new ElectionMachine({ self, leaseDurationMs: LD, staggerMs: STAGGER, retryBackoffMs: 500 });
   m.observeHeartbeat(self, { resourceVersion: 's1', macs: [MAC_A] }, 0);
   for (const [node, mac] of Object.entries(peers)) m.observeHeartbeat(node, { resourceVersion: `${node}1`, macs: [mac] }, 0);
-  m.markSynced(0);
+  m.markSynced(-LD);
   return m;
 }
 
@@ -54,7 +54,11 @@ describe('acquiring an IP that needs an owner', () => {
     m.setEligible(IP, new Set(['a']));
     expect(m.evaluate(0).intents).toEqual([]);
     m.markSynced(0);
-    expect(kinds(m.evaluate(0).intents)).toEqual([`acquire ${IP}`]);
+    // A fresh view first listens for live peers for one lease-duration.
+    const e = m.evaluate(0);
+    expect(e.intents).toEqual([]);
+    expect(e.wakeAt).toBe(LD);
+    expect(kinds(m.evaluate(LD).intents)).toEqual([`acquire ${IP}`]);
   });
 
   it('creates the Lease at once when it is the only candidate and no Lease exists', () => {
@@ -77,6 +81,20 @@ describe('acquiring an IP that needs an owner', () => {
     expect(second.evaluate(STAGGER - 1).intents).toEqual([]);
     // The planned owner did not act: the next in rank steps in.
     expect(kinds(second.evaluate(STAGGER).intents)).toEqual([`acquire ${IP}`]);
+  });
+
+  it('counts rank waits from when a fresh view completes, not from when the IP was first seen', () => {
+    const owner = plannedOwner(IP, ['a', 'b']);
+    const other = owner === 'a' ? 'b' : 'a';
+    const m = new ElectionMachine({ self: other, leaseDurationMs: LD, staggerMs: STAGGER });
+    m.observeHeartbeat(owner, { resourceVersion: '1', macs: [MAC_B] }, 0);
+    m.setEligible(IP, new Set(['a', 'b']));
+    m.markSynced(0);
+    m.observeHeartbeat(owner, { resourceVersion: '2', macs: [MAC_B] }, LD - 10);
+    expect(m.evaluate(0).intents).toEqual([]);
+    expect(m.evaluate(LD).intents).toEqual([]);
+    expect(m.evaluate(LD + STAGGER - 1).intents).toEqual([]);
+    expect(kinds(m.evaluate(LD + STAGGER).intents)).toEqual([`acquire ${IP}`]);
   });
 
   it('does not acquire when the planned owner took the IP during the wait', () => {
@@ -130,7 +148,8 @@ describe('acquiring an IP that needs an owner', () => {
     m.setApiReachable(false, 0);
     expect(m.evaluate(0).intents).toEqual([]);
     m.setApiReachable(true, 10);
-    expect(kinds(m.evaluate(10).intents)).toEqual([`acquire ${IP}`]);
+    expect(m.evaluate(10).intents).toEqual([]);
+    expect(kinds(m.evaluate(10 + LD).intents)).toEqual([`acquire ${IP}`]);
   });
 
   it('evaluating twice in a row issues nothing new (level-triggered)', () => {

@@ -1,0 +1,96 @@
+import { LeaseStoreError, type LeaseStore } from './ports.js';
+
+// The speaker's liveness Lease `ironlb-node-<node>`: renewed every
+// heartbeat-interval by a compare-and-swap update, so a second speaker
+// started by mistake with the same node name cannot silently share it.
+
+export interface HeartbeatOptions {
+  store: LeaseStore;
+  leaseName: string;
+  node: string;
+  intervalMs: number;
+  leaseDurationMs: number;
+  /** Annotations to publish (the MACs); read on every renewal. */
+  annotations: () => Record<string, string>;
+  /** After every attempt: whether the Lease was written. */
+  onResult: (ok: boolean, error?: Error) => void;
+  onWrite?: () => void;
+}
+
+export class Heartbeat {
+  private resourceVersion: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private running = false;
+
+  constructor(private readonly options: HeartbeatOptions) {
+    if (!(options.intervalMs > 0)) throw new Error(`heartbeat interval must be > 0, got ${options.intervalMs}`);
+    if (options.leaseDurationMs <= options.intervalMs) {
+      throw new Error(`lease duration (${options.leaseDurationMs} ms) must exceed the heartbeat interval (${options.intervalMs} ms)`);
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.tick();
+  }
+
+  /** Stops renewing; waits for a renewal in flight. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+  }
+
+  /** Deletes the node Lease so peers see this speaker gone at once (graceful shutdown). */
+  async deleteLease(): Promise<void> {
+    await this.stop();
+    this.options.onWrite?.();
+    await this.options.store.delete(this.options.leaseName, this.resourceVersion).catch(async (err: unknown) => {
+      // Our version may be stale (a renewal raced the stop): delete unconditionally once.
+      if (err instanceof LeaseStoreError && err.kind === 'conflict') return this.options.store.delete(this.options.leaseName);
+      if (err instanceof LeaseStoreError && err.kind === 'not-found') return;
+      throw err;
+    });
+  }
+
+  private tick(): void {
+    if (!this.running) return;
+    this.inFlight = this.renew().finally(() => {
+      this.inFlight = undefined;
+      if (this.running) this.timer = setTimeout(() => this.tick(), this.options.intervalMs);
+    });
+  }
+
+  private async renew(): Promise<void> {
+    const { store, leaseName, node } = this.options;
+    const content = {
+      holderIdentity: node,
+      leaseDurationSeconds: Math.max(1, Math.ceil(this.options.leaseDurationMs / 1000)),
+      annotations: this.options.annotations(),
+      renew: true,
+    };
+    try {
+      this.options.onWrite?.();
+      const written =
+        this.resourceVersion === undefined
+          ? await this.createOrAdopt(content)
+          : await store.update(leaseName, this.resourceVersion, content);
+      this.resourceVersion = written.resourceVersion;
+      this.options.onResult(true);
+    } catch (err) {
+      // A 409 or 404 means our version is stale: read it again on the next beat.
+      if (err instanceof LeaseStoreError && (err.kind === 'conflict' || err.kind === 'not-found')) this.resourceVersion = undefined;
+      this.options.onResult(false, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private async createOrAdopt(content: Parameters<LeaseStore['create']>[1]) {
+    const { store, leaseName } = this.options;
+    const existing = await store.get(leaseName);
+    if (existing === undefined) return store.create(leaseName, content);
+    return store.update(leaseName, existing.resourceVersion, content);
+  }
+}

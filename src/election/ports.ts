@@ -1,0 +1,83 @@
+// What the speaker runtime needs from the outside world. src/kube implements
+// the lease store, the layer-2 module the wire; tests hand in doubles.
+
+/** A Lease as the election sees it. */
+export interface LeaseRecord {
+  name: string;
+  holderIdentity: string;
+  resourceVersion: string;
+  annotations: Readonly<Record<string, string>>;
+}
+
+/** The whole desired content of a Lease written by the speaker. */
+export interface LeaseContent {
+  holderIdentity: string;
+  /** Set on heartbeat Leases only. */
+  leaseDurationSeconds?: number;
+  annotations: Readonly<Record<string, string>>;
+  /** Stamp renewTime (heartbeats) — acquireTime is stamped whenever the holder changes. */
+  renew?: boolean;
+}
+
+export type LeaseStoreErrorKind =
+  /** 409 on update/delete: the resourceVersion moved on. */
+  | 'conflict'
+  /** 409 on create: someone created it first. */
+  | 'exists'
+  | 'not-found'
+  /** Anything else: 429, 5xx, timeouts, connection refused. */
+  | 'unavailable';
+
+export class LeaseStoreError extends Error {
+  constructor(
+    readonly kind: LeaseStoreErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LeaseStoreError';
+  }
+}
+
+export interface LeaseWatchHandlers {
+  onUpsert(lease: LeaseRecord): void;
+  onDelete(name: string): void;
+  /** After the first full list has been delivered. */
+  onSynced(): void;
+}
+
+/** Leases of the ironlb namespace. Every write is a compare-and-swap; errors are LeaseStoreError. */
+export interface LeaseStore {
+  /** Straight from the API server (not a cache); undefined when absent. */
+  get(name: string): Promise<LeaseRecord | undefined>;
+  create(name: string, content: LeaseContent): Promise<LeaseRecord>;
+  update(name: string, expectedResourceVersion: string, content: LeaseContent): Promise<LeaseRecord>;
+  /** With a resourceVersion precondition when one is given. */
+  delete(name: string, expectedResourceVersion?: string): Promise<void>;
+  watch(handlers: LeaseWatchHandlers): { stop(): Promise<void> | void };
+}
+
+/** The layer-2 side: probe, announce, answer, and report claims seen on the wire. */
+export interface WirePort {
+  /**
+   * Start answering for `ip` (conflict probe first when this node has not
+   * announced it before, then the gratuitous rounds). Resolves with the MAC
+   * of another host when the probe found one: nothing was announced then.
+   */
+  announce(ip: string): Promise<{ conflictMac?: string }>;
+  /** Stop answering for `ip` at once (synchronous on purpose: no await between decision and silence). */
+  withdraw(ip: string): void;
+  /** ARP / NA frames not sent by this host that claim an IP, with the claimed MAC. */
+  onClaim(listener: (ip: string, mac: string) => void): void;
+}
+
+export type SpeakerEventReason = 'Announcing' | 'Withdrawn' | 'IPConflict';
+
+export interface ServiceRef {
+  namespace: string;
+  name: string;
+}
+
+/** Kubernetes Events on Services; best effort, never awaited by decisions. */
+export interface ServiceEventSink {
+  emit(service: ServiceRef, type: 'Normal' | 'Warning', reason: SpeakerEventReason, message: string): void;
+}

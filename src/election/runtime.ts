@@ -1,0 +1,366 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
+import type { SpeakerMetrics } from '../metrics/metrics.js';
+import type { IpCandidates } from './candidates.js';
+import { Heartbeat } from './heartbeat.js';
+import { ElectionMachine, type Intent, type OwnershipView } from './machine.js';
+import {
+  IP_ANNOTATION,
+  MACS_ANNOTATION,
+  formatMacsAnnotation,
+  ipLeaseName,
+  nodeFromLeaseName,
+  nodeLeaseName,
+  parseMacsAnnotation,
+  type PublishedInterface,
+} from './names.js';
+import { LeaseStoreError, type LeaseRecord, type LeaseStore, type ServiceEventSink, type ServiceRef, type WirePort } from './ports.js';
+
+// Drives the election machine from the lease store and the wire: feeds it
+// observations, carries out its intents, and keeps the heartbeat going.
+// Contains no decisions of its own beyond "is our view of the API fresh".
+
+/** Written on the ownership Lease by its holder when another host answers for the IP (read by the controller). */
+export const CONFLICT_ANNOTATION = 'ironlb.io/conflict';
+
+export interface SpeakerRuntimeOptions {
+  node: string;
+  store: LeaseStore;
+  wire: WirePort;
+  heartbeatIntervalMs: number;
+  leaseDurationMs: number;
+  staggerMs: number;
+  /** This speaker's interfaces and MACs, published in its heartbeat Lease. */
+  interfaces: () => readonly PublishedInterface[];
+  events?: ServiceEventSink;
+  metrics?: SpeakerMetrics;
+  logger?: Logger;
+  /** Monotonic milliseconds. */
+  now?: () => number;
+  /** Interfaces every speaker publishes, whenever that changes (feeds candidate computation). */
+  onSpeakersChanged?: (interfaces: ReadonlyMap<string, readonly string[]>) => void;
+}
+
+export class SpeakerRuntime {
+  readonly machine: ElectionMachine;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly heartbeat: Heartbeat;
+  private readonly services = new Map<string, ServiceRef[]>();
+  private readonly leaseNameToIp = new Map<string, string>();
+  /** Ownership Leases seen before we knew which IP their name stands for. */
+  private readonly unmapped = new Map<string, LeaseRecord>();
+  private readonly speakerInterfaces = new Map<string, string[]>();
+  private watcher: { stop(): Promise<void> | void } | undefined;
+  private scheduled = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt: number | undefined;
+  private lastOwnRenewalSeen: number | undefined;
+  private heartbeatFailing = false;
+  private stopped = false;
+  private readonly rereads = new Set<string>();
+
+  constructor(private readonly options: SpeakerRuntimeOptions) {
+    this.now = options.now ?? (() => performance.now());
+    this.log = (options.logger ?? silentLogger()).child({ node: options.node });
+    this.machine = new ElectionMachine({ self: options.node, leaseDurationMs: options.leaseDurationMs, staggerMs: options.staggerMs });
+    this.heartbeat = new Heartbeat({
+      store: options.store,
+      leaseName: nodeLeaseName(options.node),
+      node: options.node,
+      intervalMs: options.heartbeatIntervalMs,
+      leaseDurationMs: options.leaseDurationMs,
+      annotations: () => ({ [MACS_ANNOTATION]: formatMacsAnnotation(options.interfaces()) }),
+      onWrite: () => options.metrics?.leaseWrites.inc({ kind: 'heartbeat' }),
+      onResult: (ok, error) => this.heartbeatResult(ok, error),
+    });
+    options.wire.onClaim((ip, mac) => this.wireClaim(ip, mac));
+  }
+
+  start(): void {
+    this.watcher = this.options.store.watch({
+      onUpsert: (lease) => this.leaseSeen(lease),
+      onDelete: (name) => this.leaseGone(name),
+      onSynced: () => {
+        this.machine.markSynced(this.now());
+        this.kick();
+      },
+    });
+    this.heartbeat.start();
+  }
+
+  /** The IPs Services hold and who may hold them (from computeCandidates). */
+  setCandidates(candidates: ReadonlyMap<string, IpCandidates>): void {
+    for (const [ip, c] of candidates) {
+      this.machine.setEligible(ip, c.eligible);
+      this.services.set(ip, c.services);
+      const name = ipLeaseName(ip);
+      this.leaseNameToIp.set(name, ip);
+      const early = this.unmapped.get(name);
+      if (early !== undefined) {
+        this.unmapped.delete(name);
+        this.machine.observeLease(ip, { holder: early.holderIdentity, resourceVersion: early.resourceVersion }, this.now());
+      }
+    }
+    for (const ip of [...this.services.keys()]) {
+      if (candidates.has(ip)) continue;
+      this.machine.removeIp(ip);
+      this.services.delete(ip);
+    }
+    this.kick();
+  }
+
+  speakers(): ReadonlyMap<string, readonly string[]> {
+    return this.speakerInterfaces;
+  }
+
+  /** SIGTERM: silence, release every held IP, delete our node Lease. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clearWake();
+    const intents = this.machine.shutdown();
+    await this.heartbeat.stop();
+    await Promise.allSettled(intents.map((intent) => this.execute(intent)));
+    await this.heartbeat.deleteLease().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not delete the node lease'));
+    await this.watcher?.stop();
+  }
+
+  /** Stops everything without a single API write or wire change: a crash, for tests. */
+  async abandon(): Promise<void> {
+    this.stopped = true;
+    this.clearWake();
+    await this.heartbeat.stop();
+    await this.watcher?.stop();
+  }
+
+  private leaseSeen(lease: LeaseRecord): void {
+    const now = this.now();
+    const node = nodeFromLeaseName(lease.name);
+    if (node !== undefined) {
+      this.heartbeatSeen(node, lease, now);
+    } else {
+      const ip = lease.annotations[IP_ANNOTATION] ?? this.leaseNameToIp.get(lease.name);
+      if (ip === undefined || ipLeaseName(ip) !== lease.name) {
+        if (lease.name.startsWith('ironlb-ip-')) this.unmapped.set(lease.name, lease);
+        return;
+      }
+      this.leaseNameToIp.set(lease.name, ip);
+      this.machine.observeLease(ip, { holder: lease.holderIdentity, resourceVersion: lease.resourceVersion }, now);
+    }
+    this.kick();
+  }
+
+  private leaseGone(name: string): void {
+    const now = this.now();
+    const node = nodeFromLeaseName(name);
+    if (node !== undefined) {
+      this.machine.observeHeartbeat(node, undefined, now);
+      if (this.speakerInterfaces.delete(node)) this.options.onSpeakersChanged?.(this.speakerInterfaces);
+    } else {
+      this.unmapped.delete(name);
+      const ip = this.leaseNameToIp.get(name);
+      if (ip !== undefined) this.machine.observeLease(ip, undefined, now);
+    }
+    this.kick();
+  }
+
+  private heartbeatSeen(node: string, lease: LeaseRecord, now: number): void {
+    let published: PublishedInterface[] = [];
+    try {
+      published = parseMacsAnnotation(lease.annotations[MACS_ANNOTATION] ?? '');
+    } catch (err) {
+      this.log.warn({ lease: lease.name, err: String(err) }, 'ignoring malformed MAC annotation');
+    }
+    this.machine.observeHeartbeat(node, { resourceVersion: lease.resourceVersion, macs: published.map((p) => p.mac) }, now);
+    if (node === this.options.node) this.lastOwnRenewalSeen = now;
+    const names = published.map((p) => p.ifname).sort();
+    const before = this.speakerInterfaces.get(node);
+    if (before === undefined || before.join(',') !== names.join(',')) {
+      this.speakerInterfaces.set(node, names);
+      this.options.onSpeakersChanged?.(this.speakerInterfaces);
+    }
+  }
+
+  private heartbeatResult(ok: boolean, error?: Error): void {
+    if (!ok && !this.heartbeatFailing) this.log.warn({ err: error?.message }, 'node lease renewal failed: keeping what we hold, acquiring nothing');
+    if (ok && this.heartbeatFailing) this.log.info('node lease renewed again');
+    this.heartbeatFailing = !ok;
+    this.kick();
+  }
+
+  /**
+   * Our view is fresh while our own renewals come back through the watch
+   * within lease-duration: that proves both the writes and the watch work.
+   */
+  private apiReachable(now: number): boolean {
+    if (this.heartbeatFailing || this.lastOwnRenewalSeen === undefined) return false;
+    return now - this.lastOwnRenewalSeen < this.options.leaseDurationMs;
+  }
+
+  private wireClaim(ip: string, mac: string): void {
+    if (this.stopped) return;
+    const { effect, intents } = this.machine.observeWireClaim(ip, mac);
+    if (effect === 'ignored') return;
+    for (const intent of intents) void this.execute(intent);
+    // A fence must silence us before the next frame: evaluate now, not later.
+    if (effect === 'fenced') this.run();
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.run();
+    });
+  }
+
+  private run(): void {
+    if (this.stopped) return;
+    const now = this.now();
+    const reachable = this.apiReachable(now);
+    this.machine.setApiReachable(reachable, now);
+    this.options.metrics?.apiReachable.set(reachable ? 1 : 0);
+    const { intents, wakeAt } = this.machine.evaluate(now);
+    for (const intent of intents) void this.execute(intent);
+    this.options.metrics?.ownedIPs.set(this.machine.heldIps().filter((ip) => this.machine.isAnnouncing(ip)).length);
+    // Re-check reachability before our last renewal goes stale.
+    const staleAt = this.lastOwnRenewalSeen === undefined ? undefined : this.lastOwnRenewalSeen + this.options.leaseDurationMs;
+    const next = [wakeAt, reachable ? staleAt : undefined].filter((t): t is number => t !== undefined);
+    this.scheduleWake(next.length > 0 ? Math.min(...next) : undefined);
+  }
+
+  private scheduleWake(at: number | undefined): void {
+    if (at === undefined || (this.wakeAt !== undefined && this.wakeAt <= at && this.wakeAt > this.now())) return;
+    this.clearWake();
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeAt = undefined;
+      this.wakeTimer = undefined;
+      this.run();
+    }, Math.max(0, at - this.now()) + 1);
+  }
+
+  private clearWake(): void {
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    this.wakeAt = undefined;
+  }
+
+  private decision(intent: Intent, message: string, extra: Record<string, unknown> = {}): void {
+    const services = (this.services.get(intent.ip) ?? []).map((s) => `${s.namespace}/${s.name}`);
+    this.log.info({ ip: intent.ip, services, decision: intent.kind, reason: intent.reason, ...extra }, message);
+  }
+
+  private emit(ip: string, type: 'Normal' | 'Warning', reason: 'Announcing' | 'Withdrawn' | 'IPConflict', message: string): void {
+    for (const service of this.services.get(ip) ?? []) this.options.events?.emit(service, type, reason, message);
+  }
+
+  private async execute(intent: Intent): Promise<void> {
+    const { ip } = intent;
+    const self = this.options.node;
+    const content = (holder: string, extra: Record<string, string> = {}) => ({ holderIdentity: holder, annotations: { [IP_ANNOTATION]: ip, ...extra } });
+    const name = ipLeaseName(ip);
+    const store = this.options.store;
+    switch (intent.kind) {
+      case 'acquire': {
+        this.decision(intent, 'acquiring');
+        const expected = intent.expectedResourceVersion;
+        return this.write(ip, 'acquire', () => (expected === undefined ? store.create(name, content(self)) : store.update(name, expected, content(self))));
+      }
+      case 'release':
+        this.decision(intent, 'releasing');
+        return this.write(ip, 'release', () => store.update(name, intent.expectedResourceVersion, content('')));
+      case 'delete':
+        this.decision(intent, 'deleting the ownership lease');
+        return this.write(ip, 'delete', async () => {
+          await store.delete(name, intent.expectedResourceVersion);
+          return undefined;
+        });
+      case 'withdraw':
+        this.options.wire.withdraw(ip);
+        this.options.metrics?.ownershipChanges.inc({ change: 'withdrawn' });
+        this.decision(intent, 'withdrawn');
+        this.emit(ip, 'Normal', 'Withdrawn', `node ${self} stopped announcing ${ip}: ${intent.reason}`);
+        return;
+      case 'announce':
+        return this.announce(intent);
+      case 'reread':
+        this.decision(intent, 'fenced: re-reading the lease');
+        this.options.metrics?.conflicts.inc({ kind: 'speaker' });
+        return this.reread(ip);
+      case 'conflict':
+        return this.conflict(ip, intent.mac, intent.reason, intent);
+    }
+  }
+
+  private async announce(intent: Extract<Intent, { kind: 'announce' }>): Promise<void> {
+    const { ip } = intent;
+    this.options.metrics?.ownershipChanges.inc({ change: 'announced' });
+    this.decision(intent, 'announcing');
+    this.emit(ip, 'Normal', 'Announcing', `node ${this.options.node} announces ${ip}`);
+    const result: { conflictMac?: string } = await this.options.wire.announce(ip).catch((err: unknown) => {
+      this.log.error({ ip, err: String(err) }, 'announcing failed on the wire');
+      return {};
+    });
+    if (intent.ownerNeededSince !== undefined) this.options.metrics?.takeoverLatency.observe((this.now() - intent.ownerNeededSince) / 1000);
+    if (result.conflictMac !== undefined) await this.conflict(ip, result.conflictMac, 'the conflict probe got an answer: nothing announced', intent);
+  }
+
+  private async conflict(ip: string, mac: string, reason: string, intent: Intent): Promise<void> {
+    this.options.metrics?.conflicts.inc({ kind: 'host' });
+    this.decision({ ...intent, reason }, 'IP conflict', { mac });
+    this.emit(ip, 'Warning', 'IPConflict', `${ip} is also answered by ${mac} (${reason})`);
+    // Recorded on the Lease so the controller can show it in the Announced condition.
+    const lease = await this.options.store.get(ipLeaseName(ip)).catch(() => undefined);
+    if (lease === undefined || lease.holderIdentity !== this.options.node) return;
+    this.options.metrics?.leaseWrites.inc({ kind: 'conflict' });
+    await this.options.store
+      .update(lease.name, lease.resourceVersion, { holderIdentity: lease.holderIdentity, annotations: { ...lease.annotations, [CONFLICT_ANNOTATION]: `${mac}: ${reason}` } })
+      .then((written) => this.machine.observeLeaseRead(ip, viewOf(written), this.now()))
+      .catch((err: unknown) => this.log.warn({ ip, err: String(err) }, 'could not record the conflict on the lease'));
+    this.kick();
+  }
+
+  private async write(ip: string, kind: 'acquire' | 'release' | 'delete', op: () => Promise<LeaseRecord | undefined>): Promise<void> {
+    this.options.metrics?.leaseWrites.inc({ kind });
+    try {
+      const written = await op();
+      this.machine.writeFinished(ip, { kind: 'ok', lease: written === undefined ? undefined : viewOf(written) }, this.now());
+      this.options.metrics?.ownershipChanges.inc({ change: kind === 'acquire' ? 'acquired' : 'released' });
+      this.log.info({ ip, decision: kind, resourceVersion: written?.resourceVersion }, `${kind} written`);
+    } catch (err) {
+      const stale = err instanceof LeaseStoreError && err.kind !== 'unavailable';
+      this.machine.writeFinished(ip, { kind: stale ? 'conflict' : 'failed' }, this.now());
+      this.log.info({ ip, decision: kind, err: String(err) }, stale ? `${kind} lost the race: re-reading` : `${kind} failed`);
+      if (stale) await this.reread(ip);
+    }
+    this.kick();
+  }
+
+  /** Reads the Lease from the API server until it works or the IP no longer needs it. */
+  private async reread(ip: string): Promise<void> {
+    if (this.rereads.has(ip)) return;
+    this.rereads.add(ip);
+    try {
+      while (!this.stopped) {
+        try {
+          const lease = await this.options.store.get(ipLeaseName(ip));
+          this.machine.observeLeaseRead(ip, lease === undefined ? undefined : viewOf(lease), this.now());
+          return;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, this.options.heartbeatIntervalMs));
+        }
+      }
+    } finally {
+      this.rereads.delete(ip);
+      this.kick();
+    }
+  }
+}
+
+function viewOf(lease: LeaseRecord): OwnershipView {
+  return { holder: lease.holderIdentity, resourceVersion: lease.resourceVersion };
+}

@@ -1,0 +1,104 @@
+import type { V1Lease } from '@kubernetes/client-node';
+import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore, type LeaseWatchHandlers } from '../election/ports.js';
+import type { KubeClient } from './client.js';
+import { describeError } from './errors.js';
+import type { InformerOptions } from './informer.js';
+import { LeaseClient, type LeaseConflict } from './leases.js';
+
+// The speaker's lease store port over the API server: node heartbeat Leases
+// (`ironlb-node-<node>`, annotated `ironlb.io/macs`) and ownership Leases
+// (`ironlb-ip-<ip>`) in the ironlb namespace. Only the election's own Leases
+// are delivered to the watch.
+
+const OWN_LEASE = /^ironlb-(node|ip)-/;
+
+export class KubeSpeakerLeaseStore implements LeaseStore {
+  private readonly leases: LeaseClient;
+
+  constructor(
+    client: KubeClient,
+    namespace: string,
+    private readonly informerOptions: InformerOptions = {},
+  ) {
+    this.leases = new LeaseClient(client, namespace);
+  }
+
+  async get(name: string): Promise<LeaseRecord | undefined> {
+    const lease = await this.leases.get(name).catch(unavailable(`read lease ${name}`));
+    return lease === undefined ? undefined : toRecord(lease);
+  }
+
+  async create(name: string, content: LeaseContent): Promise<LeaseRecord> {
+    const now = new Date();
+    const result = await this.leases
+      .create(name, fieldsOf(content, now), { annotations: { ...content.annotations } })
+      .catch(unavailable(`create lease ${name}`));
+    if (!result.ok) throw conflictError(name, result);
+    return toRecord(result.lease);
+  }
+
+  async update(name: string, expectedResourceVersion: string, content: LeaseContent): Promise<LeaseRecord> {
+    const body: V1Lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: this.leases.namespace, resourceVersion: expectedResourceVersion, annotations: { ...content.annotations } },
+      spec: fieldsOf(content, new Date()),
+    };
+    const result = await this.leases.update(body).catch(unavailable(`update lease ${name}`));
+    if (!result.ok) throw conflictError(name, result);
+    return toRecord(result.lease);
+  }
+
+  async delete(name: string, expectedResourceVersion?: string): Promise<void> {
+    const result = await this.leases.delete(name, { resourceVersion: expectedResourceVersion }).catch(unavailable(`delete lease ${name}`));
+    if (!result.ok) throw conflictError(name, result);
+    if (!result.existed) throw new LeaseStoreError('not-found', `lease ${name} does not exist`);
+  }
+
+  watch(handlers: LeaseWatchHandlers): { stop(): Promise<void> } {
+    const informer = this.leases.informer(this.informerOptions);
+    const deliver = (lease: V1Lease) => {
+      const name = lease.metadata?.name ?? '';
+      if (OWN_LEASE.test(name)) handlers.onUpsert(toRecord(lease));
+    };
+    informer.on({
+      onAdd: deliver,
+      onUpdate: deliver,
+      onDelete: (lease) => {
+        const name = lease.metadata?.name ?? '';
+        if (OWN_LEASE.test(name)) handlers.onDelete(name);
+      },
+      onSynced: () => handlers.onSynced(),
+    });
+    informer.start();
+    return { stop: () => informer.stop() };
+  }
+}
+
+function fieldsOf(content: LeaseContent, now: Date) {
+  return content.renew
+    ? { holderIdentity: content.holderIdentity, leaseDurationSeconds: content.leaseDurationSeconds, renewTime: now }
+    : // Ownership Leases are written only when the holder changes: stamp the change.
+      { holderIdentity: content.holderIdentity, leaseDurationSeconds: content.leaseDurationSeconds, acquireTime: now };
+}
+
+function toRecord(lease: V1Lease): LeaseRecord {
+  return {
+    name: lease.metadata?.name ?? '',
+    holderIdentity: lease.spec?.holderIdentity ?? '',
+    resourceVersion: lease.metadata?.resourceVersion ?? '',
+    annotations: lease.metadata?.annotations ?? {},
+  };
+}
+
+function conflictError(name: string, conflict: LeaseConflict): LeaseStoreError {
+  const kind = conflict.reason === 'AlreadyExists' ? 'exists' : conflict.reason === 'NotFound' ? 'not-found' : 'conflict';
+  return new LeaseStoreError(kind, `lease ${name}: ${conflict.reason}`);
+}
+
+/** Anything that is not a lost race (429, 5xx, timeouts, refused connections). */
+function unavailable(what: string) {
+  return (err: unknown): never => {
+    throw new LeaseStoreError('unavailable', `${what}: ${describeError(err)}`);
+  };
+}

@@ -1,0 +1,232 @@
+// Several speaker runtimes in one process against the API server double, on
+// a fake layer-2 segment that records who answers for which IP at every
+// instant and delivers each announcement to the other speakers' wire fences.
+import type { V1Lease } from '@kubernetes/client-node';
+import type { IpCandidates } from '../../src/election/candidates.js';
+import { IP_ANNOTATION } from '../../src/election/names.js';
+import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore, type LeaseWatchHandlers, type WirePort } from '../../src/election/ports.js';
+import { SpeakerRuntime } from '../../src/election/runtime.js';
+import { createKubeClient } from '../../src/kube/client.js';
+import { createInformer } from '../../src/kube/informer.js';
+import { leasesKind } from '../../src/kube/resources.js';
+import { KubeSpeakerLeaseStore } from '../../src/kube/speaker-leases.js';
+import { startApiServer, type ApiServer } from '../kube/apiserver.js';
+
+export const NS = 'ironlb-system';
+/** Scaled-down durations: heartbeat 100 ms, lease 300 ms, stagger 30 ms. */
+export const TIMING = { heartbeatIntervalMs: 100, leaseDurationMs: 300, staggerMs: 30 };
+
+export function macOf(index: number): string {
+  return `02:00:5e:00:53:${(index + 1).toString(16).padStart(2, '0')}`;
+}
+
+/** The shared segment: who answers for each IP now, and the worst overlap ever seen. */
+export class FakeSegment {
+  readonly answering = new Map<string, Set<string>>();
+  readonly maxAnswering = new Map<string, number>();
+  readonly log: { node: string; ip: string; on: boolean }[] = [];
+  private readonly wires: FakeWire[] = [];
+
+  attach(wire: FakeWire): void {
+    this.wires.push(wire);
+  }
+
+  start(node: string, ip: string, mac: string, from: FakeWire): void {
+    const set = this.answering.get(ip) ?? new Set();
+    set.add(node);
+    this.answering.set(ip, set);
+    this.maxAnswering.set(ip, Math.max(this.maxAnswering.get(ip) ?? 0, set.size));
+    this.log.push({ node, ip, on: true });
+    // The gratuitous announcement reaches every other host on the segment.
+    for (const wire of this.wires) if (wire !== from && wire.linkUp) wire.hear(ip, mac);
+  }
+
+  stop(node: string, ip: string): void {
+    if (this.answering.get(ip)?.delete(node)) this.log.push({ node, ip, on: false });
+  }
+
+  ownerOf(ip: string): string | undefined {
+    const set = this.answering.get(ip);
+    return set?.size === 1 ? [...set][0] : undefined;
+  }
+
+  /** Every IP answered by exactly one node: node -> count. */
+  spread(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const set of this.answering.values()) if (set.size === 1) for (const n of set) counts.set(n, (counts.get(n) ?? 0) + 1);
+    return counts;
+  }
+}
+
+export class FakeWire implements WirePort {
+  linkUp = true;
+  private listener: ((ip: string, mac: string) => void) | undefined;
+
+  constructor(
+    private readonly segment: FakeSegment,
+    readonly node: string,
+    readonly mac: string,
+  ) {
+    segment.attach(this);
+  }
+
+  announce(ip: string): Promise<{ conflictMac?: string }> {
+    if (this.linkUp) this.segment.start(this.node, ip, this.mac, this);
+    return Promise.resolve({});
+  }
+
+  withdraw(ip: string): void {
+    this.segment.stop(this.node, ip);
+  }
+
+  onClaim(listener: (ip: string, mac: string) => void): void {
+    this.listener = listener;
+  }
+
+  hear(ip: string, mac: string): void {
+    this.listener?.(ip, mac);
+  }
+}
+
+/** A lease store that can be cut off from the API server (all calls fail, the watch goes silent). */
+export class SeverableStore implements LeaseStore {
+  severed = false;
+  constructor(private readonly inner: LeaseStore) {}
+  private check(): void {
+    if (this.severed) throw new LeaseStoreError('unavailable', 'connection refused (severed by the test)');
+  }
+  async get(name: string) {
+    this.check();
+    return this.inner.get(name);
+  }
+  async create(name: string, content: LeaseContent) {
+    this.check();
+    return this.inner.create(name, content);
+  }
+  async update(name: string, rv: string, content: LeaseContent) {
+    this.check();
+    return this.inner.update(name, rv, content);
+  }
+  async delete(name: string, rv?: string) {
+    this.check();
+    return this.inner.delete(name, rv);
+  }
+  watch(handlers: LeaseWatchHandlers) {
+    const gate = (f: (x: LeaseRecord) => void) => (x: LeaseRecord) => {
+      if (!this.severed) f(x);
+    };
+    return this.inner.watch({
+      onUpsert: gate(handlers.onUpsert),
+      onDelete: (name) => {
+        if (!this.severed) handlers.onDelete(name);
+      },
+      onSynced: handlers.onSynced,
+    });
+  }
+}
+
+export interface TestSpeaker {
+  node: string;
+  runtime: SpeakerRuntime;
+  wire: FakeWire;
+  store: SeverableStore;
+  events: { reason: string; service: string; message: string }[];
+}
+
+export class Cluster {
+  readonly segment = new FakeSegment();
+  readonly speakers = new Map<string, TestSpeaker>();
+  /** Every ownership Lease state the double ever showed through a watch, in order. */
+  readonly leaseHistory: { ip: string; holder: string; resourceVersion: string; deleted: boolean }[] = [];
+  private stopRecorder: (() => Promise<void>) | undefined;
+
+  private constructor(readonly server: ApiServer) {}
+
+  static async start(): Promise<Cluster> {
+    const server = await startApiServer({ namespaces: [NS] });
+    const cluster = new Cluster(server);
+    const informer = createInformer(createKubeClient({ kubeConfig: server.kubeConfig }), leasesKind(NS), { backoff: { initialMs: 20, maxMs: 100 } });
+    const record = (deleted: boolean) => (lease: V1Lease) => {
+      const ip = lease.metadata?.annotations?.[IP_ANNOTATION];
+      if (ip === undefined) return;
+      cluster.leaseHistory.push({ ip, holder: lease.spec?.holderIdentity ?? '', resourceVersion: lease.metadata?.resourceVersion ?? '', deleted });
+    };
+    informer.on({ onAdd: record(false), onUpdate: record(false), onDelete: record(true) });
+    informer.start();
+    await informer.waitForSync();
+    cluster.stopRecorder = () => informer.stop();
+    return cluster;
+  }
+
+  addSpeaker(node: string, candidates?: ReadonlyMap<string, IpCandidates>): TestSpeaker {
+    const index = this.speakers.size;
+    const client = createKubeClient({ kubeConfig: this.server.kubeConfig, requestTimeoutMs: 2000 });
+    const store = new SeverableStore(new KubeSpeakerLeaseStore(client, NS, { backoff: { initialMs: 20, maxMs: 100 } }));
+    const wire = new FakeWire(this.segment, node, macOf(index));
+    const events: TestSpeaker['events'] = [];
+    const runtime = new SpeakerRuntime({
+      node,
+      store,
+      wire,
+      ...TIMING,
+      interfaces: () => [{ ifname: 'eth0', mac: macOf(index) }],
+      events: { emit: (service, _type, reason, message) => events.push({ reason, service: `${service.namespace}/${service.name}`, message }) },
+    });
+    if (candidates !== undefined) runtime.setCandidates(candidates);
+    runtime.start();
+    const speaker = { node, runtime, wire, store, events };
+    this.speakers.set(node, speaker);
+    return speaker;
+  }
+
+  /** Until every speaker sees every other live, then one lease-duration more (their views are complete). */
+  async settled(): Promise<void> {
+    const all = [...this.speakers.values()];
+    await until(() => all.every((s) => all.every((o) => s.runtime.machine.isLive(o.node, performance.now()) && s.runtime.speakers().has(o.node))), 10_000, 'speakers to see each other');
+    await sleep(TIMING.leaseDurationMs + TIMING.heartbeatIntervalMs);
+  }
+
+  setCandidates(candidates: ReadonlyMap<string, IpCandidates>): void {
+    for (const s of this.speakers.values()) s.runtime.setCandidates(candidates);
+  }
+
+  /** The holder of each ownership Lease, straight from the double. */
+  async holders(): Promise<Map<string, string>> {
+    const client = createKubeClient({ kubeConfig: this.server.kubeConfig });
+    const list = await client.coordination.listNamespacedLease({ namespace: NS });
+    const result = new Map<string, string>();
+    for (const lease of list.items) {
+      const ip = lease.metadata?.annotations?.[IP_ANNOTATION];
+      if (ip !== undefined) result.set(ip, lease.spec?.holderIdentity ?? '');
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.speakers.values()) await s.runtime.abandon();
+    await this.stopRecorder?.();
+    await this.server.faults.reset();
+    await this.server.close();
+  }
+}
+
+/** Candidates for `ips`, each eligible on `nodes`, owned by one Service per IP. */
+export function candidatesFor(ips: readonly string[], nodes: readonly string[]): Map<string, IpCandidates> {
+  return new Map(ips.map((ip, i) => [ip, { eligible: new Set(nodes), services: [{ namespace: 'default', name: `svc-${i}` }], pool: 'pool' }]));
+}
+
+export function ipRange(count: number, prefix = '198.51.100.'): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
+}
+
+/** Polls `condition` every 20 ms until it holds or `timeoutMs` passes (generous: behaviour, not speed). */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
