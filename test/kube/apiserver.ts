@@ -1,12 +1,12 @@
 // An in-process HTTP server that behaves like kube-apiserver for the
 // resources ironlb uses. Start it with `startApiServer()`; see README.md.
 import { KubeConfig } from '@kubernetes/client-node';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { findCrdDir } from './crd-dir.js';
 import { discovery } from './discovery.js';
 import { Counters, Faults, seededRandom, type Verb } from './faults.js';
 import { Objects, patchTypeOf } from './objects.js';
@@ -55,16 +55,6 @@ export interface ApiServer {
   /** Number of open watch connections. */
   readonly openWatches: number;
   close(): Promise<void>;
-}
-
-function findCrdDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'deploy', 'crds');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('deploy/crds not found above test/kube; pass crdDir');
 }
 
 interface Route {

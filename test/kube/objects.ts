@@ -186,7 +186,10 @@ export class Objects {
         if (old.status === undefined) delete next.status;
         else next.status = old.status;
       }
-      if (resource.id === '/services') keepAllocatedServiceValues(old, next);
+      if (resource.id === '/services') {
+        keepAllocatedServiceValues(old, next);
+        checkServiceUpdate(resource, old, next);
+      }
     }
     const nextMeta = metadataOf(next);
     if (resource.tracksGeneration) {
@@ -233,6 +236,20 @@ export class Objects {
     }
     return this.store.remove(resource, namespace, name) as JsonObject;
   }
+}
+
+/** What ValidateServiceUpdate and dropTypeDependentFields add on top of create. */
+function checkServiceUpdate(resource: ResourceType, old: JsonObject, next: JsonObject): void {
+  const oldSpec = isObject(old.spec) ? old.spec : {};
+  const spec = next.spec as JsonObject;
+  const name = metadataOf(old).name as string;
+  if (oldSpec.type === 'LoadBalancer' && spec.type === 'LoadBalancer' && JSON.stringify(oldSpec.loadBalancerClass ?? null) !== JSON.stringify(spec.loadBalancerClass ?? null)) {
+    throw invalid(resource.kind, resource.group, name, [
+      { field: 'spec.loadBalancerClass', type: 'FieldValueInvalid', text: `spec.loadBalancerClass: Invalid value: ${JSON.stringify(spec.loadBalancerClass ?? null)}: may not change once set` },
+    ]);
+  }
+  // A Service that stops being a LoadBalancer loses its load-balancer status.
+  if (spec.type !== 'LoadBalancer' && isObject(next.status)) next.status.loadBalancer = {};
 }
 
 function hasFinalizers(object: JsonObject): boolean {

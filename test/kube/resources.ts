@@ -64,8 +64,9 @@ const coreEventFields = [
 export function builtinResources(): ResourceType[] {
   return [
     builtin({
+      // The real Service strategy sets no metadata.generation.
       group: '', version: 'v1', plural: 'services', kind: 'Service', hasStatus: true, clearStatusOnCreate: true,
-      tracksGeneration: true, nameRule: 'dns1035Label', extraFieldSelectors: ['spec.clusterIP', 'spec.type'],
+      nameRule: 'dns1035Label', extraFieldSelectors: ['spec.clusterIP', 'spec.type'],
       deleteReturnsObject: true,
     }),
     builtin({
