@@ -47,6 +47,7 @@ interface TrackedEvent {
   lastSeenMs: number;
   count: number;
   writtenCount: number;
+  /** performance.now() of the last write. */
   lastWriteMs: number;
   timer?: NodeJS.Timeout;
   writing?: Promise<void>;
@@ -189,7 +190,8 @@ export class EventRecorder {
 
   private schedule(entry: TrackedEvent): void {
     if (entry.timer || entry.writing) return; // the write in flight reschedules when done
-    const delay = Math.max(0, entry.lastWriteMs + this.minWriteIntervalMs - this.now());
+    // Throttled on the monotonic clock: a wall-clock step must not stall or burst writes.
+    const delay = Math.max(0, Math.ceil(entry.lastWriteMs + this.minWriteIntervalMs - performance.now()));
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
       void this.write(entry);
@@ -208,7 +210,7 @@ export class EventRecorder {
   private async send(entry: TrackedEvent): Promise<void> {
     const count = entry.count;
     const lastTimestamp = new Date(entry.lastSeenMs);
-    entry.lastWriteMs = this.now();
+    entry.lastWriteMs = performance.now();
     try {
       if (entry.name) {
         try {
