@@ -283,12 +283,14 @@ export class ServiceReconciler {
     this.pending.delete(key);
     this.lastRefusal.delete(key);
     this.stranded.delete(key);
-    // Clear only what we wrote: our annotation or our conditions mark the Service as having been ours.
+    // Clear what we wrote when we held it, or (after a restart) when the Service is no longer a
+    // LoadBalancer at all. A Service of another class may belong to another ironlb: never touch it.
     const markedOurs = !!service.metadata?.annotations?.[POOL_ANNOTATION] || current.length !== withoutControllerConditions(current).length;
+    const noLongerLoadBalancer = service.spec?.type !== 'LoadBalancer';
     const gone = !!service.metadata?.deletionTimestamp;
     return {
       key,
-      write: (released || markedOurs) && !gone,
+      write: (released || (markedOurs && noLongerLoadBalancer)) && !gone,
       ingressIPs: [],
       pool: undefined,
       conditions: withoutControllerConditions(current),

@@ -135,6 +135,18 @@ describe('ServiceReconciler', () => {
     expect(d.events[0].message).toContain('handled by another controller');
   });
 
+  it('never touches a Service another class controller allocated, even one carrying ironlb marks', () => {
+    const { reconciler } = setup();
+    const theirs = svc('theirs', { cls: 'example.com/lb', ips: ['198.51.100.1'], annotations: { [POOL_ANNOTATION]: 'other' } });
+    expect(reconciler.reconcile(theirs, now).write).toBe(false);
+  });
+
+  it('clears its marks from a Service that stopped being a LoadBalancer while it was down', () => {
+    const { reconciler } = setup();
+    const d = reconciler.reconcile(svc('old', { type: 'ClusterIP', ips: ['192.0.2.1'], annotations: { [POOL_ANNOTATION]: 'pool-a' } }), now);
+    expect(d).toMatchObject({ write: true, ingressIPs: [], pool: undefined, released: false });
+  });
+
   it('handles only its own class when --lb-class is set', () => {
     const s = svc('x', { cls: 'example.com/lb' });
     expect(notManagedReason(s, 'example.com/lb')).toBeUndefined();
