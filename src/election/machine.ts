@@ -62,6 +62,8 @@ interface IpState {
   /** Watch events are ignored until this version shows up (it is newer than the stream). */
   awaitingVersion?: string;
   awaitingSince?: number;
+  /** The last versions the watch delivered: a read of one of them is already superseded or applied. */
+  recentVersions: string[];
   holderIneligibleSince?: number;
   ownerNeededSince?: number;
   writeInFlight: boolean;
@@ -78,6 +80,8 @@ interface NodeState {
   seenChangeAt: number;
   macs: readonly string[];
 }
+
+const RECENT_VERSIONS = 8;
 
 export class ElectionMachine {
   private readonly ips = new Map<string, IpState>();
@@ -128,6 +132,10 @@ export class ElectionMachine {
   /** The IP's Lease from the watch (undefined = no Lease). */
   observeLease(ip: string, lease: OwnershipView | undefined, now: number): void {
     const state = this.state(ip);
+    if (lease !== undefined) {
+      state.recentVersions.push(lease.resourceVersion);
+      if (state.recentVersions.length > RECENT_VERSIONS) state.recentVersions.shift();
+    }
     if (state.awaitingVersion !== undefined) {
       const expired = state.awaitingSince !== undefined && now - state.awaitingSince >= 2 * this.config.leaseDurationMs;
       if (lease?.resourceVersion !== state.awaitingVersion && !expired) return;
@@ -140,13 +148,18 @@ export class ElectionMachine {
   /** A Lease read straight from the API server: newer than anything the watch still has queued. */
   observeLeaseRead(ip: string, lease: OwnershipView | undefined, now: number): void {
     const state = this.state(ip);
-    state.awaitingVersion = lease?.resourceVersion;
-    state.awaitingSince = lease === undefined ? undefined : now;
+    // The watch can deliver a write before its response arrives: then the
+    // cached state is this version or newer, and is kept.
+    const delivered = lease !== undefined && state.recentVersions.includes(lease.resourceVersion);
+    const current = delivered ? state.lease : lease;
     if (state.fence !== undefined) {
       // The Lease still naming us means the other speaker's view is stale.
-      if (lease?.holder === this.config.self) state.resumedOverMac = state.fence.mac;
+      if (current?.holder === this.config.self) state.resumedOverMac = state.fence.mac;
       state.fence = undefined;
     }
+    if (delivered) return;
+    state.awaitingVersion = lease?.resourceVersion;
+    state.awaitingSince = lease === undefined ? undefined : now;
     this.applyLease(state, lease);
   }
 
@@ -415,7 +428,7 @@ export class ElectionMachine {
   private state(ip: string): IpState {
     let state = this.ips.get(ip);
     if (state === undefined) {
-      state = { lease: undefined, eligible: undefined, writeInFlight: false, announcing: false, reportedConflicts: new Set() };
+      state = { lease: undefined, eligible: undefined, writeInFlight: false, announcing: false, reportedConflicts: new Set(), recentVersions: [] };
       this.ips.set(ip, state);
     }
     return state;

@@ -88,10 +88,22 @@ export class FakeWire implements WirePort {
   }
 }
 
-/** A lease store that can be cut off from the API server (all calls fail, the watch goes silent). */
+/**
+ * A lease store that can be cut off from the API server: every call fails and
+ * the watch goes silent; reconnected, the watch catches up on what it missed
+ * (as an informer resuming from its last resourceVersion does).
+ */
 export class SeverableStore implements LeaseStore {
-  severed = false;
+  private cut = false;
+  private readonly missed: (() => void)[] = [];
   constructor(private readonly inner: LeaseStore) {}
+  get severed(): boolean {
+    return this.cut;
+  }
+  set severed(value: boolean) {
+    this.cut = value;
+    if (!value) for (const deliver of this.missed.splice(0)) deliver();
+  }
   private check(): void {
     if (this.severed) throw new LeaseStoreError('unavailable', 'connection refused (severed by the test)');
   }
@@ -112,14 +124,10 @@ export class SeverableStore implements LeaseStore {
     return this.inner.delete(name, rv);
   }
   watch(handlers: LeaseWatchHandlers) {
-    const gate = (f: (x: LeaseRecord) => void) => (x: LeaseRecord) => {
-      if (!this.severed) f(x);
-    };
+    const gate = (deliver: () => void) => (this.cut ? this.missed.push(deliver) : deliver());
     return this.inner.watch({
-      onUpsert: gate(handlers.onUpsert),
-      onDelete: (name) => {
-        if (!this.severed) handlers.onDelete(name);
-      },
+      onUpsert: (lease: LeaseRecord) => gate(() => handlers.onUpsert(lease)),
+      onDelete: (name) => gate(() => handlers.onDelete(name)),
       onSynced: handlers.onSynced,
     });
   }

@@ -261,6 +261,20 @@ describe('holding an IP', () => {
     expect(kinds(m.evaluate(3).intents)).toEqual([`withdraw ${IP}`]);
   });
 
+  it('a write whose watch event came before its response does not block later events', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a', 'b']));
+    m.evaluate(0);
+    m.observeLease(IP, { holder: 'a', resourceVersion: '7' }, 1);
+    m.observeLease(IP, { holder: 'b', resourceVersion: '8' }, 2);
+    // The response of our write (version 7) arrives last: it must not roll the view back.
+    m.writeFinished(IP, { kind: 'ok', lease: { holder: 'a', resourceVersion: '7' } }, 3);
+    expect(m.heldIps()).toEqual([]);
+    m.observeLease(IP, undefined, 4);
+    m.observeHeartbeat('b', undefined, 4);
+    expect(m.evaluate(4).intents.map((i) => i.kind)).toEqual(['acquire']);
+  });
+
   it('stops answering, then releases when it is no longer a candidate', () => {
     const m = setup();
     m.setEligible(IP, new Set(['a', 'b']));
