@@ -158,6 +158,29 @@ function validateCoreEvent(event: JsonObject): FieldError[] {
   return [field('type', 'FieldValueNotSupported', `Unsupported value: ${JSON.stringify(event.type)}: supported values: "Normal", "Warning"`)];
 }
 
+// metav1.Time is serialized with whole seconds: a client's "…05.123Z" comes back "…05Z".
+function toSeconds(value: Json | undefined): Json | undefined {
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return value;
+  return new Date(value).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function normalizeConditionTimes(object: JsonObject, fields: string[]): void {
+  const status = isObject(object.status) ? object.status : {};
+  for (const condition of Array.isArray(status.conditions) ? status.conditions : []) {
+    if (!isObject(condition)) continue;
+    for (const name of fields) if (condition[name] !== undefined) condition[name] = toSeconds(condition[name]) ?? null;
+  }
+}
+
+/** Rewrites metav1.Time fields the way the real server's round trip does. */
+export function normalizeTimes(resource: ResourceType, object: JsonObject): void {
+  if (resource.id === '/services') normalizeConditionTimes(object, ['lastTransitionTime']);
+  if (resource.id === '/nodes') normalizeConditionTimes(object, ['lastHeartbeatTime', 'lastTransitionTime']);
+  if (resource.id === '/events') {
+    for (const name of ['firstTimestamp', 'lastTimestamp']) if (object[name] !== undefined) object[name] = toSeconds(object[name]) ?? null;
+  }
+}
+
 /** Fills in what the real server defaults on create. */
 export function defaultOnCreate(resource: ResourceType, object: JsonObject, ctx: BuiltinContext): void {
   if (resource.id === '/services') defaultService(object, ctx);

@@ -1,8 +1,8 @@
 // The verbs on stored objects, with kube-apiserver's rules for names,
 // resourceVersion preconditions, generation, the status subresource and patches.
 import { randomUUID } from 'node:crypto';
-import { decode, defaultOnCreate, validateBuiltin, type BuiltinContext } from './builtins.js';
-import { clone, isObject, jsonPatch, mergePatch, type Json, type JsonObject } from './patch.js';
+import { decode, defaultOnCreate, normalizeTimes, validateBuiltin, type BuiltinContext } from './builtins.js';
+import { canonicalJson, clone, isObject, jsonPatch, mergePatch, type Json, type JsonObject } from './patch.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
 import { admitCustomResource } from './schema.js';
 import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMediaType, type FieldError } from './status.js';
@@ -35,7 +35,7 @@ function nowSeconds(): string {
 /** Everything but metadata and status: a change here bumps generation. */
 function specPart(object: JsonObject): string {
   const { metadata: _m, status: _s, ...rest } = object;
-  return JSON.stringify(rest);
+  return canonicalJson(rest);
 }
 
 function withoutVolatile(object: JsonObject): string {
@@ -43,7 +43,7 @@ function withoutVolatile(object: JsonObject): string {
   const meta = metadataOf(copy);
   delete meta.resourceVersion;
   delete meta.managedFields;
-  return JSON.stringify(copy);
+  return canonicalJson(copy);
 }
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
@@ -103,6 +103,7 @@ export class Objects {
 
   /** Schema (custom resources) or built-in rules, applied to the object as it would be stored. */
   private admit(resource: ResourceType, object: JsonObject, name: string): void {
+    normalizeTimes(resource, object);
     const errors = resource.schema ? admitCustomResource(object, resource.schema) : validateBuiltin(resource, object, this.builtinContext);
     this.errorsFor(resource, object, name, errors);
   }

@@ -12,6 +12,13 @@ export function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
+/** JSON text with object keys sorted: equal values give equal text whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    isObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  );
+}
+
 export function mergePatch(target: Json, patch: Json): Json {
   if (!isObject(patch)) return clone(patch);
   const result: JsonObject = isObject(target) ? clone(target) : {};
