@@ -7,3 +7,5 @@ export * from './checksum.js';
 export * from './announcer.js';
 export type { PacketPort, RxFrame } from './port.js';
 export * from './responder.js';
+export * from './probe.js';
+export * from './wire-watch.js';
