@@ -5,6 +5,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { startMetricsServer } from '../../src/metrics/server.js';
 import { type Container, expandedArgs, findObject, podTemplateOf, renderKustomization, repoRoot } from './deploy-manifests.js';
 
 const objects = renderKustomization('deploy');
@@ -77,6 +79,28 @@ describe('the programs the manifests start', () => {
       if (parse) expect(() => parse(args)).not.toThrow();
     });
   }
+
+  it('probes hit the paths src/metrics/server.ts serves, on the port passed as --metrics-port', async () => {
+    let ready = true;
+    const server = await startMetricsServer({ port: -1, host: '127.0.0.1', registry: new Registry(), healthy: () => true, ready: () => ready });
+    if (!server) throw new Error('metrics server disabled');
+    try {
+      for (const { program, container } of workloads) {
+        const port = container.ports?.find((p) => p.name === 'metrics')?.containerPort;
+        expect(expandedArgs(container, 'ironlb-system', 'node-a'), program).toContain(`--metrics-port=${port}`);
+        for (const probe of [container.livenessProbe, container.readinessProbe]) {
+          expect(probe?.httpGet?.port, program).toBe('metrics');
+          const answer = await fetch(`http://127.0.0.1:${server.port}${probe?.httpGet?.path ?? ''}`);
+          expect(answer.status, `${program} ${probe?.httpGet?.path}`).toBe(200);
+        }
+        ready = false;
+        expect((await fetch(`http://127.0.0.1:${server.port}${container.readinessProbe?.httpGet?.path ?? ''}`)).status).toBe(503);
+        ready = true;
+      }
+    } finally {
+      await server.close();
+    }
+  });
 
   it('the controller parser rejects what the manifest must not pass (the check can fail)', async () => {
     const parse = await flagParser('controller');
