@@ -1,0 +1,157 @@
+// Unit tests of the double's pure parts: CEL predicates for every CRD rule,
+// schema messages, selectors and patches.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { celPredicateFor } from './cel.js';
+import { findCrdDir } from './crd-dir.js';
+import { jsonPatch, mergePatch, type Json } from './patch.js';
+import { loadCrdDir, resourceFromCrd } from './resources.js';
+import { admitCustomResource, type Schema } from './schema.js';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { ApiError } from './status.js';
+
+/** Every x-kubernetes-validations rule text anywhere in the CRD YAML. */
+function crdRules(): string[] {
+  const rules: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'x-kubernetes-validations' && Array.isArray(value)) rules.push(...value.map((v: { rule: string }) => v.rule));
+        else walk(value);
+      }
+    }
+  };
+  const dir = findCrdDir();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) walk(doc.toJS());
+  }
+  return rules;
+}
+
+describe('CEL rules of deploy/crds', () => {
+  it('every rule has a predicate in cel.ts', () => {
+    const rules = crdRules();
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) expect(celPredicateFor(rule), `no predicate for: ${rule}`).toBeDefined();
+  });
+
+  it('a CRD with an unknown rule is refused when loaded', () => {
+    const crd = {
+      spec: {
+        group: 'example.org',
+        scope: 'Namespaced',
+        names: { plural: 'things', kind: 'Thing' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.size() > 0' }] } } }],
+      },
+    };
+    expect(() => resourceFromCrd(crd)).toThrow(/no predicate in test\/kube\/cel.ts: self.size\(\) > 0/);
+  });
+
+  const poolSchema = (loadCrdDir(findCrdDir()).find((r) => r.plural === 'ipaddresspools')?.schema) as Schema;
+  const admit = (addresses: Json[]) =>
+    admitCustomResource({ apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'p' }, spec: { addresses } }, poolSchema).map((e) => e.text);
+
+  it.each([
+    ['192.0.2.1-192.0.2.1'],
+    ['192.0.2.1-192.0.2.2'],
+    ['10.0.0.255-10.0.1.0'],
+    ['2001:db8::1-2001:db8::2'],
+    ['192.0.2.0/24'],
+    ['::/0'],
+  ])('accepts %s', (address) => {
+    expect(admit([address])).toEqual([]);
+  });
+
+  it('names a mixed-family range and a reversed IPv4 range with the rule messages', () => {
+    expect(admit(['2001:db8::1-192.0.2.1'])).toEqual([
+      `spec.addresses[0]: Invalid value: "string": spec.addresses: a range's start and end must be of the same IP family`,
+    ]);
+    // Ordering is numeric, not textual: .9 < .10.
+    expect(admit(['192.0.2.10-192.0.2.9'])).toEqual([`spec.addresses[0]: Invalid value: "string": spec.addresses: a range's start must not be above its end`]);
+    expect(admit(['192.0.2.9-192.0.2.10'])).toEqual([]);
+  });
+
+  it('skips the CEL rules when the schema already failed, and says so', () => {
+    const errors = admit(['nonsense', '192.0.2.10-192.0.2.9']);
+    expect(errors[0]).toMatch(/^spec\.addresses\[0\]: Invalid value: "nonsense": spec\.addresses\[0\] in body should match/);
+    expect(errors[1]).toContain('some validation rules were not checked');
+    expect(errors).toHaveLength(2);
+  });
+});
+
+describe('label selectors', () => {
+  it('parses each operator and matches like the apiserver', () => {
+    const labels = { app: 'web', tier: 'front' };
+    expect(matchesLabels(parseLabelSelector('app=web'), labels)).toBe(true);
+    expect(matchesLabels(parseLabelSelector('app==web,tier!=back'), labels)).toBe(true);
+    expect(matchesLabels(parseLabelSelector('app in (db, cache)'), labels)).toBe(false);
+    expect(matchesLabels(parseLabelSelector('app notin (db)'), labels)).toBe(true);
+    expect(matchesLabels(parseLabelSelector('missing notin (db)'), labels)).toBe(true);
+    expect(matchesLabels(parseLabelSelector('tier'), labels)).toBe(true);
+    expect(matchesLabels(parseLabelSelector('!tier'), labels)).toBe(false);
+    expect(matchesLabels(parseLabelSelector(''), undefined)).toBe(true);
+  });
+
+  it.each([['app in web'], ['=web'], ['app=web value'], ['bad key!=x']])('refuses %j with a 400', (text) => {
+    expect(() => parseLabelSelector(text)).toThrow(ApiError);
+    try {
+      parseLabelSelector(text);
+    } catch (error) {
+      expect((error as ApiError).code).toBe(400);
+      expect((error as ApiError).message).toContain('unable to parse requirement');
+    }
+  });
+});
+
+describe('field selectors', () => {
+  const service = { metadata: { name: 'web', namespace: 'a' }, spec: { type: 'LoadBalancer' } };
+  it('matches =, == and != on supported fields; missing fields read as empty', () => {
+    const fields = ['metadata.name', 'metadata.namespace', 'spec.type', 'spec.nodeName'];
+    expect(matchesFields(parseFieldSelector('metadata.name=web,spec.type==LoadBalancer', fields), service)).toBe(true);
+    expect(matchesFields(parseFieldSelector('metadata.namespace!=a', fields), service)).toBe(false);
+    expect(matchesFields(parseFieldSelector('spec.nodeName=', fields), service)).toBe(true);
+  });
+
+  it('refuses unsupported fields and unparsable text with a 400', () => {
+    expect(() => parseFieldSelector('spec.other=x', ['metadata.name'])).toThrow('field label not supported: spec.other');
+    expect(() => parseFieldSelector('metadata.name', ['metadata.name'])).toThrow(/invalid selector/);
+  });
+});
+
+describe('patches', () => {
+  it('merge patch replaces, deletes with null and recurses into objects only', () => {
+    expect(mergePatch({ a: { b: 1, c: 2 }, l: [1, 2] }, { a: { b: null, d: 3 }, l: [3] })).toEqual({ a: { c: 2, d: 3 }, l: [3] });
+  });
+
+  it('JSON patch applies add/remove/replace/move/copy/test and escapes ~0 ~1', () => {
+    const doc = { metadata: { annotations: { 'ironlb.io/x': '1' } }, list: [1, 2] };
+    const out = jsonPatch(doc, [
+      { op: 'add', path: '/list/-', value: 3 },
+      { op: 'remove', path: '/list/0' },
+      { op: 'replace', path: '/metadata/annotations/ironlb.io~1x', value: '2' },
+      { op: 'copy', from: '/list', path: '/copied' },
+      { op: 'move', from: '/copied', path: '/moved' },
+      { op: 'test', path: '/moved/1', value: 3 },
+    ]);
+    expect(out).toEqual({ metadata: { annotations: { 'ironlb.io/x': '2' } }, list: [2, 3], moved: [2, 3] });
+    expect(doc.list).toEqual([1, 2]);
+  });
+
+  it.each([
+    ['a failed test', [{ op: 'test', path: '/a', value: 2 }], 422],
+    ['a missing path', [{ op: 'replace', path: '/nope', value: 1 }], 422],
+    ['an index out of range', [{ op: 'remove', path: '/list/5' }], 422],
+    ['an unknown op', [{ op: 'frobnicate', path: '/a' }], 400],
+    ['a body that is not a list', { op: 'add' }, 400],
+  ])('JSON patch refuses %s', (_what, patch, code) => {
+    try {
+      jsonPatch({ a: 1, list: [] }, patch as Json);
+      expect.unreachable('the patch should fail');
+    } catch (error) {
+      expect((error as ApiError).code).toBe(code);
+    }
+  });
+});
