@@ -117,7 +117,7 @@ export class ConflictProber {
   }
 
   private listen(port: PacketPort): void {
-    this.ownMacs.add(port.mac);
+    this.ownMacs.addPort(port);
     if (this.listening.has(port)) return;
     this.listening.add(port);
     port.onFrame((frame) => this.handle(port, frame));

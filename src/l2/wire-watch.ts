@@ -35,16 +35,24 @@ export function claimOf(frame: NeighborFrame): AddressClaim | undefined {
   return undefined;
 }
 
-/** MACs of this host: frames from them are echoes of our own, never claims. */
+/**
+ * MACs of this host: frames from them are echoes of our own, never claims.
+ * Ports are asked each time since a recreated interface may come back with a new MAC.
+ */
 export class OwnMacs {
-  private readonly hex = new Set<string>();
+  private readonly extra = new Set<string>();
+  private readonly ports: PacketPort[] = [];
 
   add(mac: Buffer | string): void {
-    this.hex.add((typeof mac === 'string' ? parseMac(mac) : mac).toString('hex'));
+    this.extra.add((typeof mac === 'string' ? parseMac(mac) : mac).toString('hex'));
+  }
+
+  addPort(port: PacketPort): void {
+    if (!this.ports.includes(port)) this.ports.push(port);
   }
 
   has(mac: Buffer): boolean {
-    return this.hex.has(mac.toString('hex'));
+    return this.ports.some((p) => p.mac.equals(mac)) || this.extra.has(mac.toString('hex'));
   }
 }
 
@@ -80,7 +88,7 @@ export class WireWatch {
 
   /** Adds an interface that appeared later; watching one twice is harmless. */
   watch(port: PacketPort): void {
-    this.ownMacs.add(port.mac);
+    this.ownMacs.addPort(port);
     if (this.watched.has(port)) return;
     this.watched.add(port);
     port.onFrame((frame) => this.handle(port, frame));

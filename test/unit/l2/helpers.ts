@@ -60,7 +60,7 @@ export class FakePort implements PacketPort {
     private readonly wire: FakeWire,
     readonly ifname: string,
     readonly ifindex: number,
-    readonly mac: Buffer,
+    public mac: Buffer,
   ) {}
 
   send(frame: Buffer): void {

@@ -112,6 +112,15 @@ describe('WireWatch', () => {
     expect(claims.map((c) => c.ifname)).toEqual(['eth0', 'eth1']);
   });
 
+  it("follows a port's MAC when the interface comes back with a new one", () => {
+    const { wire, eth0, claims } = setup();
+    eth0.mac = mac('02:00:00:00:0b:99');
+    wire.inject(gratuitousArpRequestFrame(mac('02:00:00:00:0b:99'), ipv4ToBytes('192.0.2.10')));
+    expect(claims).toEqual([]);
+    wire.inject(gratuitousArpRequestFrame(mac('02:00:00:00:0b:01'), ipv4ToBytes('192.0.2.10')));
+    expect(claims.map((c) => c.mac)).toEqual(['02:00:00:00:0b:01']);
+  });
+
   it('close() stops reporting', () => {
     const { wire, watch, claims } = setup();
     watch.close();
