@@ -10,6 +10,8 @@ import {
   type RequestContext,
   type ResponseContext,
 } from '@kubernetes/client-node';
+import http from 'node:http';
+import https from 'node:https';
 import { describeRequest } from './request-kind.js';
 
 /** Called once per API request made through this module (the `ironlb_api_requests_total` hook). */
@@ -38,6 +40,31 @@ export interface KubeClient {
   readonly requestTimeoutMs: number;
   /** Count a request made outside the generated APIs (lists and watches of the informer). */
   countRequest(verb: string, resource: string): void;
+  /** The connection pool shared by all requests, or undefined to let client-node choose (proxies). */
+  agent(): Promise<http.Agent | undefined>;
+}
+
+/**
+ * client-node builds a fresh Agent for every request, so each one opens a new
+ * TCP (and TLS) connection. One keep-alive agent with the same TLS settings
+ * lets requests reuse connections. Proxied clusters keep client-node's agent.
+ */
+async function createSharedAgent(kubeConfig: KubeConfig): Promise<http.Agent | undefined> {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster || cluster.proxyUrl) return undefined;
+  if (cluster.server.startsWith('http:')) return new http.Agent({ keepAlive: true });
+  const tls: https.RequestOptions = {};
+  await kubeConfig.applyToHTTPSOptions(tls);
+  return new https.Agent({
+    keepAlive: true,
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    pfx: tls.pfx,
+    passphrase: tls.passphrase,
+    rejectUnauthorized: cluster.skipTLSVerify ? false : undefined,
+    servername: cluster.tlsServerName,
+  });
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -57,12 +84,17 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     }
   };
 
+  let sharedAgent: Promise<http.Agent | undefined> | undefined;
+  const agent = (): Promise<http.Agent | undefined> => (sharedAgent ??= createSharedAgent(kubeConfig));
+
   const countingAndTimeout = {
-    pre(context: RequestContext): Promise<RequestContext> {
+    async pre(context: RequestContext): Promise<RequestContext> {
       const { verb, resource } = describeRequest(context.getHttpMethod(), context.getUrl());
       countRequest(verb, resource);
       if (!context.getSignal()) context.setSignal(AbortSignal.timeout(requestTimeoutMs));
-      return Promise.resolve(context);
+      const pooled = await agent();
+      if (pooled) context.setAgent(pooled);
+      return context;
     },
     post(context: ResponseContext): Promise<ResponseContext> {
       return Promise.resolve(context);
@@ -81,6 +113,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     custom: new CustomObjectsApi(configuration),
     requestTimeoutMs,
     countRequest,
+    agent,
   };
 }
 

@@ -33,6 +33,8 @@ function buildUrl(client: KubeClient, path: string, query: Query): URL {
 async function openRequest(client: KubeClient, url: URL, signal: AbortSignal): Promise<http.IncomingMessage> {
   const options: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
   await client.kubeConfig.applyToHTTPSOptions(options);
+  const pooled = await client.agent();
+  if (pooled) options.agent = pooled;
   const transport = url.protocol === 'https:' ? https : http;
   const { verb, resource } = describeRequest('GET', url.toString());
   client.countRequest(verb, resource);
