@@ -152,6 +152,9 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     }
     // Keep the JS object alive while the loop may call into it.
     Ref();
+    // When the environment shuts down with the socket still open (unref'd),
+    // stop polling first so no frame arrives into a dying JS context.
+    if (napi_add_env_cleanup_hook(env, &PacketSocket::OnEnvCleanup, this) == napi_ok) cleanup_hook_ = true;
   }
 
   ~PacketSocket() override { CloseNow(); }
@@ -229,8 +232,15 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 
   void CallJs(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args) {
     if (fn.IsEmpty()) return;
-    // MakeCallback runs microtasks afterwards and keeps async hooks right.
-    fn.MakeCallback(Value(), args, *context_);
+    try {
+      // MakeCallback runs microtasks afterwards and keeps async hooks right.
+      fn.MakeCallback(Value(), args, *context_);
+    } catch (const Napi::Error& e) {
+      // A listener threw. There is no JS caller on a libuv callback, so hand
+      // it to process 'uncaughtException' as any event listener's error would
+      // be, instead of letting it escape into C++ (std::terminate).
+      napi_fatal_exception(Env(), e.Value());
+    }
   }
 
   Napi::Value Send(const Napi::CallbackInfo& info) {
@@ -350,7 +360,17 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     return info.Env().Undefined();
   }
 
+  static void OnEnvCleanup(void* arg) {
+    auto* self = static_cast<PacketSocket*>(arg);
+    self->cleanup_hook_ = false;  // a hook that ran is already unregistered
+    self->CloseNow();
+  }
+
   void CloseNow() {
+    if (cleanup_hook_) {
+      napi_remove_env_cleanup_hook(Env(), &PacketSocket::OnEnvCleanup, this);
+      cleanup_hook_ = false;
+    }
     if (poll_ != nullptr) {
       // libuv requires the poll to stop before the fd is closed.
       uv_poll_stop(poll_);
@@ -371,6 +391,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   int fd_ = -1;
   int fd6_ = -1;
   int ifindex_ = 0;
+  bool cleanup_hook_ = false;
   uv_poll_t* poll_ = nullptr;
   std::vector<uint8_t> buffer_;
   Napi::FunctionReference on_frames_;

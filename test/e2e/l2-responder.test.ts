@@ -112,8 +112,8 @@ describe('responder', () => {
 
   it('counts what it answered and reports no socket errors', async () => {
     const stats = await owner.stats();
-    expect(stats.arpAnswered).toBeGreaterThan(0);
-    expect(stats.naAnswered).toBeGreaterThan(0);
+    expect(stats.arpReplies).toBeGreaterThan(0);
+    expect(stats.ndpReplies).toBeGreaterThan(0);
     expect(owner.errors()).toEqual([]);
   });
 });

@@ -76,8 +76,9 @@ export class Agent {
     return this.command({ op: 'release', ip }, 'released');
   }
 
-  announce(ip: string): Promise<AgentEvent> {
-    return this.command({ op: 'announce', ip }, 'announced');
+  /** Starts an announcement (default one round) and waits for its first round to go out. */
+  announce(ip: string, options: { rounds?: number; intervalMs?: number } = {}): Promise<AgentEvent> {
+    return this.command({ op: 'announce', ip, ...options }, 'announced');
   }
 
   probe(ip: string, waitMs = 1000): Promise<AgentEvent> {
