@@ -21,12 +21,13 @@ const only = (containers: Container[]) => {
 };
 
 describe('kubectl kustomize deploy/', () => {
-  it('renders exactly the install: namespace, CRDs, RBAC, both programs, metrics Services', () => {
+  it('renders exactly the install: namespace, CRDs, RBAC, both programs, metrics Services, PDB', () => {
     expect(names(objects)).toEqual([
       'ClusterRole/ironlb-controller', 'ClusterRole/ironlb-speaker',
       'ClusterRoleBinding/ironlb-controller', 'ClusterRoleBinding/ironlb-speaker',
       'CustomResourceDefinition/ipaddresspools.ironlb.io', 'CustomResourceDefinition/l2advertisements.ironlb.io',
       'DaemonSet/ironlb-speaker', 'Deployment/ironlb-controller', 'Namespace/ironlb-system',
+      'PodDisruptionBudget/ironlb-controller',
       'Role/ironlb-controller', 'Role/ironlb-speaker', 'RoleBinding/ironlb-controller', 'RoleBinding/ironlb-speaker',
       'Service/ironlb-controller-metrics', 'Service/ironlb-speaker-metrics',
       'ServiceAccount/ironlb-controller', 'ServiceAccount/ironlb-speaker',
@@ -84,6 +85,12 @@ describe('controller Deployment', () => {
     });
     expect((container.securityContext?.capabilities as { add?: string[] }).add).toBeUndefined();
     expect(controllerPod.spec.hostNetwork).toBeUndefined();
+  });
+
+  it('a PodDisruptionBudget keeps one replica through voluntary disruptions', () => {
+    const pdb = findObject(objects, 'PodDisruptionBudget', 'ironlb-controller').spec as { maxUnavailable: number; selector: { matchLabels: Record<string, string> } };
+    expect(pdb.maxUnavailable).toBe(1);
+    for (const [key, value] of Object.entries(pdb.selector.matchLabels)) expect(controllerPod.metadata.labels[key]).toBe(value);
   });
 
   it('probes /healthz and /readyz on the metrics port 7472 and sets resources', () => {
