@@ -100,6 +100,12 @@ describe('Responder: ARP', () => {
     expect(replies()).toHaveLength(1);
   });
 
+  it("answers the kernel's captured unicast NUD request exactly as the kernel did", () => {
+    const { wire, replies } = setup();
+    wire.inject(fixture('arp-unicast-request-kernel'));
+    expect(replies().map((f) => f.toString('hex'))).toEqual([fixture('arp-reply').toString('hex')]);
+  });
+
   it('stays silent for an IP it does not own, and counts nothing', () => {
     const { wire, replies, responder, asked } = setup();
     wire.inject(arpRequestFrame(CLIENT_MAC, CLIENT_IP, ipv4ToBytes('192.0.2.11')));
