@@ -244,7 +244,9 @@ export class Lab {
   async startCapture(ns = this.client, filter = 'arp or icmp6'): Promise<Capture> {
     const file = path.join(this.tmp, `capture-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.pcap`);
     // -Z root: tcpdump would otherwise drop to its own user and fail to write the file.
-    const child = this.spawn(ns, 'tcpdump', ['-i', 'eth0', '-n', '-U', '-Z', 'root', '-s', '512', '-w', file, filter]);
+    // --immediate-mode: frames reach the file as they arrive, not when a ring
+    // block fills, so stop() loses nothing that was on the wire.
+    const child = this.spawn(ns, 'tcpdump', ['-i', 'eth0', '-n', '-U', '--immediate-mode', '-Z', 'root', '-s', '512', '-w', file, filter]);
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${stderr}`)), 10_000);
@@ -262,6 +264,8 @@ export class Lab {
     });
     return {
       stop: async () => {
+        // Frames still in flight through the bridge get a moment to arrive.
+        await new Promise((r) => setTimeout(r, 200));
         await this.kill(child, 'SIGINT');
         const pcap = parsePcap(readFileSync(file));
         rmSync(file, { force: true });
