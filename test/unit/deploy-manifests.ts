@@ -1,11 +1,11 @@
 // Reads the shipped manifests the way a cluster would get them: rendered by
-// `kubectl kustomize`, then parsed. Shared by the deploy tests and the RBAC
+// `kubectl kustomize` (or deploy-kustomize.ts without kubectl), then parsed. Shared by the deploy tests and the RBAC
 // integration test, so both judge exactly what `kubectl apply -k deploy/` sends.
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
+import { kubectlAvailable, kubectlKustomize, miniKustomize } from './deploy-kustomize.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -30,10 +30,18 @@ export function parseManifests(text: string): KubeObject[] {
   return objects;
 }
 
-/** `kubectl kustomize <dir>` relative to the repository root, parsed. */
+let warned = false;
+
+/**
+ * `kubectl kustomize <dir>` (relative to the repository root), parsed; the
+ * built-in renderer where kubectl is not installed.
+ */
 export function renderKustomization(dir: string): KubeObject[] {
-  const text = execFileSync('kubectl', ['kustomize', path.join(repoRoot, dir)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return parseManifests(text);
+  const full = path.join(repoRoot, dir);
+  if (kubectlAvailable) return kubectlKustomize(full);
+  if (!warned) console.log('ironlb: kubectl not found, deploy tests render with the built-in kustomize subset');
+  warned = true;
+  return miniKustomize(full);
 }
 
 export function findObject(objects: readonly KubeObject[], kind: string, name: string): KubeObject {
