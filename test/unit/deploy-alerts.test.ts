@@ -65,6 +65,24 @@ describe('deploy/prometheus PrometheusRule', () => {
     expect(uses('ironlb_speaker_api_reachable')).toContain('IronLBSpeakerAPIUnreachable');
   });
 
+  it('expressions have balanced brackets and durations Prometheus accepts', () => {
+    const balanced = (expr: string) => {
+      const stack: string[] = [];
+      const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+      for (const ch of expr.replace(/"(?:[^"\\]|\\.)*"/g, '""')) {
+        if ('([{'.includes(ch)) stack.push(ch);
+        else if (ch in pairs && stack.pop() !== pairs[ch]) return false;
+      }
+      return stack.length === 0;
+    };
+    expect(balanced('sum(rate(x[5m])')).toBe(false);
+    for (const a of alerts) {
+      expect(balanced(a.expr), a.alert).toBe(true);
+      if (a.for !== undefined) expect(a.for, a.alert).toMatch(/^\d+[smhdwy]$/);
+      for (const range of a.expr.matchAll(/\[([^\]]+)\]/g)) expect(range[1], a.alert).toMatch(/^\d+[smhdwy]$/);
+    }
+  });
+
   it('every alert has a unique name, a severity and a summary', () => {
     const seen = new Set<string>();
     for (const a of alerts) {
