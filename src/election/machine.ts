@@ -208,6 +208,11 @@ export class ElectionMachine {
     return { effect: 'conflict', intents: [{ kind: 'conflict', ip, mac: claimant, reason: 'a host that is no speaker answers for this IP' }] };
   }
 
+  /** A MAC some speaker publishes in its heartbeat Lease (this one included). */
+  isSpeakerMac(mac: string): boolean {
+    return this.nodeOfMac(mac.toLowerCase()) !== undefined;
+  }
+
   isLive(node: string, now: number): boolean {
     if (node === this.config.self) return true;
     const seen = this.nodes.get(node);

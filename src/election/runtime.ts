@@ -60,6 +60,8 @@ export class SpeakerRuntime {
   private heartbeatFailing = false;
   private stopped = false;
   private readonly rereads = new Set<string>();
+  private leasesSynced = false;
+  private candidatesKnown = false;
 
   constructor(private readonly options: SpeakerRuntimeOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -83,8 +85,8 @@ export class SpeakerRuntime {
       onUpsert: (lease) => this.leaseSeen(lease),
       onDelete: (name) => this.leaseGone(name),
       onSynced: () => {
-        this.machine.markSynced(this.now());
-        this.kick();
+        this.leasesSynced = true;
+        this.markSyncedWhenReady();
       },
     });
     this.heartbeat.start();
@@ -108,7 +110,29 @@ export class SpeakerRuntime {
       this.machine.removeIp(ip);
       this.services.delete(ip);
     }
+    this.candidatesKnown = true;
+    this.markSyncedWhenReady();
     this.kick();
+  }
+
+  /**
+   * Decisions wait for both the Leases and the first candidate sets: with
+   * Leases alone every held IP would look unallocated and be deleted.
+   */
+  private markSyncedWhenReady(): void {
+    if (!this.leasesSynced || !this.candidatesKnown) return;
+    this.machine.markSynced(this.now());
+    this.kick();
+  }
+
+  /** Both the Lease cache and the candidates have been loaded once. */
+  isSynced(): boolean {
+    return this.leasesSynced && this.candidatesKnown;
+  }
+
+  /** True while the node Lease is renewed and comes back through the watch. */
+  isApiReachable(): boolean {
+    return this.apiReachable(this.now());
   }
 
   speakers(): ReadonlyMap<string, readonly string[]> {

@@ -1,0 +1,156 @@
+// Wiring: the election's wire port over the layer-2 module — one packet port
+// and responder per interface, the conflict probe, the announcer and the wire
+// watch that feeds the fence.
+import { Announcer } from '../src/l2/announcer.js';
+import { chooseInterfaces, isVirtualInterface, type NetInterface } from '../src/l2/interfaces.js';
+import { canonicalIp } from '../src/l2/ndp.js';
+import type { PacketPort } from '../src/l2/port.js';
+import { ConflictProber } from '../src/l2/probe.js';
+import { Responder } from '../src/l2/responder.js';
+import { WireWatch } from '../src/l2/wire-watch.js';
+import type { PublishedInterface } from '../src/election/names.js';
+import type { WirePort } from '../src/election/ports.js';
+import type { Logger } from '../src/log/logger.js';
+import type { SpeakerMetrics } from '../src/metrics/metrics.js';
+
+export interface L2WireOptions {
+  /** The current interface listing (from watchInterfaces). */
+  interfaces: () => readonly NetInterface[];
+  /** --interfaces: announce only on these, whatever the advertisements say. */
+  override?: readonly string[];
+  /** Interfaces the L2Advertisements name for this IP on this node; 'auto' = by subnet. */
+  interfacesForIp: (ip: string) => readonly string[] | 'auto';
+  openPort: (ifname: string) => PacketPort;
+  /** A probe answered by another speaker is a stale peer, not a conflict (the fence handles it). */
+  isSpeakerMac: (mac: string) => boolean;
+  garpRounds: number;
+  garpRefreshMs: number;
+  metrics?: SpeakerMetrics;
+  logger: Logger;
+}
+
+interface Owned {
+  ip: string;
+  ifnames: Set<string>;
+}
+
+export class L2Wire implements WirePort {
+  private readonly ports = new Map<string, { port: PacketPort; responder: Responder }>();
+  /** Canonical IP -> what we answer for, and where. */
+  private readonly owned = new Map<string, Owned>();
+  /** Announce asked and not withdrawn since (the probe runs in between). */
+  private readonly wanted = new Set<string>();
+  /** IPs this process announced before: no probe when they come back. */
+  private readonly probed = new Set<string>();
+  private readonly announcer = new Announcer();
+  private readonly prober: ConflictProber;
+  private readonly watch: WireWatch;
+  private listener: ((ip: string, mac: string) => void) | undefined;
+
+  constructor(private readonly options: L2WireOptions) {
+    this.prober = new ConflictProber({ onError: (err, ifname) => options.logger.warn({ ifname, err: err.message }, 'probe not sent') });
+    this.watch = new WireWatch([], {
+      holds: (ip) => this.owned.has(ip),
+      onClaim: (claim) => {
+        const owned = this.owned.get(claim.ip);
+        if (owned !== undefined) this.listener?.(owned.ip, claim.mac);
+      },
+      onError: (err) => options.logger.warn({ err: err.message }, 'wire watch callback failed'),
+    });
+  }
+
+  /** The interfaces this node may announce on, published in its heartbeat Lease. */
+  publishedInterfaces(): PublishedInterface[] {
+    const wanted = this.options.override;
+    return this.options
+      .interfaces()
+      .filter((i) => i.up && i.broadcast && !i.loopback && !i.noarp && i.master === undefined)
+      .filter((i) => (wanted !== undefined && wanted.length > 0 ? wanted.includes(i.name) : !isVirtualInterface(i.name)))
+      .map((i) => ({ ifname: i.name, mac: i.mac }));
+  }
+
+  async announce(ip: string): Promise<{ conflictMac?: string }> {
+    const key = canonicalIp(ip);
+    this.wanted.add(key);
+    const ports = this.portsFor(ip);
+    if (ports.length === 0) {
+      this.options.logger.warn({ ip }, 'no interface to announce on');
+      return {};
+    }
+    if (!this.probed.has(key)) {
+      const result = await this.prober.probe(ip, ports).catch((err: unknown) => {
+        this.options.logger.warn({ ip, err: String(err) }, 'conflict probe failed; announcing anyway');
+        return { inUse: false as const, mac: undefined };
+      });
+      if (result.inUse && result.mac !== undefined && !this.options.isSpeakerMac(result.mac)) return { conflictMac: result.mac };
+      this.probed.add(key);
+    }
+    // Withdrawn while probing: stay silent.
+    if (!this.wanted.has(key)) return {};
+    this.owned.set(key, { ip, ifnames: new Set(ports.map((p) => p.ifname)) });
+    for (const port of ports) this.ports.get(port.ifname)?.responder.addIp(ip);
+    this.announcer.announce(ip, ports, {
+      rounds: this.options.garpRounds,
+      refreshMs: this.options.garpRefreshMs,
+      stillOwned: () => this.owned.has(key),
+      onSent: (sent) => this.options.metrics?.gratuitous.inc({ interface: sent.ifname, protocol: sent.protocol }, sent.frames),
+      onError: (err, ifname) => this.options.logger.warn({ ip, ifname, err: err.message }, 'gratuitous frame not sent'),
+    });
+    return {};
+  }
+
+  withdraw(ip: string): void {
+    const key = canonicalIp(ip);
+    this.wanted.delete(key);
+    const owned = this.owned.get(key);
+    this.owned.delete(key);
+    this.announcer.stop(ip);
+    for (const ifname of owned?.ifnames ?? []) this.ports.get(ifname)?.responder.removeIp(ip);
+  }
+
+  onClaim(listener: (ip: string, mac: string) => void): void {
+    this.listener = listener;
+  }
+
+  close(): void {
+    this.announcer.stopAll();
+    this.watch.close();
+    for (const { port, responder } of this.ports.values()) {
+      responder.close();
+      port.close();
+    }
+    this.ports.clear();
+  }
+
+  private portsFor(ip: string): PacketPort[] {
+    const named = this.options.override !== undefined && this.options.override.length > 0 ? this.options.override : this.options.interfacesForIp(ip);
+    const chosen = chooseInterfaces(ip, this.options.interfaces(), named === 'auto' ? undefined : named);
+    const ports: PacketPort[] = [];
+    for (const iface of chosen) {
+      try {
+        ports.push(this.port(iface.name));
+      } catch (err) {
+        this.options.logger.warn({ ifname: iface.name, err: String(err) }, 'cannot open packet socket');
+      }
+    }
+    return ports;
+  }
+
+  private port(ifname: string): PacketPort {
+    const existing = this.ports.get(ifname);
+    if (existing !== undefined) return existing.port;
+    const port = this.options.openPort(ifname);
+    const responder = new Responder(port, {
+      owns: (ip, on) => this.owned.get(ip)?.ifnames.has(on) ?? false,
+      onEvent: (e) => {
+        const counter = e.kind === 'request' ? this.options.metrics?.arpRequests : this.options.metrics?.arpReplies;
+        counter?.inc({ interface: e.ifname, protocol: e.protocol });
+      },
+      onError: (err) => this.options.logger.warn({ ifname, err: err.message }, 'responder error'),
+    });
+    port.onError((err) => this.options.logger.warn({ ifname, err: err.message }, 'packet socket error'));
+    this.ports.set(ifname, { port, responder });
+    this.watch.watch(port);
+    return port;
+  }
+}
