@@ -1,10 +1,12 @@
 import type { V1Service } from '@kubernetes/client-node';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createKubeClient, createInformer, servicesKind, type Informer, type KubeClient } from '../../src/kube/index.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
+import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } from '../kube/targets.js';
 
-// The informer against the API server double: list, watch, and the ways a
-// watch goes wrong (410 Gone, dropped connections, a full outage).
+// The informer: list and watch on the double and (when configured) a real API
+// server; the ways a watch goes wrong (410 Gone, dropped connections, a full
+// outage) on the double, which can inject them.
 
 async function waitFor(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -15,7 +17,7 @@ async function waitFor(what: string, predicate: () => boolean, timeoutMs = 15_00
 }
 
 function service(name: string, port = 80): V1Service {
-  return { metadata: { name, namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port, protocol: 'TCP' }] } };
+  return { metadata: { name }, spec: { type: 'LoadBalancer', ports: [{ port, protocol: 'TCP' }] } };
 }
 
 interface Recorded {
@@ -37,7 +39,107 @@ function record(informer: Informer<V1Service>): Recorded {
   return recorded;
 }
 
-describe('informer (list + watch cache)', () => {
+for (const factory of apiTargets()) {
+  describe(`informer list and watch (${factory.name})`, () => {
+    let target: ApiTarget;
+    let client: KubeClient;
+    let writer: KubeClient;
+    let ns: string;
+    const informers: Array<Informer<V1Service>> = [];
+
+    const start = (options: Parameters<typeof createInformer>[2] = {}): Informer<V1Service> => {
+      const informer = createInformer(client, servicesKind(ns), { backoff: { initialMs: 50, maxMs: 400 }, ...options });
+      informers.push(informer);
+      return informer;
+    };
+
+    beforeAll(async () => {
+      target = await factory.start();
+      client = createKubeClient({ kubeConfig: target.kubeConfig });
+      writer = createKubeClient({ kubeConfig: target.kubeConfig });
+    });
+    afterAll(async () => {
+      await target.stop();
+    });
+    beforeEach(async () => {
+      ns = await createTestNamespace(target.kubeConfig);
+    });
+    afterEach(async () => {
+      for (const informer of informers.splice(0)) await informer.stop();
+      await deleteTestNamespace(target.kubeConfig, ns);
+    });
+
+    it('delivers the initial list as adds, then synced, then watch events in order', async () => {
+      await writer.core.createNamespacedService({ namespace: ns, body: service('a') });
+      await writer.core.createNamespacedService({ namespace: ns, body: service('b') });
+      const informer = start();
+      const recorded = record(informer);
+      informer.start();
+      await informer.waitForSync();
+      expect(recorded.events.slice().sort()).toEqual(['add a', 'add b', 'synced']);
+      expect(recorded.events[2]).toBe('synced');
+      expect(informer.list().map((s) => s.metadata?.name).sort()).toEqual(['a', 'b']);
+
+      await writer.core.createNamespacedService({ namespace: ns, body: service('c') });
+      await writer.core.patchNamespacedService(
+        { namespace: ns, name: 'a', body: [{ op: 'replace', path: '/spec/ports/0/port', value: 8080 }] },
+      );
+      await writer.core.deleteNamespacedService({ namespace: ns, name: 'b' });
+      await waitFor('three watch events', () => recorded.events.length === 6);
+      expect(recorded.events.slice(3)).toEqual(['add c', 'update a 80->8080', 'delete b']);
+      expect(informer.get(ns, 'a')?.spec?.ports?.[0]?.port).toBe(8080);
+      expect(informer.get(ns, 'b')).toBeUndefined();
+      expect(recorded.synced).toBe(1);
+    });
+
+    it('decodes list items and watch events the same way (Dates are Dates)', async () => {
+      await writer.core.createNamespacedService({ namespace: ns, body: service('listed') });
+      const informer = start();
+      informer.start();
+      await informer.waitForSync();
+      await writer.core.createNamespacedService({ namespace: ns, body: service('watched') });
+      await waitFor('watched service', () => informer.get(ns, 'watched') !== undefined);
+      expect(informer.get(ns, 'listed')?.metadata?.creationTimestamp).toBeInstanceOf(Date);
+      expect(informer.get(ns, 'watched')?.metadata?.creationTimestamp).toBeInstanceOf(Date);
+    });
+
+    it('a handler registered after sync gets the cache as adds and a synced call', async () => {
+      await writer.core.createNamespacedService({ namespace: ns, body: service('early') });
+      const informer = start();
+      informer.start();
+      await informer.waitForSync();
+      const recorded = record(informer);
+      expect(recorded.events).toEqual(['add early', 'synced']);
+    });
+
+    it('a throwing handler does not stop other handlers or the watch', async () => {
+      const informer = start();
+      informer.on({
+        onAdd: () => {
+          throw new Error('handler bug');
+        },
+      });
+      const recorded = record(informer);
+      informer.start();
+      await informer.waitForSync();
+      await writer.core.createNamespacedService({ namespace: ns, body: service('x') });
+      await writer.core.createNamespacedService({ namespace: ns, body: service('y') });
+      await waitFor('both adds', () => recorded.events.includes('add y'));
+      expect(recorded.events).toEqual(['synced', 'add x', 'add y']);
+    });
+
+    it('filters by label selector on list and watch', async () => {
+      await writer.core.createNamespacedService({ namespace: ns, body: { ...service('mine'), metadata: { name: 'mine', namespace: ns, labels: { team: 'lb' } } } });
+      await writer.core.createNamespacedService({ namespace: ns, body: service('other') });
+      const informer = start({ labelSelector: 'team=lb' });
+      informer.start();
+      await informer.waitForSync();
+      expect(informer.list().map((s) => s.metadata?.name)).toEqual(['mine']);
+    });
+  });
+}
+
+describe('informer under faults (double)', () => {
   let server: ApiServer;
   let client: KubeClient;
   let writer: KubeClient;
@@ -61,66 +163,6 @@ describe('informer (list + watch cache)', () => {
     for (const informer of informers.splice(0)) await informer.stop();
     await server.close();
   });
-
-  it('delivers the initial list as adds, then synced, then watch events in order', async () => {
-    await writer.core.createNamespacedService({ namespace: 'default', body: service('a') });
-    await writer.core.createNamespacedService({ namespace: 'default', body: service('b') });
-    const informer = start();
-    const recorded = record(informer);
-    informer.start();
-    await informer.waitForSync();
-    expect(recorded.events.slice().sort()).toEqual(['add a', 'add b', 'synced']);
-    expect(recorded.events[2]).toBe('synced');
-    expect(informer.list().map((s) => s.metadata?.name).sort()).toEqual(['a', 'b']);
-
-    await writer.core.createNamespacedService({ namespace: 'default', body: service('c') });
-    await writer.core.patchNamespacedService(
-      { namespace: 'default', name: 'a', body: [{ op: 'replace', path: '/spec/ports/0/port', value: 8080 }] },
-    );
-    await writer.core.deleteNamespacedService({ namespace: 'default', name: 'b' });
-    await waitFor('three watch events', () => recorded.events.length === 6);
-    expect(recorded.events.slice(3)).toEqual(['add c', 'update a 80->8080', 'delete b']);
-    expect(informer.get('default', 'a')?.spec?.ports?.[0]?.port).toBe(8080);
-    expect(informer.get('default', 'b')).toBeUndefined();
-    expect(recorded.synced).toBe(1);
-  });
-
-  it('decodes list items and watch events the same way (Dates are Dates)', async () => {
-    await writer.core.createNamespacedService({ namespace: 'default', body: service('listed') });
-    const informer = start();
-    informer.start();
-    await informer.waitForSync();
-    await writer.core.createNamespacedService({ namespace: 'default', body: service('watched') });
-    await waitFor('watched service', () => informer.get('default', 'watched') !== undefined);
-    expect(informer.get('default', 'listed')?.metadata?.creationTimestamp).toBeInstanceOf(Date);
-    expect(informer.get('default', 'watched')?.metadata?.creationTimestamp).toBeInstanceOf(Date);
-  });
-
-  it('a handler registered after sync gets the cache as adds and a synced call', async () => {
-    await writer.core.createNamespacedService({ namespace: 'default', body: service('early') });
-    const informer = start();
-    informer.start();
-    await informer.waitForSync();
-    const recorded = record(informer);
-    expect(recorded.events).toEqual(['add early', 'synced']);
-  });
-
-  it('a throwing handler does not stop other handlers or the watch', async () => {
-    const informer = start();
-    informer.on({
-      onAdd: () => {
-        throw new Error('handler bug');
-      },
-    });
-    const recorded = record(informer);
-    informer.start();
-    await informer.waitForSync();
-    await writer.core.createNamespacedService({ namespace: 'default', body: service('x') });
-    await writer.core.createNamespacedService({ namespace: 'default', body: service('y') });
-    await waitFor('both adds', () => recorded.events.includes('add y'));
-    expect(recorded.events).toEqual(['synced', 'add x', 'add y']);
-  });
-
   it('resumes from the last resourceVersion after a dropped watch, without relisting', async () => {
     const informer = start();
     const recorded = record(informer);
@@ -206,14 +248,5 @@ describe('informer (list + watch cache)', () => {
     await informer.stop();
     await expect(waiting).rejects.toThrow(/stopped before its first list/);
     expect(() => informer.start()).toThrow(/was stopped/);
-  });
-
-  it('filters by label selector on list and watch', async () => {
-    await writer.core.createNamespacedService({ namespace: 'default', body: { ...service('mine'), metadata: { name: 'mine', namespace: 'default', labels: { team: 'lb' } } } });
-    await writer.core.createNamespacedService({ namespace: 'default', body: service('other') });
-    const informer = start({ labelSelector: 'team=lb' });
-    informer.start();
-    await informer.waitForSync();
-    expect(informer.list().map((s) => s.metadata?.name)).toEqual(['mine']);
   });
 });
