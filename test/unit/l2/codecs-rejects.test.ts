@@ -1,9 +1,11 @@
 // Every way a hostile or broken frame is refused: with a reason, never a throw.
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { decodeArp } from '../../../src/l2/arp.js';
 import { icmpv6Checksum } from '../../../src/l2/checksum.js';
 import { decodeEthernet, parseMac } from '../../../src/l2/ethernet.js';
-import { canonicalIp, decodeNeighborFrame, decodeNdp, ipv6ToBytes, parseNeighborIp } from '../../../src/l2/ndp.js';
+import { canonicalIp, decodeNeighborFrame, decodeNdp, ipv6ToBytes, ipv6ToString, parseNeighborIp } from '../../../src/l2/ndp.js';
 import { fixture } from './helpers.js';
 
 function reasonOf(frame: Buffer): string {
@@ -166,5 +168,29 @@ describe('address and MAC text', () => {
   });
   it.each(['', '02:00:00:00:0a', '02:00:00:00:0a:zz', '02:00-00:00:0a:01'])('refuses MAC "%s"', (text) => {
     expect(() => parseMac(text)).toThrow(/not a MAC address/);
+  });
+});
+
+describe('IPv6 text', () => {
+  it('formats like ipaddr.js (RFC 5952) for any address, zero runs favoured', () => {
+    const word = fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 8, maxLength: 8 }), (words) => {
+        const bytes = Buffer.alloc(16);
+        words.forEach((w, i) => bytes.writeUInt16BE(w, i * 2));
+        expect(ipv6ToString(bytes)).toBe(ipaddr.fromByteArray([...bytes]).toString());
+      }),
+      { numRuns: 5000 },
+    );
+  });
+  it.each([
+    ['::', '00000000000000000000000000000000'],
+    ['::1', '00000000000000000000000000000001'],
+    ['1::', '00010000000000000000000000000000'],
+    ['2001:db8::1:0:0:1', '20010db8000000000001000000000001'],
+    ['2001:0:0:1::1', '20010000000000010000000000000001'],
+    ['2001:db8:0:1:1:1:1:1', '20010db8000000010001000100010001'],
+  ])('formats %s', (text, hex) => {
+    expect(ipv6ToString(Buffer.from(hex, 'hex'))).toBe(text);
   });
 });
