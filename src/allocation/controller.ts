@@ -67,6 +67,7 @@ export class AllocationController {
   private readonly queue: WorkQueue;
   private readonly unsubscribe: Array<() => void> = [];
   private readonly leaseHolders = new Map<string, Set<string>>();
+  private readonly leasesOfKey = new Map<string, string[]>();
   private poolErrors = new Map<string, string[]>();
   private poolConflicts = new Map<string, PoolConflict>();
   private poolStatusTimer: NodeJS.Timeout | undefined;
@@ -271,8 +272,9 @@ export class AllocationController {
 
   private indexLeases(key: string, ips: readonly string[]): void {
     this.forgetLeaseIndex(key);
-    for (const ip of ips) {
-      const name = ownershipLeaseName(ip);
+    const names = ips.map(ownershipLeaseName);
+    if (names.length > 0) this.leasesOfKey.set(key, names);
+    for (const name of names) {
       let keys = this.leaseHolders.get(name);
       if (!keys) this.leaseHolders.set(name, (keys = new Set()));
       keys.add(key);
@@ -280,9 +282,11 @@ export class AllocationController {
   }
 
   private forgetLeaseIndex(key: string): void {
-    for (const [name, keys] of this.leaseHolders) {
-      if (keys.delete(key) && keys.size === 0) this.leaseHolders.delete(name);
+    for (const name of this.leasesOfKey.get(key) ?? []) {
+      const keys = this.leaseHolders.get(name);
+      if (keys?.delete(key) && keys.size === 0) this.leaseHolders.delete(name);
     }
+    this.leasesOfKey.delete(key);
   }
 
   private schedulePoolStatus(): void {

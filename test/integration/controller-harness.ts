@@ -193,3 +193,38 @@ export async function waitForEvent(env: Env, name: string, reason: string): Prom
     return e;
   });
 }
+
+/** Creates `count` Services named `${prefix}-<i>`, `parallel` at a time. */
+export async function createServices(env: Env, prefix: string, count: number, parallel = 50, opts: ServiceOptions = {}): Promise<void> {
+  for (let start = 0; start < count; start += parallel) {
+    const batch: Array<Promise<unknown>> = [];
+    for (let i = start; i < Math.min(count, start + parallel); i++) batch.push(createService(env, `${prefix}-${i}`, opts));
+    await Promise.all(batch);
+  }
+}
+
+/** Every Service of the test namespace with its IPs, by name. */
+export async function allIPs(env: Env): Promise<Map<string, string[]>> {
+  const list = await env.core.listNamespacedService({ namespace: env.apps });
+  return new Map(list.items.map((s) => [s.metadata?.name ?? '', ips(s)]));
+}
+
+/** Waits until every Service of the test namespace has exactly one IP. */
+export async function waitAllAssigned(env: Env, expected: number, timeoutMs = 180_000): Promise<Map<string, string[]>> {
+  return eventually(async () => {
+    const map = await allIPs(env);
+    const missing = [...map.values()].filter((v) => v.length !== 1).length;
+    if (map.size !== expected || missing > 0) throw new Error(`${map.size} Services, ${missing} without exactly one IP`);
+    return map;
+  }, timeoutMs, 1000);
+}
+
+/** Names whose IPs differ between two snapshots (only names present in both). */
+export function changedIPs(before: Map<string, string[]>, after: Map<string, string[]>): string[] {
+  const changed: string[] = [];
+  for (const [name, was] of before) {
+    const now = after.get(name);
+    if (now && now.join(',') !== was.join(',')) changed.push(`${name}: ${was.join(',')} -> ${now.join(',')}`);
+  }
+  return changed;
+}
