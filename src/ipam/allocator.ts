@@ -51,10 +51,10 @@ export class Allocator {
     const lostByService = new Map<string, IPAddress[]>();
     const moved: MovedAllocation[] = [];
     this.conflictedAssigned = new Map();
-    for (const use of [...this.uses.all()]) {
+    for (const use of this.uses.all()) {
       const holder = next.holderFor(use.ip);
       if (!holder) {
-        for (const service of use.services.keys()) {
+        for (const { service } of use.services) {
           const list = lostByService.get(service) ?? [];
           list.push(use.ip);
           lostByService.set(service, list);
@@ -66,7 +66,7 @@ export class Allocator {
         continue;
       }
       if (holder.definition.name !== use.pool) {
-        for (const service of use.services.keys()) {
+        for (const { service } of use.services) {
           moved.push({ service, ip: use.address, fromPool: use.pool, toPool: holder.definition.name });
         }
         use.pool = holder.definition.name;
@@ -146,7 +146,7 @@ export class Allocator {
   servicesOn(address: string): string[] {
     const parsed = parseIP(address);
     if (!parsed.ok) return [];
-    return [...(this.uses.get(parsed.ip)?.services.keys() ?? [])];
+    return (this.uses.get(parsed.ip)?.services ?? []).map((s) => s.service);
   }
 
   /** Assigned and available per family; O(1). Undefined for an unknown pool. A pool in Conflict has nothing available. */

@@ -1,4 +1,4 @@
-import { formatIP, ipKey, type IPAddress } from './address.js';
+import { formatIP, type IPAddress } from './address.js';
 import type { AllocationRequest, Refusal, ServicePort } from './types.js';
 
 /** Who uses one address. Several Services only when they share it validly. */
@@ -9,7 +9,13 @@ export interface IPUse {
   pool: string;
   sharingKey: string | undefined;
   backendKey: string;
-  readonly services: Map<string, readonly ServicePort[]>;
+  /** A short list: more than one entry only for a shared address. */
+  readonly services: ServiceOnIP[];
+}
+
+export interface ServiceOnIP {
+  readonly service: string;
+  ports: readonly ServicePort[];
 }
 
 /** The sharing terms one Service brings to an address. */
@@ -40,19 +46,31 @@ function describeBackend(backendKey: string): string {
 
 /** Every address in use, and an index of addresses by sharing key. */
 export class IPUseTable {
-  private readonly uses = new Map<string, IPUse>();
+  // Number keys for IPv4 and BigInt keys for IPv6 hash by value, with no key string built per lookup.
+  private readonly ipv4 = new Map<number, IPUse>();
+  private readonly ipv6 = new Map<bigint, IPUse>();
   private readonly bySharingKey = new Map<string, Set<IPUse>>();
 
   get size(): number {
-    return this.uses.size;
+    return this.ipv4.size + this.ipv6.size;
   }
 
   get(ip: IPAddress): IPUse | undefined {
-    return this.uses.get(ipKey(ip));
+    return ip.family === 'IPv4' ? this.ipv4.get(Number(ip.value)) : this.ipv6.get(ip.value);
   }
 
-  all(): IterableIterator<IPUse> {
-    return this.uses.values();
+  all(): IPUse[] {
+    return [...this.ipv4.values(), ...this.ipv6.values()];
+  }
+
+  private set(use: IPUse): void {
+    if (use.ip.family === 'IPv4') this.ipv4.set(Number(use.ip.value), use);
+    else this.ipv6.set(use.ip.value, use);
+  }
+
+  private delete(ip: IPAddress): void {
+    if (ip.family === 'IPv4') this.ipv4.delete(Number(ip.value));
+    else this.ipv6.delete(ip.value);
   }
 
   /** Addresses currently shared under this key (usually a handful). */
@@ -64,9 +82,9 @@ export class IPUseTable {
   checkShare(ip: IPAddress, service: string, terms: ShareTerms): Refusal | undefined {
     const use = this.get(ip);
     if (!use) return undefined;
-    const others = [...use.services.keys()].filter((s) => s !== service);
+    const others = use.services.filter((s) => s.service !== service);
     if (others.length === 0) return undefined;
-    const holder = others.join(', ');
+    const holder = others.map((s) => s.service).join(', ');
     const refuse = (reason: Refusal['reason'], cause: string): Refusal => ({
       ok: false,
       reason,
@@ -84,10 +102,9 @@ export class IPUseTable {
       );
     }
     for (const other of others) {
-      const taken = use.services.get(other)!;
-      const clash = terms.ports.find((p) => taken.some((t) => t.protocol === p.protocol && t.port === p.port));
+      const clash = terms.ports.find((p) => other.ports.some((t) => t.protocol === p.protocol && t.port === p.port));
       if (clash) {
-        return { ok: false, reason: 'PortConflict', message: `${service}: port ${clash.protocol}/${clash.port} on ${use.address} is already used by ${other}` };
+        return { ok: false, reason: 'PortConflict', message: `${service}: port ${clash.protocol}/${clash.port} on ${use.address} is already used by ${other.service}` };
       }
     }
     return undefined;
@@ -98,13 +115,15 @@ export class IPUseTable {
     let use = this.get(ip);
     const isNew = !use;
     if (!use) {
-      use = { ip, address: formatIP(ip), pool, sharingKey: undefined, backendKey: terms.backendKey, services: new Map() };
-      this.uses.set(ipKey(ip), use);
+      use = { ip, address: formatIP(ip), pool, sharingKey: undefined, backendKey: terms.backendKey, services: [] };
+      this.set(use);
     }
     // checkShare made the terms equal to the others'; a sole user may change its own.
     this.indexSharingKey(use, terms.sharingKey);
     use.backendKey = terms.backendKey;
-    use.services.set(service, terms.ports);
+    const entry = use.services.find((s) => s.service === service);
+    if (entry) entry.ports = terms.ports;
+    else use.services.push({ service, ports: terms.ports });
     return isNew;
   }
 
@@ -112,10 +131,11 @@ export class IPUseTable {
   leave(ip: IPAddress, service: string): boolean {
     const use = this.get(ip);
     if (!use) return false;
-    use.services.delete(service);
-    if (use.services.size > 0) return false;
+    const index = use.services.findIndex((s) => s.service === service);
+    if (index >= 0) use.services.splice(index, 1);
+    if (use.services.length > 0) return false;
     this.indexSharingKey(use, undefined);
-    this.uses.delete(ipKey(ip));
+    this.delete(ip);
     return true;
   }
 
@@ -124,7 +144,7 @@ export class IPUseTable {
     const use = this.get(ip);
     if (!use) return;
     this.indexSharingKey(use, undefined);
-    this.uses.delete(ipKey(ip));
+    this.delete(ip);
   }
 
   private indexSharingKey(use: IPUse, sharingKey: string | undefined): void {
