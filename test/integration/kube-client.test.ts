@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import {
   LeaseClient,
@@ -10,11 +10,10 @@ import {
 } from '../../src/kube/index.js';
 import { createControllerMetrics } from '../../src/metrics/metrics.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
+import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } from '../kube/targets.js';
 
 // Every request made through src/kube is reported to onRequest with the same
-// verb and resource names the API server itself uses.
-
-const NS = 'ironlb-system';
+// verb and resource names the API server itself uses (the double counts too).
 
 function tally(entries: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -22,64 +21,85 @@ function tally(entries: string[]): Record<string, number> {
   return Object.fromEntries(Object.entries(counts).sort());
 }
 
-describe('KubeClient request counting and timeouts', () => {
+for (const factory of apiTargets()) {
+  describe(`KubeClient request counting (${factory.name})`, () => {
+    let target: ApiTarget;
+    let ns: string;
+
+    beforeAll(async () => {
+      target = await factory.start();
+    });
+    afterAll(async () => {
+      await target.stop();
+    });
+    beforeEach(async () => {
+      ns = await createTestNamespace(target.kubeConfig);
+      target.double?.counters.reset();
+    });
+    afterEach(async () => {
+      await deleteTestNamespace(target.kubeConfig, ns);
+    });
+
+    it('reports each request by verb and resource, matching what the server counted', async () => {
+      const seen: string[] = [];
+      const client = createKubeClient({ kubeConfig: target.kubeConfig, onRequest: (verb, resource) => seen.push(`${verb} ${resource}`) });
+      await client.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } } });
+      await client.core.readNamespacedService({ namespace: ns, name: 'web' });
+      await patchServiceStatus(client, ns, 'web', { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } });
+      const leases = new LeaseClient(client, ns);
+      const created = await leases.create('ironlb-node-a', { holderIdentity: 'a' });
+      if (!created.ok) throw new Error('create failed');
+      await leases.update(created.lease);
+      await leases.delete('ironlb-node-a');
+      const informer = createInformer(client, servicesKind(ns));
+      informer.start();
+      await informer.waitForSync();
+      while (!seen.includes('watch services')) await new Promise((resolve) => setTimeout(resolve, 10));
+      await informer.stop();
+      expect(tally(seen)).toEqual({
+        'create leases': 1,
+        'create services': 1,
+        'delete leases': 1,
+        'get services': 1,
+        'list services': 1,
+        'patch services/status': 1,
+        'update leases': 1,
+        'watch services': 1,
+      });
+      // Counters were reset after the test namespace was made, so both sides saw exactly these requests.
+      if (target.double) expect(tally(seen)).toEqual(target.double.counters.snapshot());
+    });
+
+    it('feeds ironlb_api_requests_total', async () => {
+      const metrics = createControllerMetrics(new Registry());
+      const client = createKubeClient({ kubeConfig: target.kubeConfig, onRequest: (verb, resource) => metrics.apiRequests.inc({ verb, resource }) });
+      await client.core.listNamespacedService({ namespace: ns });
+      await client.core.listNamespacedService({ namespace: ns });
+      const text = await metrics.registry.metrics();
+      expect(text).toContain('ironlb_api_requests_total{verb="list",resource="services"} 2');
+    });
+
+    it('a throwing onRequest hook does not fail the request', async () => {
+      const client = createKubeClient({
+        kubeConfig: target.kubeConfig,
+        onRequest: () => {
+          throw new Error('metrics broken');
+        },
+      });
+      const list = await client.core.listNamespacedService({ namespace: ns });
+      expect(list.items).toEqual([]);
+    });
+  });
+}
+
+describe('KubeClient timeouts and configuration (double)', () => {
   let server: ApiServer;
 
   beforeEach(async () => {
-    server = await startApiServer({ namespaces: [NS] });
+    server = await startApiServer();
   });
-
   afterEach(async () => {
     await server.close();
-  });
-
-  it('reports each request by verb and resource, matching what the server counted', async () => {
-    const seen: string[] = [];
-    const client = createKubeClient({ kubeConfig: server.kubeConfig, onRequest: (verb, resource) => seen.push(`${verb} ${resource}`) });
-    await client.core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } } });
-    await client.core.readNamespacedService({ namespace: 'default', name: 'web' });
-    await patchServiceStatus(client, 'default', 'web', { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } });
-    const leases = new LeaseClient(client, NS);
-    const created = await leases.create('ironlb-node-a', { holderIdentity: 'a' });
-    if (!created.ok) throw new Error('create failed');
-    await leases.update(created.lease);
-    await leases.delete('ironlb-node-a');
-    const informer = createInformer(client, servicesKind());
-    informer.start();
-    await informer.waitForSync();
-    while (server.openWatches < 1) await new Promise((resolve) => setTimeout(resolve, 10));
-    await informer.stop();
-    expect(tally(seen)).toEqual({
-      'create leases': 1,
-      'create services': 1,
-      'delete leases': 1,
-      'get services': 1,
-      'list services': 1,
-      'patch services/status': 1,
-      'update leases': 1,
-      'watch services': 1,
-    });
-    expect(tally(seen)).toEqual(server.counters.snapshot());
-  });
-
-  it('feeds ironlb_api_requests_total', async () => {
-    const metrics = createControllerMetrics(new Registry());
-    const client = createKubeClient({ kubeConfig: server.kubeConfig, onRequest: (verb, resource) => metrics.apiRequests.inc({ verb, resource }) });
-    await client.core.listNamespacedService({ namespace: 'default' });
-    await client.core.listNamespacedService({ namespace: 'default' });
-    const text = await metrics.registry.metrics();
-    expect(text).toContain('ironlb_api_requests_total{verb="list",resource="services"} 2');
-  });
-
-  it('a throwing onRequest hook does not fail the request', async () => {
-    const client = createKubeClient({
-      kubeConfig: server.kubeConfig,
-      onRequest: () => {
-        throw new Error('metrics broken');
-      },
-    });
-    const list = await client.core.listNamespacedService({ namespace: 'default' });
-    expect(list.items).toEqual([]);
   });
 
   it('aborts a request the server does not answer within requestTimeoutMs', async () => {
