@@ -1,9 +1,9 @@
 // The double's own controls: counters, injected faults, watch history window,
 // bookmarks, RBAC. These run against the double only (a real server has no faults to inject).
-import { CoordinationV1Api, CoreV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../kube/apiserver.js';
-import { failure, statusOf } from '../kube/targets.js';
+import { failure, installCrds, statusOf } from '../kube/targets.js';
 
 let api: ApiServer | undefined;
 
@@ -296,5 +296,75 @@ describe('API server double: RBAC', () => {
     expect(code).toBe(401);
     const raw = await fetch(`${server.url}/api/v1/namespaces`, { headers: { authorization: 'Bearer nobody' } });
     expect(await raw.json()).toMatchObject({ kind: 'Status', code: 401, reason: 'Unauthorized' });
+  });
+});
+
+describe('API server double: CustomResourceDefinitions through the API', () => {
+  const widgetCrd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.example.org' },
+    spec: {
+      group: 'example.org',
+      scope: 'Namespaced',
+      names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', required: ['size'], properties: { size: { type: 'integer', minimum: 1 } } } } } },
+        },
+      ],
+    },
+  };
+
+  it('serves the CRDs of deploy/crds as Established objects, and installCrds sends them back unchanged', async () => {
+    const server = await start();
+    const crds = server.kubeConfig.makeApiClient(ApiextensionsV1Api);
+    const pools = await crds.readCustomResourceDefinition({ name: 'ipaddresspools.ironlb.io' });
+    expect(pools.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
+    await installCrds(server.kubeConfig);
+    const after = await crds.readCustomResourceDefinition({ name: 'ipaddresspools.ironlb.io' });
+    // Identical content: a no-op replace. Had the client dropped any field, this would be a new version.
+    expect(after.metadata?.resourceVersion).toBe(pools.metadata?.resourceVersion);
+    const status = await failure(
+      server.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+        group: 'ironlb.io', version: 'v1beta1', namespace: 'ironlb-system', plural: 'ipaddresspools',
+        body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'p' }, spec: { addresses: ['192.0.2.9-192.0.2.1'] } },
+      }),
+    );
+    // Only the CEL rule catches a reversed range: the rules survived the round trip.
+    expect(status.code).toBe(422);
+    expect(status.message).toContain("a range's start must not be above its end");
+  });
+
+  it('starts serving a type when its CRD is created, enforcing its schema, and stops when it is deleted', async () => {
+    const server = await start();
+    const crds = server.kubeConfig.makeApiClient(ApiextensionsV1Api);
+    const custom = server.kubeConfig.makeApiClient(CustomObjectsApi);
+    const target = { group: 'example.org', version: 'v1', namespace: 'ironlb-system', plural: 'widgets' };
+    expect((await failure(custom.listNamespacedCustomObject(target))).code).toBe(404);
+    await crds.createCustomResourceDefinition({ body: widgetCrd });
+    await custom.createNamespacedCustomObject({ ...target, body: { apiVersion: 'example.org/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 2 } } });
+    const small = await failure(
+      custom.createNamespacedCustomObject({ ...target, body: { apiVersion: 'example.org/v1', kind: 'Widget', metadata: { name: 'x' }, spec: { size: 0 } } }),
+    );
+    expect(small.message).toContain('spec.size in body should be greater than or equal to 1');
+    await crds.deleteCustomResourceDefinition({ name: 'widgets.example.org' });
+    expect((await failure(custom.listNamespacedCustomObject(target))).code).toBe(404);
+  });
+
+  it('refuses a CRD whose name is not plural.group, and one with a CEL rule the double cannot evaluate', async () => {
+    const server = await start();
+    const crds = server.kubeConfig.makeApiClient(ApiextensionsV1Api);
+    const misnamed = await failure(crds.createCustomResourceDefinition({ body: { ...widgetCrd, metadata: { name: 'gadgets.example.org' } } }));
+    expect(misnamed).toMatchObject({ code: 422, reason: 'Invalid' });
+    expect(misnamed.message).toContain('must be spec.names.plural+"."+spec.group');
+    const withRule = structuredClone(widgetCrd) as unknown as { spec: { versions: Array<{ schema: { openAPIV3Schema: Record<string, unknown> } }> } };
+    // client-node's model name for x-kubernetes-validations.
+    withRule.spec.versions[0].schema.openAPIV3Schema.x_kubernetes_validations = [{ rule: 'has(self.spec)' }];
+    const unknownRule = await failure(crds.createCustomResourceDefinition({ body: withRule as typeof widgetCrd }));
+    expect(unknownRule.message).toContain('no predicate in test/kube/cel.ts');
   });
 });

@@ -12,7 +12,8 @@ import { Counters, Faults, seededRandom, type Verb } from './faults.js';
 import { Objects, patchTypeOf } from './objects.js';
 import type { Json, JsonObject } from './patch.js';
 import { authorize, type RbacOptions } from './rbac.js';
-import { apiVersionOf, builtinResources, fieldSelectorsOf, loadCrdDir, type ResourceType } from './resources.js';
+import { apiVersionOf, builtinResources, fieldSelectorsOf, readCrdDocs, type ResourceType } from './resources.js';
+import { CrdController, ResourceRegistry, crdResource, typeFromCrdBody } from './crds.js';
 import { parseFieldSelector, parseLabelSelector, matchesFields, matchesLabels } from './selectors.js';
 import { ApiError, badRequest, injected, methodNotAllowed, notFound } from './status.js';
 import { Store, metadataOf } from './store.js';
@@ -96,9 +97,8 @@ function sendError(response: ServerResponse, error: ApiError): void {
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
   const store = new Store(options.historySize ?? 10_000);
-  const resources = [...builtinResources(), ...loadCrdDir(options.crdDir ?? findCrdDir())];
-  const byPath = new Map(resources.map((r) => [`${apiVersionOf(r)}/${r.plural}`, r]));
-  const namespaces = byPath.get('v1/namespaces') as ResourceType;
+  const registry = new ResourceRegistry([...builtinResources(), crdResource]);
+  const namespaces = registry.lookup('v1', 'namespaces') as ResourceType;
   const clusterFamilies = options.clusterFamilies ?? ['IPv4', 'IPv6'];
   let nextClusterIP = 1;
   let nextNodePort = 30000;
@@ -122,8 +122,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   let port = options.port ?? 0;
   let outage = false;
 
+  const crds = new CrdController(registry, store, objects);
+
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease', ...(options.namespaces ?? [])]) {
     objects.create(namespaces, undefined, { metadata: { name } }, namespaces);
+  }
+  for (const doc of readCrdDocs(options.crdDir ?? findCrdDir())) {
+    typeFromCrdBody(doc);
+    crds.establish(objects.create(crdResource, undefined, doc, namespaces));
   }
 
   function route(url: URL): Route | 'discovery' {
@@ -145,7 +151,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       namespace = rest[1];
       rest = rest.slice(2);
     }
-    const resource = byPath.get(`${version}/${rest[0]}`);
+    const resource = registry.lookup(version, rest[0]);
     if (!resource) throw notFound({ plural: rest[0], group: '' }, rest[1] ?? '');
     if (namespace !== undefined && !resource.namespaced) throw notFound(resource, rest[1] ?? '');
     return { resource, namespace, name: rest[1], subresource: rest[2] };
@@ -195,7 +201,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   }
 
   function removeNamespaceContents(namespace: string): void {
-    for (const resource of resources.filter((r) => r.namespaced)) {
+    for (const resource of registry.all().filter((r) => r.namespaced)) {
       for (const object of store.list(resource, namespace)) {
         store.remove(resource, namespace, metadataOf(object).name as string);
       }
@@ -207,7 +213,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     const method = request.method ?? 'GET';
     const found = route(url);
     if (found === 'discovery') {
-      const answer = discovery(url.pathname, resources, `${host}:${port}`);
+      const answer = discovery(url.pathname, registry.all(), `${host}:${port}`);
       if (answer === undefined) throw notFound({ plural: '', group: '' }, url.pathname);
       return sendJson(response, 200, answer);
     }
@@ -225,6 +231,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (failure !== undefined) throw injected(failure);
     const body = method === 'GET' ? null : parseJson(await readBody(request));
     const name = r.name ?? '';
+    const isCrd = r.resource === crdResource && r.subresource === undefined;
+    if (isCrd && (verb === 'create' || verb === 'update')) typeFromCrdBody(body);
     switch (verb) {
       case 'get':
         return sendJson(response, 200, present(r.resource, objects.get(r.resource, r.namespace, name)));
@@ -246,18 +254,24 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         );
         return;
       }
-      case 'create':
+      case 'create': {
         if (r.subresource) throw methodNotAllowed('create is not allowed on a subresource');
-        return sendJson(response, 201, present(r.resource, objects.create(r.resource, r.namespace, body, namespaces)));
-      case 'update':
-        return sendJson(response, 200, present(r.resource, objects.update(r.resource, r.namespace, name, body, r.subresource)));
+        const created = objects.create(r.resource, r.namespace, body, namespaces);
+        return sendJson(response, 201, present(r.resource, isCrd ? crds.establish(created) : created));
+      }
+      case 'update': {
+        const updated = objects.update(r.resource, r.namespace, name, body, r.subresource);
+        return sendJson(response, 200, present(r.resource, isCrd ? crds.establish(updated) : updated));
+      }
       case 'patch': {
         const type = patchTypeOf(request.headers['content-type'] ?? '');
-        return sendJson(response, 200, present(r.resource, objects.patch(r.resource, r.namespace, name, body, type, r.subresource)));
+        const patched = objects.patch(r.resource, r.namespace, name, body, type, r.subresource);
+        return sendJson(response, 200, present(r.resource, isCrd ? crds.establish(patched) : patched));
       }
       case 'delete': {
         const gone = objects.delete(r.resource, r.namespace, name, body);
         if (r.resource === namespaces) removeNamespaceContents(name);
+        if (isCrd && !store.get(crdResource, undefined, name)) crds.forget(gone);
         return sendJson(response, 200, deleted(r, gone));
       }
       case 'deletecollection': {

@@ -170,6 +170,9 @@ export class Objects {
     if (meta.resourceVersion !== undefined && meta.resourceVersion !== '' && meta.resourceVersion !== oldMeta.resourceVersion) {
       throw conflict(resource, name);
     }
+    if (meta.uid !== undefined && meta.uid !== '' && meta.uid !== oldMeta.uid) {
+      throw conflict(resource, name, `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${String(oldMeta.uid)}`);
+    }
     let next: JsonObject;
     if (subresource === 'status') {
       // Only status is taken from a /status write; spec and metadata stay.

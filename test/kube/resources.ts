@@ -130,14 +130,19 @@ export function resourceFromCrd(crd: JsonObject): ResourceType {
   };
 }
 
-/** Every CustomResourceDefinition in the YAML files of a folder. */
-export function loadCrdDir(dir: string): ResourceType[] {
-  const types: ResourceType[] = [];
+/** Every CustomResourceDefinition document in the YAML files of a folder. */
+export function readCrdDocs(dir: string): JsonObject[] {
+  const docs: JsonObject[] = [];
   for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
       const value: unknown = doc.toJS();
-      if (isObject(value) && value.kind === 'CustomResourceDefinition') types.push(resourceFromCrd(value));
+      if (isObject(value) && value.kind === 'CustomResourceDefinition') docs.push(value);
     }
   }
-  return types;
+  return docs;
+}
+
+/** The served types of every CRD in a folder. */
+export function loadCrdDir(dir: string): ResourceType[] {
+  return readCrdDocs(dir).map(resourceFromCrd);
 }

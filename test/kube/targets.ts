@@ -1,10 +1,9 @@
 // Where integration tests run: always the double, and a real API server too
 // when IRONLB_TEST_KUBECONFIG names a kubeconfig. Each test gets its own namespace.
-import { ApiextensionsV1Api, CoreV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, KubeConfig, loadAllYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { startApiServer, type ApiServer, type ApiServerOptions } from './apiserver.js';
 import { findCrdDir } from './crd-dir.js';
 
@@ -54,8 +53,9 @@ export function apiTargets(options: ApiServerOptions = {}): TargetFactory[] {
 export async function installCrds(kubeConfig: KubeConfig, dir = findCrdDir()): Promise<void> {
   const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
   for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
-    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
-      const crd = doc.toJS() as V1CustomResourceDefinition;
+    // loadAllYaml maps YAML names (x-kubernetes-validations) to client-node's
+    // model names; a plain YAML parse would have them dropped on the way out.
+    for (const crd of loadAllYaml(readFileSync(join(dir, file), 'utf8')) as V1CustomResourceDefinition[]) {
       if (crd?.kind !== 'CustomResourceDefinition') continue;
       const name = crd.metadata?.name as string;
       try {
