@@ -35,6 +35,8 @@ constexpr int kMaxFramesPerWakeup = 256;
 // Large enough for any frame on a jumbo-MTU link; larger frames are cut (we
 // only parse ARP and NS/NA, which are tiny).
 constexpr size_t kReceiveBufferSize = 65536;
+// Kernel receive queue of the socket, in bytes (each queued frame costs ~1 KB).
+constexpr int kSocketReceiveBuffer = 4 * 1024 * 1024;
 
 // Classic BPF: accept ARP, and IPv6 with next header ICMPv6 (58) of type 135
 // (NS) or 136 (NA). IPv6 extension headers are not followed: NS/NA carrying
@@ -132,6 +134,13 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {
       FailConstruct(env, "bind(ifindex " + std::to_string(ifindex_) + ")");
       return;
+    }
+    // A burst of requests (an ARP storm, many clients at once) must not
+    // overflow the default ~200 KB queue while JS is busy. FORCE needs
+    // CAP_NET_ADMIN; without it the kernel caps the plain option at rmem_max.
+    int rcvbuf = kSocketReceiveBuffer;
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0) {
+      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     }
     buffer_.resize(kReceiveBufferSize);
 
