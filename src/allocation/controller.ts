@@ -71,6 +71,8 @@ export class AllocationController {
   private poolErrors = new Map<string, string[]>();
   private poolConflicts = new Map<string, PoolConflict>();
   private poolStatusTimer: NodeJS.Timeout | undefined;
+  /** Pools that have metrics series, so a deleted pool's series go too. */
+  private readonly poolsWithMetrics = new Set<string>();
   private started = false;
   private stopped = false;
   private markStarted: () => void = () => undefined;
@@ -302,6 +304,15 @@ export class AllocationController {
 
   private async writePoolStatuses(): Promise<void> {
     const { io, metrics, allocator } = this.options;
+    const present = new Set(io.pools.list().map((p) => p.metadata?.name ?? ''));
+    for (const gone of [...this.poolsWithMetrics].filter((name) => !present.has(name))) {
+      this.poolsWithMetrics.delete(gone);
+      metrics?.poolValid.remove({ pool: gone });
+      for (const family of ['ipv4', 'ipv6']) {
+        metrics?.poolInUse.remove({ pool: gone, family });
+        metrics?.poolSize.remove({ pool: gone, family });
+      }
+    }
     for (const raw of io.pools.list()) {
       if (this.stopped) return;
       const namespace = raw.metadata?.namespace ?? '';
@@ -312,6 +323,7 @@ export class AllocationController {
       const previous = (raw as KubernetesObject & { status?: IPAddressPoolStatus }).status;
       const desired = desiredPoolStatus({ errors, conflict: this.poolConflicts.get(name), usage, previous, generation: raw.metadata?.generation }, this.now());
       if (metrics) {
+        this.poolsWithMetrics.add(name);
         metrics.poolValid.set({ pool: name }, errors.length === 0 && !this.poolConflicts.has(name) ? 1 : 0);
         for (const [family, u] of [['ipv4', usage?.ipv4], ['ipv6', usage?.ipv6]] as const) {
           metrics.poolInUse.set({ pool: name, family }, Number(u?.assigned ?? 0n));
