@@ -35,8 +35,9 @@ for (const factory of apiTargets()) {
         leases,
         leaseName: LEASE,
         identity,
-        leaseDurationMs: 2000,
-        renewDeadlineMs: 1500,
+        // Short, yet several renewals fit in one lease duration even on a loaded machine.
+        leaseDurationMs: 3000,
+        renewDeadlineMs: 2000,
         retryPeriodMs: 200,
         onStartedLeading: () => log.push('started'),
         onStoppedLeading: () => log.push('stopped'),
