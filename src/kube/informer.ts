@@ -43,6 +43,8 @@ const DEFAULT_PAGE_SIZE = 500;
 const DEFAULT_WATCH_TIMEOUT_SECONDS = 300;
 const DEFAULT_BACKOFF_INITIAL_MS = 500;
 const DEFAULT_BACKOFF_MAX_MS = 30_000;
+/** A watch that stayed open this long was healthy, even if the resource was quiet. */
+const HEALTHY_WATCH_MS = 1000;
 
 interface ListPage {
   items: unknown[];
@@ -186,14 +188,15 @@ export class Informer<T extends KubernetesObject> {
     while (!signal.aborted) {
       try {
         if (!this.resourceVersion) await this.relist();
+        const watchStarted = performance.now();
         const delivered = await this.watchOnce();
-        // A clean end (server timeout) that delivered events is normal; an
-        // empty one right away would loop, so it counts as a failure below.
-        if (delivered > 0) {
+        // A clean end (the server's timeout) is normal: reconnect at once. Only
+        // a watch that ends empty right away would loop, so that one backs off.
+        if (delivered > 0 || performance.now() - watchStarted >= HEALTHY_WATCH_MS) {
           backoffMs = initialMs;
           continue;
         }
-        this.logger.debug('watch ended without events');
+        this.logger.debug('watch ended at once without events');
       } catch (err) {
         if (signal.aborted) break;
         if (isGone(err)) {

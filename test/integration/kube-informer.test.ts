@@ -250,3 +250,27 @@ describe('informer under faults (double)', () => {
     expect(() => informer.start()).toThrow(/was stopped/);
   });
 });
+
+describe('informer on a quiet resource (double)', () => {
+  let server: ApiServer;
+
+  beforeEach(async () => {
+    // No bookmarks: the watches below carry nothing at all.
+    server = await startApiServer({ bookmarkIntervalMs: 600_000 });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('reconnects at once after a quiet watch ends normally (no growing backoff)', async () => {
+    const requests: string[] = [];
+    const client = createKubeClient({ kubeConfig: server.kubeConfig, onRequest: (verb, resource) => requests.push(`${verb} ${resource}`) });
+    // A 20 s initial backoff: were quiet watch ends treated as failures, the third watch would start after 30 s or more.
+    const informer = createInformer(client, servicesKind(), { watchTimeoutSeconds: 1, backoff: { initialMs: 20_000, maxMs: 60_000 } });
+    informer.start();
+    await informer.waitForSync();
+    await waitFor('three watches', () => requests.filter((r) => r === 'watch services').length >= 3, 15_000);
+    await informer.stop();
+    expect(requests.filter((r) => r === 'list services')).toHaveLength(1);
+  });
+});
