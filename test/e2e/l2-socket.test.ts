@@ -94,6 +94,23 @@ describe('packet socket (AF_PACKET addon)', () => {
     expect(r.joinError).toMatch(/packet port eth0 is closed/);
   });
 
+  it('lists interfaces with MAC, flags, addresses and bridge membership, and chooses by subnet', async () => {
+    type Listed = { interfaces: Array<{ name: string; mac: string; up: boolean; broadcast: boolean; loopback: boolean; master?: string; addresses: Array<{ address: string; prefixLength: number }> }>; chosen: string[] };
+    const node = lab.node(1);
+    const inNode = (await check('interfaces', '192.0.2.200')) as unknown as Listed;
+    const eth0 = inNode.interfaces.find((i) => i.name === 'eth0');
+    expect(eth0).toMatchObject({ mac: node.mac, up: true, broadcast: true, loopback: false });
+    expect(eth0?.master).toBeUndefined();
+    expect(eth0?.addresses).toEqual(expect.arrayContaining([{ address: node.ipv4, family: 'IPv4', prefixLength: 24 }, { address: node.ipv6, family: 'IPv6', prefixLength: 64 }]));
+    expect(inNode.interfaces.find((i) => i.name === 'lo')).toMatchObject({ loopback: true });
+    expect(inNode.chosen).toEqual(['eth0']);
+    // In the bridge namespace the node's port is a bridge member: never chosen.
+    const out = await lab.exec(lab.lan, [process.execPath, labScript('socket-check.js'), 'interfaces', '203.0.113.9']);
+    const inLan = JSON.parse(out.stdout.trim()) as Listed;
+    expect(inLan.interfaces.find((i) => i.name === 'n1')).toMatchObject({ master: 'br0' });
+    expect(inLan.chosen).toEqual(['br0']);
+  });
+
   it('lets the process exit once closed, and when unref-ed', async () => {
     // check() awaits the process: these would hang until the test timeout otherwise.
     expect(await check('close-exits')).toMatchObject({ ok: true });

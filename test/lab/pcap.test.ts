@@ -9,7 +9,7 @@ function pcapFile(littleEndian: boolean, nanos: boolean, records: Array<{ sec: n
   w32(header, nanos ? 0xa1b23c4d : 0xa1b2c3d4, 0);
   w32(header, 65535, 16);
   w32(header, 1, 20);
-  const parts = [header];
+  const parts: Buffer[] = [header];
   for (const r of records) {
     const rec = Buffer.alloc(16);
     w32(rec, r.sec, 0);

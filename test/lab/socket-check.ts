@@ -7,7 +7,9 @@
 //   node socket-check.js unref-exits <ifname>
 //   node socket-check.js send-closed <ifname>
 //   node socket-check.js bad-input <ifname>
+//   node socket-check.js interfaces <ip>      -> listInterfaces() and chooseInterfaces(ip)
 import { openPacketPort } from '../../src/l2/socket.js';
+import { chooseInterfaces, listInterfaces } from '../../src/l2/interfaces.js';
 
 const [mode, ifname = 'eth0'] = process.argv.slice(2);
 const print = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -63,6 +65,11 @@ switch (mode) {
       badName: attempt(() => openPacketPort('')),
     });
     port.close();
+    break;
+  }
+  case 'interfaces': {
+    const all = listInterfaces();
+    print({ ok: true, interfaces: all, chosen: chooseInterfaces(ifname, all).map((i) => i.name) });
     break;
   }
   default:
