@@ -176,6 +176,20 @@ describe('informer under faults (double)', () => {
     expect(requests.filter((r) => r === 'watch services').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('abandons a watch that hangs without answering (idle timeout) and reconnects', async () => {
+    const informer = start({ idleTimeoutMs: 500 });
+    informer.start();
+    await informer.waitForSync();
+    await waitFor('watch open', () => server.openWatches === 1);
+    server.faults.latency(20_000);
+    server.faults.dropWatches();
+    // The first watch, the hung one, and at least one more after the hung one was given up.
+    await waitFor('a retry after the hung watch', () => requests.filter((r) => r === 'watch services').length >= 3, 10_000);
+    server.faults.latency(0);
+    await writer.core.createNamespacedService({ namespace: 'default', body: service('after-hang') });
+    await waitFor('event after the hang', () => informer.get('default', 'after-hang') !== undefined);
+  });
+
   it('relists after 410 Gone and reports what changed while it was away', async () => {
     await writer.core.createNamespacedService({ namespace: 'default', body: service('kept', 80) });
     await writer.core.createNamespacedService({ namespace: 'default', body: service('removed') });
