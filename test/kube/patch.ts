@@ -8,8 +8,9 @@ export function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+// JSON round trip: our values are JSON, and it is several times faster than structuredClone.
 export function clone<T>(value: T): T {
-  return structuredClone(value);
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }
 
 /** JSON text with object keys sorted: equal values give equal text whatever the key order. */

@@ -67,20 +67,20 @@ export function builtinResources(): ResourceType[] {
       // The real Service strategy sets no metadata.generation.
       group: '', version: 'v1', plural: 'services', kind: 'Service', hasStatus: true, clearStatusOnCreate: true,
       nameRule: 'dns1035Label', extraFieldSelectors: ['spec.clusterIP', 'spec.type'],
-      deleteReturnsObject: true,
+      deleteReturnsObject: true, shortNames: ['svc'],
     }),
     builtin({
-      group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false, hasStatus: true,
+      group: '', version: 'v1', plural: 'nodes', shortNames: ['no'], kind: 'Node', namespaced: false, hasStatus: true,
       extraFieldSelectors: ['spec.unschedulable'], deleteReturnsObject: true,
     }),
     builtin({
-      group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false, hasStatus: true,
+      group: '', version: 'v1', plural: 'namespaces', shortNames: ['ns'], kind: 'Namespace', namespaced: false, hasStatus: true,
       nameRule: 'dns1123Label', extraFieldSelectors: ['status.phase'], deleteReturnsObject: true,
     }),
-    builtin({ group: '', version: 'v1', plural: 'events', kind: 'Event', extraFieldSelectors: coreEventFields }),
-    builtin({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' }),
+    builtin({ group: '', version: 'v1', plural: 'events', kind: 'Event', extraFieldSelectors: coreEventFields, shortNames: ['ev'] }),
+    builtin({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] }),
     builtin({
-      group: '', version: 'v1', plural: 'pods', kind: 'Pod', hasStatus: true, deleteReturnsObject: true,
+      group: '', version: 'v1', plural: 'pods', kind: 'Pod', shortNames: ['po'], hasStatus: true, deleteReturnsObject: true,
       extraFieldSelectors: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
     }),
     builtin({ group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice' }),

@@ -61,13 +61,13 @@ export class Store {
     return found ? clone(found) : undefined;
   }
 
-  /** Objects sorted by namespace then name, like etcd's key order. */
+  /** Objects sorted by namespace then name, like etcd's key order. Shared snapshots: read, never mutate. */
   list(resource: ResourceType, namespace?: string): JsonObject[] {
     const items: JsonObject[] = [];
     const keys = [...this.table(resource).keys()].sort();
     for (const key of keys) {
       const object = this.table(resource).get(key) as JsonObject;
-      if (namespace === undefined || metadataOf(object).namespace === namespace) items.push(clone(object));
+      if (namespace === undefined || metadataOf(object).namespace === namespace) items.push(object);
     }
     return items;
   }
@@ -79,9 +79,10 @@ export class Store {
     const previous = this.table(resource).get(key);
     this.revision++;
     meta.resourceVersion = String(this.revision);
+    // Stored snapshots are never mutated, so events may share them; callers get copies.
     const stored = clone(object);
     this.table(resource).set(key, stored);
-    this.record({ resourceVersion: this.revision, resource, type, object: clone(stored), previous });
+    this.record({ resourceVersion: this.revision, resource, type, object: stored, previous });
     return clone(stored);
   }
 
@@ -93,8 +94,8 @@ export class Store {
     this.revision++;
     const deleted = clone(previous);
     metadataOf(deleted).resourceVersion = String(this.revision);
-    this.record({ resourceVersion: this.revision, resource, type: 'DELETED', object: clone(deleted), previous });
-    return deleted;
+    this.record({ resourceVersion: this.revision, resource, type: 'DELETED', object: deleted, previous });
+    return clone(deleted);
   }
 
   private record(event: StoredEvent): void {
