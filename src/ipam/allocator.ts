@@ -93,12 +93,13 @@ export class Allocator {
     const namespace = service.slice(0, service.indexOf('/'));
     const wanted = request.ipFamilyPolicy === 'SingleStack' ? [request.ipFamilies[0]!] : [...request.ipFamilies];
     const terms = termsOf(request);
+    const record = this.services.get(service);
     const planned = request.requestedIPs.length > 0
       ? this.planRequested(service, namespace, request, wanted, terms)
-      : this.planFromPools(service, namespace, request, wanted, terms);
+      : this.planFromPools(service, namespace, request, wanted, terms, record);
     if (!Array.isArray(planned)) return planned;
-    const familyOrder = (p: Pick): number => wanted.indexOf(p.ip.family);
-    return this.commit(service, [...planned].sort((a, b) => familyOrder(a) - familyOrder(b)), terms);
+    if (planned.length > 1) planned.sort((a, b) => wanted.indexOf(a.ip.family) - wanted.indexOf(b.ip.family));
+    return this.commit(service, planned, terms, record);
   }
 
   /**
@@ -124,7 +125,7 @@ export class Allocator {
       if (shareProblem) return shareProblem;
       picks.push({ ip: parsed.ip, pool });
     }
-    return this.commit(service, picks, terms);
+    return this.commit(service, picks, terms, this.services.get(service));
   }
 
   /** Frees every address of the Service; returns them (empty when it held none). */
@@ -215,8 +216,15 @@ export class Allocator {
     return picks;
   }
 
-  private planFromPools(service: string, namespace: string, request: AllocationRequest, wanted: IPFamily[], terms: ShareTerms): Pick[] | Refusal {
-    let candidates: PoolEntry[];
+  private planFromPools(
+    service: string,
+    namespace: string,
+    request: AllocationRequest,
+    wanted: IPFamily[],
+    terms: ShareTerms,
+    record: ServiceRecord | undefined,
+  ): Pick[] | Refusal {
+    let candidates: readonly PoolEntry[];
     if (request.requestedPool !== undefined) {
       const pool = this.pools.get(request.requestedPool);
       if (!pool) return refusal('PoolNotFound', `${service}: requested pool "${request.requestedPool}" does not exist`);
@@ -228,7 +236,7 @@ export class Allocator {
     } else {
       candidates = candidatePools(this.pools, namespace, request);
     }
-    const kept = this.keptPicks(service, namespace, request, wanted, terms, candidates);
+    const kept = record ? this.keptPicks(record, service, namespace, request, wanted, terms, candidates) : [];
     const missing = wanted.filter((family) => !kept.some((p) => p.ip.family === family));
     if (missing.length === 0) return kept;
     if (candidates.length === 0) {
@@ -236,7 +244,7 @@ export class Allocator {
     }
     // Try the pools the Service already uses first, so a new family lands beside the old one.
     const keptPools = new Set(kept.map((p) => p.pool));
-    const ordered = [...candidates.filter((p) => keptPools.has(p)), ...candidates.filter((p) => !keptPools.has(p))];
+    const ordered = kept.length === 0 ? candidates : [...candidates.filter((p) => keptPools.has(p)), ...candidates.filter((p) => !keptPools.has(p))];
     const fresh: Pick[] = [];
     if (missing.length === 2) {
       for (const pool of ordered) {
@@ -250,9 +258,16 @@ export class Allocator {
     const unfilled: IPFamily[] = [];
     for (const family of missing) {
       if (fresh.some((p) => p.ip.family === family)) continue;
-      const pick = ordered.map((pool) => ({ pool, ip: this.lowestUsable(pool, family, service, terms) })).find((p) => p.ip !== undefined);
-      if (pick) fresh.push({ ip: pick.ip!, pool: pick.pool });
-      else unfilled.push(family);
+      let found = false;
+      for (const pool of ordered) {
+        const ip = this.lowestUsable(pool, family, service, terms);
+        if (ip) {
+          fresh.push({ ip, pool });
+          found = true;
+          break;
+        }
+      }
+      if (!found) unfilled.push(family);
     }
     const all = [...kept, ...fresh];
     const mustHaveAll = request.ipFamilyPolicy !== 'PreferDualStack';
@@ -268,9 +283,15 @@ export class Allocator {
   }
 
   /** The Service's current addresses that still satisfy the request. */
-  private keptPicks(service: string, namespace: string, request: AllocationRequest, wanted: IPFamily[], terms: ShareTerms, candidates: PoolEntry[]): Pick[] {
-    const record = this.services.get(service);
-    if (!record) return [];
+  private keptPicks(
+    record: ServiceRecord,
+    service: string,
+    namespace: string,
+    request: AllocationRequest,
+    wanted: IPFamily[],
+    terms: ShareTerms,
+    candidates: readonly PoolEntry[],
+  ): Pick[] {
     const picks: Pick[] = [];
     for (const ip of record.ips) {
       if (!wanted.includes(ip.family)) continue;
@@ -302,25 +323,28 @@ export class Allocator {
     return value === undefined ? undefined : { family, value };
   }
 
-  private commit(service: string, picks: Pick[], terms: ShareTerms): AssignResult {
-    const ordered = [...picks];
-    const previous = this.services.get(service)?.ips ?? [];
-    const unchanged = previous.length === ordered.length && previous.every((ip, i) => sameIP(ip, ordered[i]!.ip));
+  private commit(service: string, picks: Pick[], terms: ShareTerms, record: ServiceRecord | undefined): AssignResult {
+    const previous = record?.ips ?? [];
+    const unchanged = previous.length === picks.length && previous.every((ip, i) => sameIP(ip, picks[i]!.ip));
     for (const ip of previous) {
-      if (!ordered.some((p) => sameIP(p.ip, ip))) this.leave(ip, service);
+      if (!picks.some((p) => sameIP(p.ip, ip))) this.leave(ip, service);
     }
-    for (const pick of ordered) {
-      const isNew = this.uses.join(pick.ip, pick.pool.definition.name, service, terms);
-      if (isNew) this.countIn(pick.pool, pick.ip);
+    const assigned: AssignedIP[] = [];
+    for (const pick of picks) {
+      const existing = this.uses.get(pick.ip);
+      const use = this.uses.join(existing, pick.ip, pick.pool.definition.name, service, terms);
+      if (!existing) this.countIn(pick.pool, pick.ip);
+      assigned.push({ ip: use.ip, address: use.address, pool: use.pool });
     }
-    if (ordered.length > 0) this.services.set(service, { ips: ordered.map((p) => p.ip) });
-    else this.services.delete(service);
-    return { ok: true, ips: ordered.map((p) => this.describe(p.ip)), changed: !unchanged };
+    if (picks.length === 0) this.services.delete(service);
+    else if (record) record.ips = picks.map((p) => p.ip);
+    else this.services.set(service, { ips: picks.map((p) => p.ip) });
+    return { ok: true, ips: assigned, changed: !unchanged };
   }
 
   private leave(ip: IPAddress, service: string): void {
     const use = this.uses.get(ip);
-    if (!use || !this.uses.leave(ip, service)) return;
+    if (!use || !this.uses.leave(use, service)) return;
     const pool = this.pools.get(use.pool);
     if (!pool) return;
     if (pool.conflict) {

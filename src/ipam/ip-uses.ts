@@ -110,10 +110,9 @@ export class IPUseTable {
     return undefined;
   }
 
-  /** Adds (or updates) a Service on an address; returns true when the address was unused before. */
-  join(ip: IPAddress, pool: string, service: string, terms: ShareTerms): boolean {
-    let use = this.get(ip);
-    const isNew = !use;
+  /** Adds (or updates) a Service on an address and returns the address's use; `existing` is get(ip), passed in to save a lookup. */
+  join(existing: IPUse | undefined, ip: IPAddress, pool: string, service: string, terms: ShareTerms): IPUse {
+    let use = existing;
     if (!use) {
       use = { ip, address: formatIP(ip), pool, sharingKey: undefined, backendKey: terms.backendKey, services: [] };
       this.set(use);
@@ -124,18 +123,16 @@ export class IPUseTable {
     const entry = use.services.find((s) => s.service === service);
     if (entry) entry.ports = terms.ports;
     else use.services.push({ service, ports: terms.ports });
-    return isNew;
+    return use;
   }
 
   /** Removes a Service from an address; returns true when nobody uses the address any more. */
-  leave(ip: IPAddress, service: string): boolean {
-    const use = this.get(ip);
-    if (!use) return false;
+  leave(use: IPUse, service: string): boolean {
     const index = use.services.findIndex((s) => s.service === service);
     if (index >= 0) use.services.splice(index, 1);
     if (use.services.length > 0) return false;
     this.indexSharingKey(use, undefined);
-    this.delete(ip);
+    this.delete(use.ip);
     return true;
   }
 

@@ -53,6 +53,20 @@ export class PoolSet {
     this.conflicts = conflicts;
   }
 
+  private cachedAutoAssign: { pinnable: PoolEntry[]; general: PoolEntry[] } | undefined;
+
+  /** Active autoAssign pools split into those with service constraints and the rest, each sorted; computed once. */
+  autoAssignPools(): { readonly pinnable: readonly PoolEntry[]; readonly general: readonly PoolEntry[] } {
+    if (!this.cachedAutoAssign) {
+      const usable = this.ordered.filter((p) => !p.conflict && p.definition.autoAssign);
+      this.cachedAutoAssign = {
+        pinnable: usable.filter((p) => hasServiceConstraints(p.definition)).sort(byPriorityThenAge),
+        general: usable.filter((p) => !hasServiceConstraints(p.definition)).sort(byPriorityThenAge),
+      };
+    }
+    return this.cachedAutoAssign;
+  }
+
   get(name: string): PoolEntry | undefined {
     return this.byName.get(name);
   }
@@ -138,22 +152,26 @@ export function poolAllowsService(definition: PoolDefinition, namespace: string,
   return true;
 }
 
+function priorityOf(pool: PoolEntry): number {
+  // Unset and 0 both mean "lowest priority" (MetalLB).
+  return pool.definition.serviceAllocation?.priority || Number.POSITIVE_INFINITY;
+}
+
+function byPriorityThenAge(a: PoolEntry, b: PoolEntry): number {
+  if (priorityOf(a) !== priorityOf(b)) return priorityOf(a) < priorityOf(b) ? -1 : 1;
+  return comparePoolAge(a.definition, b.definition);
+}
+
 /**
  * The pools to try when nothing is requested, in MetalLB's order: pools pinned to
  * the Service by serviceAllocation first, then every other autoAssign pool the
  * Service may use. Within each group: priority (lower first, unset last), then
- * age, then name — deterministic where MetalLB is random.
+ * age, then name — deterministic where MetalLB is random. The returned array
+ * must not be modified (the common case returns a cached one).
  */
-export function candidatePools(pools: PoolSet, namespace: string, request: AllocationRequest): PoolEntry[] {
-  const usable = pools
-    .all()
-    .filter((p) => !p.conflict && p.definition.autoAssign && poolAllowsService(p.definition, namespace, request));
-  const priorityOf = (p: PoolEntry): number => p.definition.serviceAllocation?.priority || Number.POSITIVE_INFINITY;
-  return usable.sort((a, b) => {
-    const pinnedA = hasServiceConstraints(a.definition) ? 0 : 1;
-    const pinnedB = hasServiceConstraints(b.definition) ? 0 : 1;
-    if (pinnedA !== pinnedB) return pinnedA - pinnedB;
-    if (priorityOf(a) !== priorityOf(b)) return priorityOf(a) < priorityOf(b) ? -1 : 1;
-    return comparePoolAge(a.definition, b.definition);
-  });
+export function candidatePools(pools: PoolSet, namespace: string, request: AllocationRequest): readonly PoolEntry[] {
+  const { pinnable, general } = pools.autoAssignPools();
+  if (pinnable.length === 0) return general;
+  const pinned = pinnable.filter((p) => poolAllowsService(p.definition, namespace, request));
+  return pinned.length === 0 ? general : [...pinned, ...general];
 }
