@@ -1,6 +1,18 @@
-import type { V1Service } from '@kubernetes/client-node';
+import { DiscoveryV1Api, type V1Service } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createKubeClient, createInformer, servicesKind, type Informer, type KubeClient } from '../../src/kube/index.js';
+import {
+  createInformer,
+  createKubeClient,
+  endpointSlicesKind,
+  ipAddressPoolsKind,
+  l2AdvertisementsKind,
+  leasesKind,
+  namespacesKind,
+  nodesKind,
+  servicesKind,
+  type Informer,
+  type KubeClient,
+} from '../../src/kube/index.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } from '../kube/targets.js';
 
@@ -126,6 +138,44 @@ for (const factory of apiTargets()) {
       await writer.core.createNamespacedService({ namespace: ns, body: service('y') });
       await waitFor('both adds', () => recorded.events.includes('add y'));
       expect(recorded.events).toEqual(['synced', 'add x', 'add y']);
+    });
+
+    it('lists and watches every kind ironlb uses: our CRDs, EndpointSlices, Leases, Namespaces, Nodes', async () => {
+      const pools = createInformer(client, ipAddressPoolsKind(ns));
+      const adverts = createInformer(client, l2AdvertisementsKind(ns));
+      const slices = createInformer(client, endpointSlicesKind(ns));
+      const leases = createInformer(client, leasesKind(ns));
+      const namespaces = createInformer(client, namespacesKind());
+      const nodes = createInformer(client, nodesKind());
+      const all = [pools, adverts, slices, leases, namespaces, nodes];
+      for (const informer of all) informer.start();
+      try {
+        await Promise.all(all.map((informer) => informer.waitForSync()));
+        expect(namespaces.get('', ns)?.metadata?.name).toBe(ns);
+        expect(nodes.hasSynced()).toBe(true);
+        await writer.custom.createNamespacedCustomObject({
+          group: 'ironlb.io', version: 'v1beta1', namespace: ns, plural: 'ipaddresspools',
+          body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'lab' }, spec: { addresses: ['192.0.2.0/28'] } },
+        });
+        await writer.custom.createNamespacedCustomObject({
+          group: 'ironlb.io', version: 'v1beta1', namespace: ns, plural: 'l2advertisements',
+          body: { apiVersion: 'ironlb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'all' }, spec: {} },
+        });
+        await writer.core.createNamespacedService({ namespace: ns, body: service('web') });
+        await target.kubeConfig.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({
+          namespace: ns,
+          body: { metadata: { name: 'web-1', labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints: [{ addresses: ['198.51.100.7'], nodeName: 'node-a' }] },
+        });
+        await writer.coordination.createNamespacedLease({ namespace: ns, body: { metadata: { name: 'ironlb-node-a' }, spec: { holderIdentity: 'node-a' } } });
+        await waitFor('every object in its cache', () =>
+          pools.get(ns, 'lab') !== undefined && adverts.get(ns, 'all') !== undefined && slices.get(ns, 'web-1') !== undefined && leases.get(ns, 'ironlb-node-a') !== undefined,
+        );
+        expect((pools.get(ns, 'lab') as { spec?: unknown }).spec).toMatchObject({ addresses: ['192.0.2.0/28'] });
+        expect(slices.get(ns, 'web-1')?.endpoints?.[0]?.nodeName).toBe('node-a');
+        expect(leases.get(ns, 'ironlb-node-a')?.spec?.holderIdentity).toBe('node-a');
+      } finally {
+        for (const informer of all) await informer.stop();
+      }
     });
 
     it('filters by label selector on list and watch', async () => {
