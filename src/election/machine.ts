@@ -88,7 +88,9 @@ export class ElectionMachine {
   private readonly nodes = new Map<string, NodeState>();
   private synced = false;
   private apiReachable = true;
-  /** Liveness counts from here at the earliest: startup and the end of an outage restart every clock. */
+  /** Liveness counts from here at the earliest: startup, the end of an outage and a stall restart every clock. */
+  private livenessFrom = 0;
+  /** When the view last became fresh (start, end of an outage): acquisitions wait a lease-duration from here. */
   private viewFreshSince = 0;
   private shuttingDown = false;
   private readonly retryBackoffMs: number;
@@ -106,7 +108,7 @@ export class ElectionMachine {
 
   /** Every cache has been listed once: from now on an absent Lease means absent. */
   markSynced(now: number): void {
-    if (!this.synced) this.viewFreshSince = now;
+    if (!this.synced) this.viewFreshSince = this.livenessFrom = now;
     this.synced = true;
   }
 
@@ -114,8 +116,16 @@ export class ElectionMachine {
   setApiReachable(reachable: boolean, now: number): void {
     // Back from an outage, every peer gets a fresh lease-duration: their
     // renewals during the outage could not reach us.
-    if (reachable && !this.apiReachable) this.viewFreshSince = now;
+    if (reachable && !this.apiReachable) this.viewFreshSince = this.livenessFrom = now;
     this.apiReachable = reachable;
+  }
+
+  /**
+   * Our view was blind for a while (the process stalled): renewals we could
+   * not process must not look like deaths. Same grace as after an outage.
+   */
+  restartView(now: number): void {
+    this.livenessFrom = Math.max(this.livenessFrom, now);
   }
 
   observeHeartbeat(node: string, view: HeartbeatView | undefined, now: number): void {
@@ -217,7 +227,7 @@ export class ElectionMachine {
     if (node === this.config.self) return true;
     const seen = this.nodes.get(node);
     if (seen === undefined) return false;
-    return now - Math.max(seen.seenChangeAt, this.viewFreshSince) < this.config.leaseDurationMs;
+    return now - Math.max(seen.seenChangeAt, this.livenessFrom) < this.config.leaseDurationMs;
   }
 
   /** IPs whose Lease names us (the runtime's view of what it may announce). */
@@ -258,10 +268,11 @@ export class ElectionMachine {
     const orphaned: OrphanedIp[] = [];
     const holdings = new Map<string, number>();
 
-    for (const [ip, state] of this.sortedIps()) {
+    const live = this.liveNodes(now);
+    for (const [ip, state] of [...this.ips]) {
       if (state.awaitingSince !== undefined) wake(state.awaitingSince + 2 * this.config.leaseDurationMs);
       const holder = state.lease?.holder ?? '';
-      const candidates = this.liveCandidates(state, now);
+      const candidates = state.eligible === undefined ? [] : [...state.eligible].filter((node) => live.has(node));
       if (holder === self) {
         state.ownerNeededSince = state.announcing ? undefined : state.ownerNeededSince;
         holdings.set(self, (holdings.get(self) ?? 0) + 1);
@@ -408,12 +419,14 @@ export class ElectionMachine {
   private liveUntil(node: string): number | undefined {
     if (node === this.config.self) return undefined;
     const seen = this.nodes.get(node);
-    return seen === undefined ? undefined : Math.max(seen.seenChangeAt, this.viewFreshSince) + this.config.leaseDurationMs;
+    return seen === undefined ? undefined : Math.max(seen.seenChangeAt, this.livenessFrom) + this.config.leaseDurationMs;
   }
 
-  private liveCandidates(state: IpState, now: number): string[] {
-    if (state.eligible === undefined) return [];
-    return [...state.eligible].filter((node) => this.isLive(node, now));
+  /** Every node live now, this one included (computed once per evaluation). */
+  private liveNodes(now: number): Set<string> {
+    const live = new Set([this.config.self]);
+    for (const node of this.nodes.keys()) if (this.isLive(node, now)) live.add(node);
+    return live;
   }
 
   private nodeOfMac(mac: string): string | undefined {

@@ -4,9 +4,20 @@ import { createHash } from 'node:crypto';
 // that the planned owner of each orphaned IP acts at once and the others only
 // step in (rank x stagger later) when it does not.
 
+const weights = new Map<string, bigint>();
+/** Bounded memo: IPs x nodes of one cluster fit; a runaway set is simply recomputed. */
+const MAX_MEMOIZED_WEIGHTS = 500_000;
+
 /** Rendezvous weight of (ip, node): deterministic across machines and runs. */
 export function rendezvousWeight(ip: string, node: string): bigint {
-  return createHash('sha256').update(ip).update('\0').update(node).digest().readBigUInt64BE(0);
+  const key = `${ip}\0${node}`;
+  let weight = weights.get(key);
+  if (weight === undefined) {
+    weight = createHash('sha256').update(key).digest().readBigUInt64BE(0);
+    if (weights.size >= MAX_MEMOIZED_WEIGHTS) weights.clear();
+    weights.set(key, weight);
+  }
+  return weight;
 }
 
 export interface OrphanedIp {

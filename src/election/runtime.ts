@@ -61,6 +61,8 @@ export class SpeakerRuntime {
   private stopped = false;
   private readonly rereads = new Set<string>();
   private leasesSynced = false;
+  private lastRunAt: number | undefined;
+  private ticker: NodeJS.Timeout | undefined;
   private candidatesKnown = false;
 
   constructor(private readonly options: SpeakerRuntimeOptions) {
@@ -90,6 +92,8 @@ export class SpeakerRuntime {
       },
     });
     this.heartbeat.start();
+    // Evaluate at least every heartbeat interval, so a gap between runs reveals a stalled process.
+    this.ticker = setInterval(() => this.run(), this.options.heartbeatIntervalMs);
   }
 
   /** The IPs Services hold and who may hold them (from computeCandidates). */
@@ -143,7 +147,7 @@ export class SpeakerRuntime {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.clearWake();
+    this.stopTimers();
     const intents = this.machine.shutdown();
     await this.heartbeat.stop();
     await Promise.allSettled(intents.map((intent) => this.execute(intent)));
@@ -154,7 +158,7 @@ export class SpeakerRuntime {
   /** Stops everything without a single API write or wire change: a crash, for tests. */
   async abandon(): Promise<void> {
     this.stopped = true;
-    this.clearWake();
+    this.stopTimers();
     await this.heartbeat.stop();
     await this.watcher?.stop();
   }
@@ -163,16 +167,19 @@ export class SpeakerRuntime {
     const now = this.now();
     const node = nodeFromLeaseName(lease.name);
     if (node !== undefined) {
-      this.heartbeatSeen(node, lease, now);
-    } else {
-      const ip = lease.annotations[IP_ANNOTATION] ?? this.leaseNameToIp.get(lease.name);
-      if (ip === undefined || ipLeaseName(ip) !== lease.name) {
-        if (lease.name.startsWith('ironlb-ip-')) this.unmapped.set(lease.name, lease);
-        return;
-      }
-      this.leaseNameToIp.set(lease.name, ip);
-      this.machine.observeLease(ip, { holder: lease.holderIdentity, resourceVersion: lease.resourceVersion }, now);
+      // A renewal of a node already live changes no decision: no evaluation
+      // (the periodic run and the wake timer cover expiries).
+      const wasLive = this.machine.isLive(node, now);
+      if (this.heartbeatSeen(node, lease, now) || !wasLive) this.kick();
+      return;
     }
+    const ip = lease.annotations[IP_ANNOTATION] ?? this.leaseNameToIp.get(lease.name);
+    if (ip === undefined || !namesLease(ip, lease.name)) {
+      if (lease.name.startsWith('ironlb-ip-')) this.unmapped.set(lease.name, lease);
+      return;
+    }
+    this.leaseNameToIp.set(lease.name, ip);
+    this.machine.observeLease(ip, { holder: lease.holderIdentity, resourceVersion: lease.resourceVersion }, now);
     this.kick();
   }
 
@@ -190,7 +197,8 @@ export class SpeakerRuntime {
     this.kick();
   }
 
-  private heartbeatSeen(node: string, lease: LeaseRecord, now: number): void {
+  /** Returns whether the node's published interfaces changed. */
+  private heartbeatSeen(node: string, lease: LeaseRecord, now: number): boolean {
     let published: PublishedInterface[] = [];
     try {
       published = parseMacsAnnotation(lease.annotations[MACS_ANNOTATION] ?? '');
@@ -204,7 +212,9 @@ export class SpeakerRuntime {
     if (before === undefined || before.join(',') !== names.join(',')) {
       this.speakerInterfaces.set(node, names);
       this.options.onSpeakersChanged?.(this.speakerInterfaces);
+      return true;
     }
+    return false;
   }
 
   private heartbeatResult(ok: boolean, error?: Error): void {
@@ -244,6 +254,14 @@ export class SpeakerRuntime {
   private run(): void {
     if (this.stopped) return;
     const now = this.now();
+    // Timers run before pending I/O after a stall: the renewals that arrived
+    // meanwhile are still unread, so judge nobody dead on this run.
+    const { heartbeatIntervalMs, leaseDurationMs } = this.options;
+    if (this.lastRunAt !== undefined && now - this.lastRunAt > heartbeatIntervalMs + (leaseDurationMs - heartbeatIntervalMs) / 2) {
+      this.log.warn({ stalledMs: Math.round(now - this.lastRunAt) }, 'process stalled: giving every peer a fresh lease-duration');
+      this.machine.restartView(now);
+    }
+    this.lastRunAt = now;
     const reachable = this.apiReachable(now);
     this.machine.setApiReachable(reachable, now);
     this.options.metrics?.apiReachable.set(reachable ? 1 : 0);
@@ -265,6 +283,12 @@ export class SpeakerRuntime {
       this.wakeTimer = undefined;
       this.run();
     }, Math.max(0, at - this.now()) + 1);
+  }
+
+  private stopTimers(): void {
+    this.clearWake();
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.ticker = undefined;
   }
 
   private clearWake(): void {
@@ -382,6 +406,15 @@ export class SpeakerRuntime {
       this.rereads.delete(ip);
       this.kick();
     }
+  }
+}
+
+/** Whether `name` is the ownership Lease of `ip` (a hand-edited annotation may hold anything). */
+function namesLease(ip: string, name: string): boolean {
+  try {
+    return ipLeaseName(ip) === name;
+  } catch {
+    return false;
   }
 }
 

@@ -17,7 +17,7 @@ async function placed(ips: string[]): Promise<Cluster> {
   for (const node of NODES) c.addSpeaker(node);
   await c.settled();
   c.setCandidates(candidatesFor(ips, NODES));
-  await until(() => ips.every((ip) => c.segment.ownerOf(ip) !== undefined), 15_000, 'every IP answered');
+  await until(() => ips.every((ip) => c.segment.ownerOf(ip) !== undefined), 30_000, 'every IP answered');
   return c;
 }
 
@@ -44,7 +44,7 @@ describe('speaker election under faults', () => {
     await sleep(10 * TIMING.leaseDurationMs);
     await c.server.faults.outage(false);
     // Back up: everyone reconnects and keeps what it had.
-    await sleep(5 * TIMING.leaseDurationMs);
+    await sleep(3 * TIMING.leaseDurationMs);
     expect(ownershipSnapshot(c, ips)).toEqual(before);
     expect(c.segment.log.slice(logBefore)).toEqual([]);
     expect(c.leaseHistory.slice(historyBefore).filter((h) => ips.includes(h.ip))).toEqual([]);
@@ -62,7 +62,7 @@ describe('speaker election under faults', () => {
     speaker.store.severed = true;
     await until(
       () => held.every((ip) => c.segment.ownerOf(ip) !== undefined && c.segment.ownerOf(ip) !== cutOff),
-      10_000,
+      30_000,
       'the others to take over and the cut-off owner to fall silent',
     );
     // It fell silent because of the fence: it could not have learnt of the takeover otherwise.
@@ -81,9 +81,9 @@ describe('speaker election under faults', () => {
     const c = await placed(ips);
     c.server.faults.failNext(30, 429);
     c.server.faults.errorRate(0.3, 500);
-    await sleep(8 * TIMING.leaseDurationMs);
+    await sleep(5 * TIMING.leaseDurationMs);
     c.server.faults.errorRate(0);
-    await until(() => consistent(c, ips), 15_000, 'one answering owner per IP, matching its Lease');
+    await until(() => consistent(c, ips), 30_000, 'one answering owner per IP, matching its Lease');
     await sleep(3 * TIMING.leaseDurationMs);
     expect(await consistent(c, ips)).toBe(true);
   });
@@ -96,7 +96,7 @@ describe('speaker election under faults', () => {
     await client.coordination.deleteNamespacedLease({ name: ipLeaseName(victim), namespace: NS });
     await until(
       async () => (await c.holders()).get(victim) !== undefined && (await consistent(c, ips)),
-      10_000,
+      30_000,
       'the Lease to be re-created',
     );
     expect(c.leaseHistory.some((h) => h.ip === victim && h.deleted)).toBe(true);
@@ -112,7 +112,7 @@ describe('speaker election under faults', () => {
     if (lease.spec === undefined) throw new Error('lease has no spec');
     lease.spec.holderIdentity = '';
     await client.coordination.replaceNamespacedLease({ name: ipLeaseName(victim), namespace: NS, body: lease });
-    await until(async () => (await c.holders()).get(victim) !== '' && (await consistent(c, ips)), 10_000, 'a new holder');
+    await until(async () => (await c.holders()).get(victim) !== '' && (await consistent(c, ips)), 30_000, 'a new holder');
     expect(c.leaseHistory.some((h) => h.ip === victim && h.holder === '')).toBe(true);
     expect(c.segment.maxAnswering.get(victim)).toBe(1);
   });

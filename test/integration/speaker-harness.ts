@@ -10,11 +10,16 @@ import { createKubeClient } from '../../src/kube/client.js';
 import { createInformer } from '../../src/kube/informer.js';
 import { leasesKind } from '../../src/kube/resources.js';
 import { KubeSpeakerLeaseStore } from '../../src/kube/speaker-leases.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { SpeakerView } from '../../speaker/view.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 
 export const NS = 'ironlb-system';
-/** Scaled-down durations: heartbeat 100 ms, lease 300 ms, stagger 30 ms. */
-export const TIMING = { heartbeatIntervalMs: 100, leaseDurationMs: 300, staggerMs: 30 };
+/**
+ * Durations scaled down from 1 s / 3 s / 150 ms, yet with room for a loaded CI
+ * machine (event-loop stalls of a few hundred ms must not look like deaths).
+ */
+export const TIMING = { heartbeatIntervalMs: 400, leaseDurationMs: 2000, staggerMs: 200 };
 
 export function macOf(index: number): string {
   return `02:00:5e:00:53:${(index + 1).toString(16).padStart(2, '0')}`;
@@ -147,12 +152,16 @@ export class Cluster {
   /** Every ownership Lease state the double ever showed through a watch, in order. */
   readonly leaseHistory: { ip: string; holder: string; resourceVersion: string; deleted: boolean }[] = [];
   private stopRecorder: (() => Promise<void>) | undefined;
+  private readonly views: SpeakerView[] = [];
 
-  private constructor(readonly server: ApiServer) {}
+  private constructor(
+    readonly server: ApiServer,
+    readonly timing: typeof TIMING,
+  ) {}
 
-  static async start(): Promise<Cluster> {
+  static async start(timing: Partial<typeof TIMING> = {}): Promise<Cluster> {
     const server = await startApiServer({ namespaces: [NS] });
-    const cluster = new Cluster(server);
+    const cluster = new Cluster(server, { ...TIMING, ...timing });
     const informer = createInformer(createKubeClient({ kubeConfig: server.kubeConfig }), leasesKind(NS), { backoff: { initialMs: 20, maxMs: 100 } });
     const record = (deleted: boolean) => (lease: V1Lease) => {
       const ip = lease.metadata?.annotations?.[IP_ANNOTATION];
@@ -166,7 +175,31 @@ export class Cluster {
     return cluster;
   }
 
-  addSpeaker(node: string, candidates?: ReadonlyMap<string, IpCandidates>): TestSpeaker {
+  /**
+   * A speaker whose candidates come from its own caches of Services, Nodes,
+   * pools, L2Advertisements and EndpointSlices (the real wiring of speaker/).
+   */
+  async addSpeakerWithView(node: string): Promise<TestSpeaker> {
+    let view: SpeakerView | undefined;
+    const speaker = this.addSpeaker(node, undefined, (published) => view?.setSpeakerInterfaces(published));
+    view = new SpeakerView({
+      client: createKubeClient({ kubeConfig: this.server.kubeConfig }),
+      namespace: NS,
+      logger: silentLogger(),
+      informerOptions: { backoff: { initialMs: 20, maxMs: 100 } },
+      onCandidates: (candidates) => speaker.runtime.setCandidates(candidates),
+    });
+    view.setSpeakerInterfaces(speaker.runtime.speakers());
+    await view.start();
+    this.views.push(view);
+    return speaker;
+  }
+
+  addSpeaker(
+    node: string,
+    candidates?: ReadonlyMap<string, IpCandidates>,
+    onSpeakersChanged?: (published: ReadonlyMap<string, readonly string[]>) => void,
+  ): TestSpeaker {
     const index = this.speakers.size;
     const client = createKubeClient({ kubeConfig: this.server.kubeConfig, requestTimeoutMs: 2000 });
     const store = new SeverableStore(new KubeSpeakerLeaseStore(client, NS, { backoff: { initialMs: 20, maxMs: 100 } }));
@@ -176,9 +209,10 @@ export class Cluster {
       node,
       store,
       wire,
-      ...TIMING,
+      ...this.timing,
       interfaces: () => [{ ifname: 'eth0', mac: macOf(index) }],
       events: { emit: (service, _type, reason, message) => events.push({ reason, service: `${service.namespace}/${service.name}`, message }) },
+      onSpeakersChanged,
     });
     if (candidates !== undefined) runtime.setCandidates(candidates);
     runtime.start();
@@ -191,7 +225,7 @@ export class Cluster {
   async settled(): Promise<void> {
     const all = [...this.speakers.values()];
     await until(() => all.every((s) => all.every((o) => s.runtime.machine.isLive(o.node, performance.now()) && s.runtime.speakers().has(o.node))), 10_000, 'speakers to see each other');
-    await sleep(TIMING.leaseDurationMs + TIMING.heartbeatIntervalMs);
+    await sleep(this.timing.leaseDurationMs + this.timing.heartbeatIntervalMs);
   }
 
   setCandidates(candidates: ReadonlyMap<string, IpCandidates>): void {
@@ -212,6 +246,7 @@ export class Cluster {
 
   async close(): Promise<void> {
     for (const s of this.speakers.values()) await s.runtime.abandon();
+    for (const v of this.views) await v.stop();
     await this.stopRecorder?.();
     await this.server.faults.reset();
     await this.server.close();

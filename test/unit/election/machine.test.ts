@@ -226,6 +226,23 @@ describe('sticky ownership and liveness', () => {
     expect(acquire?.reason).toMatch(/not a candidate for 2 x lease-duration/);
   });
 
+  it('after a stall of the observer gives every peer a fresh lease-duration', () => {
+    const m = setup('a', { b: MAC_B });
+    m.setEligible(IP, new Set(['a', 'b']));
+    m.observeLease(IP, { holder: 'b', resourceVersion: '2' }, 0);
+    m.restartView(5000);
+    expect(m.isLive('b', 5000)).toBe(true);
+    expect(m.evaluate(5000 + LD - 1).intents).toEqual([]);
+    expect(m.evaluate(5000 + LD).intents.map((i) => i.kind)).toEqual(['acquire']);
+  });
+
+  it('knows the MACs speakers publish, whatever their case', () => {
+    const m = setup();
+    expect(m.isSpeakerMac(MAC_B.toUpperCase())).toBe(true);
+    expect(m.isSpeakerMac(MAC_A)).toBe(true);
+    expect(m.isSpeakerMac('02:00:5e:00:53:99')).toBe(false);
+  });
+
   it('after an API outage gives every peer a fresh lease-duration instead of taking over', () => {
     const m = setup('a', { b: MAC_B });
     m.setEligible(IP, new Set(['a', 'b']));
