@@ -46,9 +46,11 @@ async function openRequest(client: KubeClient, url: URL, signal: AbortSignal): P
 }
 
 async function readBody(response: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  // setEncoding decodes across chunk boundaries (a character may be split between two chunks).
+  response.setEncoding('utf8');
+  let body = '';
+  for await (const chunk of response) body += String(chunk);
+  return body;
 }
 
 function errorFromStatusBody(statusCode: number, body: string): KubeHttpError {
@@ -103,10 +105,11 @@ export async function streamWatch(
     const response = await openRequest(client, buildUrl(client, path, { ...query, watch: true }), signal);
     const statusCode = response.statusCode ?? 0;
     if (statusCode !== 200) throw errorFromStatusBody(statusCode, await readBody(response));
+    response.setEncoding('utf8');
     let pending = '';
     for await (const chunk of response) {
       armIdleTimer();
-      pending += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+      pending += String(chunk);
       let newline = pending.indexOf('\n');
       while (newline >= 0) {
         const line = pending.slice(0, newline).trim();

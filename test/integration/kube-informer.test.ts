@@ -178,6 +178,20 @@ for (const factory of apiTargets()) {
       }
     });
 
+    it('decodes multi-byte characters split across network chunks, in lists and in watch events', async () => {
+      // 60,000 three-byte characters: the body spans many chunks, and some boundary falls inside a character.
+      const note = '€'.repeat(60_000);
+      const annotated = (name: string): V1Service => ({ ...service(name), metadata: { name, annotations: { note } } });
+      await writer.core.createNamespacedService({ namespace: ns, body: annotated('listed') });
+      const informer = start();
+      informer.start();
+      await informer.waitForSync();
+      await writer.core.createNamespacedService({ namespace: ns, body: annotated('watched') });
+      await waitFor('watched service', () => informer.get(ns, 'watched') !== undefined);
+      expect(informer.get(ns, 'listed')?.metadata?.annotations?.note === note).toBe(true);
+      expect(informer.get(ns, 'watched')?.metadata?.annotations?.note === note).toBe(true);
+    });
+
     it('filters by label selector on list and watch', async () => {
       await writer.core.createNamespacedService({ namespace: ns, body: { ...service('mine'), metadata: { name: 'mine', namespace: ns, labels: { team: 'lb' } } } });
       await writer.core.createNamespacedService({ namespace: ns, body: service('other') });
