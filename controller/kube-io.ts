@@ -5,6 +5,7 @@ import type { Logger } from '../src/log/logger.js';
 import type { KubeClient } from '../src/kube/client.js';
 import { createInformer, type Informer, type InformerOptions } from '../src/kube/informer.js';
 import { ipAddressPoolsKind, leasesKind, namespacesKind, servicesKind } from '../src/kube/resources.js';
+import { LeaseClient } from '../src/kube/leases.js';
 import { patchIPAddressPoolStatus, patchServiceAnnotations, patchServiceStatus } from '../src/kube/status.js';
 import type { ControllerIO, ObjectRef } from '../src/allocation/controller.js';
 
@@ -24,6 +25,7 @@ export function createKubeIO(client: KubeClient, namespace: string, logger: Logg
   const namespaces: Informer<V1Namespace> = createInformer(client, namespacesKind(), opts);
   const leases: Informer<V1Lease> = createInformer(client, leasesKind(namespace), opts);
   const all = [services, pools, namespaces, leases];
+  const leaseClient = new LeaseClient(client, namespace);
   return {
     services,
     pools,
@@ -35,5 +37,9 @@ export function createKubeIO(client: KubeClient, namespace: string, logger: Logg
     writeServiceAnnotations: async (ns, name, annotations) => { await patchServiceAnnotations(client, ns, name, annotations); },
     writePoolStatus: async (ns, name, status) => { await patchIPAddressPoolStatus(client, ns, name, { ...status }); },
     recordEvent,
+    deleteLease: async (name, resourceVersion) => {
+      // A conflict means the Lease changed meanwhile (a speaker took it): leave it.
+      await leaseClient.delete(name, resourceVersion ? { resourceVersion } : {});
+    },
   };
 }

@@ -37,6 +37,8 @@ export interface StartControllerOptions {
   informer?: Pick<InformerOptions, 'watchTimeoutSeconds' | 'idleTimeoutMs' | 'backoff'>;
   /** Parallel Service writes. */
   concurrency?: number;
+  /** Grace before an ownership Lease of an unallocated IP is deleted (default 60 s). */
+  orphanLeaseGraceMs?: number;
 }
 
 export interface RunningController {
@@ -81,6 +83,7 @@ export async function startController(options: StartControllerOptions): Promise<
     const controller = new AllocationController({
       io, namespace, lbClass: options.lbClass ?? '', allocator, logger, metrics,
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+      ...(options.orphanLeaseGraceMs !== undefined ? { orphanLeaseGraceMs: options.orphanLeaseGraceMs } : {}),
     });
     active = controller;
     controller.start().catch((err: unknown) => logger.error({ err: String(err) }, 'controller loop failed to start'));

@@ -40,6 +40,8 @@ export interface ControllerIO {
   writeServiceAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
   writePoolStatus(namespace: string, name: string, status: IPAddressPoolStatus): Promise<void>;
   recordEvent(ref: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** Deletes a Lease of the namespace if it is still at this resourceVersion. */
+  deleteLease(name: string, resourceVersion: string): Promise<void>;
 }
 
 /** The allocator operations beyond the per-Service port: pools and usage (src/ipam's Allocator). */
@@ -58,9 +60,13 @@ export interface AllocationControllerOptions {
   metrics?: ControllerMetrics;
   now?: () => Date;
   concurrency?: number;
+  /** An ownership Lease of an IP no Service holds is deleted after this long (the owner normally deletes it). */
+  orphanLeaseGraceMs?: number;
 }
 
 const POOL_STATUS_DELAY_MS = 200;
+const DEFAULT_ORPHAN_GRACE_MS = 60_000;
+const OWNERSHIP_LEASE_PREFIX = 'ironlb-ip-';
 
 export class AllocationController {
   private readonly reconciler: ServiceReconciler;
@@ -71,6 +77,9 @@ export class AllocationController {
   private poolErrors = new Map<string, string[]>();
   private poolConflicts = new Map<string, PoolConflict>();
   private poolStatusTimer: NodeJS.Timeout | undefined;
+  private orphanTimer: NodeJS.Timeout | undefined;
+  /** Ownership Leases of unallocated IPs, with when (monotonic ms) they were first seen so. */
+  private readonly orphanSince = new Map<string, number>();
   /** Pools that have metrics series, so a deleted pool's series go too. */
   private readonly poolsWithMetrics = new Set<string>();
   private started = false;
@@ -120,6 +129,8 @@ export class AllocationController {
     for (const s of holders) this.queue.add(serviceKey(s));
     for (const s of services) this.queue.add(serviceKey(s));
     this.schedulePoolStatus();
+    const grace = this.options.orphanLeaseGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
+    this.orphanTimer = setInterval(() => this.sweepOrphanLeases(grace), Math.max(50, Math.min(grace / 2, 10_000)));
     this.markStarted();
   }
 
@@ -139,6 +150,28 @@ export class AllocationController {
     this.queue.stop();
     for (const off of this.unsubscribe.splice(0)) off();
     if (this.poolStatusTimer) clearTimeout(this.poolStatusTimer);
+    if (this.orphanTimer) clearInterval(this.orphanTimer);
+  }
+
+  /** Deletes ownership Leases whose IP no Service has held for `graceMs` (from the rebuilt allocations, not the status). */
+  private sweepOrphanLeases(graceMs: number): void {
+    const allocated = new Set([...this.reconciler.allocatedIPs()].map(ownershipLeaseName));
+    const now = performance.now();
+    const seen = new Set<string>();
+    for (const lease of this.options.io.leases.list()) {
+      const name = lease.metadata?.name ?? '';
+      if (!name.startsWith(OWNERSHIP_LEASE_PREFIX) || allocated.has(name)) continue;
+      seen.add(name);
+      const since = this.orphanSince.get(name) ?? now;
+      this.orphanSince.set(name, since);
+      if (now - since < graceMs) continue;
+      this.orphanSince.delete(name);
+      this.options.logger.info({ lease: name }, 'deleting the ownership Lease of an IP no Service holds');
+      this.options.io.deleteLease(name, lease.metadata?.resourceVersion ?? '').catch((err: unknown) => {
+        this.options.logger.warn({ lease: name, err: String(err) }, 'could not delete orphaned ownership Lease');
+      });
+    }
+    for (const name of [...this.orphanSince.keys()]) if (!seen.has(name)) this.orphanSince.delete(name);
   }
 
   private ownership(ip: string): OwnershipView | undefined {

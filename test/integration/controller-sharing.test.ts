@@ -73,4 +73,22 @@ describe.each(targets({ faults: false }))('controller dual stack, sharing, Annou
       });
     });
   });
+
+  it('deletes the ownership Lease of an IP no Service holds after the grace period, and keeps the others', async () => {
+    env = await setup(target);
+    await createPool(env, 'main', ['192.0.2.130/32']);
+    await env.startController({ orphanLeaseGraceMs: 300 });
+    await createService(env, 'web');
+    await waitForIPs(env, 'web');
+    const leases = env.kubeConfig.makeApiClient(CoordinationV1Api);
+    for (const name of ['ironlb-ip-192-0-2-130', 'ironlb-ip-192-0-2-131', 'unrelated']) {
+      await leases.createNamespacedLease({ namespace: env.system, body: { metadata: { name }, spec: { holderIdentity: 'node-a' } } });
+    }
+    await eventually(async () => {
+      const names = (await leases.listNamespacedLease({ namespace: env!.system })).items.map((l) => l.metadata?.name);
+      expect(names).not.toContain('ironlb-ip-192-0-2-131');
+      expect(names).toContain('ironlb-ip-192-0-2-130');
+      expect(names).toContain('unrelated');
+    });
+  });
 });
