@@ -225,7 +225,9 @@ export class EventRecorder {
           entry.name = undefined; // expired on the server (event TTL): start a new one
         }
       }
-      const name = `${entry.ref.name}.${(BigInt(entry.firstSeenMs) * 1_000_000n + BigInt(this.nameCounter++ % 1_000_000)).toString(16)}`;
+      // Like client-go: <object>.<unique hex>, kept within the 253 characters of a name.
+      const suffix = (BigInt(entry.firstSeenMs) * 1_000_000n + BigInt(this.nameCounter++ % 1_000_000)).toString(16);
+      const name = `${entry.ref.name.slice(0, 252 - suffix.length)}.${suffix}`;
       const body: CoreV1Event = {
         metadata: { name, namespace: entry.namespace },
         involvedObject: {

@@ -165,6 +165,7 @@ export class Informer<T extends KubernetesObject> {
     return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
   }
 
+  /** The cached objects (shared with every handler: read them, do not change them). */
   list(namespace?: string): T[] {
     const all = [...this.store.values()];
     return namespace === undefined ? all : all.filter((obj) => (obj.metadata?.namespace ?? '') === namespace);

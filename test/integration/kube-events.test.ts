@@ -155,6 +155,16 @@ for (const factory of apiTargets()) {
       });
     }
 
+    it('keeps the Event name valid for an object with a maximal 253-character name', async () => {
+      const r = recorder();
+      const pool = 'p'.repeat(253);
+      r.record({ kind: 'IPAddressPool', namespace: ns, name: pool }, 'Warning', 'Conflict', 'overlaps pool lab');
+      await r.flush();
+      const [event] = await events();
+      expect(event?.involvedObject?.name).toBe(pool);
+      expect(event?.metadata?.name?.length).toBeLessThanOrEqual(253);
+    });
+
     it('truncates very long messages', async () => {
       const r = recorder();
       r.record(service, 'Normal', 'Long', 'x'.repeat(5000));
