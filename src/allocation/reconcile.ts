@@ -140,6 +140,8 @@ export class ServiceReconciler {
       const outcome = this.options.allocator.restore(key, ips, service);
       if (!outcome.ok) {
         refused.push({ key, message: outcome.message });
+        // The next reconcile allocates again and explains why in a PoolChanged event.
+        this.stranded.set(key, `${ips.join(', ')} could not be kept after a restart (${outcome.message})`);
         continue;
       }
       if (summary.requestedPool && summary.requestedPool !== outcome.pool) {

@@ -204,6 +204,9 @@ describe('ServiceReconciler', () => {
     const outside = svc('outside', { ips: ['198.51.100.1'] });
     expect(reconciler.restoreAll([moved, outside])).toEqual([{ key: 'default/outside', message: '198.51.100.1 is in no pool' }]);
     expect(reconciler.holding('default/moved')).toBeUndefined();
+    const d = reconciler.reconcile(outside, now);
+    expect(d.ingressIPs).toEqual(['192.0.2.1']);
+    expect(d.events[0]).toMatchObject({ reason: 'PoolChanged', message: '198.51.100.1 could not be kept after a restart (198.51.100.1 is in no pool); re-allocated 192.0.2.1 from pool pool-a' });
   });
 
   it('re-allocates a Service a pool edit stranded, with a PoolChanged event', () => {
