@@ -1,4 +1,4 @@
-// Only one lab at a time may join the root namespace as 192.0.2.1 (two would
+// Only one lab at a time may join the root namespace as 198.51.100.1 (two would
 // fight over the same subnet route). Labs without host access never wait.
 // The lock is a file holding the owner's pid; a dead owner's lock is taken over.
 import { openSync, closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';

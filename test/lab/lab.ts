@@ -5,8 +5,11 @@
 //   <p>-lan     holds bridge br0 and the bridge-side veth ends (n1.., client, host)
 //   <p>-node<i> eth0 192.0.2.(10+i)/24, 2001:db8::(10+i)/64; Service IPs go on lo
 //   <p>-client  eth0 192.0.2.100/24, 2001:db8::100/64
-//   root ns     only with hostAccess: <p>h with 192.0.2.1/24, 2001:db8::1/64, so an
-//               API server double on the host is reachable from the nodes
+//   root ns     only with hostAccess: <p>h with 198.51.100.1/24, 2001:db8:1::1/64, and
+//               every node/client gets a second address in those subnets, so an API
+//               server double on the host is reachable from the nodes. A separate
+//               subnet because the root namespace may already sit on 192.0.2.0/24
+//               (this very machine's uplink does): the lab must never touch its routes.
 //
 // Node namespaces use arp_ignore=1 / arp_announce=2 (kube-proxy IPVS strictARP):
 // the kernel accepts traffic for a VIP on lo but never answers ARP for it, so
@@ -28,7 +31,7 @@ export interface LabOptions {
   nodes: number;
   /** Names every namespace/link; default ilb<pid%1000><2 random chars>. Max 10 chars. */
   prefix?: string;
-  /** Join the root namespace to the bridge as 192.0.2.1 (serialised across labs by a lock). */
+  /** Join the root namespace to the bridge as 198.51.100.1 (serialised across labs by a lock). */
   hostAccess?: boolean;
 }
 
@@ -65,8 +68,18 @@ export interface ArpingResult {
   output: string;
 }
 
+/**
+ * The lab's own address for the API side, inside 192.0.2.0/24: kept free of
+ * nodes and client for a namespace on the bridge that serves the API
+ * (test/lab/system.ts puts its relay there).
+ */
 export const HOST_IPV4 = '192.0.2.1';
 export const HOST_IPV6 = '2001:db8::1';
+/** Where the root namespace itself is reachable from the lab with hostAccess. */
+export const ROOT_ACCESS_IPV4 = '198.51.100.1';
+export const ROOT_ACCESS_IPV6 = '2001:db8:1::1';
+const ROOT_NET_V4 = '198.51.100.';
+const ROOT_NET_V6 = '2001:db8:1::';
 export const CLIENT_IPV4 = '192.0.2.100';
 export const CLIENT_IPV6 = '2001:db8::100';
 
@@ -75,9 +88,12 @@ export function defaultPrefix(): string {
   return `ilb${String(process.pid % 1000).padStart(3, '0')}${rand}`;
 }
 
+/** No lab command may hang a test run: killed after this long. */
+const COMMAND_TIMEOUT_MS = 120_000;
+
 export async function run(cmd: string, args: string[], allowFailure = false): Promise<ExecResult> {
   try {
-    const { stdout, stderr } = await execFileAsync(cmd, args, { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await execFileAsync(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL' });
     return { stdout, stderr, code: 0 };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; code?: number | string };
@@ -133,13 +149,21 @@ export class Lab {
     await this.attach(this.client, 'client', `${CLIENT_IPV4}/24`, `${CLIENT_IPV6}/64`, false);
     if (hostAccess) {
       this.hostLock = await acquireHostLock(this.prefix);
+      await refuseIfHostUses(ROOT_NET_V4, ROOT_NET_V6);
       await run('ip', ['link', 'add', this.hostLink, 'type', 'veth', 'peer', 'name', 'host', 'netns', this.lan]);
       await inLan('link', 'set', 'host', 'master', 'br0', 'up');
       await run('sysctl', ['-qw', `net.ipv6.conf.${this.hostLink}.accept_dad=0`]);
-      await run('ip', ['addr', 'add', `${HOST_IPV4}/24`, 'dev', this.hostLink]);
-      await run('ip', ['addr', 'add', `${HOST_IPV6}/64`, 'dev', this.hostLink, 'nodad']);
+      await run('ip', ['addr', 'add', `${ROOT_ACCESS_IPV4}/24`, 'dev', this.hostLink]);
+      await run('ip', ['addr', 'add', `${ROOT_ACCESS_IPV6}/64`, 'dev', this.hostLink, 'nodad']);
       await run('ip', ['link', 'set', this.hostLink, 'up']);
+      for (const node of this.nodes) await this.addHostNetAddresses(node.name, 10 + node.index);
+      await this.addHostNetAddresses(this.client, 100);
     }
+  }
+
+  private async addHostNetAddresses(ns: string, host: number): Promise<void> {
+    await run('ip', ['-n', ns, 'addr', 'add', `${ROOT_NET_V4}${host}/24`, 'dev', 'eth0']);
+    await run('ip', ['-n', ns, 'addr', 'add', `${ROOT_NET_V6}${host}/64`, 'dev', 'eth0', 'nodad']);
   }
 
   private async attach(ns: string, bridgePort: string, v4: string, v6: string, strictArp: boolean): Promise<void> {
@@ -316,6 +340,19 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     throw err;
   }
   return lab;
+}
+
+/** Host access must not shadow a subnet the host already uses (it would hijack its routes). */
+async function refuseIfHostUses(v4Prefix: string, v6Prefix: string): Promise<void> {
+  const out = await run('ip', ['-j', 'addr', 'show']);
+  const links = JSON.parse(out.stdout) as Array<{ ifname: string; addr_info?: Array<{ local: string }> }>;
+  for (const link of links) {
+    for (const a of link.addr_info ?? []) {
+      if (a.local.startsWith(v4Prefix) || a.local.startsWith(v6Prefix)) {
+        throw new Error(`lab host access: the host already has ${a.local} on ${link.ifname}; refusing to add a second route for that subnet`);
+      }
+    }
+  }
 }
 
 /** Kills what still runs in a namespace, then deletes it (its links go with it). */

@@ -1,0 +1,61 @@
+// The lab itself: host access for an API server double, teardown and
+// stale-run cleanup by name, and clear errors for bad options.
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { cleanupStale, createLab, defaultPrefix, run, ROOT_ACCESS_IPV4 } from '../lab/lab.js';
+
+async function namespacesWith(prefix: string): Promise<string[]> {
+  const out = await run('ip', ['netns', 'list']);
+  return out.stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(prefix));
+}
+
+async function rootLinksWith(prefix: string): Promise<string[]> {
+  const out = await run('ip', ['-j', 'link', 'show']);
+  return (JSON.parse(out.stdout) as Array<{ ifname: string }>).map((l) => l.ifname).filter((n) => n.startsWith(prefix));
+}
+
+describe('lab', () => {
+  it('with host access, a server on the host at 198.51.100.1 is reachable from a node, and teardown removes everything', async () => {
+    const lab = await createLab({ nodes: 2, hostAccess: true });
+    const server = createServer((socket) => socket.end('hello from the host\n'));
+    try {
+      await new Promise<void>((resolve) => server.listen(0, ROOT_ACCESS_IPV4, resolve));
+      const port = (server.address() as { port: number }).port;
+      const script = `require('net').connect(${port}, '${ROOT_ACCESS_IPV4}').on('data', (d) => process.stdout.write(d))`;
+      const out = await lab.exec(lab.node(2).name, [process.execPath, '-e', script]);
+      expect(out.stdout).toBe('hello from the host\n');
+      expect(await namespacesWith(lab.prefix)).toHaveLength(4);
+      expect(await rootLinksWith(lab.prefix)).toEqual([lab.hostLink]);
+    } finally {
+      server.close();
+      await lab.teardown();
+    }
+    expect(await namespacesWith(lab.prefix)).toEqual([]);
+    expect(await rootLinksWith(lab.prefix)).toEqual([]);
+  });
+
+  it('teardown kills the processes it started', async () => {
+    const lab = await createLab({ nodes: 1 });
+    const child = lab.spawn(lab.node(1).name, 'sleep', ['600']);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await lab.teardown();
+    await exited;
+    expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
+  });
+
+  it('cleanupStale removes what a crashed run left behind, by prefix', async () => {
+    const prefix = defaultPrefix();
+    await createLab({ nodes: 2, prefix }); // never torn down: a "crash"
+    expect(await namespacesWith(prefix)).toHaveLength(4);
+    await cleanupStale(prefix);
+    expect(await namespacesWith(prefix)).toEqual([]);
+  });
+
+  it('rejects bad options with the reason', async () => {
+    await expect(createLab({ nodes: 0 })).rejects.toThrow(/nodes must be an integer from 1 to 80, got 0/);
+    await expect(createLab({ nodes: 1.5 })).rejects.toThrow(/nodes must be an integer/);
+    await expect(createLab({ nodes: 1, prefix: 'this-prefix-is-too-long' })).rejects.toThrow(/prefix "this-prefix-is-too-long" must be 1-10/);
+    await expect(createLab({ nodes: 1, prefix: 'Bad' })).rejects.toThrow(/must be 1-10 lower-case/);
+    await expect(cleanupStale('il')).rejects.toThrow(/too short to be safe/);
+  });
+});
