@@ -18,6 +18,7 @@ import { parseFieldSelector, parseLabelSelector, matchesFields, matchesLabels } 
 import { ApiError, badRequest, injected, methodNotAllowed, notFound } from './status.js';
 import { Store, metadataOf } from './store.js';
 import { Watches } from './watch.js';
+import { toTable, wantsTable } from './table.js';
 
 export interface ApiServerOptions {
   /** Folder of CRD YAML to serve; default: the repository's deploy/crds. */
@@ -234,10 +235,16 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     const isCrd = r.resource === crdResource && r.subresource === undefined;
     if (isCrd && (verb === 'create' || verb === 'update')) typeFromCrdBody(body);
     switch (verb) {
-      case 'get':
-        return sendJson(response, 200, present(r.resource, objects.get(r.resource, r.namespace, name)));
-      case 'list':
-        return sendJson(response, 200, list(r, url));
+      case 'get': {
+        const found = objects.get(r.resource, r.namespace, name);
+        const table = wantsTable(request.headers.accept);
+        return sendJson(response, 200, table ? toTable(r.resource, [found], String(store.currentRevision)) : present(r.resource, found));
+      }
+      case 'list': {
+        const answer = list(r, url);
+        const table = wantsTable(request.headers.accept);
+        return sendJson(response, 200, table ? toTable(r.resource, answer.items as JsonObject[], String(store.currentRevision)) : answer);
+      }
       case 'watch': {
         const timeout = url.searchParams.get('timeoutSeconds');
         watches.start(

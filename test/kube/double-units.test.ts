@@ -11,6 +11,7 @@ import { loadCrdDir, resourceFromCrd } from './resources.js';
 import { admitCustomResource, type Schema } from './schema.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError } from './status.js';
+import { evaluateJsonPath, toTable, wantsTable } from './table.js';
 
 /** Every x-kubernetes-validations rule text anywhere in the CRD YAML. */
 function crdRules(): string[] {
@@ -153,5 +154,36 @@ describe('patches', () => {
     } catch (error) {
       expect((error as ApiError).code).toBe(code);
     }
+  });
+});
+
+describe('Table answers for kubectl get', () => {
+  const poolType = loadCrdDir(findCrdDir()).find((r) => r.plural === 'ipaddresspools');
+  const object = {
+    metadata: { name: 'p1', namespace: 'ironlb-system', creationTimestamp: new Date(Date.now() - 3 * 3600 * 1000).toISOString() },
+    spec: { addresses: ['192.0.2.0/28'], autoAssign: true },
+    status: {
+      assignedIPv4: '2',
+      availableIPv4: '14',
+      conditions: [
+        { type: 'Conflict', status: 'False' },
+        { type: 'Valid', status: 'True' },
+      ],
+    },
+  };
+
+  it('evaluates the JSONPath forms printer columns use', () => {
+    expect(evaluateJsonPath(object, '.status.conditions[?(@.type=="Valid")].status')).toEqual(['True']);
+    expect(evaluateJsonPath(object, '.spec.autoAssign')).toEqual([true]);
+    expect(evaluateJsonPath(object, '.status.assignedIPv6')).toEqual([]);
+  });
+
+  it('fills every printer column of IPAddressPool', () => {
+    expect(wantsTable('application/json;as=Table;v=v1;g=meta.k8s.io,application/json')).toBe(true);
+    expect(wantsTable('application/json')).toBe(false);
+    const table = toTable(poolType as NonNullable<typeof poolType>, [object], '5');
+    const names = (table.columnDefinitions as Array<{ name: string }>).map((c) => c.name);
+    expect(names).toEqual(['Name', 'Auto Assign', 'Addresses', 'Assigned v4', 'Assigned v6', 'Available v4', 'Available v6', 'Valid', 'Age']);
+    expect((table.rows as Array<{ cells: Json[] }>)[0].cells).toEqual(['p1', true, '["192.0.2.0/28"]', '2', null, '14', null, 'True', '3h']);
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { isObject, type JsonObject } from './patch.js';
 import { compileRules, type Schema } from './schema.js';
+import type { PrinterColumn } from './table.js';
 
 export type NameRule = 'dns1035Label' | 'dns1123Label' | 'dns1123Subdomain';
 
@@ -30,6 +31,8 @@ export interface ResourceType {
   /** Custom resources: the structural schema to enforce. */
   schema?: Schema;
   shortNames?: string[];
+  /** additionalPrinterColumns of a CRD, for Table answers. */
+  printerColumns?: PrinterColumn[];
 }
 
 export function apiVersionOf(resource: ResourceType): string {
@@ -98,6 +101,7 @@ interface CrdVersion {
   storage: boolean;
   schema: { openAPIV3Schema: Schema };
   subresources?: { status?: JsonObject };
+  additionalPrinterColumns?: PrinterColumn[];
 }
 
 /** Turns one apiextensions.k8s.io/v1 CustomResourceDefinition into a served type. */
@@ -127,6 +131,8 @@ export function resourceFromCrd(crd: JsonObject): ResourceType {
     deleteReturnsObject: true,
     schema,
     shortNames: spec.names.shortNames,
+    // Without its own columns a CRD shows Age, as the real server does.
+    printerColumns: version.additionalPrinterColumns ?? [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
   };
 }
 
