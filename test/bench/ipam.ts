@@ -3,6 +3,7 @@
 // live allocations must stay flat. A scattered run (specific random addresses)
 // grows the free-interval tree to ~1M nodes, its worst case. A MetalLB-style
 // linear-scan allocator, measured in the same run, is the baseline.
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parsePool } from '../../src/api/pool.js';
 import { formatIP, type IPAddress, type IPFamily } from '../../src/ipam/address.js';
@@ -202,15 +203,27 @@ function warmUp(): void {
   for (let i = 0; i < 50_000; i++) allocator.release(keys[i]!);
 }
 
+function progress(step: string, since: number): void {
+  process.stderr.write(`ipam bench: ${step} (${((performance.now() - since) / 1000).toFixed(1)} s)\n`);
+}
+
 export async function run(): Promise<object> {
   const started = performance.now();
+  // Other work on the machine inflates every figure; the load average says how much to trust them.
+  const loadAverageAtStart = loadavg()[0];
   warmUp();
   const ipv6Slash64 = bulk('IPv6', '2001:db8::/64');
+  progress('IPv6 /64 done', started);
   const ipv4Slash12 = bulk('IPv4', '10.16.0.0/12');
+  progress('IPv4 /12 done', started);
   const scatteredIPv6 = scattered();
+  progress('scattered IPv6 done', started);
   const baseline = { at10k: steadyState(10_000, 300), at50k: steadyState(50_000, 60) };
+  progress('baseline done', started);
   return {
     allocations: TOTAL,
+    loadAverageAtStart,
+    loadAverageAtEnd: loadavg()[0],
     ipv6Slash64,
     ipv4Slash12,
     scatteredIPv6,

@@ -116,3 +116,69 @@ describe('Allocator against a naive scanning model', () => {
     );
   });
 });
+
+describe('Allocator dual stack against a naive model', () => {
+  type Policy = 'SingleIPv4' | 'SingleIPv6' | 'RequireDualStack' | 'PreferDualStack';
+  const dualScenario = fc.record({
+    v4Size: fc.integer({ min: 1, max: 6 }),
+    v6Size: fc.integer({ min: 1, max: 6 }),
+    policies: fc.array(fc.constantFrom<Policy>('SingleIPv4', 'SingleIPv6', 'RequireDualStack', 'PreferDualStack'), { minLength: 1, maxLength: 8 }),
+    ops: fc.array(fc.record({ assign: fc.boolean(), service: fc.nat() }), { maxLength: 50 }),
+  });
+
+  test('a v4 pool and a v6 pool: each family lowest free, Require all-or-nothing, Prefer takes what exists', () => {
+    fc.assert(
+      fc.property(dualScenario, (s) => {
+        const allocator = new Allocator();
+        const v4Base = mustParseIP('192.0.2.1').value;
+        const v6Base = mustParseIP('2001:db8::1').value;
+        allocator.setPools([
+          pool('v4', [`192.0.2.1-${formatIP({ family: 'IPv4', value: v4Base + BigInt(s.v4Size - 1) })}`]),
+          pool('v6', [`2001:db8::1-${formatIP({ family: 'IPv6', value: v6Base + BigInt(s.v6Size - 1) })}`]),
+        ]);
+        const held = new Map<string, { IPv4?: bigint; IPv6?: bigint }>();
+        const lowestFree = (family: IPFamily): bigint | undefined => {
+          const base = family === 'IPv4' ? v4Base : v6Base;
+          const size = family === 'IPv4' ? s.v4Size : s.v6Size;
+          const used = new Set([...held.values()].map((h) => h[family]).filter((v) => v !== undefined));
+          for (let i = 0; i < size; i++) if (!used.has(base + BigInt(i))) return base + BigInt(i);
+          return undefined;
+        };
+        for (const op of s.ops) {
+          const index = op.service % s.policies.length;
+          const name = `ns/svc${index}`;
+          if (!op.assign) {
+            allocator.release(name);
+            held.delete(name);
+            continue;
+          }
+          const policy = s.policies[index]!;
+          const families: IPFamily[] = policy === 'SingleIPv6' ? ['IPv6'] : policy === 'SingleIPv4' ? ['IPv4'] : ['IPv4', 'IPv6'];
+          const req = request({
+            ipFamilyPolicy: policy.startsWith('Single') ? 'SingleStack' : (policy as 'RequireDualStack' | 'PreferDualStack'),
+            ipFamilies: families,
+          });
+          const result = allocator.assign(name, req);
+          // Kept addresses stay; a family still missing (PreferDualStack) is filled when a pool has room again.
+          const expected: { IPv4?: bigint; IPv6?: bigint } = { ...held.get(name) };
+          for (const family of families) expected[family] ??= lowestFree(family);
+          const got = families.filter((f) => expected[f] !== undefined);
+          const satisfied = policy === 'PreferDualStack' ? got.length > 0 : got.length === families.length;
+          if (!satisfied) {
+            expect(result.ok).toBe(false);
+            continue;
+          }
+          expect(result.ok && result.ips.map((i) => i.ip.value)).toEqual(got.map((f) => expected[f]));
+          held.set(name, expected);
+          for (const family of ['IPv4', 'IPv6'] as const) {
+            const values = [...held.values()].map((h) => h[family]).filter((v) => v !== undefined);
+            expect(new Set(values).size).toBe(values.length);
+            const usage = allocator.usage(family === 'IPv4' ? 'v4' : 'v6')!;
+            expect((family === 'IPv4' ? usage.ipv4 : usage.ipv6).assigned).toBe(BigInt(values.length));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -121,6 +121,14 @@ describe('allocation order', () => {
     expect(a.assign('other/a', request({ requestedIPs: ['198.51.100.9'] }))).toMatchObject({ ok: false, reason: 'PoolNotAllowed' });
   });
 
+  test('priority 0 counts as unset: a pool with priority 3 is tried before it', () => {
+    const a = allocatorWith(
+      pool('zero', ['198.51.100.0/24'], { serviceAllocation: { priority: 0, namespaces: ['team'] } }, '2020-01-01T00:00:00Z'),
+      pool('three', ['203.0.113.0/24'], { serviceAllocation: { priority: 3, namespaces: ['team'] } }),
+    );
+    expect(addresses(a.assign('team/a', request()))).toEqual(['203.0.113.0']);
+  });
+
   test('among general pools the older is used first', () => {
     const a = allocatorWith(pool('young', ['198.51.100.0/24'], {}, '2026-02-01T00:00:00Z'), pool('old', ['203.0.113.0/24'], {}, '2026-01-01T00:00:00Z'));
     expect(addresses(a.assign('ns/a', request()))).toEqual(['203.0.113.0']);
@@ -304,6 +312,17 @@ describe('pool changes', () => {
     expect(addresses(a.assign('ns/b', request()))).toEqual(['192.0.2.1']);
   });
 
+  test('a shared address leaving every pool is reported for each Service on it', () => {
+    const a = allocatorWith(pool('p', ['192.0.2.0/24']));
+    a.assign('ns/a', request({ sharingKey: 'k', ports: [{ protocol: 'TCP', port: 80 }] }));
+    a.assign('ns/b', request({ sharingKey: 'k', ports: [{ protocol: 'TCP', port: 443 }] }));
+    const report = a.setPools([pool('p', ['198.51.100.0/24'])]);
+    expect(report.lost.map((l) => [l.service, l.ips])).toEqual([['ns/a', ['192.0.2.0']], ['ns/b', ['192.0.2.0']]]);
+    expect(a.allocationOf('ns/a')).toBeUndefined();
+    expect(a.servicesOn('192.0.2.0')).toEqual([]);
+    expect(addresses(a.assign('ns/a', request()))).toEqual(['198.51.100.0']);
+  });
+
   test('duplicate pool names are a caller error', () => {
     expect(() => new Allocator().setPools([pool('p', ['192.0.2.0/24']), pool('p', ['198.51.100.0/24'])])).toThrow('pool "p" is listed twice');
   });
@@ -329,6 +348,14 @@ describe('restore', () => {
     a.restore('ns/a', ['192.0.2.1'], request());
     expect(a.restore('ns/b', ['192.0.2.1'], request())).toMatchObject({ ok: false, reason: 'IPInUse' });
     expect(a.restore('ns/c', ['not-an-ip'], request())).toMatchObject({ ok: false, reason: 'InvalidRequest' });
+  });
+
+  test('Services restored onto one address share it when their terms allow', () => {
+    const a = allocatorWith(pool('p', ['192.0.2.0/24']));
+    expect(addresses(a.restore('ns/a', ['192.0.2.5'], request({ sharingKey: 'k', ports: [{ protocol: 'TCP', port: 80 }] })))).toEqual(['192.0.2.5']);
+    expect(addresses(a.restore('ns/b', ['192.0.2.5'], request({ sharingKey: 'k', ports: [{ protocol: 'UDP', port: 53 }] })))).toEqual(['192.0.2.5']);
+    expect(a.restore('ns/c', ['192.0.2.5'], request({ sharingKey: 'k', ports: [{ protocol: 'TCP', port: 80 }] }))).toMatchObject({ ok: false, reason: 'PortConflict' });
+    expect(a.usage('p')!.ipv4.assigned).toBe(1n);
   });
 
   test('keeps an address that is only in a conflicted pool (a restart never moves an IP)', () => {
