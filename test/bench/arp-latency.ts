@@ -41,17 +41,23 @@ interface RateStep {
   clientDrops: number;
 }
 
-async function highestLossless(lab: Lab, target: string): Promise<{ perSecond: number; steps: RateStep[] }> {
+/**
+ * Raises the rate until a step loses replies. `stoppedBy` says whose limit
+ * ended the climb: 'target' (replies missing, client kept up), 'client' (it
+ * could not send at the rate or dropped replies itself: the target's real
+ * limit is higher than reported), or 'none' (every tested rate passed).
+ */
+async function highestLossless(lab: Lab, target: string): Promise<{ perSecond: number; stoppedBy: string; steps: RateStep[] }> {
   const steps: RateStep[] = [];
   let best = 0;
   for (const perSecond of RATES) {
     const r = (await timer(lab, ['rate', target, String(perSecond), String(RATE_DURATION_MS)])) as unknown as Omit<RateStep, 'perSecond'>;
     steps.push({ perSecond, ...r });
-    // A step counts only if the client really sent at that rate and lost nothing itself.
-    if (r.answered === r.sent && r.clientDrops === 0 && r.achievedPerSecond >= perSecond * 0.9) best = perSecond;
-    else break;
+    const clientKeptUp = r.clientDrops === 0 && r.achievedPerSecond >= perSecond * 0.9;
+    if (r.answered === r.sent && clientKeptUp) best = perSecond;
+    else return { perSecond: best, stoppedBy: clientKeptUp ? 'target' : 'client', steps };
   }
-  return { perSecond: best, steps };
+  return { perSecond: best, stoppedBy: 'none', steps };
 }
 
 export async function run(): Promise<object> {
@@ -79,7 +85,13 @@ export async function run(): Promise<object> {
       kernel: { ...kernel, lost: latency.lost[node.ipv4] ?? 0 },
       p50Ratio: Math.round((ours.p50Us! / kernel.p50Us!) * 100) / 100,
       p99Ratio: Math.round((ours.p99Us! / kernel.p99Us!) * 100) / 100,
-      losslessPerSecond: { responder: oursRate.perSecond, kernel: kernelRate.perSecond, testedUpTo: RATES[RATES.length - 1] },
+      losslessPerSecond: {
+        responder: oursRate.perSecond,
+        responderStoppedBy: oursRate.stoppedBy,
+        kernel: kernelRate.perSecond,
+        kernelStoppedBy: kernelRate.stoppedBy,
+        testedUpTo: RATES[RATES.length - 1],
+      },
       rateSteps: { responder: oursRate.steps, kernel: kernelRate.steps },
       responderCounters: { arpRequests: stats.arpRequests, arpReplies: stats.arpReplies },
     };
