@@ -99,6 +99,14 @@ async function controllerRequests(metricsPort: number): Promise<{ total: number;
   return { total, writes };
 }
 
+/** Sum of every series of one metric on the controller's /metrics. */
+async function controllerCounter(metricsPort: number, metric: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
 async function ready(metricsPort: number): Promise<boolean> {
   try {
     return (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status === 200;
@@ -133,7 +141,10 @@ export async function run(): Promise<object> {
     const t0 = performance.now();
     await createServices(api, services);
     const createdMs = performance.now() - t0;
-    await waitUntil(async () => [...(await ipsByService(api)).values()].filter((ip) => ip !== '').length === services, 30 * 60_000, 1000);
+    // Cheap signal first (the controller's allocation counter), then the Services' status itself:
+    // listing 10k Services every second would load the double more than the controller does.
+    await waitUntil(async () => (await controllerCounter(port1, 'ironlb_allocations_total')) >= services, 30 * 60_000, 500);
+    await waitUntil(async () => [...(await ipsByService(api)).values()].filter((ip) => ip !== '').length === services, 30 * 60_000, 200);
     const assignedMs = performance.now() - t0;
     const firstRequests = await controllerRequests(port1);
     const before = await ipsByService(api);
