@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { createPool, createService, eventually, setup, waitForIPs, type Env } from './controller-harness.js';
+
+// The built program (npm test builds first), flags and signals included.
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'controller', 'main.js');
+
+let env: Env | undefined;
+let child: ChildProcess | undefined;
+afterEach(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = undefined;
+  await env?.close();
+  env = undefined;
+});
+
+function run(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+  const proc = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  proc.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return { child: proc, output: () => text, exited };
+}
+
+describe('controller program (dist/controller/main.js, double)', () => {
+  it('allocates with its flags, and on SIGTERM releases the leader Lease and exits 0', async () => {
+    env = await setup('double');
+    await createPool(env, 'main', ['192.0.2.200/30']);
+    await createService(env, 'web');
+    const p = run(['--kubeconfig', env.api!.kubeconfigPath, '--namespace', env.system, '--metrics-port', '0',
+      '--identity', 'proc-1', '--leader-lease-duration', '3s', '--leader-renew-deadline', '2s', '--leader-retry-period', '500ms']);
+    child = p.child;
+    expect(await waitForIPs(env, 'web', 1, 30_000)).toEqual(['192.0.2.200']);
+    const leases = env.kubeConfig.makeApiClient(CoordinationV1Api);
+    const held = await leases.readNamespacedLease({ namespace: env.system, name: 'ironlb-controller' });
+    expect(held.spec?.holderIdentity).toBe('proc-1');
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    const released = await leases.readNamespacedLease({ namespace: env.system, name: 'ironlb-controller' });
+    expect(released.spec?.holderIdentity ?? '').toBe('');
+    expect(p.output()).toContain('"msg":"controller started"');
+  });
+
+  it('refuses a bad flag with exit code 2 and the flag named', async () => {
+    const p = run(['--metrics-port', 'eighty']);
+    child = p.child;
+    expect(await p.exited).toBe(2);
+    expect(p.output()).toContain('--metrics-port: expected a port 0..65535');
+  });
+
+  it('says which kubeconfig is missing and exits 1', async () => {
+    const p = run(['--kubeconfig', 'no-such-kubeconfig.yaml']);
+    child = p.child;
+    expect(await p.exited).toBe(1);
+    await eventually(() => expect(p.output()).toContain('no-such-kubeconfig.yaml'));
+  });
+});
