@@ -12,15 +12,16 @@
 #include <napi.h>
 #include <uv.h>
 
+#include "errno_error.h"
+#include "interfaces.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,29 +57,6 @@ sock_filter kFilter[] = {
 
 // The ARP accept at 1 jumps 6 forward to 8; the drops at 2 and 4 land on 9.
 static_assert(sizeof(kFilter) / sizeof(kFilter[0]) == 10, "jump offsets assume 10 instructions");
-
-Napi::Error ErrnoError(Napi::Env env, const std::string& what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
-  const char* name = nullptr;
-  switch (err) {
-    case ENETDOWN: name = "ENETDOWN"; break;
-    case ENXIO: name = "ENXIO"; break;
-    case ENODEV: name = "ENODEV"; break;
-    case EPERM: name = "EPERM"; break;
-    case EACCES: name = "EACCES"; break;
-    case EAGAIN: name = "EAGAIN"; break;
-    case ENOBUFS: name = "ENOBUFS"; break;
-    case EINVAL: name = "EINVAL"; break;
-    case EMSGSIZE: name = "EMSGSIZE"; break;
-    case EADDRINUSE: name = "EADDRINUSE"; break;
-    case EADDRNOTAVAIL: name = "EADDRNOTAVAIL"; break;
-    case EBADF: name = "EBADF"; break;
-    default: break;
-  }
-  e.Set("code", Napi::String::New(env, name ? name : ("E" + std::to_string(err))));
-  e.Set("errno", Napi::Number::New(env, err));
-  return e;
-}
 
 class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
  public:
@@ -119,7 +97,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     // in between socket() and SO_ATTACH_FILTER.
     fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {
-      ErrnoError(env, "socket(AF_PACKET)", errno).ThrowAsJavaScriptException();
+      ironlb::ErrnoError(env, "socket(AF_PACKET)", errno).ThrowAsJavaScriptException();
       return;
     }
     sock_fprog prog{static_cast<unsigned short>(sizeof(kFilter) / sizeof(kFilter[0])), kFilter};
@@ -173,7 +151,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     int saved = err < 0 ? errno : err;
     ::close(fd_);
     fd_ = -1;
-    ErrnoError(env, what, saved).ThrowAsJavaScriptException();
+    ironlb::ErrnoError(env, what, saved).ThrowAsJavaScriptException();
   }
 
   static void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
@@ -236,7 +214,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 
   void ReportError(Napi::Env env, const std::string& what, int err) {
     if (on_error_.IsEmpty()) return;
-    CallJs(on_error_, {ErrnoError(env, what, err).Value()});
+    CallJs(on_error_, {ironlb::ErrnoError(env, what, err).Value()});
   }
 
   void CallJs(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args) {
@@ -255,7 +233,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (fd_ < 0) {
-      ErrnoError(env, "send on a closed packet socket", EBADF).ThrowAsJavaScriptException();
+      ironlb::ErrnoError(env, "send on a closed packet socket", EBADF).ThrowAsJavaScriptException();
       return env.Undefined();
     }
     if (info.Length() < 1 || !info[0].IsBuffer()) {
@@ -272,7 +250,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       n = ::send(fd_, frame.Data(), frame.Length(), 0);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
-      ErrnoError(env, "send", errno).ThrowAsJavaScriptException();
+      ironlb::ErrnoError(env, "send", errno).ThrowAsJavaScriptException();
       return env.Undefined();
     }
     return Napi::Number::New(env, static_cast<double>(n));
@@ -292,7 +270,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     const uint8_t* mac;
     if (!ReadBytes(info, 6, "membership needs a 6-byte MAC Buffer", &mac)) return env.Undefined();
     if (fd_ < 0) {
-      ErrnoError(env, "membership on a closed packet socket", EBADF).ThrowAsJavaScriptException();
+      ironlb::ErrnoError(env, "membership on a closed packet socket", EBADF).ThrowAsJavaScriptException();
       return env.Undefined();
     }
     packet_mreq mreq{};
@@ -301,7 +279,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     mreq.mr_alen = 6;
     memcpy(mreq.mr_address, mac, 6);
     if (setsockopt(fd_, SOL_PACKET, option, &mreq, sizeof(mreq)) < 0) {
-      ErrnoError(env, option == PACKET_ADD_MEMBERSHIP ? "PACKET_ADD_MEMBERSHIP" : "PACKET_DROP_MEMBERSHIP", errno)
+      ironlb::ErrnoError(env, option == PACKET_ADD_MEMBERSHIP ? "PACKET_ADD_MEMBERSHIP" : "PACKET_DROP_MEMBERSHIP", errno)
           .ThrowAsJavaScriptException();
     }
     return env.Undefined();
@@ -314,14 +292,14 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     const uint8_t* group;
     if (!ReadBytes(info, 16, "an IPv6 group is a 16-byte Buffer", &group)) return env.Undefined();
     if (fd_ < 0) {
-      ErrnoError(env, "group join on a closed packet socket", EBADF).ThrowAsJavaScriptException();
+      ironlb::ErrnoError(env, "group join on a closed packet socket", EBADF).ThrowAsJavaScriptException();
       return env.Undefined();
     }
     if (fd6_ < 0) {
       // An unprivileged UDP socket is enough to join a group at the IPv6 layer.
       fd6_ = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
       if (fd6_ < 0) {
-        ErrnoError(env, "socket(AF_INET6)", errno).ThrowAsJavaScriptException();
+        ironlb::ErrnoError(env, "socket(AF_INET6)", errno).ThrowAsJavaScriptException();
         return env.Undefined();
       }
     }
@@ -329,7 +307,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     memcpy(&mreq.ipv6mr_multiaddr, group, 16);
     mreq.ipv6mr_interface = static_cast<unsigned>(ifindex_);
     if (setsockopt(fd6_, IPPROTO_IPV6, option, &mreq, sizeof(mreq)) < 0) {
-      ErrnoError(env, option == IPV6_JOIN_GROUP ? "IPV6_JOIN_GROUP" : "IPV6_LEAVE_GROUP", errno)
+      ironlb::ErrnoError(env, option == IPV6_JOIN_GROUP ? "IPV6_JOIN_GROUP" : "IPV6_LEAVE_GROUP", errno)
           .ThrowAsJavaScriptException();
     }
     return env.Undefined();
@@ -345,7 +323,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     tpacket_stats stats{};
     socklen_t len = sizeof(stats);
     if (fd_ >= 0 && getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &stats, &len) < 0) {
-      ErrnoError(env, "PACKET_STATISTICS", errno).ThrowAsJavaScriptException();
+      ironlb::ErrnoError(env, "PACKET_STATISTICS", errno).ThrowAsJavaScriptException();
       return env.Undefined();
     }
     out.Set("packets", Napi::Number::New(env, stats.tp_packets));
@@ -408,58 +386,9 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   std::unique_ptr<Napi::AsyncContext> context_;
 };
 
-// One interface's link-layer facts, read with ioctls in the caller's network
-// namespace (unlike /sys, which shows the namespace that mounted it).
-Napi::Value DescribeInterface(Napi::Env env, int ctl, const char* name, unsigned index) {
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("name", Napi::String::New(env, name));
-  out.Set("ifindex", Napi::Number::New(env, index));
-  ifreq req{};
-  strncpy(req.ifr_name, name, IFNAMSIZ - 1);
-  int flags = 0;
-  if (ioctl(ctl, SIOCGIFFLAGS, &req) == 0) flags = req.ifr_flags & 0xffff;
-  out.Set("flags", Napi::Number::New(env, flags));
-  int mtu = 0;
-  if (ioctl(ctl, SIOCGIFMTU, &req) == 0) mtu = req.ifr_mtu;
-  out.Set("mtu", Napi::Number::New(env, mtu));
-  uint8_t mac[6] = {0};
-  int hwtype = -1;
-  if (ioctl(ctl, SIOCGIFHWADDR, &req) == 0) {
-    hwtype = req.ifr_hwaddr.sa_family;
-    memcpy(mac, req.ifr_hwaddr.sa_data, 6);
-  }
-  out.Set("hwType", Napi::Number::New(env, hwtype));
-  out.Set("mac", Napi::Buffer<uint8_t>::Copy(env, mac, 6));
-  return out;
-}
-
-Napi::Value ListInterfaces(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  struct if_nameindex* list = if_nameindex();
-  if (list == nullptr) {
-    ErrnoError(env, "if_nameindex", errno).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  int ctl = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (ctl < 0) {
-    int err = errno;
-    if_freenameindex(list);
-    ErrnoError(env, "socket(AF_INET)", err).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::Array out = Napi::Array::New(env);
-  uint32_t n = 0;
-  for (struct if_nameindex* it = list; it->if_index != 0 && it->if_name != nullptr; it++) {
-    out.Set(n++, DescribeInterface(env, ctl, it->if_name, it->if_index));
-  }
-  ::close(ctl);
-  if_freenameindex(list);
-  return out;
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PacketSocket", PacketSocket::Init(env));
-  exports.Set("listInterfaces", Napi::Function::New(env, ListInterfaces));
+  exports.Set("listInterfaces", Napi::Function::New(env, ironlb::ListInterfaces));
   return exports;
 }
 
