@@ -69,6 +69,9 @@ export function programPath(program: 'controller' | 'speaker'): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Thrown from a waitFor check to stop waiting at once (e.g. the awaited process died). */
+export class GiveUp extends Error {}
+
 /** Polls until check() gives a value (not undefined) or the time runs out; the error names what was awaited. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -78,6 +81,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       const value = await check();
       if (value !== undefined) return value;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       lastError = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`);
@@ -157,7 +161,7 @@ export class LabSystem {
   async waitForSpeaker(node: LabNode, timeoutMs = 30_000): Promise<void> {
     const started = this.speakers.get(node.name);
     await waitFor(`the speaker of ${node.name} to write its node Lease\n${this.logTail(node.name)}`, async () => {
-      if (started && started.exitCode !== null) throw new Error(`speaker of ${node.name} exited (${started.exitCode}):\n${this.logTail(node.name)}`);
+      if (started && started.exitCode !== null) throw new GiveUp(`speaker of ${node.name} exited (${started.exitCode}):\n${this.logTail(node.name)}`);
       const lease = await this.leases.readNamespacedLease({ name: nodeLeaseName(node.name), namespace: SYSTEM_NAMESPACE }).catch(() => undefined);
       return lease?.spec?.renewTime !== undefined ? true : undefined;
     }, timeoutMs);
