@@ -111,6 +111,19 @@ describe('packet socket (AF_PACKET addon)', () => {
     expect(inLan.chosen).toEqual(['br0']);
   });
 
+  it('joins a solicited-node group at link level and in IPv6 (MLD), counts joins, and leaves on the last leave or close', async () => {
+    const r = await check('groups');
+    const both = (v: boolean) => ({ mac: v, ipv6: v });
+    expect(r).toMatchObject({
+      before: both(false),
+      joinedOnce: both(true),
+      joinedTwice: both(true),
+      leftOnce: both(true),
+      leftTwice: both(false),
+      closedWhileJoined: both(false),
+    });
+  });
+
   it('lets the process exit once closed, and when unref-ed', async () => {
     // check() awaits the process: these would hang until the test timeout otherwise.
     expect(await check('close-exits')).toMatchObject({ ok: true });

@@ -8,6 +8,8 @@
 //   node socket-check.js send-closed <ifname>
 //   node socket-check.js bad-input <ifname>
 //   node socket-check.js interfaces <ip>      -> listInterfaces() and chooseInterfaces(ip)
+//   node socket-check.js groups <ifname>      -> memberships after join, join, leave, leave
+import { readFileSync } from 'node:fs';
 import { openPacketPort } from '../../src/l2/socket.js';
 import { chooseInterfaces, listInterfaces } from '../../src/l2/interfaces.js';
 
@@ -70,6 +72,31 @@ switch (mode) {
   case 'interfaces': {
     const all = listInterfaces();
     print({ ok: true, interfaces: all, chosen: chooseInterfaces(ifname, all).map((i) => i.name) });
+    break;
+  }
+  case 'groups': {
+    // What the kernel holds for the interface: link-level multicast MACs
+    // (/proc/net/dev_mcast) and IPv6 groups (/proc/net/igmp6), this namespace's.
+    const group = Buffer.from('ff0200000000000000000001ff00beef', 'hex');
+    const memberships = () => {
+      const mac = readFileSync('/proc/net/dev_mcast', 'utf8').split('\n').some((l) => l.includes(ifname) && l.includes('3333ff00beef'));
+      const ipv6 = readFileSync('/proc/net/igmp6', 'utf8').split('\n').some((l) => l.includes(ifname) && l.includes('ff0200000000000000000001ff00beef'));
+      return { mac, ipv6 };
+    };
+    const port = openPacketPort(ifname);
+    const steps: Record<string, { mac: boolean; ipv6: boolean }> = { before: memberships() };
+    port.joinMulticast(group);
+    steps.joinedOnce = memberships();
+    port.joinMulticast(group);
+    steps.joinedTwice = memberships();
+    port.leaveMulticast(group);
+    steps.leftOnce = memberships();
+    port.leaveMulticast(group);
+    steps.leftTwice = memberships();
+    port.joinMulticast(group);
+    port.close();
+    steps.closedWhileJoined = memberships();
+    print({ ok: true, ...steps });
     break;
   }
   default:
