@@ -44,23 +44,42 @@ function describeBackend(backendKey: string): string {
   return backendKey === '' ? 'externalTrafficPolicy Cluster' : `externalTrafficPolicy Local with selector {${backendKey.slice('Local:'.length)}}`;
 }
 
-/** Every address in use, and an index of addresses by sharing key. */
+/**
+ * Every address in use, and an index of addresses by sharing key.
+ *
+ * A freed address stays in its map as a retired entry (no Services) instead of
+ * being deleted: V8 keeps deleted Map entries in their hash chain until the next
+ * rehash, so freeing and re-allocating the same lowest address over and over
+ * would make each lookup walk thousands of dead entries. Retired entries are
+ * reused in place and swept once they outnumber the live ones (amortised O(1)).
+ */
 export class IPUseTable {
   // Number keys for IPv4 and BigInt keys for IPv6 hash by value, with no key string built per lookup.
   private readonly ipv4 = new Map<number, IPUse>();
   private readonly ipv6 = new Map<bigint, IPUse>();
   private readonly bySharingKey = new Map<string, Set<IPUse>>();
+  private retired = 0;
 
   get size(): number {
-    return this.ipv4.size + this.ipv6.size;
+    return this.ipv4.size + this.ipv6.size - this.retired;
   }
 
   get(ip: IPAddress): IPUse | undefined {
-    return ip.family === 'IPv4' ? this.ipv4.get(Number(ip.value)) : this.ipv6.get(ip.value);
+    const use = this.lookup(ip);
+    return use && use.services.length > 0 ? use : undefined;
   }
 
   all(): IPUse[] {
-    return [...this.ipv4.values(), ...this.ipv6.values()];
+    return [...this.ipv4.values(), ...this.ipv6.values()].filter((use) => use.services.length > 0);
+  }
+
+  /** Addresses currently shared under this key (usually a handful). */
+  withSharingKey(sharingKey: string): ReadonlySet<IPUse> {
+    return this.bySharingKey.get(sharingKey) ?? new Set();
+  }
+
+  private lookup(ip: IPAddress): IPUse | undefined {
+    return ip.family === 'IPv4' ? this.ipv4.get(Number(ip.value)) : this.ipv6.get(ip.value);
   }
 
   private set(use: IPUse): void {
@@ -68,14 +87,20 @@ export class IPUseTable {
     else this.ipv6.set(use.ip.value, use);
   }
 
-  private delete(ip: IPAddress): void {
-    if (ip.family === 'IPv4') this.ipv4.delete(Number(ip.value));
-    else this.ipv6.delete(ip.value);
+  private retire(use: IPUse): void {
+    this.indexSharingKey(use, undefined);
+    this.retired++;
+    const live = this.ipv4.size + this.ipv6.size - this.retired;
+    if (this.retired > 4096 && this.retired > live) this.sweep();
   }
 
-  /** Addresses currently shared under this key (usually a handful). */
-  withSharingKey(sharingKey: string): ReadonlySet<IPUse> {
-    return this.bySharingKey.get(sharingKey) ?? new Set();
+  private sweep(): void {
+    for (const map of [this.ipv4, this.ipv6] as Array<Map<number | bigint, IPUse>>) {
+      const live = [...map].filter(([, use]) => use.services.length > 0);
+      map.clear();
+      for (const [key, use] of live) map.set(key, use);
+    }
+    this.retired = 0;
   }
 
   /** Why `service` may not use `ip` on these terms, or undefined when it may. */
@@ -114,8 +139,14 @@ export class IPUseTable {
   join(existing: IPUse | undefined, ip: IPAddress, pool: string, service: string, terms: ShareTerms): IPUse {
     let use = existing;
     if (!use) {
-      use = { ip, address: formatIP(ip), pool, sharingKey: undefined, backendKey: terms.backendKey, services: [] };
-      this.set(use);
+      use = this.lookup(ip);
+      if (use) {
+        this.retired--;
+        use.pool = pool;
+      } else {
+        use = { ip, address: formatIP(ip), pool, sharingKey: undefined, backendKey: terms.backendKey, services: [] };
+        this.set(use);
+      }
     }
     // checkShare made the terms equal to the others'; a sole user may change its own.
     this.indexSharingKey(use, terms.sharingKey);
@@ -129,10 +160,10 @@ export class IPUseTable {
   /** Removes a Service from an address; returns true when nobody uses the address any more. */
   leave(use: IPUse, service: string): boolean {
     const index = use.services.findIndex((s) => s.service === service);
-    if (index >= 0) use.services.splice(index, 1);
+    if (index < 0) return false;
+    use.services.splice(index, 1);
     if (use.services.length > 0) return false;
-    this.indexSharingKey(use, undefined);
-    this.delete(use.ip);
+    this.retire(use);
     return true;
   }
 
@@ -140,8 +171,8 @@ export class IPUseTable {
   drop(ip: IPAddress): void {
     const use = this.get(ip);
     if (!use) return;
-    this.indexSharingKey(use, undefined);
-    this.delete(ip);
+    use.services.length = 0;
+    this.retire(use);
   }
 
   private indexSharingKey(use: IPUse, sharingKey: string | undefined): void {

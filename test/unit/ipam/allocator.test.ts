@@ -40,6 +40,19 @@ describe('lowest free address', () => {
     expect(addresses(again)).toEqual(['192.0.2.0']);
   });
 
+  test('thousands of frees (past the point where freed entries are swept) leave state consistent', () => {
+    const a = allocatorWith(pool('p', ['198.51.100.0/24', '203.0.113.0/24', '192.0.2.0/24', '10.0.0.0/19']));
+    const total = 6000;
+    for (let i = 0; i < total; i++) a.assign(`ns/s${i}`, request());
+    for (let i = 0; i < total; i += 2) a.release(`ns/s${i}`);
+    for (let i = 1; i < total; i += 2) a.release(`ns/s${i}`);
+    expect(a.usage('p')!.ipv4.assigned).toBe(0n);
+    expect(a.servicesOn('10.0.0.0')).toEqual([]);
+    expect(addresses(a.assign('ns/again', request()))).toEqual(['10.0.0.0']);
+    expect(a.servicesOn('10.0.0.0')).toEqual(['ns/again']);
+    expect(addresses(a.assign('ns/next', request()))).toEqual(['10.0.0.1']);
+  });
+
   test('release of an unknown Service frees nothing', () => {
     expect(new Allocator().release('ns/none')).toEqual([]);
   });
