@@ -153,6 +153,23 @@ export class AllocationController {
     if (this.orphanTimer) clearInterval(this.orphanTimer);
   }
 
+  /** A pool turning invalid or into a conflict also gets a Warning event (the condition says the same). */
+  private poolEvents(raw: KubernetesObject, previous: IPAddressPoolStatus | undefined, desired: IPAddressPoolStatus): void {
+    const ref: ObjectRef = {
+      kind: 'IPAddressPool', apiVersion: 'ironlb.io/v1beta1',
+      namespace: raw.metadata?.namespace ?? '', name: raw.metadata?.name ?? '',
+      ...(raw.metadata?.uid ? { uid: raw.metadata.uid } : {}),
+    };
+    const was = (type: string) => previous?.conditions?.find((c) => c.type === type);
+    for (const [type, bad, reason] of [['Valid', 'False', 'InvalidPool'], ['Conflict', 'True', 'PoolConflict']] as const) {
+      const now = desired.conditions?.find((c) => c.type === type);
+      const before = was(type);
+      if (now?.status === bad && (before?.status !== bad || before.message !== now.message)) {
+        this.options.io.recordEvent(ref, 'Warning', reason, now.message);
+      }
+    }
+  }
+
   /** Deletes ownership Leases whose IP no Service has held for `graceMs` (from the rebuilt allocations, not the status). */
   private sweepOrphanLeases(graceMs: number): void {
     const allocated = new Set([...this.reconciler.allocatedIPs()].map(ownershipLeaseName));
@@ -363,7 +380,10 @@ export class AllocationController {
           metrics.poolSize.set({ pool: name, family }, Number((u?.assigned ?? 0n) + (u?.available ?? 0n)));
         }
       }
-      if (poolStatusDiffers(previous, desired)) await io.writePoolStatus(namespace, name, desired);
+      if (poolStatusDiffers(previous, desired)) {
+        this.poolEvents(raw, previous, desired);
+        await io.writePoolStatus(namespace, name, desired);
+      }
     }
   }
 }

@@ -58,6 +58,12 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
       expect(c?.message).toContain('older');
     });
     expect(poolCondition(await getPool(env, 'older'), 'Conflict')?.status).toBe('False');
+    await eventually(async () => {
+      const events = (await env!.core.listNamespacedEvent({ namespace: env!.system })).items;
+      const e = events.find((ev) => ev.involvedObject.name === 'newer' && ev.reason === 'PoolConflict');
+      expect(e?.type).toBe('Warning');
+      expect(e?.message).toContain('older');
+    });
     await createService(env, 'web');
     expect(await waitForIPs(env, 'web')).toEqual(['192.0.2.30']);
   });
@@ -72,6 +78,10 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
       expect(c).toMatchObject({ status: 'False', reason: 'InvalidPool' });
       expect(c?.message).toContain('spec.addresses[0]');
       expect(c?.message).toContain('host bits');
+    });
+    await eventually(async () => {
+      const events = (await env!.core.listNamespacedEvent({ namespace: env!.system })).items;
+      expect(events.find((ev) => ev.involvedObject.name === 'bad' && ev.reason === 'InvalidPool')?.message).toContain('host bits');
     });
     await createService(env, 'web');
     expect(await waitForIPs(env, 'web')).toEqual(['198.51.100.40']);

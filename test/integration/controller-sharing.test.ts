@@ -50,6 +50,19 @@ describe.each(targets({ faults: false }))('controller dual stack, sharing, Annou
     expect((await waitForAllocated(env, 'two', 'False')).reason).toBe('PortConflict');
   });
 
+  it('shares an IP between externalTrafficPolicy Local Services only with identical selectors', async () => {
+    env = await setup(target);
+    await createPool(env, 'main', ['192.0.2.140-192.0.2.149']);
+    await env.startController();
+    const shared = { 'ironlb.io/allow-shared-ip': 'k', 'ironlb.io/loadBalancerIPs': '192.0.2.141' };
+    await createService(env, 'local-a', { annotations: shared, ports: [{ port: 80 }], spec: { externalTrafficPolicy: 'Local', selector: { app: 'x' } } });
+    await createService(env, 'local-b', { annotations: shared, ports: [{ port: 81 }], spec: { externalTrafficPolicy: 'Local', selector: { app: 'x' } } });
+    await createService(env, 'local-c', { annotations: shared, ports: [{ port: 82 }], spec: { externalTrafficPolicy: 'Local', selector: { app: 'y' } } });
+    expect(await waitForIPs(env, 'local-a')).toEqual(['192.0.2.141']);
+    expect(await waitForIPs(env, 'local-b')).toEqual(['192.0.2.141']);
+    expect((await waitForAllocated(env, 'local-c', 'False')).reason).toBe('SelectorMismatch');
+  });
+
   it('derives Announced from the ownership Lease of the IP', async () => {
     env = await setup(target);
     await createPool(env, 'main', ['192.0.2.120/32']);
