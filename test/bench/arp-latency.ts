@@ -60,6 +60,10 @@ async function highestLossless(lab: Lab, target: string): Promise<{ perSecond: n
   return { perSecond: best, stoppedBy: 'none', steps };
 }
 
+function byRate(steps: RateStep[]): Record<string, Omit<RateStep, 'perSecond'>> {
+  return Object.fromEntries(steps.map(({ perSecond, ...rest }) => [`${perSecond}/s`, rest]));
+}
+
 export async function run(): Promise<object> {
   if (process.getuid?.() !== 0) throw new Error('arp-latency needs root: it builds network namespaces');
   const lab = await createLab({ nodes: 1 });
@@ -92,7 +96,8 @@ export async function run(): Promise<object> {
         kernelStoppedBy: kernelRate.stoppedBy,
         testedUpTo: RATES[RATES.length - 1],
       },
-      rateSteps: { responder: oursRate.steps, kernel: kernelRate.steps },
+      // Keyed by rate (not arrays) so the runner's table shows every step.
+      rateSteps: { responder: byRate(oursRate.steps), kernel: byRate(kernelRate.steps) },
       responderCounters: { arpRequests: stats.arpRequests, arpReplies: stats.arpReplies },
     };
   } finally {
