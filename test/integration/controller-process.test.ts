@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { createPool, createService, eventually, setup, waitForIPs, type Env } from './controller-harness.js';
+import { changedIPs, createPool, createService, createServices, eventually, setup, waitAllAssigned, waitForIPs, type Env } from './controller-harness.js';
 
 // The built program (npm test builds first), flags and signals included.
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'controller', 'main.js');
@@ -45,6 +45,31 @@ describe('controller program (dist/controller/main.js, double)', () => {
     const released = await leases.readNamespacedLease({ namespace: env.system, name: 'ironlb-controller' });
     expect(released.spec?.holderIdentity ?? '').toBe('');
     expect(p.output()).toContain('"msg":"controller started"');
+  });
+
+  it('fails over to the standby when the leader process is killed with SIGKILL, changing no IP', async () => {
+    env = await setup('double');
+    await createPool(env, 'main', ['192.0.2.192/27']);
+    const p = run(['--kubeconfig', env.api!.kubeconfigPath, '--namespace', env.system, '--metrics-port', '0',
+      '--identity', 'crashing', '--leader-lease-duration', '2s', '--leader-renew-deadline', '1500ms', '--leader-retry-period', '250ms']);
+    child = p.child;
+    const leases = env.kubeConfig.makeApiClient(CoordinationV1Api);
+    await eventually(async () => {
+      const lease = await leases.readNamespacedLease({ namespace: env!.system, name: 'ironlb-controller' });
+      expect(lease.spec?.holderIdentity).toBe('crashing');
+    }, 30_000);
+    const standby = await env.startController({ leaderElect: true, identity: 'standby', leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 250 });
+    await createServices(env, 'svc', 8);
+    const before = await waitAllAssigned(env, 8, 30_000);
+    expect(standby.isLeader()).toBe(false);
+
+    p.child.kill('SIGKILL');
+    await p.exited;
+    await eventually(() => expect(standby.isLeader()).toBe(true), 30_000);
+    await createServices(env, 'after', 2);
+    const after = await waitAllAssigned(env, 10, 30_000);
+    expect(changedIPs(before, after)).toEqual([]);
+    expect(new Set([...after.values()].map((v) => v[0])).size).toBe(10);
   });
 
   it('refuses a bad flag with exit code 2 and the flag named', async () => {
