@@ -20,6 +20,8 @@ export interface FailoverSample {
   newOwner: string;
   /** Fault -> first frame of any kind from the new owner's MAC at the client. */
   firstFrameMs: number;
+  /** Fault -> first ARP or NA from the new owner that claims the VIP (its takeover announcement). */
+  firstClaimMs: number;
   /** Fault -> first ping reply whose source MAC is the new owner's. */
   firstReplyMs: number;
   /** Longest interval between two consecutive ping replies at the client. */
@@ -32,6 +34,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function firstAfter(frames: CapturedFrame[], faultUs: number, match: (f: CapturedFrame) => boolean): number | undefined {
   const hit = frames.find((f) => f.timeUs >= faultUs && match(f));
   return hit === undefined ? undefined : (hit.timeUs - faultUs) / 1000;
+}
+
+function claims(frame: CapturedFrame, vip: string, mac: string): boolean {
+  const d = frame.decoded;
+  if (d?.ethSrc !== mac) return false;
+  return d.kind === 'arp' ? d.spa === vip : d.kind === 'na' && d.target === vip;
 }
 
 function longestReplyGapMs(frames: CapturedFrame[]): number {
@@ -87,12 +95,14 @@ export async function measureFailover(system: LabSystem, vip: string, fault: Fau
   const newMac = system.node(newOwner).mac;
   const faultUs = faultAt * 1000;
   const firstFrameMs = firstAfter(frames, faultUs, (f) => ethSource(f.data) === newMac);
+  const firstClaimMs = firstAfter(frames, faultUs, (f) => claims(f, vip, newMac));
   const firstReplyMs = firstAfter(frames, faultUs, (f) => echoReplySource(f.data) === newMac);
-  if (firstFrameMs === undefined || firstReplyMs === undefined) {
-    throw new Error(`no frame${firstFrameMs === undefined ? '' : ' (ping reply)'} from the new owner ${newOwner} (${newMac}) reached the client after the fault`);
+  if (firstFrameMs === undefined || firstClaimMs === undefined || firstReplyMs === undefined) {
+    const missing = firstFrameMs === undefined ? 'frame' : firstClaimMs === undefined ? 'ARP/NA claiming the VIP' : 'ping reply';
+    throw new Error(`no ${missing} from the new owner ${newOwner} (${newMac}) reached the client after the fault`);
   }
   await restore(system, oldOwner, fault, vip);
-  return { fault, oldOwner, newOwner, firstFrameMs, firstReplyMs, gapMs: longestReplyGapMs(frames) };
+  return { fault, oldOwner, newOwner, firstFrameMs, firstClaimMs, firstReplyMs, gapMs: longestReplyGapMs(frames) };
 }
 
 async function restore(system: LabSystem, oldOwner: string, fault: FaultKind, vip: string): Promise<void> {

@@ -1,0 +1,198 @@
+// `npm run lab`: ironlb end to end on this machine, in network namespaces.
+// Builds the lab (3 nodes + a client on a bridge), starts the API server
+// double, the controller and 3 speakers, applies the sample pool,
+// L2Advertisement and Service, shows the client resolving the Service IP to
+// the owner's MAC, kills the owner and prints the measured failover.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { cleanupStale, run } from './lab.js';
+import { FAULT_DESCRIPTIONS, measureFailover } from './system-measure.js';
+import { LAB_POOL, SERVICE_NAMESPACE, SYSTEM_NAMESPACE, startSystem, type LabSystem } from './system.js';
+
+const PREFIX = 'ironlb';
+const USAGE = `usage: npm run lab [-- --keep] [-- --kubeconfig FILE] | npm run lab -- --down
+  (no flag)          build the lab, show an IP answered on the wire, fail over, tear down
+  --keep             leave everything running to explore; Ctrl-C tears it down
+  --kubeconfig FILE  use this real API server instead of the double (speakers still run in the lab)
+  --down             remove a lab left over by a crashed or killed demo (namespaces ${PREFIX}-*)`;
+
+interface DemoArgs {
+  keep: boolean;
+  down: boolean;
+  kubeconfig?: string;
+}
+
+function parseArgs(argv: string[]): DemoArgs {
+  const args: DemoArgs = { keep: false, down: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--keep') args.keep = true;
+    else if (arg === '--down') args.down = true;
+    else if (arg === '--kubeconfig') {
+      const file = argv[++i];
+      if (file === undefined) throw new Error('--kubeconfig needs a file');
+      args.kubeconfig = file;
+    } else if (arg.startsWith('--kubeconfig=')) args.kubeconfig = arg.slice('--kubeconfig='.length);
+    else if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
+  }
+  return args;
+}
+
+const say = (text = '') => console.log(text);
+const step = (text: string) => console.log(`\n== ${text}`);
+
+function repoFile(...parts: string[]): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find the repository root');
+    dir = up;
+  }
+  return path.join(dir, ...parts);
+}
+
+interface SampleObject {
+  kind?: string;
+  metadata?: { name?: string };
+  spec?: Record<string, unknown>;
+}
+
+function sample(file: string, kind: string, name: string): SampleObject {
+  const docs = readFileSync(repoFile('deploy', 'samples', file), 'utf8')
+    .split(/^---$/m)
+    .map((text) => parse(text) as SampleObject | null);
+  const found = docs.find((d) => d?.kind === kind && d.metadata?.name === name);
+  if (!found) throw new Error(`deploy/samples/${file} has no ${kind} ${name}`);
+  return found;
+}
+
+async function labAlreadyUp(): Promise<boolean> {
+  const list = await run('ip', ['netns', 'list'], true);
+  return list.stdout.split('\n').some((line) => line.startsWith(`${PREFIX}-`));
+}
+
+async function applySamples(system: LabSystem): Promise<string> {
+  const pool = sample('pool.yaml', 'IPAddressPool', 'default');
+  const sampleAddresses = (pool.spec?.addresses as string[] | undefined) ?? [];
+  say(`pool "default" from deploy/samples/pool.yaml, with addresses ${LAB_POOL.join(', ')}`);
+  say(`  (the sample's ${sampleAddresses.join(', ')} overlaps the lab's own node addresses 192.0.2.11-13)`);
+  await system.applyPool('default', LAB_POOL);
+  const advertisement = sample('l2advertisement.yaml', 'L2Advertisement', 'all-nodes');
+  say('L2Advertisement "all-nodes" from deploy/samples/l2advertisement.yaml, as it is');
+  await system.applyAdvertisement('all-nodes', advertisement.spec ?? {});
+  const service = sample('service.yaml', 'Service', 'web');
+  say(`Service ${SERVICE_NAMESPACE}/web from deploy/samples/service.yaml (type LoadBalancer, no IP asked for)`);
+  const ref = await system.createService({ name: service.metadata?.name ?? 'web', family: 'IPv4' });
+  const [ip] = await system.waitForIngress(ref, 60_000);
+  return ip!;
+}
+
+function describeNodes(system: LabSystem): void {
+  for (const node of system.lab.nodes) say(`  ${node.name.padEnd(16)} ${node.ipv4.padEnd(13)} MAC ${node.mac}`);
+  say(`  ${system.lab.client.padEnd(16)} 192.0.2.100   (the client: arping, ping, ip neigh, tcpdump)`);
+}
+
+async function demo(args: DemoArgs): Promise<void> {
+  const started = Date.now();
+  if (await labAlreadyUp()) {
+    throw new Error(`a lab is already up (namespaces ${PREFIX}-*). Stop its \`npm run lab -- --keep\` with Ctrl-C, or remove it: npm run lab -- --down`);
+  }
+  step('1. Building the lab and starting ironlb');
+  const system = await startSystem({ nodes: 3, prefix: PREFIX, kubeconfig: args.kubeconfig, logDir: path.join(os.tmpdir(), `${PREFIX}-lab`) });
+  let succeeded = false;
+  try {
+    describeNodes(system);
+    say(args.kubeconfig ? `API server: yours (${args.kubeconfig}), reached from the lab through 192.0.2.1:6443` : 'API server: the in-process double (test/kube), reached from the lab at 192.0.2.1:6443');
+    say(`controller (1 process) and one speaker per node are running; logs in ${system.logDir}`);
+
+    step('2. Applying the samples');
+    const ip = await applySamples(system);
+    say(`\nThe controller assigned ${ip}  (status.loadBalancer.ingress of ${SERVICE_NAMESPACE}/web)`);
+    await system.serveOnAllNodes(ip);
+    say(`Every node has ${ip} on lo with arp_ignore=1 (kube-proxy IPVS strictARP): its kernel takes the traffic but never answers ARP; only the speaker does.`);
+
+    step('3. Who answers for it');
+    const owner = await system.waitForOwner(ip);
+    say(`Lease ${SYSTEM_NAMESPACE}/ironlb-ip-${ip.replace(/\./g, '-')} names the owner: ${owner} (MAC ${system.node(owner).mac})`);
+    say(`$ ip netns exec ${system.lab.client} arping -c 2 ${ip}`);
+    const arping = await system.lab.arping(ip, { count: 2 });
+    say(arping.output.trimEnd().replace(/^/gm, '  '));
+    const ping = await system.lab.ping(ip, { count: 3 });
+    say(`ping ${ip}: ${ping.received}/3 replies`);
+
+    step('4. Failover: the client pings at 100/s, then the owner dies');
+    say(`fault: ${FAULT_DESCRIPTIONS.kill}`);
+    const sample = await measureFailover(system, ip, 'kill', { onFault: (old) => say(`killed the speaker on ${old}; waiting for another node to take over...`) });
+    say(`new owner: ${sample.newOwner} (MAC ${system.node(sample.newOwner).mac})`);
+    say(`  first frame from the new owner at the client:  ${sample.firstFrameMs.toFixed(0)} ms after the kill`);
+    say(`  its gratuitous ARP claiming ${ip}:            ${sample.firstClaimMs.toFixed(0)} ms after the kill`);
+    say(`  first ping reply through the new owner:         ${sample.firstReplyMs.toFixed(0)} ms after the kill`);
+    say(`  longest gap in ping replies (100/s):            ${sample.gapMs.toFixed(0)} ms`);
+    say(`  (detection waits for the dead node's Lease to expire: lease-duration 3 s minus the time since its last renewal)`);
+    const neigh = await system.lab.neigh(ip);
+    say(`$ ip netns exec ${system.lab.client} ip neigh show ${ip}\n  ${ip} lladdr ${neigh?.mac ?? '?'} ${neigh?.state.join(',') ?? ''}  <- moved by the announcement, the client asked nothing`);
+
+    if (args.keep) {
+      explore(system, ip);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      say('\ntearing down...');
+    }
+    succeeded = true;
+  } finally {
+    // Logs stay only after a failure, to read what went wrong.
+    await system.teardown({ keepLogs: !succeeded });
+    if (!succeeded) console.error(`the programs' logs are kept in ${system.logDir}`);
+  }
+  say(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s; the lab is removed.${args.keep ? '' : ' Run `npm run lab -- --keep` to explore it.'}`);
+}
+
+function explore(system: LabSystem, ip: string): void {
+  const client = system.lab.client;
+  const hostKubeconfig = path.join(system.logDir, 'kubeconfig-host');
+  // Mode 600: it may hold the credentials of a real cluster.
+  writeFileSync(hostKubeconfig, system.kubeConfig.exportConfig(), { mode: 0o600 });
+  step('The lab stays up. Try:');
+  say(`  ip netns exec ${client} arping -c 3 ${ip}            # who answers (MAC)`);
+  say(`  ip netns exec ${client} ping -c 3 ${ip}`);
+  say(`  ip netns exec ${client} ip neigh                     # the client's neighbour table`);
+  say(`  ip netns exec ${client} tcpdump -eni eth0 arp or icmp6`);
+  say(`  kubectl --kubeconfig ${hostKubeconfig} get svc,lease -A`);
+  say(`  kubectl --kubeconfig ${hostKubeconfig} -n ${SYSTEM_NAMESPACE} get ipaddresspools,l2advertisements`);
+  say(`  kill -9 <pid>   # a speaker: ${[...system.speakers.entries()].map(([n, c]) => `${n}=${c.pid}`).join(' ')}`);
+  say(`  logs: ${system.logDir}/*.log`);
+  say('Ctrl-C here tears everything down. If this process is killed instead: npm run lab -- --down');
+}
+
+async function main(): Promise<void> {
+  let args: DemoArgs;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(2);
+  }
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    console.error('npm run lab needs root: it creates network namespaces, veth links and a bridge.\nRun it as root, e.g. `sudo npm run lab`.');
+    process.exit(1);
+  }
+  if (args.down) {
+    await cleanupStale(PREFIX);
+    console.log(`removed every namespace and link named ${PREFIX}-* (and the processes in them)`);
+    return;
+  }
+  await demo(args);
+}
+
+main().catch((err: unknown) => {
+  console.error(`\nnpm run lab failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
