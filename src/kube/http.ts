@@ -68,8 +68,9 @@ function errorFromStatusBody(statusCode: number, body: string): KubeHttpError {
 }
 
 /** GET a path and parse the JSON answer; non-2xx answers throw KubeHttpError. */
-export async function getJson(client: KubeClient, path: string, query: Query = {}): Promise<unknown> {
-  const signal = AbortSignal.timeout(client.requestTimeoutMs);
+export async function getJson(client: KubeClient, path: string, query: Query = {}, abort?: AbortSignal): Promise<unknown> {
+  const timeout = AbortSignal.timeout(client.requestTimeoutMs);
+  const signal = abort ? AbortSignal.any([abort, timeout]) : timeout;
   const response = await openRequest(client, buildUrl(client, path, query), signal);
   const body = await readBody(response);
   const statusCode = response.statusCode ?? 0;

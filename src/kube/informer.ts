@@ -226,7 +226,7 @@ export class Informer<T extends KubernetesObject> {
           fieldSelector: this.options.fieldSelector,
           limit: this.options.pageSize ?? DEFAULT_PAGE_SIZE,
           continue: continueToken,
-        }),
+        }, this.abort.signal),
         this.kind.path,
       );
       raw.push(...page.items);

@@ -254,6 +254,19 @@ describe('informer under faults (double)', () => {
     await waitFor('event after the hang', () => informer.get('default', 'after-hang') !== undefined);
   });
 
+  it('stop() aborts a list in flight instead of waiting for the server', async () => {
+    // The server holds the list for 30 s and the client would wait 60 s; this test has 15 s.
+    const patient = createKubeClient({ kubeConfig: server.kubeConfig, requestTimeoutMs: 60_000 });
+    const informer = createInformer(patient, servicesKind());
+    server.faults.latency(30_000);
+    informer.start();
+    const waiting = informer.waitForSync();
+    await waitFor('list sent', () => server.counters.get('list', 'services') === 1);
+    await informer.stop();
+    await expect(waiting).rejects.toThrow(/stopped before its first list/);
+    server.faults.latency(0);
+  }, 15_000);
+
   it('relists after 410 Gone and reports what changed while it was away', async () => {
     await writer.core.createNamespacedService({ namespace: 'default', body: service('kept', 80) });
     await writer.core.createNamespacedService({ namespace: 'default', body: service('removed') });
