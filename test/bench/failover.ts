@@ -1,0 +1,113 @@
+// Failover in the lab (root): the real controller and 3 real speakers with
+// their default timings, one IPv4 Service, the client pinging its IP at
+// 100/s. Faults: kill -9 of the owner, SIGTERM of the owner, and the owner's
+// link cut; FAILOVER_TRIALS (default 10) of each. Baseline in the same run:
+// kill -9 with no gratuitous ARP reaching the client (broadcast flooding to
+// the client's bridge port turned off), so the client only moves when its own
+// neighbour timers expire — what the announcement buys.
+//
+//   npm run bench -- failover         FAILOVER_TRIALS=10 FAILOVER_BASELINE_TRIALS=3
+import { run as runCommand } from '../lab/lab.js';
+import { FAULT_DESCRIPTIONS, measureFailover, percentile, type FailoverSample, type FaultKind } from '../lab/system-measure.js';
+import { LAB_POOL, startSystem, type LabSystem } from '../lab/system.js';
+
+function countFromEnv(name: string, fallback: number, min: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number >= ${min}, got "${text}"`);
+  return value;
+}
+
+interface Summary {
+  trials: number;
+  p50: { firstClaimMs: number; firstReplyMs: number; gapMs: number };
+  p95: { firstClaimMs: number; firstReplyMs: number; gapMs: number };
+}
+
+function summarise(samples: FailoverSample[]): Summary {
+  const at = (p: number) => ({
+    firstClaimMs: Math.round(percentile(samples.map((s) => s.firstClaimMs), p)),
+    firstReplyMs: Math.round(percentile(samples.map((s) => s.firstReplyMs), p)),
+    gapMs: Math.round(percentile(samples.map((s) => s.gapMs), p)),
+  });
+  return { trials: samples.length, p50: at(50), p95: at(95) };
+}
+
+async function trials(system: LabSystem, vip: string, fault: FaultKind, count: number, label: string = fault): Promise<FailoverSample[]> {
+  const samples: FailoverSample[] = [];
+  for (let i = 1; i <= count; i++) {
+    const sample = await measureFailover(system, vip, fault, { tailMs: 500 });
+    samples.push(sample);
+    process.stderr.write(
+      `failover ${label} ${i}/${count}: ${sample.oldOwner} -> ${sample.newOwner}, claim ${sample.firstClaimMs.toFixed(0)} ms, reply ${sample.firstReplyMs.toFixed(0)} ms, gap ${sample.gapMs.toFixed(0)} ms\n`,
+    );
+  }
+  return samples;
+}
+
+/** Stops broadcasts reaching the client (so no gratuitous ARP does); nodes get a static entry for the client so they can still answer it. */
+async function blockAnnouncements(system: LabSystem, on: boolean): Promise<void> {
+  const { lab } = system;
+  await runCommand('ip', ['netns', 'exec', lab.lan, 'bridge', 'link', 'set', 'dev', 'client', 'bcast_flood', on ? 'off' : 'on']);
+  const clientMac = await lab.macOf(lab.client, 'eth0');
+  for (const node of lab.nodes) {
+    if (on) await runCommand('ip', ['-n', node.name, 'neigh', 'replace', '192.0.2.100', 'lladdr', clientMac, 'dev', 'eth0', 'nud', 'permanent']);
+    else await runCommand('ip', ['-n', node.name, 'neigh', 'del', '192.0.2.100', 'dev', 'eth0'], true);
+  }
+}
+
+export async function run(): Promise<object> {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) throw new Error('the failover benchmark needs root (network namespaces)');
+  const count = countFromEnv('FAILOVER_TRIALS', 10, 1);
+  const baselineCount = countFromEnv('FAILOVER_BASELINE_TRIALS', 3, 0);
+  const started = Date.now();
+  const system = await startSystem({ nodes: 3 });
+  try {
+    await system.applyPool('bench', LAB_POOL);
+    await system.applyAdvertisement('bench', { ipAddressPools: ['bench'] });
+    const [vip] = await system.waitForIngress(await system.createService({ name: 'bench', family: 'IPv4' }), 60_000);
+    await system.serveOnAllNodes(vip!);
+
+    const results: Record<string, Summary> = {};
+    const raw: Record<string, FailoverSample[]> = {};
+    for (const fault of ['kill', 'term', 'link'] as const) {
+      raw[fault] = await trials(system, vip!, fault, count);
+      results[fault] = summarise(raw[fault]);
+    }
+    let baseline: Summary | undefined;
+    if (baselineCount > 0) {
+      await blockAnnouncements(system, true);
+      try {
+        raw.killNoGarp = await trials(system, vip!, 'kill', baselineCount, 'kill-no-garp');
+      } finally {
+        await blockAnnouncements(system, false);
+      }
+      baseline = summarise(raw.killNoGarp);
+    }
+    return {
+      setup: '3 nodes, speaker defaults (heartbeat 1s, lease-duration 3s, stagger 150ms, 3 GARP rounds 1.1s apart); client pings the VIP every 10 ms',
+      faults: FAULT_DESCRIPTIONS,
+      measures: {
+        firstClaimMs: "fault -> first ARP from the new owner claiming the VIP, at the client's tcpdump",
+        firstReplyMs: 'fault -> first ping reply whose source MAC is the new owner',
+        gapMs: 'longest interval between consecutive ping replies',
+        percentiles: 'nearest rank',
+      },
+      kill: results.kill,
+      term: results.term,
+      link: results.link,
+      ...(baseline
+        ? {
+            killNoGarp: baseline,
+            garpSpeedup: { gapP50: Number((baseline.p50.gapMs / results.kill!.p50.gapMs).toFixed(1)) },
+          }
+        : {}),
+      anchors: 'MetalLB ~3-4 s, kube-vip ~3-17 s, Cilium 10-20 s, keepalived 3.5 s',
+      samples: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.map((s) => `${s.firstClaimMs.toFixed(0)}/${s.firstReplyMs.toFixed(0)}/${s.gapMs.toFixed(0)}`).join(' ')])),
+      wallSeconds: Math.round((Date.now() - started) / 1000),
+    };
+  } finally {
+    await system.teardown();
+  }
+}
