@@ -11,9 +11,16 @@ import { startController, type RunningController, type StartControllerOptions } 
 export const REAL_KUBECONFIG = process.env.IRONLB_TEST_KUBECONFIG;
 if (!REAL_KUBECONFIG) console.log('ironlb: IRONLB_TEST_KUBECONFIG not set, controller tests run against the API server double only');
 
-/** Where a test runs: the double always; a real API server too when configured and the test injects no fault. */
-export function targets(opts: { faults: boolean }): Array<'double' | 'real'> {
-  return REAL_KUBECONFIG && !opts.faults ? ['double', 'real'] : ['double'];
+/** A real cluster serves IPv6 Services only when dual-stack or IPv6: say so with IRONLB_TEST_IPV6=1. */
+export const REAL_HAS_IPV6 = process.env.IRONLB_TEST_IPV6 === '1';
+
+/**
+ * Where a test runs: the double always; a real API server too when configured,
+ * the test injects no fault, and (for IPv6 Services) the cluster has IPv6.
+ */
+export function targets(opts: { faults: boolean; ipv6?: boolean }): Array<'double' | 'real'> {
+  const real = REAL_KUBECONFIG && !opts.faults && (!opts.ipv6 || REAL_HAS_IPV6);
+  return real ? ['double', 'real'] : ['double'];
 }
 
 export interface Env {
