@@ -3,7 +3,7 @@
 // from a lookup the controller hands in.
 
 import type { V1Service } from '@kubernetes/client-node';
-import { readServiceIntent, type ServiceIntent } from '../api/service.js';
+import { readServiceIntent, type ReadServiceResult, type ServiceIntent } from '../api/service.js';
 import { formatIP } from '../ipam/address.js';
 import { Allocator } from '../ipam/allocator.js';
 import type { AllocationRequest, AssignResult, PoolDefinition, PoolsReport, PoolUsage } from '../ipam/types.js';
@@ -19,13 +19,16 @@ function outcome(result: AssignResult): AllocationOutcome {
 }
 
 export class IpamServiceAllocator implements ServiceAllocator, PoolAllocator {
+  /** One reading per Service object: a reconcile reads, then assigns or restores, the same object. */
+  private readonly readings = new WeakMap<V1Service, ReadServiceResult>();
+
   constructor(
     private readonly namespaceLabels: NamespaceLabels,
     private readonly allocator: Allocator = new Allocator(),
   ) {}
 
   read(service: V1Service): RequestReading {
-    const result = readServiceIntent(service);
+    const result = this.intentOf(service);
     if (!result.ok) return { ok: false, reason: 'InvalidRequest', message: result.errors.join('; ') };
     const intent = result.intent;
     const requestedIPs = intent.requestedIPs.map(formatIP);
@@ -72,8 +75,14 @@ export class IpamServiceAllocator implements ServiceAllocator, PoolAllocator {
     return this.allocator.usage(pool) ?? { ipv4: { assigned: 0n, available: 0n }, ipv6: { assigned: 0n, available: 0n } };
   }
 
+  private intentOf(service: V1Service): ReadServiceResult {
+    let result = this.readings.get(service);
+    if (!result) this.readings.set(service, (result = readServiceIntent(service)));
+    return result;
+  }
+
   private request(service: V1Service): { ok: true; request: AllocationRequest } | { ok: false; refusal: AllocationOutcome } {
-    const result = readServiceIntent(service);
+    const result = this.intentOf(service);
     if (!result.ok) return { ok: false, refusal: { ok: false, reason: 'InvalidRequest', message: result.errors.join('; ') } };
     const intent: ServiceIntent = result.intent;
     return { ok: true, request: { ...intent, namespaceLabels: this.namespaceLabels(intent.namespace) } };

@@ -52,7 +52,7 @@ describe('IpamServiceAllocator (src/ipam behind the reconcile port)', () => {
   });
 
   it('passes namespace labels so namespaceSelectors pin pools', () => {
-    const a = new IpamServiceAllocator((ns) => (ns === 'blue' ? { team: 'blue' } : {}));
+    const a = new IpamServiceAllocator((ns): Record<string, string> => (ns === 'blue' ? { team: 'blue' } : {}));
     a.setPools([pool('general', ['192.0.2.0/30']), pool('blue', ['198.51.100.0/30'], { serviceAllocation: { priority: 1, namespaceSelectors: [{ matchLabels: { team: 'blue' } }] } })]);
     expect(a.assign('blue/x', svc('x', { ns: 'blue' }))).toMatchObject({ ok: true, pool: 'blue' });
     expect(a.assign('apps/y', svc('y'))).toMatchObject({ ok: true, pool: 'general' });
