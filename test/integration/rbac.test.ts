@@ -83,7 +83,7 @@ function kubeConfigWithToken(server: string, token: string): KubeConfig {
   return kc;
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);
@@ -178,7 +178,8 @@ describe('the controller with exactly its shipped RBAC', () => {
       kubeConfig: kubeConfigWithToken(proxy.url, 'controller'),
       namespace: NS,
       leaderElect: true,
-      leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 200,
+      // Generous: a loaded machine must not make the only replica lose its lease.
+      leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 500,
       identity: 'controller-0',
       logger: silentLogger(),
       informer: { backoff: { initialMs: 50, maxMs: 500 } },
