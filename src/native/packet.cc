@@ -21,10 +21,12 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -154,13 +156,24 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     ironlb::ErrnoError(env, what, saved).ThrowAsJavaScriptException();
   }
 
-  static void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
     auto* self = static_cast<PacketSocket*>(handle->data);
     if (self == nullptr || self->fd_ < 0) return;
-    Napi::Env env = self->Env();
+    // Nothing may escape into libuv: an uncaught C++ exception is std::terminate.
+    try {
+      self->HandlePoll(status, events);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(self->Env(), e.Value());
+    } catch (const std::exception& e) {
+      fprintf(stderr, "ironlb packet socket: %s\n", e.what());
+    }
+  }
+
+  void HandlePoll(int status, int /*events*/) {
+    Napi::Env env = Env();
     Napi::HandleScope scope(env);
     // Pins the JS object for this call even if a callback closes the socket.
-    Napi::Object keep_alive = self->Value();
+    Napi::Object keep_alive = Value();
     (void)keep_alive;
     if (status < 0) {
       // libuv stops the handle on POLLERR (reported as UV_EBADF). The real
@@ -169,17 +182,17 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       // the link comes back, so we report, drain and poll again.
       int err = 0;
       socklen_t len = sizeof(err);
-      if (getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0) err = -status;
-      self->ReportError(env, "packet socket", err);
-      if (self->fd_ < 0) return;  // closed by the error listener
-      self->Drain(env);
-      if (self->fd_ >= 0 && self->poll_ != nullptr) {
-        int rc = uv_poll_start(self->poll_, UV_READABLE, &PacketSocket::OnPoll);
-        if (rc != 0) self->ReportError(env, std::string("uv_poll_start: ") + uv_strerror(rc), -rc);
+      if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0) err = -status;
+      ReportError(env, "packet socket", err);
+      if (fd_ < 0) return;  // closed by the error listener
+      Drain(env);
+      if (fd_ >= 0 && poll_ != nullptr) {
+        int rc = uv_poll_start(poll_, UV_READABLE, &PacketSocket::OnPoll);
+        if (rc != 0) ReportError(env, std::string("uv_poll_start: ") + uv_strerror(rc), -rc);
       }
       return;
     }
-    self->Drain(env);
+    Drain(env);
   }
 
   void Drain(Napi::Env env) {
