@@ -1,7 +1,7 @@
 // IPAM benchmark (issue 3): allocate then free 1,000,000 addresses from an IPv6
 // /64 and from an IPv4 /12 through the real Allocator; per-op time at 10k vs 1M
 // live allocations must stay flat. A scattered run (specific random addresses)
-// grows the free-interval tree to ~1M nodes, its worst case. A MetalLB-style
+// grows the free-interval tree to 250k nodes, its worst case. A MetalLB-style
 // linear-scan allocator, measured in the same run, is the baseline.
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -59,12 +59,82 @@ function expectOk(ok: boolean, what: string): void {
   if (!ok) throw new Error(`benchmark setup failed: ${what}`);
 }
 
+const BATCH = 1_000;
+const SCATTERED_TOTAL = 250_000;
+
+/**
+ * Per-op figures in two windows of WINDOW ops: with ~10k live allocations and
+ * with the most. The mean includes garbage collection and time the scheduler
+ * gave to other processes; the median of 1000-op batches leaves out those rare
+ * pauses and so shows the data structure's own cost.
+ */
 interface PhaseFigures {
   opsPerSecond: number;
+  liveInHighWindow: number;
   meanNsAt10k: number;
-  meanNsAt1M: number;
-  /** meanNsAt1M / meanNsAt10k: the issue asks for < 2. */
-  ratio1MTo10k: number;
+  meanNsAtHigh: number;
+  medianBatchNsAt10k: number;
+  medianBatchNsAtHigh: number;
+  /** Process CPU time (all threads, GC included) per op: what other processes on the machine inflate least. */
+  cpuNsAt10k: number;
+  cpuNsAtHigh: number;
+  /** meanNsAtHigh / meanNsAt10k; the issue asks for < 2 at 1M. */
+  meanRatio: number;
+  medianRatio: number;
+  cpuRatio: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Runs `count` ops, timing 1000-op batches inside the two windows starting at the given op indexes. */
+function timed(count: number, lowWindowStart: number, highWindowStart: number, liveInHighWindow: number, op: (i: number) => void): PhaseFigures {
+  const low: number[] = [];
+  const high: number[] = [];
+  let lowCpuMicros = 0;
+  let highCpuMicros = 0;
+  const started = performance.now();
+  let batchStart = started;
+  let cpuStart = process.cpuUsage();
+  for (let i = 0; i < count; i++) {
+    op(i);
+    if ((i + 1) % BATCH === 0) {
+      const now = performance.now();
+      const cpu = process.cpuUsage(cpuStart);
+      const cpuMicros = cpu.user + cpu.system;
+      if (i >= lowWindowStart && i < lowWindowStart + WINDOW) {
+        low.push(now - batchStart);
+        lowCpuMicros += cpuMicros;
+      }
+      if (i >= highWindowStart && i < highWindowStart + WINDOW) {
+        high.push(now - batchStart);
+        highCpuMicros += cpuMicros;
+      }
+      batchStart = now;
+      cpuStart = process.cpuUsage();
+    }
+  }
+  const totalMs = performance.now() - started;
+  const meanNsAt10k = (low.reduce((a, b) => a + b, 0) * 1e6) / WINDOW;
+  const meanNsAtHigh = (high.reduce((a, b) => a + b, 0) * 1e6) / WINDOW;
+  const medianBatchNsAt10k = (median(low) * 1e6) / BATCH;
+  const medianBatchNsAtHigh = (median(high) * 1e6) / BATCH;
+  return {
+    opsPerSecond: Math.round(count / (totalMs / 1000)),
+    liveInHighWindow,
+    meanNsAt10k: Math.round(meanNsAt10k),
+    meanNsAtHigh: Math.round(meanNsAtHigh),
+    medianBatchNsAt10k: Math.round(medianBatchNsAt10k),
+    medianBatchNsAtHigh: Math.round(medianBatchNsAtHigh),
+    cpuNsAt10k: Math.round((lowCpuMicros * 1000) / WINDOW),
+    cpuNsAtHigh: Math.round((highCpuMicros * 1000) / WINDOW),
+    meanRatio: meanNsAtHigh / meanNsAt10k,
+    medianRatio: medianBatchNsAtHigh / medianBatchNsAt10k,
+    cpuRatio: highCpuMicros / lowCpuMicros,
+  };
 }
 
 const keys = Array.from({ length: TOTAL }, (_, i) => `bench/svc-${i}`);
@@ -75,72 +145,38 @@ function bulk(family: IPFamily, cidr: string): { allocate: PhaseFigures; free: P
   allocator.setPools([definePool('bench', cidr)]);
   const request = requestFor(family);
   const started = performance.now();
-  let windowAt10k = 0;
-  let windowAt1M = 0;
-  let mark = performance.now();
-  for (let i = 0; i < TOTAL; i++) {
-    if (i === WINDOW || i === TOTAL - WINDOW) mark = performance.now();
-    expectOk(allocator.assign(keys[i]!, request).ok, `assign ${i}`);
-    if (i === 2 * WINDOW - 1) windowAt10k = performance.now() - mark;
-    if (i === TOTAL - 1) windowAt1M = performance.now() - mark;
-  }
-  const allocated = performance.now();
+  // Allocation: ~10k live in ops [10k, 20k), ~1M live in the last 10k.
+  const allocate = timed(TOTAL, WINDOW, TOTAL - WINDOW, TOTAL, (i) => expectOk(allocator.assign(keys[i]!, request).ok, `assign ${i}`));
   const order = shuffled(keys, 7);
-  let freeAt1M = 0;
-  let freeAt10k = 0;
-  for (let i = 0; i < TOTAL; i++) {
-    if (i === 0 || i === TOTAL - 2 * WINDOW) mark = performance.now();
-    expectOk(allocator.release(order[i]!).length === 1, `release ${i}`);
-    if (i === WINDOW - 1) freeAt1M = performance.now() - mark;
-    if (i === TOTAL - WINDOW - 1) freeAt10k = performance.now() - mark;
-  }
-  const freed = performance.now();
+  // Freeing: ~1M live in the first 10k, ~10k live in ops [N-20k, N-10k).
+  const freeing = timed(TOTAL, TOTAL - 2 * WINDOW, 0, TOTAL, (i) => expectOk(allocator.release(order[i]!).length === 1, `release ${i}`));
   const usage = allocator.usage('bench')!;
   expectOk((family === 'IPv4' ? usage.ipv4 : usage.ipv6).assigned === 0n, 'all freed');
-  return {
-    allocate: figures(TOTAL, allocated - started, windowAt10k, windowAt1M),
-    free: figures(TOTAL, freed - allocated, freeAt10k, freeAt1M),
-    seconds: (freed - started) / 1000,
-  };
+  return { allocate, free: freeing, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Assigns TOTAL specific random addresses in a /64: every one splits a free interval (the tree's worst case). */
+/** Assigns specific random addresses in a /64: every one splits a free interval (the tree's worst case). */
 function scattered(): { assignSpecific: PhaseFigures; freeIntervalsAtPeak: number; seconds: number } {
   const allocator = new Allocator();
-  const pool = definePool('bench', '2001:db8::/64');
-  allocator.setPools([pool]);
+  allocator.setPools([definePool('bench', '2001:db8::/64')]);
   const range = parseAddressRange('2001:db8::/64');
   if (!range.ok) throw new Error(range.error);
   const next = random(11);
   const seen = new Set<bigint>();
   const requests: AllocationRequest[] = [];
-  while (requests.length < TOTAL) {
+  while (requests.length < SCATTERED_TOTAL) {
     const offset = (BigInt(Math.floor(next() * 2 ** 32)) << 32n) | BigInt(Math.floor(next() * 2 ** 32));
     if (seen.has(offset)) continue;
     seen.add(offset);
     requests.push(requestFor('IPv6', [{ family: 'IPv6', value: range.range.start + offset }]));
   }
   const started = performance.now();
-  let windowAt10k = 0;
-  let windowAt1M = 0;
-  let mark = started;
-  for (let i = 0; i < TOTAL; i++) {
-    if (i === WINDOW || i === TOTAL - WINDOW) mark = performance.now();
-    expectOk(allocator.assign(keys[i]!, requests[i]!).ok, `assign specific ${i}`);
-    if (i === 2 * WINDOW - 1) windowAt10k = performance.now() - mark;
-    if (i === TOTAL - 1) windowAt1M = performance.now() - mark;
-  }
-  const elapsed = performance.now() - started;
-  // With every address isolated, the free set holds one interval more than the allocations.
-  const freeIntervalsAtPeak = TOTAL + 1;
-  expectOk(allocator.usage('bench')!.ipv6.assigned === BigInt(TOTAL), 'all assigned');
-  return { assignSpecific: figures(TOTAL, elapsed, windowAt10k, windowAt1M), freeIntervalsAtPeak, seconds: elapsed / 1000 };
-}
-
-function figures(count: number, totalMs: number, windowAt10kMs: number, windowAt1MMs: number): PhaseFigures {
-  const meanNsAt10k = (windowAt10kMs * 1e6) / WINDOW;
-  const meanNsAt1M = (windowAt1MMs * 1e6) / WINDOW;
-  return { opsPerSecond: Math.round(count / (totalMs / 1000)), meanNsAt10k: Math.round(meanNsAt10k), meanNsAt1M: Math.round(meanNsAt1M), ratio1MTo10k: meanNsAt1M / meanNsAt10k };
+  const assignSpecific = timed(SCATTERED_TOTAL, WINDOW, SCATTERED_TOTAL - WINDOW, SCATTERED_TOTAL, (i) =>
+    expectOk(allocator.assign(keys[i]!, requests[i]!).ok, `assign specific ${i}`),
+  );
+  expectOk(allocator.usage('bench')!.ipv6.assigned === BigInt(SCATTERED_TOTAL), 'all assigned');
+  // Every address isolated: the free set holds one interval more than the allocations.
+  return { assignSpecific, freeIntervalsAtPeak: SCATTERED_TOTAL + 1, seconds: (performance.now() - started) / 1000 };
 }
 
 /**
