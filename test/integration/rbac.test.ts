@@ -218,7 +218,7 @@ describe('the controller with exactly its shipped RBAC', () => {
     expect(writes.some((w) => w.includes('/services/web/status'))).toBe(true);
     expect(writes.some((w) => w.includes('/leases'))).toBe(true);
     expect(refused('controller')).toEqual([]);
-  });
+  }, 240_000);
 
   it('refuses the controller what it must not do', async () => {
     const kc = kubeConfigWithToken(proxy.url, 'controller');
@@ -275,7 +275,7 @@ describe('the speaker\'s Kubernetes layer with exactly its shipped RBAC', () => 
     }
     expect(proxy.seen.filter((s) => s.user === 'speaker').length).toBeGreaterThan(10);
     expect(refused('speaker')).toEqual([]);
-  });
+  }, 120_000);
 
   it('refuses the speaker what it must not do', async () => {
     const kc = kubeConfigWithToken(proxy.url, 'speaker');
