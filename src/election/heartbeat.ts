@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { LeaseStoreError, type LeaseStore } from './ports.js';
 
 // The speaker's liveness Lease `ironlb-node-<node>`: renewed every
@@ -15,6 +16,8 @@ export interface HeartbeatOptions {
   /** After every attempt: whether the Lease was written. */
   onResult: (ok: boolean, error?: Error) => void;
   onWrite?: () => void;
+  /** Milliseconds a successful renewal took. */
+  onLatency?: (ms: number) => void;
 }
 
 export class Heartbeat {
@@ -72,6 +75,7 @@ export class Heartbeat {
       annotations: this.options.annotations(),
       renew: true,
     };
+    const started = performance.now();
     try {
       this.options.onWrite?.();
       const written =
@@ -79,6 +83,7 @@ export class Heartbeat {
           ? await this.createOrAdopt(content)
           : await store.update(leaseName, this.resourceVersion, content);
       this.resourceVersion = written.resourceVersion;
+      this.options.onLatency?.(performance.now() - started);
       this.options.onResult(true);
     } catch (err) {
       // A 409 or 404 means our version is stale: read it again on the next beat.

@@ -62,10 +62,13 @@ interface IpState {
   /** Watch events are ignored until this version shows up (it is newer than the stream). */
   awaitingVersion?: string;
   awaitingSince?: number;
-  /** The last versions the watch delivered: a read of one of them is already superseded or applied. */
+  /** The last versions applied: a read returning one of them is already known or superseded. */
   recentVersions: string[];
   holderIneligibleSince?: number;
   ownerNeededSince?: number;
+  /** Our rank in the takeover plan for this IP, and since when. */
+  rank?: number;
+  rankSince?: number;
   writeInFlight: boolean;
   retryAt?: number;
   announcing: boolean;
@@ -92,8 +95,11 @@ export class ElectionMachine {
   private livenessFrom = 0;
   /** When the view last became fresh (start, end of an outage): acquisitions wait a lease-duration from here. */
   private viewFreshSince = 0;
+  private unreachableSince: number | undefined;
   private shuttingDown = false;
   private readonly retryBackoffMs: number;
+  /** Smoothed duration of our Lease writes: a planned owner needs at least that long to act. */
+  private writeLatencyMs = 0;
 
   constructor(private readonly config: ElectionConfig) {
     if (config.self === '') throw new Error('election: node name is empty');
@@ -114,10 +120,26 @@ export class ElectionMachine {
 
   /** False while our heartbeat cannot be written or the Lease watch is down. */
   setApiReachable(reachable: boolean, now: number): void {
-    // Back from an outage, every peer gets a fresh lease-duration: their
-    // renewals during the outage could not reach us.
-    if (reachable && !this.apiReachable) this.viewFreshSince = this.livenessFrom = now;
+    if (!reachable && this.apiReachable) this.unreachableSince = now;
+    if (reachable && !this.apiReachable) {
+      // Back from an outage, every peer gets a fresh lease-duration: their
+      // renewals during the outage could not reach us.
+      this.livenessFrom = now;
+      // After a long one our view may miss whole peers: listen before acting.
+      if (now - (this.unreachableSince ?? now) >= this.config.leaseDurationMs) this.viewFreshSince = now;
+    }
     this.apiReachable = reachable;
+  }
+
+  /** Duration of one of our Lease writes (heartbeats included), for the stagger. */
+  observeWriteLatency(ms: number): void {
+    if (!(ms >= 0)) return;
+    this.writeLatencyMs = this.writeLatencyMs === 0 ? ms : 0.7 * this.writeLatencyMs + 0.3 * ms;
+  }
+
+  /** The configured stagger, stretched to twice the write latency when the API server is slow. */
+  effectiveStaggerMs(): number {
+    return Math.max(this.config.staggerMs, 2 * this.writeLatencyMs);
   }
 
   /**
@@ -142,10 +164,6 @@ export class ElectionMachine {
   /** The IP's Lease from the watch (undefined = no Lease). */
   observeLease(ip: string, lease: OwnershipView | undefined, now: number): void {
     const state = this.state(ip);
-    if (lease !== undefined) {
-      state.recentVersions.push(lease.resourceVersion);
-      if (state.recentVersions.length > RECENT_VERSIONS) state.recentVersions.shift();
-    }
     if (state.awaitingVersion !== undefined) {
       const expired = state.awaitingSince !== undefined && now - state.awaitingSince >= 2 * this.config.leaseDurationMs;
       if (lease?.resourceVersion !== state.awaitingVersion && !expired) return;
@@ -294,6 +312,7 @@ export class ElectionMachine {
       const reason = this.needsOwner(state, holder, candidates, now, wake);
       if (reason === undefined) {
         state.ownerNeededSince = undefined;
+        state.rank = state.rankSince = undefined;
         holdings.set(holder, (holdings.get(holder) ?? 0) + 1);
         continue;
       }
@@ -314,9 +333,14 @@ export class ElectionMachine {
       const state = this.state(ip);
       const rank = plan.get(ip)?.indexOf(self) ?? -1;
       if (rank < 0 || state.writeInFlight || state.ownerNeededSince === undefined) continue;
-      // Ranks count from when this view could first act on the IP, not from when it was first seen.
-      const since = Math.max(state.ownerNeededSince, viewComplete);
-      const due = Math.max(since + rank * this.config.staggerMs, state.retryAt ?? 0);
+      // The wait counts from when this view could first act on the IP, and
+      // starts again whenever our rank changes (other takeovers landed and
+      // re-planned it): the planned owner always gets a full stagger to act.
+      if (state.rank !== rank) {
+        state.rankSince = state.rank === undefined ? Math.max(state.ownerNeededSince, viewComplete) : now;
+        state.rank = rank;
+      }
+      const due = Math.max((state.rankSince ?? now) + rank * this.effectiveStaggerMs(), state.retryAt ?? 0);
       if (now < due) {
         wake(due);
         continue;
@@ -435,6 +459,10 @@ export class ElectionMachine {
   }
 
   private applyLease(state: IpState, lease: OwnershipView | undefined): void {
+    if (lease !== undefined) {
+      state.recentVersions.push(lease.resourceVersion);
+      if (state.recentVersions.length > RECENT_VERSIONS) state.recentVersions.shift();
+    }
     const before = state.lease?.holder;
     state.lease = lease;
     if (lease?.holder !== before) {

@@ -77,6 +77,7 @@ export class SpeakerRuntime {
       leaseDurationMs: options.leaseDurationMs,
       annotations: () => ({ [MACS_ANNOTATION]: formatMacsAnnotation(options.interfaces()) }),
       onWrite: () => options.metrics?.leaseWrites.inc({ kind: 'heartbeat' }),
+      onLatency: (ms) => this.machine.observeWriteLatency(ms),
       onResult: (ok, error) => this.heartbeatResult(ok, error),
     });
     options.wire.onClaim((ip, mac) => this.wireClaim(ip, mac));
@@ -226,11 +227,17 @@ export class SpeakerRuntime {
 
   /**
    * Our view is fresh while our own renewals come back through the watch
-   * within lease-duration: that proves both the writes and the watch work.
+   * about every heartbeat: that proves the writes and the watch both work.
+   * When ours lag (a slow or overloaded API server), peers' renewals lag
+   * too, and their silence proves nothing: then we take over nothing.
    */
   private apiReachable(now: number): boolean {
     if (this.heartbeatFailing || this.lastOwnRenewalSeen === undefined) return false;
-    return now - this.lastOwnRenewalSeen < this.options.leaseDurationMs;
+    return now - this.lastOwnRenewalSeen < this.freshWithinMs();
+  }
+
+  private freshWithinMs(): number {
+    return Math.min(this.options.leaseDurationMs, 2 * this.options.heartbeatIntervalMs);
   }
 
   private wireClaim(ip: string, mac: string): void {
@@ -269,7 +276,7 @@ export class SpeakerRuntime {
     for (const intent of intents) void this.execute(intent);
     this.options.metrics?.ownedIPs.set(this.machine.heldIps().filter((ip) => this.machine.isAnnouncing(ip)).length);
     // Re-check reachability before our last renewal goes stale.
-    const staleAt = this.lastOwnRenewalSeen === undefined ? undefined : this.lastOwnRenewalSeen + this.options.leaseDurationMs;
+    const staleAt = this.lastOwnRenewalSeen === undefined ? undefined : this.lastOwnRenewalSeen + this.freshWithinMs();
     const next = [wakeAt, reachable ? staleAt : undefined].filter((t): t is number => t !== undefined);
     this.scheduleWake(next.length > 0 ? Math.min(...next) : undefined);
   }
@@ -374,8 +381,10 @@ export class SpeakerRuntime {
 
   private async write(ip: string, kind: 'acquire' | 'release' | 'delete', op: () => Promise<LeaseRecord | undefined>): Promise<void> {
     this.options.metrics?.leaseWrites.inc({ kind });
+    const started = this.now();
     try {
       const written = await op();
+      this.machine.observeWriteLatency(this.now() - started);
       this.machine.writeFinished(ip, { kind: 'ok', lease: written === undefined ? undefined : viewOf(written) }, this.now());
       this.options.metrics?.ownershipChanges.inc({ change: kind === 'acquire' ? 'acquired' : 'released' });
       this.log.info({ ip, decision: kind, resourceVersion: written?.resourceVersion }, `${kind} written`);

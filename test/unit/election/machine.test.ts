@@ -97,6 +97,18 @@ describe('acquiring an IP that needs an owner', () => {
     expect(kinds(m.evaluate(LD + STAGGER).intents)).toEqual([`acquire ${IP}`]);
   });
 
+  it('stretches the stagger to twice the write latency when the API server is slow', () => {
+    const owner = plannedOwner(IP, ['a', 'b']);
+    const other = owner === 'a' ? 'b' : 'a';
+    const m = setup(other, { [owner]: MAC_C });
+    m.setEligible(IP, new Set(['a', 'b']));
+    m.observeWriteLatency(400);
+    expect(m.effectiveStaggerMs()).toBe(800);
+    expect(m.evaluate(0).wakeAt).toBe(800);
+    expect(m.evaluate(799).intents).toEqual([]);
+    expect(kinds(m.evaluate(800).intents)).toEqual([`acquire ${IP}`]);
+  });
+
   it('does not acquire when the planned owner took the IP during the wait', () => {
     const owner = plannedOwner(IP, ['a', 'b']);
     const other = owner === 'a' ? 'b' : 'a';
@@ -148,8 +160,17 @@ describe('acquiring an IP that needs an owner', () => {
     m.setApiReachable(false, 0);
     expect(m.evaluate(0).intents).toEqual([]);
     m.setApiReachable(true, 10);
-    expect(m.evaluate(10).intents).toEqual([]);
-    expect(kinds(m.evaluate(10 + LD).intents)).toEqual([`acquire ${IP}`]);
+    // A short loss of our own renewals: acquire again at once.
+    expect(kinds(m.evaluate(10).intents)).toEqual([`acquire ${IP}`]);
+  });
+
+  it('after an outage of at least lease-duration listens for one lease-duration before acquiring', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a']));
+    m.setApiReachable(false, 0);
+    m.setApiReachable(true, LD);
+    expect(m.evaluate(LD).intents).toEqual([]);
+    expect(kinds(m.evaluate(2 * LD).intents)).toEqual([`acquire ${IP}`]);
   });
 
   it('evaluating twice in a row issues nothing new (level-triggered)', () => {

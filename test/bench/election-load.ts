@@ -1,0 +1,201 @@
+// election-load: API requests per second at steady state for 1000 IPs held by
+// 3, 10 and 50 speakers — ironlb's election (node heartbeat Leases, ownership
+// Leases written only on change) against the per-Service-lease design
+// (client-go leader election per IP, as kube-vip and Cilium do), both through
+// client-node against the API server double, counted by the double.
+import { performance } from 'node:perf_hooks';
+import type { IpCandidates } from '../../src/election/candidates.js';
+import type { LeaseStore, WirePort } from '../../src/election/ports.js';
+import { SpeakerRuntime } from '../../src/election/runtime.js';
+import { createKubeClient } from '../../src/kube/client.js';
+import { LeaseClient } from '../../src/kube/leases.js';
+import { KubeSpeakerLeaseStore } from '../../src/kube/speaker-leases.js';
+import { createLogger } from '../../src/log/logger.js';
+import { startApiServer, type ApiServer } from '../kube/apiserver.js';
+
+const NS = 'ironlb-system';
+const IPS = 1000;
+/** ELECTION_LOAD_SPEAKERS=3,10 runs a subset. */
+const SPEAKER_COUNTS = (process.env.ELECTION_LOAD_SPEAKERS ?? '3,10,50').split(',').map(Number);
+if (SPEAKER_COUNTS.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`ELECTION_LOAD_SPEAKERS: expected a list of speaker counts, got ${process.env.ELECTION_LOAD_SPEAKERS}`);
+/** ironlb defaults. */
+const HEARTBEAT_MS = 1000;
+const LEASE_MS = 3000;
+const STAGGER_MS = 150;
+/** client-go leader election as kube-vip / Cilium configure it: 15 s lease, 2 s retry period. */
+const BASELINE_LEASE_SECONDS = 15;
+const BASELINE_RETRY_MS = 2000;
+/** Requests the in-process double can take while staying honest about the clock. */
+const BASELINE_REQUEST_BUDGET_PER_SECOND = 1500;
+const WINDOW_MS = 6000;
+
+const WRITE_VERBS = ['create', 'update', 'patch', 'delete'] as const;
+const READ_VERBS = ['get', 'list', 'watch'] as const;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Rates {
+  writesPerSecond: number;
+  readsPerSecond: number;
+}
+
+function rates(server: ApiServer, seconds: number): Rates {
+  const writes = WRITE_VERBS.reduce((sum, verb) => sum + server.counters.get(verb, 'leases'), 0);
+  const reads = READ_VERBS.reduce((sum, verb) => sum + server.counters.get(verb, 'leases'), 0);
+  return { writesPerSecond: writes / seconds, readsPerSecond: reads / seconds };
+}
+
+const silentWire: WirePort = { announce: () => Promise.resolve({}), withdraw: () => undefined, onClaim: () => undefined };
+
+/** Counts watch events a store delivers (they cost the API server fan-out, not requests). */
+function countingStore(inner: LeaseStore, counter: { events: number }): LeaseStore {
+  return {
+    get: (n) => inner.get(n),
+    create: (n, c) => inner.create(n, c),
+    update: (n, rv, c) => inner.update(n, rv, c),
+    delete: (n, rv) => inner.delete(n, rv),
+    watch: (h) =>
+      inner.watch({
+        onUpsert: (l) => {
+          counter.events++;
+          h.onUpsert(l);
+        },
+        onDelete: (n) => {
+          counter.events++;
+          h.onDelete(n);
+        },
+        onSynced: h.onSynced,
+      }),
+  };
+}
+
+function ipList(count: number): string[] {
+  // 198.51.100.0/24 and 203.0.113.0/24 hold 508 usable addresses; the rest come from 2001:db8::/32.
+  return Array.from({ length: count }, (_, i) =>
+    i < 254 ? `198.51.100.${i + 1}` : i < 508 ? `203.0.113.${i - 253}` : `2001:db8::${(i - 507).toString(16)}`,
+  );
+}
+
+async function measureIronlb(speakers: number): Promise<Rates & { watchEventsPerSecond: number; placementSeconds: number; owned: number }> {
+  const server = await startApiServer({ namespaces: [NS] });
+  const nodes = Array.from({ length: speakers }, (_, i) => `node-${i}`);
+  const delivered = { events: 0 };
+  const runtimes = nodes.map(
+    (node, i) =>
+      new SpeakerRuntime({
+        node,
+        store: countingStore(new KubeSpeakerLeaseStore(createKubeClient({ kubeConfig: server.kubeConfig }), NS), delivered),
+        wire: silentWire,
+        heartbeatIntervalMs: HEARTBEAT_MS,
+        leaseDurationMs: LEASE_MS,
+        staggerMs: STAGGER_MS,
+        logger: process.env.ELECTION_LOAD_DEBUG ? createLogger('election-load', 'info') : undefined,
+        interfaces: () => [{ ifname: 'eth0', mac: `02:00:5e:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}` }],
+      }),
+  );
+  try {
+    for (const r of runtimes) r.start();
+    const deadline = Date.now() + 60_000;
+    while (!runtimes.every((r) => nodes.every((n) => r.machine.isLive(n, performance.now())))) {
+      if (Date.now() > deadline) throw new Error('speakers never saw each other');
+      await sleep(100);
+    }
+    const ips = ipList(IPS);
+    const candidates = new Map<string, IpCandidates>(ips.map((ip, i) => [ip, { eligible: new Set(nodes), services: [{ namespace: 'default', name: `svc-${i}` }] }]));
+    const placementStart = performance.now();
+    for (const r of runtimes) r.setCandidates(candidates);
+    const owned = () => runtimes.reduce((sum, r) => sum + r.machine.heldIps().length, 0);
+    while (owned() < IPS) {
+      if (Date.now() > deadline + 120_000) throw new Error(`placement incomplete: ${owned()} of ${IPS}`);
+      await sleep(100);
+    }
+    const placementSeconds = (performance.now() - placementStart) / 1000;
+    // Steady state: placement retries (timeouts, lost races) have died out,
+    // i.e. a heartbeat's worth of seconds without a single ownership create.
+    for (let quiet = 0; quiet < 3; ) {
+      if (Date.now() > deadline + 300_000) throw new Error('ownership writes never settled');
+      server.counters.reset();
+      await sleep(HEARTBEAT_MS);
+      quiet = server.counters.get('create', 'leases') === 0 && server.counters.get('get', 'leases') === 0 ? quiet + 1 : 0;
+    }
+    server.counters.reset();
+    delivered.events = 0;
+    await sleep(WINDOW_MS);
+    const seconds = WINDOW_MS / 1000;
+    if (process.env.ELECTION_LOAD_DEBUG) console.error(speakers, server.counters.snapshot());
+    return { ...rates(server, seconds), watchEventsPerSecond: delivered.events / seconds, placementSeconds, owned: owned() };
+  } finally {
+    for (const r of runtimes) await r.abandon();
+    await server.close();
+  }
+}
+
+/**
+ * client-go's tryAcquireOrRenew per (candidate, IP) every retry period: GET;
+ * create when absent; renew (UPDATE) when held; take (UPDATE) when expired.
+ * Simulated on fewer IPs when needed and scaled linearly: every IP's Lease is
+ * renewed on its own, so the rates are proportional to the number of IPs.
+ */
+async function measureBaseline(speakers: number): Promise<Rates & { simulatedIps: number; scale: number }> {
+  const perIpRequestsPerSecond = (speakers + 1) * (1000 / BASELINE_RETRY_MS);
+  const simulatedIps = Math.max(1, Math.min(IPS, Math.floor(BASELINE_REQUEST_BUDGET_PER_SECOND / perIpRequestsPerSecond)));
+  const server = await startApiServer({ namespaces: [NS] });
+  const clients = Array.from({ length: speakers }, () => new LeaseClient(createKubeClient({ kubeConfig: server.kubeConfig }), NS));
+  const timers: NodeJS.Timeout[] = [];
+  const tryAcquireOrRenew = async (leases: LeaseClient, identity: string, name: string) => {
+    const now = new Date();
+    const lease = await leases.get(name);
+    if (lease === undefined) {
+      await leases.create(name, { holderIdentity: identity, leaseDurationSeconds: BASELINE_LEASE_SECONDS, acquireTime: now, renewTime: now });
+      return;
+    }
+    const spec = lease.spec ?? {};
+    const renewedAt = spec.renewTime === undefined ? 0 : new Date(spec.renewTime).getTime();
+    const expired = renewedAt + BASELINE_LEASE_SECONDS * 1000 < now.getTime();
+    if (spec.holderIdentity !== identity && !expired) return;
+    lease.spec = { ...spec, holderIdentity: identity, renewTime: now, leaseDurationSeconds: BASELINE_LEASE_SECONDS };
+    await leases.update(lease);
+  };
+  try {
+    for (let s = 0; s < speakers; s++) {
+      for (let i = 0; i < simulatedIps; i++) {
+        const name = `svc-lease-${i}`;
+        const leases = clients[s];
+        if (leases === undefined) continue;
+        const tick = () => void tryAcquireOrRenew(leases, `node-${s}`, name).catch(() => undefined);
+        // Spread the loops over the retry period, as independent processes would be.
+        const phase = Math.random() * BASELINE_RETRY_MS;
+        timers.push(
+          setTimeout(() => {
+            tick();
+            timers.push(setInterval(tick, BASELINE_RETRY_MS));
+          }, phase),
+        );
+      }
+    }
+    await sleep(3 * BASELINE_RETRY_MS);
+    server.counters.reset();
+    await sleep(WINDOW_MS);
+    const measured = rates(server, WINDOW_MS / 1000);
+    const scale = IPS / simulatedIps;
+    return { writesPerSecond: measured.writesPerSecond * scale, readsPerSecond: measured.readsPerSecond * scale, simulatedIps, scale };
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    await server.close();
+  }
+}
+
+export async function run(): Promise<object> {
+  const result: Record<string, object> = {};
+  for (const speakers of SPEAKER_COUNTS) {
+    const ironlb = await measureIronlb(speakers);
+    const perServiceLease = await measureBaseline(speakers);
+    result[`speakers_${speakers}`] = {
+      ironlb,
+      perServiceLease,
+      writesRatio: ironlb.writesPerSecond / perServiceLease.writesPerSecond,
+      requestsRatio: (ironlb.writesPerSecond + ironlb.readsPerSecond) / (perServiceLease.writesPerSecond + perServiceLease.readsPerSecond),
+    };
+  }
+  return { ips: IPS, heartbeatMs: HEARTBEAT_MS, leaseDurationMs: LEASE_MS, baseline: `client-go per IP, lease ${BASELINE_LEASE_SECONDS}s, retry ${BASELINE_RETRY_MS}ms`, ...result };
+}
