@@ -11,7 +11,7 @@ afterEach(async () => {
   env = undefined;
 });
 
-describe('controller under API faults (double)', () => {
+describe('controller under API faults (double)', { timeout: 120_000 }, () => {
   it('survives dropped watches and misses nothing', async () => {
     env = await setup('double');
     await createPool(env, 'main', ['192.0.2.0/26']);

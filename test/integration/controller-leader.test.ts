@@ -21,7 +21,7 @@ async function leaderOf(controllers: RunningController[]): Promise<RunningContro
   });
 }
 
-describe.each(targets({ faults: false }))('controller leader election (%s)', (target) => {
+describe.each(targets({ faults: false }))('controller leader election (%s)', { timeout: 120_000 }, (target) => {
   it('runs one active replica; the standby takes over on the leader stopping and changes no IP', async () => {
     env = await setup(target);
     await createPool(env, 'main', ['192.0.2.0/26']);

@@ -28,7 +28,7 @@ function run(args: string[]): { child: ChildProcess; output: () => string; exite
   return { child: proc, output: () => text, exited };
 }
 
-describe('controller program (dist/controller/main.js, double)', () => {
+describe('controller program (dist/controller/main.js, double)', { timeout: 120_000 }, () => {
   it('allocates with its flags, and on SIGTERM releases the leader Lease and exits 0', async () => {
     env = await setup('double');
     await createPool(env, 'main', ['192.0.2.200/30']);
