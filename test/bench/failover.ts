@@ -63,6 +63,7 @@ export async function run(): Promise<object> {
   const baselineCount = countFromEnv('FAILOVER_BASELINE_TRIALS', 3, 0);
   const started = Date.now();
   const system = await startSystem({ nodes: 3 });
+  let succeeded = false;
   try {
     await system.applyPool('bench', LAB_POOL);
     await system.applyAdvertisement('bench', { ipAddressPools: ['bench'] });
@@ -85,7 +86,7 @@ export async function run(): Promise<object> {
       }
       baseline = summarise(raw.killNoGarp);
     }
-    return {
+    const result = {
       setup: '3 nodes, speaker defaults (heartbeat 1s, lease-duration 3s, stagger 150ms, 3 GARP rounds 1.1s apart); client pings the VIP every 10 ms',
       faults: FAULT_DESCRIPTIONS,
       measures: {
@@ -107,7 +108,11 @@ export async function run(): Promise<object> {
       samples: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.map((s) => `${s.firstClaimMs.toFixed(0)}/${s.firstReplyMs.toFixed(0)}/${s.gapMs.toFixed(0)}`).join(' ')])),
       wallSeconds: Math.round((Date.now() - started) / 1000),
     };
+    succeeded = true;
+    return result;
   } finally {
-    await system.teardown();
+    // A failed run keeps the programs' logs to find out why.
+    await system.teardown({ keepLogs: !succeeded });
+    if (!succeeded) process.stderr.write(`failover: logs kept in ${system.logDir}\n`);
   }
 }

@@ -157,14 +157,20 @@ export class LabSystem {
     return child;
   }
 
-  /** Waits until a node's liveness Lease exists (its speaker is up and talking to the API server). */
-  async waitForSpeaker(node: LabNode, timeoutMs = 30_000): Promise<void> {
+  /**
+   * Waits until the node's speaker process is up and ready (its /readyz: caches
+   * synced, election synced). A node Lease alone is not enough: one left by a
+   * killed speaker stays behind.
+   */
+  async waitForSpeaker(node: LabNode, timeoutMs = 60_000): Promise<void> {
     const started = this.speakers.get(node.name);
-    await waitFor(`the speaker of ${node.name} to write its node Lease\n${this.logTail(node.name)}`, async () => {
-      if (started && started.exitCode !== null) throw new GiveUp(`speaker of ${node.name} exited (${started.exitCode}):\n${this.logTail(node.name)}`);
-      const lease = await this.leases.readNamespacedLease({ name: nodeLeaseName(node.name), namespace: SYSTEM_NAMESPACE }).catch(() => undefined);
-      return lease?.spec?.renewTime !== undefined ? true : undefined;
-    }, timeoutMs);
+    await waitFor(`the speaker of ${node.name} to be ready\n${this.logTail(node.name)}`, async () => {
+      if (started && (started.exitCode !== null || started.signalCode !== null)) {
+        throw new GiveUp(`speaker of ${node.name} exited (${started.exitCode ?? started.signalCode}):\n${this.logTail(node.name)}`);
+      }
+      const probe = await this.lab.exec(node.name, ['curl', '-sf', '-m', '2', 'http://127.0.0.1:7472/readyz']);
+      return probe.code === 0 ? true : undefined;
+    }, timeoutMs, 200);
   }
 
   async applyPool(name: string, addresses: string[]): Promise<void> {
