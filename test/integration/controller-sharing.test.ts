@@ -87,6 +87,16 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
         status: 'False', reason: 'NoEligibleSpeaker', message: 'no node holds 192.0.2.120: no eligible speaker',
       });
     });
+    // A speaker that hears another host answer for the IP notes it on the Lease.
+    const again = await leases.readNamespacedLease({ namespace: env.system, name: 'ironlb-ip-192-0-2-120' });
+    again.spec!.holderIdentity = 'node-b';
+    again.metadata!.annotations = { 'ironlb.io/conflict': '02:00:00:00:00:99: answers ARP for the IP' };
+    await leases.replaceNamespacedLease({ namespace: env.system, name: 'ironlb-ip-192-0-2-120', body: again });
+    await eventually(async () => {
+      const c = condition(await getService(env!, 'web'), 'ironlb.io/Announced');
+      expect(c).toMatchObject({ status: 'False', reason: 'IPConflict' });
+      expect(c?.message).toContain('02:00:00:00:00:99');
+    });
   });
 
   it('deletes the ownership Lease of an IP no Service holds after the grace period, and keeps the others', async () => {
