@@ -1,0 +1,79 @@
+// The election machine's vocabulary: its inputs (views of Leases), its
+// outputs (intents) and its per-IP / per-node state.
+
+export interface ElectionConfig {
+  /** This speaker's node name. */
+  self: string;
+  leaseDurationMs: number;
+  staggerMs: number;
+  /** Pause before retrying a Lease write that failed (not a 409). */
+  retryBackoffMs?: number;
+}
+
+/** An ownership Lease as the speaker last saw it. `holder` '' = released. */
+export interface OwnershipView {
+  holder: string;
+  resourceVersion: string;
+}
+
+export interface HeartbeatView {
+  resourceVersion: string;
+  /** MACs the node published in `ironlb.io/macs`. */
+  macs: readonly string[];
+}
+
+export type Intent =
+  /** Take the IP: create its Lease (no expected version) or update it by CAS. */
+  | { kind: 'acquire'; ip: string; expectedResourceVersion?: string; reason: string }
+  /** Set holder to '' by CAS. */
+  | { kind: 'release'; ip: string; expectedResourceVersion: string; reason: string }
+  /** Delete our Lease of an IP no longer allocated. */
+  | { kind: 'delete'; ip: string; expectedResourceVersion: string; reason: string }
+  /** Start answering for the IP (probe first if new, then announce). */
+  | { kind: 'announce'; ip: string; reason: string; ownerNeededSince?: number }
+  /** Stop answering for the IP at once. */
+  | { kind: 'withdraw'; ip: string; reason: string }
+  /** Read the Lease from the API server (not the cache) and report it back. */
+  | { kind: 'reread'; ip: string; reason: string }
+  /** Another host answers for an IP we own. */
+  | { kind: 'conflict'; ip: string; mac: string; reason: string };
+
+export interface Evaluation {
+  intents: Intent[];
+  /** Monotonic time of the next evaluation this view needs, if any. */
+  wakeAt?: number;
+}
+
+export type WriteOutcome =
+  | { kind: 'ok'; lease: OwnershipView | undefined }
+  | { kind: 'conflict' }
+  | { kind: 'failed' };
+
+export interface IpState {
+  lease: OwnershipView | undefined;
+  /** Nodes that may hold the IP, before liveness; undefined = IP not allocated. */
+  eligible: ReadonlySet<string> | undefined;
+  /** Watch events are ignored until this version shows up (it is newer than the stream). */
+  awaitingVersion?: string;
+  awaitingSince?: number;
+  /** The last versions applied: a read returning one of them is already known or superseded. */
+  recentVersions: string[];
+  holderIneligibleSince?: number;
+  ownerNeededSince?: number;
+  /** Our rank in the takeover plan for this IP, and since when. */
+  rank?: number;
+  rankSince?: number;
+  writeInFlight: boolean;
+  retryAt?: number;
+  announcing: boolean;
+  fence?: { mac: string; rereadRequested: boolean };
+  /** A fenced IP whose re-read still named us: report the other speaker once we resume. */
+  resumedOverMac?: string;
+  reportedConflicts: Set<string>;
+}
+
+export interface NodeState {
+  resourceVersion: string;
+  seenChangeAt: number;
+  macs: readonly string[];
+}
