@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { arpRequestFrame, decodeArp, gratuitousArpReplyFrame, ipv4ToBytes, ARP_OP_REPLY } from '../../../src/l2/arp.js';
+import type { NetInterface } from '../../../src/l2/interfaces.js';
+import { silentLogger } from '../../../src/log/logger.js';
+import { L2Wire } from '../../../speaker/wire.js';
+import { FakeWire, mac, type FakePort } from '../l2/helpers.js';
+
+const IP = '192.0.2.10';
+const OUR_MAC = '02:00:5e:00:53:01';
+const PEER_MAC = '02:00:5e:00:53:02';
+const STRANGER_MAC = '02:00:5e:00:53:99';
+const CLIENT_MAC = '02:00:5e:00:53:42';
+
+function iface(name: string, overrides: Partial<NetInterface> = {}): NetInterface {
+  return {
+    name, ifindex: 1, mac: OUR_MAC, up: true, broadcast: true, loopback: false, noarp: false, mtu: 1500,
+    addresses: [{ address: '192.0.2.1', family: 'IPv4', prefixLength: 24 }], ...overrides,
+  };
+}
+
+function setup(options: { isSpeakerMac?: (mac: string) => boolean; interfaces?: NetInterface[]; override?: string[] } = {}) {
+  const segment = new FakeWire();
+  const ports = new Map<string, FakePort>();
+  const wire = new L2Wire({
+    interfaces: () => options.interfaces ?? [iface('eth0')],
+    override: options.override,
+    interfacesForIp: () => 'auto',
+    openPort: (ifname) => {
+      const port = segment.port(ifname, OUR_MAC);
+      ports.set(ifname, port);
+      return port;
+    },
+    isSpeakerMac: options.isSpeakerMac ?? ((m) => m === PEER_MAC),
+    garpRounds: 1,
+    garpRefreshMs: 0,
+    logger: silentLogger(),
+  });
+  const client = segment.port('client0', CLIENT_MAC);
+  return { segment, wire, client, ports };
+}
+
+/** ARP replies the segment carried from our interface for `ip`. */
+function repliesFor(segment: FakeWire, ip: string): number {
+  return segment.sentBy('eth0').filter((frame) => {
+    const arp = decodeArp(frame.subarray(14));
+    return arp.ok && arp.value.op === ARP_OP_REPLY && arp.value.senderIp.equals(ipv4ToBytes(ip)) && !arp.value.targetIp.equals(ipv4ToBytes(ip));
+  }).length;
+}
+
+describe('L2Wire (the election wire port over the layer-2 module)', () => {
+  it('probes, announces, answers ARP for an owned IP, and falls silent on withdraw', async () => {
+    const { segment, wire, client } = setup();
+    expect(await wire.announce(IP)).toEqual({});
+    expect(segment.sentBy('eth0').length).toBeGreaterThanOrEqual(2);
+    client.send(arpRequestFrame(mac(CLIENT_MAC), ipv4ToBytes('192.0.2.50'), ipv4ToBytes(IP)));
+    expect(repliesFor(segment, IP)).toBe(1);
+    wire.withdraw(IP);
+    client.send(arpRequestFrame(mac(CLIENT_MAC), ipv4ToBytes('192.0.2.50'), ipv4ToBytes(IP)));
+    expect(repliesFor(segment, IP)).toBe(1);
+  });
+
+  it('a probe answered by a host that is no speaker reports its MAC and announces nothing', async () => {
+    const { segment, wire, client } = setup();
+    const result = wire.announce(IP);
+    await new Promise((resolve) => setImmediate(resolve));
+    client.send(gratuitousArpReplyFrame(mac(STRANGER_MAC), ipv4ToBytes(IP)));
+    expect(await result).toEqual({ conflictMac: STRANGER_MAC });
+    client.send(arpRequestFrame(mac(CLIENT_MAC), ipv4ToBytes('192.0.2.50'), ipv4ToBytes(IP)));
+    expect(repliesFor(segment, IP)).toBe(0);
+  });
+
+  it('a probe answered by another speaker (a stale owner) does not stop the announcement', async () => {
+    const { segment, wire, client } = setup();
+    const result = wire.announce(IP);
+    await new Promise((resolve) => setImmediate(resolve));
+    client.send(gratuitousArpReplyFrame(mac(PEER_MAC), ipv4ToBytes(IP)));
+    expect(await result).toEqual({});
+    client.send(arpRequestFrame(mac(CLIENT_MAC), ipv4ToBytes('192.0.2.50'), ipv4ToBytes(IP)));
+    expect(repliesFor(segment, IP)).toBe(1);
+  });
+
+  it('reports frames claiming an owned IP for another MAC to the fence', async () => {
+    const { wire, client } = setup();
+    const claims: string[] = [];
+    wire.onClaim((ip, claimed) => claims.push(`${ip} ${claimed}`));
+    await wire.announce(IP);
+    client.send(gratuitousArpReplyFrame(mac(PEER_MAC), ipv4ToBytes(IP)));
+    client.send(gratuitousArpReplyFrame(mac(PEER_MAC), ipv4ToBytes('192.0.2.77')));
+    expect(claims).toEqual([`${IP} ${PEER_MAC}`]);
+  });
+
+  it('publishes only interfaces it may announce on, or the --interfaces override', () => {
+    const interfaces = [
+      iface('eth0'),
+      iface('eth1', { mac: '02:00:5e:00:53:03' }),
+      iface('lo', { loopback: true }),
+      iface('veth12', {}),
+      iface('eth2', { up: false }),
+      iface('eth3', { master: 'br0' }),
+    ];
+    expect(setup({ interfaces }).wire.publishedInterfaces().map((i) => i.ifname)).toEqual(['eth0', 'eth1']);
+    expect(setup({ interfaces, override: ['eth1'] }).wire.publishedInterfaces()).toEqual([{ ifname: 'eth1', mac: '02:00:5e:00:53:03' }]);
+  });
+});
