@@ -50,6 +50,11 @@ export class FakeSegment {
     if (this.answering.get(ip)?.delete(node)) this.log.push({ node, ip, on: false });
   }
 
+  /** A host that is no speaker claims `ip` on the segment (gratuitous ARP from `mac`). */
+  inject(ip: string, mac: string): void {
+    for (const wire of this.wires) if (wire.linkUp) wire.hear(ip, mac);
+  }
+
   ownerOf(ip: string): string | undefined {
     const set = this.answering.get(ip);
     return set?.size === 1 ? [...set][0] : undefined;
