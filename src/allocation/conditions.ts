@@ -2,6 +2,8 @@
 // them into a status patch. A condition's lastTransitionTime only moves when its
 // status flips, so an unchanged decision never causes a write.
 
+import { ipLeaseName } from '../election/names.js';
+
 export const CONDITION_ALLOCATED = 'ironlb.io/Allocated';
 export const CONDITION_ANNOUNCED = 'ironlb.io/Announced';
 export const CONTROLLER_CONDITIONS: readonly string[] = [CONDITION_ALLOCATED, CONDITION_ANNOUNCED];
@@ -81,7 +83,8 @@ export function sameConditions(a: readonly ServiceCondition[], b: readonly Servi
 
 /** Name of the ownership Lease of one IP (design.md section 4). */
 export function ownershipLeaseName(ip: string): string {
-  return `ironlb-ip-${ip.toLowerCase().replace(/[.:]/g, '-')}`;
+  // One spelling for both programs: the speaker writes the Lease under this name.
+  return ipLeaseName(ip);
 }
 
 /** What the controller reads from one ownership Lease. */

@@ -56,6 +56,8 @@ describe('ownershipLeaseName', () => {
   it('replaces dots and colons by dashes', () => {
     expect(ownershipLeaseName('192.0.2.10')).toBe('ironlb-ip-192-0-2-10');
     expect(ownershipLeaseName('2001:DB8::1')).toBe('ironlb-ip-2001-db8--1');
+    // A name must end alphanumeric: the speaker spells 2001:db8:: as 2001:db8::0.
+    expect(ownershipLeaseName('2001:db8::')).toBe('ironlb-ip-2001-db8--0');
   });
 });
 
