@@ -118,7 +118,7 @@ async function demo(args: DemoArgs): Promise<void> {
     say(`Every node has ${ip} on lo with arp_ignore=1 (kube-proxy IPVS strictARP): its kernel takes the traffic but never answers ARP; only the speaker does.`);
 
     step('3. Who answers for it');
-    const owner = await system.waitForOwner(ip);
+    const owner = await system.waitForAnswer(ip);
     say(`Lease ${SYSTEM_NAMESPACE}/ironlb-ip-${ip.replace(/\./g, '-')} names the owner: ${owner} (MAC ${system.node(owner).mac})`);
     say(`$ ip netns exec ${system.lab.client} arping -c 2 ${ip}`);
     const arping = await system.lab.arping(ip, { count: 2 });

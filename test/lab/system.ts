@@ -243,6 +243,20 @@ export class LabSystem {
   }
 
   /**
+   * Waits until the client gets an answer for ip from the owner's MAC. The
+   * ownership Lease is written before the owner's conflict probe, during which
+   * nobody answers yet.
+   */
+  async waitForAnswer(ip: string, timeoutMs = 30_000): Promise<string> {
+    return waitFor(`the owner of ${ip} to answer the client`, async () => {
+      const owner = await this.ownerOf(ip);
+      if (owner === undefined) return undefined;
+      const macs = ip.includes(':') ? (await this.lab.ndisc6(ip)).macs : (await this.lab.arping(ip, { count: 1, timeoutS: 1 })).macs;
+      return macs.includes(this.node(owner).mac) ? owner : undefined;
+    }, timeoutMs);
+  }
+
+  /**
    * Stops a node's speaker with a signal. With `dataPlane: 'drop'` the node
    * also stops accepting traffic for the given VIPs (removed from lo), as when
    * the whole node goes away; 'keep' leaves its data plane serving.
