@@ -1,6 +1,8 @@
 // Command-line flags of the speaker. Parsing is pure so every bad input has a
 // test; main.ts only wires the result.
 
+import { parseDuration, parseNamespace, parsePort, walkFlags } from '../src/cli/flags.js';
+
 export interface SpeakerFlags {
   nodeName: string;
   kubeconfig?: string;
@@ -35,22 +37,6 @@ export const USAGE = `usage: node dist/speaker/main.js [flags]
   --log-level LEVEL           pino level (default $LOG_LEVEL or info)
   --help                      this text`;
 
-/** `1.5s`, `500ms`, `2m` in milliseconds; `0` only where `allowZero`. */
-export function parseDuration(flag: string, text: string, allowZero = false): number {
-  if (allowZero && text.trim() === '0') return 0;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
-  if (!match) throw new Error(`${flag}: "${text}" is not a duration (examples: 500ms, 3s, 1m)`);
-  const value = Number(match[1]) * (match[2] === 'ms' ? 1 : match[2] === 's' ? 1000 : 60_000);
-  if (value <= 0 && !allowZero) throw new Error(`${flag}: must be greater than zero, got "${text}"`);
-  return value;
-}
-
-function parsePort(flag: string, text: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) throw new Error(`${flag}: expected a port 0..65535 (0 disables), got "${text}"`);
-  return port;
-}
-
 const INTERFACE_NAME = /^[^\s/:,]{1,15}$/;
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
@@ -71,27 +57,13 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
     garpRefreshMs: 0,
     help: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(0, eq) : arg;
-    let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
-    if (name === '--help' || name === '-h') {
-      flags.help = true;
-      continue;
-    }
-    if (!WITH_VALUE.has(name)) throw new Error(`unknown flag "${arg}"\n${USAGE}`);
-    if (value === undefined) {
-      value = argv[++i];
-      if (value === undefined) throw new Error(`${name}: needs a value`);
-    }
+  walkFlags(argv, { withValue: WITH_VALUE, usage: USAGE }, (name, given) => {
+    const value = given ?? '';
     switch (name) {
+      case '--help': flags.help = true; break;
       case '--node-name': flags.nodeName = value; break;
       case '--kubeconfig': flags.kubeconfig = value; break;
-      case '--namespace':
-        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)) throw new Error(`--namespace: "${value}" is not a valid namespace name`);
-        flags.namespace = value;
-        break;
+      case '--namespace': flags.namespace = parseNamespace(name, value); break;
       case '--lb-class': flags.lbClass = value === '' ? undefined : value; break;
       case '--interfaces': {
         const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -111,7 +83,7 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
       case '--garp-refresh': flags.garpRefreshMs = parseDuration(name, value, true); break;
       case '--log-level': flags.logLevel = value; break;
     }
-  }
+  });
   if (flags.help) return flags;
   if (flags.nodeName === '') throw new Error('--node-name: required (or set NODE_NAME)');
   if (!NODE_NAME.test(flags.nodeName)) throw new Error(`--node-name: "${flags.nodeName}" is not a valid node name`);

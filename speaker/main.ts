@@ -7,25 +7,17 @@ import { EventRecorder } from '../src/kube/events.js';
 import { KubeSpeakerLeaseStore } from '../src/kube/speaker-leases.js';
 import { watchInterfaces } from '../src/l2/interfaces.js';
 import { openPacketPort } from '../src/l2/socket.js';
+import { exitOnStartupFailure, readFlagsOrExit, stopOnSignals } from '../src/cli/program.js';
 import { createLogger } from '../src/log/logger.js';
 import { createSpeakerMetrics } from '../src/metrics/metrics.js';
 import { startMetricsServer } from '../src/metrics/server.js';
-import { USAGE, parseSpeakerFlags, type SpeakerFlags } from './flags.js';
+import { USAGE, parseSpeakerFlags } from './flags.js';
 import { SpeakerView } from './view.js';
 import { L2Wire } from './wire.js';
 
 async function main(): Promise<void> {
-  let flags: SpeakerFlags;
-  try {
-    flags = parseSpeakerFlags(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(2);
-  }
-  if (flags.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const flags = readFlagsOrExit(() => parseSpeakerFlags(process.argv.slice(2)), USAGE);
+  if (flags === undefined) return;
   const node = flags.nodeName;
   const logger = createLogger('speaker', flags.logLevel ?? process.env.LOG_LEVEL ?? 'info').child({ node });
   const metrics = createSpeakerMetrics();
@@ -96,32 +88,13 @@ async function main(): Promise<void> {
     'speaker started',
   );
 
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: withdrawing, releasing every held IP, deleting the node Lease');
-    election
-      .stop()
-      .then(async () => {
-        wire.close();
-        interfaces.stop();
-        await caches.stop();
-        await server?.close();
-      })
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err: String(err) }, 'stop failed');
-          process.exit(1);
-        },
-      );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(logger, 'stopping: withdrawing, releasing every held IP, deleting the node Lease', async () => {
+    await election.stop();
+    wire.close();
+    interfaces.stop();
+    await caches.stop();
+    await server?.close();
+  });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`ironlb speaker: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+main().catch(exitOnStartupFailure('speaker'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseControllerFlags, parseDuration } from '../../../controller/flags.js';
+import { parseControllerFlags } from '../../../controller/flags.js';
 
 describe('controller flags', () => {
   it('has the documented defaults', () => {
@@ -27,12 +27,5 @@ describe('controller flags', () => {
     expect(() => parseControllerFlags(['--leader-lease-duration', '15'])).toThrow(/not a duration/);
     expect(() => parseControllerFlags(['--leader-renew-deadline', '20s'])).toThrow(/shorter than --leader-lease-duration/);
     expect(() => parseControllerFlags(['--leader-retry-period', '10s'])).toThrow(/shorter than --leader-renew-deadline/);
-  });
-
-  it('parses durations in ms, s and m', () => {
-    expect(parseDuration('--x', '250ms')).toBe(250);
-    expect(parseDuration('--x', '1.5s')).toBe(1500);
-    expect(parseDuration('--x', '2m')).toBe(120000);
-    expect(() => parseDuration('--x', '0s')).toThrow(/greater than zero/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseSpeakerFlags } from '../../../speaker/flags.js';
+import { parseSpeakerFlags } from '../../../speaker/flags.js';
 
 const env = { NODE_NAME: 'node-a' };
 
@@ -50,15 +50,5 @@ describe('parseSpeakerFlags', () => {
 
   it('--help needs no node name', () => {
     expect(parseSpeakerFlags(['--help'], {}).help).toBe(true);
-  });
-});
-
-describe('parseDuration', () => {
-  it('reads ms, s and m, and 0 only where allowed', () => {
-    expect(parseDuration('--x', '150ms')).toBe(150);
-    expect(parseDuration('--x', '1.5s')).toBe(1500);
-    expect(parseDuration('--x', '2m')).toBe(120_000);
-    expect(parseDuration('--x', '0', true)).toBe(0);
-    expect(() => parseDuration('--x', '0ms')).toThrow(/greater than zero/);
   });
 });
