@@ -21,6 +21,8 @@ function countFromEnv(name: string, fallback: number, min: number): number {
 
 interface Summary {
   trials: number;
+  /** Trials in which the client sent its own ARP request for the VIP after the fault. */
+  trialsWhereClientAsked: number;
   p50: { firstClaimMs: number; firstReplyMs: number; gapMs: number };
   p95: { firstClaimMs: number; firstReplyMs: number; gapMs: number };
 }
@@ -31,7 +33,7 @@ function summarise(samples: FailoverSample[]): Summary {
     firstReplyMs: Math.round(percentile(samples.map((s) => s.firstReplyMs), p)),
     gapMs: Math.round(percentile(samples.map((s) => s.gapMs), p)),
   });
-  return { trials: samples.length, p50: at(50), p95: at(95) };
+  return { trials: samples.length, trialsWhereClientAsked: samples.filter((s) => s.clientRequests > 0).length, p50: at(50), p95: at(95) };
 }
 
 async function trials(system: LabSystem, vip: string, fault: FaultKind, count: number, label: string = fault): Promise<FailoverSample[]> {

@@ -130,13 +130,15 @@ async function demo(args: DemoArgs): Promise<void> {
     say(`fault: ${FAULT_DESCRIPTIONS.kill}`);
     const sample = await measureFailover(system, ip, 'kill', { onFault: (old) => say(`killed the speaker on ${old}; waiting for another node to take over...`) });
     say(`new owner: ${sample.newOwner} (MAC ${system.node(sample.newOwner).mac})`);
-    say(`  first frame from the new owner at the client:  ${sample.firstFrameMs.toFixed(0)} ms after the kill`);
-    say(`  its gratuitous ARP claiming ${ip}:            ${sample.firstClaimMs.toFixed(0)} ms after the kill`);
-    say(`  first ping reply through the new owner:         ${sample.firstReplyMs.toFixed(0)} ms after the kill`);
-    say(`  longest gap in ping replies (100/s):            ${sample.gapMs.toFixed(0)} ms`);
-    say(`  (detection waits for the dead node's Lease to expire: lease-duration 3 s minus the time since its last renewal)`);
+    const row = (label: string, value: string) => say(`  ${label.padEnd(46)} ${value}`);
+    row('first frame from the new owner at the client:', `${sample.firstFrameMs.toFixed(0)} ms after the kill`);
+    row(`its gratuitous ARP claiming ${ip}:`, `${sample.firstClaimMs.toFixed(0)} ms after the kill`);
+    row('first ping reply through the new owner:', `${sample.firstReplyMs.toFixed(0)} ms after the kill`);
+    row('longest gap in ping replies (100/s):', `${sample.gapMs.toFixed(0)} ms`);
+    say('  (detection waits for the dead node\'s Lease to expire: lease-duration 3 s minus the time since its last renewal)');
     const neigh = await system.lab.neigh(ip);
-    say(`$ ip netns exec ${system.lab.client} ip neigh show ${ip}\n  ${ip} lladdr ${neigh?.mac ?? '?'} ${neigh?.state.join(',') ?? ''}  <- moved by the announcement, the client asked nothing`);
+    const asked = sample.clientRequests === 0 ? 'moved by the announcement alone: the client sent no ARP request' : `the client sent ${sample.clientRequests} ARP request(s) of its own`;
+    say(`$ ip netns exec ${system.lab.client} ip neigh show ${ip}\n  ${ip} lladdr ${neigh?.mac ?? '?'} ${neigh?.state.join(',') ?? ''}  <- ${asked}`);
 
     if (args.keep) {
       explore(system, ip);

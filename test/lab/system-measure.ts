@@ -26,6 +26,8 @@ export interface FailoverSample {
   firstReplyMs: number;
   /** Longest interval between two consecutive ping replies at the client. */
   gapMs: number;
+  /** ARP requests / NS the client itself sent for the VIP after the fault (0: the announcement alone moved it). */
+  clientRequests: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -93,7 +95,13 @@ export async function measureFailover(system: LabSystem, vip: string, fault: Fau
   }
   const frames = await capture.stop();
   const newMac = system.node(newOwner).mac;
+  const clientMac = await lab.macOf(lab.client, 'eth0');
   const faultUs = faultAt * 1000;
+  const clientRequests = frames.filter((f) => {
+    const d = f.decoded;
+    if (f.timeUs < faultUs || d?.ethSrc !== clientMac) return false;
+    return d.kind === 'arp' ? d.op === 1 && d.tpa === vip : d.kind === 'ns' && d.target === vip;
+  }).length;
   const firstFrameMs = firstAfter(frames, faultUs, (f) => ethSource(f.data) === newMac);
   const firstClaimMs = firstAfter(frames, faultUs, (f) => claims(f, vip, newMac));
   const firstReplyMs = firstAfter(frames, faultUs, (f) => echoReplySource(f.data) === newMac);
@@ -102,7 +110,7 @@ export async function measureFailover(system: LabSystem, vip: string, fault: Fau
     throw new Error(`no ${missing} from the new owner ${newOwner} (${newMac}) reached the client after the fault`);
   }
   await restore(system, oldOwner, fault, vip);
-  return { fault, oldOwner, newOwner, firstFrameMs, firstClaimMs, firstReplyMs, gapMs: longestReplyGapMs(frames) };
+  return { fault, oldOwner, newOwner, firstFrameMs, firstClaimMs, firstReplyMs, gapMs: longestReplyGapMs(frames), clientRequests };
 }
 
 async function restore(system: LabSystem, oldOwner: string, fault: FaultKind, vip: string): Promise<void> {
