@@ -69,7 +69,7 @@ export class L2Wire implements WirePort {
       .map((i) => ({ ifname: i.name, mac: i.mac }));
   }
 
-  async announce(ip: string): Promise<{ conflictMac?: string }> {
+  async announce(ip: string, options: { probe: boolean }): Promise<{ conflictMac?: string }> {
     const key = canonicalIp(ip);
     this.wanted.add(key);
     const ports = this.portsFor(ip);
@@ -77,7 +77,7 @@ export class L2Wire implements WirePort {
       this.options.logger.warn({ ip }, 'no interface to announce on');
       return {};
     }
-    if (!this.probed.has(key)) {
+    if (options.probe && !this.probed.has(key)) {
       const result = await this.prober.probe(ip, ports).catch((err: unknown) => {
         this.options.logger.warn({ ip, err: String(err) }, 'conflict probe failed; announcing anyway');
         return { inUse: false as const, mac: undefined };

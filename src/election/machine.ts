@@ -272,6 +272,7 @@ export class ElectionMachine {
         continue;
       }
       state.writeInFlight = true;
+      state.acquiredNew = state.lease === undefined;
       const holder = state.lease?.holder ?? '';
       intents.push({
         kind: 'acquire',
@@ -321,8 +322,9 @@ export class ElectionMachine {
     }
     if (!state.announcing) {
       state.announcing = true;
-      intents.push({ kind: 'announce', ip, reason: 'lease names this node', ownerNeededSince: state.ownerNeededSince });
+      intents.push({ kind: 'announce', ip, reason: 'lease names this node', probe: state.acquiredNew === true, ownerNeededSince: state.ownerNeededSince });
       state.ownerNeededSince = undefined;
+      state.acquiredNew = false;
     }
     if (state.resumedOverMac !== undefined) {
       const mac = state.resumedOverMac;

@@ -59,11 +59,12 @@ export interface LeaseStore {
 /** The layer-2 side: probe, announce, answer, and report claims seen on the wire. */
 export interface WirePort {
   /**
-   * Start answering for `ip` (conflict probe first when this node has not
-   * announced it before, then the gratuitous rounds). Resolves with the MAC
-   * of another host when the probe found one: nothing was announced then.
+   * Start answering for `ip`: with `probe`, an RFC 5227 conflict probe first
+   * (skipped when this process already announced the IP), then the gratuitous
+   * rounds. Resolves with the MAC of another host when the probe found one:
+   * nothing was announced then.
    */
-  announce(ip: string): Promise<{ conflictMac?: string }>;
+  announce(ip: string, options: { probe: boolean }): Promise<{ conflictMac?: string }>;
   /** Stop answering for `ip` at once (synchronous on purpose: no await between decision and silence). */
   withdraw(ip: string): void;
   /** ARP / NA frames not sent by this host that claim an IP, with the claimed MAC. */

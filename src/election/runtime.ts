@@ -356,7 +356,7 @@ export class SpeakerRuntime {
     this.options.metrics?.ownershipChanges.inc({ change: 'announced' });
     this.decision(intent, 'announcing');
     this.emit(ip, 'Normal', 'Announcing', `node ${this.options.node} announces ${ip}`);
-    const result: { conflictMac?: string } = await this.options.wire.announce(ip).catch((err: unknown) => {
+    const result: { conflictMac?: string } = await this.options.wire.announce(ip, { probe: intent.probe }).catch((err: unknown) => {
       this.log.error({ ip, err: String(err) }, 'announcing failed on the wire');
       return {};
     });

@@ -29,8 +29,13 @@ export type Intent =
   | { kind: 'release'; ip: string; expectedResourceVersion: string; reason: string }
   /** Delete our Lease of an IP no longer allocated. */
   | { kind: 'delete'; ip: string; expectedResourceVersion: string; reason: string }
-  /** Start answering for the IP (probe first if new, then announce). */
-  | { kind: 'announce'; ip: string; reason: string; ownerNeededSince?: number }
+  /**
+   * Start answering for the IP. `probe`: the IP had no ownership Lease before
+   * this node took it (newly assigned), so check the wire for another user first.
+   * A takeover from another speaker skips the probe: the IP was just announced
+   * by one of us, and the probe would only delay the failover.
+   */
+  | { kind: 'announce'; ip: string; reason: string; probe: boolean; ownerNeededSince?: number }
   /** Stop answering for the IP at once. */
   | { kind: 'withdraw'; ip: string; reason: string }
   /** Read the Lease from the API server (not the cache) and report it back. */
@@ -66,6 +71,8 @@ export interface IpState {
   writeInFlight: boolean;
   retryAt?: number;
   announcing: boolean;
+  /** The last acquire created the Lease (no speaker held the IP before). */
+  acquiredNew?: boolean;
   fence?: { mac: string; rereadRequested: boolean };
   /** A fenced IP whose re-read still named us: report the other speaker once we resume. */
   resumedOverMac?: string;

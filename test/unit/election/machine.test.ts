@@ -124,8 +124,18 @@ describe('acquiring an IP that needs an owner', () => {
     m.setEligible(IP, new Set(['a']));
     m.evaluate(7);
     m.writeFinished(IP, { kind: 'ok', lease: { holder: 'a', resourceVersion: '9' } }, 20);
-    expect(m.evaluate(20).intents).toEqual([{ kind: 'announce', ip: IP, reason: 'lease names this node', ownerNeededSince: 7 }]);
+    expect(m.evaluate(20).intents).toEqual([{ kind: 'announce', ip: IP, reason: 'lease names this node', probe: true, ownerNeededSince: 7 }]);
     expect(m.isAnnouncing(IP)).toBe(true);
+  });
+
+  it('probes only an IP that had no Lease before: a takeover from another speaker announces at once', () => {
+    const m = setup();
+    m.setEligible(IP, new Set(['a']));
+    m.observeLease(IP, { holder: '', resourceVersion: '4' }, 0);
+    const acquire = m.evaluate(7).intents;
+    expect(acquire).toEqual([expect.objectContaining({ kind: 'acquire', expectedResourceVersion: '4' })]);
+    m.writeFinished(IP, { kind: 'ok', lease: { holder: 'a', resourceVersion: '9' } }, 20);
+    expect(m.evaluate(20).intents).toEqual([expect.objectContaining({ kind: 'announce', ip: IP, probe: false })]);
   });
 
   it('issues no second acquire while one is in flight, and retries after the backoff when it failed', () => {

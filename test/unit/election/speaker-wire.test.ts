@@ -10,6 +10,7 @@ const OUR_MAC = '02:00:5e:00:53:01';
 const PEER_MAC = '02:00:5e:00:53:02';
 const STRANGER_MAC = '02:00:5e:00:53:99';
 const CLIENT_MAC = '02:00:5e:00:53:42';
+const PROBE = { probe: true };
 
 function iface(name: string, overrides: Partial<NetInterface> = {}): NetInterface {
   return {
@@ -50,7 +51,7 @@ function repliesFor(segment: FakeWire, ip: string): number {
 describe('L2Wire (the election wire port over the layer-2 module)', () => {
   it('probes, announces, answers ARP for an owned IP, and falls silent on withdraw', async () => {
     const { segment, wire, client } = setup();
-    expect(await wire.announce(IP)).toEqual({});
+    expect(await wire.announce(IP, PROBE)).toEqual({});
     expect(segment.sentBy('eth0').length).toBeGreaterThanOrEqual(2);
     client.send(arpRequestFrame(mac(CLIENT_MAC), ipv4ToBytes('192.0.2.50'), ipv4ToBytes(IP)));
     expect(repliesFor(segment, IP)).toBe(1);
@@ -61,7 +62,7 @@ describe('L2Wire (the election wire port over the layer-2 module)', () => {
 
   it('a probe answered by a host that is no speaker reports its MAC and announces nothing', async () => {
     const { segment, wire, client } = setup();
-    const result = wire.announce(IP);
+    const result = wire.announce(IP, PROBE);
     await new Promise((resolve) => setImmediate(resolve));
     client.send(gratuitousArpReplyFrame(mac(STRANGER_MAC), ipv4ToBytes(IP)));
     expect(await result).toEqual({ conflictMac: STRANGER_MAC });
@@ -71,9 +72,21 @@ describe('L2Wire (the election wire port over the layer-2 module)', () => {
 
   it('a probe answered by another speaker (a stale owner) does not stop the announcement', async () => {
     const { segment, wire, client } = setup();
-    const result = wire.announce(IP);
+    const result = wire.announce(IP, PROBE);
     await new Promise((resolve) => setImmediate(resolve));
     client.send(gratuitousArpReplyFrame(mac(PEER_MAC), ipv4ToBytes(IP)));
+    expect(await result).toEqual({});
+    client.send(arpRequestFrame(mac(CLIENT_MAC), ipv4ToBytes('192.0.2.50'), ipv4ToBytes(IP)));
+    expect(repliesFor(segment, IP)).toBe(1);
+  });
+
+  it('a takeover from another speaker announces at once, without a probe', async () => {
+    const { segment, wire, client } = setup();
+    const result = wire.announce(IP, { probe: false });
+    // Without a probe the gratuitous round is on the wire before announce resolves.
+    const sent = segment.sentBy('eth0').map((frame) => decodeArp(frame.subarray(14)));
+    expect(sent.some((arp) => arp.ok && arp.value.senderIp.equals(ipv4ToBytes('0.0.0.0')))).toBe(false);
+    expect(sent.some((arp) => arp.ok && arp.value.senderIp.equals(ipv4ToBytes(IP)) && arp.value.targetIp.equals(ipv4ToBytes(IP)))).toBe(true);
     expect(await result).toEqual({});
     client.send(arpRequestFrame(mac(CLIENT_MAC), ipv4ToBytes('192.0.2.50'), ipv4ToBytes(IP)));
     expect(repliesFor(segment, IP)).toBe(1);
@@ -83,7 +96,7 @@ describe('L2Wire (the election wire port over the layer-2 module)', () => {
     const { wire, client } = setup();
     const claims: string[] = [];
     wire.onClaim((ip, claimed) => claims.push(`${ip} ${claimed}`));
-    await wire.announce(IP);
+    await wire.announce(IP, PROBE);
     client.send(gratuitousArpReplyFrame(mac(PEER_MAC), ipv4ToBytes(IP)));
     client.send(gratuitousArpReplyFrame(mac(PEER_MAC), ipv4ToBytes('192.0.2.77')));
     expect(claims).toEqual([`${IP} ${PEER_MAC}`]);
