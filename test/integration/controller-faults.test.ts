@@ -39,16 +39,21 @@ describe('controller under API faults (double)', { timeout: 120_000 }, () => {
     expect([...assigned.values()].map((v) => v[0]).sort()).toEqual(['192.0.2.64', '192.0.2.65', '192.0.2.66']);
   });
 
-  it('rides out an API outage: no IP changes, then catches up with what changed meanwhile', async () => {
+  it('rides out a 30 s API outage as leader: no IP changes, then catches up with what changed meanwhile', async () => {
     env = await setup('double');
     await createPool(env, 'main', ['192.0.2.128/27']);
-    const controller = await env.startController();
+    // Leader election on, with timings far shorter than the outage: the leader
+    // loses its Lease during the outage and must win it back and resync.
+    const controller = await env.startController({ leaderElect: true, leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 });
     await createServices(env, 'svc', 10);
     const before = await waitAllAssigned(env, 10);
 
     await env.api!.faults.outage(true);
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 30_000));
+    // It could not renew for 30 s, so it stepped down rather than act on a stale view.
+    expect(controller.isLeader()).toBe(false);
     await env.api!.faults.outage(false);
+    await eventually(() => expect(controller.isLeader()).toBe(true), 30_000);
 
     // Changes right after the outage: one Service goes, two arrive.
     await env.core.deleteNamespacedService({ namespace: env.apps, name: 'svc-0' });
