@@ -7,6 +7,7 @@
 // neighbour timers expire — what the announcement buys.
 //
 //   npm run bench -- failover         FAILOVER_TRIALS=10 FAILOVER_BASELINE_TRIALS=3
+//   FAILOVER_SPEAKER_ARGS="--heartbeat-interval 250ms --lease-duration 1s"  (tuned timings)
 import { run as runCommand } from '../lab/lab.js';
 import { FAULT_DESCRIPTIONS, measureFailover, percentile, type FailoverSample, type FaultKind } from '../lab/system-measure.js';
 import { LAB_POOL, startSystem, type LabSystem } from '../lab/system.js';
@@ -64,7 +65,8 @@ export async function run(): Promise<object> {
   const count = countFromEnv('FAILOVER_TRIALS', 10, 1);
   const baselineCount = countFromEnv('FAILOVER_BASELINE_TRIALS', 3, 0);
   const started = Date.now();
-  const system = await startSystem({ nodes: 3 });
+  const speakerArgs = (process.env.FAILOVER_SPEAKER_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '');
+  const system = await startSystem({ nodes: 3, speakerArgs });
   let succeeded = false;
   try {
     await system.applyPool('bench', LAB_POOL);
@@ -89,7 +91,7 @@ export async function run(): Promise<object> {
       baseline = summarise(raw.killNoGarp);
     }
     const result = {
-      setup: '3 nodes, speaker defaults (heartbeat 1s, lease-duration 3s, stagger 150ms, 3 GARP rounds 1.1s apart); client pings the VIP every 10 ms',
+      setup: `3 nodes, speaker ${speakerArgs.length > 0 ? speakerArgs.join(' ') : 'defaults (heartbeat 1s, lease-duration 3s, stagger 150ms, 3 GARP rounds 1.1s apart)'}; client pings the VIP every 10 ms`,
       faults: FAULT_DESCRIPTIONS,
       measures: {
         firstClaimMs: "fault -> first ARP from the new owner claiming the VIP, at the client's tcpdump",
