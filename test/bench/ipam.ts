@@ -10,6 +10,7 @@ import { formatIP, type IPAddress, type IPFamily } from '../../src/ipam/address.
 import { Allocator } from '../../src/ipam/allocator.js';
 import { parseAddressRange } from '../../src/ipam/range.js';
 import type { AllocationRequest, PoolDefinition } from '../../src/ipam/types.js';
+import { seededRandom } from '../kube/faults.js';
 
 const TOTAL = 1_000_000;
 const WINDOW = 10_000;
@@ -33,20 +34,9 @@ function requestFor(family: IPFamily, requestedIPs: IPAddress[] = []): Allocatio
   };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled<T>(items: T[], seed: number): T[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
@@ -161,7 +151,7 @@ function scattered(): { assignSpecific: PhaseFigures; freeIntervalsAtPeak: numbe
   allocator.setPools([definePool('bench', '2001:db8::/64')]);
   const range = parseAddressRange('2001:db8::/64');
   if (!range.ok) throw new Error(range.error);
-  const next = random(11);
+  const next = seededRandom(11);
   const seen = new Set<bigint>();
   const requests: AllocationRequest[] = [];
   while (requests.length < SCATTERED_TOTAL) {
