@@ -15,7 +15,7 @@ import { LeaseClient } from '../src/kube/leases.js';
 import { AllocationController } from '../src/allocation/controller.js';
 import { IpamServiceAllocator } from '../src/allocation/ipam-adapter.js';
 import { EventRecorder } from '../src/kube/events.js';
-import { createKubeIO } from './kube-io.js';
+import { createKubeIO } from '../src/kube/controller-io.js';
 
 export const LEADER_LEASE_NAME = 'ironlb-controller';
 

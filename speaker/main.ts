@@ -12,8 +12,8 @@ import { createLogger } from '../src/log/logger.js';
 import { createSpeakerMetrics } from '../src/metrics/metrics.js';
 import { startMetricsServer } from '../src/metrics/server.js';
 import { USAGE, parseSpeakerFlags } from './flags.js';
-import { SpeakerView } from './view.js';
-import { L2Wire } from './wire.js';
+import { SpeakerView } from '../src/kube/speaker-view.js';
+import { L2Wire } from '../src/l2/election-wire.js';
 
 async function main(): Promise<void> {
   const flags = readFlagsOrExit(() => parseSpeakerFlags(process.argv.slice(2)), USAGE);

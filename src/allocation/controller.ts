@@ -1,5 +1,5 @@
 // The controller loop: caches in, decisions out. It holds no kube code: the
-// caches and writers are ports (controller/kube-io.ts adapts src/kube to them),
+// caches and writers are ports (src/kube/controller-io.ts adapts src/kube to them),
 // so the loop reads as the allocation story and nothing else.
 
 import type { KubernetesObject, V1Lease, V1Namespace, V1Service } from '@kubernetes/client-node';

@@ -11,7 +11,7 @@ import { createInformer } from '../../src/kube/informer.js';
 import { leasesKind } from '../../src/kube/resources.js';
 import { KubeSpeakerLeaseStore } from '../../src/kube/speaker-leases.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { SpeakerView } from '../../speaker/view.js';
+import { SpeakerView } from '../../src/kube/speaker-view.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 
 export const NS = 'ironlb-system';

@@ -1,17 +1,17 @@
-// Wiring: the election's wire port over the layer-2 module — one packet port
+// The election's wire port (WirePort) over the layer-2 module — one packet port
 // and responder per interface, the conflict probe, the announcer and the wire
 // watch that feeds the fence.
-import { Announcer } from '../src/l2/announcer.js';
-import { chooseInterfaces, isVirtualInterface, type NetInterface } from '../src/l2/interfaces.js';
-import { canonicalIp } from '../src/l2/ndp.js';
-import type { PacketPort } from '../src/l2/port.js';
-import { ConflictProber } from '../src/l2/probe.js';
-import { Responder } from '../src/l2/responder.js';
-import { WireWatch } from '../src/l2/wire-watch.js';
-import type { PublishedInterface } from '../src/election/names.js';
-import type { WirePort } from '../src/election/ports.js';
-import type { Logger } from '../src/log/logger.js';
-import type { SpeakerMetrics } from '../src/metrics/metrics.js';
+import { Announcer } from './announcer.js';
+import { chooseInterfaces, isVirtualInterface, type NetInterface } from './interfaces.js';
+import { canonicalIp } from './ndp.js';
+import type { PacketPort } from './port.js';
+import { ConflictProber } from './probe.js';
+import { Responder } from './responder.js';
+import { WireWatch } from './wire-watch.js';
+import type { PublishedInterface } from '../election/names.js';
+import type { WirePort } from '../election/ports.js';
+import type { Logger } from '../log/logger.js';
+import type { SpeakerMetrics } from '../metrics/metrics.js';
 
 export interface L2WireOptions {
   /** The current interface listing (from watchInterfaces). */

@@ -1,14 +1,14 @@
-// Wiring: the speaker's caches of Services, Nodes, pools, L2Advertisements and
+// The speaker's caches of Services, Nodes, pools, L2Advertisements and
 // EndpointSlices, turned into candidate sets per IP whenever any of them (or
 // the set of live speakers' interfaces) changes.
 import type { KubernetesObject, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { parseL2Advertisement, type ParsedL2Advertisement } from '../src/api/l2advertisement.js';
-import { ANNOTATION_IP_ALLOCATED_FROM_POOL } from '../src/api/annotations.js';
-import { computeCandidates, type EndpointFacts, type IpCandidates, type NodeFacts, type PoolFacts, type ServiceFacts } from '../src/election/candidates.js';
-import type { KubeClient } from '../src/kube/client.js';
-import { createInformer, type Informer, type InformerOptions } from '../src/kube/informer.js';
-import { endpointSlicesKind, ipAddressPoolsKind, l2AdvertisementsKind, nodesKind, servicesKind } from '../src/kube/resources.js';
-import type { Logger } from '../src/log/logger.js';
+import { parseL2Advertisement, type ParsedL2Advertisement } from '../api/l2advertisement.js';
+import { ANNOTATION_IP_ALLOCATED_FROM_POOL } from '../api/annotations.js';
+import { computeCandidates, type EndpointFacts, type IpCandidates, type NodeFacts, type PoolFacts, type ServiceFacts } from '../election/candidates.js';
+import type { KubeClient } from './client.js';
+import { createInformer, type Informer, type InformerOptions } from './informer.js';
+import { endpointSlicesKind, ipAddressPoolsKind, l2AdvertisementsKind, nodesKind, servicesKind } from './resources.js';
+import type { Logger } from '../log/logger.js';
 
 export interface SpeakerViewOptions {
   client: KubeClient;

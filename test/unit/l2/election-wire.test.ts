@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { arpRequestFrame, decodeArp, gratuitousArpReplyFrame, ipv4ToBytes, ARP_OP_REPLY } from '../../../src/l2/arp.js';
 import type { NetInterface } from '../../../src/l2/interfaces.js';
 import { silentLogger } from '../../../src/log/logger.js';
-import { L2Wire } from '../../../speaker/wire.js';
-import { FakeWire, mac, type FakePort } from '../l2/helpers.js';
+import { L2Wire } from '../../../src/l2/election-wire.js';
+import { FakeWire, mac, type FakePort } from './helpers.js';
 
 const IP = '192.0.2.10';
 const OUR_MAC = '02:00:5e:00:53:01';

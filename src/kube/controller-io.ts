@@ -1,13 +1,13 @@
 // Adapts src/kube (informers, status writers) to the controller loop's ports.
 
 import type { KubernetesObject, V1Lease, V1Namespace, V1Service } from '@kubernetes/client-node';
-import type { Logger } from '../src/log/logger.js';
-import type { KubeClient } from '../src/kube/client.js';
-import { createInformer, type Informer, type InformerOptions } from '../src/kube/informer.js';
-import { ipAddressPoolsKind, leasesKind, namespacesKind, servicesKind } from '../src/kube/resources.js';
-import { LeaseClient } from '../src/kube/leases.js';
-import { patchIPAddressPoolStatus, patchServiceAnnotations, patchServiceStatus } from '../src/kube/status.js';
-import type { ControllerIO, ObjectRef } from '../src/allocation/controller.js';
+import type { Logger } from '../log/logger.js';
+import type { KubeClient } from './client.js';
+import { createInformer, type Informer, type InformerOptions } from './informer.js';
+import { ipAddressPoolsKind, leasesKind, namespacesKind, servicesKind } from './resources.js';
+import { LeaseClient } from './leases.js';
+import { patchIPAddressPoolStatus, patchServiceAnnotations, patchServiceStatus } from './status.js';
+import type { ControllerIO, ObjectRef } from '../allocation/controller.js';
 
 export type { ObjectRef };
 
