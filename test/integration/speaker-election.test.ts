@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKubeClient } from '../../src/kube/client.js';
-import { Cluster, candidatesFor, ipRange, NS, sleep, TIMING, until } from './speaker-harness.js';
+import { Cluster, ipRange, NS, sleep, TIMING, until } from './speaker-harness.js';
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
@@ -12,12 +12,8 @@ const NODES = ['node-a', 'node-b', 'node-c'];
 
 async function placed(ips: string[], timing: Partial<typeof TIMING> = {}): Promise<Cluster> {
   const c = await Cluster.start(timing);
-  cluster = c;
-  // As in a cluster: the speakers run before the Services get their IPs.
-  for (const node of NODES) c.addSpeaker(node);
-  await c.settled();
-  c.setCandidates(candidatesFor(ips, NODES));
-  await until(() => ips.every((ip) => c.segment.ownerOf(ip) !== undefined), 30_000, 'every IP answered');
+  cluster = c; // registered before waiting, so afterEach stops it even when placement fails
+  await c.place(NODES, ips);
   return c;
 }
 

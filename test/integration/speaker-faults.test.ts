@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ipLeaseName } from '../../src/election/names.js';
 import { createKubeClient } from '../../src/kube/client.js';
-import { Cluster, candidatesFor, ipRange, NS, sleep, TIMING, until } from './speaker-harness.js';
+import { Cluster, ipRange, NS, sleep, TIMING, until } from './speaker-harness.js';
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
@@ -13,11 +13,8 @@ const NODES = ['node-a', 'node-b', 'node-c'];
 
 async function placed(ips: string[]): Promise<Cluster> {
   const c = await Cluster.start();
-  cluster = c;
-  for (const node of NODES) c.addSpeaker(node);
-  await c.settled();
-  c.setCandidates(candidatesFor(ips, NODES));
-  await until(() => ips.every((ip) => c.segment.ownerOf(ip) !== undefined), 30_000, 'every IP answered');
+  cluster = c; // registered before waiting, so afterEach stops it even when placement fails
+  await c.place(NODES, ips);
   return c;
 }
 

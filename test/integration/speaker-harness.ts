@@ -237,6 +237,14 @@ export class Cluster {
     for (const s of this.speakers.values()) s.runtime.setCandidates(candidates);
   }
 
+  /** As in a cluster: the speakers run (and see each other) before the Services get their IPs; waits until every IP is answered. */
+  async place(nodes: readonly string[], ips: readonly string[]): Promise<void> {
+    for (const node of nodes) this.addSpeaker(node);
+    await this.settled();
+    this.setCandidates(candidatesFor(ips, nodes));
+    await until(() => ips.every((ip) => this.segment.ownerOf(ip) !== undefined), 30_000, 'every IP answered');
+  }
+
   /** The holder of each ownership Lease, straight from the double. */
   async holders(): Promise<Map<string, string>> {
     const client = createKubeClient({ kubeConfig: this.server.kubeConfig });
