@@ -81,12 +81,6 @@ export function sameConditions(a: readonly ServiceCondition[], b: readonly Servi
   });
 }
 
-/** Name of the ownership Lease of one IP (design.md section 4). */
-export function ownershipLeaseName(ip: string): string {
-  // One spelling for both programs: the speaker writes the Lease under this name.
-  return ipLeaseName(ip);
-}
-
 /** What the controller reads from one ownership Lease. */
 export interface OwnershipView {
   /** The node announcing the IP; empty when nobody holds it. */
@@ -112,7 +106,7 @@ export function announcedCondition(ips: readonly string[], ownership: (ip: strin
     const view = ownership(ip);
     if (!view) {
       anyUnknown = true;
-      parts.push(`no speaker has claimed ${ip} yet (no Lease ${ownershipLeaseName(ip)})`);
+      parts.push(`no speaker has claimed ${ip} yet (no Lease ${ipLeaseName(ip)})`);
     } else if (view.conflict) {
       anyConflict = true;
       parts.push(`${ip} is also answered by another host: ${view.conflict}`);

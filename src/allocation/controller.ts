@@ -8,7 +8,8 @@ import type { ControllerMetrics } from '../metrics/metrics.js';
 import { parsePool } from '../api/pool.js';
 import type { IPAddressPoolStatus } from '../api/types.js';
 import type { PoolConflict, PoolDefinition, PoolsReport, PoolUsage } from '../ipam/types.js';
-import { ownershipLeaseName, sameConditions, type OwnershipView } from './conditions.js';
+import { ipLeaseName } from '../election/names.js';
+import { sameConditions, type OwnershipView } from './conditions.js';
 import { POOL_ANNOTATION, ServiceReconciler, serviceKey, statusConditions, statusIPs, type ServiceDecision, type ServiceEvent } from './reconcile.js';
 import type { ServiceAllocator } from './ports.js';
 import { desiredPoolStatus, poolStatusDiffers } from './pool-status.js';
@@ -172,7 +173,7 @@ export class AllocationController {
 
   /** Deletes ownership Leases whose IP no Service has held for `graceMs` (from the rebuilt allocations, not the status). */
   private sweepOrphanLeases(graceMs: number): void {
-    const allocated = new Set([...this.reconciler.allocatedIPs()].map(ownershipLeaseName));
+    const allocated = new Set([...this.reconciler.allocatedIPs()].map(ipLeaseName));
     const now = performance.now();
     const seen = new Set<string>();
     for (const lease of this.options.io.leases.list()) {
@@ -192,7 +193,7 @@ export class AllocationController {
   }
 
   private ownership(ip: string): OwnershipView | undefined {
-    const lease = this.options.io.leases.get(this.options.namespace, ownershipLeaseName(ip));
+    const lease = this.options.io.leases.get(this.options.namespace, ipLeaseName(ip));
     if (!lease) return undefined;
     const conflict = lease.metadata?.annotations?.['ironlb.io/conflict'];
     return { holder: lease.spec?.holderIdentity ?? '', ...(conflict ? { conflict } : {}) };
@@ -324,7 +325,7 @@ export class AllocationController {
 
   private indexLeases(key: string, ips: readonly string[]): void {
     this.forgetLeaseIndex(key);
-    const names = ips.map(ownershipLeaseName);
+    const names = ips.map(ipLeaseName);
     if (names.length > 0) this.leasesOfKey.set(key, names);
     for (const name of names) {
       let keys = this.leaseHolders.get(name);

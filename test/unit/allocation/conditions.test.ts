@@ -5,7 +5,6 @@ import {
   announcedCondition,
   conditionTime,
   mergeConditions,
-  ownershipLeaseName,
   sameConditions,
   withoutControllerConditions,
   type OwnershipView,
@@ -49,15 +48,6 @@ describe('sameConditions', () => {
     expect(sameConditions([base], [{ ...base, status: 'False' }])).toBe(false);
     expect(sameConditions([base], [{ ...base, reason: 'S' }])).toBe(false);
     expect(sameConditions([base], [base, base])).toBe(false);
-  });
-});
-
-describe('ownershipLeaseName', () => {
-  it('replaces dots and colons by dashes', () => {
-    expect(ownershipLeaseName('192.0.2.10')).toBe('ironlb-ip-192-0-2-10');
-    expect(ownershipLeaseName('2001:DB8::1')).toBe('ironlb-ip-2001-db8--1');
-    // A name must end alphanumeric: the speaker spells 2001:db8:: as 2001:db8::0.
-    expect(ownershipLeaseName('2001:db8::')).toBe('ironlb-ip-2001-db8--0');
   });
 });
 
