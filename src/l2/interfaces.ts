@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
+import { formatMac } from './ethernet.js';
 import { IFF_BROADCAST, IFF_LOOPBACK, IFF_NOARP, IFF_UP, loadPacketAddon, type NativeInterface } from '../native/addon.js';
 
 export interface InterfaceAddress {
@@ -115,10 +116,6 @@ export function diffInterfaces(before: readonly NetInterface[], after: readonly 
 
 export function hasChanges(c: InterfaceChanges): boolean {
   return c.added.length + c.removed.length + c.changed.length > 0;
-}
-
-export function formatMac(mac: Buffer): string {
-  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
 /** The bridge/bond master from /sys, trusted only if /sys shows our namespace (same ifindex). */
