@@ -3,7 +3,7 @@
 import type { KubernetesObject, V1Lease, V1Namespace, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
 import type { KubeClient } from './client.js';
-import { createInformer, type Informer, type InformerOptions } from './informer.js';
+import { PROMPT_BACKOFF, createInformer, type Informer, type InformerOptions } from './informer.js';
 import { ipAddressPoolsKind, leasesKind, namespacesKind, servicesKind } from './resources.js';
 import { LeaseClient } from './leases.js';
 import { patchIPAddressPoolStatus, patchServiceAnnotations, patchServiceStatus } from './status.js';
@@ -20,10 +20,12 @@ export type EventWriter = (ref: ObjectRef, type: 'Normal' | 'Warning', reason: s
 
 export function createKubeIO(client: KubeClient, namespace: string, logger: Logger, informerOptions: InformerOptions, recordEvent: EventWriter): KubeIO {
   const opts = { ...informerOptions, logger };
-  const services: Informer<V1Service> = createInformer(client, servicesKind(), opts);
+  // Services and Leases decide allocations and the Announced condition: retry them promptly.
+  const prompt = { backoff: PROMPT_BACKOFF, ...opts };
+  const services: Informer<V1Service> = createInformer(client, servicesKind(), prompt);
   const pools: Informer<KubernetesObject> = createInformer(client, ipAddressPoolsKind(namespace), opts);
   const namespaces: Informer<V1Namespace> = createInformer(client, namespacesKind(), opts);
-  const leases: Informer<V1Lease> = createInformer(client, leasesKind(namespace), opts);
+  const leases: Informer<V1Lease> = createInformer(client, leasesKind(namespace), prompt);
   const all = [services, pools, namespaces, leases];
   const leaseClient = new LeaseClient(client, namespace);
   return {

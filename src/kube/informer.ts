@@ -43,6 +43,11 @@ const DEFAULT_PAGE_SIZE = 500;
 const DEFAULT_WATCH_TIMEOUT_SECONDS = 300;
 const DEFAULT_BACKOFF_INITIAL_MS = 500;
 const DEFAULT_BACKOFF_MAX_MS = 30_000;
+/**
+ * Backoff for the watches an ownership decision waits on (Leases, Services): a
+ * healthy API server is never ignored for longer than this after a failure.
+ */
+export const PROMPT_BACKOFF: Required<BackoffOptions> = { initialMs: 500, maxMs: 4000 };
 /** A watch that stayed open this long was healthy, even if the resource was quiet. */
 const HEALTHY_WATCH_MS = 1000;
 
@@ -187,18 +192,24 @@ export class Informer<T extends KubernetesObject> {
     let backoffMs = initialMs;
     const signal = this.abort.signal;
     while (!signal.aborted) {
+      const watch = { startedAt: 0, delivered: 0 };
+      // A watch that worked for a while proves the API server healthy again: the
+      // failure that ended it starts a fresh backoff, not the one left over from
+      // an earlier outage (which would ignore a healthy server for up to maxMs).
+      const watchWasHealthy = () => watch.startedAt > 0 && (watch.delivered > 0 || performance.now() - watch.startedAt >= HEALTHY_WATCH_MS);
       try {
         if (!this.resourceVersion) await this.relist();
-        const watchStarted = performance.now();
-        const delivered = await this.watchOnce();
+        watch.startedAt = performance.now();
+        await this.watchOnce(() => (watch.delivered += 1));
         // A clean end (the server's timeout) is normal: reconnect at once. Only
         // a watch that ends empty right away would loop, so that one backs off.
-        if (delivered > 0 || performance.now() - watchStarted >= HEALTHY_WATCH_MS) {
+        if (watchWasHealthy()) {
           backoffMs = initialMs;
           continue;
         }
         this.logger.debug('watch ended at once without events');
       } catch (err) {
+        if (watchWasHealthy()) backoffMs = initialMs;
         if (signal.aborted) break;
         if (isGone(err)) {
           this.logger.info({ resourceVersion: this.resourceVersion }, 'resourceVersion too old (410 Gone): relisting');
@@ -256,10 +267,10 @@ export class Informer<T extends KubernetesObject> {
     for (const [key, old] of previous) if (!this.store.has(key)) this.emitDelete(old);
   }
 
-  private async watchOnce(): Promise<number> {
+  /** Watches until the stream ends; `onNews` runs for every event that carried news. */
+  private async watchOnce(onNews: () => void): Promise<void> {
     const baseTimeout = this.options.watchTimeoutSeconds ?? DEFAULT_WATCH_TIMEOUT_SECONDS;
     const timeoutSeconds = Math.max(1, Math.floor(baseTimeout * (1 + Math.random())));
-    let delivered = 0;
     await streamWatch(
       this.client,
       this.kind.path,
@@ -271,11 +282,10 @@ export class Informer<T extends KubernetesObject> {
         fieldSelector: this.options.fieldSelector,
       },
       (event) => {
-        if (this.applyEvent(event)) delivered += 1;
+        if (this.applyEvent(event)) onNews();
       },
       { signal: this.abort.signal, idleTimeoutMs: this.options.idleTimeoutMs ?? (timeoutSeconds + 30) * 1000 },
     );
-    return delivered;
   }
 
   /** Returns true for an event that carried news (bookmarks count: they prove the stream is alive). */

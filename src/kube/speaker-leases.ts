@@ -2,7 +2,7 @@ import type { V1Lease } from '@kubernetes/client-node';
 import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore, type LeaseWatchHandlers } from '../election/ports.js';
 import type { KubeClient } from './client.js';
 import { describeError } from './errors.js';
-import type { InformerOptions } from './informer.js';
+import { PROMPT_BACKOFF, type InformerOptions } from './informer.js';
 import { LeaseClient, type LeaseConflict } from './leases.js';
 
 // The speaker's lease store port over the API server: node heartbeat Leases
@@ -56,7 +56,7 @@ export class KubeSpeakerLeaseStore implements LeaseStore {
   }
 
   watch(handlers: LeaseWatchHandlers): { stop(): Promise<void> } {
-    const informer = this.leases.informer(this.informerOptions);
+    const informer = this.leases.informer({ backoff: PROMPT_BACKOFF, ...this.informerOptions });
     const deliver = (lease: V1Lease) => {
       const name = lease.metadata?.name ?? '';
       if (OWN_LEASE.test(name)) handlers.onUpsert(toRecord(lease));

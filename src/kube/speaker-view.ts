@@ -6,7 +6,7 @@ import { parseL2Advertisement, type ParsedL2Advertisement } from '../api/l2adver
 import { ANNOTATION_IP_ALLOCATED_FROM_POOL } from '../api/annotations.js';
 import { computeCandidates, type EndpointFacts, type IpCandidates, type NodeFacts, type PoolFacts, type ServiceFacts } from '../election/candidates.js';
 import type { KubeClient } from './client.js';
-import { createInformer, type Informer, type InformerOptions } from './informer.js';
+import { PROMPT_BACKOFF, createInformer, type Informer, type InformerOptions } from './informer.js';
 import { endpointSlicesKind, ipAddressPoolsKind, l2AdvertisementsKind, nodesKind, servicesKind } from './resources.js';
 import type { Logger } from '../log/logger.js';
 
@@ -35,7 +35,7 @@ export class SpeakerView {
 
   constructor(private readonly options: SpeakerViewOptions) {
     const { client, namespace, informerOptions } = options;
-    this.services = createInformer(client, servicesKind(), informerOptions);
+    this.services = createInformer(client, servicesKind(), { backoff: PROMPT_BACKOFF, ...informerOptions });
     this.nodes = createInformer(client, nodesKind(), informerOptions);
     this.pools = createInformer(client, ipAddressPoolsKind(namespace), informerOptions);
     this.advertisements = createInformer(client, l2AdvertisementsKind(namespace), informerOptions);

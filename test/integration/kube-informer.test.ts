@@ -1,4 +1,5 @@
 import { DiscoveryV1Api, type V1Service } from '@kubernetes/client-node';
+import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createInformer,
@@ -329,6 +330,27 @@ describe('informer under faults (double)', () => {
     await writer.core.deleteNamespacedService({ namespace: 'default', name: 'before' });
     await waitFor('catch-up', () => recorded.events.includes('delete before') && recorded.events.includes('add during'));
     expect(informer.list().map((s) => s.metadata?.name)).toEqual(['during']);
+  });
+
+  it('starts a fresh backoff when a watch that was healthy fails, whatever an earlier outage left', async () => {
+    // Every retry is logged with the backoff it will wait: read them from the log.
+    const retries: number[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void retries.push((JSON.parse(line) as { retryInMs: number }).retryInMs) });
+    const informer = start({ backoff: { initialMs: 50, maxMs: 60_000 }, logger });
+    informer.start();
+    await informer.waitForSync();
+    await server.faults.outage(true);
+    // 50, 100, 200, 400, 800 ms: five failures double the backoff well past its start.
+    await waitFor('five failed attempts', () => retries.length >= 5);
+    await server.faults.outage(false);
+    await waitFor('watch open again', () => server.openWatches === 1, 30_000);
+    // Bookmarks every 200 ms: the new watch delivers news, so it is healthy.
+    const listedBefore = retries.length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    server.faults.dropWatches();
+    await waitFor('the drop logged', () => retries.length > listedBefore);
+    expect(Math.max(...retries.slice(0, listedBefore))).toBeGreaterThanOrEqual(800);
+    expect(retries[listedBefore]).toBe(50);
   });
 
   it('rejects waitForSync when stopped before the first list, and refuses to restart', async () => {
