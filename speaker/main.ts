@@ -5,7 +5,7 @@ import { createKubeClient } from '../src/kube/client.js';
 import { loadKubeConfig } from '../src/kube/config.js';
 import { EventRecorder } from '../src/kube/events.js';
 import { KubeSpeakerLeaseStore } from '../src/kube/speaker-leases.js';
-import { watchInterfaces } from '../src/l2/interfaces.js';
+import { readLinkStates, watchInterfaces } from '../src/l2/interfaces.js';
 import { openPacketPort } from '../src/l2/socket.js';
 import { exitOnStartupFailure, readFlagsOrExit, stopOnSignals } from '../src/cli/program.js';
 import { createLogger } from '../src/log/logger.js';
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     },
     openPort: (ifname) => openPacketPort(ifname),
     isSpeakerMac: (mac) => runtime?.machine.isSpeakerMac(mac) ?? false,
+    linkStates: readLinkStates,
     garpRounds: flags.garpRounds,
     garpRefreshMs: flags.garpRefreshMs,
     metrics,

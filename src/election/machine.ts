@@ -26,6 +26,9 @@ export class ElectionMachine {
   private readonly retryBackoffMs: number;
   /** Smoothed duration of our Lease writes: a planned owner needs at least that long to act. */
   private writeLatencyMs = 0;
+  /** The held IPs were put to confirmation for the current stretch of unreachability. */
+  private gapConfirmed = false;
+  private nextConfirmId = 1;
 
   constructor(private readonly config: ElectionConfig) {
     if (config.self === '') throw new Error('election: node name is empty');
@@ -54,7 +57,62 @@ export class ElectionMachine {
       // After a long one our view may miss whole peers: listen before acting.
       if (now - (this.unreachableSince ?? now) >= this.config.leaseDurationMs) this.viewFreshSince = now;
     }
+    if (reachable) this.gapConfirmed = false;
     this.apiReachable = reachable;
+  }
+
+  /**
+   * Our link `ifname` went down: while it is down we cannot hear another
+   * speaker take over the IPs we answer for there, so yield them now and
+   * confirm each once the link is back (docs/election.md, "Yield first").
+   */
+  linkDown(ifname: string, ips: Iterable<string>): void {
+    for (const ip of ips) this.requireConfirmation(ip, `link ${ifname} went down`, { silent: true, link: ifname });
+  }
+
+  /** The link is back: the IPs that waited for it are confirmed now. */
+  linkUp(ifname: string): void {
+    for (const state of this.ips.values()) if (state.confirm?.link === ifname) state.confirm.link = undefined;
+  }
+
+  /** The Lease as a confirmation read it, straight from the API server. */
+  confirmRead(ip: string, id: number, lease: OwnershipView | undefined, now: number): void {
+    this.observeLeaseRead(ip, lease, now);
+    const state = this.ips.get(ip);
+    if (state?.confirm?.id === id && state.lease?.holder === this.config.self) state.confirm = undefined;
+  }
+
+  /**
+   * The confirmation's wire check heard no other speaker answer for the IP
+   * while the Lease read had not come back: resume (an API outage must not
+   * silence what we hold; the read, when it comes, still overrides).
+   */
+  confirmedByWire(ip: string, id: number): void {
+    const state = this.ips.get(ip);
+    if (state?.confirm?.id === id) state.confirm = undefined;
+  }
+
+  /** Neither the read nor the wire could settle the confirmation: ask again later. */
+  confirmFailed(ip: string, id: number, now: number): void {
+    const state = this.ips.get(ip);
+    if (state?.confirm?.id !== id) return;
+    state.confirm.requested = false;
+    state.confirm.retryAt = now + this.retryBackoffMs;
+  }
+
+  /** Whether the IP waits for a confirmation before we answer for it again. */
+  isConfirming(ip: string): boolean {
+    return this.ips.get(ip)?.confirm !== undefined;
+  }
+
+  private requireConfirmation(ip: string, reason: string, how: { silent: boolean; link?: string }): void {
+    const state = this.ips.get(ip);
+    if (state?.lease?.holder !== this.config.self) return;
+    // A pending silent confirmation stays silent (and keeps waiting for its link).
+    const pending = state.confirm;
+    const silent = how.silent || (pending?.silent ?? false);
+    const link = how.link ?? pending?.link;
+    state.confirm = { id: this.nextConfirmId++, reason: pending?.silent === true ? pending.reason : reason, requested: false, silent, link };
   }
 
   /** Duration of one of our Lease writes (heartbeats included), for the stagger. */
@@ -212,6 +270,19 @@ export class ElectionMachine {
     const orphaned: OrphanedIp[] = [];
     const holdings = new Map<string, number>();
 
+    // Our heartbeat unseen for a lease-duration: peers may have taken over
+    // what we hold, and the frames announcing it may have been lost. Confirm,
+    // still answering: our link was up, so the wire fence was listening, and
+    // an outage of the whole API must not silence anyone.
+    if (!this.apiReachable && this.unreachableSince !== undefined && !this.gapConfirmed) {
+      const gapAt = this.unreachableSince + this.config.leaseDurationMs;
+      if (now >= gapAt) {
+        this.gapConfirmed = true;
+        for (const ip of this.heldIps()) this.requireConfirmation(ip, 'own heartbeat unseen for a lease-duration', { silent: false });
+      } else {
+        wake(gapAt);
+      }
+    }
     const live = this.liveNodes(now);
     for (const [ip, state] of [...this.ips]) {
       if (state.awaitingSince !== undefined) wake(state.awaitingSince + 2 * this.config.leaseDurationMs);
@@ -228,6 +299,7 @@ export class ElectionMachine {
         intents.push({ kind: 'withdraw', ip, reason: holder === '' ? 'lease released' : `lease moved to ${holder}` });
       }
       state.fence = undefined;
+      state.confirm = undefined;
       state.resumedOverMac = undefined;
       state.reportedConflicts.clear();
       if (state.eligible === undefined) {
@@ -319,6 +391,17 @@ export class ElectionMachine {
         intents.push({ kind: 'reread', ip, reason: `another speaker (${state.fence.mac}) announces it` });
       }
       return;
+    }
+    const confirm = state.confirm;
+    if (confirm !== undefined) {
+      if (confirm.silent) stopAnswering(`confirming ownership: ${confirm.reason}`);
+      if (confirm.link === undefined && !confirm.requested && (confirm.retryAt === undefined || now >= confirm.retryAt)) {
+        confirm.requested = true;
+        intents.push({ kind: 'confirm', ip, id: confirm.id, reason: confirm.reason });
+      } else if (confirm.retryAt !== undefined && !confirm.requested && confirm.link === undefined) {
+        wake(confirm.retryAt);
+      }
+      if (confirm.silent) return;
     }
     if (!state.announcing) {
       state.announcing = true;

@@ -69,6 +69,16 @@ export interface WirePort {
   withdraw(ip: string): void;
   /** ARP / NA frames not sent by this host that claim an IP, with the claimed MAC. */
   onClaim(listener: (ip: string, mac: string) => void): void;
+  /**
+   * Asks the wire who answers for `ip` (a probe that teaches no neighbour
+   * cache anything) and resolves with the first answering MAC not ours, or
+   * none after a short wait. Rejects when no probe could be sent.
+   */
+  check(ip: string): Promise<{ mac?: string }>;
+  /** A link this node announces on went down (false) or came back (true). */
+  onLink(listener: (ifname: string, up: boolean) => void): void;
+  /** The IPs this node answers for on `ifname` now. */
+  ipsOn(ifname: string): string[];
 }
 
 export type SpeakerEventReason = 'Announcing' | 'Withdrawn' | 'IPConflict';

@@ -81,6 +81,7 @@ export class SpeakerRuntime {
       onResult: (ok, error) => this.heartbeatResult(ok, error),
     });
     options.wire.onClaim((ip, mac) => this.wireClaim(ip, mac));
+    options.wire.onLink((ifname, up) => this.linkChanged(ifname, up));
   }
 
   start(): void {
@@ -249,6 +250,20 @@ export class SpeakerRuntime {
     if (effect === 'fenced') this.run();
   }
 
+  private linkChanged(ifname: string, up: boolean): void {
+    if (this.stopped) return;
+    if (up) {
+      this.log.info({ ifname }, 'link up: confirming the IPs held there before answering again');
+      this.machine.linkUp(ifname);
+    } else {
+      const ips = this.options.wire.ipsOn(ifname);
+      this.log.warn({ ifname, ips }, 'link down: yielding the IPs held there until confirmed');
+      this.machine.linkDown(ifname, ips);
+    }
+    // Withdraw before the link can carry another answer: evaluate now.
+    this.run();
+  }
+
   private kick(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
@@ -348,6 +363,52 @@ export class SpeakerRuntime {
         return this.reread(ip);
       case 'conflict':
         return this.conflict(ip, intent.mac, intent.reason, intent);
+      case 'confirm':
+        return this.confirm(intent);
+    }
+  }
+
+  /**
+   * Yield first, then answer: a fresh read of the Lease and a wire check run
+   * together. The read decides; when it cannot be had in time, a wire where no
+   * other speaker answers does (docs/election.md, "Yield first").
+   */
+  private async confirm(intent: Extract<Intent, { kind: 'confirm' }>): Promise<void> {
+    const { ip, id } = intent;
+    this.decision(intent, 'confirming ownership before answering again');
+    let readBack = false;
+    const read = this.options.store.get(ipLeaseName(ip)).then(
+      (lease) => {
+        readBack = true;
+        this.machine.confirmRead(ip, id, lease === undefined ? undefined : viewOf(lease), this.now());
+        this.kick();
+        return true;
+      },
+      (err: unknown) => {
+        this.log.info({ ip, err: String(err) }, 'confirmation: the lease could not be read');
+        return false;
+      },
+    );
+    const wire = this.options.wire.check(ip).then(
+      ({ mac }) => {
+        if (mac !== undefined) this.wireClaim(ip, mac);
+        if (mac !== undefined && this.machine.isSpeakerMac(mac)) return false;
+        if (!readBack) {
+          this.decision(intent, 'confirmed by the wire: no other speaker answers', { mac });
+          this.machine.confirmedByWire(ip, id);
+          this.kick();
+        }
+        return true;
+      },
+      (err: unknown) => {
+        this.log.info({ ip, err: String(err) }, 'confirmation: no wire check could be sent');
+        return false;
+      },
+    );
+    const [readOk, wireClear] = await Promise.all([read, wire]);
+    if (!readOk && !wireClear) {
+      this.machine.confirmFailed(ip, id, this.now());
+      this.kick();
     }
   }
 

@@ -40,6 +40,13 @@ export type Intent =
   | { kind: 'withdraw'; ip: string; reason: string }
   /** Read the Lease from the API server (not the cache) and report it back. */
   | { kind: 'reread'; ip: string; reason: string }
+  /**
+   * We may have missed a takeover (our link was down, or our heartbeat unseen
+   * for a lease-duration): read the Lease straight from the API server and ask
+   * the wire who answers for the IP; report both back (confirmRead,
+   * observeWireClaim, confirmedByWire, confirmFailed).
+   */
+  | { kind: 'confirm'; ip: string; id: number; reason: string }
   /** Another host answers for an IP we own. */
   | { kind: 'conflict'; ip: string; mac: string; reason: string };
 
@@ -74,6 +81,13 @@ export interface IpState {
   /** The last acquire created the Lease (no speaker held the IP before). */
   acquiredNew?: boolean;
   fence?: { mac: string; rereadRequested: boolean };
+  /**
+   * Held, but a takeover may have been missed: to be confirmed by a fresh
+   * read of the Lease (or, when it cannot be read, by the wire). `silent`:
+   * not answering meanwhile (after a link went down). `link`: waiting for
+   * that interface to come back before asking.
+   */
+  confirm?: { id: number; reason: string; silent: boolean; link?: string; requested: boolean; retryAt?: number };
   /** A fenced IP whose re-read still named us: report the other speaker once we resume. */
   resumedOverMac?: string;
   reportedConflicts: Set<string>;

@@ -25,9 +25,20 @@ export interface L2WireOptions {
   isSpeakerMac: (mac: string) => boolean;
   garpRounds: number;
   garpRefreshMs: number;
+  /**
+   * Whether each interface can carry frames now (readLinkStates), polled
+   * every `linkPollMs` for the interfaces we answer on. A link flap shorter
+   * than the poll can hide no takeover: detecting a dead owner takes longer.
+   */
+  linkStates?: () => ReadonlyMap<string, boolean>;
+  linkPollMs?: number;
   metrics?: SpeakerMetrics;
   logger: Logger;
 }
+
+/** The confirmation's wire check: two probes, then a verdict well inside one Lease read's worst case. */
+const CHECK_PROBE = { probes: 2, intervalMs: 50, waitMs: 150 };
+const DEFAULT_LINK_POLL_MS = 100;
 
 interface Owned {
   ip: string;
@@ -46,6 +57,10 @@ export class L2Wire implements WirePort {
   private readonly prober: ConflictProber;
   private readonly watch: WireWatch;
   private listener: ((ip: string, mac: string) => void) | undefined;
+  private linkListener: ((ifname: string, up: boolean) => void) | undefined;
+  /** Last seen state of each interface we have a port on. */
+  private readonly linkState = new Map<string, boolean>();
+  private linkTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: L2WireOptions) {
     this.prober = new ConflictProber({ onError: (err, ifname) => options.logger.warn({ ifname, err: err.message }, 'probe not sent') });
@@ -57,6 +72,7 @@ export class L2Wire implements WirePort {
       },
       onError: (err) => options.logger.warn({ err: err.message }, 'wire watch callback failed'),
     });
+    if (options.linkStates !== undefined) this.linkTimer = setInterval(() => this.pollLinks(), options.linkPollMs ?? DEFAULT_LINK_POLL_MS);
   }
 
   /** The interfaces this node may announce on, published in its heartbeat Lease. */
@@ -112,7 +128,39 @@ export class L2Wire implements WirePort {
     this.listener = listener;
   }
 
+  async check(ip: string): Promise<{ mac?: string }> {
+    const result = await this.prober.probe(ip, this.portsFor(ip), CHECK_PROBE);
+    return result.inUse && result.mac !== undefined ? { mac: result.mac } : {};
+  }
+
+  onLink(listener: (ifname: string, up: boolean) => void): void {
+    this.linkListener = listener;
+  }
+
+  ipsOn(ifname: string): string[] {
+    return [...this.owned.values()].filter((o) => o.ifnames.has(ifname)).map((o) => o.ip);
+  }
+
+  /** Reports every change of the links we have ports on (a port's first reading is no change). */
+  pollLinks(): void {
+    let states: ReadonlyMap<string, boolean>;
+    try {
+      states = this.options.linkStates?.() ?? new Map();
+    } catch (err) {
+      this.options.logger.warn({ err: String(err) }, 'reading link states failed');
+      return;
+    }
+    for (const ifname of this.ports.keys()) {
+      const up = states.get(ifname) ?? false;
+      const before = this.linkState.get(ifname);
+      this.linkState.set(ifname, up);
+      if (before !== undefined && before !== up) this.linkListener?.(ifname, up);
+    }
+  }
+
   close(): void {
+    if (this.linkTimer !== undefined) clearInterval(this.linkTimer);
+    this.linkTimer = undefined;
     this.announcer.stopAll();
     this.watch.close();
     for (const { port, responder } of this.ports.values()) {
@@ -148,7 +196,11 @@ export class L2Wire implements WirePort {
       },
       onError: (err) => this.options.logger.warn({ ifname, err: err.message }, 'responder error'),
     });
-    port.onError((err) => this.options.logger.warn({ ifname, err: err.message }, 'packet socket error'));
+    port.onError((err) => {
+      this.options.logger.warn({ ifname, err: err.message }, 'packet socket error');
+      // ENETDOWN arrives the moment the link goes down: look now, not at the next poll.
+      this.pollLinks();
+    });
     this.ports.set(ifname, { port, responder });
     this.watch.watch(port);
     return port;

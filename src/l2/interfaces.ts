@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { formatMac } from './ethernet.js';
-import { IFF_BROADCAST, IFF_LOOPBACK, IFF_NOARP, IFF_UP, loadPacketAddon, type NativeInterface } from '../native/addon.js';
+import { IFF_BROADCAST, IFF_LOOPBACK, IFF_NOARP, IFF_RUNNING, IFF_UP, loadPacketAddon, type NativeInterface } from '../native/addon.js';
 
 export interface InterfaceAddress {
   address: string;
@@ -155,6 +155,19 @@ export function listInterfaces(): NetInterface[] {
   return loadPacketAddon()
     .listInterfaces()
     .map((n) => toNetInterface(n, addresses[n.name]));
+}
+
+/**
+ * Per interface, whether it can carry frames now: administratively up with
+ * carrier (IFF_UP and IFF_RUNNING). One ioctl per interface, cheap enough to
+ * poll every 100 ms; the addresses are not read.
+ */
+export function readLinkStates(): Map<string, boolean> {
+  return new Map(
+    loadPacketAddon()
+      .listInterfaces()
+      .map((n) => [n.name, (n.flags & IFF_UP) !== 0 && (n.flags & IFF_RUNNING) !== 0]),
+  );
 }
 
 export interface InterfaceWatcher {

@@ -46,7 +46,14 @@ function rates(server: ApiServer, seconds: number): Rates {
   return { writesPerSecond: writes / seconds, readsPerSecond: reads / seconds };
 }
 
-const silentWire: WirePort = { announce: () => Promise.resolve({}), withdraw: () => undefined, onClaim: () => undefined };
+const silentWire: WirePort = {
+  announce: () => Promise.resolve({}),
+  withdraw: () => undefined,
+  onClaim: () => undefined,
+  check: () => Promise.resolve({}),
+  onLink: () => undefined,
+  ipsOn: () => [],
+};
 
 /** Counts watch events a store delivers (they cost the API server fan-out, not requests). */
 function countingStore(inner: LeaseStore, counter: { events: number }): LeaseStore {

@@ -73,6 +73,46 @@ describe('speaker election under faults', () => {
     expect(await consistent(c, ips)).toBe(true);
   });
 
+  it('an owner whose link was down while the others took over yields before it answers again: never two answerers', async () => {
+    const ips = ipRange(9);
+    const c = await placed(ips);
+    const flapped = c.speakers.get('node-a');
+    if (flapped === undefined) throw new Error('no speaker');
+    const held = ips.filter((ip) => c.segment.ownerOf(ip) === 'node-a');
+    expect(held.length).toBeGreaterThan(0);
+    // Its link carries its API traffic too: both go.
+    flapped.wire.setLink(false);
+    flapped.store.severed = true;
+    await until(() => held.every((ip) => c.segment.ownerOf(ip) !== undefined), 30_000, 'the others to take over');
+    await sleep(TIMING.leaseDurationMs);
+    // The link comes back before its API connection does: only the wire can tell it now.
+    flapped.wire.setLink(true);
+    await sleep(2 * TIMING.heartbeatIntervalMs);
+    flapped.store.severed = false;
+    await until(() => consistent(c, ips), 30_000, 'one answering owner per IP, matching its Lease');
+    for (const ip of held) expect(c.segment.maxAnswering.get(ip)).toBe(1);
+    for (const ip of held) expect(c.segment.ownerOf(ip)).not.toBe('node-a');
+  });
+
+  it('an owner whose link flaps for less than a lease-duration keeps its IPs and answers again after one read', async () => {
+    const ips = ipRange(9);
+    const c = await placed(ips);
+    const flapped = c.speakers.get('node-a');
+    if (flapped === undefined) throw new Error('no speaker');
+    const held = ips.filter((ip) => c.segment.ownerOf(ip) === 'node-a');
+    const historyBefore = c.leaseHistory.length;
+    flapped.wire.setLink(false);
+    flapped.store.severed = true;
+    await until(() => held.every((ip) => !flapped.runtime.machine.isAnnouncing(ip)), 5_000, 'the owner to fall silent on link-down');
+    await sleep(TIMING.leaseDurationMs / 4);
+    flapped.store.severed = false;
+    flapped.wire.setLink(true);
+    await until(() => held.every((ip) => c.segment.ownerOf(ip) === 'node-a'), 10_000, 'the owner to answer again');
+    expect(c.leaseHistory.slice(historyBefore).filter((h) => held.includes(h.ip))).toEqual([]);
+    for (const ip of held) expect(c.segment.maxAnswering.get(ip)).toBe(1);
+    expect(await consistent(c, ips)).toBe(true);
+  });
+
   it('survives a storm of 429 and 500 answers: afterwards every IP has exactly one answering owner', async () => {
     const ips = ipRange(12);
     const c = await placed(ips);

@@ -25,7 +25,11 @@ export function macOf(index: number): string {
   return `02:00:5e:00:53:${(index + 1).toString(16).padStart(2, '0')}`;
 }
 
-/** The shared segment: who answers for each IP now, and the worst overlap ever seen. */
+/**
+ * The shared segment: who answers for each IP now, and the worst overlap ever
+ * heard. A node whose link is down answers nobody; it counts again the moment
+ * its link is back (its responder never stopped unless the speaker withdrew).
+ */
 export class FakeSegment {
   readonly answering = new Map<string, Set<string>>();
   readonly maxAnswering = new Map<string, number>();
@@ -40,8 +44,8 @@ export class FakeSegment {
     const set = this.answering.get(ip) ?? new Set();
     set.add(node);
     this.answering.set(ip, set);
-    this.maxAnswering.set(ip, Math.max(this.maxAnswering.get(ip) ?? 0, set.size));
     this.log.push({ node, ip, on: true });
+    this.recount(ip);
     // The gratuitous announcement reaches every other host on the segment.
     for (const wire of this.wires) if (wire !== from && wire.linkUp) wire.hear(ip, mac);
   }
@@ -55,22 +59,46 @@ export class FakeSegment {
     for (const wire of this.wires) if (wire.linkUp) wire.hear(ip, mac);
   }
 
+  /** The MAC of a node other than `asker` whose answer for `ip` reaches the segment. */
+  answerFor(ip: string, asker: FakeWire): string | undefined {
+    return this.audible(ip).find((w) => w !== asker)?.mac;
+  }
+
+  /** A wire's link changed: its answers reach the segment again, or stop reaching it. */
+  linkChanged(): void {
+    for (const ip of this.answering.keys()) this.recount(ip);
+  }
+
   ownerOf(ip: string): string | undefined {
-    const set = this.answering.get(ip);
-    return set?.size === 1 ? [...set][0] : undefined;
+    const heard = this.audible(ip);
+    return heard.length === 1 ? heard[0]?.node : undefined;
   }
 
   /** Every IP answered by exactly one node: node -> count. */
   spread(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const set of this.answering.values()) if (set.size === 1) for (const n of set) counts.set(n, (counts.get(n) ?? 0) + 1);
+    for (const ip of this.answering.keys()) {
+      const owner = this.ownerOf(ip);
+      if (owner !== undefined) counts.set(owner, (counts.get(owner) ?? 0) + 1);
+    }
     return counts;
+  }
+
+  private audible(ip: string): FakeWire[] {
+    const nodes = this.answering.get(ip) ?? new Set();
+    return this.wires.filter((w) => w.linkUp && nodes.has(w.node));
+  }
+
+  private recount(ip: string): void {
+    this.maxAnswering.set(ip, Math.max(this.maxAnswering.get(ip) ?? 0, this.audible(ip).length));
   }
 }
 
 export class FakeWire implements WirePort {
-  linkUp = true;
+  private up = true;
   private listener: ((ip: string, mac: string) => void) | undefined;
+  private linkListener: ((ifname: string, up: boolean) => void) | undefined;
+  private readonly mine = new Set<string>();
 
   constructor(
     private readonly segment: FakeSegment,
@@ -80,17 +108,45 @@ export class FakeWire implements WirePort {
     segment.attach(this);
   }
 
+  get linkUp(): boolean {
+    return this.up;
+  }
+
+  /** Takes the node's link down or up, as the speaker's link poll would report it. */
+  setLink(up: boolean): void {
+    if (up === this.up) return;
+    this.up = up;
+    this.segment.linkChanged();
+    this.linkListener?.('eth0', up);
+  }
+
   announce(ip: string): Promise<{ conflictMac?: string }> {
-    if (this.linkUp) this.segment.start(this.node, ip, this.mac, this);
+    this.mine.add(ip);
+    this.segment.start(this.node, ip, this.mac, this);
     return Promise.resolve({});
   }
 
   withdraw(ip: string): void {
+    this.mine.delete(ip);
     this.segment.stop(this.node, ip);
   }
 
   onClaim(listener: (ip: string, mac: string) => void): void {
     this.listener = listener;
+  }
+
+  check(ip: string): Promise<{ mac?: string }> {
+    if (!this.up) return Promise.reject(new Error('link down: no probe sent'));
+    const mac = this.segment.answerFor(ip, this);
+    return Promise.resolve(mac === undefined ? {} : { mac });
+  }
+
+  onLink(listener: (ifname: string, up: boolean) => void): void {
+    this.linkListener = listener;
+  }
+
+  ipsOn(): string[] {
+    return [...this.mine];
   }
 
   hear(ip: string, mac: string): void {

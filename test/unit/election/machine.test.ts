@@ -351,6 +351,11 @@ describe('holding an IP', () => {
     m.setEligible(IP, new Set(['a', 'b']));
     own(m, IP, '1', 0);
     m.setApiReachable(false, 10);
+    expect(m.evaluate(LD).intents).toEqual([]);
+    // A lease-duration unseen: it asks the wire, still answering; a clear wire changes nothing.
+    const gap = m.evaluate(10 + LD).intents;
+    expect(kinds(gap)).toEqual([`confirm ${IP}`]);
+    m.confirmedByWire(IP, confirmId(gap));
     expect(m.evaluate(60_000).intents).toEqual([]);
     expect(m.isAnnouncing(IP)).toBe(true);
   });
@@ -367,6 +372,154 @@ describe('holding an IP', () => {
     expect(kinds(m.shutdown())).toEqual([`withdraw ${IP}`, `withdraw ${other}`, `release ${IP}`, `release ${other}`]);
     m.observeLease(IP, undefined, 1);
     expect(m.evaluate(1).intents).toEqual([]);
+  });
+});
+
+function confirmId(intents: Intent[]): number {
+  const confirm = intents.find((i) => i.kind === 'confirm');
+  if (confirm?.kind !== 'confirm') throw new Error(`no confirm intent in ${kinds(intents).join(', ')}`);
+  return confirm.id;
+}
+
+describe('yield first, then answer: a takeover may have been missed', () => {
+  function owned() {
+    const m = setup();
+    m.setEligible(IP, new Set(['a', 'b']));
+    own(m, IP, '1', 0);
+    return m;
+  }
+
+  it('a link going down silences the IPs held there at once, and asks nothing until the link is back', () => {
+    const m = owned();
+    m.linkDown('eth0', [IP]);
+    expect(kinds(m.evaluate(1).intents)).toEqual([`withdraw ${IP}`]);
+    expect(m.isConfirming(IP)).toBe(true);
+    expect(m.evaluate(5000).intents).toEqual([]);
+    m.linkUp('eth0');
+    expect(kinds(m.evaluate(5001).intents)).toEqual([`confirm ${IP}`]);
+    expect(m.evaluate(5002).intents).toEqual([]);
+  });
+
+  it('a link down elsewhere leaves the IP alone', () => {
+    const m = owned();
+    m.linkDown('eth1', []);
+    expect(m.evaluate(1).intents).toEqual([]);
+    expect(m.isAnnouncing(IP)).toBe(true);
+  });
+
+  it('resumes after one Lease read that still names this node', () => {
+    const m = owned();
+    m.linkDown('eth0', [IP]);
+    m.evaluate(1);
+    m.linkUp('eth0');
+    const id = confirmId(m.evaluate(1000).intents);
+    m.confirmRead(IP, id, { holder: 'a', resourceVersion: '1' }, 1010);
+    const resumed = m.evaluate(1010).intents;
+    expect(resumed).toEqual([{ kind: 'announce', ip: IP, reason: 'lease names this node', probe: false, ownerNeededSince: undefined }]);
+  });
+
+  it('a late read showing the missed takeover withdraws what a clear wire check let through', () => {
+    const m = owned();
+    m.linkDown('eth0', [IP]);
+    m.evaluate(1);
+    m.linkUp('eth0');
+    const id = confirmId(m.evaluate(1000).intents);
+    // The read is slow: the wire check, clear, lets it answer again...
+    m.confirmedByWire(IP, id);
+    expect(kinds(m.evaluate(1150).intents)).toEqual([`announce ${IP}`]);
+    // ... and the read, when it comes, overrides: the missed takeover silences it.
+    m.confirmRead(IP, id, { holder: 'b', resourceVersion: '2' }, 1400);
+    expect(kinds(m.evaluate(1400).intents)).toEqual([`withdraw ${IP}`]);
+    expect(m.heldIps()).toEqual([]);
+  });
+
+  it('a read showing the takeover before the wire check ends keeps it silent', () => {
+    const m = owned();
+    m.linkDown('eth0', [IP]);
+    m.evaluate(1);
+    m.linkUp('eth0');
+    const id = confirmId(m.evaluate(1000).intents);
+    m.confirmRead(IP, id, { holder: 'b', resourceVersion: '2' }, 1010);
+    m.confirmedByWire(IP, id);
+    expect(m.evaluate(1010).intents).toEqual([]);
+    expect(m.isAnnouncing(IP)).toBe(false);
+    expect(m.heldIps()).toEqual([]);
+  });
+
+  it('another speaker answering the wire check fences the IP: silent until a re-read settles it', () => {
+    const m = owned();
+    m.linkDown('eth0', [IP]);
+    m.evaluate(1);
+    m.linkUp('eth0');
+    confirmId(m.evaluate(1000).intents);
+    expect(m.observeWireClaim(IP, MAC_B).effect).toBe('fenced');
+    expect(kinds(m.evaluate(1001).intents)).toEqual([`reread ${IP}`]);
+    expect(m.isAnnouncing(IP)).toBe(false);
+  });
+
+  it('asks again after the backoff when neither the read nor the wire could settle it', () => {
+    const m = owned();
+    m.linkDown('eth0', [IP]);
+    m.evaluate(1);
+    m.linkUp('eth0');
+    const id = confirmId(m.evaluate(1000).intents);
+    m.confirmFailed(IP, id, 1200);
+    const waiting = m.evaluate(1200);
+    expect(waiting.intents).toEqual([]);
+    expect(waiting.wakeAt).toBe(1700);
+    expect(confirmId(m.evaluate(1700).intents)).toBe(id);
+  });
+
+  it('ignores the result of an older confirmation once the link went down again', () => {
+    const m = owned();
+    m.linkDown('eth0', [IP]);
+    m.evaluate(1);
+    m.linkUp('eth0');
+    const stale = confirmId(m.evaluate(1000).intents);
+    m.linkDown('eth0', [IP]);
+    m.confirmedByWire(IP, stale);
+    m.confirmRead(IP, stale, { holder: 'a', resourceVersion: '1' }, 1010);
+    expect(m.evaluate(1010).intents).toEqual([]);
+    expect(m.isConfirming(IP)).toBe(true);
+  });
+
+  it('own heartbeat unseen for a lease-duration: confirms once per outage, answering meanwhile', () => {
+    const m = owned();
+    m.setApiReachable(false, 100);
+    const early = m.evaluate(200);
+    expect(early.intents).toEqual([]);
+    expect(early.wakeAt).toBe(100 + LD);
+    const gap = m.evaluate(100 + LD).intents;
+    expect(kinds(gap)).toEqual([`confirm ${IP}`]);
+    expect(m.isAnnouncing(IP)).toBe(true);
+    m.confirmedByWire(IP, confirmId(gap));
+    expect(m.evaluate(100 + 5 * LD).intents).toEqual([]);
+    // A new outage confirms again.
+    m.setApiReachable(true, 100 + 6 * LD);
+    m.evaluate(100 + 6 * LD);
+    m.setApiReachable(false, 100 + 7 * LD);
+    expect(kinds(m.evaluate(100 + 8 * LD).intents)).toEqual([`confirm ${IP}`]);
+  });
+
+  it('an outage during a link-down keeps the IP silent until the link is back and it is confirmed', () => {
+    const m = owned();
+    m.linkDown('eth0', [IP]);
+    expect(kinds(m.evaluate(1).intents)).toEqual([`withdraw ${IP}`]);
+    m.setApiReachable(false, 100);
+    expect(m.evaluate(100 + LD).intents).toEqual([]);
+    expect(m.isAnnouncing(IP)).toBe(false);
+    m.linkUp('eth0');
+    const id = confirmId(m.evaluate(200 + LD).intents);
+    m.confirmedByWire(IP, id);
+    expect(kinds(m.evaluate(300 + LD).intents)).toEqual([`announce ${IP}`]);
+  });
+
+  it('another speaker answering the check of an outage silences the IP at once', () => {
+    const m = owned();
+    m.setApiReachable(false, 100);
+    confirmId(m.evaluate(100 + LD).intents);
+    expect(m.observeWireClaim(IP, MAC_B).effect).toBe('fenced');
+    expect(kinds(m.evaluate(100 + LD + 1).intents)).toEqual([`withdraw ${IP}`, `reread ${IP}`]);
   });
 });
 

@@ -19,7 +19,9 @@ function iface(name: string, overrides: Partial<NetInterface> = {}): NetInterfac
   };
 }
 
-function setup(options: { isSpeakerMac?: (mac: string) => boolean; interfaces?: NetInterface[]; override?: string[] } = {}) {
+function setup(
+  options: { isSpeakerMac?: (mac: string) => boolean; interfaces?: NetInterface[]; override?: string[]; linkStates?: () => ReadonlyMap<string, boolean> } = {},
+) {
   const segment = new FakeWire();
   const ports = new Map<string, FakePort>();
   const wire = new L2Wire({
@@ -35,6 +37,9 @@ function setup(options: { isSpeakerMac?: (mac: string) => boolean; interfaces?: 
     garpRounds: 1,
     garpRefreshMs: 0,
     logger: silentLogger(),
+    linkStates: options.linkStates,
+    // Polled by hand in the tests.
+    linkPollMs: 3_600_000,
   });
   const client = segment.port('client0', CLIENT_MAC);
   return { segment, wire, client, ports };
@@ -90,6 +95,49 @@ describe('L2Wire (the election wire port over the layer-2 module)', () => {
     expect(await result).toEqual({});
     client.send(arpRequestFrame(mac(CLIENT_MAC), ipv4ToBytes('192.0.2.50'), ipv4ToBytes(IP)));
     expect(repliesFor(segment, IP)).toBe(1);
+  });
+
+  it('check: no answer gives no MAC; a host answering the probe gives its MAC, and nothing is announced', async () => {
+    const { segment, wire, client } = setup();
+    expect(await wire.check(IP)).toEqual({});
+    const answered = wire.check(IP);
+    await new Promise((resolve) => setImmediate(resolve));
+    client.send(gratuitousArpReplyFrame(mac(PEER_MAC), ipv4ToBytes(IP)));
+    expect(await answered).toEqual({ mac: PEER_MAC });
+    client.send(arpRequestFrame(mac(CLIENT_MAC), ipv4ToBytes('192.0.2.50'), ipv4ToBytes(IP)));
+    expect(repliesFor(segment, IP)).toBe(0);
+    // The probes came from 0.0.0.0: they teach no neighbour cache our MAC for the IP.
+    const probes = segment.sentBy('eth0').map((frame) => decodeArp(frame.subarray(14)));
+    expect(probes.length).toBeGreaterThan(0);
+    expect(probes.every((arp) => arp.ok && arp.value.senderIp.equals(ipv4ToBytes('0.0.0.0')))).toBe(true);
+  });
+
+  it('check rejects when there is no interface to ask on', async () => {
+    const { wire } = setup({ interfaces: [] });
+    await expect(wire.check(IP)).rejects.toThrow(/no interface/);
+  });
+
+  it('reports a link going down and coming back for the interfaces it answers on, and which IPs it answers there', async () => {
+    const states = new Map([['eth0', true]]);
+    const { wire } = setup({ linkStates: () => states });
+    const changes: string[] = [];
+    wire.onLink((ifname, up) => changes.push(`${ifname} ${up ? 'up' : 'down'}`));
+    await wire.announce(IP, { probe: false });
+    wire.pollLinks();
+    expect(changes).toEqual([]);
+    states.set('eth0', false);
+    wire.pollLinks();
+    wire.pollLinks();
+    expect(changes).toEqual(['eth0 down']);
+    expect(wire.ipsOn('eth0')).toEqual([IP]);
+    expect(wire.ipsOn('eth1')).toEqual([]);
+    // An interface missing from the listing cannot carry frames either.
+    states.delete('eth0');
+    wire.pollLinks();
+    states.set('eth0', true);
+    wire.pollLinks();
+    expect(changes).toEqual(['eth0 down', 'eth0 up']);
+    wire.close();
   });
 
   it('reports frames claiming an owned IP for another MAC to the fence', async () => {
