@@ -6,6 +6,8 @@
 //
 //   node arp-timer.js latency <count> <gapMs> <target>...   (targets interleaved, one request outstanding)
 //   node arp-timer.js rate <target> <perSecond> <durationMs>
+//   node arp-timer.js probe <target> <intervalMs>   (one broadcast request per interval until SIGINT/SIGTERM;
+//                                                    arping takes whole seconds only)
 // Prints one JSON line.
 import { openPacketPort } from '../../src/l2/socket.js';
 import { listInterfaces } from '../../src/l2/interfaces.js';
@@ -95,9 +97,32 @@ async function rate(target: string, perSecond: number, durationMs: number): Prom
   return { sent, answered, achievedPerSecond: Math.round((sent * 1000) / sendMs), clientDrops: stats.drops };
 }
 
+/** Asks for `target` every `intervalMs` until told to stop; the caller judges the answers from its capture. */
+async function probe(target: string, intervalMs: number): Promise<object> {
+  if (!(intervalMs >= 1)) throw new Error(`probe interval must be >= 1 ms, got ${intervalMs}`);
+  const frame = request(target);
+  let sent = 0;
+  const timer = setInterval(() => {
+    port.send(frame);
+    sent++;
+  }, intervalMs);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  clearInterval(timer);
+  return { sent };
+}
+
 async function main(): Promise<void> {
   const [mode, ...args] = process.argv.slice(2);
   let result: object;
+  if (mode === 'probe') {
+    const [target, intervalMs] = args;
+    process.stdout.write(`${JSON.stringify(await probe(target!, Number(intervalMs)))}\n`);
+    port.close();
+    return;
+  }
   if (mode === 'latency') {
     const [count, gapMs, ...targets] = args;
     result = await latency(Number(count), Number(gapMs), targets);
