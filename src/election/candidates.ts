@@ -2,7 +2,7 @@ import { advertisementCoversPool, advertisementSelectsNode, type ParsedL2Adverti
 import type { Labels } from '../api/selector.js';
 import { compareStrings } from './plan.js';
 
-// Which nodes may hold each IP, by configuration alone (design.md §4,
+// Which nodes may hold each IP, by configuration alone (docs/election.md,
 // "Candidates"). Liveness is the state machine's business: it intersects
 // these sets with the speakers it currently sees renewing.
 

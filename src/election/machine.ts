@@ -1,7 +1,7 @@
 import { compareStrings, planTakeovers, type OrphanedIp } from './plan.js';
 import type { ElectionConfig, Evaluation, HeartbeatView, Intent, IpState, NodeState, OwnershipView, WriteOutcome } from './types.js';
 
-// The per-IP election of one speaker as a pure state machine (design.md §4).
+// The per-IP election of one speaker as a pure state machine (docs/election.md).
 // Inputs are observations stamped with the observer's monotonic clock; the
 // output of evaluate() is a list of intents for the runtime to carry out plus
 // the time at which the machine wants to be evaluated again. Level-triggered:

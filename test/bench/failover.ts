@@ -4,11 +4,17 @@
 // link cut; FAILOVER_TRIALS (default 10) of each. Baseline in the same run:
 // kill -9 with no gratuitous ARP reaching the client (broadcast flooding to
 // the client's bridge port turned off), so the client only moves when its own
-// neighbour timers expire — what the announcement buys.
+// neighbour timers expire — what the announcement buys. Link flaps of the
+// owner (linkFlap): FAILOVER_FLAP_TRIALS 10 s flaps (the others take over
+// meanwhile) and as many 1 s flaps (the owner keeps its IP), judged by the
+// client's capture of its own ARP requests: how long after link-up two MACs
+// answered one request, and how soon the owner that kept its IP answered again.
 //
-//   npm run bench -- failover         FAILOVER_TRIALS=10 FAILOVER_BASELINE_TRIALS=3
+//   npm run bench -- failover         FAILOVER_TRIALS=10 FAILOVER_BASELINE_TRIALS=3 FAILOVER_FLAP_TRIALS=10
+//   FAILOVER_PARTS=kill,term,link,flap,baseline   (a subset; default all)
 //   FAILOVER_SPEAKER_ARGS="--heartbeat-interval 250ms --lease-duration 1s"  (tuned timings)
 import { run as runCommand } from '../lab/lab.js';
+import { measureLinkFlap, waitForEveryRenewal, type LinkFlapSample } from '../lab/link-flap.js';
 import { FAULT_DESCRIPTIONS, measureFailover, percentile, type FailoverSample, type FaultKind } from '../lab/system-measure.js';
 import { LAB_POOL, startSystem, type LabSystem } from '../lab/system.js';
 
@@ -49,6 +55,39 @@ async function trials(system: LabSystem, vip: string, fault: FaultKind, count: n
   return samples;
 }
 
+const FLAP_LONG_MS = 10_000;
+const FLAP_SHORT_MS = 1000;
+
+async function linkFlaps(system: LabSystem, vip: string, count: number): Promise<object> {
+  const long: LinkFlapSample[] = [];
+  const short: LinkFlapSample[] = [];
+  for (const [downMs, into] of [[FLAP_LONG_MS, long], [FLAP_SHORT_MS, short]] as const) {
+    for (let i = 1; i <= count; i++) {
+      const sample = await measureLinkFlap(system, vip, downMs, downMs === FLAP_LONG_MS ? 6000 : 3000);
+      into.push(sample);
+      process.stderr.write(
+        `link flap ${downMs} ms ${i}/${count}: ${sample.owner} -> ${sample.holderAfter}, double-answered requests ${sample.doubleAnswered} (${sample.doubleAnswerMs.toFixed(0)} ms), resume ${sample.resumeMs?.toFixed(0) ?? '-'} ms\n`,
+      );
+      await waitForEveryRenewal(system);
+    }
+  }
+  const all = [...long, ...short];
+  // Resume counts only where the owner kept its IP (a short flap should always keep it).
+  const resumes = short.filter((s) => s.holderAfter === s.owner && s.resumeMs !== undefined).map((s) => s.resumeMs!);
+  return {
+    flaps: all.length,
+    longDownMs: FLAP_LONG_MS,
+    shortDownMs: FLAP_SHORT_MS,
+    doubleAnswerMaxMs: Math.round(Math.max(...all.map((s) => s.doubleAnswerMs))),
+    doubleAnsweredRequests: all.reduce((n, s) => n + s.doubleAnswered, 0),
+    longFlapsTakenOver: long.filter((s) => s.holderAfter !== s.owner).length,
+    shortFlapsKept: short.filter((s) => s.holderAfter === s.owner).length,
+    resumeP50Ms: Math.round(percentile(resumes, 50)),
+    resumeP95Ms: Math.round(percentile(resumes, 95)),
+    resumeSamplesMs: resumes.map((r) => Math.round(r)),
+  };
+}
+
 /** Stops broadcasts reaching the client (so no gratuitous ARP does); nodes get a static entry for the client so they can still answer it. */
 async function blockAnnouncements(system: LabSystem, on: boolean): Promise<void> {
   const { lab } = system;
@@ -64,6 +103,9 @@ export async function run(): Promise<object> {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) throw new Error('the failover benchmark needs root (network namespaces)');
   const count = countFromEnv('FAILOVER_TRIALS', 10, 1);
   const baselineCount = countFromEnv('FAILOVER_BASELINE_TRIALS', 3, 0);
+  const flapCount = countFromEnv('FAILOVER_FLAP_TRIALS', 10, 1);
+  const parts = new Set((process.env.FAILOVER_PARTS ?? 'kill,term,link,flap,baseline').split(',').map((p) => p.trim()));
+  for (const part of parts) if (!['kill', 'term', 'link', 'flap', 'baseline'].includes(part)) throw new Error(`FAILOVER_PARTS: unknown part "${part}"`);
   const started = Date.now();
   const speakerArgs = (process.env.FAILOVER_SPEAKER_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '');
   const system = await startSystem({ nodes: 3, speakerArgs });
@@ -77,11 +119,13 @@ export async function run(): Promise<object> {
     const results: Record<string, Summary> = {};
     const raw: Record<string, FailoverSample[]> = {};
     for (const fault of ['kill', 'term', 'link'] as const) {
+      if (!parts.has(fault)) continue;
       raw[fault] = await trials(system, vip!, fault, count);
       results[fault] = summarise(raw[fault]);
     }
+    const linkFlap = parts.has('flap') ? await linkFlaps(system, vip!, flapCount) : undefined;
     let baseline: Summary | undefined;
-    if (baselineCount > 0) {
+    if (baselineCount > 0 && parts.has('baseline')) {
       await blockAnnouncements(system, true);
       try {
         raw.killNoGarp = await trials(system, vip!, 'kill', baselineCount, 'kill-no-garp');
@@ -102,7 +146,8 @@ export async function run(): Promise<object> {
       kill: results.kill,
       term: results.term,
       link: results.link,
-      ...(baseline
+      linkFlap,
+      ...(baseline && results.kill
         ? {
             killNoGarp: baseline,
             garpSpeedup: { gapP50: Number((baseline.p50.gapMs / results.kill!.p50.gapMs).toFixed(1)) },
