@@ -2,7 +2,9 @@
 // stale-run cleanup by name, and clear errors for bad options.
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { CannotStartError, cleanupStale, createLab, defaultPrefix, run, ROOT_ACCESS_IPV4 } from '../lab/lab.js';
+import { existsSync } from 'node:fs';
+import { cleanupStale } from '../lab/down.mjs';
+import { CannotStartError, createLab, defaultPrefix, run, ROOT_ACCESS_IPV4 } from '../lab/lab.js';
 
 async function namespacesWith(prefix: string): Promise<string[]> {
   const out = await run('ip', ['netns', 'list']);
@@ -60,12 +62,20 @@ describe('lab', () => {
     }
   });
 
-  it('cleanupStale removes what a crashed run left behind, by prefix', async () => {
+  it('cleanupStale removes what a crashed run left behind, by prefix: namespaces, processes, temp folders', async () => {
     const prefix = defaultPrefix();
-    await createLab({ nodes: 2, prefix }); // never torn down: a "crash"
+    const lab = await createLab({ nodes: 2, prefix }); // never torn down: a "crash"
+    const child = lab.spawn(lab.node(1).name, 'sleep', ['600']);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const captures = lab.tmp;
+    expect(existsSync(captures)).toBe(true);
     expect(await namespacesWith(prefix)).toHaveLength(4);
-    await cleanupStale(prefix);
+    const removed = await cleanupStale(prefix);
+    expect(removed.namespaces.sort()).toEqual([`${prefix}-client`, `${prefix}-lan`, `${prefix}-node1`, `${prefix}-node2`]);
+    expect(removed.folders).toEqual([captures]);
     expect(await namespacesWith(prefix)).toEqual([]);
+    expect(existsSync(captures)).toBe(false);
+    await exited;
   });
 
   it('rejects bad options with the reason', async () => {

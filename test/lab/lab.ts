@@ -149,7 +149,8 @@ export class Lab {
   readonly lan: string;
   readonly hostLink: string;
   private readonly children = new Set<ChildProcess>();
-  private readonly tmp: string;
+  /** The lab's own temporary folder (captures): `<prefix>-XXXXXX`, removed at teardown. */
+  readonly tmp: string;
   private hostLock: HostLock | undefined;
 
   constructor(
@@ -397,7 +398,7 @@ async function refuseIfHostUses(v4Prefix: string, v6Prefix: string): Promise<voi
   }
 }
 
-/** Kills what still runs in a namespace, then deletes it (its links go with it). */
+/** Kills what still runs in a namespace, then deletes it (its links go with it). down.mjs does the same for --down, uncompiled. */
 async function removeNamespace(ns: string): Promise<void> {
   const pids = await run('ip', ['netns', 'pids', ns], true);
   for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
@@ -408,18 +409,4 @@ async function removeNamespace(ns: string): Promise<void> {
     }
   }
   await run('ip', ['netns', 'del', ns], true);
-}
-
-/** Removes every namespace (and the processes in it) and root-namespace link whose name starts with prefix. */
-export async function cleanupStale(prefix: string): Promise<void> {
-  if (prefix.length < 3) throw new Error(`cleanupStale: prefix "${prefix}" is too short to be safe`);
-  const list = await run('ip', ['netns', 'list'], true);
-  const namespaces = list.stdout
-    .split('\n')
-    .map((l) => l.split(' ')[0]!)
-    .filter((n) => n.startsWith(`${prefix}-`) || n === prefix);
-  for (const ns of namespaces) await removeNamespace(ns);
-  const links = await run('ip', ['-j', 'link', 'show'], true);
-  const names = (JSON.parse(links.stdout || '[]') as Array<{ ifname: string }>).map((l) => l.ifname);
-  for (const name of names.filter((n) => n.startsWith(prefix))) await run('ip', ['link', 'del', name], true);
 }

@@ -361,7 +361,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<LabSyste
       kubeConfig.loadFromFile(options.kubeconfig);
       await installCrds(kubeConfig);
     } else {
-      const double = await startApiServer({ namespaces: [SYSTEM_NAMESPACE] });
+      // Its kubeconfig folder goes in the log folder, so removing the lab's folders removes it.
+      const double = await startApiServer({ namespaces: [SYSTEM_NAMESPACE], tempDir: logDir });
       undo.push(() => double.close());
       api = double;
       kubeConfig = double.kubeConfig;
