@@ -172,3 +172,8 @@ function explore(system: LabSystem, ip: string): void {
   say(`  logs: ${system.logDir}/*.log`);
   say('Ctrl-C here (or SIGTERM to npm run lab) tears everything down. If this process is killed with -9 instead: npm run lab -- --down');
 }
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  console.error('demo.js is run by test/lab/start.mjs: use `npm run lab` (it checks the tools, builds and owns the signals)');
+  process.exit(2);
+}

@@ -131,9 +131,9 @@ export async function run(cmd: string, args: string[], allowFailure = false): Pr
     const { stdout, stderr } = await execFileAsync(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL' });
     return { stdout, stderr, code: 0 };
   } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: number | string; message?: string };
-    // ENOENT, EACCES: the command never ran, so there is no exit code to allow.
-    if (typeof e.code === 'string') throw new CannotStartError(cmd, e.code);
+    const e = err as { stdout?: string; stderr?: string; code?: number | string; syscall?: string };
+    // ENOENT, EACCES from spawn: the command never ran, so there is no exit code to allow.
+    if (typeof e.code === 'string' && e.syscall?.startsWith('spawn')) throw new CannotStartError(cmd, e.code);
     const result = { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: typeof e.code === 'number' ? e.code : 1 };
     const inNamespace = cmd === 'ip' && args[0] === 'netns' && args[1] === 'exec';
     const failedExec = inNamespace ? NETNS_EXEC_FAILED.exec(result.stderr) : null;

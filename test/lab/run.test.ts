@@ -21,6 +21,11 @@ describe('run', () => {
     await expect(run(MISSING, [])).rejects.toBeInstanceOf(CannotStartError);
   });
 
+  it('output over the buffer limit is not mistaken for a command that cannot start', async () => {
+    const big = run(process.execPath, ['-e', 'process.stdout.write("x".repeat(65 * 1024 * 1024))'], true);
+    await expect(big).resolves.toMatchObject({ code: 1 });
+  });
+
   it('still returns a non-zero exit of a command that did start, when allowed', async () => {
     const result = await run(process.execPath, ['-e', 'process.stderr.write("no"); process.exit(3)'], true);
     expect(result).toEqual({ stdout: '', stderr: 'no', code: 3 });
