@@ -1,7 +1,7 @@
 // The controller program: flags in, startController, signals. Nothing else.
 
 import { loadKubeConfig } from '../src/kube/config.js';
-import { exitOnStartupFailure, readFlagsOrExit, stopOnSignals } from '../src/cli/program.js';
+import { exitOnStartupFailure, handleSignals, readFlagsOrExit } from '../src/cli/program.js';
 import { createLogger } from '../src/log/logger.js';
 import { USAGE, parseControllerFlags } from './flags.js';
 import { startController } from './start.js';
@@ -10,6 +10,7 @@ async function main(): Promise<void> {
   const flags = readFlagsOrExit(() => parseControllerFlags(process.argv.slice(2)), USAGE);
   if (flags === undefined) return;
   const logger = createLogger('controller', flags.logLevel ?? process.env.LOG_LEVEL ?? 'info');
+  const signals = handleSignals(logger);
   const kubeConfig = loadKubeConfig(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {});
   const controller = await startController({
     kubeConfig,
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   });
   logger.info({ identity: controller.identity, namespace: flags.namespace, lbClass: flags.lbClass || '(none)', metricsPort: controller.metricsPort }, 'controller started');
 
-  stopOnSignals(logger, 'stopping: releasing the leader Lease', () => controller.stop());
+  signals.started('stopping: releasing the leader Lease', () => controller.stop(), () => controller.synced());
 }
 
 main().catch(exitOnStartupFailure('controller'));

@@ -46,6 +46,8 @@ export interface RunningController {
   readonly metrics: ControllerMetrics;
   readonly metricsPort: number | undefined;
   isLeader(): boolean;
+  /** Every cache has its first full list. */
+  synced(): boolean;
   /** Caches synced and, when leading, the rebuild from status done. */
   ready(): boolean;
   /** Resolves when the leading loop has nothing queued or running; at once when not leading. */
@@ -136,6 +138,7 @@ export async function startController(options: StartControllerOptions): Promise<
     metrics,
     metricsPort: server?.port,
     isLeader: () => active !== undefined,
+    synced: () => cachesSynced,
     ready,
     idle: async () => {
       await synced;

@@ -7,7 +7,7 @@ import { EventRecorder } from '../src/kube/events.js';
 import { KubeSpeakerLeaseStore } from '../src/kube/speaker-leases.js';
 import { readLinkStates, watchInterfaces } from '../src/l2/interfaces.js';
 import { openPacketPort } from '../src/l2/socket.js';
-import { exitOnStartupFailure, readFlagsOrExit, stopOnSignals } from '../src/cli/program.js';
+import { exitOnStartupFailure, handleSignals, readFlagsOrExit } from '../src/cli/program.js';
 import { createLogger } from '../src/log/logger.js';
 import { createSpeakerMetrics } from '../src/metrics/metrics.js';
 import { startMetricsServer } from '../src/metrics/server.js';
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   if (flags === undefined) return;
   const node = flags.nodeName;
   const logger = createLogger('speaker', flags.logLevel ?? process.env.LOG_LEVEL ?? 'info').child({ node });
+  const signals = handleSignals(logger);
   const metrics = createSpeakerMetrics();
   const kubeConfig = loadKubeConfig(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {});
   const client = createKubeClient({ kubeConfig, onRequest: (verb, resource) => metrics.apiRequests.inc({ verb, resource }) });
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     'speaker started',
   );
 
-  stopOnSignals(logger, 'stopping: withdrawing, releasing every held IP, deleting the node Lease', async () => {
+  signals.started('stopping: withdrawing, releasing every held IP, deleting the node Lease', async () => {
     await election.stop();
     wire.close();
     interfaces.stop();

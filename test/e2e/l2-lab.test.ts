@@ -2,7 +2,9 @@
 // stale-run cleanup by name, and clear errors for bad options.
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { cleanupStale, createLab, defaultPrefix, run, ROOT_ACCESS_IPV4 } from '../lab/lab.js';
+import { existsSync } from 'node:fs';
+import { cleanupStale } from '../lab/down.mjs';
+import { CannotStartError, createLab, defaultPrefix, run, ROOT_ACCESS_IPV4 } from '../lab/lab.js';
 
 async function namespacesWith(prefix: string): Promise<string[]> {
   const out = await run('ip', ['netns', 'list']);
@@ -43,12 +45,37 @@ describe('lab', () => {
     expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
   });
 
-  it('cleanupStale removes what a crashed run left behind, by prefix', async () => {
+  it('a command that cannot start inside a namespace is that error at once, for exec and spawn', async () => {
+    const lab = await createLab({ nodes: 1 });
+    try {
+      const ns = lab.node(1).name;
+      // `ip netns exec` itself starts, prints `exec of "..." failed` and exits non-zero.
+      await expect(lab.exec(ns, ['ironlb-no-such-command', '-c', '1'])).rejects.toThrow(
+        `cannot start "ironlb-no-such-command" in namespace ${ns}: No such file or directory`,
+      );
+      await expect(lab.exec(ns, ['ironlb-no-such-command'])).rejects.toBeInstanceOf(CannotStartError);
+      expect(() => lab.spawn(ns, 'ironlb-no-such-command', [])).toThrow(`cannot start "ironlb-no-such-command" in namespace ${ns}: not found on PATH`);
+      // A command that starts and fails is still an allowed result.
+      expect((await lab.exec(ns, ['sh', '-c', 'exit 255'])).code).toBe(255);
+    } finally {
+      await lab.teardown();
+    }
+  });
+
+  it('cleanupStale removes what a crashed run left behind, by prefix: namespaces, processes, temp folders', async () => {
     const prefix = defaultPrefix();
-    await createLab({ nodes: 2, prefix }); // never torn down: a "crash"
+    const lab = await createLab({ nodes: 2, prefix }); // never torn down: a "crash"
+    const child = lab.spawn(lab.node(1).name, 'sleep', ['600']);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const captures = lab.tmp;
+    expect(existsSync(captures)).toBe(true);
     expect(await namespacesWith(prefix)).toHaveLength(4);
-    await cleanupStale(prefix);
+    const removed = await cleanupStale(prefix);
+    expect(removed.namespaces.sort()).toEqual([`${prefix}-client`, `${prefix}-lan`, `${prefix}-node1`, `${prefix}-node2`]);
+    expect(removed.folders).toEqual([captures]);
     expect(await namespacesWith(prefix)).toEqual([]);
+    expect(existsSync(captures)).toBe(false);
+    await exited;
   });
 
   it('rejects bad options with the reason', async () => {

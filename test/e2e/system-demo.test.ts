@@ -1,22 +1,28 @@
-// `npm run lab` runs as a newcomer would run it (the built demo, as a
-// process): it shows an IP answered on the wire by the owner's MAC, a
-// measured failover to another node, and leaves nothing behind.
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// `npm run lab` runs as a newcomer would run it (test/lab/start.mjs, the
+// process npm starts): it shows an IP answered on the wire by the owner's MAC,
+// a measured failover to another node, and leaves nothing behind; SIGTERM to
+// npm's own pid or SIGINT mid-run tear the lab down; --down removes what a
+// killed run left. dist/ is built by `npm test` first, so these runs set
+// IRONLB_LAB_BUILT=1 instead of compiling it again under the other tests' feet.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../lab/lab.js';
 
 const execFileAsync = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const entry = path.join(root, 'test', 'lab', 'start.mjs');
 const demo = path.join(root, 'dist', 'test', 'lab', 'demo.js');
+const env = { ...process.env, IRONLB_LAB_BUILT: '1' };
 
-async function runDemo(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runLab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   if (!existsSync(demo)) throw new Error(`${demo} is missing: run \`npm run build\` first`);
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [demo, ...args], { timeout: 150_000, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await execFileAsync(process.execPath, [entry, ...args], { env, timeout: 150_000, maxBuffer: 16 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -24,19 +30,54 @@ async function runDemo(args: string[]): Promise<{ code: number; stdout: string; 
   }
 }
 
-describe('npm run lab', () => {
-  it('refuses an unknown argument and a --kubeconfig without a file, with the usage', async () => {
-    const unknown = await runDemo(['--fast']);
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown argument "--fast"');
-    expect(unknown.stderr).toContain('usage: npm run lab');
-    const missing = await runDemo(['--kubeconfig']);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('--kubeconfig needs a file');
-  });
+/** A running lab process: its output so far, a wait for a line, its exit. */
+function startLab(command: string, args: string[]): { child: ChildProcess; output: () => string; printed: (text: string) => Promise<void>; exited: Promise<number | null> } {
+  if (!existsSync(demo)) throw new Error(`${demo} is missing: run \`npm run build\` first`);
+  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const waiters: Array<{ text: string; resolve: () => void }> = [];
+  const onData = (d: Buffer) => {
+    text += d.toString();
+    for (const w of waiters.filter((w) => text.includes(w.text))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const printed = (wanted: string) =>
+    text.includes(wanted)
+      ? Promise.resolve()
+      : Promise.race([
+          new Promise<void>((resolve) => waiters.push({ text: wanted, resolve })),
+          exited.then((code) => Promise.reject(new Error(`exited (${code}) before printing "${wanted}":\n${text}`))),
+        ]);
+  return { child, output: () => text, printed, exited };
+}
 
+async function labNamespaces(): Promise<string[]> {
+  const namespaces = await run('ip', ['netns', 'list']);
+  return namespaces.stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('ironlb-'));
+}
+
+/** The lab's temporary folders: ironlb-lab and ironlb-XXXXXX in the temp dir. */
+function labFolders(): string[] {
+  return readdirSync(os.tmpdir()).filter((n) => n === 'ironlb-lab' || /^ironlb-[A-Za-z0-9]{6}$/.test(n));
+}
+
+let running: ChildProcess | undefined;
+afterEach(async () => {
+  if (running?.exitCode === null && running.signalCode === null) {
+    running.kill('SIGKILL');
+    await runLab(['--down']);
+  }
+  running = undefined;
+});
+
+describe('npm run lab', () => {
   it('shows the IP answered by the owner, fails over to another node, measures it and tears down', async () => {
-    const result = await runDemo([]);
+    const result = await runLab([]);
     expect(result.code, result.stderr).toBe(0);
     const out = result.stdout;
 
@@ -59,7 +100,59 @@ describe('npm run lab', () => {
     expect(gap).toBeGreaterThan(0);
     expect(out).toContain(`lladdr ${next![2]}`);
 
-    const namespaces = await run('ip', ['netns', 'list']);
-    expect(namespaces.stdout.split('\n').filter((l) => l.startsWith('ironlb-'))).toEqual([]);
+    expect(await labNamespaces()).toEqual([]);
+    expect(labFolders()).toEqual([]);
   }, 200_000);
+
+  it('with --keep stays up until SIGTERM reaches npm itself, then tears down and exits 0', async () => {
+    const npm = existsSync(path.join(path.dirname(process.execPath), 'npm')) ? path.join(path.dirname(process.execPath), 'npm') : 'npm';
+    const lab = startLab(npm, ['run', 'lab', '--', '--keep']);
+    running = lab.child;
+    await lab.printed('The lab stays up');
+    expect(await labNamespaces()).not.toEqual([]);
+    lab.child.kill('SIGTERM'); // npm's pid, as `kill <pid of npm run lab>` would
+    expect(await lab.exited, lab.output()).toBe(0);
+    expect(lab.output()).toContain('SIGTERM: stopping');
+    expect(lab.output()).toContain('the lab is removed');
+    expect(await labNamespaces()).toEqual([]);
+    expect(labFolders()).toEqual([]);
+  }, 200_000);
+
+  it('SIGINT in the middle of the demo tears the lab down and exits 130', async () => {
+    const lab = startLab(process.execPath, [entry]);
+    running = lab.child;
+    await lab.printed('== 2. Applying the samples');
+    lab.child.kill('SIGINT');
+    expect(await lab.exited, lab.output()).toBe(130);
+    expect(lab.output()).toContain('stopped by SIGINT');
+    expect(lab.output()).not.toContain('== 4.');
+    expect(await labNamespaces()).toEqual([]);
+    expect(labFolders()).toEqual([]);
+  }, 200_000);
+
+  it('--down removes a killed run\'s namespaces, the processes in them and its temp folders, and nothing else', async () => {
+    expect(await labNamespaces(), 'another lab is up').toEqual([]);
+    await run('ip', ['netns', 'add', 'ironlb-node1']);
+    const sleeper = spawn('ip', ['netns', 'exec', 'ironlb-node1', 'sleep', '600'], { stdio: 'ignore' });
+    const sleeperGone = new Promise((resolve) => sleeper.once('exit', resolve));
+    const logs = path.join(os.tmpdir(), 'ironlb-lab');
+    mkdirSync(path.join(logs, 'ironlb-apiserver-abc123'), { recursive: true });
+    writeFileSync(path.join(logs, 'controller.log'), 'x');
+    const captures = mkdtempSync(path.join(os.tmpdir(), 'ironlb-'));
+    const notTheLabs = mkdtempSync(path.join(os.tmpdir(), 'ironlb-apiserver-'));
+    try {
+      const result = await runLab(['--down']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain('removed namespaces: ironlb-node1');
+      expect(result.stdout).toContain(`removed folders: ${[captures, logs].sort().join(' ')}`);
+      expect(result.stdout).not.toContain('compiling');
+      await sleeperGone;
+      expect(await labNamespaces()).toEqual([]);
+      expect(existsSync(logs) || existsSync(captures)).toBe(false);
+      expect(existsSync(notTheLabs)).toBe(true);
+    } finally {
+      rmSync(notTheLabs, { recursive: true, force: true });
+      await run('ip', ['netns', 'del', 'ironlb-node1'], true);
+    }
+  }, 60_000);
 });

@@ -4,18 +4,22 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
+import { startSilentApiServer, type SilentApiServer } from './silent-apiserver.js';
 import { changedIPs, createPool, createService, createServices, eventually, setup, waitAllAssigned, waitForIPs, type Env } from './controller-harness.js';
 
 // The built program (npm test builds first), flags and signals included.
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'controller', 'main.js');
 
 let env: Env | undefined;
+let silent: SilentApiServer | undefined;
 let child: ChildProcess | undefined;
 afterEach(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
   child = undefined;
   await env?.close();
   env = undefined;
+  await silent?.close();
+  silent = undefined;
 });
 
 function run(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
@@ -45,6 +49,17 @@ describe('controller program (dist/controller/main.js, double)', { timeout: 120_
     const released = await leases.readNamespacedLease({ namespace: env.system, name: 'ironlb-controller' });
     expect(released.spec?.holderIdentity ?? '').toBe('');
     expect(p.output()).toContain('"msg":"controller started"');
+  });
+
+  it('exits 0 at once on SIGTERM before it has synced (API server never answers)', async () => {
+    silent = await startSilentApiServer();
+    const p = run(['--kubeconfig', silent.kubeconfigPath, '--metrics-port', '0', '--identity', 'unsynced']);
+    child = p.child;
+    await silent.connected;
+    p.child.kill('SIGTERM');
+    expect(await p.exited, p.output()).toBe(0);
+    expect(p.output()).toContain('"signal":"SIGTERM"');
+    expect(p.output()).toContain('stopping before sync');
   });
 
   it('fails over to the standby when the leader process is killed with SIGKILL, changing no IP', async () => {

@@ -8,13 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
+import { startSilentApiServer, type SilentApiServer } from './silent-apiserver.js';
 import { until } from './speaker-harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const entry = path.join(root, 'dist', 'speaker', 'main.js');
 const NS = 'ironlb-system';
 
-let server: ApiServer | undefined;
+let server: ApiServer | SilentApiServer | undefined;
 let child: ChildProcess | undefined;
 afterEach(async () => {
   if (child?.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
@@ -48,15 +49,39 @@ describe('speaker program', () => {
     child = spawn(
       process.execPath,
       [entry, '--node-name=node-a', `--kubeconfig=${server.kubeconfigPath}`, '--metrics-port=0', '--heartbeat-interval=200ms', '--lease-duration=1s'],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
     );
     const proc = child;
+    let stdout = '';
+    proc.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     await until(async () => (await names()).includes('ironlb-node-node-a'), 30_000, 'the node Lease');
+    // Synced: before that a SIGTERM exits at once without a stop (next test).
+    await until(async () => stdout.includes('"msg":"speaker started"'), 30_000, 'the speaker started');
     const lease = await leases.readNamespacedLease({ name: 'ironlb-node-node-a', namespace: NS });
     expect(lease.spec?.holderIdentity).toBe('node-a');
     expect(lease.metadata?.annotations?.['ironlb.io/macs']).toBeDefined();
     proc.kill('SIGTERM');
     expect(await exited(proc)).toBe(0);
     expect(await names()).not.toContain('ironlb-node-node-a');
+  });
+
+  it('exits 0 at once on SIGTERM before it has synced (API server never answers)', async () => {
+    expect(existsSync(entry), `${entry} is built by npm test`).toBe(true);
+    const silent = await startSilentApiServer();
+    server = silent;
+    const proc = spawn(process.execPath, [entry, '--node-name=node-a', `--kubeconfig=${silent.kubeconfigPath}`, '--metrics-port=0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'info' },
+    });
+    child = proc;
+    let output = '';
+    proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await silent.connected;
+    proc.kill('SIGTERM');
+    expect(await exited(proc), output).toBe(0);
+    expect(output).toContain('"signal":"SIGTERM"');
+    expect(output).toContain('stopping before sync');
+    expect(output).not.toContain('speaker started');
   });
 });

@@ -39,6 +39,8 @@ export interface ApiServerOptions {
   seed?: number;
   /** Bearer tokens and their rules; without it every request is allowed. */
   rbac?: RbacOptions;
+  /** Folder the kubeconfig's own ironlb-apiserver-* folder goes in; default the OS temp dir. */
+  tempDir?: string;
 }
 
 export interface ApiServer {
@@ -345,7 +347,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     return kc;
   };
   const kubeConfig = kubeConfigFor();
-  const configDir = mkdtempSync(join(tmpdir(), 'ironlb-apiserver-'));
+  const configDir = mkdtempSync(join(options.tempDir ?? tmpdir(), 'ironlb-apiserver-'));
   const kubeconfigPath = join(configDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeConfig.exportConfig());
 

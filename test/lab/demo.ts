@@ -1,47 +1,25 @@
-// `npm run lab`: ironlb end to end on this machine, in network namespaces.
-// Builds the lab (3 nodes + a client on a bridge), starts the API server
-// double, the controller and 3 speakers, applies the sample pool,
+// `npm run lab`'s demo: ironlb end to end on this machine, in network
+// namespaces. Builds the lab (3 nodes + a client on a bridge), starts the API
+// server double, the controller and 3 speakers, applies the sample pool,
 // L2Advertisement and Service, shows the client resolving the Service IP to
 // the owner's MAC, kills the owner and prints the measured failover.
+// test/lab/start.mjs is the entry point: it reads the arguments, checks the
+// tools, compiles, owns the signals and calls runDemo.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { cleanupStale, run } from './lab.js';
+import { run } from './lab.js';
 import { FAULT_DESCRIPTIONS, measureFailover } from './system-measure.js';
 import { LAB_POOL, SERVICE_NAMESPACE, SYSTEM_NAMESPACE, startSystem, type LabSystem } from './system.js';
 
+/** The demo's lab prefix; test/lab/start.mjs's --down removes `ironlb-*` by the same name. */
 const PREFIX = 'ironlb';
-const USAGE = `usage: npm run lab [-- --keep] [-- --kubeconfig FILE] | npm run lab -- --down
-  (no flag)          build the lab, show an IP answered on the wire, fail over, tear down
-  --keep             leave everything running to explore; Ctrl-C tears it down
-  --kubeconfig FILE  use this real API server instead of the double (speakers still run in the lab)
-  --down             remove a lab left over by a crashed or killed demo (namespaces ${PREFIX}-*)`;
 
-interface DemoArgs {
+export interface DemoArgs {
   keep: boolean;
-  down: boolean;
   kubeconfig?: string;
-}
-
-function parseArgs(argv: string[]): DemoArgs {
-  const args: DemoArgs = { keep: false, down: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--keep') args.keep = true;
-    else if (arg === '--down') args.down = true;
-    else if (arg === '--kubeconfig') {
-      const file = argv[++i];
-      if (file === undefined) throw new Error('--kubeconfig needs a file');
-      args.kubeconfig = file;
-    } else if (arg.startsWith('--kubeconfig=')) args.kubeconfig = arg.slice('--kubeconfig='.length);
-    else if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
-  }
-  return args;
 }
 
 const say = (text = '') => console.log(text);
@@ -98,63 +76,84 @@ function describeNodes(system: LabSystem): void {
   say(`  ${system.lab.client.padEnd(16)} 192.0.2.100   (the client: arping, ping, ip neigh, tcpdump)`);
 }
 
-async function demo(args: DemoArgs): Promise<void> {
+/**
+ * Runs the demo; `stop` aborts it (SIGINT/SIGTERM): whatever step is running is
+ * left, and the lab is torn down. Returns the exit code: 0 when done (with
+ * --keep, a stop after the lab is up is how it ends), 128+n when stopped
+ * earlier by signal n.
+ */
+export async function runDemo(args: DemoArgs, stop: AbortSignal): Promise<number> {
   const started = Date.now();
   if (await labAlreadyUp()) {
     throw new Error(`a lab is already up (namespaces ${PREFIX}-*). Stop its \`npm run lab -- --keep\` with Ctrl-C, or remove it: npm run lab -- --down`);
   }
   step('1. Building the lab and starting ironlb');
+  // A stop while this builds takes effect once it is built, then tears it down.
   const system = await startSystem({ nodes: 3, prefix: PREFIX, kubeconfig: args.kubeconfig, logDir: path.join(os.tmpdir(), `${PREFIX}-lab`) });
-  let succeeded = false;
+  const progress = { exploring: false };
+  let failed = true;
   try {
-    describeNodes(system);
-    say(args.kubeconfig ? `API server: yours (${args.kubeconfig}), reached from the lab through 192.0.2.1:6443` : 'API server: the in-process double (test/kube), reached from the lab at 192.0.2.1:6443');
-    say(`controller (1 process) and one speaker per node are running; logs in ${system.logDir}`);
-
-    step('2. Applying the samples');
-    const ip = await applySamples(system);
-    say(`\nThe controller assigned ${ip}  (status.loadBalancer.ingress of ${SERVICE_NAMESPACE}/web)`);
-    await system.serveOnAllNodes(ip);
-    say(`Every node has ${ip} on lo with arp_ignore=1 (kube-proxy IPVS strictARP): its kernel takes the traffic but never answers ARP; only the speaker does.`);
-
-    step('3. Who answers for it');
-    const owner = await system.waitForAnswer(ip);
-    say(`Lease ${SYSTEM_NAMESPACE}/ironlb-ip-${ip.replace(/\./g, '-')} names the owner: ${owner} (MAC ${system.node(owner).mac})`);
-    say(`$ ip netns exec ${system.lab.client} arping -c 2 ${ip}`);
-    const arping = await system.lab.arping(ip, { count: 2 });
-    say(arping.output.trimEnd().replace(/^/gm, '  '));
-    const ping = await system.lab.ping(ip, { count: 3 });
-    say(`ping ${ip}: ${ping.received}/3 replies`);
-
-    step('4. Failover: the client pings at 100/s, then the owner dies');
-    say(`fault: ${FAULT_DESCRIPTIONS.kill}`);
-    const sample = await measureFailover(system, ip, 'kill', { onFault: (old) => say(`killed the speaker on ${old}; waiting for another node to take over...`) });
-    say(`new owner: ${sample.newOwner} (MAC ${system.node(sample.newOwner).mac})`);
-    const row = (label: string, value: string) => say(`  ${label.padEnd(46)} ${value}`);
-    row('first frame from the new owner at the client:', `${sample.firstFrameMs.toFixed(0)} ms after the kill`);
-    row(`its gratuitous ARP claiming ${ip}:`, `${sample.firstClaimMs.toFixed(0)} ms after the kill`);
-    row('first ping reply through the new owner:', `${sample.firstReplyMs.toFixed(0)} ms after the kill`);
-    row('longest gap in ping replies (100/s):', `${sample.gapMs.toFixed(0)} ms`);
-    say('  (detection waits for the dead node\'s Lease to expire: lease-duration 3 s minus the time since its last renewal)');
-    const neigh = await system.lab.neigh(ip);
-    const asked = sample.clientRequests === 0 ? 'moved by the announcement alone: the client sent no ARP request' : `the client sent ${sample.clientRequests} ARP request(s) of its own`;
-    say(`$ ip netns exec ${system.lab.client} ip neigh show ${ip}\n  ${ip} lladdr ${neigh?.mac ?? '?'} ${neigh?.state.join(',') ?? ''}  <- ${asked}`);
-
-    if (args.keep) {
-      explore(system, ip);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
-      say('\ntearing down...');
-    }
-    succeeded = true;
+    if (!stop.aborted) await untilStopped(show(system, args, stop, progress), stop);
+    failed = false;
   } finally {
+    if (stop.aborted) say('tearing down the lab...');
     // Logs stay only after a failure, to read what went wrong.
-    await system.teardown({ keepLogs: !succeeded });
-    if (!succeeded) console.error(`the programs' logs are kept in ${system.logDir}`);
+    await system.teardown({ keepLogs: failed });
+    if (failed) console.error(`the programs' logs are kept in ${system.logDir}`);
+  }
+  if (stop.aborted && !progress.exploring) {
+    say(`\nstopped by ${String(stop.reason)} after ${((Date.now() - started) / 1000).toFixed(1)} s; the lab is removed.`);
+    return 128 + (os.constants.signals[stop.reason as NodeJS.Signals] ?? 0);
   }
   say(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s; the lab is removed.${args.keep ? '' : ' Run `npm run lab -- --keep` to explore it.'}`);
+  return 0;
+}
+
+/** Resolves when `work` does or `stop` fires; `work` left running then may fail quietly (its lab is going away). */
+async function untilStopped(work: Promise<void>, stop: AbortSignal): Promise<void> {
+  work.catch(() => undefined);
+  await Promise.race([work, new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }))]);
+}
+
+async function show(system: LabSystem, args: DemoArgs, stop: AbortSignal, progress: { exploring: boolean }): Promise<void> {
+  describeNodes(system);
+  say(args.kubeconfig ? `API server: yours (${args.kubeconfig}), reached from the lab through 192.0.2.1:6443` : 'API server: the in-process double (test/kube), reached from the lab at 192.0.2.1:6443');
+  say(`controller (1 process) and one speaker per node are running; logs in ${system.logDir}`);
+
+  step('2. Applying the samples');
+  const ip = await applySamples(system);
+  say(`\nThe controller assigned ${ip}  (status.loadBalancer.ingress of ${SERVICE_NAMESPACE}/web)`);
+  await system.serveOnAllNodes(ip);
+  say(`Every node has ${ip} on lo with arp_ignore=1 (kube-proxy IPVS strictARP): its kernel takes the traffic but never answers ARP; only the speaker does.`);
+
+  step('3. Who answers for it');
+  const owner = await system.waitForAnswer(ip);
+  say(`Lease ${SYSTEM_NAMESPACE}/ironlb-ip-${ip.replace(/\./g, '-')} names the owner: ${owner} (MAC ${system.node(owner).mac})`);
+  say(`$ ip netns exec ${system.lab.client} arping -c 2 ${ip}`);
+  const arping = await system.lab.arping(ip, { count: 2 });
+  say(arping.output.trimEnd().replace(/^/gm, '  '));
+  const ping = await system.lab.ping(ip, { count: 3 });
+  say(`ping ${ip}: ${ping.received}/3 replies`);
+
+  step('4. Failover: the client pings at 100/s, then the owner dies');
+  say(`fault: ${FAULT_DESCRIPTIONS.kill}`);
+  const sample = await measureFailover(system, ip, 'kill', { onFault: (old) => say(`killed the speaker on ${old}; waiting for another node to take over...`) });
+  say(`new owner: ${sample.newOwner} (MAC ${system.node(sample.newOwner).mac})`);
+  const row = (label: string, value: string) => say(`  ${label.padEnd(46)} ${value}`);
+  row('first frame from the new owner at the client:', `${sample.firstFrameMs.toFixed(0)} ms after the kill`);
+  row(`its gratuitous ARP claiming ${ip}:`, `${sample.firstClaimMs.toFixed(0)} ms after the kill`);
+  row('first ping reply through the new owner:', `${sample.firstReplyMs.toFixed(0)} ms after the kill`);
+  row('longest gap in ping replies (100/s):', `${sample.gapMs.toFixed(0)} ms`);
+  say('  (detection waits for the dead node\'s Lease to expire: lease-duration 3 s minus the time since its last renewal)');
+  const neigh = await system.lab.neigh(ip);
+  const asked = sample.clientRequests === 0 ? 'moved by the announcement alone: the client sent no ARP request' : `the client sent ${sample.clientRequests} ARP request(s) of its own`;
+  say(`$ ip netns exec ${system.lab.client} ip neigh show ${ip}\n  ${ip} lladdr ${neigh?.mac ?? '?'} ${neigh?.state.join(',') ?? ''}  <- ${asked}`);
+
+  if (args.keep) {
+    explore(system, ip);
+    progress.exploring = true;
+    await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
+  }
 }
 
 function explore(system: LabSystem, ip: string): void {
@@ -171,30 +170,10 @@ function explore(system: LabSystem, ip: string): void {
   say(`  kubectl --kubeconfig ${hostKubeconfig} -n ${SYSTEM_NAMESPACE} get ipaddresspools,l2advertisements`);
   say(`  kill -9 <pid>   # a speaker: ${[...system.speakers.entries()].map(([n, c]) => `${n}=${c.pid}`).join(' ')}`);
   say(`  logs: ${system.logDir}/*.log`);
-  say('Ctrl-C here tears everything down. If this process is killed instead: npm run lab -- --down');
+  say('Ctrl-C here (or SIGTERM to npm run lab) tears everything down. If this process is killed with -9 instead: npm run lab -- --down');
 }
 
-async function main(): Promise<void> {
-  let args: DemoArgs;
-  try {
-    args = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(2);
-  }
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    console.error('npm run lab needs root: it creates network namespaces, veth links and a bridge.\nRun it as root, e.g. `sudo npm run lab`.');
-    process.exit(1);
-  }
-  if (args.down) {
-    await cleanupStale(PREFIX);
-    console.log(`removed every namespace and link named ${PREFIX}-* (and the processes in them)`);
-    return;
-  }
-  await demo(args);
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  console.error('demo.js is run by test/lab/start.mjs: use `npm run lab` (it checks the tools, builds and owns the signals)');
+  process.exit(2);
 }
-
-main().catch((err: unknown) => {
-  console.error(`\nnpm run lab failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});

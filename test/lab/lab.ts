@@ -17,7 +17,7 @@
 // addresses on the receiving interface, so a VIP on lo gets no kernel NA
 // (checked by test/e2e/l2-lab.test.ts).
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -91,13 +91,53 @@ export function defaultPrefix(): string {
 /** No lab command may hang a test run: killed after this long. */
 const COMMAND_TIMEOUT_MS = 120_000;
 
+/** Where the fix for a missing tool is: the set-up check `npm run lab` and `npm test` run first. */
+const TOOLS_HINT = 'is it installed? `node test/setup/tools.mjs lab` names the package (as root it installs it)';
+
+/** A command that could not be started at all: an error of its own, never a silent non-zero exit. */
+export class CannotStartError extends Error {
+  constructor(
+    readonly command: string,
+    detail: string,
+    where = '',
+  ) {
+    super(`cannot start "${command}"${where}: ${detail}; ${TOOLS_HINT}`);
+    this.name = 'CannotStartError';
+  }
+}
+
+/**
+ * Fails at once when `cmd` is not an executable file on PATH (or at its own path).
+ * Plain lookup rather than test/setup/tools.mjs's: this file also runs from dist/.
+ */
+export function assertRunnable(cmd: string, where = ''): void {
+  const candidates = cmd.includes('/') ? [cmd] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, cmd));
+  for (const file of candidates) {
+    try {
+      accessSync(file, constants.X_OK);
+      if (statSync(file).isFile()) return;
+    } catch {
+      // not this one
+    }
+  }
+  throw new CannotStartError(cmd, cmd.includes('/') ? 'no executable file there' : 'not found on PATH', where);
+}
+
+/** What `ip netns exec` prints (and then exits non-zero) when the command itself cannot start. */
+const NETNS_EXEC_FAILED = /^exec of "([^"]+)" failed: (.+)/;
+
 export async function run(cmd: string, args: string[], allowFailure = false): Promise<ExecResult> {
   try {
     const { stdout, stderr } = await execFileAsync(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL' });
     return { stdout, stderr, code: 0 };
   } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: number | string };
+    const e = err as { stdout?: string; stderr?: string; code?: number | string; syscall?: string };
+    // ENOENT, EACCES from spawn: the command never ran, so there is no exit code to allow.
+    if (typeof e.code === 'string' && e.syscall?.startsWith('spawn')) throw new CannotStartError(cmd, e.code);
     const result = { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: typeof e.code === 'number' ? e.code : 1 };
+    const inNamespace = cmd === 'ip' && args[0] === 'netns' && args[1] === 'exec';
+    const failedExec = inNamespace ? NETNS_EXEC_FAILED.exec(result.stderr) : null;
+    if (failedExec) throw new CannotStartError(failedExec[1]!, failedExec[2]!, ` in namespace ${args[2]}`);
     if (!allowFailure) throw new Error(`${cmd} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
     return result;
   }
@@ -109,7 +149,8 @@ export class Lab {
   readonly lan: string;
   readonly hostLink: string;
   private readonly children = new Set<ChildProcess>();
-  private readonly tmp: string;
+  /** The lab's own temporary folder (captures): `<prefix>-XXXXXX`, removed at teardown. */
+  readonly tmp: string;
   private hostLock: HostLock | undefined;
 
   constructor(
@@ -193,13 +234,15 @@ export class Lab {
     return links[0]!.address.toLowerCase();
   }
 
-  /** Runs a command inside a namespace; never throws on a non-zero exit. */
+  /** Runs a command inside a namespace; throws only when it cannot start, never on a non-zero exit. */
   exec(ns: string, cmd: string[]): Promise<ExecResult> {
     return run('ip', ['netns', 'exec', ns, ...cmd], true);
   }
 
-  /** Starts a process inside a namespace; teardown kills it by pid. */
+  /** Starts a process inside a namespace; teardown kills it by pid. Throws at once if `cmd` is not there. */
   spawn(ns: string, cmd: string, args: string[], options: SpawnOptions = {}): ChildProcess {
+    assertRunnable('ip');
+    assertRunnable(cmd, ` in namespace ${ns}`);
     const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...options });
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
@@ -355,7 +398,7 @@ async function refuseIfHostUses(v4Prefix: string, v6Prefix: string): Promise<voi
   }
 }
 
-/** Kills what still runs in a namespace, then deletes it (its links go with it). */
+/** Kills what still runs in a namespace, then deletes it (its links go with it). down.mjs does the same for --down, uncompiled. */
 async function removeNamespace(ns: string): Promise<void> {
   const pids = await run('ip', ['netns', 'pids', ns], true);
   for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
@@ -366,18 +409,4 @@ async function removeNamespace(ns: string): Promise<void> {
     }
   }
   await run('ip', ['netns', 'del', ns], true);
-}
-
-/** Removes every namespace (and the processes in it) and root-namespace link whose name starts with prefix. */
-export async function cleanupStale(prefix: string): Promise<void> {
-  if (prefix.length < 3) throw new Error(`cleanupStale: prefix "${prefix}" is too short to be safe`);
-  const list = await run('ip', ['netns', 'list'], true);
-  const namespaces = list.stdout
-    .split('\n')
-    .map((l) => l.split(' ')[0]!)
-    .filter((n) => n.startsWith(`${prefix}-`) || n === prefix);
-  for (const ns of namespaces) await removeNamespace(ns);
-  const links = await run('ip', ['-j', 'link', 'show'], true);
-  const names = (JSON.parse(links.stdout || '[]') as Array<{ ifname: string }>).map((l) => l.ifname);
-  for (const name of names.filter((n) => n.startsWith(prefix))) await run('ip', ['link', 'del', name], true);
 }

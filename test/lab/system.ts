@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { ipLeaseName, nodeLeaseName } from '../../src/election/names.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { installCrds } from '../kube/targets.js';
-import { createLab, run, type Lab, type LabNode } from './lab.js';
+import { CannotStartError, createLab, run, type Lab, type LabNode } from './lab.js';
 import { hostAndPort, labKubeconfig, serveSocket, startApiNamespace } from './system-api.js';
 
 export const SYSTEM_NAMESPACE = 'ironlb-system';
@@ -81,7 +81,8 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       const value = await check();
       if (value !== undefined) return value;
     } catch (err) {
-      if (err instanceof GiveUp) throw err;
+      // A missing tool never starts to work: say so now, not as a timeout.
+      if (err instanceof GiveUp || err instanceof CannotStartError) throw err;
       lastError = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`);
@@ -360,7 +361,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<LabSyste
       kubeConfig.loadFromFile(options.kubeconfig);
       await installCrds(kubeConfig);
     } else {
-      const double = await startApiServer({ namespaces: [SYSTEM_NAMESPACE] });
+      // Its kubeconfig folder goes in the log folder, so removing the lab's folders removes it.
+      const double = await startApiServer({ namespaces: [SYSTEM_NAMESPACE], tempDir: logDir });
       undo.push(() => double.close());
       api = double;
       kubeConfig = double.kubeConfig;

@@ -1,0 +1,10 @@
+// Types for down.mjs (plain JavaScript: `npm run lab -- --down` runs it uncompiled).
+
+export interface Removed {
+  namespaces: string[];
+  links: string[];
+  folders: string[];
+}
+
+export function labTempFolders(prefix: string, tmp?: string): string[];
+export function cleanupStale(prefix: string, tmp?: string): Promise<Removed>;
