@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     openPort: (ifname) => openPacketPort(ifname),
     isSpeakerMac: (mac) => runtime?.machine.isSpeakerMac(mac) ?? false,
     linkStates: readLinkStates,
+    refreshInterfaces: () => interfaces.refresh(),
     garpRounds: flags.garpRounds,
     garpRefreshMs: flags.garpRefreshMs,
     metrics,

@@ -25,6 +25,7 @@ export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private running = false;
+  private renewAgain = false;
 
   constructor(private readonly options: HeartbeatOptions) {
     if (!(options.intervalMs > 0)) throw new Error(`heartbeat interval must be > 0, got ${options.intervalMs}`);
@@ -59,11 +60,28 @@ export class Heartbeat {
     });
   }
 
+  /**
+   * Renews now instead of at the next beat (the link just came back: a
+   * renewal lost while it was down must not wait a whole interval more).
+   * With a renewal in flight, the next one starts as soon as it ends.
+   */
+  renewNow(): void {
+    if (!this.running) return;
+    if (this.inFlight !== undefined) {
+      this.renewAgain = true;
+      return;
+    }
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.tick();
+  }
+
   private tick(): void {
     if (!this.running) return;
     this.inFlight = this.renew().finally(() => {
       this.inFlight = undefined;
-      if (this.running) this.timer = setTimeout(() => this.tick(), this.options.intervalMs);
+      const again = this.renewAgain;
+      this.renewAgain = false;
+      if (this.running) this.timer = setTimeout(() => this.tick(), again ? 0 : this.options.intervalMs);
     });
   }
 

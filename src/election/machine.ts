@@ -66,8 +66,8 @@ export class ElectionMachine {
    * speaker take over the IPs we answer for there, so yield them now and
    * confirm each once the link is back (docs/election.md, "Yield first").
    */
-  linkDown(ifname: string, ips: Iterable<string>): void {
-    for (const ip of ips) this.requireConfirmation(ip, `link ${ifname} went down`, { silent: true, link: ifname });
+  linkDown(ifname: string, ips: Iterable<string>, now: number): void {
+    for (const ip of ips) this.requireConfirmation(ip, `link ${ifname} went down`, { silent: true, link: ifname }, now);
   }
 
   /** The link is back: the IPs that waited for it are confirmed now. */
@@ -105,14 +105,15 @@ export class ElectionMachine {
     return this.ips.get(ip)?.confirm !== undefined;
   }
 
-  private requireConfirmation(ip: string, reason: string, how: { silent: boolean; link?: string }): void {
+  private requireConfirmation(ip: string, reason: string, how: { silent: boolean; link?: string }, now: number): void {
     const state = this.ips.get(ip);
     if (state?.lease?.holder !== this.config.self) return;
     // A pending silent confirmation stays silent (and keeps waiting for its link).
     const pending = state.confirm;
     const silent = how.silent || (pending?.silent ?? false);
     const link = how.link ?? pending?.link;
-    state.confirm = { id: this.nextConfirmId++, reason: pending?.silent === true ? pending.reason : reason, requested: false, silent, link };
+    const since = pending?.link !== undefined ? pending.since : now;
+    state.confirm = { id: this.nextConfirmId++, reason: pending?.silent === true ? pending.reason : reason, requested: false, silent, link, since };
   }
 
   /** Duration of one of our Lease writes (heartbeats included), for the stagger. */
@@ -278,7 +279,7 @@ export class ElectionMachine {
       const gapAt = this.unreachableSince + this.config.leaseDurationMs;
       if (now >= gapAt) {
         this.gapConfirmed = true;
-        for (const ip of this.heldIps()) this.requireConfirmation(ip, 'own heartbeat unseen for a lease-duration', { silent: false });
+        for (const ip of this.heldIps()) this.requireConfirmation(ip, 'own heartbeat unseen for a lease-duration', { silent: false }, now);
       } else {
         wake(gapAt);
       }
@@ -371,9 +372,13 @@ export class ElectionMachine {
       state.announcing = false;
       intents.push({ kind: 'withdraw', ip, reason });
     };
-    if (state.eligible === undefined || !candidates.includes(this.config.self)) {
+    // A link down for 2 x lease-duration is no blip: the IP cannot be served
+    // here, so hand it over rather than hold it silently.
+    const deadLink = state.confirm?.link !== undefined && now - state.confirm.since >= 2 * this.config.leaseDurationMs;
+    if (state.confirm?.link !== undefined && !deadLink) wake(state.confirm.since + 2 * this.config.leaseDurationMs);
+    if (state.eligible === undefined || !candidates.includes(this.config.self) || deadLink) {
       const gone = state.eligible === undefined;
-      const reason = gone ? 'IP no longer allocated' : 'this node is no longer a candidate';
+      const reason = gone ? 'IP no longer allocated' : deadLink ? `link ${state.confirm?.link} down for 2 x lease-duration` : 'this node is no longer a candidate';
       stopAnswering(reason);
       if (state.writeInFlight) return;
       if (state.retryAt !== undefined && now < state.retryAt) {

@@ -255,10 +255,12 @@ export class SpeakerRuntime {
     if (up) {
       this.log.info({ ifname }, 'link up: confirming the IPs held there before answering again');
       this.machine.linkUp(ifname);
+      // Peers judge us by our renewals: the one lost while the link was down is due now.
+      this.heartbeat.renewNow();
     } else {
       const ips = this.options.wire.ipsOn(ifname);
       this.log.warn({ ifname, ips }, 'link down: yielding the IPs held there until confirmed');
-      this.machine.linkDown(ifname, ips);
+      this.machine.linkDown(ifname, ips, this.now());
     }
     // Withdraw before the link can carry another answer: evaluate now.
     this.run();

@@ -85,9 +85,9 @@ export interface IpState {
    * Held, but a takeover may have been missed: to be confirmed by a fresh
    * read of the Lease (or, when it cannot be read, by the wire). `silent`:
    * not answering meanwhile (after a link went down). `link`: waiting for
-   * that interface to come back before asking.
+   * that interface to come back before asking, down `since`.
    */
-  confirm?: { id: number; reason: string; silent: boolean; link?: string; requested: boolean; retryAt?: number };
+  confirm?: { id: number; reason: string; silent: boolean; link?: string; since: number; requested: boolean; retryAt?: number };
   /** A fenced IP whose re-read still named us: report the other speaker once we resume. */
   resumedOverMac?: string;
   reportedConflicts: Set<string>;

@@ -32,6 +32,8 @@ export interface L2WireOptions {
    */
   linkStates?: () => ReadonlyMap<string, boolean>;
   linkPollMs?: number;
+  /** A link changed: list the interfaces now, so announcing and the published MACs follow at once. */
+  refreshInterfaces?: () => void;
   metrics?: SpeakerMetrics;
   logger: Logger;
 }
@@ -80,7 +82,9 @@ export class L2Wire implements WirePort {
     const wanted = this.options.override;
     return this.options
       .interfaces()
-      .filter((i) => i.up && i.broadcast && !i.loopback && !i.noarp && i.master === undefined)
+      // Down or not: a link flap must not make the node drop out of the
+      // candidates (the election yields on its own while a link is down).
+      .filter((i) => i.broadcast && !i.loopback && !i.noarp && i.master === undefined)
       .filter((i) => (wanted !== undefined && wanted.length > 0 ? wanted.includes(i.name) : !isVirtualInterface(i.name)))
       .map((i) => ({ ifname: i.name, mac: i.mac }));
   }
@@ -150,12 +154,15 @@ export class L2Wire implements WirePort {
       this.options.logger.warn({ err: String(err) }, 'reading link states failed');
       return;
     }
+    const changed: [string, boolean][] = [];
     for (const ifname of this.ports.keys()) {
       const up = states.get(ifname) ?? false;
       const before = this.linkState.get(ifname);
       this.linkState.set(ifname, up);
-      if (before !== undefined && before !== up) this.linkListener?.(ifname, up);
+      if (before !== undefined && before !== up) changed.push([ifname, up]);
     }
+    if (changed.length > 0) this.options.refreshInterfaces?.();
+    for (const [ifname, up] of changed) this.linkListener?.(ifname, up);
   }
 
   close(): void {

@@ -173,6 +173,8 @@ export function readLinkStates(): Map<string, boolean> {
 export interface InterfaceWatcher {
   /** The latest listing. */
   current(): NetInterface[];
+  /** Lists now instead of at the next poll (a link just changed). */
+  refresh(): void;
   stop(): void;
 }
 
@@ -189,7 +191,7 @@ export function watchInterfaces(
   if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new Error(`watchInterfaces: intervalMs must be a positive number, got ${intervalMs}`);
   const list = options.list ?? listInterfaces;
   let latest = list();
-  const timer = setInterval(() => {
+  const poll = () => {
     let next: NetInterface[];
     try {
       next = list();
@@ -200,10 +202,12 @@ export function watchInterfaces(
     const changes = diffInterfaces(latest, next);
     latest = next;
     if (hasChanges(changes)) onChange(changes, next);
-  }, intervalMs);
+  };
+  const timer = setInterval(poll, intervalMs);
   timer.unref(); // the watcher alone should not keep a process alive
   return {
     current: () => latest,
+    refresh: poll,
     stop: () => clearInterval(timer),
   };
 }

@@ -34,7 +34,8 @@ export function answersPerRequest(frames: CapturedFrame[], vip: string, clientMa
     if (d?.kind !== 'arp') continue;
     if (d.op === 1 && d.ethSrc === clientMac && d.tpa === vip) {
       if (frame.timeUs >= fromUs) rounds.push({ timeUs: frame.timeUs, macs: new Set() });
-    } else if (d.op === 2 && d.spa === vip && rounds.length > 0) {
+    } else if (d.op === 2 && d.spa === vip && d.tha === clientMac && rounds.length > 0) {
+      // Answers to the client only: a gratuitous reply (target = sender) answers no request.
       rounds[rounds.length - 1]!.macs.add(d.sha);
     }
   }

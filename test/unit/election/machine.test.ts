@@ -391,7 +391,7 @@ describe('yield first, then answer: a takeover may have been missed', () => {
 
   it('a link going down silences the IPs held there at once, and asks nothing until the link is back', () => {
     const m = owned();
-    m.linkDown('eth0', [IP]);
+    m.linkDown('eth0', [IP], 1);
     expect(kinds(m.evaluate(1).intents)).toEqual([`withdraw ${IP}`]);
     expect(m.isConfirming(IP)).toBe(true);
     expect(m.evaluate(5000).intents).toEqual([]);
@@ -400,16 +400,26 @@ describe('yield first, then answer: a takeover may have been missed', () => {
     expect(m.evaluate(5002).intents).toEqual([]);
   });
 
+  it('a link down for 2 x lease-duration hands the IP over: released, so a node that can serve it takes it', () => {
+    const m = owned();
+    m.linkDown('eth0', [IP], 100);
+    expect(kinds(m.evaluate(100).intents)).toEqual([`withdraw ${IP}`]);
+    expect(m.evaluate(200).wakeAt).toBeLessThanOrEqual(100 + 2 * LD);
+    expect(m.evaluate(99 + 2 * LD).intents).toEqual([]);
+    const released = m.evaluate(100 + 2 * LD).intents;
+    expect(released).toEqual([{ kind: 'release', ip: IP, expectedResourceVersion: '1', reason: 'link eth0 down for 2 x lease-duration' }]);
+  });
+
   it('a link down elsewhere leaves the IP alone', () => {
     const m = owned();
-    m.linkDown('eth1', []);
+    m.linkDown('eth1', [], 1);
     expect(m.evaluate(1).intents).toEqual([]);
     expect(m.isAnnouncing(IP)).toBe(true);
   });
 
   it('resumes after one Lease read that still names this node', () => {
     const m = owned();
-    m.linkDown('eth0', [IP]);
+    m.linkDown('eth0', [IP], 1);
     m.evaluate(1);
     m.linkUp('eth0');
     const id = confirmId(m.evaluate(1000).intents);
@@ -420,7 +430,7 @@ describe('yield first, then answer: a takeover may have been missed', () => {
 
   it('a late read showing the missed takeover withdraws what a clear wire check let through', () => {
     const m = owned();
-    m.linkDown('eth0', [IP]);
+    m.linkDown('eth0', [IP], 1);
     m.evaluate(1);
     m.linkUp('eth0');
     const id = confirmId(m.evaluate(1000).intents);
@@ -435,7 +445,7 @@ describe('yield first, then answer: a takeover may have been missed', () => {
 
   it('a read showing the takeover before the wire check ends keeps it silent', () => {
     const m = owned();
-    m.linkDown('eth0', [IP]);
+    m.linkDown('eth0', [IP], 1);
     m.evaluate(1);
     m.linkUp('eth0');
     const id = confirmId(m.evaluate(1000).intents);
@@ -448,7 +458,7 @@ describe('yield first, then answer: a takeover may have been missed', () => {
 
   it('another speaker answering the wire check fences the IP: silent until a re-read settles it', () => {
     const m = owned();
-    m.linkDown('eth0', [IP]);
+    m.linkDown('eth0', [IP], 1);
     m.evaluate(1);
     m.linkUp('eth0');
     confirmId(m.evaluate(1000).intents);
@@ -459,7 +469,7 @@ describe('yield first, then answer: a takeover may have been missed', () => {
 
   it('asks again after the backoff when neither the read nor the wire could settle it', () => {
     const m = owned();
-    m.linkDown('eth0', [IP]);
+    m.linkDown('eth0', [IP], 1);
     m.evaluate(1);
     m.linkUp('eth0');
     const id = confirmId(m.evaluate(1000).intents);
@@ -472,11 +482,11 @@ describe('yield first, then answer: a takeover may have been missed', () => {
 
   it('ignores the result of an older confirmation once the link went down again', () => {
     const m = owned();
-    m.linkDown('eth0', [IP]);
+    m.linkDown('eth0', [IP], 1);
     m.evaluate(1);
     m.linkUp('eth0');
     const stale = confirmId(m.evaluate(1000).intents);
-    m.linkDown('eth0', [IP]);
+    m.linkDown('eth0', [IP], 1);
     m.confirmedByWire(IP, stale);
     m.confirmRead(IP, stale, { holder: 'a', resourceVersion: '1' }, 1010);
     expect(m.evaluate(1010).intents).toEqual([]);
@@ -503,7 +513,7 @@ describe('yield first, then answer: a takeover may have been missed', () => {
 
   it('an outage during a link-down keeps the IP silent until the link is back and it is confirmed', () => {
     const m = owned();
-    m.linkDown('eth0', [IP]);
+    m.linkDown('eth0', [IP], 1);
     expect(kinds(m.evaluate(1).intents)).toEqual([`withdraw ${IP}`]);
     m.setApiReachable(false, 100);
     expect(m.evaluate(100 + LD).intents).toEqual([]);

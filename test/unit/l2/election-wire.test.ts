@@ -20,7 +20,13 @@ function iface(name: string, overrides: Partial<NetInterface> = {}): NetInterfac
 }
 
 function setup(
-  options: { isSpeakerMac?: (mac: string) => boolean; interfaces?: NetInterface[]; override?: string[]; linkStates?: () => ReadonlyMap<string, boolean> } = {},
+  options: {
+    isSpeakerMac?: (mac: string) => boolean;
+    interfaces?: NetInterface[];
+    override?: string[];
+    linkStates?: () => ReadonlyMap<string, boolean>;
+    refreshInterfaces?: () => void;
+  } = {},
 ) {
   const segment = new FakeWire();
   const ports = new Map<string, FakePort>();
@@ -38,6 +44,7 @@ function setup(
     garpRefreshMs: 0,
     logger: silentLogger(),
     linkStates: options.linkStates,
+    refreshInterfaces: options.refreshInterfaces,
     // Polled by hand in the tests.
     linkPollMs: 3_600_000,
   });
@@ -119,8 +126,8 @@ describe('L2Wire (the election wire port over the layer-2 module)', () => {
 
   it('reports a link going down and coming back for the interfaces it answers on, and which IPs it answers there', async () => {
     const states = new Map([['eth0', true]]);
-    const { wire } = setup({ linkStates: () => states });
     const changes: string[] = [];
+    const { wire } = setup({ linkStates: () => states, refreshInterfaces: () => changes.push('refresh') });
     wire.onLink((ifname, up) => changes.push(`${ifname} ${up ? 'up' : 'down'}`));
     await wire.announce(IP, { probe: false });
     wire.pollLinks();
@@ -128,7 +135,8 @@ describe('L2Wire (the election wire port over the layer-2 module)', () => {
     states.set('eth0', false);
     wire.pollLinks();
     wire.pollLinks();
-    expect(changes).toEqual(['eth0 down']);
+    // The interface listing is refreshed before the change is told, so announcing follows it at once.
+    expect(changes).toEqual(['refresh', 'eth0 down']);
     expect(wire.ipsOn('eth0')).toEqual([IP]);
     expect(wire.ipsOn('eth1')).toEqual([]);
     // An interface missing from the listing cannot carry frames either.
@@ -136,7 +144,7 @@ describe('L2Wire (the election wire port over the layer-2 module)', () => {
     wire.pollLinks();
     states.set('eth0', true);
     wire.pollLinks();
-    expect(changes).toEqual(['eth0 down', 'eth0 up']);
+    expect(changes).toEqual(['refresh', 'eth0 down', 'refresh', 'eth0 up']);
     wire.close();
   });
 
@@ -150,7 +158,7 @@ describe('L2Wire (the election wire port over the layer-2 module)', () => {
     expect(claims).toEqual([`${IP} ${PEER_MAC}`]);
   });
 
-  it('publishes only interfaces it may announce on, or the --interfaces override', () => {
+  it('publishes only interfaces it may announce on (down ones too: a flap must not end candidacy), or the --interfaces override', () => {
     const interfaces = [
       iface('eth0'),
       iface('eth1', { mac: '02:00:5e:00:53:03' }),
@@ -159,7 +167,7 @@ describe('L2Wire (the election wire port over the layer-2 module)', () => {
       iface('eth2', { up: false }),
       iface('eth3', { master: 'br0' }),
     ];
-    expect(setup({ interfaces }).wire.publishedInterfaces().map((i) => i.ifname)).toEqual(['eth0', 'eth1']);
+    expect(setup({ interfaces }).wire.publishedInterfaces().map((i) => i.ifname)).toEqual(['eth0', 'eth1', 'eth2']);
     expect(setup({ interfaces, override: ['eth1'] }).wire.publishedInterfaces()).toEqual([{ ifname: 'eth1', mac: '02:00:5e:00:53:03' }]);
   });
 });
