@@ -13,7 +13,7 @@ function conditionCell(s: ServiceStatus, type: string): string {
 }
 
 /** One row per Service IP (one row for a Service without any), then the details worth reading. */
-export function renderStatus(services: readonly ServiceStatus[], detailed: boolean): string {
+export function renderStatus(services: readonly ServiceStatus[], detailed: boolean, now: number): string {
   if (services.length === 0) return 'No LoadBalancer Services found.\n';
   const rows: string[][] = [];
   for (const s of services) {
@@ -38,7 +38,10 @@ export function renderStatus(services: readonly ServiceStatus[], detailed: boole
     for (const ip of conflicts) out += `  Conflict on ${ip.ip}: ${ip.conflict}\n`;
     if (detailed) {
       out += s.events.length > 0 ? '  Last events:\n' : '  Last events: none\n';
-      for (const e of s.events) out += `    ${e.lastSeen ?? '?'}  ${e.type}  ${e.reason}  (${e.from}${e.count > 1 ? `, x${e.count}` : ''})  ${e.message}\n`;
+      for (const e of s.events) {
+        const age = e.lastSeen === undefined ? '?' : ago(now - Date.parse(e.lastSeen));
+        out += `    ${age.padStart(4)} ago  ${e.type}  ${e.reason}  ${e.message}  (${e.from}${e.count > 1 ? `, x${e.count}` : ''})\n`;
+      }
     }
   }
   return out;

@@ -66,7 +66,7 @@ async function execute(args: PluginArgs, io: PluginIO): Promise<number> {
       const namespace = args.allNamespaces ? undefined : (args.namespace ?? cluster.contextNamespace());
       const state = await cluster.readState({ ironlbNamespace: args.ironlbNamespace, ...(namespace ? { namespace } : {}), ...(args.service ? { service: args.service } : {}) });
       const services = serviceStatuses(state, io.now());
-      io.stdout(args.output === 'json' ? json(services) : renderStatus(services, args.service !== undefined));
+      io.stdout(args.output === 'json' ? json(services) : renderStatus(services, args.service !== undefined, io.now()));
       return 0;
     }
     case 'pools': {
