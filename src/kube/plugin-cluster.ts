@@ -54,12 +54,12 @@ export class KubePluginCluster implements PluginCluster {
         throw new Error(`listing ${plural} in ${ns}: ${describeError(err)}`);
       });
     const [services, leases, pools, advertisements, nodes, events] = await Promise.all([
-      this.services(query),
+      query.withoutServices ? [] : this.services(query),
       coordination.listNamespacedLease({ namespace: ns }).then((l) => l.items),
       customList('ipaddresspools').then((l) => items<KubernetesObject>(l)),
       customList('l2advertisements').then((l) => items<KubernetesObject>(l)),
       core.listNode().then((l) => l.items),
-      this.events(query),
+      query.withoutServices ? [] : this.events(query),
     ]);
     return { services, leases, pools, advertisements, nodes, events };
   }

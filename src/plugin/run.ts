@@ -14,6 +14,8 @@ export interface StateQuery {
   /** undefined: every namespace. */
   namespace?: string;
   service?: string;
+  /** pools and nodes need no Services or Events. */
+  withoutServices?: boolean;
 }
 
 /** What the plugin needs from the API server (src/kube/plugin-cluster.ts). */
@@ -70,12 +72,12 @@ async function execute(args: PluginArgs, io: PluginIO): Promise<number> {
       return 0;
     }
     case 'pools': {
-      const view = poolRows(await cluster.readState({ ironlbNamespace: args.ironlbNamespace, namespace: args.ironlbNamespace }));
+      const view = poolRows(await cluster.readState({ ironlbNamespace: args.ironlbNamespace, withoutServices: true }));
       io.stdout(args.output === 'json' ? json(view) : renderPools(view));
       return 0;
     }
     case 'nodes': {
-      const rows = nodeRows(await cluster.readState({ ironlbNamespace: args.ironlbNamespace, namespace: args.ironlbNamespace }), io.now());
+      const rows = nodeRows(await cluster.readState({ ironlbNamespace: args.ironlbNamespace, withoutServices: true }), io.now());
       io.stdout(args.output === 'json' ? json(rows) : renderNodes(rows));
       return 0;
     }

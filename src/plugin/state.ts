@@ -21,7 +21,7 @@ export function timeOf(value: Date | string | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** The `status` of a custom object, loosely typed (it is untrusted input). */
+/** The `spec` or `status` of a custom object, loosely typed (it is untrusted input). */
 export function fieldOf(object: KubernetesObject, key: 'spec' | 'status'): Record<string, unknown> {
   const value = (object as unknown as Record<string, unknown>)[key];
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
