@@ -113,6 +113,9 @@ export class KubePluginCluster implements PluginCluster {
         );
         results.push({ object: label, result: 'created' });
       } catch (err) {
+        if (isNotFound(err)) {
+          throw new Error(`creating ${label}: the namespace or ironlb's CRDs are missing (kubectl apply -f deploy/namespace.yaml && kubectl apply -k deploy/crds/): ${describeError(err)}`);
+        }
         if (!isConflict(err)) throw new Error(`creating ${label}: ${describeError(err)}`);
         results.push({ object: label, result: 'exists' });
       }

@@ -139,6 +139,7 @@ describe('kubectl ironlb against the API server double', () => {
 
   it('migrate -f creates the converted MetalLB sample objects, which the CRD schema accepts; a second run leaves them', async () => {
     const file = path.join(fixtures, 'simple_pool_adv_l2.yaml');
+    let nowhereErr = '';
     const first = await plugin('migrate', '-f', file);
     expect(first.code).toBe(0);
     expect(first.stderr).toContain(`IPAddressPool ${env.system}/example: created`);
@@ -147,6 +148,11 @@ describe('kubectl ironlb against the API server double', () => {
     expect(pool.spec).toEqual({ addresses: ['192.168.10.0/24', '192.168.9.1-192.168.9.5', 'fc00:f853:0ccd:e799::/124'], autoAssign: true, avoidBuggyIPs: false });
     const again = await plugin('migrate', '-f', file);
     expect(again.stderr).toContain(`IPAddressPool ${env.system}/example: already exists, left unchanged`);
+    const nowhere = await runPlugin(['migrate', '-f', file, `--kubeconfig=${env.api!.kubeconfigPath}`, '--ironlb-namespace=no-such-ns'], {
+      stdout: () => undefined, stderr: (t) => (nowhereErr += t), readFile: async (p) => (await import('node:fs/promises')).readFile(p, 'utf8'), connect: connectPluginCluster, now: () => NOW,
+    });
+    expect(nowhere).toBe(1);
+    expect(nowhereErr).toContain('IPAddressPool no-such-ns/example: the namespace or ironlb\'s CRDs are missing');
   });
 
   it('migrate --from-cluster reads MetalLB\'s objects; --dry-run writes nothing', async () => {
