@@ -59,7 +59,11 @@ async function main(): Promise<void> {
     leaseDurationMs: flags.leaseDurationMs,
     staggerMs: flags.staggerMs,
     interfaces: () => wire.publishedInterfaces(),
-    events: { emit: (service, type, reason, message) => events.record({ kind: 'Service', apiVersion: 'v1', ...service }, type, reason, message) },
+    // uid and resourceVersion from the cache, so `kubectl describe service` lists the event.
+    events: {
+      emit: (service, type, reason, message) =>
+        events.record({ kind: 'Service', apiVersion: 'v1', ...(view?.serviceReference(service.namespace, service.name) ?? service) }, type, reason, message),
+    },
     metrics,
     logger,
     onSpeakersChanged: (published) => view?.setSpeakerInterfaces(published),

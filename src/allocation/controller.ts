@@ -29,6 +29,7 @@ export interface ObjectRef {
   namespace: string;
   name: string;
   uid?: string;
+  resourceVersion?: string;
 }
 
 export interface ControllerIO {
@@ -160,6 +161,7 @@ export class AllocationController {
       kind: 'IPAddressPool', apiVersion: 'ironlb.io/v1beta1',
       namespace: raw.metadata?.namespace ?? '', name: raw.metadata?.name ?? '',
       ...(raw.metadata?.uid ? { uid: raw.metadata.uid } : {}),
+      ...(raw.metadata?.resourceVersion ? { resourceVersion: raw.metadata.resourceVersion } : {}),
     };
     const was = (type: string) => previous?.conditions?.find((c) => c.type === type);
     for (const [type, bad, reason] of [['Valid', 'False', 'InvalidPool'], ['Conflict', 'True', 'PoolConflict']] as const) {
@@ -319,6 +321,7 @@ export class AllocationController {
       namespace: service.metadata?.namespace ?? '',
       name: service.metadata?.name ?? '',
       ...(service.metadata?.uid ? { uid: service.metadata.uid } : {}),
+      ...(service.metadata?.resourceVersion ? { resourceVersion: service.metadata.resourceVersion } : {}),
     };
     for (const e of events) this.options.io.recordEvent(ref, e.type, e.reason, e.message);
   }

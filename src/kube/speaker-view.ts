@@ -76,6 +76,20 @@ export class SpeakerView {
     return node === undefined ? undefined : nodeFactsOf(node);
   }
 
+  /**
+   * The cached Service as an Event's involvedObject: with its uid (which
+   * `kubectl describe` selects events by) and resourceVersion, when cached.
+   */
+  serviceReference(namespace: string, name: string): { namespace: string; name: string; uid?: string; resourceVersion?: string } {
+    const meta = this.services.get(namespace, name)?.metadata;
+    return {
+      namespace,
+      name,
+      ...(meta?.uid ? { uid: meta.uid } : {}),
+      ...(meta?.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
+    };
+  }
+
   poolFacts(): PoolFacts[] {
     return this.pools.list().map((p) => ({ name: p.metadata?.name ?? '', labels: p.metadata?.labels ?? {} }));
   }

@@ -12,6 +12,7 @@ import { admitCustomResource, type Schema } from './schema.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError } from './status.js';
 import { evaluateJsonPath, toTable, wantsTable } from './table.js';
+import { builtinPrinter, humanDuration } from './printers.js';
 
 /** Every x-kubernetes-validations rule text anywhere in the CRD YAML. */
 function crdRules(): string[] {
@@ -185,5 +186,31 @@ describe('Table answers for kubectl get', () => {
     const names = (table.columnDefinitions as Array<{ name: string }>).map((c) => c.name);
     expect(names).toEqual(['Name', 'Auto Assign', 'Addresses', 'Assigned v4', 'Assigned v6', 'Available v4', 'Available v6', 'Valid', 'Age']);
     expect((table.rows as Array<{ cells: Json[] }>)[0].cells).toEqual(['p1', true, '["192.0.2.0/28"]', '2', null, '14', null, 'True', '3h']);
+  });
+});
+
+describe('built-in Table printers', () => {
+  it('ages like apimachinery HumanDuration', () => {
+    const s = 1000;
+    expect([0, 119, 120, 150, 600, 10_799, 10_800, 12_600, 28_800, 172_800, 183_600, 691_200].map((n) => humanDuration(n * s))).toEqual(
+      ['0s', '119s', '2m', '2m30s', '10m', '179m', '3h', '3h30m', '8h', '2d', '2d3h', '8d'],
+    );
+    expect(humanDuration(-1500)).toBe('0s');
+    expect(humanDuration(-5000)).toBe('<invalid>');
+  });
+
+  it('prints events.k8s.io/v1 events with the core columns, from regarding/note', () => {
+    const printer = builtinPrinter('events.k8s.io/events');
+    const now = Date.parse('2026-01-01T00:01:00Z');
+    const cells = printer?.cells({
+      metadata: { name: 'e1' }, type: 'Warning', reason: 'IPConflict', note: ' 192.0.2.10 answered by 02:00:00:00:00:01 ',
+      regarding: { kind: 'Service', name: 'web' }, eventTime: '2026-01-01T00:00:00.000000Z', reportingController: 'ironlb-speaker', reportingInstance: 'node-a',
+    }, now);
+    expect(cells).toEqual(['60s', 'Warning', 'IPConflict', 'service/web', '', 'ironlb-speaker, node-a', '192.0.2.10 answered by 02:00:00:00:00:01', '60s', 1, 'e1']);
+  });
+
+  it('has the real Service columns and none for custom resources (they use their printer columns)', () => {
+    expect(builtinPrinter('/services')?.columns.map((c) => c.name)).toEqual(['Name', 'Type', 'Cluster-IP', 'External-IP', 'Port(s)', 'Age', 'Selector']);
+    expect(builtinPrinter('ironlb.io/ipaddresspools')).toBeUndefined();
   });
 });

@@ -1,8 +1,10 @@
-// meta.k8s.io/v1 Table answers (what `kubectl get` asks for): Name, the CRD's
-// additionalPrinterColumns, Age. Enough to see the printer columns work.
+// meta.k8s.io/v1 Table answers (what `kubectl get` asks for): the built-in
+// types' own columns (printers.ts), a CRD's additionalPrinterColumns, or Name
+// and Age for anything else.
 import { isObject, type Json, type JsonObject } from './patch.js';
 import type { ResourceType } from './resources.js';
 import { metadataOf } from './store.js';
+import { builtinPrinter, since } from './printers.js';
 
 export interface PrinterColumn {
   name: string;
@@ -35,32 +37,43 @@ export function evaluateJsonPath(object: Json, path: string): Json[] {
   return current;
 }
 
-function humanAge(timestamp: Json | undefined): string {
-  if (typeof timestamp !== 'string') return '<unknown>';
-  const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(timestamp)) / 1000));
-  if (seconds < 120) return `${seconds}s`;
-  if (seconds < 2 * 3600) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 48 * 3600) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86400)}d`;
+/** A CRD printer column's cell, as the real convertor: the first match only, typed by the column. */
+function cell(values: Json[], type: string, now: number): Json {
+  const value = values[0];
+  if (value === undefined || value === null) return null;
+  switch (type) {
+    case 'integer':
+      return typeof value === 'number' ? Math.trunc(value) : null;
+    case 'number':
+      return typeof value === 'number' ? value : null;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : null;
+    case 'date':
+      return typeof value === 'string' ? since(value, now) : null;
+    default:
+      // string columns print any value the way kubectl's JSONPath does: lists and maps as JSON.
+      return typeof value === 'string' ? value : JSON.stringify(value);
+  }
 }
 
-function cell(values: Json[], type: string): Json {
-  if (values.length === 0) return null;
-  if (type === 'date') return humanAge(values[0]);
-  const text = values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-  if (values.length === 1 && (typeof values[0] === 'boolean' || typeof values[0] === 'number')) return values[0];
-  return text.join(',');
-}
-
-export function toTable(resource: ResourceType, objects: JsonObject[], resourceVersion: string): JsonObject {
+export function toTable(resource: ResourceType, objects: JsonObject[], resourceVersion: string, now = Date.now()): JsonObject {
+  const row = (object: JsonObject, cells: Json[]): Json => ({
+    cells,
+    object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: metadataOf(object) },
+  });
+  // Custom resources carry a schema; built-ins do not.
+  const builtin = resource.schema === undefined ? builtinPrinter(resource.id) : undefined;
+  if (builtin) {
+    const columnDefinitions: Json[] = builtin.columns.map((c) => ({ name: c.name, type: 'string', format: c.format ?? '', description: '', priority: c.priority ?? 0 }));
+    return { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion }, columnDefinitions, rows: objects.map((o) => row(o, builtin.cells(o, now))) };
+  }
   const columns: PrinterColumn[] = resource.printerColumns ?? [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }];
   const columnDefinitions: Json[] = [
     { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
     ...columns.map((c) => ({ name: c.name, type: c.type, format: '', description: c.description ?? '', priority: c.priority ?? 0 })),
   ];
-  const rows: Json[] = objects.map((object) => ({
-    cells: [String(metadataOf(object).name), ...columns.map((c) => cell(evaluateJsonPath(object, c.jsonPath), c.type))],
-    object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: metadataOf(object) },
-  }));
+  const rows: Json[] = objects.map((object) =>
+    row(object, [String(metadataOf(object).name), ...columns.map((c) => cell(evaluateJsonPath(object, c.jsonPath), c.type, now))]),
+  );
   return { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion }, columnDefinitions, rows };
 }

@@ -111,10 +111,21 @@ describe('the programs the manifests start', () => {
 });
 
 describe('deploy/Dockerfile (read, not built: no container engine on this machine)', () => {
-  it('has a build stage and a runtime stage, both node:20-bookworm-slim', () => {
+  it('has a build stage and a runtime stage, both node:20-bookworm-slim, fully qualified (podman refuses short names without a TTY)', () => {
     expect(stages).toHaveLength(2);
-    expect(buildStage[0].args).toMatch(/^node:20-bookworm-slim AS build$/);
-    expect(runtimeStage[0].args).toBe('node:20-bookworm-slim');
+    expect(buildStage[0].args).toMatch(/^docker\.io\/library\/node:20-bookworm-slim AS build$/);
+    expect(runtimeStage[0].args).toBe('docker.io/library/node:20-bookworm-slim');
+  });
+
+  it('uses no BuildKit-only syntax, so podman and buildah build it too', () => {
+    const text = readFileSync(path.join(repoRoot, 'deploy', 'Dockerfile'), 'utf8');
+    expect(text).not.toMatch(/^#\s*syntax=/im);
+    expect(text).not.toMatch(/<<\s*-?\w+/); // heredocs
+    for (const ins of dockerfile) {
+      const flags = ins.args.match(/^(--[a-z-]+(=\S+)?\s+)*/)?.[0] ?? '';
+      if (ins.keyword === 'RUN') expect(flags, `RUN ${ins.args}`).toBe('');
+      if (ins.keyword === 'COPY' || ins.keyword === 'ADD') expect(flags.trim(), `${ins.keyword} ${ins.args}`).toMatch(/^(--from=build)?$/);
+    }
   });
 
   it('builds the addon and TypeScript, then drops dev dependencies', () => {

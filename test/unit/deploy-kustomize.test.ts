@@ -54,3 +54,31 @@ describe('built-in kustomize subset', () => {
     }
   });
 });
+
+describe('setting the image without the kustomize binary (README install)', () => {
+  it('an overlay beside the checkout renders every container with the pushed image (kubectl kustomize, else the built-in subset)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ironlb-overlay-'));
+    try {
+      const deploy = path.relative(dir, path.join(repoRoot, 'deploy'));
+      writeFileSync(path.join(dir, 'kustomization.yaml'), [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'resources:',
+        `  - ${deploy}`,
+        'images:',
+        '  - name: ironlb',
+        '    newName: registry.example.com/infra/ironlb',
+        '    newTag: 0.1.0',
+        '',
+      ].join('\n'));
+      const objects = kubectlAvailable ? kubectlKustomize(dir) : miniKustomize(dir);
+      const images = objects.flatMap((o) => {
+        const spec = (o as unknown as { spec?: { template?: { spec?: { containers?: { image: string }[] } } } }).spec;
+        return spec?.template?.spec?.containers?.map((c) => c.image) ?? [];
+      });
+      expect(images).toEqual(['registry.example.com/infra/ironlb:0.1.0', 'registry.example.com/infra/ironlb:0.1.0']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,93 @@
+// `kubectl ironlb nodes`: per speaker, live or not, the IPs it holds, its
+// interfaces. Liveness is judged from each node Lease's own renewTime plus
+// its own leaseDurationSeconds, so it follows whatever timing the speakers run with.
+import type { V1Lease } from '@kubernetes/client-node';
+import { IP_ANNOTATION, MACS_ANNOTATION, nodeFromLeaseName, parseMacsAnnotation, type PublishedInterface } from '../election/names.js';
+import { timeOf, type ClusterState } from './state.js';
+
+export interface NodeLiveness {
+  live: boolean;
+  /** ms since the last renewal, by this machine's clock; undefined without renewTime. */
+  renewedAgoMs?: number;
+  leaseDurationSeconds?: number;
+}
+
+export interface NodeRow {
+  node: string;
+  /** Has a heartbeat Lease (a speaker runs there, or ran and did not stop cleanly). */
+  speaker: boolean;
+  live: boolean;
+  renewedAgoMs?: number;
+  leaseDurationSeconds?: number;
+  ips: string[];
+  interfaces: PublishedInterface[];
+  /** A malformed `ironlb.io/macs` annotation, said rather than hidden. */
+  problem?: string;
+}
+
+/** A heartbeat Lease is live while now < renewTime + leaseDurationSeconds (both from the Lease itself). */
+export function leaseLiveness(lease: V1Lease, now: number): NodeLiveness {
+  const renewed = timeOf(lease.spec?.renewTime as Date | string | undefined);
+  const duration = lease.spec?.leaseDurationSeconds;
+  if (renewed === undefined || duration === undefined || duration <= 0) {
+    return { live: false, ...(renewed !== undefined ? { renewedAgoMs: now - renewed } : {}), ...(duration !== undefined ? { leaseDurationSeconds: duration } : {}) };
+  }
+  return { live: now - renewed < duration * 1000, renewedAgoMs: now - renewed, leaseDurationSeconds: duration };
+}
+
+export interface SpeakerLease {
+  node: string;
+  lease: V1Lease;
+  interfaces: PublishedInterface[];
+  problem?: string;
+}
+
+/** Node heartbeat Leases by node name, with their published interfaces. */
+export function speakerLeases(leases: readonly V1Lease[]): Map<string, SpeakerLease> {
+  const result = new Map<string, SpeakerLease>();
+  for (const lease of leases) {
+    const node = nodeFromLeaseName(lease.metadata?.name ?? '');
+    if (node === undefined) continue;
+    const raw = lease.metadata?.annotations?.[MACS_ANNOTATION] ?? '';
+    try {
+      result.set(node, { node, lease, interfaces: parseMacsAnnotation(raw) });
+    } catch (err) {
+      result.set(node, { node, lease, interfaces: [], problem: (err as Error).message });
+    }
+  }
+  return result;
+}
+
+/** Ownership Leases: IP -> holder node ('' when released). */
+export function ipHolders(leases: readonly V1Lease[]): Map<string, { holder: string; conflict?: string }> {
+  const result = new Map<string, { holder: string; conflict?: string }>();
+  for (const lease of leases) {
+    const ip = lease.metadata?.annotations?.[IP_ANNOTATION];
+    if (ip === undefined || nodeFromLeaseName(lease.metadata?.name ?? '') !== undefined) continue;
+    const conflict = lease.metadata?.annotations?.['ironlb.io/conflict'];
+    result.set(ip, { holder: lease.spec?.holderIdentity ?? '', ...(conflict ? { conflict } : {}) });
+  }
+  return result;
+}
+
+export function nodeRows(state: ClusterState, now: number): NodeRow[] {
+  const speakers = speakerLeases(state.leases);
+  const held = new Map<string, string[]>();
+  for (const [ip, { holder }] of ipHolders(state.leases)) {
+    if (holder !== '') held.set(holder, [...(held.get(holder) ?? []), ip]);
+  }
+  const names = new Set([...state.nodes.map((n) => n.metadata?.name ?? ''), ...speakers.keys(), ...held.keys()]);
+  names.delete('');
+  return [...names].sort().map((node) => {
+    const speaker = speakers.get(node);
+    const liveness = speaker ? leaseLiveness(speaker.lease, now) : { live: false };
+    return {
+      node,
+      speaker: speaker !== undefined,
+      ...liveness,
+      ips: (held.get(node) ?? []).sort(),
+      interfaces: speaker?.interfaces ?? [],
+      ...(speaker?.problem ? { problem: speaker.problem } : {}),
+    };
+  });
+}
