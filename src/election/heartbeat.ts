@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { LeaseStoreError, type LeaseStore } from './ports.js';
 
-// The speaker's liveness Lease `ironlb-node-<node>`: renewed every
+// The speaker's heartbeat Lease `ironlb-node-<node>`: renewed every
 // heartbeat-interval by a compare-and-swap update, so a second speaker
-// started by mistake with the same node name cannot silently share it.
+// started by mistake with the same node name cannot silently share it. The
+// liveness of last resort (docs/election.md): no speaker watches it.
 
 export interface HeartbeatOptions {
   store: LeaseStore;
@@ -20,18 +21,26 @@ export interface HeartbeatOptions {
   onLatency?: (ms: number) => void;
 }
 
+const FAILED_RETRY_MS = 1000;
+
 export class Heartbeat {
   private resourceVersion: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private running = false;
   private renewAgain = false;
+  private failing = false;
 
   constructor(private readonly options: HeartbeatOptions) {
     if (!(options.intervalMs > 0)) throw new Error(`heartbeat interval must be > 0, got ${options.intervalMs}`);
     if (options.leaseDurationMs <= options.intervalMs) {
       throw new Error(`lease duration (${options.leaseDurationMs} ms) must exceed the heartbeat interval (${options.intervalMs} ms)`);
     }
+  }
+
+  /** The resourceVersion of our last successful renewal. */
+  get lastVersion(): string | undefined {
+    return this.resourceVersion;
   }
 
   start(): void {
@@ -81,7 +90,9 @@ export class Heartbeat {
       this.inFlight = undefined;
       const again = this.renewAgain;
       this.renewAgain = false;
-      if (this.running) this.timer = setTimeout(() => this.tick(), again ? 0 : this.options.intervalMs);
+      // After a failure, try again within a second: a slow interval must not hide the API's return.
+      const next = again ? 0 : this.failing ? Math.min(this.options.intervalMs, FAILED_RETRY_MS) : this.options.intervalMs;
+      if (this.running) this.timer = setTimeout(() => this.tick(), next);
     });
   }
 
@@ -101,11 +112,13 @@ export class Heartbeat {
           ? await this.createOrAdopt(content)
           : await store.update(leaseName, this.resourceVersion, content);
       this.resourceVersion = written.resourceVersion;
+      this.failing = false;
       this.options.onLatency?.(performance.now() - started);
       this.options.onResult(true);
     } catch (err) {
       // A 409 or 404 means our version is stale: read it again on the next beat.
       if (err instanceof LeaseStoreError && (err.kind === 'conflict' || err.kind === 'not-found')) this.resourceVersion = undefined;
+      this.failing = true;
       this.options.onResult(false, err instanceof Error ? err : new Error(String(err)));
     }
   }

@@ -1,5 +1,5 @@
 import { compareStrings, planTakeovers, type OrphanedIp } from './plan.js';
-import type { ElectionConfig, Evaluation, HeartbeatView, Intent, IpState, NodeState, OwnershipView, WriteOutcome } from './types.js';
+import type { ElectionConfig, Evaluation, HeartbeatView, Intent, IpState, NodeState, OwnershipView, PeerVerdict, WriteOutcome } from './types.js';
 
 // The per-IP election of one speaker as a pure state machine (docs/election.md).
 // Inputs are observations stamped with the observer's monotonic clock; the
@@ -8,13 +8,20 @@ import type { ElectionConfig, Evaluation, HeartbeatView, Intent, IpState, NodeSt
 // evaluate() derives everything from the current view, so calling it more
 // often never changes the outcome.
 
-export type { ElectionConfig, Evaluation, HeartbeatView, Intent, OwnershipView, WriteOutcome } from './types.js';
+export type { ElectionConfig, Evaluation, HeartbeatView, Intent, OwnershipView, PeerVerdict, WriteOutcome } from './types.js';
 
 const RECENT_VERSIONS = 8;
 
 export class ElectionMachine {
   private readonly ips = new Map<string, IpState>();
+  /** Heartbeat Lease observations: the liveness of last resort. */
   private readonly nodes = new Map<string, NodeState>();
+  /** Speakers by their member Leases, with the MACs they publish. */
+  private readonly members = new Map<string, readonly string[]>();
+  /** The failure detector's verdicts; a peer without one is judged by its heartbeat Lease. */
+  private readonly verdicts = new Map<string, PeerVerdict>();
+  /** This speaker hears no peer while its peers hear each other: the fault is ours, take nothing. */
+  private selfBlame = false;
   private synced = false;
   private apiReachable = true;
   /** Liveness counts from here at the earliest: startup, the end of an outage and a stall restart every clock. */
@@ -146,6 +153,33 @@ export class ElectionMachine {
     }
   }
 
+  /** A speaker's member Lease (undefined: gone): membership and the MACs it publishes. */
+  observeMember(node: string, macs: readonly string[] | undefined): void {
+    if (macs === undefined) this.members.delete(node);
+    else this.members.set(node, macs.map((m) => m.toLowerCase()));
+  }
+
+  /** The failure detector's word on `node` (undefined: forget it). */
+  observeVerdict(node: string, verdict: PeerVerdict | undefined): void {
+    if (verdict === undefined) this.verdicts.delete(node);
+    else this.verdicts.set(node, verdict);
+  }
+
+  /** While true, no IP is acquired (this node hears none of its peers, who hear each other). */
+  setSelfBlame(blamed: boolean): void {
+    this.selfBlame = blamed;
+  }
+
+  /** Peers the mesh has no verdict on: their liveness comes from their heartbeat Leases. */
+  needsHeartbeats(): boolean {
+    for (const node of this.members.keys()) {
+      if (node === this.config.self) continue;
+      const verdict = this.verdicts.get(node);
+      if (verdict === undefined || verdict === 'unknown') return true;
+    }
+    return false;
+  }
+
   /** The IP's Lease from the watch (undefined = no Lease). */
   observeLease(ip: string, lease: OwnershipView | undefined, now: number): void {
     const state = this.state(ip);
@@ -228,9 +262,17 @@ export class ElectionMachine {
 
   isLive(node: string, now: number): boolean {
     if (node === this.config.self) return true;
+    const verdict = this.verdicts.get(node);
+    if (verdict === 'alive' || verdict === 'suspect') return this.members.has(node) || this.nodes.has(node);
+    if (verdict === 'dead') return false;
     const seen = this.nodes.get(node);
     if (seen === undefined) return false;
     return now - Math.max(seen.seenChangeAt, this.livenessFrom) < this.config.leaseDurationMs;
+  }
+
+  /** Nodes with a heartbeat Lease observation. */
+  heartbeatNodes(): string[] {
+    return [...this.nodes.keys()];
   }
 
   /** IPs whose Lease names us (the runtime's view of what it may announce). */
@@ -319,10 +361,10 @@ export class ElectionMachine {
       if (candidates.length > 0) orphaned.push({ ip, candidates });
     }
 
-    if (orphaned.length === 0 || !this.apiReachable) return { intents, wakeAt };
+    if (orphaned.length === 0 || !this.apiReachable || this.selfBlame) return { intents, wakeAt };
     // A view that just became fresh (start, end of an outage) has not heard
-    // every live peer yet: learn them for one lease-duration before taking IPs.
-    const viewComplete = this.viewFreshSince + this.config.leaseDurationMs;
+    // every live peer yet: listen before taking IPs.
+    const viewComplete = this.viewFreshSince + (this.config.settleMs ?? this.config.leaseDurationMs);
     if (now < viewComplete) {
       wake(viewComplete);
       return { intents, wakeAt };
@@ -456,8 +498,11 @@ export class ElectionMachine {
     return `holder ${holder} not a candidate for 2 x lease-duration`;
   }
 
+  /** When a peer judged by its heartbeat Lease stops being live (undefined: the mesh judges it). */
   private liveUntil(node: string): number | undefined {
     if (node === this.config.self) return undefined;
+    const verdict = this.verdicts.get(node);
+    if (verdict !== undefined && verdict !== 'unknown') return undefined;
     const seen = this.nodes.get(node);
     return seen === undefined ? undefined : Math.max(seen.seenChangeAt, this.livenessFrom) + this.config.leaseDurationMs;
   }
@@ -466,10 +511,12 @@ export class ElectionMachine {
   private liveNodes(now: number): Set<string> {
     const live = new Set([this.config.self]);
     for (const node of this.nodes.keys()) if (this.isLive(node, now)) live.add(node);
+    for (const node of this.members.keys()) if (this.isLive(node, now)) live.add(node);
     return live;
   }
 
   private nodeOfMac(mac: string): string | undefined {
+    for (const [node, macs] of this.members) if (macs.includes(mac)) return node;
     for (const [node, seen] of this.nodes) if (seen.macs.includes(mac)) return node;
     return undefined;
   }

@@ -2,7 +2,19 @@
 // every speaker (and the controller, which reads ownership Leases).
 
 export const NODE_LEASE_PREFIX = 'ironlb-node-';
+export const MEMBER_LEASE_PREFIX = 'ironlb-member-';
 export const IP_LEASE_PREFIX = 'ironlb-ip-';
+/**
+ * Which of the election's Leases an object is, so each watcher asks the API
+ * server for only what it needs: the heartbeats (renewed every
+ * heartbeat-interval) reach no speaker's watch.
+ */
+export const ROLE_LABEL = 'ironlb.io/role';
+export type LeaseRole = 'heartbeat' | 'member' | 'ip';
+/** Member Leases: where a speaker's failure detector listens (`address:port`, `[v6]:port`). */
+export const LIVENESS_ANNOTATION = 'ironlb.io/liveness';
+/** Member Leases: whether the speaker hears the mesh (`ok`) or no peer at all (`isolated`). */
+export const MESH_ANNOTATION = 'ironlb.io/mesh';
 export const MACS_ANNOTATION = 'ironlb.io/macs';
 /** Ownership Leases carry the IP itself too: the name loses ':' vs '.' and zero runs. */
 export const IP_ANNOTATION = 'ironlb.io/ip';
@@ -16,6 +28,30 @@ export function nodeLeaseName(node: string): string {
 export function nodeFromLeaseName(name: string): string | undefined {
   if (!name.startsWith(NODE_LEASE_PREFIX) || name.length === NODE_LEASE_PREFIX.length) return undefined;
   return name.slice(NODE_LEASE_PREFIX.length);
+}
+
+export function memberLeaseName(node: string): string {
+  if (node === '') throw new Error('node name is empty');
+  return MEMBER_LEASE_PREFIX + node;
+}
+
+/** The node a member Lease belongs to, or undefined for any other Lease. */
+export function nodeFromMemberLeaseName(name: string): string | undefined {
+  if (!name.startsWith(MEMBER_LEASE_PREFIX) || name.length === MEMBER_LEASE_PREFIX.length) return undefined;
+  return name.slice(MEMBER_LEASE_PREFIX.length);
+}
+
+/** `192.0.2.11:7947`, `[2001:db8::11]:7947` */
+export function formatEndpoint(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Parses `address:port` / `[v6]:port`; throws on anything else. */
+export function parseEndpoint(value: string): { address: string; port: number } {
+  const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(value) ?? /^([0-9.]+):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[2]);
+  if (m === null || !(port >= 1 && port <= 65535)) throw new Error(`${LIVENESS_ANNOTATION}: ${JSON.stringify(value)} is not address:port`);
+  return { address: m[1]!, port };
 }
 
 /** `ironlb-ip-192-0-2-10`, `ironlb-ip-2001-db8--1`: object names allow neither ':' nor (usefully) '.'. */

@@ -1,5 +1,7 @@
 // What the speaker runtime needs from the outside world. src/kube implements
-// the lease store, the layer-2 module the wire; tests hand in doubles.
+// the lease store, the layer-2 module the wire, src/liveness the mesh; tests
+// hand in doubles.
+import type { PeerVerdict } from './types.js';
 
 /** A Lease as the election sees it. */
 export interface LeaseRecord {
@@ -49,11 +51,41 @@ export interface LeaseWatchHandlers {
 export interface LeaseStore {
   /** Straight from the API server (not a cache); undefined when absent. */
   get(name: string): Promise<LeaseRecord | undefined>;
+  /** Every speaker's heartbeat Lease (`ironlb-node-*`), straight from the API server. */
+  listHeartbeats(): Promise<LeaseRecord[]>;
   create(name: string, content: LeaseContent): Promise<LeaseRecord>;
   update(name: string, expectedResourceVersion: string, content: LeaseContent): Promise<LeaseRecord>;
   /** With a resourceVersion precondition when one is given. */
   delete(name: string, expectedResourceVersion?: string): Promise<void>;
+  /** Ownership (`ironlb-ip-*`) and member (`ironlb-member-*`) Leases; never the heartbeats, which change every interval. */
   watch(handlers: LeaseWatchHandlers): { stop(): Promise<void> | void };
+}
+
+/** A speaker on the mesh, as its member Lease announces it. */
+export interface MeshPeer {
+  node: string;
+  address: string;
+  port: number;
+}
+
+/**
+ * Direct liveness between speakers (src/liveness, docs/liveness.md): the
+ * failure detector as the election sees it.
+ */
+export interface LivenessPort {
+  /** `address:port` where this speaker's detector listens, published in its member Lease. */
+  endpoint(): string;
+  /** Every speaker on the mesh (from the member Leases), this one included or not. */
+  setMembers(members: readonly MeshPeer[]): void;
+  /** 'unknown': no quorum possible, or this node hears no one: ask the heartbeat Leases. */
+  verdict(node: string): PeerVerdict;
+  /** This node hears no heartbeat and no probe answer from anyone. */
+  isolated(): boolean;
+  /** Any verdict or the isolation changed. */
+  onChange(listener: () => void): void;
+  /** SIGTERM: tell every peer at once that this node is going. */
+  leave(): void;
+  stop(): void;
 }
 
 /** The layer-2 side: probe, announce, answer, and report claims seen on the wire. */

@@ -5,21 +5,14 @@ import type { SpeakerMetrics } from '../metrics/metrics.js';
 import type { IpCandidates } from './candidates.js';
 import { Heartbeat } from './heartbeat.js';
 import { ElectionMachine, type Intent, type OwnershipView } from './machine.js';
-import {
-  IP_ANNOTATION,
-  MACS_ANNOTATION,
-  formatMacsAnnotation,
-  ipLeaseName,
-  nodeFromLeaseName,
-  nodeLeaseName,
-  parseMacsAnnotation,
-  type PublishedInterface,
-} from './names.js';
-import { LeaseStoreError, type LeaseRecord, type LeaseStore, type ServiceEventSink, type ServiceRef, type WirePort } from './ports.js';
+import { Membership } from './membership.js';
+import { IP_ANNOTATION, ipLeaseName, nodeFromMemberLeaseName, nodeLeaseName, type PublishedInterface } from './names.js';
+import { LeaseStoreError, type LeaseRecord, type LeaseStore, type LivenessPort, type ServiceEventSink, type ServiceRef, type WirePort } from './ports.js';
 
-// Drives the election machine from the lease store and the wire: feeds it
-// observations, carries out its intents, and keeps the heartbeat going.
-// Contains no decisions of its own beyond "is our view of the API fresh".
+// Drives the election machine from the lease store, the mesh and the wire:
+// feeds it observations, carries out its intents, and keeps the heartbeat
+// and the member Lease going. Contains no decisions of its own beyond "is
+// our view of the API fresh".
 
 /** Written on the ownership Lease by its holder when another host answers for the IP (read by the controller). */
 export const CONFLICT_ANNOTATION = 'ironlb.io/conflict';
@@ -31,8 +24,14 @@ export interface SpeakerRuntimeOptions {
   heartbeatIntervalMs: number;
   leaseDurationMs: number;
   staggerMs: number;
-  /** This speaker's interfaces and MACs, published in its heartbeat Lease. */
+  /** This speaker's interfaces and MACs, published in its member Lease. */
   interfaces: () => readonly PublishedInterface[];
+  /** The failure detector; without it every peer is judged by its heartbeat Lease. */
+  liveness?: LivenessPort;
+  /** How long a fresh view listens before taking IPs (default: the lease duration). */
+  settleMs?: number;
+  /** This node hears none of its peers while they hear each other (or no longer). */
+  onSelfBlame?: (blamed: boolean) => void;
   events?: ServiceEventSink;
   metrics?: SpeakerMetrics;
   logger?: Logger;
@@ -51,13 +50,13 @@ export class SpeakerRuntime {
   private readonly leaseNameToIp = new Map<string, string>();
   /** Ownership Leases seen before we knew which IP their name stands for. */
   private readonly unmapped = new Map<string, LeaseRecord>();
-  private readonly speakerInterfaces = new Map<string, string[]>();
+  private readonly membership: Membership;
   private watcher: { stop(): Promise<void> | void } | undefined;
   private scheduled = false;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt: number | undefined;
-  private lastOwnRenewalSeen: number | undefined;
   private heartbeatFailing = false;
+  private heartbeatWritten = false;
   private stopped = false;
   private readonly rereads = new Set<string>();
   private leasesSynced = false;
@@ -68,14 +67,30 @@ export class SpeakerRuntime {
   constructor(private readonly options: SpeakerRuntimeOptions) {
     this.now = options.now ?? (() => performance.now());
     this.log = (options.logger ?? silentLogger()).child({ node: options.node });
-    this.machine = new ElectionMachine({ self: options.node, leaseDurationMs: options.leaseDurationMs, staggerMs: options.staggerMs });
+    this.machine = new ElectionMachine({ self: options.node, leaseDurationMs: options.leaseDurationMs, staggerMs: options.staggerMs, settleMs: options.settleMs });
+    this.membership = new Membership({
+      node: options.node,
+      store: options.store,
+      machine: this.machine,
+      liveness: options.liveness,
+      interfaces: options.interfaces,
+      logger: this.log,
+      metrics: options.metrics,
+      now: this.now,
+      onChange: () => this.kick(),
+      onSpeakersChanged: options.onSpeakersChanged,
+      onSelfBlame: (blamed) => {
+        this.log.warn({ blamed }, blamed ? 'this node hears no peer on the mesh while they hear each other: acquiring nothing' : 'this node hears the mesh again');
+        options.onSelfBlame?.(blamed);
+      },
+    });
     this.heartbeat = new Heartbeat({
       store: options.store,
       leaseName: nodeLeaseName(options.node),
       node: options.node,
       intervalMs: options.heartbeatIntervalMs,
       leaseDurationMs: options.leaseDurationMs,
-      annotations: () => ({ [MACS_ANNOTATION]: formatMacsAnnotation(options.interfaces()) }),
+      annotations: () => ({}),
       onWrite: () => options.metrics?.leaseWrites.inc({ kind: 'heartbeat' }),
       onLatency: (ms) => this.machine.observeWriteLatency(ms),
       onResult: (ok, error) => this.heartbeatResult(ok, error),
@@ -94,8 +109,12 @@ export class SpeakerRuntime {
       },
     });
     this.heartbeat.start();
+    void this.membership.publish();
     // Evaluate at least every heartbeat interval, so a gap between runs reveals a stalled process.
-    this.ticker = setInterval(() => this.run(), this.options.heartbeatIntervalMs);
+    this.ticker = setInterval(() => {
+      void this.membership.publish();
+      this.run();
+    }, this.options.heartbeatIntervalMs);
   }
 
   /** The IPs Services hold and who may hold them (from computeCandidates). */
@@ -142,7 +161,17 @@ export class SpeakerRuntime {
   }
 
   speakers(): ReadonlyMap<string, readonly string[]> {
-    return this.speakerInterfaces;
+    return this.membership.speakers();
+  }
+
+  /** This node hears none of its peers while they hear each other: it takes nothing (not ready). */
+  isSelfBlamed(): boolean {
+    return this.membership.selfBlamed();
+  }
+
+  /** Writes the member Lease now if what it says changed (an interface or the mesh state moved). */
+  republish(): void {
+    void this.membership.publish();
   }
 
   /** SIGTERM: silence, release every held IP, delete our node Lease. */
@@ -150,10 +179,14 @@ export class SpeakerRuntime {
     if (this.stopped) return;
     this.stopped = true;
     this.stopTimers();
+    // Peers hear it from the mesh at once, before any Lease write lands.
+    this.options.liveness?.leave();
     const intents = this.machine.shutdown();
     await this.heartbeat.stop();
     await Promise.allSettled(intents.map((intent) => this.execute(intent)));
     await this.heartbeat.deleteLease().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not delete the node lease'));
+    await this.membership.deleteMemberLease().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not delete the member lease'));
+    this.options.liveness?.stop();
     await this.watcher?.stop();
   }
 
@@ -162,17 +195,16 @@ export class SpeakerRuntime {
     this.stopped = true;
     this.stopTimers();
     await this.heartbeat.stop();
+    this.options.liveness?.stop();
     await this.watcher?.stop();
   }
 
   private leaseSeen(lease: LeaseRecord): void {
     const now = this.now();
-    const node = nodeFromLeaseName(lease.name);
-    if (node !== undefined) {
-      // A renewal of a node already live changes no decision: no evaluation
-      // (the periodic run and the wake timer cover expiries).
-      const wasLive = this.machine.isLive(node, now);
-      if (this.heartbeatSeen(node, lease, now) || !wasLive) this.kick();
+    const member = nodeFromMemberLeaseName(lease.name);
+    if (member !== undefined) {
+      this.membership.memberSeen(member, lease);
+      this.kick();
       return;
     }
     const ip = lease.annotations[IP_ANNOTATION] ?? this.leaseNameToIp.get(lease.name);
@@ -187,10 +219,9 @@ export class SpeakerRuntime {
 
   private leaseGone(name: string): void {
     const now = this.now();
-    const node = nodeFromLeaseName(name);
-    if (node !== undefined) {
-      this.machine.observeHeartbeat(node, undefined, now);
-      if (this.speakerInterfaces.delete(node)) this.options.onSpeakersChanged?.(this.speakerInterfaces);
+    const member = nodeFromMemberLeaseName(name);
+    if (member !== undefined) {
+      this.membership.memberGone(member);
     } else {
       this.unmapped.delete(name);
       const ip = this.leaseNameToIp.get(name);
@@ -199,42 +230,28 @@ export class SpeakerRuntime {
     this.kick();
   }
 
-  /** Returns whether the node's published interfaces changed. */
-  private heartbeatSeen(node: string, lease: LeaseRecord, now: number): boolean {
-    let published: PublishedInterface[] = [];
-    try {
-      published = parseMacsAnnotation(lease.annotations[MACS_ANNOTATION] ?? '');
-    } catch (err) {
-      this.log.warn({ lease: lease.name, err: String(err) }, 'ignoring malformed MAC annotation');
-    }
-    this.machine.observeHeartbeat(node, { resourceVersion: lease.resourceVersion, macs: published.map((p) => p.mac) }, now);
-    if (node === this.options.node) this.lastOwnRenewalSeen = now;
-    const names = published.map((p) => p.ifname).sort();
-    const before = this.speakerInterfaces.get(node);
-    if (before === undefined || before.join(',') !== names.join(',')) {
-      this.speakerInterfaces.set(node, names);
-      this.options.onSpeakersChanged?.(this.speakerInterfaces);
-      return true;
-    }
-    return false;
-  }
-
   private heartbeatResult(ok: boolean, error?: Error): void {
     if (!ok && !this.heartbeatFailing) this.log.warn({ err: error?.message }, 'node lease renewal failed: keeping what we hold, acquiring nothing');
     if (ok && this.heartbeatFailing) this.log.info('node lease renewed again');
     this.heartbeatFailing = !ok;
+    if (ok) {
+      this.heartbeatWritten = true;
+      void this.membership.pollHeartbeats(this.heartbeat.lastVersion).then(() => this.kick());
+    }
     this.kick();
   }
 
   /**
-   * Our view is fresh while our own renewals come back through the watch
-   * about every heartbeat: that proves the writes and the watch both work.
-   * When ours lag (a slow or overloaded API server), peers' renewals lag
-   * too, and their silence proves nothing: then we take over nothing.
+   * Our view is fresh while our heartbeat renewals succeed and, while any
+   * peer is judged by its heartbeat Lease, come back in our listings of them
+   * about every heartbeat: when ours lag (a slow or overloaded API server),
+   * peers' renewals lag too, and their silence proves nothing.
    */
   private apiReachable(now: number): boolean {
-    if (this.heartbeatFailing || this.lastOwnRenewalSeen === undefined) return false;
-    return now - this.lastOwnRenewalSeen < this.freshWithinMs();
+    if (this.heartbeatFailing || !this.heartbeatWritten) return false;
+    if (!this.membership.usesHeartbeats()) return true;
+    const seen = this.membership.lastOwnRenewalSeen();
+    return seen !== undefined && now - seen < this.freshWithinMs();
   }
 
   private freshWithinMs(): number {
@@ -293,7 +310,8 @@ export class SpeakerRuntime {
     for (const intent of intents) void this.execute(intent);
     this.options.metrics?.ownedIPs.set(this.machine.heldIps().filter((ip) => this.machine.isAnnouncing(ip)).length);
     // Re-check reachability before our last renewal goes stale.
-    const staleAt = this.lastOwnRenewalSeen === undefined ? undefined : this.lastOwnRenewalSeen + this.freshWithinMs();
+    const ownSeen = this.membership.usesHeartbeats() ? this.membership.lastOwnRenewalSeen() : undefined;
+    const staleAt = ownSeen === undefined ? undefined : ownSeen + this.freshWithinMs();
     const next = [wakeAt, reachable ? staleAt : undefined].filter((t): t is number => t !== undefined);
     this.scheduleWake(next.length > 0 ? Math.min(...next) : undefined);
   }

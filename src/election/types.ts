@@ -8,7 +8,16 @@ export interface ElectionConfig {
   staggerMs: number;
   /** Pause before retrying a Lease write that failed (not a 409). */
   retryBackoffMs?: number;
+  /**
+   * How long a fresh view (start, end of an outage) listens before it takes
+   * any IP (default leaseDurationMs: long enough to hear every heartbeat
+   * Lease; with the mesh's verdicts a second or so is enough).
+   */
+  settleMs?: number;
 }
+
+/** The failure detector's word on a peer; 'unknown' means "ask the heartbeat Leases". */
+export type PeerVerdict = 'alive' | 'suspect' | 'dead' | 'unknown';
 
 /** An ownership Lease as the speaker last saw it. `holder` '' = released. */
 export interface OwnershipView {

@@ -155,6 +155,12 @@ export class LeaseClient {
     }
   }
 
+  /** The namespace's leases matching a label selector, straight from the API server. */
+  async list(options: { labelSelector?: string } & LeaseCallOptions = {}): Promise<V1Lease[]> {
+    const list = await this.client.coordination.listNamespacedLease({ namespace: this.namespace, labelSelector: options.labelSelector }, callOptions(options));
+    return list.items.map(decodeLease);
+  }
+
   /** A watch cache of this namespace's leases (not started: call start()). */
   informer(options?: InformerOptions): Informer<V1Lease> {
     return createInformer(this.client, leasesKind(this.namespace), options);

@@ -4,13 +4,29 @@ import type { KubeClient } from './client.js';
 import { describeError } from './errors.js';
 import { PROMPT_BACKOFF, type InformerOptions } from './informer.js';
 import { LeaseClient, type LeaseConflict } from './leases.js';
+import { IP_LEASE_PREFIX, MEMBER_LEASE_PREFIX, NODE_LEASE_PREFIX, ROLE_LABEL, type LeaseRole } from '../election/names.js';
 
-// The speaker's lease store port over the API server: node heartbeat Leases
-// (`ironlb-node-<node>`, annotated `ironlb.io/macs`) and ownership Leases
-// (`ironlb-ip-<ip>`) in the ironlb namespace. Only the election's own Leases
-// are delivered to the watch.
+// The speaker's lease store port over the API server, in the ironlb
+// namespace: heartbeat Leases (`ironlb-node-<node>`), member Leases
+// (`ironlb-member-<node>`) and ownership Leases (`ironlb-ip-<ip>`). Each is
+// labelled with its role, so the watch asks the API server for ownership and
+// member Leases only: the heartbeats, renewed every interval, fan out to no
+// speaker (the watch load stays linear in the number of nodes).
 
-const OWN_LEASE = /^ironlb-(node|ip)-/;
+const WATCHED_ROLES = `${ROLE_LABEL} in (ip,member)`;
+
+/** The role label of an election Lease, from its name (undefined: not one of ours). */
+function roleOf(name: string): LeaseRole | undefined {
+  if (name.startsWith(NODE_LEASE_PREFIX)) return 'heartbeat';
+  if (name.startsWith(MEMBER_LEASE_PREFIX)) return 'member';
+  if (name.startsWith(IP_LEASE_PREFIX)) return 'ip';
+  return undefined;
+}
+
+function labelsOf(name: string): Record<string, string> {
+  const role = roleOf(name);
+  return role === undefined ? {} : { [ROLE_LABEL]: role };
+}
 
 export class KubeSpeakerLeaseStore implements LeaseStore {
   private readonly leases: LeaseClient;
@@ -31,7 +47,7 @@ export class KubeSpeakerLeaseStore implements LeaseStore {
   async create(name: string, content: LeaseContent): Promise<LeaseRecord> {
     const now = new Date();
     const result = await this.leases
-      .create(name, fieldsOf(content, now), { annotations: { ...content.annotations } })
+      .create(name, fieldsOf(content, now), { labels: labelsOf(name), annotations: { ...content.annotations } })
       .catch(unavailable(`create lease ${name}`));
     if (!result.ok) throw conflictError(name, result);
     return toRecord(result.lease);
@@ -41,7 +57,7 @@ export class KubeSpeakerLeaseStore implements LeaseStore {
     const body: V1Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name, namespace: this.leases.namespace, resourceVersion: expectedResourceVersion, annotations: { ...content.annotations } },
+      metadata: { name, namespace: this.leases.namespace, resourceVersion: expectedResourceVersion, labels: labelsOf(name), annotations: { ...content.annotations } },
       spec: fieldsOf(content, new Date()),
     };
     const result = await this.leases.update(body).catch(unavailable(`update lease ${name}`));
@@ -55,18 +71,24 @@ export class KubeSpeakerLeaseStore implements LeaseStore {
     if (!result.existed) throw new LeaseStoreError('not-found', `lease ${name} does not exist`);
   }
 
+  async listHeartbeats(): Promise<LeaseRecord[]> {
+    const leases = await this.leases.list({ labelSelector: `${ROLE_LABEL}=heartbeat` }).catch(unavailable('list heartbeat leases'));
+    return leases.filter((l) => roleOf(l.metadata?.name ?? '') === 'heartbeat').map(toRecord);
+  }
+
   watch(handlers: LeaseWatchHandlers): { stop(): Promise<void> } {
-    const informer = this.leases.informer({ backoff: PROMPT_BACKOFF, ...this.informerOptions });
+    const informer = this.leases.informer({ backoff: PROMPT_BACKOFF, labelSelector: WATCHED_ROLES, ...this.informerOptions });
+    const watched = (name: string) => roleOf(name) === 'ip' || roleOf(name) === 'member';
     const deliver = (lease: V1Lease) => {
       const name = lease.metadata?.name ?? '';
-      if (OWN_LEASE.test(name)) handlers.onUpsert(toRecord(lease));
+      if (watched(name)) handlers.onUpsert(toRecord(lease));
     };
     informer.on({
       onAdd: deliver,
       onUpdate: deliver,
       onDelete: (lease) => {
         const name = lease.metadata?.name ?? '';
-        if (OWN_LEASE.test(name)) handlers.onDelete(name);
+        if (watched(name)) handlers.onDelete(name);
       },
       onSynced: () => handlers.onSynced(),
     });

@@ -59,6 +59,7 @@ const silentWire: WirePort = {
 function countingStore(inner: LeaseStore, counter: { events: number }): LeaseStore {
   return {
     get: (n) => inner.get(n),
+    listHeartbeats: () => inner.listHeartbeats(),
     create: (n, c) => inner.create(n, c),
     update: (n, rv, c) => inner.update(n, rv, c),
     delete: (n, rv) => inner.delete(n, rv),

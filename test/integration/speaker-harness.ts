@@ -177,6 +177,10 @@ export class SeverableStore implements LeaseStore {
     this.check();
     return this.inner.get(name);
   }
+  async listHeartbeats() {
+    this.check();
+    return this.inner.listHeartbeats();
+  }
   async create(name: string, content: LeaseContent) {
     this.check();
     return this.inner.create(name, content);

@@ -15,6 +15,7 @@ function slowStore() {
   const later = <T>(value: () => T) => new Promise<T>((resolve) => pending.push(() => resolve(value())));
   const store: LeaseStore = {
     get: () => Promise.resolve(undefined),
+    listHeartbeats: () => Promise.resolve([]),
     create: (name, content) => later(() => record(name, content)),
     update: (name, _rv, content) => later(() => record(name, content)),
     delete: () => Promise.resolve(),
