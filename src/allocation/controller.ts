@@ -76,6 +76,8 @@ export class AllocationController {
   private readonly leaseHolders = new Map<string, Set<string>>();
   private readonly leasesOfKey = new Map<string, string[]>();
   private poolErrors = new Map<string, string[]>();
+  /** parsePool's notes per valid pool (host bits masked). */
+  private poolNotes = new Map<string, string[]>();
   private poolConflicts = new Map<string, PoolConflict>();
   private poolStatusTimer: NodeJS.Timeout | undefined;
   private orphanTimer: NodeJS.Timeout | undefined;
@@ -169,6 +171,12 @@ export class AllocationController {
         this.options.io.recordEvent(ref, 'Warning', reason, now.message);
       }
     }
+    // Taken other than as written (host bits masked): valid, but the user should know.
+    const valid = desired.conditions?.find((c) => c.type === 'Valid');
+    const notes = this.poolNotes.get(ref.name) ?? [];
+    if (valid?.status === 'True' && notes.length > 0 && was('Valid')?.message !== valid.message) {
+      this.options.io.recordEvent(ref, 'Warning', 'AddressMasked', `${notes.join('; ')}: host bits are masked, as MetalLB does; write the network address to silence this`);
+    }
   }
 
   /** Deletes ownership Leases whose IP no Service has held for `graceMs` (from the rebuilt allocations, not the status). */
@@ -228,6 +236,7 @@ export class AllocationController {
   /** Parses every pool and hands the valid ones to the allocator. */
   private applyPools(): PoolsReport {
     const errors = new Map<string, string[]>();
+    const notes = new Map<string, string[]>();
     const valid: PoolDefinition[] = [];
     for (const raw of this.options.io.pools.list()) {
       if (raw.metadata?.namespace !== this.options.namespace) continue;
@@ -236,6 +245,7 @@ export class AllocationController {
       if (parsed.ok) {
         valid.push(parsed.pool);
         errors.set(name, []);
+        notes.set(name, parsed.notes);
       } else {
         errors.set(name, parsed.errors);
         this.options.logger.warn({ pool: name, errors: parsed.errors }, 'pool is invalid; it allocates nothing');
@@ -243,6 +253,7 @@ export class AllocationController {
     }
     const report = this.options.allocator.setPools(valid);
     this.poolErrors = errors;
+    this.poolNotes = notes;
     this.poolConflicts = new Map(report.conflicts.map((c) => [c.pool, c]));
     for (const c of report.conflicts) this.options.logger.warn({ pool: c.pool, overlapsWith: c.overlapsWith }, c.message);
     return report;
@@ -372,7 +383,7 @@ export class AllocationController {
       const errors = this.poolErrors.get(name) ?? [];
       const usage = errors.length === 0 ? allocator.usage(name) : undefined;
       const previous = (raw as KubernetesObject & { status?: IPAddressPoolStatus }).status;
-      const desired = desiredPoolStatus({ errors, conflict: this.poolConflicts.get(name), usage, previous, generation: raw.metadata?.generation }, this.now());
+      const desired = desiredPoolStatus({ errors, notes: this.poolNotes.get(name) ?? [], conflict: this.poolConflicts.get(name), usage, previous, generation: raw.metadata?.generation }, this.now());
       if (metrics) {
         this.poolsWithMetrics.add(name);
         metrics.poolValid.set({ pool: name }, errors.length === 0 && !this.poolConflicts.has(name) ? 1 : 0);

@@ -8,6 +8,8 @@ import { mergeConditions, sameConditions, type DesiredCondition, type ServiceCon
 export interface PoolStatusInput {
   /** Errors from parsePool; empty when valid. */
   errors: readonly string[];
+  /** parsePool's notes (host bits masked), told in the Valid message. */
+  notes?: readonly string[];
   /** This pool's conflict, when it is the newer of two overlapping pools. */
   conflict?: PoolConflict;
   /** Undefined when the pool is not in the allocator (invalid). */
@@ -18,7 +20,7 @@ export interface PoolStatusInput {
 
 export function desiredPoolStatus(input: PoolStatusInput, now: Date): IPAddressPoolStatus {
   const valid: DesiredCondition = input.errors.length === 0
-    ? { type: POOL_CONDITION_VALID, status: 'True', reason: 'Valid', message: 'the pool is valid' }
+    ? { type: POOL_CONDITION_VALID, status: 'True', reason: 'Valid', message: validMessage(input.notes ?? []) }
     : { type: POOL_CONDITION_VALID, status: 'False', reason: 'InvalidPool', message: input.errors.join('; ') };
   const conflict: DesiredCondition = input.conflict
     ? { type: POOL_CONDITION_CONFLICT, status: 'True', reason: 'Overlap', message: `${input.conflict.message}; this pool allocates nothing until the overlap with ${input.conflict.overlapsWith} is removed` }
@@ -35,6 +37,10 @@ export function desiredPoolStatus(input: PoolStatusInput, now: Date): IPAddressP
       status: c.status === 'True' || c.status === 'False' ? c.status : 'Unknown',
     })),
   };
+}
+
+function validMessage(notes: readonly string[]): string {
+  return notes.length === 0 ? 'the pool is valid' : `the pool is valid; ${notes.join('; ')} (host bits masked, as MetalLB does)`;
 }
 
 /** True when writing `desired` would change what `current` says. */

@@ -18,6 +18,14 @@ describe('desiredPoolStatus', () => {
     expect(s.conditions?.[0]).toMatchObject({ type: 'Valid', status: 'False', reason: 'InvalidPool', message: 'spec.addresses[0]: "x" is not an IP; spec.addresses[1]: bad' });
   });
 
+  it('says in Valid which addresses had host bits masked', () => {
+    const s = desiredPoolStatus({ errors: [], notes: ['spec.addresses[0]: 192.0.2.100/24 taken as 192.0.2.0/24'], usage }, now);
+    expect(s.conditions?.[0]).toMatchObject({
+      type: 'Valid', status: 'True', reason: 'Valid',
+      message: 'the pool is valid; spec.addresses[0]: 192.0.2.100/24 taken as 192.0.2.0/24 (host bits masked, as MetalLB does)',
+    });
+  });
+
   it('names the other pool in Conflict', () => {
     const s = desiredPoolStatus({ errors: [], usage, conflict: { pool: 'b', overlapsWith: 'a', message: 'pool b overlaps pool a at 192.0.2.5' } }, now);
     expect(s.conditions?.[1]).toMatchObject({ type: 'Conflict', status: 'True', reason: 'Overlap' });
