@@ -272,18 +272,19 @@ export class AllocationController {
       this.forgetLeaseIndex(key);
       if (this.reconciler.forget(key)) {
         this.options.logger.info({ service: key }, 'Service deleted, IP released');
-        this.afterRelease();
+        this.afterUsesChanged();
       }
       return;
     }
     const decision = this.reconciler.reconcile(service, this.now());
     this.indexLeases(key, decision.ingressIPs);
     this.observe(key, decision);
-    if (decision.released) this.afterRelease();
+    if (decision.usesChanged) this.afterUsesChanged();
     if (decision.write) await this.write(service, decision);
   }
 
-  private afterRelease(): void {
+  /** An address may have become usable to a waiting Service: try them all again. */
+  private afterUsesChanged(): void {
     this.requeuePending();
     this.schedulePoolStatus();
   }

@@ -34,8 +34,15 @@ export interface ServiceDecision {
   pool: string | undefined;
   conditions: ServiceCondition[];
   events: ServiceEvent[];
-  /** Addresses were freed: pending Services may now get one. */
+  /** Addresses were freed. */
   released: boolean;
+  /**
+   * The allocator's uses changed in a way that can make an address usable to
+   * another Service: addresses freed, or the terms one is held under (sharing
+   * key, ports, protocol, traffic policy, selector) changed. Waiting Services
+   * must be tried again.
+   */
+  usesChanged: boolean;
 }
 
 interface Holding {
@@ -187,6 +194,7 @@ export class ServiceReconciler {
 
     const events: ServiceEvent[] = [];
     let released = false;
+    let termsChanged = false;
     const reading = this.options.allocator.read(service);
     if (!reading.ok) {
       released = this.releaseFor(key, `the request is invalid: ${reading.message}`, events);
@@ -203,6 +211,8 @@ export class ServiceReconciler {
       released = this.releaseFor(key, 'the requested IPs, pool or IP families changed', events);
     } else if (held && held.placement !== summary.placement) {
       // Ports, sharing key, labels or traffic policy changed: assign keeps the IP while it still fits.
+      // Either way the terms the address is held under changed, so waiting Services may fit now.
+      termsChanged = true;
       const again = this.options.allocator.assign(key, service);
       if (!again.ok) {
         this.releaseFor(key, again.message, events);
@@ -251,6 +261,7 @@ export class ServiceReconciler {
       conditions: mergeConditions(current, desired, now, service.metadata?.generation),
       events,
       released,
+      usesChanged: released || termsChanged,
     };
   }
 
@@ -276,6 +287,7 @@ export class ServiceReconciler {
       conditions: mergeConditions(current, desired, now, service.metadata?.generation),
       events,
       released,
+      usesChanged: released,
     };
   }
 
@@ -298,6 +310,7 @@ export class ServiceReconciler {
       conditions: withoutControllerConditions(current),
       events,
       released,
+      usesChanged: released,
     };
   }
 

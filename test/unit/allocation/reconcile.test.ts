@@ -168,6 +168,9 @@ describe('ServiceReconciler', () => {
     const d = reconciler.reconcile(svc('web', { ips: ['192.0.2.1'], ports: [443] }), now);
     expect(d.ingressIPs).toEqual(['192.0.2.1']);
     expect(d.events).toEqual([]);
+    // Nothing was freed, but the IP is now held on other terms: waiting Services are retried.
+    expect(d).toMatchObject({ released: false, usesChanged: true });
+    expect(reconciler.reconcile(svc('web', { ips: ['192.0.2.1'], ports: [443] }), now)).toMatchObject({ released: false, usesChanged: false });
   });
 
   it('refuses an invalid request and frees what the Service held', () => {
