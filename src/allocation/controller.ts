@@ -117,7 +117,7 @@ export class AllocationController {
     this.unsubscribe.push(
       io.services.on({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue }),
       io.pools.on({ onAdd: () => this.poolsChanged(), onUpdate: (o, old) => this.poolUpdated(o, old), onDelete: () => this.poolsChanged() }),
-      io.namespaces.on({ onUpdate: () => this.requeuePending(), onAdd: () => this.requeuePending() }),
+      io.namespaces.on({ onUpdate: (ns, old) => this.namespaceChanged(ns, old), onAdd: () => this.requeuePending() }),
       io.leases.on({ onAdd: (l) => this.leaseChanged(l), onUpdate: (l) => this.leaseChanged(l), onDelete: (l) => this.leaseChanged(l) }),
     );
     await Promise.all([io.services.waitForSync(), io.pools.waitForSync(), io.namespaces.waitForSync(), io.leases.waitForSync()]);
@@ -212,6 +212,17 @@ export class AllocationController {
     if (holders && this.started) for (const key of holders) this.queue.add(key);
   }
 
+  /** New namespace labels may admit a waiting Service to a pool, or no longer admit a holder (namespaceSelectors). */
+  private namespaceChanged(ns: V1Namespace, old: V1Namespace): void {
+    if (!this.started) return;
+    const labels = (n: V1Namespace): string => JSON.stringify(Object.entries(n.metadata?.labels ?? {}).sort());
+    if (labels(ns) !== labels(old)) {
+      const prefix = `${ns.metadata?.name ?? ''}/`;
+      for (const key of this.reconciler.recheck((key) => key.startsWith(prefix))) this.queue.add(key);
+    }
+    this.requeuePending();
+  }
+
   private poolUpdated(pool: KubernetesObject, old: KubernetesObject): void {
     // Our own status writes come back as updates: only a spec change (generation) matters.
     if (pool.metadata?.generation !== undefined && pool.metadata.generation === old.metadata?.generation) return;
@@ -229,6 +240,8 @@ export class AllocationController {
       this.reconciler.movePool(moved.service, moved.toPool);
       this.queue.add(moved.service);
     }
+    // A pool's serviceAllocation may no longer admit a holder: each is checked as at a restart.
+    for (const key of this.reconciler.recheck(() => true)) this.queue.add(key);
     this.requeuePending();
     this.schedulePoolStatus();
   }
@@ -259,9 +272,10 @@ export class AllocationController {
     return report;
   }
 
+  /** Services waiting for an address (none yet, or a second family) are tried again. */
   private requeuePending(): void {
     if (!this.started) return;
-    for (const key of this.reconciler.pendingKeys()) this.queue.add(key);
+    for (const key of this.reconciler.waitingKeys()) this.queue.add(key);
   }
 
   private async process(key: string): Promise<void> {

@@ -37,6 +37,11 @@ async function watchFrom(kubeConfig: KubeConfig, path: string, resourceVersion: 
   return { events, isDone: () => done, stop: () => request.abort() };
 }
 
+/** A real cluster that is not dual-stack keeps PreferDualStack Services single: nothing to check there. */
+function realSingleStack(target: ApiTarget, svc: V1Service): boolean {
+  return target.name === 'real' && (svc.spec?.ipFamilies?.length ?? 0) < 2;
+}
+
 // A small watch cache on the double (3 events per resource) shows that only a
 // resource's own events age it out; the real server's cache is larger still.
 for (const factory of apiTargets({ historySize: 3 })) {
@@ -110,6 +115,20 @@ for (const factory of apiTargets({ historySize: 3 })) {
       // Without a uid there is no precondition: the object is simply not found.
       const withoutUid = { ...created, metadata: { ...created.metadata, uid: undefined } };
       expect(await failure(core.replaceNamespacedService({ namespace, name: 'gone', body: withoutUid }))).toMatchObject({ reason: 'NotFound', code: 404 });
+    });
+
+    it('upgrades a SingleStack Service to dual stack on a policy change, and trims it back to SingleStack', async () => {
+      const created = await core.createNamespacedService({ namespace, body: service('web') });
+      expect(created.spec?.ipFamilies).toHaveLength(1);
+      const primary = created.spec?.ipFamilies?.[0];
+      const dual = await core.replaceNamespacedService({ namespace, name: 'web', body: { ...created, spec: { ...created.spec, ipFamilyPolicy: 'PreferDualStack' } } });
+      if (realSingleStack(target, dual)) return;
+      expect(dual.spec?.ipFamilies).toEqual([primary, primary === 'IPv4' ? 'IPv6' : 'IPv4']);
+      expect(dual.spec?.clusterIPs?.[0]).toBe(created.spec?.clusterIP);
+      expect(dual.spec?.clusterIPs).toHaveLength(2);
+      const single = await core.replaceNamespacedService({ namespace, name: 'web', body: { ...dual, spec: { ...dual.spec, ipFamilyPolicy: 'SingleStack' } } });
+      expect(single.spec?.ipFamilies).toEqual([primary]);
+      expect(single.spec?.clusterIPs).toEqual([created.spec?.clusterIP]);
     });
 
     it('serves a watch from an old resourceVersion that only other resources moved past', async () => {

@@ -195,6 +195,7 @@ export class Objects {
       }
       if (resource.id === '/services') {
         keepAllocatedServiceValues(old, next);
+        changeServiceStack(next, this.builtinContext);
         checkServiceUpdate(resource, old, next);
       }
     }
@@ -263,6 +264,29 @@ function checkServiceUpdate(resource: ResourceType, old: JsonObject, next: JsonO
 function hasFinalizers(object: JsonObject): boolean {
   const finalizers = metadataOf(object).finalizers;
   return Array.isArray(finalizers) && finalizers.length > 0;
+}
+
+/**
+ * Like the real Service registry on update: a policy change to Prefer/RequireDualStack
+ * on a dual-stack cluster adds the other family and a cluster IP for it; a change to
+ * SingleStack trims ipFamilies and clusterIPs to the first (trimFieldsForDualStackDowngrade).
+ */
+function changeServiceStack(next: JsonObject, ctx: BuiltinContext): void {
+  const spec = next.spec as JsonObject;
+  const families = Array.isArray(spec.ipFamilies) ? (spec.ipFamilies as Array<'IPv4' | 'IPv6'>) : [];
+  const clusterIPs = Array.isArray(spec.clusterIPs) ? (spec.clusterIPs as string[]) : [];
+  if (spec.clusterIP === 'None' || families.length === 0) return;
+  if (spec.ipFamilyPolicy === 'SingleStack' && families.length > 1) {
+    spec.ipFamilies = families.slice(0, 1);
+    spec.clusterIPs = clusterIPs.slice(0, 1);
+    return;
+  }
+  const dual = spec.ipFamilyPolicy === 'PreferDualStack' || spec.ipFamilyPolicy === 'RequireDualStack';
+  if (dual && families.length === 1 && ctx.clusterFamilies.length === 2) {
+    const other = ctx.clusterFamilies.find((f) => f !== families[0]) as 'IPv4' | 'IPv6';
+    spec.ipFamilies = [families[0], other];
+    spec.clusterIPs = [...clusterIPs.slice(0, 1), ctx.allocateClusterIP(other)];
+  }
 }
 
 /** Like the real Service strategy: allocated values left out of an update are kept. */
