@@ -224,8 +224,13 @@ export class AllocationController {
   }
 
   private poolUpdated(pool: KubernetesObject, old: KubernetesObject): void {
-    // Our own status writes come back as updates: only a spec change (generation) matters.
-    if (pool.metadata?.generation !== undefined && pool.metadata.generation === old.metadata?.generation) return;
+    // A status-only update: our own write coming back, or someone overwriting the
+    // status. The status pass compares and writes only what differs, so ours cost
+    // nothing and an overwrite is repaired.
+    if (pool.metadata?.generation !== undefined && pool.metadata.generation === old.metadata?.generation) {
+      if (this.started) this.schedulePoolStatus();
+      return;
+    }
     this.poolsChanged();
   }
 

@@ -1,3 +1,4 @@
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createPool, createService, deletePool, eventually, getPool, getService, ips, patchPool, setup, targets,
@@ -111,5 +112,23 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
     for (const name of ['a', 'b', 'c', 'd', 'e']) await waitForIPs(env, name);
     const all = await Promise.all(['a', 'b', 'c', 'd', 'e'].map(async (n) => ips(await getService(env!, n))[0]));
     expect(all.sort()).toEqual(['192.0.2.100', '192.0.2.101', '192.0.2.102', '192.0.2.103', '198.51.100.50']);
+  });
+
+  it('writes the true counts back when something else overwrites a pool status', async () => {
+    env = await setup(target);
+    await createPool(env, 'main', ['192.0.2.60-192.0.2.63']);
+    await env.startController();
+    await createService(env, 'web');
+    await waitForIPs(env, 'web');
+    await eventually(async () => expect((await getPool(env!, 'main')).status).toMatchObject({ assignedIPv4: '1', availableIPv4: '3' }));
+    await env.custom.patchNamespacedCustomObjectStatus(
+      { group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'ipaddresspools', name: 'main', body: { status: { assignedIPv4: '999', availableIPv4: '0', conditions: null } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await eventually(async () => {
+      const status = (await getPool(env!, 'main')).status;
+      expect(status).toMatchObject({ assignedIPv4: '1', availableIPv4: '3' });
+      expect(status?.conditions?.find((c) => c.type === 'Valid')?.status).toBe('True');
+    });
   });
 });
