@@ -50,7 +50,8 @@ export class IpamServiceAllocator implements ServiceAllocator, PoolAllocator {
           intent.ipFamilyPolicy,
           intent.ipFamilies,
         ]),
-        families: intent.ipFamilyPolicy === 'SingleStack' ? 1 : intent.ipFamilies.length,
+        // Requested IPs are all a Service gets (one requested IPv4 on PreferDualStack: that one alone).
+        families: requestedIPs.length > 0 ? requestedIPs.length : intent.ipFamilyPolicy === 'SingleStack' ? 1 : intent.ipFamilies.length,
         ...(legacy ? { legacyPrefix: legacy.prefix } : {}),
       },
     };

@@ -100,3 +100,19 @@ describe('restore applies the run-time fit rules (a restart is checked as a chan
     expect(single.ok && single.dropped).toEqual([{ address: '2001:db8::', why: '2001:db8:: is IPv6, but the Service is SingleStack IPv4' }]);
   });
 });
+
+describe('where ironlb decides otherwise on purpose (docs/configuration.md, Differences from MetalLB)', () => {
+  test('a PreferDualStack Service with two cluster IPs that requests one IPv4 address gets that address alone', () => {
+    // MetalLB refuses: the request's family (IPv4) is not the Service's (dual stack).
+    const a = allocatorWith(pool('dual', ['192.0.2.0/24', '2001:db8::/120']));
+    const prefer = request({ ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'], requestedIPs: ['192.0.2.7'] });
+    expect(addresses(a.assign('ns/web', prefer))).toEqual(['192.0.2.7']);
+    // RequireDualStack cannot be served by one address: refused, as MetalLB does.
+    expect(a.assign('ns/req', request({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'], requestedIPs: ['192.0.2.8'] }))).toMatchObject({ ok: false, reason: 'IPFamilyMismatch' });
+  });
+
+  test('dual stack from two single-family pools (MetalLB needs one pool holding both)', () => {
+    const a = allocatorWith(pool('v4', ['192.0.2.0/24']), pool('v6', ['2001:db8::/120']));
+    expect(addresses(a.assign('ns/web', request({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv6', 'IPv4'] })))).toEqual(['2001:db8::', '192.0.2.0']);
+  });
+});
