@@ -12,7 +12,7 @@ import { ipLeaseName } from '../election/names.js';
 import { sameConditions, type OwnershipView } from './conditions.js';
 import { POOL_ANNOTATION, ServiceReconciler, serviceKey, statusConditions, statusIPs, type ServiceDecision, type ServiceEvent } from './reconcile.js';
 import type { ServiceAllocator } from './ports.js';
-import { desiredPoolStatus, poolStatusDiffers } from './pool-status.js';
+import { desiredPoolStatus, poolStatusDiffers, poolWarnings } from './pool-status.js';
 import { WorkQueue } from './work-queue.js';
 
 /** A synced cache of one resource (src/kube's Informer fits). */
@@ -156,26 +156,15 @@ export class AllocationController {
     if (this.orphanTimer) clearInterval(this.orphanTimer);
   }
 
-  /** A pool turning invalid or into a conflict also gets a Warning event (the condition says the same). */
+  /** Warning events on the pool for what its new status says (see poolWarnings). */
   private poolEvents(raw: KubernetesObject, previous: IPAddressPoolStatus | undefined, desired: IPAddressPoolStatus): void {
     const ref: ObjectRef = {
       kind: 'IPAddressPool', apiVersion: 'ironlb.io/v1beta1',
       namespace: raw.metadata?.namespace ?? '', name: raw.metadata?.name ?? '',
       ...(raw.metadata?.uid ? { uid: raw.metadata.uid } : {}),
     };
-    const was = (type: string) => previous?.conditions?.find((c) => c.type === type);
-    for (const [type, bad, reason] of [['Valid', 'False', 'InvalidPool'], ['Conflict', 'True', 'PoolConflict']] as const) {
-      const now = desired.conditions?.find((c) => c.type === type);
-      const before = was(type);
-      if (now?.status === bad && (before?.status !== bad || before.message !== now.message)) {
-        this.options.io.recordEvent(ref, 'Warning', reason, now.message);
-      }
-    }
-    // Taken other than as written (host bits masked): valid, but the user should know.
-    const valid = desired.conditions?.find((c) => c.type === 'Valid');
-    const notes = this.poolNotes.get(ref.name) ?? [];
-    if (valid?.status === 'True' && notes.length > 0 && was('Valid')?.message !== valid.message) {
-      this.options.io.recordEvent(ref, 'Warning', 'AddressMasked', `${notes.join('; ')}: host bits are masked, as MetalLB does; write the network address to silence this`);
+    for (const e of poolWarnings(previous, desired, this.poolNotes.get(ref.name) ?? [])) {
+      this.options.io.recordEvent(ref, 'Warning', e.reason, e.message);
     }
   }
 

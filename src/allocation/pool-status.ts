@@ -50,3 +50,29 @@ export function poolStatusDiffers(current: IPAddressPoolStatus | undefined, desi
   if (counts.some((k) => current[k] !== desired[k])) return true;
   return !sameConditions(current.conditions ?? [], desired.conditions ?? []);
 }
+
+export interface PoolWarning {
+  reason: 'InvalidPool' | 'PoolConflict' | 'AddressMasked';
+  message: string;
+}
+
+/**
+ * Warning events for a pool whose status goes from `previous` to `desired`: it
+ * turned invalid or into a conflict (the condition says the same), or a CIDR was
+ * taken with its host bits masked (`notes` from parsePool; valid, but the user
+ * should know). Each is sent once per new message.
+ */
+export function poolWarnings(previous: IPAddressPoolStatus | undefined, desired: IPAddressPoolStatus, notes: readonly string[]): PoolWarning[] {
+  const warnings: PoolWarning[] = [];
+  const was = (type: string) => previous?.conditions?.find((c) => c.type === type);
+  for (const [type, bad, reason] of [[POOL_CONDITION_VALID, 'False', 'InvalidPool'], [POOL_CONDITION_CONFLICT, 'True', 'PoolConflict']] as const) {
+    const now = desired.conditions?.find((c) => c.type === type);
+    const before = was(type);
+    if (now?.status === bad && (before?.status !== bad || before.message !== now.message)) warnings.push({ reason, message: now.message });
+  }
+  const valid = desired.conditions?.find((c) => c.type === POOL_CONDITION_VALID);
+  if (valid?.status === 'True' && notes.length > 0 && was(POOL_CONDITION_VALID)?.message !== valid.message) {
+    warnings.push({ reason: 'AddressMasked', message: `${notes.join('; ')}: host bits are masked, as MetalLB does; write the network address to silence this` });
+  }
+  return warnings;
+}
