@@ -12,7 +12,7 @@ import { ipLeaseName } from '../election/names.js';
 import { sameConditions, type OwnershipView } from './conditions.js';
 import { POOL_ANNOTATION, ServiceReconciler, serviceKey, statusConditions, statusIPs, type ServiceDecision, type ServiceEvent } from './reconcile.js';
 import type { ServiceAllocator } from './ports.js';
-import { desiredPoolStatus, poolStatusDiffers } from './pool-status.js';
+import { desiredPoolStatus, poolStatusDiffers, poolWarnings } from './pool-status.js';
 import { WorkQueue } from './work-queue.js';
 
 /** A synced cache of one resource (src/kube's Informer fits). */
@@ -77,6 +77,8 @@ export class AllocationController {
   private readonly leaseHolders = new Map<string, Set<string>>();
   private readonly leasesOfKey = new Map<string, string[]>();
   private poolErrors = new Map<string, string[]>();
+  /** parsePool's notes per valid pool (host bits masked). */
+  private poolNotes = new Map<string, string[]>();
   private poolConflicts = new Map<string, PoolConflict>();
   private poolStatusTimer: NodeJS.Timeout | undefined;
   private orphanTimer: NodeJS.Timeout | undefined;
@@ -116,7 +118,7 @@ export class AllocationController {
     this.unsubscribe.push(
       io.services.on({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue }),
       io.pools.on({ onAdd: () => this.poolsChanged(), onUpdate: (o, old) => this.poolUpdated(o, old), onDelete: () => this.poolsChanged() }),
-      io.namespaces.on({ onUpdate: () => this.requeuePending(), onAdd: () => this.requeuePending() }),
+      io.namespaces.on({ onUpdate: (ns, old) => this.namespaceChanged(ns, old), onAdd: () => this.requeuePending() }),
       io.leases.on({ onAdd: (l) => this.leaseChanged(l), onUpdate: (l) => this.leaseChanged(l), onDelete: (l) => this.leaseChanged(l) }),
     );
     await Promise.all([io.services.waitForSync(), io.pools.waitForSync(), io.namespaces.waitForSync(), io.leases.waitForSync()]);
@@ -155,7 +157,7 @@ export class AllocationController {
     if (this.orphanTimer) clearInterval(this.orphanTimer);
   }
 
-  /** A pool turning invalid or into a conflict also gets a Warning event (the condition says the same). */
+  /** Warning events on the pool for what its new status says (see poolWarnings). */
   private poolEvents(raw: KubernetesObject, previous: IPAddressPoolStatus | undefined, desired: IPAddressPoolStatus): void {
     const ref: ObjectRef = {
       kind: 'IPAddressPool', apiVersion: 'ironlb.io/v1beta1',
@@ -163,13 +165,8 @@ export class AllocationController {
       ...(raw.metadata?.uid ? { uid: raw.metadata.uid } : {}),
       ...(raw.metadata?.resourceVersion ? { resourceVersion: raw.metadata.resourceVersion } : {}),
     };
-    const was = (type: string) => previous?.conditions?.find((c) => c.type === type);
-    for (const [type, bad, reason] of [['Valid', 'False', 'InvalidPool'], ['Conflict', 'True', 'PoolConflict']] as const) {
-      const now = desired.conditions?.find((c) => c.type === type);
-      const before = was(type);
-      if (now?.status === bad && (before?.status !== bad || before.message !== now.message)) {
-        this.options.io.recordEvent(ref, 'Warning', reason, now.message);
-      }
+    for (const e of poolWarnings(previous, desired, this.poolNotes.get(ref.name) ?? [])) {
+      this.options.io.recordEvent(ref, 'Warning', e.reason, e.message);
     }
   }
 
@@ -206,9 +203,25 @@ export class AllocationController {
     if (holders && this.started) for (const key of holders) this.queue.add(key);
   }
 
+  /** New namespace labels may admit a waiting Service to a pool, or no longer admit a holder (namespaceSelectors). */
+  private namespaceChanged(ns: V1Namespace, old: V1Namespace): void {
+    if (!this.started) return;
+    const labels = (n: V1Namespace): string => JSON.stringify(Object.entries(n.metadata?.labels ?? {}).sort());
+    if (labels(ns) !== labels(old)) {
+      const prefix = `${ns.metadata?.name ?? ''}/`;
+      for (const key of this.reconciler.recheck((key) => key.startsWith(prefix))) this.queue.add(key);
+    }
+    this.requeuePending();
+  }
+
   private poolUpdated(pool: KubernetesObject, old: KubernetesObject): void {
-    // Our own status writes come back as updates: only a spec change (generation) matters.
-    if (pool.metadata?.generation !== undefined && pool.metadata.generation === old.metadata?.generation) return;
+    // A status-only update: our own write coming back, or someone overwriting the
+    // status. The status pass compares and writes only what differs, so ours cost
+    // nothing and an overwrite is repaired.
+    if (pool.metadata?.generation !== undefined && pool.metadata.generation === old.metadata?.generation) {
+      if (this.started) this.schedulePoolStatus();
+      return;
+    }
     this.poolsChanged();
   }
 
@@ -223,6 +236,8 @@ export class AllocationController {
       this.reconciler.movePool(moved.service, moved.toPool);
       this.queue.add(moved.service);
     }
+    // A pool's serviceAllocation may no longer admit a holder: each is checked as at a restart.
+    for (const key of this.reconciler.recheck(() => true)) this.queue.add(key);
     this.requeuePending();
     this.schedulePoolStatus();
   }
@@ -230,6 +245,7 @@ export class AllocationController {
   /** Parses every pool and hands the valid ones to the allocator. */
   private applyPools(): PoolsReport {
     const errors = new Map<string, string[]>();
+    const notes = new Map<string, string[]>();
     const valid: PoolDefinition[] = [];
     for (const raw of this.options.io.pools.list()) {
       if (raw.metadata?.namespace !== this.options.namespace) continue;
@@ -238,6 +254,7 @@ export class AllocationController {
       if (parsed.ok) {
         valid.push(parsed.pool);
         errors.set(name, []);
+        notes.set(name, parsed.notes);
       } else {
         errors.set(name, parsed.errors);
         this.options.logger.warn({ pool: name, errors: parsed.errors }, 'pool is invalid; it allocates nothing');
@@ -245,14 +262,16 @@ export class AllocationController {
     }
     const report = this.options.allocator.setPools(valid);
     this.poolErrors = errors;
+    this.poolNotes = notes;
     this.poolConflicts = new Map(report.conflicts.map((c) => [c.pool, c]));
     for (const c of report.conflicts) this.options.logger.warn({ pool: c.pool, overlapsWith: c.overlapsWith }, c.message);
     return report;
   }
 
+  /** Services waiting for an address (none yet, or a second family) are tried again. */
   private requeuePending(): void {
     if (!this.started) return;
-    for (const key of this.reconciler.pendingKeys()) this.queue.add(key);
+    for (const key of this.reconciler.waitingKeys()) this.queue.add(key);
   }
 
   private async process(key: string): Promise<void> {
@@ -263,18 +282,19 @@ export class AllocationController {
       this.forgetLeaseIndex(key);
       if (this.reconciler.forget(key)) {
         this.options.logger.info({ service: key }, 'Service deleted, IP released');
-        this.afterRelease();
+        this.afterUsesChanged();
       }
       return;
     }
     const decision = this.reconciler.reconcile(service, this.now());
     this.indexLeases(key, decision.ingressIPs);
     this.observe(key, decision);
-    if (decision.released) this.afterRelease();
+    if (decision.usesChanged) this.afterUsesChanged();
     if (decision.write) await this.write(service, decision);
   }
 
-  private afterRelease(): void {
+  /** An address may have become usable to a waiting Service: try them all again. */
+  private afterUsesChanged(): void {
     this.requeuePending();
     this.schedulePoolStatus();
   }
@@ -375,7 +395,7 @@ export class AllocationController {
       const errors = this.poolErrors.get(name) ?? [];
       const usage = errors.length === 0 ? allocator.usage(name) : undefined;
       const previous = (raw as KubernetesObject & { status?: IPAddressPoolStatus }).status;
-      const desired = desiredPoolStatus({ errors, conflict: this.poolConflicts.get(name), usage, previous, generation: raw.metadata?.generation }, this.now());
+      const desired = desiredPoolStatus({ errors, notes: this.poolNotes.get(name) ?? [], conflict: this.poolConflicts.get(name), usage, previous, generation: raw.metadata?.generation }, this.now());
       if (metrics) {
         this.poolsWithMetrics.add(name);
         metrics.poolValid.set({ pool: name }, errors.length === 0 && !this.poolConflicts.has(name) ? 1 : 0);

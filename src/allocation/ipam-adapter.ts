@@ -15,7 +15,8 @@ export type NamespaceLabels = (namespace: string) => Readonly<Record<string, str
 function outcome(result: AssignResult): AllocationOutcome {
   if (!result.ok) return { ok: false, reason: result.reason, message: result.message };
   const pools = [...new Set(result.ips.map((a) => a.pool))];
-  return { ok: true, ips: result.ips.map((a) => a.address), pool: pools.join(',') };
+  const base = { ok: true as const, ips: result.ips.map((a) => a.address), pool: pools.join(',') };
+  return result.dropped.length > 0 ? { ...base, dropped: result.dropped.map((d) => ({ ...d })) } : base;
 }
 
 export class IpamServiceAllocator implements ServiceAllocator, PoolAllocator {
@@ -38,14 +39,19 @@ export class IpamServiceAllocator implements ServiceAllocator, PoolAllocator {
       summary: {
         requestedIPs,
         ...(intent.requestedPool ? { requestedPool: intent.requestedPool } : {}),
-        identity: JSON.stringify([requestedIPs, intent.requestedPool ?? null, intent.ipFamilyPolicy, intent.ipFamilies]),
+        identity: JSON.stringify([requestedIPs, intent.requestedPool ?? null]),
+        // IP families too: a change there keeps each address that still fits (a second family is added in place).
         placement: JSON.stringify([
           intent.sharingKey ?? null,
           intent.ports.map((p) => `${p.protocol}/${p.port}`).sort(),
           intent.externalTrafficPolicy,
           Object.entries(intent.selector).sort(),
           Object.entries(intent.serviceLabels).sort(),
+          intent.ipFamilyPolicy,
+          intent.ipFamilies,
         ]),
+        // Requested IPs are all a Service gets (one requested IPv4 on PreferDualStack: that one alone).
+        families: requestedIPs.length > 0 ? requestedIPs.length : intent.ipFamilyPolicy === 'SingleStack' ? 1 : intent.ipFamilies.length,
         ...(legacy ? { legacyPrefix: legacy.prefix } : {}),
       },
     };

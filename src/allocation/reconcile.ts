@@ -34,8 +34,15 @@ export interface ServiceDecision {
   pool: string | undefined;
   conditions: ServiceCondition[];
   events: ServiceEvent[];
-  /** Addresses were freed: pending Services may now get one. */
+  /** Addresses were freed. */
   released: boolean;
+  /**
+   * The allocator's uses changed in a way that can make an address usable to
+   * another Service: addresses freed, or the terms one is held under (sharing
+   * key, ports, protocol, traffic policy, selector) changed. Waiting Services
+   * must be tried again.
+   */
+  usesChanged: boolean;
 }
 
 interface Holding {
@@ -43,6 +50,10 @@ interface Holding {
   pool: string;
   identity: string;
   placement: string;
+  /** Addresses wanted (RequestSummary.families): fewer held means it waits for a second family. */
+  families: number;
+  /** A pool changed since this was checked: the next reconcile checks the addresses still fit. */
+  recheck?: boolean;
 }
 
 export interface ReconcilerOptions {
@@ -96,12 +107,39 @@ export class ServiceReconciler {
   /** Services whose IP a pool edit took away, with the explanation for the next reconcile. */
   private readonly stranded = new Map<string, string>();
   private readonly legacyWarned = new Set<string>();
+  /** Events to send with a Service's next decision (addresses its status held that a restart did not keep). */
+  private readonly notices = new Map<string, ServiceEvent[]>();
 
   constructor(private readonly options: ReconcilerOptions) {}
 
   /** Services that want an IP and have none. */
   pendingKeys(): string[] {
     return [...this.pending];
+  }
+
+  /**
+   * Services waiting for an address: those with none, and PreferDualStack ones
+   * holding one family that may get the other when an address or pool appears.
+   */
+  waitingKeys(): string[] {
+    const keys = [...this.pending];
+    for (const [key, h] of this.holdings) if (h.ips.length < h.families) keys.push(key);
+    return keys;
+  }
+
+  /**
+   * A pool or a namespace's labels changed: these holders' addresses are checked
+   * again on their next reconcile (pool, serviceAllocation), as MetalLB re-checks
+   * on a config change. Returns the holders chosen, to be queued.
+   */
+  recheck(which: (key: string) => boolean): string[] {
+    const keys: string[] = [];
+    for (const [key, h] of this.holdings) {
+      if (!which(key)) continue;
+      h.recheck = true;
+      keys.push(key);
+    }
+    return keys;
   }
 
   holding(key: string): { ips: string[]; pool: string } | undefined {
@@ -124,8 +162,10 @@ export class ServiceReconciler {
 
   /**
    * Controller start: registers the IPs every managed Service already holds,
-   * those holding IPs first, before anything new is allocated. Returns the
-   * Services whose status could not be kept, with the reason.
+   * before anything new is allocated, keeping each IP by the rules a running
+   * controller keeps it by (the allocator's restore applies assign's fit rules):
+   * a restart never changes an IP that still fits, and fixes one that does not as
+   * run time would. Returns the Services whose status could not be kept whole.
    */
   restoreAll(services: readonly V1Service[]): Array<{ key: string; message: string }> {
     const refused: Array<{ key: string; message: string }> = [];
@@ -136,6 +176,7 @@ export class ServiceReconciler {
       const reading = this.options.allocator.read(service);
       if (!reading.ok) continue;
       const summary = reading.summary;
+      // A changed request releases at run time: its old IP is not held (nor blocks anyone).
       if (summary.requestedIPs.length > 0 && !sameIPs(summary.requestedIPs, ips)) continue;
       const outcome = this.options.allocator.restore(key, ips, service);
       if (!outcome.ok) {
@@ -144,11 +185,12 @@ export class ServiceReconciler {
         this.stranded.set(key, `${ips.join(', ')} could not be kept after a restart (${outcome.message})`);
         continue;
       }
-      if (summary.requestedPool && summary.requestedPool !== outcome.pool) {
-        this.options.allocator.release(key);
-        continue;
+      const dropped = outcome.dropped ?? [];
+      if (dropped.length > 0) {
+        refused.push({ key, message: dropped.map((d) => d.why).join('; ') });
+        this.notices.set(key, dropped.map((d) => ({ type: 'Normal', reason: 'IPReleased', message: `released ${d.address}: ${d.why}` })));
       }
-      this.holdings.set(key, { ips: outcome.ips, pool: outcome.pool, identity: summary.identity, placement: summary.placement });
+      this.holdings.set(key, { ips: outcome.ips, pool: outcome.pool, identity: summary.identity, placement: summary.placement, families: summary.families });
     }
     return refused;
   }
@@ -173,6 +215,7 @@ export class ServiceReconciler {
   /** The Service is gone: free its addresses. Returns true when something was freed. */
   forget(key: string): boolean {
     this.pending.delete(key);
+    this.notices.delete(key);
     this.lastRefusal.delete(key);
     this.stranded.delete(key);
     this.legacyWarned.delete(key);
@@ -185,8 +228,10 @@ export class ServiceReconciler {
     const notOurs = notManagedReason(service, this.options.lbClass);
     if (notOurs !== undefined) return this.unmanaged(service, key, current, notOurs);
 
-    const events: ServiceEvent[] = [];
-    let released = false;
+    const events: ServiceEvent[] = [...(this.notices.get(key) ?? [])];
+    this.notices.delete(key);
+    let released = events.length > 0;
+    let termsChanged = false;
     const reading = this.options.allocator.read(service);
     if (!reading.ok) {
       released = this.releaseFor(key, `the request is invalid: ${reading.message}`, events);
@@ -201,19 +246,23 @@ export class ServiceReconciler {
     const held = this.holdings.get(key);
     if (held && held.identity !== summary.identity) {
       released = this.releaseFor(key, 'the requested IPs, pool or IP families changed', events);
-    } else if (held && held.placement !== summary.placement) {
-      // Ports, sharing key, labels or traffic policy changed: assign keeps the IP while it still fits.
+    } else if (held && (held.placement !== summary.placement || held.ips.length < summary.families || held.recheck)) {
+      // Ports, sharing, labels, traffic policy or IP families changed, or a family is
+      // still missing: assign keeps each IP that still fits and fills the rest in place.
+      // A change of terms may also make the address usable to a waiting Service.
+      termsChanged = held.placement !== summary.placement;
       const again = this.options.allocator.assign(key, service);
       if (!again.ok) {
         this.releaseFor(key, again.message, events);
         return this.refused(service, key, current, again.reason, again.message, events, true, now);
       }
-      if (!sameIPs(again.ips, held.ips)) {
-        events.push({ type: 'Normal', reason: 'IPReleased', message: `released ${held.ips.join(', ')}: it no longer fits the Service's ports, sharing or selectors` });
-        events.push({ type: 'Normal', reason: 'IPAllocated', message: `assigned ${again.ips.join(', ')} from pool ${again.pool}` });
+      for (const d of again.dropped ?? []) {
+        events.push({ type: 'Normal', reason: 'IPReleased', message: `released ${d.address}: ${d.why}` });
         released = true;
       }
-      this.holdings.set(key, { ips: again.ips, pool: again.pool, identity: summary.identity, placement: summary.placement });
+      const added = again.ips.filter((ip) => !held.ips.includes(ip));
+      if (added.length > 0) events.push({ type: 'Normal', reason: 'IPAllocated', message: `assigned ${added.join(', ')} from pool ${again.pool}` });
+      this.holdings.set(key, { ips: again.ips, pool: again.pool, identity: summary.identity, placement: summary.placement, families: summary.families });
     }
 
     let holding = this.holdings.get(key);
@@ -227,7 +276,7 @@ export class ServiceReconciler {
         }
         return this.refused(service, key, current, outcome.reason, outcome.message, events, released, now);
       }
-      holding = { ips: outcome.ips, pool: outcome.pool, identity: summary.identity, placement: summary.placement };
+      holding = { ips: outcome.ips, pool: outcome.pool, identity: summary.identity, placement: summary.placement, families: summary.families };
       this.holdings.set(key, holding);
       const strandedWhy = this.stranded.get(key);
       this.stranded.delete(key);
@@ -251,6 +300,7 @@ export class ServiceReconciler {
       conditions: mergeConditions(current, desired, now, service.metadata?.generation),
       events,
       released,
+      usesChanged: released || termsChanged,
     };
   }
 
@@ -276,6 +326,7 @@ export class ServiceReconciler {
       conditions: mergeConditions(current, desired, now, service.metadata?.generation),
       events,
       released,
+      usesChanged: released,
     };
   }
 
@@ -298,6 +349,7 @@ export class ServiceReconciler {
       conditions: withoutControllerConditions(current),
       events,
       released,
+      usesChanged: released,
     };
   }
 

@@ -6,7 +6,8 @@ import type { LabelSelector } from './types.js';
 /** A pool that passed validation: what the Allocator's setPools takes. */
 export type ParsedPool = PoolDefinition;
 
-export type ParsePoolResult = { ok: true; pool: ParsedPool } | { ok: false; errors: string[] };
+/** `notes`: what was taken other than as written (a CIDR's host bits masked), field by field. */
+export type ParsePoolResult = { ok: true; pool: ParsedPool; notes: string[] } | { ok: false; errors: string[] };
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -44,7 +45,8 @@ export function parsePool(raw: unknown): ParsePoolResult {
     return { ok: false, errors };
   }
   const spec = raw.spec;
-  const ranges = parseAddresses(spec.addresses, errors);
+  const notes: string[] = [];
+  const ranges = parseAddresses(spec.addresses, errors, notes);
   const autoAssign = readBoolean(spec.autoAssign, 'spec.autoAssign', true, errors);
   const avoidBuggyIPs = readBoolean(spec.avoidBuggyIPs, 'spec.avoidBuggyIPs', false, errors);
   const serviceAllocation = spec.serviceAllocation === undefined ? undefined : parseServiceAllocation(spec.serviceAllocation, errors);
@@ -59,7 +61,7 @@ export function parsePool(raw: unknown): ParsePoolResult {
     avoidBuggyIPs,
     ...(serviceAllocation ? { serviceAllocation } : {}),
   };
-  return { ok: true, pool };
+  return { ok: true, pool, notes };
 }
 
 function readLabels(raw: unknown, errors: string[]): Record<string, string> {
@@ -80,7 +82,7 @@ function readBoolean(raw: unknown, path: string, fallback: boolean, errors: stri
   return raw;
 }
 
-function parseAddresses(raw: unknown, errors: string[]): IPRange[] {
+function parseAddresses(raw: unknown, errors: string[], notes: string[]): IPRange[] {
   if (!Array.isArray(raw) || raw.length === 0) {
     errors.push('spec.addresses: must list at least one CIDR, IP or start-end range');
     return [];
@@ -92,8 +94,12 @@ function parseAddresses(raw: unknown, errors: string[]): IPRange[] {
       return;
     }
     const result = parseAddressRange(entry);
-    if (!result.ok) errors.push(`spec.addresses[${index}]: ${result.error}`);
-    else parsed.push({ range: result.range, index });
+    if (!result.ok) {
+      errors.push(`spec.addresses[${index}]: ${result.error}`);
+      return;
+    }
+    parsed.push({ range: result.range, index });
+    if (result.masked) notes.push(`spec.addresses[${index}]: ${result.masked}`);
   });
   // Entries are few; a pairwise check names both culprits.
   for (let i = 0; i < parsed.length; i++) {

@@ -1,5 +1,6 @@
 import { formatIP, parseIP, sameIP, type IPAddress, type IPFamily } from './address.js';
 import { IPUseTable, termsOf, type ShareTerms } from './ip-uses.js';
+import { fitting, type Drop, type Fit, type Pick } from './fit.js';
 import { candidatePools, PoolSet, poolAllowsService, type PoolEntry } from './pool-set.js';
 import type {
   AllocationRequest,
@@ -19,10 +20,7 @@ interface ServiceRecord {
   ips: IPAddress[];
 }
 
-interface Pick {
-  readonly ip: IPAddress;
-  readonly pool: PoolEntry;
-}
+
 
 function refusal(reason: RefusalReason, message: string): Refusal {
   return { ok: false, reason, message };
@@ -94,38 +92,60 @@ export class Allocator {
     const wanted = request.ipFamilyPolicy === 'SingleStack' ? [request.ipFamilies[0]!] : [...request.ipFamilies];
     const terms = termsOf(request);
     const record = this.services.get(service);
+    const dropped: Drop[] = [];
     const planned = request.requestedIPs.length > 0
       ? this.planRequested(service, namespace, request, wanted, terms)
-      : this.planFromPools(service, namespace, request, wanted, terms, record);
+      : this.planFromPools(service, namespace, request, wanted, terms, record, dropped);
     if (!Array.isArray(planned)) return planned;
     if (planned.length > 1) planned.sort((a, b) => wanted.indexOf(a.ip.family) - wanted.indexOf(b.ip.family));
-    return this.commit(service, planned, terms, record);
+    for (const ip of record?.ips ?? []) {
+      if (planned.some((p) => sameIP(p.ip, ip)) || dropped.some((d) => d.address === formatIP(ip))) continue;
+      const requested = request.requestedIPs.map(formatIP).join(', ');
+      dropped.push({ address: formatIP(ip), why: requested ? `the Service requests ${requested}` : 'the Service asks for another address', reason: 'InvalidRequest' });
+    }
+    return this.commit(service, planned, terms, record, dropped);
   }
 
   /**
    * Re-registers addresses a Service already had (from its status, at controller
-   * start) without moving it; refuses when an address is now outside every pool or
-   * taken on incompatible terms. Pool selectors are not re-checked here: a later
-   * assign() does that, so a restart alone never changes an address.
+   * start), with the rules assign() keeps a held address by at run time: the IP
+   * family, the pool (still there, the requested one, its serviceAllocation still
+   * admitting the Service) and sharing. What fits is kept, never moved; what does
+   * not is left out and listed in `dropped` (the next assign fills the gap, as it
+   * does when the same change happens while the controller runs). Refuses, with
+   * the reason of the first drop, when nothing is left.
    */
   restore(service: string, addresses: readonly string[], request: AllocationRequest): AssignResult {
     const invalid = this.validate(service, request);
     if (invalid) return invalid;
+    const namespace = service.slice(0, service.indexOf('/'));
+    const wanted = request.ipFamilyPolicy === 'SingleStack' ? [request.ipFamilies[0]!] : [...request.ipFamilies];
     const terms = termsOf(request);
-    const picks: Pick[] = [];
+    const held: IPAddress[] = [];
     for (const address of addresses) {
       const parsed = parseIP(address);
       if (!parsed.ok) return refusal('InvalidRequest', `${service}: status address ${parsed.error}`);
-      if (picks.some((p) => p.ip.family === parsed.ip.family)) {
-        return refusal('InvalidRequest', `${service}: status holds two ${parsed.ip.family} addresses`);
-      }
-      const pool = this.pools.holderFor(parsed.ip);
-      if (!pool) return refusal('IPNotInAnyPool', `${service}: ${address} from its status is no longer in any pool`);
-      const shareProblem = this.uses.checkShare(parsed.ip, service, terms);
-      if (shareProblem) return shareProblem;
-      picks.push({ ip: parsed.ip, pool });
+      held.push(parsed.ip);
     }
-    return this.commit(service, picks, terms, this.services.get(service));
+    let fit: Fit;
+    if (request.requestedIPs.length > 0) {
+      // A requested address is held under planRequested's rules, as at run time.
+      const planned = this.planRequested(service, namespace, request, wanted, terms);
+      if (!Array.isArray(planned)) return planned;
+      const kept = planned.filter((p) => held.some((ip) => sameIP(ip, p.ip)));
+      const dropped = held
+        .filter((ip) => !kept.some((p) => sameIP(p.ip, ip)))
+        .map((ip): Drop => ({ address: formatIP(ip), why: `the Service requests ${request.requestedIPs.map(formatIP).join(', ')}`, reason: 'InvalidRequest' }));
+      fit = { kept, dropped };
+    } else {
+      fit = fitting(this.pools, this.uses, held, service, namespace, request, wanted, terms);
+    }
+    if (fit.kept.length === 0) {
+      const first = fit.dropped[0];
+      return first ? refusal(first.reason, `${service}: ${first.why}`) : refusal('InvalidRequest', `${service}: no address to restore`);
+    }
+    fit.kept.sort((a, b) => wanted.indexOf(a.ip.family) - wanted.indexOf(b.ip.family));
+    return this.commit(service, fit.kept, terms, this.services.get(service), fit.dropped);
   }
 
   /** Frees every address of the Service; returns them (empty when it held none). */
@@ -223,6 +243,7 @@ export class Allocator {
     wanted: IPFamily[],
     terms: ShareTerms,
     record: ServiceRecord | undefined,
+    dropped: Drop[],
   ): Pick[] | Refusal {
     let candidates: readonly PoolEntry[];
     if (request.requestedPool !== undefined) {
@@ -236,7 +257,9 @@ export class Allocator {
     } else {
       candidates = candidatePools(this.pools, namespace, request);
     }
-    const kept = record ? this.keptPicks(record, service, namespace, request, wanted, terms, candidates) : [];
+    const fit = fitting(this.pools, this.uses, record?.ips ?? [], service, namespace, request, wanted, terms);
+    const kept = fit.kept;
+    dropped.push(...fit.dropped);
     const missing = wanted.filter((family) => !kept.some((p) => p.ip.family === family));
     if (missing.length === 0) return kept;
     if (candidates.length === 0) {
@@ -282,30 +305,6 @@ export class Allocator {
     return all;
   }
 
-  /** The Service's current addresses that still satisfy the request. */
-  private keptPicks(
-    record: ServiceRecord,
-    service: string,
-    namespace: string,
-    request: AllocationRequest,
-    wanted: IPFamily[],
-    terms: ShareTerms,
-    candidates: readonly PoolEntry[],
-  ): Pick[] {
-    const picks: Pick[] = [];
-    for (const ip of record.ips) {
-      if (!wanted.includes(ip.family)) continue;
-      const pool = this.pools.holderFor(ip);
-      if (!pool) continue;
-      // Existing addresses in a pool that was since pinned elsewhere stay only while the pool still allows the Service.
-      const allowed = request.requestedPool !== undefined ? candidates.includes(pool) : poolAllowsService(pool.definition, namespace, request);
-      if (!allowed) continue;
-      if (this.uses.checkShare(ip, service, terms)) continue;
-      picks.push({ ip, pool });
-    }
-    return picks;
-  }
-
   /** The lowest address of the family in the pool this Service may take: a compatible shared one first, else the lowest free. */
   private lowestUsable(pool: PoolEntry, family: IPFamily, service: string, terms: ShareTerms): IPAddress | undefined {
     const space = pool.spaces.get(family);
@@ -323,7 +322,7 @@ export class Allocator {
     return value === undefined ? undefined : { family, value };
   }
 
-  private commit(service: string, picks: Pick[], terms: ShareTerms, record: ServiceRecord | undefined): AssignResult {
+  private commit(service: string, picks: Pick[], terms: ShareTerms, record: ServiceRecord | undefined, dropped: readonly Drop[] = []): AssignResult {
     const previous = record?.ips ?? [];
     const unchanged = previous.length === picks.length && previous.every((ip, i) => sameIP(ip, picks[i]!.ip));
     for (const ip of previous) {
@@ -339,7 +338,7 @@ export class Allocator {
     if (picks.length === 0) this.services.delete(service);
     else if (record) record.ips = picks.map((p) => p.ip);
     else this.services.set(service, { ips: picks.map((p) => p.ip) });
-    return { ok: true, ips: assigned, changed: !unchanged };
+    return { ok: true, ips: assigned, changed: !unchanged, dropped: dropped.map(({ address, why }) => ({ address, why })) };
   }
 
   private leave(ip: IPAddress, service: string): void {

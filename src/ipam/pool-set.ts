@@ -55,13 +55,13 @@ export class PoolSet {
 
   private cachedAutoAssign: { pinnable: PoolEntry[]; general: PoolEntry[] } | undefined;
 
-  /** Active autoAssign pools split into those with service constraints and the rest, each sorted; computed once. */
+  /** Active autoAssign pools split into those with a serviceAllocation and the rest, each sorted; computed once. */
   autoAssignPools(): { readonly pinnable: readonly PoolEntry[]; readonly general: readonly PoolEntry[] } {
     if (!this.cachedAutoAssign) {
       const usable = this.ordered.filter((p) => !p.conflict && p.definition.autoAssign);
       this.cachedAutoAssign = {
-        pinnable: usable.filter((p) => hasServiceConstraints(p.definition)).sort(byPriorityThenAge),
-        general: usable.filter((p) => !hasServiceConstraints(p.definition)).sort(byPriorityThenAge),
+        pinnable: usable.filter((p) => p.definition.serviceAllocation !== undefined).sort(byPriorityThenAge),
+        general: usable.filter((p) => p.definition.serviceAllocation === undefined).sort(byPriorityThenAge),
       };
     }
     return this.cachedAutoAssign;
@@ -135,11 +135,6 @@ export class PoolSet {
   }
 }
 
-function hasServiceConstraints(definition: PoolDefinition): boolean {
-  const allocation = definition.serviceAllocation;
-  return !!allocation && (allocation.namespaces.length > 0 || allocation.namespaceSelectors.length > 0 || allocation.serviceSelectors.length > 0);
-}
-
 /** Whether the pool's serviceAllocation lets this Service use it (no serviceAllocation: everyone may). */
 export function poolAllowsService(definition: PoolDefinition, namespace: string, request: AllocationRequest): boolean {
   const allocation = definition.serviceAllocation;
@@ -164,10 +159,12 @@ function byPriorityThenAge(a: PoolEntry, b: PoolEntry): number {
 
 /**
  * The pools to try when nothing is requested, in MetalLB's order: pools pinned to
- * the Service by serviceAllocation first, then every other autoAssign pool the
- * Service may use. Within each group: priority (lower first, unset last), then
- * age, then name — deterministic where MetalLB is random. The returned array
- * must not be modified (the common case returns a cached one).
+ * the Service by serviceAllocation first, then the autoAssign pools without one.
+ * As in MetalLB, a serviceAllocation that names no namespace and no selector
+ * (only a priority, or nothing) pins the pool to every Service, so it is sorted
+ * with the other pinned pools. Within each group: priority (lower first, unset
+ * last), then age, then name — deterministic where MetalLB's sort is not. The
+ * returned array must not be modified (the common case returns a cached one).
  */
 export function candidatePools(pools: PoolSet, namespace: string, request: AllocationRequest): readonly PoolEntry[] {
   const { pinnable, general } = pools.autoAssignPools();

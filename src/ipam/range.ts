@@ -7,13 +7,14 @@ export interface IPRange {
   readonly end: bigint;
 }
 
-export type ParseRangeResult = { ok: true; range: IPRange } | { ok: false; error: string };
+/** `masked`: set when a CIDR had host bits, e.g. `192.0.2.100/24 taken as 192.0.2.0/24`. */
+export type ParseRangeResult = { ok: true; range: IPRange; masked?: string } | { ok: false; error: string };
 
 /**
  * Parses one entry of `spec.addresses`: `192.0.2.0/24`, `2001:db8::/64`,
  * `192.0.2.7`, or `192.0.2.10-192.0.2.20` (spaces around the dash allowed, as MetalLB does).
- * A CIDR with host bits set is refused rather than silently masked: `192.0.2.5/24`
- * usually means the user meant something else.
+ * A CIDR with host bits set is masked, as MetalLB does (its own examples use
+ * them), and the result says so in `masked`, so the user can be told.
  */
 export function parseAddressRange(text: string): ParseRangeResult {
   if (typeof text !== 'string' || text.trim() === '') return { ok: false, error: 'empty address entry' };
@@ -37,11 +38,11 @@ function parseCIDR(entry: string): ParseRangeResult {
   }
   const hostBits = BigInt(bits - Number(lengthText));
   const hostMask = (1n << hostBits) - 1n;
-  if ((address.ip.value & hostMask) !== 0n) {
-    const network = formatIP({ family: address.ip.family, value: address.ip.value & ~hostMask & maxValue(address.ip.family) });
-    return { ok: false, error: `"${entry}" has host bits set (did you mean ${network}/${lengthText}?)` };
-  }
-  return { ok: true, range: { family: address.ip.family, start: address.ip.value, end: address.ip.value | hostMask } };
+  const start = address.ip.value & ~hostMask & maxValue(address.ip.family);
+  const range: IPRange = { family: address.ip.family, start, end: start | hostMask };
+  if (start === address.ip.value) return { ok: true, range };
+  const network = `${formatIP({ family: address.ip.family, value: start })}/${Number(lengthText)}`;
+  return { ok: true, range, masked: `${entry} taken as ${network}` };
 }
 
 function parseStartEnd(entry: string): ParseRangeResult {

@@ -81,12 +81,20 @@ export interface AssignedIP {
   readonly pool: string;
 }
 
+/** An address the Service held that no longer fits it, and why (the same words at run time and at a restart). */
+export interface DroppedIP {
+  readonly address: string;
+  readonly why: string;
+}
+
 export interface Assignment {
   readonly ok: true;
   /** In the Service's family order (primary first). */
   readonly ips: readonly AssignedIP[];
   /** False when the Service already held exactly these IPs. */
   readonly changed: boolean;
+  /** Addresses the Service held (or, on restore, had in its status) that were not kept. */
+  readonly dropped: readonly DroppedIP[];
 }
 
 export type AssignResult = Assignment | Refusal;

@@ -1,3 +1,4 @@
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createPool, createService, deletePool, eventually, getPool, getService, ips, patchPool, setup, targets,
@@ -70,18 +71,19 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
 
   it('reports a pool the schema lets through but the parser refuses as not Valid; other pools work', async () => {
     env = await setup(target);
-    await createPool(env, 'bad', ['192.0.2.5/24']);
+    // A backwards IPv6 range: the 1.29 CEL rules cannot order IPv6 addresses.
+    await createPool(env, 'bad', ['2001:db8::9-2001:db8::1']);
     await createPool(env, 'good', ['198.51.100.40/32']);
     await env.startController();
     await eventually(async () => {
       const c = poolCondition(await getPool(env!, 'bad'), 'Valid');
       expect(c).toMatchObject({ status: 'False', reason: 'InvalidPool' });
       expect(c?.message).toContain('spec.addresses[0]');
-      expect(c?.message).toContain('host bits');
+      expect(c?.message).toContain('range start is after end');
     });
     await eventually(async () => {
       const events = (await env!.core.listNamespacedEvent({ namespace: env!.system })).items;
-      expect(events.find((ev) => ev.involvedObject.name === 'bad' && ev.reason === 'InvalidPool')?.message).toContain('host bits');
+      expect(events.find((ev) => ev.involvedObject.name === 'bad' && ev.reason === 'InvalidPool')?.message).toContain('range start is after end');
     });
     await createService(env, 'web');
     expect(await waitForIPs(env, 'web')).toEqual(['198.51.100.40']);
@@ -89,5 +91,44 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
     const refused = await waitForAllocated(env, 'wants-bad', 'False');
     expect(refused.reason).toBe('PoolInvalid');
     expect(refused.message).toContain('requested pool "bad" is invalid: spec.addresses[0]');
+  });
+
+  it('takes a MetalLB pool as written: host bits masked (said in Valid and a Warning event), spaces around a range dash', async () => {
+    env = await setup(target);
+    await createPool(env, 'migrated', ['192.0.2.101/30', '198.51.100.50 - 198.51.100.51']);
+    await env.startController();
+    await eventually(async () => {
+      const c = poolCondition(await getPool(env!, 'migrated'), 'Valid');
+      expect(c).toMatchObject({ status: 'True', reason: 'Valid' });
+      expect(c?.message).toContain('spec.addresses[0]: 192.0.2.101/30 taken as 192.0.2.100/30');
+    });
+    await eventually(async () => {
+      const events = (await env!.core.listNamespacedEvent({ namespace: env!.system })).items;
+      const e = events.find((ev) => ev.involvedObject.name === 'migrated' && ev.reason === 'AddressMasked');
+      expect(e?.type).toBe('Warning');
+      expect(e?.message).toContain('192.0.2.101/30 taken as 192.0.2.100/30');
+    });
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await createService(env, name);
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await waitForIPs(env, name);
+    const all = await Promise.all(['a', 'b', 'c', 'd', 'e'].map(async (n) => ips(await getService(env!, n))[0]));
+    expect(all.sort()).toEqual(['192.0.2.100', '192.0.2.101', '192.0.2.102', '192.0.2.103', '198.51.100.50']);
+  });
+
+  it('writes the true counts back when something else overwrites a pool status', async () => {
+    env = await setup(target);
+    await createPool(env, 'main', ['192.0.2.60-192.0.2.63']);
+    await env.startController();
+    await createService(env, 'web');
+    await waitForIPs(env, 'web');
+    await eventually(async () => expect((await getPool(env!, 'main')).status).toMatchObject({ assignedIPv4: '1', availableIPv4: '3' }));
+    await env.custom.patchNamespacedCustomObjectStatus(
+      { group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'ipaddresspools', name: 'main', body: { status: { assignedIPv4: '999', availableIPv4: '0', conditions: null } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await eventually(async () => {
+      const status = (await getPool(env!, 'main')).status;
+      expect(status).toMatchObject({ assignedIPv4: '1', availableIPv4: '3' });
+      expect(status?.conditions?.find((c) => c.type === 'Valid')?.status).toBe('True');
+    });
   });
 });

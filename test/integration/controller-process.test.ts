@@ -3,9 +3,16 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+<<<<<<< HEAD
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { startSilentApiServer, type SilentApiServer } from './silent-apiserver.js';
 import { changedIPs, createPool, createService, createServices, eventually, setup, waitAllAssigned, waitForIPs, type Env } from './controller-harness.js';
+=======
+import { CoordinationV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  changedIPs, createPool, createService, createServices, eventually, getService, ips, patchPool, patchService, setup, waitAllAssigned, waitForIPs, type Env,
+} from './controller-harness.js';
+>>>>>>> h-parity
 
 // The built program (npm test builds first), flags and signals included.
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'controller', 'main.js');
@@ -85,6 +92,40 @@ describe('controller program (dist/controller/main.js, double)', { timeout: 120_
     const after = await waitAllAssigned(env, 10, 30_000);
     expect(changedIPs(before, after)).toEqual([]);
     expect(new Set([...after.values()].map((v) => v[0])).size).toBe(10);
+  });
+
+  it('after a restart of the process, fixes what no longer fits and keeps every IP that does', async () => {
+    env = await setup('double');
+    await createPool(env, 'general', ['192.0.2.0/28', '2001:db8::/120']);
+    await createPool(env, 'team', ['198.51.100.0/28'], { serviceAllocation: { priority: 1, namespaces: [env.apps] } });
+    const flags = ['--kubeconfig', env.api!.kubeconfigPath, '--namespace', env.system, '--metrics-port', '0', '--leader-elect=false'];
+    const first = run(flags);
+    child = first.child;
+    await createService(env, 'kept', { spec: { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'] } });
+    await createService(env, 'pinned', { spec: { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'] } });
+    await createService(env, 'was-dual', { spec: { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv6', 'IPv4'] } });
+    await createService(env, 'wrong-family', { spec: { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'] } });
+    const kept = await waitForIPs(env, 'kept', 1, 30_000);
+    expect(await waitForIPs(env, 'pinned', 1, 30_000)).toEqual(['198.51.100.0']);
+    const wasDual = await waitForIPs(env, 'was-dual', 2, 30_000);
+    await waitForIPs(env, 'wrong-family', 1, 30_000);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    await patchService(env, 'was-dual', { spec: { ipFamilyPolicy: 'SingleStack' } });
+    await env.core.patchNamespacedServiceStatus(
+      { namespace: env.apps, name: 'wrong-family', body: { status: { loadBalancer: { ingress: [{ ip: '192.0.2.14' }] } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await patchPool(env, 'team', { serviceAllocation: { priority: 1, namespaces: ['elsewhere'] } });
+
+    const second = run(flags);
+    child = second.child;
+    await eventually(async () => expect(ips(await getService(env!, 'pinned'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]), 30_000);
+    await eventually(async () => expect(ips(await getService(env!, 'was-dual'))).toEqual([wasDual[0]]), 30_000);
+    await eventually(async () => expect(ips(await getService(env!, 'wrong-family'))).toEqual([expect.stringMatching(/^2001:db8::/)]), 30_000);
+    expect(ips(await getService(env, 'kept'))).toEqual(kept);
+    expect(second.output()).toContain('could not keep the IP in status');
   });
 
   it('refuses a bad flag with exit code 2 and the flag named', async () => {

@@ -43,7 +43,7 @@ for (const factory of apiTargets()) {
     it('reports each request by verb and resource, matching what the server counted', async () => {
       const seen: string[] = [];
       const client = createKubeClient({ kubeConfig: target.kubeConfig, onRequest: (verb, resource) => seen.push(`${verb} ${resource}`) });
-      await client.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } } });
+      await client.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } } });
       await client.core.readNamespacedService({ namespace: ns, name: 'web' });
       await patchServiceStatus(client, ns, 'web', { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } });
       const leases = new LeaseClient(client, ns);

@@ -77,12 +77,12 @@ for (const factory of apiTargets()) {
       expect((await leases.update(again)).ok).toBe(true);
     });
 
-    it('update of a lease deleted since it was read is a conflict (NotFound)', async () => {
+    it('update of a lease deleted since it was read is a conflict (its uid precondition fails: 409)', async () => {
       await leases.create('ironlb-ip-192-0-2-1', { holderIdentity: 'a' });
       const seen = await leases.get('ironlb-ip-192-0-2-1');
       if (!seen) throw new Error('lease missing');
       await leases.delete('ironlb-ip-192-0-2-1');
-      expect(await leases.update(seen)).toEqual({ ok: false, conflict: true, reason: 'NotFound' });
+      expect(await leases.update(seen)).toEqual({ ok: false, conflict: true, reason: 'Conflict' });
     });
 
     it('delete honours a resourceVersion precondition and tolerates a lease already gone', async () => {

@@ -73,7 +73,8 @@ for (const factory of apiTargets()) {
       await client.core.createNamespacedService({ namespace: ns, body: service('web') });
       await patchServiceStatus(client, ns, 'web', { loadBalancer: { ingress: [{ ip: '192.0.2.10' }, { ip: '2001:db8::10' }] } });
       const stored = await patchServiceStatus(client, ns, 'web', { loadBalancer: { ingress: [{ ip: '2001:db8::10' }] } });
-      expect(stored.status?.loadBalancer?.ingress).toEqual([{ ip: '2001:db8::10' }]);
+      // The server fills in ipMode VIP.
+      expect(stored.status?.loadBalancer?.ingress).toEqual([{ ip: '2001:db8::10', ipMode: 'VIP' }]);
     });
 
     it('sets and removes annotations without touching spec, status or other annotations', async () => {
@@ -81,7 +82,7 @@ for (const factory of apiTargets()) {
       await patchServiceStatus(client, ns, 'web', { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } });
       const added = await patchServiceAnnotations(client, ns, 'web', { 'ironlb.io/ip-allocated-from-pool': 'lab' });
       expect(added.metadata?.annotations).toEqual({ 'user/note': 'keep me', 'ironlb.io/ip-allocated-from-pool': 'lab' });
-      expect(added.status?.loadBalancer?.ingress).toEqual([{ ip: '192.0.2.10' }]);
+      expect(added.status?.loadBalancer?.ingress).toEqual([{ ip: '192.0.2.10', ipMode: 'VIP' }]);
       const removed = await patchServiceAnnotations(client, ns, 'web', { 'ironlb.io/ip-allocated-from-pool': null });
       expect(removed.metadata?.annotations).toEqual({ 'user/note': 'keep me' });
       expect(removed.spec?.ports).toEqual(added.spec?.ports);

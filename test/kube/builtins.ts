@@ -94,6 +94,11 @@ function validateServiceStatus(service: JsonObject): FieldError[] {
   const status = isObject(service.status) ? service.status : {};
   const lb = isObject(status.loadBalancer) ? status.loadBalancer : {};
   const ingress = Array.isArray(lb.ingress) ? lb.ingress : [];
+  const spec = isObject(service.spec) ? service.spec : {};
+  // Since 1.29 (gate AllowServiceLBStatusOnNonLB, removed in 1.32): nothing else is checked then.
+  if (spec.type !== 'LoadBalancer' && ingress.length > 0) {
+    return [field('status.loadBalancer.ingress', 'FieldValueForbidden', "Forbidden: may only be used when `spec.type` is 'LoadBalancer'")];
+  }
   ingress.forEach((entry, i) => {
     const path = `status.loadBalancer.ingress[${i}]`;
     if (!isObject(entry)) return;
@@ -187,6 +192,21 @@ export function defaultOnCreate(resource: ResourceType, object: JsonObject, ctx:
   if (resource.id === '/namespaces') {
     object.spec = { finalizers: ['kubernetes'] };
     object.status = { phase: 'Active' };
+  }
+}
+
+/**
+ * Defaults the real server applies to every write (SetDefaults_Service runs on
+ * each decode): a LoadBalancer's ingress entry with an ip and no ipMode gets VIP.
+ */
+export function defaultOnWrite(resource: ResourceType, object: JsonObject): void {
+  if (resource.id !== '/services') return;
+  const spec = isObject(object.spec) ? object.spec : {};
+  const status = isObject(object.status) ? object.status : {};
+  const lb = isObject(status.loadBalancer) ? status.loadBalancer : {};
+  if (spec.type !== 'LoadBalancer' || !Array.isArray(lb.ingress)) return;
+  for (const entry of lb.ingress) {
+    if (isObject(entry) && typeof entry.ip === 'string' && entry.ip !== '' && entry.ipMode === undefined) entry.ipMode = 'VIP';
   }
 }
 

@@ -16,7 +16,7 @@ function ipv4Value(dotted: string): number {
   return dotted.split('.').reduce((sum, octet) => sum * 256 + Number.parseInt(octet, 10), 0);
 }
 
-const ipv4Range = /^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+-[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$/;
+const ipv4Range = /^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+[ ]*-[ ]*[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$/;
 
 const predicates = new Map<string, CelPredicate>([
   [
@@ -31,16 +31,16 @@ const predicates = new Map<string, CelPredicate>([
     },
   ],
   [
-    normalizeRule(`!self.matches('^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+-[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$') ||
-      int(self.split('-')[0].split('.')[0]) * 16777216 + int(self.split('-')[0].split('.')[1]) * 65536 +
-      int(self.split('-')[0].split('.')[2]) * 256 + int(self.split('-')[0].split('.')[3]) <=
-      int(self.split('-')[1].split('.')[0]) * 16777216 + int(self.split('-')[1].split('.')[1]) * 65536 +
-      int(self.split('-')[1].split('.')[2]) * 256 + int(self.split('-')[1].split('.')[3])`),
+    normalizeRule(`!self.matches('^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+[ ]*-[ ]*[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$') ||
+      int(self.split('-')[0].trim().split('.')[0]) * 16777216 + int(self.split('-')[0].trim().split('.')[1]) * 65536 +
+      int(self.split('-')[0].trim().split('.')[2]) * 256 + int(self.split('-')[0].trim().split('.')[3]) <=
+      int(self.split('-')[1].trim().split('.')[0]) * 16777216 + int(self.split('-')[1].trim().split('.')[1]) * 65536 +
+      int(self.split('-')[1].trim().split('.')[2]) * 256 + int(self.split('-')[1].trim().split('.')[3])`),
     (self) => {
       const text = String(self);
       if (!ipv4Range.test(text)) return true;
       const [start, end] = text.split('-');
-      return ipv4Value(start) <= ipv4Value(end);
+      return ipv4Value(start.trim()) <= ipv4Value(end.trim());
     },
   ],
 ]);

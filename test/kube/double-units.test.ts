@@ -76,6 +76,14 @@ describe('CEL rules of deploy/crds', () => {
     expect(admit(['192.0.2.9-192.0.2.10'])).toEqual([]);
   });
 
+  it('takes spaces around the dash of a range, as MetalLB, and still orders and matches families', () => {
+    expect(admit(['192.0.2.9 - 192.0.2.10', '2001:db8::1 - 2001:db8::2'])).toEqual([]);
+    expect(admit(['192.0.2.10 - 192.0.2.9'])).toEqual([`spec.addresses[0]: Invalid value: "string": spec.addresses: a range's start must not be above its end`]);
+    expect(admit(['2001:db8::1 - 192.0.2.1'])).toEqual([
+      `spec.addresses[0]: Invalid value: "string": spec.addresses: a range's start and end must be of the same IP family`,
+    ]);
+  });
+
   it('skips the CEL rules when the schema already failed, and says so', () => {
     const errors = admit(['nonsense', '192.0.2.10-192.0.2.9']);
     expect(errors[0]).toMatch(/^spec\.addresses\[0\]: Invalid value: "nonsense": spec\.addresses\[0\] in body should match/);

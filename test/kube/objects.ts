@@ -1,7 +1,7 @@
 // The verbs on stored objects, with kube-apiserver's rules for names,
 // resourceVersion preconditions, generation, the status subresource and patches.
 import { randomUUID } from 'node:crypto';
-import { decode, defaultOnCreate, normalizeTimes, validateBuiltin, type BuiltinContext } from './builtins.js';
+import { decode, defaultOnCreate, defaultOnWrite, normalizeTimes, validateBuiltin, type BuiltinContext } from './builtins.js';
 import { canonicalJson, clone, isObject, jsonPatch, mergePatch, type Json, type JsonObject } from './patch.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
 import { admitCustomResource } from './schema.js';
@@ -165,13 +165,16 @@ export class Objects {
       throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
     }
     const old = this.store.get(resource, namespace, name);
+    // The body's uid is a storage precondition, checked before anything else: an
+    // object deleted since it was read answers 409, not 404 (as kube-apiserver).
+    const uidPrecondition = meta.uid !== undefined && meta.uid !== '' ? String(meta.uid) : undefined;
+    if (uidPrecondition !== undefined && uidPrecondition !== (old ? metadataOf(old).uid : '')) {
+      throw conflict(resource, name, `Precondition failed: UID in precondition: ${uidPrecondition}, UID in object meta: ${old ? String(metadataOf(old).uid) : ''}`);
+    }
     if (!old) throw notFound(resource, name);
     const oldMeta = metadataOf(old);
     if (meta.resourceVersion !== undefined && meta.resourceVersion !== '' && meta.resourceVersion !== oldMeta.resourceVersion) {
       throw conflict(resource, name);
-    }
-    if (meta.uid !== undefined && meta.uid !== '' && meta.uid !== oldMeta.uid) {
-      throw conflict(resource, name, `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${String(oldMeta.uid)}`);
     }
     let next: JsonObject;
     if (subresource === 'status') {
@@ -192,6 +195,7 @@ export class Objects {
       }
       if (resource.id === '/services') {
         keepAllocatedServiceValues(old, next);
+        changeServiceStack(next, this.builtinContext);
         checkServiceUpdate(resource, old, next);
       }
     }
@@ -203,6 +207,7 @@ export class Objects {
       delete nextMeta.generation;
     }
     nextMeta.resourceVersion = oldMeta.resourceVersion;
+    defaultOnWrite(resource, next);
     this.admit(resource, next, name);
     if (withoutVolatile(next) === withoutVolatile(old)) return old;
     if (nextMeta.deletionTimestamp !== undefined && !hasFinalizers(next)) {
@@ -259,6 +264,29 @@ function checkServiceUpdate(resource: ResourceType, old: JsonObject, next: JsonO
 function hasFinalizers(object: JsonObject): boolean {
   const finalizers = metadataOf(object).finalizers;
   return Array.isArray(finalizers) && finalizers.length > 0;
+}
+
+/**
+ * Like the real Service registry on update: a policy change to Prefer/RequireDualStack
+ * on a dual-stack cluster adds the other family and a cluster IP for it; a change to
+ * SingleStack trims ipFamilies and clusterIPs to the first (trimFieldsForDualStackDowngrade).
+ */
+function changeServiceStack(next: JsonObject, ctx: BuiltinContext): void {
+  const spec = next.spec as JsonObject;
+  const families = Array.isArray(spec.ipFamilies) ? (spec.ipFamilies as Array<'IPv4' | 'IPv6'>) : [];
+  const clusterIPs = Array.isArray(spec.clusterIPs) ? (spec.clusterIPs as string[]) : [];
+  if (spec.clusterIP === 'None' || families.length === 0) return;
+  if (spec.ipFamilyPolicy === 'SingleStack' && families.length > 1) {
+    spec.ipFamilies = families.slice(0, 1);
+    spec.clusterIPs = clusterIPs.slice(0, 1);
+    return;
+  }
+  const dual = spec.ipFamilyPolicy === 'PreferDualStack' || spec.ipFamilyPolicy === 'RequireDualStack';
+  if (dual && families.length === 1 && ctx.clusterFamilies.length === 2) {
+    const other = ctx.clusterFamilies.find((f) => f !== families[0]) as 'IPv4' | 'IPv6';
+    spec.ipFamilies = [families[0], other];
+    spec.clusterIPs = [...clusterIPs.slice(0, 1), ctx.allocateClusterIP(other)];
+  }
 }
 
 /** Like the real Service strategy: allocated values left out of an update are kept. */

@@ -1,5 +1,6 @@
 // Object storage with one global, monotonically increasing resourceVersion, a
-// bounded event history for watches (older starts get 410 Expired), and live
+// watch cache per resource (as kube-apiserver's cacher: a bounded window of that
+// resource's own events; a watch from before it gets 410 Expired), and live
 // watchers notified of every change.
 import { clone, type JsonObject } from './patch.js';
 import type { ResourceType } from './resources.js';
@@ -28,23 +29,27 @@ function keyOf(namespace: string | undefined, name: string): string {
 export class Store {
   private revision: number;
   private readonly objects = new Map<string, Map<string, JsonObject>>();
-  private readonly history: StoredEvent[] = [];
-  /** Events at or below this revision are gone from history. */
-  private compactedThrough: number;
+  /** Per resource id: its recent events, oldest first. */
+  private readonly history = new Map<string, StoredEvent[]>();
+  /** Per resource id: a watch from below this revision is too old (410). */
+  private readonly compactedThrough = new Map<string, number>();
+  /** Where a resource's window starts when it has dropped nothing yet: the store's start, or the last forced compaction. */
+  private floor: number;
   private readonly listeners = new Set<Listener>();
 
+  /** `historySize`: events kept per resource, like the real watch cache's capacity. */
   constructor(private readonly historySize: number, startRevision = 1000) {
     this.revision = startRevision;
-    this.compactedThrough = startRevision;
+    this.floor = startRevision;
   }
 
   get currentRevision(): number {
     return this.revision;
   }
 
-  /** The oldest resourceVersion a watch may still start from. */
-  get oldestWatchable(): number {
-    return this.compactedThrough;
+  /** The oldest resourceVersion a watch of this resource may still start from. */
+  oldestWatchable(resource: ResourceType): number {
+    return this.compactedThrough.get(resource.id) ?? this.floor;
   }
 
   private table(resource: ResourceType): Map<string, JsonObject> {
@@ -99,18 +104,22 @@ export class Store {
   }
 
   private record(event: StoredEvent): void {
-    this.history.push(event);
-    while (this.history.length > this.historySize) {
-      const dropped = this.history.shift() as StoredEvent;
-      this.compactedThrough = dropped.resourceVersion;
+    const id = event.resource.id;
+    let events = this.history.get(id);
+    if (!events) this.history.set(id, (events = []));
+    events.push(event);
+    // Only this resource's own events age its window: other resources' writes do not.
+    while (events.length > this.historySize) {
+      const dropped = events.shift() as StoredEvent;
+      this.compactedThrough.set(id, dropped.resourceVersion);
     }
     for (const listener of this.listeners) listener(event);
   }
 
-  /** Events after `since` for one resource; undefined when history no longer covers it. */
+  /** Events after `since` for one resource; undefined when its window no longer covers it. */
   eventsSince(resource: ResourceType, since: number): StoredEvent[] | undefined {
-    if (since < this.compactedThrough) return undefined;
-    return this.history.filter((e) => e.resource.id === resource.id && e.resourceVersion > since);
+    if (since < this.oldestWatchable(resource)) return undefined;
+    return (this.history.get(resource.id) ?? []).filter((e) => e.resourceVersion > since);
   }
 
   subscribe(listener: Listener): () => void {
@@ -118,9 +127,10 @@ export class Store {
     return () => this.listeners.delete(listener);
   }
 
-  /** Drops history: a watch from any resourceVersion before the current one gets 410. */
+  /** Forces a compaction: a watch of any resource from before the current resourceVersion gets 410. */
   compact(): void {
-    this.history.length = 0;
-    this.compactedThrough = this.revision;
+    this.history.clear();
+    this.compactedThrough.clear();
+    this.floor = this.revision;
   }
 }

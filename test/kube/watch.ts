@@ -68,7 +68,7 @@ export class Watches {
       if (!/^[0-9]+$/.test(rv)) throw badRequest(`resourceVersion: Invalid value: "${rv}": must be a decimal number`);
       const events = this.store.eventsSince(resource, Number(rv));
       if (events === undefined) {
-        expired = new ApiError(410, 'Expired', `too old resource version: ${rv} (${this.store.oldestWatchable})`);
+        expired = new ApiError(410, 'Expired', `too old resource version: ${rv} (${this.store.oldestWatchable(resource)})`);
         backlog = [];
       } else {
         backlog = events.map((e) => translate(e, matches)).filter((e): e is { type: string; object: JsonObject } => e !== undefined);

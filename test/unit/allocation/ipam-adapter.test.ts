@@ -30,6 +30,25 @@ describe('IpamServiceAllocator (src/ipam behind the reconcile port)', () => {
     expect(requested.summary.requestedIPs).toEqual(['192.0.2.5']);
   });
 
+  it('counts the addresses a Service wants: 1 single stack, 2 dual, as many as requested when it requests some', () => {
+    const a = new IpamServiceAllocator(() => ({}));
+    const dual = (annotations?: Record<string, string>): V1Service => {
+      const s = svc('web', annotations ? { annotations } : {});
+      return { ...s, spec: { ...s.spec, ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'] } };
+    };
+    const families = (s: V1Service): number | undefined => {
+      const r = a.read(s);
+      return r.ok ? r.summary.families : undefined;
+    };
+    expect(families(svc('web'))).toBe(1);
+    expect(families(dual())).toBe(2);
+    expect(families(dual({ 'ironlb.io/loadBalancerIPs': '192.0.2.5' }))).toBe(1);
+    // Families are placement, not identity: a policy change keeps what fits.
+    const single = a.read(svc('web'));
+    const prefer = a.read(dual());
+    expect(single.ok && prefer.ok && single.summary.identity === prefer.summary.identity).toBe(true);
+  });
+
   it('names the MetalLB prefix used, and refuses malformed annotations with InvalidRequest', () => {
     const a = new IpamServiceAllocator(() => ({}));
     const legacy = a.read(svc('web', { annotations: { 'metallb.universe.tf/address-pool': 'p' } }));

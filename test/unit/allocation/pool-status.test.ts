@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { desiredPoolStatus, poolStatusDiffers } from '../../../src/allocation/pool-status.js';
+import { desiredPoolStatus, poolStatusDiffers, poolWarnings } from '../../../src/allocation/pool-status.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const later = new Date('2026-01-01T01:00:00Z');
@@ -16,6 +16,14 @@ describe('desiredPoolStatus', () => {
     const s = desiredPoolStatus({ errors: ['spec.addresses[0]: "x" is not an IP', 'spec.addresses[1]: bad'] }, now);
     expect(s.assignedIPv4).toBe('0');
     expect(s.conditions?.[0]).toMatchObject({ type: 'Valid', status: 'False', reason: 'InvalidPool', message: 'spec.addresses[0]: "x" is not an IP; spec.addresses[1]: bad' });
+  });
+
+  it('says in Valid which addresses had host bits masked', () => {
+    const s = desiredPoolStatus({ errors: [], notes: ['spec.addresses[0]: 192.0.2.100/24 taken as 192.0.2.0/24'], usage }, now);
+    expect(s.conditions?.[0]).toMatchObject({
+      type: 'Valid', status: 'True', reason: 'Valid',
+      message: 'the pool is valid; spec.addresses[0]: 192.0.2.100/24 taken as 192.0.2.0/24 (host bits masked, as MetalLB does)',
+    });
   });
 
   it('names the other pool in Conflict', () => {
@@ -36,5 +44,19 @@ describe('poolStatusDiffers', () => {
     expect(poolStatusDiffers(first, moreUsed)).toBe(true);
     const broken = desiredPoolStatus({ errors: ['bad'], previous: first }, later);
     expect(poolStatusDiffers(first, broken)).toBe(true);
+  });
+});
+
+describe('poolWarnings', () => {
+  it('warns once per new message: invalid, in conflict, or a CIDR with host bits masked', () => {
+    const notes = ['spec.addresses[0]: 192.0.2.100/24 taken as 192.0.2.0/24'];
+    const masked = desiredPoolStatus({ errors: [], notes, usage }, now);
+    expect(poolWarnings(undefined, masked, notes)).toEqual([
+      { reason: 'AddressMasked', message: 'spec.addresses[0]: 192.0.2.100/24 taken as 192.0.2.0/24: host bits are masked, as MetalLB does; write the network address to silence this' },
+    ]);
+    expect(poolWarnings(masked, desiredPoolStatus({ errors: [], notes, usage, previous: masked }, later), notes)).toEqual([]);
+    const broken = desiredPoolStatus({ errors: ['bad'], previous: masked }, later);
+    expect(poolWarnings(masked, broken, [])).toEqual([{ reason: 'InvalidPool', message: 'bad' }]);
+    expect(poolWarnings(broken, desiredPoolStatus({ errors: ['bad'], previous: broken }, later), [])).toEqual([]);
   });
 });

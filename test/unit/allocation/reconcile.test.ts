@@ -17,7 +17,7 @@ class ListAllocator implements ServiceAllocator {
     return {
       ok: true,
       summary: {
-        requestedIPs: ip ? [ip] : [], identity: JSON.stringify([ip ?? null]), placement: ports,
+        requestedIPs: ip ? [ip] : [], identity: JSON.stringify([ip ?? null]), placement: ports, families: 1,
         ...(a['metallb.io/loadBalancerIPs'] ? { legacyPrefix: 'metallb.io/' } : {}),
       },
     };
@@ -168,6 +168,9 @@ describe('ServiceReconciler', () => {
     const d = reconciler.reconcile(svc('web', { ips: ['192.0.2.1'], ports: [443] }), now);
     expect(d.ingressIPs).toEqual(['192.0.2.1']);
     expect(d.events).toEqual([]);
+    // Nothing was freed, but the IP is now held on other terms: waiting Services are retried.
+    expect(d).toMatchObject({ released: false, usesChanged: true });
+    expect(reconciler.reconcile(svc('web', { ips: ['192.0.2.1'], ports: [443] }), now)).toMatchObject({ released: false, usesChanged: false });
   });
 
   it('refuses an invalid request and frees what the Service held', () => {
@@ -209,6 +212,23 @@ describe('ServiceReconciler', () => {
     expect(d.events[0]).toMatchObject({ reason: 'PoolChanged', message: '198.51.100.1 could not be kept after a restart (198.51.100.1 is in no pool); re-allocated 192.0.2.1 from pool pool-a' });
   });
 
+  it('keeps what a restart kept, and says with the first decision what it did not keep', () => {
+    const { reconciler, allocator } = setup(['192.0.2.1', '192.0.2.2']);
+    const why = '2001:db8::1 is IPv6, but the Service is SingleStack IPv4';
+    allocator.restore = (key: string) => {
+      allocator.owner.set('192.0.2.1', key);
+      return { ok: true, ips: ['192.0.2.1'], pool: 'pool-a', dropped: [{ address: '2001:db8::1', why }] };
+    };
+    const s = svc('web', { ips: ['192.0.2.1', '2001:db8::1'] });
+    expect(reconciler.restoreAll([s])).toEqual([{ key: 'default/web', message: why }]);
+    const d = reconciler.reconcile(s, now);
+    expect(d.ingressIPs).toEqual(['192.0.2.1']);
+    expect(d.events).toEqual([{ type: 'Normal', reason: 'IPReleased', message: `released 2001:db8::1: ${why}` }]);
+    expect(d.usesChanged).toBe(true);
+    const again = reconciler.reconcile(svc('web', { ips: ['192.0.2.1'] }), now);
+    expect(again).toMatchObject({ ingressIPs: ['192.0.2.1'], events: [], usesChanged: false });
+  });
+
   it('re-allocates a Service a pool edit stranded, with a PoolChanged event', () => {
     const { reconciler, allocator } = setup(['192.0.2.1', '192.0.2.2']);
     reconciler.reconcile(svc('web'), now);
@@ -232,7 +252,7 @@ describe('ServiceReconciler', () => {
   it('says a requested pool is invalid rather than missing', () => {
     const allocator = new ListAllocator([]);
     allocator.assign = () => ({ ok: false, reason: 'PoolNotFound', message: 'requested pool "p" does not exist' });
-    allocator.read = () => ({ ok: true, summary: { requestedIPs: [], requestedPool: 'p', identity: 'p', placement: '' } });
+    allocator.read = () => ({ ok: true, summary: { requestedIPs: [], requestedPool: 'p', identity: 'p', placement: '', families: 1 } });
     const reconciler = new ServiceReconciler({ allocator, lbClass: '', ownership: () => undefined, poolProblem: (p) => (p === 'p' ? 'spec.addresses[0]: bad' : undefined) });
     const d = reconciler.reconcile(svc('web'), now);
     expect(d.conditions[0]).toMatchObject({ reason: 'PoolInvalid', message: 'default/web: requested pool "p" is invalid: spec.addresses[0]: bad' });

@@ -23,6 +23,19 @@ describe('parsePool', () => {
     expect(result.pool.serviceAllocation).toBeUndefined();
   });
 
+  test('a CIDR with host bits set is masked and noted, a range may have spaces around its dash', () => {
+    const result = parsePool({ metadata: { name: 'migrated' }, spec: { addresses: ['192.0.2.100/24', '198.51.100.10 - 198.51.100.20', '2001:db8::1/127'] } });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.pool.ranges.map(formatRange)).toEqual(['192.0.2.0/24', '198.51.100.10-198.51.100.20', '2001:db8::/127']);
+    expect(result.notes).toEqual([
+      'spec.addresses[0]: 192.0.2.100/24 taken as 192.0.2.0/24',
+      'spec.addresses[2]: 2001:db8::1/127 taken as 2001:db8::/127',
+    ]);
+    const plain = parsePool(valid);
+    expect(plain.ok && plain.notes).toEqual([]);
+  });
+
   test('serviceAllocation is parsed with its selectors', () => {
     const result = parsePool({
       ...valid,

@@ -356,7 +356,7 @@ describe('restore', () => {
     expect(a.restore('ns/a', ['198.51.100.1'], request())).toEqual({
       ok: false,
       reason: 'IPNotInAnyPool',
-      message: 'ns/a: 198.51.100.1 from its status is no longer in any pool',
+      message: 'ns/a: 198.51.100.1 is no longer in any pool',
     });
     a.restore('ns/a', ['192.0.2.1'], request());
     expect(a.restore('ns/b', ['192.0.2.1'], request())).toMatchObject({ ok: false, reason: 'IPInUse' });

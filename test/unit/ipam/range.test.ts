@@ -15,6 +15,8 @@ describe('parseAddressRange', () => {
     ['192.0.2.7/32', 'IPv4', '192.0.2.7', '192.0.2.7'],
     ['192.0.2.10-192.0.2.20', 'IPv4', '192.0.2.10', '192.0.2.20'],
     ['192.0.2.10 - 192.0.2.20', 'IPv4', '192.0.2.10', '192.0.2.20'],
+    ['192.0.2.10  -192.0.2.20', 'IPv4', '192.0.2.10', '192.0.2.20'],
+    ['2001:db8::1 - 2001:db8::5', 'IPv6', '2001:db8::1', '2001:db8::5'],
     ['0.0.0.0/0', 'IPv4', '0.0.0.0', '255.255.255.255'],
     ['2001:db8::/64', 'IPv6', '2001:db8::', '2001:db8::ffff:ffff:ffff:ffff'],
     ['2001:db8::1-2001:db8::5', 'IPv6', '2001:db8::1', '2001:db8::5'],
@@ -23,9 +25,16 @@ describe('parseAddressRange', () => {
   });
 
   test.each([
+    ['192.0.2.100/24', '192.0.2.0', '192.0.2.255', '192.0.2.100/24 taken as 192.0.2.0/24'],
+    ['2001:db8::1/127', '2001:db8::', '2001:db8::1', '2001:db8::1/127 taken as 2001:db8::/127'],
+    [' 192.0.2.5/31 ', '192.0.2.4', '192.0.2.5', '192.0.2.5/31 taken as 192.0.2.4/31'],
+  ])('%j has host bits: masked as MetalLB does, and the masking is reported', (text, start, end, masked) => {
+    const family = text.includes(':') ? 'IPv6' : 'IPv4';
+    expect(parseAddressRange(text)).toEqual({ ok: true, range: { family, start: mustParseIP(start).value, end: mustParseIP(end).value }, masked });
+  });
+
+  test.each([
     ['', 'empty address entry'],
-    ['192.0.2.5/24', '"192.0.2.5/24" has host bits set (did you mean 192.0.2.0/24?)'],
-    ['2001:db8::1/64', '"2001:db8::1/64" has host bits set (did you mean 2001:db8::/64?)'],
     ['192.0.2.0/33', '"192.0.2.0/33": prefix length must be a number from 0 to 32'],
     ['2001:db8::/129', '"2001:db8::/129": prefix length must be a number from 0 to 128'],
     ['192.0.2.0/x', '"192.0.2.0/x": prefix length must be a number from 0 to 32'],
