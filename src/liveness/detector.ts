@@ -1,0 +1,545 @@
+import type { CancelTimer, Scheduler } from '../clock/scheduler.js';
+import { isNodeName, MAX_DATAGRAM_BYTES, messageOverheadBytes } from './codec.js';
+import { Ring } from './ring.js';
+import { RumorQueue } from './rumors.js';
+import type { LivenessTransport, Message, NodeRecord, Peer, Verdict } from './types.js';
+
+// The failure detector between speakers (docs/liveness.md has the protocol).
+//
+// BFD-style heartbeats on a hash ring, with a quorum of monitors:
+// - every `intervalMs` each node sends a heartbeat to its `monitors` (K) live
+//   ring successors, so it sends K and receives K per interval at any size;
+// - a monitor that hears nothing from a predecessor for `detectMultiplier`
+//   intervals suspects it and tells the suspect's other monitors (and the
+//   suspect, which refutes with a higher incarnation if alive);
+// - a suspecting monitor that learns of `quorum` (2) suspicions in all
+//   declares the node dead and sends that to every member; each node relays
+//   new verdicts on its next heartbeats;
+// - `leave()` tells every member at once;
+// - a node that hears no heartbeat at all, and no answer to its probes, is
+//   `isolated()`: it suspects nobody and reports `unknown` for every peer.
+//
+// Usage:
+//   const fd = new FailureDetector({ self, scheduler, transport, onChange });
+//   fd.setMembers(peersFromNodeLeases);  fd.start();
+//   fd.verdict('node-b');  // 'alive' | 'suspect' | 'dead' | 'unknown'
+//   fd.isolated();  fd.status();  fd.counters;
+//   await-free shutdown: fd.leave() on SIGTERM, fd.stop() otherwise.
+// The caller owns the transport (closes it after stop()).
+
+export interface FailureDetectorOptions {
+  self: string;
+  scheduler: Scheduler;
+  transport: LivenessTransport;
+  /** Heartbeat interval (default 100 ms). */
+  intervalMs?: number;
+  /** Missed intervals before a monitor suspects (default 4). */
+  detectMultiplier?: number;
+  /** Ring successors that monitor each node, K (default 3). */
+  monitors?: number;
+  /** Suspecting monitors needed to declare a death (default 2, at least 2). */
+  quorum?: number;
+  /** Extra silence allowed to a newly assigned predecessor (default 5 intervals). */
+  assignmentGraceMs?: number;
+  /** Heartbeat rounds that carry each learned verdict (default 3). */
+  relayRounds?: number;
+  /** How long a watch request keeps heartbeats coming (default 10 s). */
+  subscriptionMs?: number;
+  /** Starting incarnation; must exceed any earlier run's (default Date.now()). */
+  incarnation?: number;
+  random?: () => number;
+  onChange?: (event: LivenessEvent) => void;
+}
+
+export type LivenessEvent = { type: 'verdict'; node: string; verdict: 'alive' | 'suspect' | 'dead'; reason?: 'confirmed' | 'left' } | { type: 'isolated'; isolated: boolean };
+
+export interface LivenessCounters {
+  sent: { heartbeat: number; notice: number };
+  received: { heartbeat: number; notice: number };
+  /** Messages from a non-member or an older incarnation of their sender. */
+  ignored: number;
+  suspicions: number;
+  deathsDeclared: number;
+  deathsLearned: number;
+  leavesLearned: number;
+  refutations: number;
+  isolations: number;
+}
+
+interface PeerState {
+  peer: Readonly<Peer>;
+  incarnation: number;
+  status: 'alive' | 'dead' | 'left';
+  lastHeard: number | undefined;
+  /** When an alive record with a newer incarnation last arrived (a fresh start for silence). */
+  refutedAt: number;
+  /** Other monitors' suspicions: sender -> incarnation and arrival time. */
+  suspicions: Map<string, { incarnation: number; at: number }> | undefined;
+  /** This node, as a monitor, suspects the peer. */
+  suspectedSince: number | undefined;
+  /** This node sent the peer's death (as a confirming monitor). */
+  declared: boolean;
+  forwardedIncarnation: number;
+  toldDeadAt: number;
+  reported: 'alive' | 'suspect' | 'dead';
+}
+
+interface Watched {
+  assignedAt: number;
+  lastWatchAt: number;
+  subscribed: boolean;
+}
+
+export class FailureDetector {
+  readonly self: string;
+  readonly intervalMs: number;
+  readonly detectMs: number;
+  private readonly k: number;
+  private readonly quorum: number;
+  private readonly graceMs: number;
+  private readonly subscriptionMs: number;
+  private readonly random: () => number;
+  private readonly scheduler: Scheduler;
+  private readonly transport: LivenessTransport;
+  private incarnationValue: number;
+  private peers = new Map<string, PeerState>();
+  private ring = new Ring([]);
+  private successors: string[] = [];
+  private readonly watched = new Map<string, Watched>();
+  private readonly subscribers = new Map<string, number>();
+  /** Peers with suspicions to expire or count (the tick looks at these only). */
+  private readonly attention = new Set<string>();
+  private readonly rumorBudget: number;
+  private readonly rumors: RumorQueue;
+  private cancelTick: CancelTimer | undefined;
+  private running = false;
+  private startedAt = 0;
+  private lastTickAt: number | undefined;
+  private resumedAt = 0;
+  private lastHeartbeatAt = 0;
+  private lastAckAt = Number.NEGATIVE_INFINITY;
+  private pingNonce = 0;
+  private lastProbeAt = Number.NEGATIVE_INFINITY;
+  private isolatedNow = false;
+  readonly counters: LivenessCounters = {
+    sent: { heartbeat: 0, notice: 0 },
+    received: { heartbeat: 0, notice: 0 },
+    ignored: 0,
+    suspicions: 0,
+    deathsDeclared: 0,
+    deathsLearned: 0,
+    leavesLearned: 0,
+    refutations: 0,
+    isolations: 0,
+  };
+
+  constructor(private readonly options: FailureDetectorOptions) {
+    if (!isNodeName(options.self)) throw new Error(`liveness: self ${JSON.stringify(options.self)} is not a valid node name`);
+    this.self = options.self;
+    this.intervalMs = options.intervalMs ?? 100;
+    const multiplier = options.detectMultiplier ?? 4;
+    this.k = options.monitors ?? 3;
+    this.quorum = options.quorum ?? 2;
+    if (!(this.intervalMs >= 10)) throw new Error(`liveness: interval must be at least 10 ms, got ${this.intervalMs}`);
+    if (!Number.isInteger(multiplier) || multiplier < 2) throw new Error(`liveness: detect multiplier must be an integer >= 2, got ${multiplier}`);
+    if (!Number.isInteger(this.quorum) || this.quorum < 2) throw new Error(`liveness: quorum must be an integer >= 2 (no single observer's word), got ${this.quorum}`);
+    if (!Number.isInteger(this.k) || this.k < this.quorum) throw new Error(`liveness: monitors (${this.k}) must be an integer >= quorum (${this.quorum})`);
+    this.detectMs = this.intervalMs * multiplier;
+    this.graceMs = options.assignmentGraceMs ?? 5 * this.intervalMs;
+    this.subscriptionMs = options.subscriptionMs ?? 10_000;
+    this.incarnationValue = options.incarnation ?? Date.now();
+    if (!Number.isSafeInteger(this.incarnationValue) || this.incarnationValue < 0) throw new Error(`liveness: incarnation must be a non-negative safe integer, got ${this.incarnationValue}`);
+    this.random = options.random ?? Math.random;
+    this.scheduler = options.scheduler;
+    this.transport = options.transport;
+    this.rumors = new RumorQueue(options.relayRounds ?? 3);
+    this.rumorBudget = MAX_DATAGRAM_BYTES - messageOverheadBytes(this.self);
+    this.transport.onMessage((m) => this.receive(m));
+  }
+
+  get incarnation(): number {
+    return this.incarnationValue;
+  }
+
+  /** The members (from the node Leases, this node included or not). Throws on a bad entry and keeps the old list. */
+  setMembers(members: readonly Readonly<Peer>[]): void {
+    for (const m of members) {
+      if (!isNodeName(m.node)) throw new Error(`liveness: member name ${JSON.stringify(m.node)} is not a valid node name`);
+      if (!Number.isInteger(m.port) || m.port < 1 || m.port > 65535) throw new Error(`liveness: member ${m.node} has port ${m.port}, expected 1-65535`);
+      if (typeof m.address !== 'string' || m.address.length === 0) throw new Error(`liveness: member ${m.node} has no address`);
+    }
+    const next = new Map<string, PeerState>();
+    for (const m of members) {
+      if (m.node === this.self) continue;
+      const old = this.peers.get(m.node);
+      if (old) old.peer = m;
+      next.set(m.node, old ?? this.newPeer(m));
+    }
+    this.peers = next;
+    for (const node of this.subscribers.keys()) if (!next.has(node)) this.subscribers.delete(node);
+    this.ring = new Ring([this.self, ...next.keys()]);
+    this.rearrange();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const now = this.scheduler.now();
+    this.startedAt = this.resumedAt = this.lastHeartbeatAt = now;
+    this.lastTickAt = undefined;
+    // A restart (new incarnation) revives this node wherever it was dead.
+    this.broadcast({ kind: 'alive', node: this.self, incarnation: this.incarnationValue });
+    this.cancelTick = this.scheduler.setTimer(this.random() * this.intervalMs, () => this.tick());
+  }
+
+  /** Graceful shutdown: every member learns at once, then heartbeats stop. */
+  leave(): void {
+    if (!this.running) return;
+    const record: NodeRecord = { kind: 'left', node: this.self, incarnation: this.incarnationValue };
+    // Twice: a member misses it only if both copies are lost.
+    this.broadcast(record);
+    this.broadcast(record);
+    this.stop();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.cancelTick?.();
+    this.cancelTick = undefined;
+  }
+
+  verdict(node: string): Verdict {
+    if (node === this.self) return 'alive';
+    const p = this.peers.get(node);
+    if (p === undefined) return 'unknown';
+    if (p.status !== 'alive') return 'dead';
+    if (this.isolatedNow || !this.quorumPossible()) return 'unknown';
+    return this.rawVerdict(p);
+  }
+
+  /** Why a dead verdict holds: a quorum of monitors, or the node's own leave. */
+  reason(node: string): 'confirmed' | 'left' | undefined {
+    const status = this.peers.get(node)?.status;
+    return status === 'dead' ? 'confirmed' : status === 'left' ? 'left' : undefined;
+  }
+
+  /** True while no heartbeat and no probe answer arrived for the detection time: the fault is here. */
+  isolated(): boolean {
+    return this.isolatedNow;
+  }
+
+  /** What the caller needs to tell "I hear no one" from "my peers are dead". */
+  status(): { isolated: boolean; quorumPossible: boolean; msSinceHeartbeat: number; msSinceProbeAnswer: number; monitoring: string[]; monitoredBy: string[]; livePeers: number; deadPeers: number } {
+    const now = this.scheduler.now();
+    let live = 0;
+    for (const p of this.peers.values()) if (p.status === 'alive') live++;
+    return {
+      isolated: this.isolatedNow,
+      quorumPossible: this.quorumPossible(),
+      msSinceHeartbeat: now - this.lastHeartbeatAt,
+      msSinceProbeAnswer: now - this.lastAckAt,
+      monitoring: [...this.watched.keys()],
+      monitoredBy: [...this.successors],
+      livePeers: live,
+      deadPeers: this.peers.size - live,
+    };
+  }
+
+  // ---- timing
+
+  private tick(): void {
+    if (!this.running) return;
+    const now = this.scheduler.now();
+    // A late timer means this process stalled: silence it measured is its own.
+    if (this.lastTickAt !== undefined && now - this.lastTickAt > 2 * this.intervalMs) this.resumedAt = now;
+    this.lastTickAt = now;
+    for (const [node, until] of this.subscribers) if (until <= now) this.subscribers.delete(node);
+    this.checkIsolation(now);
+    for (const [node, w] of this.watched) this.checkPredecessor(node, w, now);
+    for (const node of this.attention) {
+      const p = this.peers.get(node);
+      if (p === undefined) {
+        this.attention.delete(node);
+        continue;
+      }
+      const suspicions = p.suspicions;
+      if (suspicions) for (const [from, s] of suspicions) if (now - s.at > this.detectMs || s.incarnation < p.incarnation) suspicions.delete(from);
+      if (p.status === 'alive' && p.suspectedSince !== undefined) this.checkQuorum(node, p);
+      this.report(node, p);
+      if ((p.suspicions?.size ?? 0) === 0 && p.suspectedSince === undefined) {
+        p.suspicions = undefined;
+        this.attention.delete(node);
+      }
+    }
+    this.sendHeartbeats();
+    this.cancelTick = this.scheduler.setTimer(this.intervalMs, () => this.tick());
+  }
+
+  private checkIsolation(now: number): void {
+    const silence = now - Math.max(this.lastHeartbeatAt, this.resumedAt);
+    const expecting = this.watched.size > 0;
+    if (expecting && silence > this.detectMs / 2 && now - this.lastProbeAt >= 2 * this.intervalMs) {
+      this.lastProbeAt = now;
+      this.probe();
+    }
+    const isolated = expecting && silence > this.detectMs && now - this.lastAckAt > this.detectMs;
+    if (isolated === this.isolatedNow) return;
+    this.isolatedNow = isolated;
+    if (isolated) {
+      this.counters.isolations++;
+      for (const p of this.peers.values()) p.suspectedSince = undefined;
+    } else {
+      // What was measured while cut off says nothing about the peers.
+      this.resumedAt = now;
+    }
+    this.options.onChange?.({ type: 'isolated', isolated });
+  }
+
+  /** "Is it me?": ask a few live members that are not predecessors for an answer. */
+  private probe(): void {
+    const candidates = [...this.peers.values()].filter((p) => p.status === 'alive' && !this.watched.has(p.peer.node));
+    const nonce = ++this.pingNonce;
+    for (let i = 0; i < 3 && candidates.length > 0; i++) {
+      const [p] = candidates.splice(Math.floor(this.random() * candidates.length), 1);
+      if (p) this.notice(p.peer, [{ kind: 'ping', node: p.peer.node, incarnation: nonce }]);
+    }
+  }
+
+  private checkPredecessor(node: string, w: Watched, now: number): void {
+    const p = this.peers.get(node);
+    if (p === undefined || p.status !== 'alive') return;
+    const since = Math.max(p.lastHeard ?? Number.NEGATIVE_INFINITY, w.assignedAt + this.graceMs, this.resumedAt, p.refutedAt);
+    const heardLately = p.lastHeard !== undefined && now - p.lastHeard <= 2 * this.intervalMs;
+    // Ask for heartbeats when they do not come (the predecessor's ring may differ), and renew a subscription.
+    const renew = w.subscribed && now - w.lastWatchAt > this.subscriptionMs / 3;
+    if ((!heardLately && now - w.lastWatchAt >= 2 * this.intervalMs) || renew) {
+      w.lastWatchAt = now;
+      this.notice(p.peer, [{ kind: 'watch', node, incarnation: p.incarnation }]);
+    }
+    if (this.isolatedNow || now - since <= this.detectMs) return;
+    if (p.suspectedSince === undefined) {
+      p.suspectedSince = now;
+      this.counters.suspicions++;
+      this.attention.add(node);
+    }
+    // Repeated every interval while it lasts, so one lost datagram does not stop a quorum.
+    const record: NodeRecord = { kind: 'suspect', node, incarnation: p.incarnation };
+    for (const m of this.monitorsOf(node)) this.notice(this.peers.get(m)?.peer, [record]);
+    this.notice(p.peer, [record]);
+  }
+
+  private checkQuorum(node: string, p: PeerState): void {
+    if (this.isolatedNow || p.suspectedSince === undefined) return;
+    let agreeing = 1;
+    if (p.suspicions) for (const s of p.suspicions.values()) if (s.incarnation >= p.incarnation) agreeing++;
+    if (agreeing < this.quorum) return;
+    this.markGone(node, p, 'dead', p.incarnation);
+  }
+
+  private sendHeartbeats(): void {
+    const records = this.rumors.takeRound(this.rumorBudget);
+    // One message object for all ring successors: transports must not change what they are given.
+    const ring: Message = { type: 'heartbeat', sender: this.self, incarnation: this.incarnationValue, subscribed: false, records };
+    for (const node of this.successors) this.heartbeat(node, ring);
+    if (this.subscribers.size === 0) return;
+    const asked: Message = { ...ring, subscribed: true };
+    for (const node of this.subscribers.keys()) if (!this.successors.includes(node)) this.heartbeat(node, asked);
+  }
+
+  private heartbeat(node: string, message: Message): void {
+    const p = this.peers.get(node);
+    if (p === undefined) return;
+    this.counters.sent.heartbeat++;
+    this.transport.send(p.peer, message);
+  }
+
+  // ---- receiving
+
+  private receive(m: Message): void {
+    if (!this.running || m.sender === this.self) return;
+    const now = this.scheduler.now();
+    const p = this.peers.get(m.sender);
+    if (p === undefined || m.incarnation < p.incarnation) {
+      this.counters.ignored++;
+      return;
+    }
+    if (m.type === 'heartbeat') this.counters.received.heartbeat++;
+    else this.counters.received.notice++;
+    if (m.incarnation > p.incarnation) this.learnAlive(m.sender, p, m.incarnation, now);
+    if (p.status === 'alive') {
+      p.lastHeard = now;
+      if (m.type === 'heartbeat') {
+        this.lastHeartbeatAt = now;
+        const w = this.watched.get(m.sender);
+        if (w) w.subscribed = m.subscribed;
+      }
+      if (p.suspectedSince !== undefined) p.suspectedSince = undefined;
+      if (this.isolatedNow && m.type === 'heartbeat') this.checkIsolation(now);
+    } else if (now - p.toldDeadAt >= this.intervalMs) {
+      // It talks as if alive in the incarnation we hold dead: tell it, so it refutes.
+      p.toldDeadAt = now;
+      this.notice(p.peer, [{ kind: p.status, node: m.sender, incarnation: p.incarnation }]);
+    }
+    for (const r of m.records) this.apply(m.sender, p, r, now);
+    this.report(m.sender, p);
+  }
+
+  private apply(sender: string, from: PeerState, r: NodeRecord, now: number): void {
+    if (r.node === this.self) {
+      if (r.kind === 'watch') this.subscribe(sender, from, now);
+      else if (r.kind === 'ping') this.notice(from.peer, [{ kind: 'ack', node: sender, incarnation: r.incarnation }]);
+      else if (r.kind === 'ack') this.lastAckAt = now;
+      else if (r.kind !== 'alive' && r.incarnation >= this.incarnationValue) this.refute(r.kind === 'suspect' ? from : undefined);
+      return;
+    }
+    const p = this.peers.get(r.node);
+    if (p === undefined || r.kind === 'watch' || r.kind === 'ping' || r.kind === 'ack') return;
+    if (r.kind === 'alive') {
+      if (r.incarnation > p.incarnation) this.learnAlive(r.node, p, r.incarnation, now);
+    } else if (r.kind === 'suspect') {
+      if (r.incarnation < p.incarnation || p.status !== 'alive') return;
+      p.incarnation = r.incarnation;
+      (p.suspicions ??= new Map()).set(sender, { incarnation: r.incarnation, at: now });
+      this.attention.add(r.node);
+      // A monitor that still hears the suspect tells it, so it refutes and the stale suspicion dies.
+      const hearing = p.lastHeard !== undefined && now - p.lastHeard <= 2 * this.intervalMs;
+      if (hearing && p.suspectedSince === undefined && this.watched.has(r.node) && p.forwardedIncarnation < r.incarnation) {
+        p.forwardedIncarnation = r.incarnation;
+        this.notice(p.peer, [r]);
+      }
+      this.checkQuorum(r.node, p);
+    } else if (r.incarnation >= p.incarnation && p.status === 'alive') {
+      // A confirming monitor repeats the verdict to everyone too (redundancy under loss).
+      const confirming = p.suspectedSince !== undefined && !this.isolatedNow;
+      this.markGone(r.node, p, r.kind, r.incarnation, confirming);
+    }
+    this.report(r.node, p);
+  }
+
+  private subscribe(sender: string, from: PeerState, now: number): void {
+    const fresh = !this.subscribers.has(sender);
+    this.subscribers.set(sender, now + this.subscriptionMs);
+    // Answer at once so the new monitor's session starts now.
+    if (fresh && !this.successors.includes(sender)) {
+      this.counters.sent.heartbeat++;
+      this.transport.send(from.peer, { type: 'heartbeat', sender: this.self, incarnation: this.incarnationValue, subscribed: true, records: [] });
+    }
+  }
+
+  /** Suspected or declared dead while alive: a higher incarnation overrides it. */
+  private refute(suspecter: PeerState | undefined): void {
+    if (!this.running) return;
+    this.incarnationValue++;
+    this.counters.refutations++;
+    const record: NodeRecord = { kind: 'alive', node: this.self, incarnation: this.incarnationValue };
+    this.rumors.add(record);
+    if (suspecter === undefined) {
+      this.broadcast(record);
+      return;
+    }
+    const to = new Set([...this.successors, suspecter.peer.node]);
+    for (const node of to) this.notice(this.peers.get(node)?.peer, [record]);
+  }
+
+  private learnAlive(node: string, p: PeerState, incarnation: number, now: number): void {
+    const wasGone = p.status !== 'alive';
+    p.incarnation = incarnation;
+    p.status = 'alive';
+    p.declared = false;
+    p.refutedAt = now;
+    p.suspectedSince = undefined;
+    const suspicions = p.suspicions;
+    if (suspicions) for (const [from, s] of suspicions) if (s.incarnation < incarnation) suspicions.delete(from);
+    if (!wasGone) return;
+    // A revival (restart or refuted death) is news for everyone; a refuted suspicion is not.
+    this.rumors.add({ kind: 'alive', node, incarnation });
+    this.rearrange();
+  }
+
+  private markGone(node: string, p: PeerState, kind: 'dead' | 'left', incarnation: number, confirming = true): void {
+    p.status = kind;
+    p.incarnation = incarnation;
+    p.suspicions = undefined;
+    const record: NodeRecord = { kind, node, incarnation };
+    this.rumors.add(record);
+    if (kind === 'left') this.counters.leavesLearned++;
+    else if (!confirming) this.counters.deathsLearned++;
+    if (kind === 'dead' && confirming && !p.declared) {
+      p.declared = true;
+      this.counters.deathsDeclared++;
+      this.broadcast(record);
+    }
+    p.suspectedSince = undefined;
+    this.report(node, p);
+    this.rearrange();
+  }
+
+  // ---- helpers
+
+  private newPeer(peer: Readonly<Peer>): PeerState {
+    return {
+      peer,
+      incarnation: 0,
+      status: 'alive',
+      lastHeard: undefined,
+      refutedAt: Number.NEGATIVE_INFINITY,
+      suspicions: undefined,
+      suspectedSince: undefined,
+      declared: false,
+      forwardedIncarnation: -1,
+      toldDeadAt: Number.NEGATIVE_INFINITY,
+      reported: 'alive',
+    };
+  }
+
+  private readonly isLive = (node: string): boolean => node === this.self || this.peers.get(node)?.status === 'alive';
+
+  /** Recomputes whom this node heartbeats and whom it watches after the ring or a status changed. */
+  private rearrange(): void {
+    this.successors = this.ring.successors(this.self, this.k, this.isLive);
+    const now = this.scheduler.now();
+    const preds = new Set(this.ring.predecessors(this.self, this.k, this.isLive));
+    for (const node of this.watched.keys()) {
+      if (preds.has(node)) continue;
+      this.watched.delete(node);
+      const p = this.peers.get(node);
+      if (p) p.suspectedSince = undefined;
+    }
+    for (const node of preds) if (!this.watched.has(node)) this.watched.set(node, { assignedAt: now, lastWatchAt: Number.NEGATIVE_INFINITY, subscribed: false });
+  }
+
+  private monitorsOf(node: string): string[] {
+    return this.ring.successors(node, this.k, this.isLive).filter((m) => m !== this.self);
+  }
+
+  private quorumPossible(): boolean {
+    let live = 1;
+    for (const p of this.peers.values()) if (p.status === 'alive' && ++live > this.quorum) return true;
+    return false;
+  }
+
+  private rawVerdict(p: PeerState): 'alive' | 'suspect' | 'dead' {
+    if (p.status !== 'alive') return 'dead';
+    if (p.suspectedSince !== undefined) return 'suspect';
+    if (p.suspicions) for (const s of p.suspicions.values()) if (s.incarnation >= p.incarnation) return 'suspect';
+    return 'alive';
+  }
+
+  private report(node: string, p: PeerState): void {
+    const v = this.rawVerdict(p);
+    if (v === p.reported) return;
+    p.reported = v;
+    const reason = p.status === 'dead' ? 'confirmed' : p.status === 'left' ? 'left' : undefined;
+    this.options.onChange?.(reason ? { type: 'verdict', node, verdict: v, reason } : { type: 'verdict', node, verdict: v });
+  }
+
+  private notice(to: Readonly<Peer> | undefined, records: readonly NodeRecord[]): void {
+    if (to === undefined) return;
+    this.counters.sent.notice++;
+    this.transport.send(to, { type: 'notice', sender: this.self, incarnation: this.incarnationValue, subscribed: false, records });
+  }
+
+  private broadcast(record: NodeRecord): void {
+    for (const p of this.peers.values()) this.notice(p.peer, [record]);
+  }
+}
