@@ -12,7 +12,7 @@ import type { Message, NodeRecord, RecordKind } from './types.js';
 //   17  8  sequence number (< 2^53, per sender, never reused in one incarnation)
 //   25  1  sender name length n (1..253), then n bytes of name
 //   ..  1  record count, then per record:
-//          1 kind (1 alive 2 suspect 3 dead 4 left 5 watch 6 ping 7 ack),
+//          1 kind (1 alive 2 suspect 3 dead 4 left 5 watch 6 ping 7 ack 8 doubt),
 //          8 incarnation, 1 name length, name
 //   ..  32 HMAC-SHA256 under the key, over every byte before it
 //
@@ -34,8 +34,8 @@ export type DecodeFailure = 'truncated' | 'oversized' | 'bad-magic' | 'bad-versi
 export type DropReason = DecodeFailure | 'unknown-key' | 'bad-mac' | 'unknown-sender' | 'replayed';
 export const DROP_REASONS: readonly DropReason[] = ['truncated', 'oversized', 'bad-magic', 'bad-version', 'malformed', 'unknown-key', 'bad-mac', 'unknown-sender', 'replayed'];
 
-const KIND_CODES: Record<RecordKind, number> = { alive: 1, suspect: 2, dead: 3, left: 4, watch: 5, ping: 6, ack: 7 };
-const KINDS: readonly (RecordKind | undefined)[] = [undefined, 'alive', 'suspect', 'dead', 'left', 'watch', 'ping', 'ack'];
+const KIND_CODES: Record<RecordKind, number> = { alive: 1, suspect: 2, dead: 3, left: 4, watch: 5, ping: 6, ack: 7, doubt: 8 };
+const KINDS: readonly (RecordKind | undefined)[] = [undefined, 'alive', 'suspect', 'dead', 'left', 'watch', 'ping', 'ack', 'doubt'];
 
 export interface SigningKey {
   id: number;

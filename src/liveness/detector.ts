@@ -43,6 +43,8 @@ export interface FailureDetectorOptions {
   assignmentGraceMs?: number;
   /** Heartbeat rounds that carry each learned verdict (default 3). */
   relayRounds?: number;
+  /** Random members each node tells when it learns a verdict change (default 3). */
+  gossipFanout?: number;
   /** How long a watch request keeps heartbeats coming (default 10 s). */
   subscriptionMs?: number;
   /** Starting incarnation; must exceed any earlier run's (default Date.now()). */
@@ -74,9 +76,11 @@ interface PeerState {
   /** When an alive record with a newer incarnation last arrived (a fresh start for silence). */
   refutedAt: number;
   /** Other monitors' suspicions: sender -> incarnation and arrival time. */
-  suspicions: Map<string, { incarnation: number; at: number }> | undefined;
+  suspicions: Map<string, { incarnation: number; at: number; firsthand: boolean }> | undefined;
   /** This node, as a monitor, suspects the peer. */
   suspectedSince: number | undefined;
+  /** This node's suspicion rests on heartbeats it heard and then missed. */
+  ownFirsthand: boolean;
   /** This node sent the peer's death (as a confirming monitor). */
   declared: boolean;
   forwardedIncarnation: number;
@@ -98,11 +102,13 @@ export class FailureDetector {
   private readonly quorum: number;
   private readonly graceMs: number;
   private readonly subscriptionMs: number;
+  private readonly fanout: number;
   private readonly random: () => number;
   private readonly scheduler: Scheduler;
   private readonly transport: LivenessTransport;
   private incarnationValue: number;
   private peers = new Map<string, PeerState>();
+  private peerList: PeerState[] = [];
   private ring = new Ring([]);
   private successors: string[] = [];
   private readonly watched = new Map<string, Watched>();
@@ -147,6 +153,8 @@ export class FailureDetector {
     this.detectMs = this.intervalMs * multiplier;
     this.graceMs = options.assignmentGraceMs ?? 5 * this.intervalMs;
     this.subscriptionMs = options.subscriptionMs ?? 10_000;
+    this.fanout = options.gossipFanout ?? 3;
+    if (!Number.isInteger(this.fanout) || this.fanout < 0) throw new Error(`liveness: gossip fanout must be a non-negative integer, got ${this.fanout}`);
     this.incarnationValue = options.incarnation ?? Date.now();
     if (!Number.isSafeInteger(this.incarnationValue) || this.incarnationValue < 0) throw new Error(`liveness: incarnation must be a non-negative safe integer, got ${this.incarnationValue}`);
     this.random = options.random ?? Math.random;
@@ -176,6 +184,7 @@ export class FailureDetector {
       next.set(m.node, old ?? this.newPeer(m));
     }
     this.peers = next;
+    this.peerList = [...next.values()];
     for (const node of this.subscribers.keys()) if (!next.has(node)) this.subscribers.delete(node);
     this.ring = new Ring([this.self, ...next.keys()]);
     this.rearrange();
@@ -319,11 +328,13 @@ export class FailureDetector {
     if (this.isolatedNow || now - since <= this.detectMs) return;
     if (p.suspectedSince === undefined) {
       p.suspectedSince = now;
+      // Firsthand only if this node heard it since it became its monitor; else a doubt.
+      p.ownFirsthand = p.lastHeard !== undefined && p.lastHeard >= w.assignedAt;
       this.counters.suspicions++;
       this.attention.add(node);
     }
     // Repeated every interval while it lasts, so one lost datagram does not stop a quorum.
-    const record: NodeRecord = { kind: 'suspect', node, incarnation: p.incarnation };
+    const record: NodeRecord = { kind: p.ownFirsthand ? 'suspect' : 'doubt', node, incarnation: p.incarnation };
     for (const m of this.monitorsOf(node)) this.notice(this.peers.get(m)?.peer, [record]);
     this.notice(p.peer, [record]);
   }
@@ -331,8 +342,16 @@ export class FailureDetector {
   private checkQuorum(node: string, p: PeerState): void {
     if (this.isolatedNow || p.suspectedSince === undefined) return;
     let agreeing = 1;
-    if (p.suspicions) for (const s of p.suspicions.values()) if (s.incarnation >= p.incarnation) agreeing++;
-    if (agreeing < this.quorum) return;
+    let firsthand = p.ownFirsthand;
+    if (p.suspicions) {
+      for (const s of p.suspicions.values()) {
+        if (s.incarnation < p.incarnation) continue;
+        agreeing++;
+        firsthand ||= s.firsthand;
+      }
+    }
+    // Monitors that never heard the node (new ring assignments, views not yet in step) cannot kill it alone.
+    if (agreeing < this.quorum || !firsthand) return;
     this.markGone(node, p, 'dead', p.incarnation);
   }
 
@@ -389,17 +408,17 @@ export class FailureDetector {
       if (r.kind === 'watch') this.subscribe(sender, from, now);
       else if (r.kind === 'ping') this.notice(from.peer, [{ kind: 'ack', node: sender, incarnation: r.incarnation }]);
       else if (r.kind === 'ack') this.lastAckAt = now;
-      else if (r.kind !== 'alive' && r.incarnation >= this.incarnationValue) this.refute(r.kind === 'suspect' ? from : undefined);
+      else if (r.kind !== 'alive' && r.incarnation >= this.incarnationValue) this.refute(r.kind === 'suspect' || r.kind === 'doubt' ? from : undefined);
       return;
     }
     const p = this.peers.get(r.node);
     if (p === undefined || r.kind === 'watch' || r.kind === 'ping' || r.kind === 'ack') return;
     if (r.kind === 'alive') {
       if (r.incarnation > p.incarnation) this.learnAlive(r.node, p, r.incarnation, now);
-    } else if (r.kind === 'suspect') {
+    } else if (r.kind === 'suspect' || r.kind === 'doubt') {
       if (r.incarnation < p.incarnation || p.status !== 'alive') return;
       p.incarnation = r.incarnation;
-      (p.suspicions ??= new Map()).set(sender, { incarnation: r.incarnation, at: now });
+      (p.suspicions ??= new Map()).set(sender, { incarnation: r.incarnation, at: now, firsthand: r.kind === 'suspect' });
       this.attention.add(r.node);
       // A monitor that still hears the suspect tells it, so it refutes and the stale suspicion dies.
       const hearing = p.lastHeard !== undefined && now - p.lastHeard <= 2 * this.intervalMs;
@@ -452,7 +471,7 @@ export class FailureDetector {
     if (suspicions) for (const [from, s] of suspicions) if (s.incarnation < incarnation) suspicions.delete(from);
     if (!wasGone) return;
     // A revival (restart or refuted death) is news for everyone; a refuted suspicion is not.
-    this.rumors.add({ kind: 'alive', node, incarnation });
+    this.spread({ kind: 'alive', node, incarnation });
     this.rearrange();
   }
 
@@ -461,13 +480,15 @@ export class FailureDetector {
     p.incarnation = incarnation;
     p.suspicions = undefined;
     const record: NodeRecord = { kind, node, incarnation };
-    this.rumors.add(record);
     if (kind === 'left') this.counters.leavesLearned++;
     else if (!confirming) this.counters.deathsLearned++;
     if (kind === 'dead' && confirming && !p.declared) {
       p.declared = true;
       this.counters.deathsDeclared++;
+      this.rumors.add(record);
       this.broadcast(record);
+    } else {
+      this.spread(record);
     }
     p.suspectedSince = undefined;
     this.report(node, p);
@@ -485,6 +506,7 @@ export class FailureDetector {
       refutedAt: Number.NEGATIVE_INFINITY,
       suspicions: undefined,
       suspectedSince: undefined,
+      ownFirsthand: false,
       declared: false,
       forwardedIncarnation: -1,
       toldDeadAt: Number.NEGATIVE_INFINITY,
@@ -541,5 +563,24 @@ export class FailureDetector {
 
   private broadcast(record: NodeRecord): void {
     for (const p of this.peers.values()) this.notice(p.peer, [record]);
+  }
+
+  /**
+   * Relays news this node just learned: on its next heartbeats, and at once to
+   * a few random live members, which do the same the first time they learn it
+   * (an epidemic: everyone hears within a few network delays, even when the
+   * direct notices to some were lost).
+   */
+  private spread(record: NodeRecord): void {
+    this.rumors.add(record);
+    const list = this.peerList;
+    if (list.length === 0) return;
+    const sent = new Set<string>();
+    for (let tries = 0; tries < 4 * this.fanout && sent.size < this.fanout; tries++) {
+      const p = list[Math.floor(this.random() * list.length)] as PeerState;
+      if (p.status !== 'alive' || p.peer.node === record.node || sent.has(p.peer.node)) continue;
+      sent.add(p.peer.node);
+      this.notice(p.peer, [record]);
+    }
   }
 }

@@ -13,14 +13,16 @@ export type Verdict = 'alive' | 'suspect' | 'dead' | 'unknown';
 /**
  * What a record says about `node` at `incarnation`:
  * - alive: a refutation or a (re)join, relayed like a rumour;
- * - suspect: the sender, a monitor of `node`, has missed its heartbeats;
+ * - suspect: the sender, a monitor of `node`, heard its heartbeats and then missed them;
+ * - doubt: the sender became a monitor of `node` and never heard it (counts
+ *   toward a quorum, but a quorum needs at least one `suspect`);
  * - dead: monitors of `node` agreed (quorum) that it is gone;
  * - left: `node` said it is shutting down;
  * - watch: the sender asks `node` (the receiver) for heartbeats;
  * - ping / ack: "is it me?" probe of an isolated-looking node and its answer
  *   (`incarnation` carries the probe's nonce).
  */
-export type RecordKind = 'alive' | 'suspect' | 'dead' | 'left' | 'watch' | 'ping' | 'ack';
+export type RecordKind = 'alive' | 'suspect' | 'dead' | 'left' | 'watch' | 'ping' | 'ack' | 'doubt';
 
 export interface NodeRecord {
   kind: RecordKind;

@@ -114,6 +114,12 @@ export class SimCluster {
     for (const node of this.running) this.detector(node).setMembers(this.peerList());
   }
 
+  /** Feeds one node its own view of the members (creating its detector if new). */
+  setMembersOf(node: string, nodes: string[]): void {
+    if (!this.detectors.has(node)) this.create(node);
+    this.detector(node).setMembers(nodes.map((n) => Object.freeze(SimNetwork.peer(n))));
+  }
+
   /** One shared, frozen member list (as one Lease watch result would be). */
   private peerList(): Readonly<Peer>[] {
     if (this.peersCache?.members !== this.members) this.peersCache = { members: this.members, peers: this.members.map((n) => Object.freeze(SimNetwork.peer(n))) };
