@@ -6,8 +6,17 @@ import { createHash } from 'node:crypto';
 // monitors, and it is a monitor of its K live predecessors. Dead members keep
 // their place and are skipped, so a death moves only its neighbours' duties.
 
+const positions = new Map<string, number>();
+
 function position(name: string): number {
-  return createHash('sha256').update(name).digest().readUIntBE(0, 6);
+  let p = positions.get(name);
+  if (p === undefined) {
+    // A name's place never changes; remember it (bounded, for clusters with much node churn).
+    if (positions.size >= 100_000) positions.clear();
+    p = createHash('sha256').update(name).digest().readUIntBE(0, 6);
+    positions.set(name, p);
+  }
+  return p;
 }
 
 export class Ring {

@@ -16,7 +16,7 @@ import { SimCluster } from '../sim/cluster.js';
 const SIZES = (process.env.LIVENESS_SCALE_SPEAKERS ?? '10,100,1000').split(',').map(Number);
 if (SIZES.some((n) => !Number.isInteger(n) || n < 3)) throw new Error(`LIVENESS_SCALE_SPEAKERS: expected speaker counts >= 3, got ${process.env.LIVENESS_SCALE_SPEAKERS}`);
 /** Virtual hours per size (LIVENESS_SCALE_HOURS=4,2,1 overrides). */
-const DEFAULT_HOURS: Record<number, number> = { 10: 4, 100: 2, 1000: 1 };
+const DEFAULT_HOURS: Record<number, number> = { 10: 12, 100: 3, 1000: 1 };
 const HOURS_OVERRIDE = process.env.LIVENESS_SCALE_HOURS?.split(',').map(Number);
 const LOSS = 0.01;
 const LATENCY_MS = 0.5;

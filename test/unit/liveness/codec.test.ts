@@ -143,7 +143,7 @@ describe('liveness codec', () => {
 
   it('key rotation: signs with the newest key and accepts the previous one', () => {
     const oldOnly = channel([KEY_A]);
-    const rotated = channel([KEY_B, KEY_A]);
+    const rotated = new AuthenticatedChannel({ keys: new KeyRing([KEY_B, KEY_A]), isMember: (n) => MEMBERS.has(n) });
     const newOnly = channel([KEY_B]);
     const fromRotated = rotated.seal(heartbeat);
     expect(decodeMessage(fromRotated).ok && decodeMessage(fromRotated)).toMatchObject({ keyId: keyId(KEY_B) });
@@ -163,6 +163,23 @@ describe('liveness codec', () => {
 });
 
 describe('KeyRing', () => {
+  it('accepts a new key at once but signs with it only after the adoption delay', () => {
+    let now = 0;
+    const ring = new KeyRing([KEY_A], { now: () => now, adoptAfterMs: 1_000 });
+    ring.set([KEY_B, KEY_A]);
+    expect(ring.find(keyId(KEY_B))).toBeDefined();
+    expect(ring.signing().id).toBe(keyId(KEY_A));
+    now = 999;
+    expect(ring.signing().id).toBe(keyId(KEY_A));
+    now = 1_000;
+    expect(ring.signing().id).toBe(keyId(KEY_B));
+    // The old key removed before the new one is adopted: nothing else to sign with.
+    const hasty = new KeyRing([KEY_A], { now: () => now, adoptAfterMs: 1_000 });
+    hasty.set([KEY_B]);
+    expect(hasty.signing().id).toBe(keyId(KEY_B));
+    expect(() => new KeyRing([KEY_A], { adoptAfterMs: -1 })).toThrow(/adoption delay/);
+  });
+
   it('refuses an empty, short, duplicate or over-long key list, keeping the keys it had', () => {
     const ring = new KeyRing([KEY_A]);
     expect(() => ring.set([])).toThrow(/at least one key/);
