@@ -1,8 +1,12 @@
 import type { CancelTimer, Scheduler } from '../clock/scheduler.js';
 import { isNodeName, MAX_DATAGRAM_BYTES, messageOverheadBytes } from './codec.js';
+import { newPeer, rawVerdict, type PeerState, type Watched } from './peer-state.js';
 import { Ring } from './ring.js';
 import { RumorQueue } from './rumors.js';
+import { newCounters, resolveSettings, type FailureDetectorOptions, type LivenessCounters } from './settings.js';
 import type { LivenessTransport, Message, NodeRecord, Peer, Verdict } from './types.js';
+
+export type { FailureDetectorOptions, LivenessCounters, LivenessEvent } from './settings.js';
 
 // The failure detector between speakers (docs/liveness.md has the protocol).
 //
@@ -27,73 +31,6 @@ import type { LivenessTransport, Message, NodeRecord, Peer, Verdict } from './ty
 //   await-free shutdown: fd.leave() on SIGTERM, fd.stop() otherwise.
 // The caller owns the transport (closes it after stop()).
 
-export interface FailureDetectorOptions {
-  self: string;
-  scheduler: Scheduler;
-  transport: LivenessTransport;
-  /** Heartbeat interval (default 100 ms). */
-  intervalMs?: number;
-  /** Missed intervals before a monitor suspects (default 4). */
-  detectMultiplier?: number;
-  /** Ring successors that monitor each node, K (default 3). */
-  monitors?: number;
-  /** Suspecting monitors needed to declare a death (default 2, at least 2). */
-  quorum?: number;
-  /** Extra silence allowed to a newly assigned predecessor (default 5 intervals). */
-  assignmentGraceMs?: number;
-  /** Heartbeat rounds that carry each learned verdict (default 3). */
-  relayRounds?: number;
-  /** Random members each node tells when it learns a verdict change (default 3). */
-  gossipFanout?: number;
-  /** How long a watch request keeps heartbeats coming (default 10 s). */
-  subscriptionMs?: number;
-  /** Starting incarnation; must exceed any earlier run's (default Date.now()). */
-  incarnation?: number;
-  random?: () => number;
-  onChange?: (event: LivenessEvent) => void;
-}
-
-export type LivenessEvent = { type: 'verdict'; node: string; verdict: 'alive' | 'suspect' | 'dead'; reason?: 'confirmed' | 'left' } | { type: 'isolated'; isolated: boolean };
-
-export interface LivenessCounters {
-  sent: { heartbeat: number; notice: number };
-  received: { heartbeat: number; notice: number };
-  /** Messages from a non-member or an older incarnation of their sender. */
-  ignored: number;
-  suspicions: number;
-  deathsDeclared: number;
-  deathsLearned: number;
-  leavesLearned: number;
-  refutations: number;
-  isolations: number;
-}
-
-interface PeerState {
-  peer: Readonly<Peer>;
-  incarnation: number;
-  status: 'alive' | 'dead' | 'left';
-  lastHeard: number | undefined;
-  /** When an alive record with a newer incarnation last arrived (a fresh start for silence). */
-  refutedAt: number;
-  /** Other monitors' suspicions: sender -> incarnation and arrival time. */
-  suspicions: Map<string, { incarnation: number; at: number; firsthand: boolean }> | undefined;
-  /** This node, as a monitor, suspects the peer. */
-  suspectedSince: number | undefined;
-  /** This node's suspicion rests on heartbeats it heard and then missed. */
-  ownFirsthand: boolean;
-  /** This node sent the peer's death (as a confirming monitor). */
-  declared: boolean;
-  forwardedIncarnation: number;
-  toldDeadAt: number;
-  reported: 'alive' | 'suspect' | 'dead';
-}
-
-interface Watched {
-  assignedAt: number;
-  lastWatchAt: number;
-  subscribed: boolean;
-}
-
 export class FailureDetector {
   readonly self: string;
   readonly intervalMs: number;
@@ -109,6 +46,7 @@ export class FailureDetector {
   private incarnationValue: number;
   private peers = new Map<string, PeerState>();
   private peerList: PeerState[] = [];
+  private livePeers = 0;
   private ring = new Ring([]);
   private successors: string[] = [];
   private readonly watched = new Map<string, Watched>();
@@ -119,7 +57,6 @@ export class FailureDetector {
   private readonly rumors: RumorQueue;
   private cancelTick: CancelTimer | undefined;
   private running = false;
-  private startedAt = 0;
   private lastTickAt: number | undefined;
   private resumedAt = 0;
   private lastHeartbeatAt = 0;
@@ -127,40 +64,23 @@ export class FailureDetector {
   private pingNonce = 0;
   private lastProbeAt = Number.NEGATIVE_INFINITY;
   private isolatedNow = false;
-  readonly counters: LivenessCounters = {
-    sent: { heartbeat: 0, notice: 0 },
-    received: { heartbeat: 0, notice: 0 },
-    ignored: 0,
-    suspicions: 0,
-    deathsDeclared: 0,
-    deathsLearned: 0,
-    leavesLearned: 0,
-    refutations: 0,
-    isolations: 0,
-  };
+  readonly counters: LivenessCounters = newCounters();
 
   constructor(private readonly options: FailureDetectorOptions) {
-    if (!isNodeName(options.self)) throw new Error(`liveness: self ${JSON.stringify(options.self)} is not a valid node name`);
+    const settings = resolveSettings(options);
     this.self = options.self;
-    this.intervalMs = options.intervalMs ?? 100;
-    const multiplier = options.detectMultiplier ?? 4;
-    this.k = options.monitors ?? 3;
-    this.quorum = options.quorum ?? 2;
-    if (!(this.intervalMs >= 10)) throw new Error(`liveness: interval must be at least 10 ms, got ${this.intervalMs}`);
-    if (!Number.isInteger(multiplier) || multiplier < 2) throw new Error(`liveness: detect multiplier must be an integer >= 2, got ${multiplier}`);
-    if (!Number.isInteger(this.quorum) || this.quorum < 2) throw new Error(`liveness: quorum must be an integer >= 2 (no single observer's word), got ${this.quorum}`);
-    if (!Number.isInteger(this.k) || this.k < this.quorum) throw new Error(`liveness: monitors (${this.k}) must be an integer >= quorum (${this.quorum})`);
-    this.detectMs = this.intervalMs * multiplier;
-    this.graceMs = options.assignmentGraceMs ?? 5 * this.intervalMs;
-    this.subscriptionMs = options.subscriptionMs ?? 10_000;
-    this.fanout = options.gossipFanout ?? 3;
-    if (!Number.isInteger(this.fanout) || this.fanout < 0) throw new Error(`liveness: gossip fanout must be a non-negative integer, got ${this.fanout}`);
-    this.incarnationValue = options.incarnation ?? Date.now();
-    if (!Number.isSafeInteger(this.incarnationValue) || this.incarnationValue < 0) throw new Error(`liveness: incarnation must be a non-negative safe integer, got ${this.incarnationValue}`);
+    this.intervalMs = settings.intervalMs;
+    this.detectMs = settings.detectMs;
+    this.k = settings.monitors;
+    this.quorum = settings.quorum;
+    this.graceMs = settings.assignmentGraceMs;
+    this.subscriptionMs = settings.subscriptionMs;
+    this.fanout = settings.gossipFanout;
+    this.incarnationValue = settings.incarnation;
     this.random = options.random ?? Math.random;
     this.scheduler = options.scheduler;
     this.transport = options.transport;
-    this.rumors = new RumorQueue(options.relayRounds ?? 3);
+    this.rumors = new RumorQueue(settings.relayRounds);
     this.rumorBudget = MAX_DATAGRAM_BYTES - messageOverheadBytes(this.self);
     this.transport.onMessage((m) => this.receive(m));
   }
@@ -181,7 +101,7 @@ export class FailureDetector {
       if (m.node === this.self) continue;
       const old = this.peers.get(m.node);
       if (old) old.peer = m;
-      next.set(m.node, old ?? this.newPeer(m));
+      next.set(m.node, old ?? newPeer(m));
     }
     this.peers = next;
     this.peerList = [...next.values()];
@@ -194,7 +114,7 @@ export class FailureDetector {
     if (this.running) return;
     this.running = true;
     const now = this.scheduler.now();
-    this.startedAt = this.resumedAt = this.lastHeartbeatAt = now;
+    this.resumedAt = this.lastHeartbeatAt = now;
     this.lastTickAt = undefined;
     // A restart (new incarnation) revives this node wherever it was dead.
     this.broadcast({ kind: 'alive', node: this.self, incarnation: this.incarnationValue });
@@ -223,7 +143,7 @@ export class FailureDetector {
     if (p === undefined) return 'unknown';
     if (p.status !== 'alive') return 'dead';
     if (this.isolatedNow || !this.quorumPossible()) return 'unknown';
-    return this.rawVerdict(p);
+    return rawVerdict(p);
   }
 
   /** Why a dead verdict holds: a quorum of monitors, or the node's own leave. */
@@ -240,8 +160,6 @@ export class FailureDetector {
   /** What the caller needs to tell "I hear no one" from "my peers are dead". */
   status(): { isolated: boolean; quorumPossible: boolean; msSinceHeartbeat: number; msSinceProbeAnswer: number; monitoring: string[]; monitoredBy: string[]; livePeers: number; deadPeers: number } {
     const now = this.scheduler.now();
-    let live = 0;
-    for (const p of this.peers.values()) if (p.status === 'alive') live++;
     return {
       isolated: this.isolatedNow,
       quorumPossible: this.quorumPossible(),
@@ -249,8 +167,8 @@ export class FailureDetector {
       msSinceProbeAnswer: now - this.lastAckAt,
       monitoring: [...this.watched.keys()],
       monitoredBy: [...this.successors],
-      livePeers: live,
-      deadPeers: this.peers.size - live,
+      livePeers: this.livePeers,
+      deadPeers: this.peers.size - this.livePeers,
     };
   }
 
@@ -497,27 +415,13 @@ export class FailureDetector {
 
   // ---- helpers
 
-  private newPeer(peer: Readonly<Peer>): PeerState {
-    return {
-      peer,
-      incarnation: 0,
-      status: 'alive',
-      lastHeard: undefined,
-      refutedAt: Number.NEGATIVE_INFINITY,
-      suspicions: undefined,
-      suspectedSince: undefined,
-      ownFirsthand: false,
-      declared: false,
-      forwardedIncarnation: -1,
-      toldDeadAt: Number.NEGATIVE_INFINITY,
-      reported: 'alive',
-    };
-  }
-
   private readonly isLive = (node: string): boolean => node === this.self || this.peers.get(node)?.status === 'alive';
 
   /** Recomputes whom this node heartbeats and whom it watches after the ring or a status changed. */
   private rearrange(): void {
+    let live = 0;
+    for (const p of this.peerList) if (p.status === 'alive') live++;
+    this.livePeers = live;
     this.successors = this.ring.successors(this.self, this.k, this.isLive);
     const now = this.scheduler.now();
     const preds = new Set(this.ring.predecessors(this.self, this.k, this.isLive));
@@ -534,21 +438,13 @@ export class FailureDetector {
     return this.ring.successors(node, this.k, this.isLive).filter((m) => m !== this.self);
   }
 
+  /** Two monitors (a quorum) can exist only with quorum + 1 live members. */
   private quorumPossible(): boolean {
-    let live = 1;
-    for (const p of this.peers.values()) if (p.status === 'alive' && ++live > this.quorum) return true;
-    return false;
-  }
-
-  private rawVerdict(p: PeerState): 'alive' | 'suspect' | 'dead' {
-    if (p.status !== 'alive') return 'dead';
-    if (p.suspectedSince !== undefined) return 'suspect';
-    if (p.suspicions) for (const s of p.suspicions.values()) if (s.incarnation >= p.incarnation) return 'suspect';
-    return 'alive';
+    return this.livePeers + 1 > this.quorum;
   }
 
   private report(node: string, p: PeerState): void {
-    const v = this.rawVerdict(p);
+    const v = rawVerdict(p);
     if (v === p.reported) return;
     p.reported = v;
     const reason = p.status === 'dead' ? 'confirmed' : p.status === 'left' ? 'left' : undefined;

@@ -1,3 +1,4 @@
+import type { Scheduler } from '../../src/clock/scheduler.js';
 import { VirtualScheduler } from '../../src/clock/virtual.js';
 import { FailureDetector, type FailureDetectorOptions, type LivenessEvent } from '../../src/liveness/detector.js';
 import type { KeyRing } from '../../src/liveness/keyring.js';
@@ -48,10 +49,18 @@ export class SimCluster {
   private create(node: string): FailureDetector {
     const keys = this.options.keys?.(node);
     const endpoint = this.network.endpoint(node, keys ? { keys, isMember: (n) => this.members.includes(n) } : undefined);
+    // The node's own view of the clock: its timers wait while its process is stalled.
+    const inner = this.scheduler;
+    const gate = (fn: () => void) => {
+      const wait = endpoint.pausedUntil - inner.now();
+      if (wait > 0) inner.setTimer(wait, () => gate(fn));
+      else fn();
+    };
+    const scheduler: Scheduler = { now: () => inner.now(), setTimer: (ms, fn) => inner.setTimer(ms, () => gate(fn)) };
     const detector = new FailureDetector({
       ...this.options.detector,
       self: node,
-      scheduler: this.scheduler,
+      scheduler,
       transport: endpoint,
       // Later runs of a node get higher incarnations, as Date.now() gives a real one.
       incarnation: 1000 + Math.floor(this.scheduler.now()),
@@ -90,6 +99,12 @@ export class SimCluster {
     this.detector(node).stop();
     this.endpoints.get(node)?.close();
     this.running.delete(node);
+  }
+
+  /** The node's process stops running for `ms` (a long GC pause, a CPU-starved event loop), then goes on. */
+  stall(node: string, ms: number): void {
+    const endpoint = this.endpoints.get(node);
+    if (endpoint) endpoint.pausedUntil = this.scheduler.now() + ms;
   }
 
   /** SIGTERM: the node says goodbye, then stops. */

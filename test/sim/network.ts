@@ -109,17 +109,27 @@ export class SimNetwork {
     }
     const target = this.endpoints.get(to.address);
     const delay = this.latencyMs + (this.jitterMs > 0 ? random() * this.jitterMs : 0);
-    this.options.scheduler.setTimer(delay, () => {
-      if (target === undefined || target.closed) return;
-      this.delivered++;
-      if (bytes === undefined) target.deliver(message);
-      else target.deliverBytes(bytes);
-    });
+    this.options.scheduler.setTimer(delay, () => this.arrive(target, message, bytes));
+  }
+
+  private arrive(target: SimEndpoint | undefined, message: Message, bytes: Buffer | undefined): void {
+    if (target === undefined || target.closed) return;
+    const now = this.options.scheduler.now();
+    if (now < target.pausedUntil) {
+      // The process is stalled: its socket queues the datagram; it is read after the stall, after the timers.
+      this.options.scheduler.setTimer(target.pausedUntil - now + 0.001, () => this.arrive(target, message, bytes));
+      return;
+    }
+    this.delivered++;
+    if (bytes === undefined) target.deliver(message);
+    else target.deliverBytes(bytes);
   }
 }
 
 export class SimEndpoint implements LivenessTransport {
   closed = false;
+  /** Until this virtual time the node's process is stalled (see SimCluster.stall). */
+  pausedUntil = Number.NEGATIVE_INFINITY;
   private handler: ((m: Message) => void) | undefined;
 
   constructor(

@@ -186,6 +186,37 @@ describe('failure detector: refutation', () => {
   });
 });
 
+describe('failure detector: the false-death count', () => {
+  it('sees false deaths when the network is bad enough (40% loss), and none at 1%', () => {
+    const bad = cluster(20, { loss: 0.4 });
+    bad.scheduler.advance(60_000);
+    expect(bad.falseDeaths.size).toBeGreaterThan(0);
+    const fine = cluster(20, { loss: 0.01 });
+    fine.scheduler.advance(600_000);
+    expect(fine.falseDeaths.size).toBe(0);
+  });
+});
+
+describe('failure detector: a stalled process', () => {
+  it('after a 1 s stall it blames nobody and does not call itself isolated; its peers declared it dead and it refutes', () => {
+    const events: Array<[string, LivenessEvent]> = [];
+    const c = cluster(10, { onEvent: (o, e) => events.push([o, e]) });
+    const x = 'node-4';
+    const before = c.detector(x).incarnation;
+    events.length = 0;
+    c.stall(x, 1_000);
+    c.scheduler.advance(1_000);
+    expect(c.allSay(x, 'dead')).toBe(true);
+    c.scheduler.advance(500);
+    const own = events.filter(([o]) => o === x).map(([, e]) => e);
+    expect(own.filter((e) => e.type === 'isolated')).toEqual([]);
+    expect(own.filter((e) => e.type === 'verdict' && e.verdict !== 'alive')).toEqual([]);
+    expect(c.detector(x).counters.suspicions).toBe(0);
+    expect(c.detector(x).incarnation).toBeGreaterThan(before);
+    expect(c.allSay(x, 'alive')).toBe(true);
+  });
+});
+
 describe('failure detector: membership changes', () => {
   it('nodes joining and leaving the member list, learned at different times, cause no false death', () => {
     const all = names(40);
@@ -242,6 +273,9 @@ describe('failure detector: options and input', () => {
     expect(() => new FailureDetector({ ...base(), detectMultiplier: 1 })).toThrow(/multiplier/);
     expect(() => new FailureDetector({ ...base(), self: 'Not A Name' })).toThrow(/valid node name/);
     expect(() => new FailureDetector({ ...base(), incarnation: -1 })).toThrow(/incarnation/);
+    expect(() => new FailureDetector({ ...base(), relayRounds: 0 })).toThrow(/relay rounds/);
+    expect(() => new FailureDetector({ ...base(), gossipFanout: -1 })).toThrow(/fanout/);
+    expect(() => new FailureDetector({ ...base(), subscriptionMs: 100 })).toThrow(/subscription/);
   });
 
   it('refuses a bad member list and keeps the one it had', () => {
