@@ -326,7 +326,7 @@ export class FailureDetector {
       if (r.kind === 'watch') this.subscribe(sender, from, now);
       else if (r.kind === 'ping') this.notice(from.peer, [{ kind: 'ack', node: sender, incarnation: r.incarnation }]);
       else if (r.kind === 'ack') this.lastAckAt = now;
-      else if (r.kind !== 'alive' && r.incarnation >= this.incarnationValue) this.refute(r.kind === 'suspect' || r.kind === 'doubt' ? from : undefined);
+      else if (r.kind !== 'alive' && r.incarnation >= this.incarnationValue) this.refute(r.incarnation, r.kind === 'suspect' || r.kind === 'doubt' ? from : undefined);
       return;
     }
     const p = this.peers.get(r.node);
@@ -364,9 +364,10 @@ export class FailureDetector {
   }
 
   /** Suspected or declared dead while alive: a higher incarnation overrides it. */
-  private refute(suspecter: PeerState | undefined): void {
+  private refute(claimed: number, suspecter: PeerState | undefined): void {
     if (!this.running) return;
-    this.incarnationValue++;
+    // Above whatever the claim names, even if it is above our own (a previous life with a clock ahead).
+    this.incarnationValue = Math.max(this.incarnationValue, claimed) + 1;
     this.counters.refutations++;
     const record: NodeRecord = { kind: 'alive', node: this.self, incarnation: this.incarnationValue };
     this.rumors.add(record);

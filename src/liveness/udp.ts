@@ -50,6 +50,7 @@ export interface UdpCounters {
 export class UdpTransport implements LivenessTransport {
   readonly counters: UdpCounters = { sent: 0, received: 0, sendErrors: 0, unreachable: 0 };
   private handler: ((m: Message) => void) | undefined;
+  private closed = false;
 
   private constructor(
     private readonly options: UdpTransportOptions,
@@ -91,13 +92,20 @@ export class UdpTransport implements LivenessTransport {
       this.counters.unreachable++;
       return;
     }
+    if (this.closed) return;
     const bytes = this.options.channel.seal(message);
     this.counters.sent++;
-    socket.send(bytes, to.port, to.address, (error) => {
-      if (error === null || error === undefined) return;
+    try {
+      socket.send(bytes, to.port, to.address, (error) => {
+        if (error === null || error === undefined) return;
+        this.counters.sendErrors++;
+        this.options.onError?.(error);
+      });
+    } catch (error) {
+      // A send must never throw into the detector's timer.
       this.counters.sendErrors++;
-      this.options.onError?.(error);
-    });
+      this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   onMessage(handler: (message: Message) => void): void {
@@ -105,6 +113,7 @@ export class UdpTransport implements LivenessTransport {
   }
 
   close(): void {
+    this.closed = true;
     for (const socket of [this.v4, this.v6]) {
       try {
         socket?.close();

@@ -174,6 +174,18 @@ describe('failure detector: refutation', () => {
     expect(c.wronglyDead()).toEqual([]);
   });
 
+  it('refutes above the incarnation it is told of, even one above its own (a previous life with a clock ahead)', () => {
+    const c = cluster(10, { loss: 0 });
+    const x = c.detector('node-2');
+    const claimed = x.incarnation + 1_000;
+    c.endpoints.get('node-7')?.send(SimNetwork.peer('node-2'), { type: 'notice', sender: 'node-7', incarnation: c.detector('node-7').incarnation, subscribed: false, records: [{ kind: 'dead', node: 'node-2', incarnation: claimed }] });
+    c.scheduler.advance(10);
+    expect(x.incarnation).toBe(claimed + 1);
+    expect(x.counters.refutations).toBe(1);
+    c.scheduler.advance(2_000);
+    expect(c.allSay('node-2', 'alive')).toBe(true);
+  });
+
   it('a dead verdict for an older incarnation does not override a newer alive one', () => {
     const c = cluster(10, { loss: 0 });
     const x = 'node-2';

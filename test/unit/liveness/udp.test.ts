@@ -84,6 +84,13 @@ describe('UdpTransport', () => {
     expect(t.counters.unreachable).toBe(2);
   });
 
+  it('a send after close is dropped quietly, never thrown', async () => {
+    const a = await transport();
+    a.t.close();
+    expect(() => a.t.send({ node: 'node-b', address: '127.0.0.1', port: 9 }, hello('node-a'))).not.toThrow();
+    expect(a.t.counters.sent).toBe(0);
+  });
+
   it.each(['127.0.0.1', '::1'])('four detectors on real sockets (%s): a killed node is declared dead by the other three', async (address) => {
     const nodes = ['node-a', 'node-b', 'node-c', 'node-d'];
     const transports = await Promise.all(nodes.map(() => transport()));
