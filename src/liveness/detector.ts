@@ -2,7 +2,9 @@ import type { CancelTimer, Scheduler } from '../clock/scheduler.js';
 import { isNodeName, MAX_DATAGRAM_BYTES, messageOverheadBytes } from './codec.js';
 import { newPeer, rawVerdict, type PeerState, type Watched } from './peer-state.js';
 import { Ring } from './ring.js';
+import { Outbox } from './outbox.js';
 import { RumorQueue } from './rumors.js';
+import { SelfBlame } from './self-blame.js';
 import { newCounters, resolveSettings, type FailureDetectorOptions, type LivenessCounters } from './settings.js';
 import type { LivenessTransport, Message, NodeRecord, Peer, Verdict } from './types.js';
 
@@ -39,7 +41,6 @@ export class FailureDetector {
   private readonly quorum: number;
   private readonly graceMs: number;
   private readonly subscriptionMs: number;
-  private readonly fanout: number;
   private readonly random: () => number;
   private readonly scheduler: Scheduler;
   private readonly transport: LivenessTransport;
@@ -59,11 +60,8 @@ export class FailureDetector {
   private running = false;
   private lastTickAt: number | undefined;
   private resumedAt = 0;
-  private lastHeartbeatAt = 0;
-  private lastAckAt = Number.NEGATIVE_INFINITY;
-  private pingNonce = 0;
-  private lastProbeAt = Number.NEGATIVE_INFINITY;
-  private isolatedNow = false;
+  private readonly blame: SelfBlame;
+  private readonly out: Outbox;
   readonly counters: LivenessCounters = newCounters();
 
   constructor(private readonly options: FailureDetectorOptions) {
@@ -75,13 +73,14 @@ export class FailureDetector {
     this.quorum = settings.quorum;
     this.graceMs = settings.assignmentGraceMs;
     this.subscriptionMs = settings.subscriptionMs;
-    this.fanout = settings.gossipFanout;
     this.incarnationValue = settings.incarnation;
     this.random = options.random ?? Math.random;
     this.scheduler = options.scheduler;
     this.transport = options.transport;
     this.rumors = new RumorQueue(settings.relayRounds);
     this.rumorBudget = MAX_DATAGRAM_BYTES - messageOverheadBytes(this.self);
+    this.blame = new SelfBlame(this.detectMs, this.intervalMs);
+    this.out = new Outbox({ self: this.self, transport: this.transport, counters: this.counters, incarnation: () => this.incarnationValue, random: this.random, fanout: settings.gossipFanout });
     this.transport.onMessage((m) => this.receive(m));
   }
 
@@ -114,10 +113,11 @@ export class FailureDetector {
     if (this.running) return;
     this.running = true;
     const now = this.scheduler.now();
-    this.resumedAt = this.lastHeartbeatAt = now;
+    this.resumedAt = now;
+    this.blame.started(now);
     this.lastTickAt = undefined;
     // A restart (new incarnation) revives this node wherever it was dead.
-    this.broadcast({ kind: 'alive', node: this.self, incarnation: this.incarnationValue });
+    this.out.broadcast(this.peers.values(), { kind: 'alive', node: this.self, incarnation: this.incarnationValue });
     this.cancelTick = this.scheduler.setTimer(this.random() * this.intervalMs, () => this.tick());
   }
 
@@ -126,8 +126,8 @@ export class FailureDetector {
     if (!this.running) return;
     const record: NodeRecord = { kind: 'left', node: this.self, incarnation: this.incarnationValue };
     // Twice: a member misses it only if both copies are lost.
-    this.broadcast(record);
-    this.broadcast(record);
+    this.out.broadcast(this.peers.values(), record);
+    this.out.broadcast(this.peers.values(), record);
     this.stop();
   }
 
@@ -142,7 +142,7 @@ export class FailureDetector {
     const p = this.peers.get(node);
     if (p === undefined) return 'unknown';
     if (p.status !== 'alive') return 'dead';
-    if (this.isolatedNow || !this.quorumPossible()) return 'unknown';
+    if (this.blame.isolated || !this.quorumPossible()) return 'unknown';
     return rawVerdict(p);
   }
 
@@ -154,17 +154,17 @@ export class FailureDetector {
 
   /** True while no heartbeat and no probe answer arrived for the detection time: the fault is here. */
   isolated(): boolean {
-    return this.isolatedNow;
+    return this.blame.isolated;
   }
 
   /** What the caller needs to tell "I hear no one" from "my peers are dead". */
   status(): { isolated: boolean; quorumPossible: boolean; msSinceHeartbeat: number; msSinceProbeAnswer: number; monitoring: string[]; monitoredBy: string[]; livePeers: number; deadPeers: number } {
     const now = this.scheduler.now();
     return {
-      isolated: this.isolatedNow,
+      isolated: this.blame.isolated,
       quorumPossible: this.quorumPossible(),
-      msSinceHeartbeat: now - this.lastHeartbeatAt,
-      msSinceProbeAnswer: now - this.lastAckAt,
+      msSinceHeartbeat: this.blame.msSinceHeartbeat(now),
+      msSinceProbeAnswer: this.blame.msSinceAck(now),
       monitoring: [...this.watched.keys()],
       monitoredBy: [...this.successors],
       livePeers: this.livePeers,
@@ -203,15 +203,11 @@ export class FailureDetector {
   }
 
   private checkIsolation(now: number): void {
-    const silence = now - Math.max(this.lastHeartbeatAt, this.resumedAt);
     const expecting = this.watched.size > 0;
-    if (expecting && silence > this.detectMs / 2 && now - this.lastProbeAt >= 2 * this.intervalMs) {
-      this.lastProbeAt = now;
-      this.probe();
-    }
-    const isolated = expecting && silence > this.detectMs && now - this.lastAckAt > this.detectMs;
-    if (isolated === this.isolatedNow) return;
-    this.isolatedNow = isolated;
+    const nonce = this.blame.probeDue(now, this.resumedAt, expecting);
+    if (nonce !== undefined) this.probe(nonce);
+    if (!this.blame.update(now, this.resumedAt, expecting)) return;
+    const isolated = this.blame.isolated;
     if (isolated) {
       this.counters.isolations++;
       for (const p of this.peers.values()) p.suspectedSince = undefined;
@@ -223,12 +219,11 @@ export class FailureDetector {
   }
 
   /** "Is it me?": ask a few live members that are not predecessors for an answer. */
-  private probe(): void {
-    const candidates = [...this.peers.values()].filter((p) => p.status === 'alive' && !this.watched.has(p.peer.node));
-    const nonce = ++this.pingNonce;
+  private probe(nonce: number): void {
+    const candidates = this.peerList.filter((p) => p.status === 'alive' && !this.watched.has(p.peer.node));
     for (let i = 0; i < 3 && candidates.length > 0; i++) {
       const [p] = candidates.splice(Math.floor(this.random() * candidates.length), 1);
-      if (p) this.notice(p.peer, [{ kind: 'ping', node: p.peer.node, incarnation: nonce }]);
+      if (p) this.out.notice(p.peer, [{ kind: 'ping', node: p.peer.node, incarnation: nonce }]);
     }
   }
 
@@ -241,9 +236,9 @@ export class FailureDetector {
     const renew = w.subscribed && now - w.lastWatchAt > this.subscriptionMs / 3;
     if ((!heardLately && now - w.lastWatchAt >= 2 * this.intervalMs) || renew) {
       w.lastWatchAt = now;
-      this.notice(p.peer, [{ kind: 'watch', node, incarnation: p.incarnation }]);
+      this.out.notice(p.peer, [{ kind: 'watch', node, incarnation: p.incarnation }]);
     }
-    if (this.isolatedNow || now - since <= this.detectMs) return;
+    if (this.blame.isolated || now - since <= this.detectMs) return;
     if (p.suspectedSince === undefined) {
       p.suspectedSince = now;
       // Firsthand only if this node heard it since it became its monitor; else a doubt.
@@ -253,12 +248,12 @@ export class FailureDetector {
     }
     // Repeated every interval while it lasts, so one lost datagram does not stop a quorum.
     const record: NodeRecord = { kind: p.ownFirsthand ? 'suspect' : 'doubt', node, incarnation: p.incarnation };
-    for (const m of this.monitorsOf(node)) this.notice(this.peers.get(m)?.peer, [record]);
-    this.notice(p.peer, [record]);
+    for (const m of this.monitorsOf(node)) this.out.notice(this.peers.get(m)?.peer, [record]);
+    this.out.notice(p.peer, [record]);
   }
 
   private checkQuorum(node: string, p: PeerState): void {
-    if (this.isolatedNow || p.suspectedSince === undefined) return;
+    if (this.blame.isolated || p.suspectedSince === undefined) return;
     let agreeing = 1;
     let firsthand = p.ownFirsthand;
     if (p.suspicions) {
@@ -285,9 +280,7 @@ export class FailureDetector {
 
   private heartbeat(node: string, message: Message): void {
     const p = this.peers.get(node);
-    if (p === undefined) return;
-    this.counters.sent.heartbeat++;
-    this.transport.send(p.peer, message);
+    if (p !== undefined) this.out.heartbeat(p.peer, message);
   }
 
   // ---- receiving
@@ -306,16 +299,16 @@ export class FailureDetector {
     if (p.status === 'alive') {
       p.lastHeard = now;
       if (m.type === 'heartbeat') {
-        this.lastHeartbeatAt = now;
+        this.blame.heartbeat(now);
         const w = this.watched.get(m.sender);
         if (w) w.subscribed = m.subscribed;
       }
       if (p.suspectedSince !== undefined) p.suspectedSince = undefined;
-      if (this.isolatedNow && m.type === 'heartbeat') this.checkIsolation(now);
+      if (this.blame.isolated && m.type === 'heartbeat') this.checkIsolation(now);
     } else if (now - p.toldDeadAt >= this.intervalMs) {
       // It talks as if alive in the incarnation we hold dead: tell it, so it refutes.
       p.toldDeadAt = now;
-      this.notice(p.peer, [{ kind: p.status, node: m.sender, incarnation: p.incarnation }]);
+      this.out.notice(p.peer, [{ kind: p.status, node: m.sender, incarnation: p.incarnation }]);
     }
     for (const r of m.records) this.apply(m.sender, p, r, now);
     this.report(m.sender, p);
@@ -324,8 +317,8 @@ export class FailureDetector {
   private apply(sender: string, from: PeerState, r: NodeRecord, now: number): void {
     if (r.node === this.self) {
       if (r.kind === 'watch') this.subscribe(sender, from, now);
-      else if (r.kind === 'ping') this.notice(from.peer, [{ kind: 'ack', node: sender, incarnation: r.incarnation }]);
-      else if (r.kind === 'ack') this.lastAckAt = now;
+      else if (r.kind === 'ping') this.out.notice(from.peer, [{ kind: 'ack', node: sender, incarnation: r.incarnation }]);
+      else if (r.kind === 'ack') this.blame.ack(now);
       else if (r.kind !== 'alive' && r.incarnation >= this.incarnationValue) this.refute(r.incarnation, r.kind === 'suspect' || r.kind === 'doubt' ? from : undefined);
       return;
     }
@@ -342,12 +335,12 @@ export class FailureDetector {
       const hearing = p.lastHeard !== undefined && now - p.lastHeard <= 2 * this.intervalMs;
       if (hearing && p.suspectedSince === undefined && this.watched.has(r.node) && p.forwardedIncarnation < r.incarnation) {
         p.forwardedIncarnation = r.incarnation;
-        this.notice(p.peer, [r]);
+        this.out.notice(p.peer, [r]);
       }
       this.checkQuorum(r.node, p);
     } else if (r.incarnation >= p.incarnation && p.status === 'alive') {
       // A confirming monitor repeats the verdict to everyone too (redundancy under loss).
-      const confirming = p.suspectedSince !== undefined && !this.isolatedNow;
+      const confirming = p.suspectedSince !== undefined && !this.blame.isolated;
       this.markGone(r.node, p, r.kind, r.incarnation, confirming);
     }
     this.report(r.node, p);
@@ -358,8 +351,7 @@ export class FailureDetector {
     this.subscribers.set(sender, now + this.subscriptionMs);
     // Answer at once so the new monitor's session starts now.
     if (fresh && !this.successors.includes(sender)) {
-      this.counters.sent.heartbeat++;
-      this.transport.send(from.peer, { type: 'heartbeat', sender: this.self, incarnation: this.incarnationValue, subscribed: true, records: [] });
+      this.out.heartbeat(from.peer, { type: 'heartbeat', sender: this.self, incarnation: this.incarnationValue, subscribed: true, records: [] });
     }
   }
 
@@ -372,11 +364,11 @@ export class FailureDetector {
     const record: NodeRecord = { kind: 'alive', node: this.self, incarnation: this.incarnationValue };
     this.rumors.add(record);
     if (suspecter === undefined) {
-      this.broadcast(record);
+      this.out.broadcast(this.peers.values(), record);
       return;
     }
     const to = new Set([...this.successors, suspecter.peer.node]);
-    for (const node of to) this.notice(this.peers.get(node)?.peer, [record]);
+    for (const node of to) this.out.notice(this.peers.get(node)?.peer, [record]);
   }
 
   private learnAlive(node: string, p: PeerState, incarnation: number, now: number): void {
@@ -405,7 +397,7 @@ export class FailureDetector {
       p.declared = true;
       this.counters.deathsDeclared++;
       this.rumors.add(record);
-      this.broadcast(record);
+      this.out.broadcast(this.peers.values(), record);
     } else {
       this.spread(record);
     }
@@ -452,32 +444,9 @@ export class FailureDetector {
     this.options.onChange?.(reason ? { type: 'verdict', node, verdict: v, reason } : { type: 'verdict', node, verdict: v });
   }
 
-  private notice(to: Readonly<Peer> | undefined, records: readonly NodeRecord[]): void {
-    if (to === undefined) return;
-    this.counters.sent.notice++;
-    this.transport.send(to, { type: 'notice', sender: this.self, incarnation: this.incarnationValue, subscribed: false, records });
-  }
-
-  private broadcast(record: NodeRecord): void {
-    for (const p of this.peers.values()) this.notice(p.peer, [record]);
-  }
-
-  /**
-   * Relays news this node just learned: on its next heartbeats, and at once to
-   * a few random live members, which do the same the first time they learn it
-   * (an epidemic: everyone hears within a few network delays, even when the
-   * direct notices to some were lost).
-   */
+  /** News this node just learned: on its next heartbeats, and at once to a few random members. */
   private spread(record: NodeRecord): void {
     this.rumors.add(record);
-    const list = this.peerList;
-    if (list.length === 0) return;
-    const sent = new Set<string>();
-    for (let tries = 0; tries < 4 * this.fanout && sent.size < this.fanout; tries++) {
-      const p = list[Math.floor(this.random() * list.length)] as PeerState;
-      if (p.status !== 'alive' || p.peer.node === record.node || sent.has(p.peer.node)) continue;
-      sent.add(p.peer.node);
-      this.notice(p.peer, [record]);
-    }
+    this.out.relay(this.peerList, record);
   }
 }
