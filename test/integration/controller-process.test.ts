@@ -3,16 +3,11 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-<<<<<<< HEAD
-import { CoordinationV1Api } from '@kubernetes/client-node';
-import { startSilentApiServer, type SilentApiServer } from './silent-apiserver.js';
-import { changedIPs, createPool, createService, createServices, eventually, setup, waitAllAssigned, waitForIPs, type Env } from './controller-harness.js';
-=======
 import { CoordinationV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { startSilentApiServer, type SilentApiServer } from './silent-apiserver.js';
 import {
   changedIPs, createPool, createService, createServices, eventually, getService, ips, patchPool, patchService, setup, waitAllAssigned, waitForIPs, type Env,
 } from './controller-harness.js';
->>>>>>> h-parity
 
 // The built program (npm test builds first), flags and signals included.
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'controller', 'main.js');
