@@ -43,9 +43,10 @@ function isRaw(value: unknown): value is Raw {
 
 /**
  * MetalLB parses a CIDR with net.ParseCIDR, which drops host bits
- * (`192.168.1.5/24` is `192.168.1.0/24`); ironlb refuses them, so they are
- * masked here and reported. Spaces around a range's dash are removed (the
- * ironlb CRD pattern has none).
+ * (`192.168.1.5/24` is `192.168.1.0/24`); ironlb masks them the same way
+ * (and says so in the pool's Valid condition), but the converter writes the
+ * network so the pool reads as what it means, and reports it. Spaces around
+ * a range's dash are removed for the same reason (ironlb accepts them).
  */
 export function convertAddress(entry: string): { value: string; why?: string } | { error: string } {
   const trimmed = entry.trim();
@@ -58,7 +59,7 @@ export function convertAddress(entry: string): { value: string; why?: string } |
     const network = ip.ip.value & ~hostMask & maxValue(ip.ip.family);
     if (network !== ip.ip.value) {
       const value = `${formatIP({ family: ip.ip.family, value: network })}/${length}`;
-      return { value, why: `host bits set: MetalLB used the network ${value}; ironlb refuses host bits, so the network is written` };
+      return { value, why: `host bits set: MetalLB used the network ${value}; ironlb masks them too; the network is written so the pool says what it means` };
     }
     return trimmed === entry ? { value: entry } : { value: trimmed, why: 'surrounding spaces removed' };
   }
