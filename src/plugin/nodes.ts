@@ -2,7 +2,7 @@
 // interfaces. Liveness is judged from each node Lease's own renewTime plus
 // its own leaseDurationSeconds, so it follows whatever timing the speakers run with.
 import type { V1Lease } from '@kubernetes/client-node';
-import { IP_ANNOTATION, MACS_ANNOTATION, nodeFromLeaseName, parseMacsAnnotation, type PublishedInterface } from '../election/names.js';
+import { IP_ANNOTATION, MACS_ANNOTATION, nodeFromLeaseName, nodeFromMemberLeaseName, parseMacsAnnotation, type PublishedInterface } from '../election/names.js';
 import { timeOf, type ClusterState } from './state.js';
 
 export interface NodeLiveness {
@@ -42,13 +42,18 @@ export interface SpeakerLease {
   problem?: string;
 }
 
-/** Node heartbeat Leases by node name, with their published interfaces. */
+/** Node heartbeat Leases by node name, with the interfaces their member Leases publish. */
 export function speakerLeases(leases: readonly V1Lease[]): Map<string, SpeakerLease> {
+  const members = new Map<string, V1Lease>();
+  for (const lease of leases) {
+    const node = nodeFromMemberLeaseName(lease.metadata?.name ?? '');
+    if (node !== undefined) members.set(node, lease);
+  }
   const result = new Map<string, SpeakerLease>();
   for (const lease of leases) {
     const node = nodeFromLeaseName(lease.metadata?.name ?? '');
     if (node === undefined) continue;
-    const raw = lease.metadata?.annotations?.[MACS_ANNOTATION] ?? '';
+    const raw = members.get(node)?.metadata?.annotations?.[MACS_ANNOTATION] ?? '';
     try {
       result.set(node, { node, lease, interfaces: parseMacsAnnotation(raw) });
     } catch (err) {
@@ -63,7 +68,8 @@ export function ipHolders(leases: readonly V1Lease[]): Map<string, { holder: str
   const result = new Map<string, { holder: string; conflict?: string }>();
   for (const lease of leases) {
     const ip = lease.metadata?.annotations?.[IP_ANNOTATION];
-    if (ip === undefined || nodeFromLeaseName(lease.metadata?.name ?? '') !== undefined) continue;
+    const name = lease.metadata?.name ?? '';
+    if (ip === undefined || nodeFromLeaseName(name) !== undefined || nodeFromMemberLeaseName(name) !== undefined) continue;
     const conflict = lease.metadata?.annotations?.['ironlb.io/conflict'];
     result.set(ip, { holder: lease.spec?.holderIdentity ?? '', ...(conflict ? { conflict } : {}) });
   }

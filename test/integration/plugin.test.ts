@@ -69,9 +69,13 @@ beforeAll(async () => {
   const webIp = (await getService(env, 'web')).status?.loadBalancer?.ingress?.[0]?.ip ?? '';
   const dbIp = (await getService(env, 'db')).status?.loadBalancer?.ingress?.[0]?.ip ?? '';
   // node-a renewed 1 s ago (3 s lease), node-b 4 s ago (3 s lease: expired), node-c 5 s ago with a 10 s lease: live.
-  await speakerLease('ironlb-node-node-a', 'node-a', 1000, 3, { 'ironlb.io/macs': 'eth0=02:00:5e:00:53:0a' });
-  await speakerLease('ironlb-node-node-b', 'node-b', 4000, 3, { 'ironlb.io/macs': 'eth0=02:00:5e:00:53:0b,eth1=02:00:5e:00:53:1b' });
-  await speakerLease('ironlb-node-node-c', 'node-c', 5000, 10, { 'ironlb.io/macs': 'eth0=02:00:5e:00:53:0c' });
+  // Heartbeats say who is live; member Leases say which MACs each speaker publishes.
+  await speakerLease('ironlb-node-node-a', 'node-a', 1000, 3, {});
+  await speakerLease('ironlb-node-node-b', 'node-b', 4000, 3, {});
+  await speakerLease('ironlb-node-node-c', 'node-c', 5000, 10, {});
+  await speakerLease('ironlb-member-node-a', 'node-a', 60_000, 3, { 'ironlb.io/macs': 'eth0=02:00:5e:00:53:0a' });
+  await speakerLease('ironlb-member-node-b', 'node-b', 60_000, 3, { 'ironlb.io/macs': 'eth0=02:00:5e:00:53:0b,eth1=02:00:5e:00:53:1b' });
+  await speakerLease('ironlb-member-node-c', 'node-c', 60_000, 3, { 'ironlb.io/macs': 'eth0=02:00:5e:00:53:0c' });
   await speakerLease('ironlb-ip-' + webIp.replace(/\./g, '-'), 'node-a', 30_000, 3, { 'ironlb.io/ip': webIp });
   await speakerLease('ironlb-ip-' + dbIp.replace(/\./g, '-'), 'node-b', 30_000, 3, { 'ironlb.io/ip': dbIp, 'ironlb.io/conflict': '02:00:5e:00:53:99: answered ARP' });
 });
