@@ -11,6 +11,7 @@ import { startMetricsServer, type MetricsServer } from '../src/metrics/server.js
 import { createKubeClient } from '../src/kube/client.js';
 import type { InformerOptions } from '../src/kube/informer.js';
 import { LeaderElector } from '../src/kube/leader.js';
+import { ensureLivenessKey } from '../src/kube/liveness-key.js';
 import { LeaseClient } from '../src/kube/leases.js';
 import { AllocationController } from '../src/allocation/controller.js';
 import { IpamServiceAllocator } from '../src/allocation/ipam-adapter.js';
@@ -69,6 +70,20 @@ export async function startController(options: StartControllerOptions): Promise<
   const io = createKubeIO(client, namespace, logger, options.informer ?? {}, (ref, type, reason, message) => events.record(ref, type, reason, message));
   io.start();
 
+  // The speakers' mesh key: created once, by whichever replica gets there first.
+  let stopping = false;
+  const keyReady = (async () => {
+    for (let attempt = 0; !stopping; attempt++) {
+      try {
+        await ensureLivenessKey(client, namespace, logger);
+        return;
+      } catch (err) {
+        if (attempt === 0) logger.warn({ err: String(err) }, 'cannot create the liveness key Secret yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
+  })();
+
   let cachesSynced = false;
   const synced = Promise.all([io.services, io.pools, io.namespaces, io.leases].map((c) => c.waitForSync())).then(() => {
     cachesSynced = true;
@@ -76,7 +91,6 @@ export async function startController(options: StartControllerOptions): Promise<
   synced.catch(() => undefined);
 
   let active: AllocationController | undefined;
-  let stopping = false;
   const lead = (): void => {
     if (stopping) return;
     metrics.isLeader.set(1);
@@ -150,6 +164,7 @@ export async function startController(options: StartControllerOptions): Promise<
       // Release the leader Lease first so the standby takes over at its next retry.
       await elector?.stop();
       unlead();
+      await keyReady;
       await server?.close();
       await events.stop();
       await io.stop();

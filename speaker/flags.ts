@@ -1,7 +1,9 @@
 // Command-line flags of the speaker. Parsing is pure so every bad input has a
 // test; main.ts only wires the result.
 
+import { isIP } from 'node:net';
 import { parseDuration, parseNamespace, parsePort, walkFlags } from '../src/cli/flags.js';
+import { DEFAULT_LIVENESS_PORT } from '../src/liveness/udp.js';
 
 export interface SpeakerFlags {
   nodeName: string;
@@ -18,6 +20,12 @@ export interface SpeakerFlags {
   garpRounds: number;
   /** 0: no periodic re-announcement. */
   garpRefreshMs: number;
+  /** UDP port of the liveness mesh; 0: no mesh (every peer judged by its heartbeat Lease). */
+  livenessPort: number;
+  /** The address peers reach this node's mesh on (default $HOST_IP). */
+  livenessAddress: string;
+  livenessIntervalMs: number;
+  livenessDetectMultiplier: number;
   logLevel?: string;
   help: boolean;
 }
@@ -29,8 +37,12 @@ export const USAGE = `usage: node dist/speaker/main.js [flags]
   --lb-class CLASS            serve Services with this spec.loadBalancerClass (default: only Services with none)
   --interfaces A,B            announce only on these interfaces (default: from the L2Advertisement, else by subnet)
   --metrics-port PORT         /metrics, /healthz, /readyz port; 0 disables (default 7472)
-  --heartbeat-interval DUR    node Lease renewal period (default 1s)
-  --lease-duration DUR        a node not renewed for this long is dead (default 3s)
+  --heartbeat-interval DUR    heartbeat Lease renewal period (default 10s)
+  --lease-duration DUR        without a mesh verdict, a node not renewed for this long is dead (default 40s)
+  --liveness-port PORT        UDP port of the liveness mesh, the same on every node; 0: no mesh (default 7947)
+  --liveness-address IP       the address other nodes reach this one on (default $HOST_IP)
+  --liveness-interval DUR     mesh heartbeat interval (default 100ms)
+  --liveness-detect-multiplier N  missed intervals before a monitor suspects a peer (default 4)
   --stagger DUR               delay per rank before a takeover attempt (default 150ms)
   --garp-rounds N             gratuitous ARP / unsolicited NA rounds on takeover (default 3)
   --garp-refresh DUR          re-announce owned IPs this often; 0 disables (default 0)
@@ -43,6 +55,7 @@ const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const WITH_VALUE = new Set([
   '--node-name', '--kubeconfig', '--namespace', '--lb-class', '--interfaces', '--metrics-port',
   '--heartbeat-interval', '--lease-duration', '--stagger', '--garp-rounds', '--garp-refresh', '--log-level',
+  '--liveness-port', '--liveness-address', '--liveness-interval', '--liveness-detect-multiplier',
 ]);
 
 export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): SpeakerFlags {
@@ -50,11 +63,15 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
     nodeName: env.NODE_NAME ?? '',
     namespace: 'ironlb-system',
     metricsPort: 7472,
-    heartbeatIntervalMs: 1000,
-    leaseDurationMs: 3000,
+    heartbeatIntervalMs: 10_000,
+    leaseDurationMs: 40_000,
     staggerMs: 150,
     garpRounds: 3,
     garpRefreshMs: 0,
+    livenessPort: DEFAULT_LIVENESS_PORT,
+    livenessAddress: env.HOST_IP ?? '',
+    livenessIntervalMs: 100,
+    livenessDetectMultiplier: 4,
     help: false,
   };
   walkFlags(argv, { withValue: WITH_VALUE, usage: USAGE }, (name, given) => {
@@ -82,11 +99,33 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
         break;
       case '--garp-refresh': flags.garpRefreshMs = parseDuration(name, value, true); break;
       case '--log-level': flags.logLevel = value; break;
+      case '--liveness-port': flags.livenessPort = parsePort(name, value); break;
+      case '--liveness-address':
+        if (isIP(value) === 0) throw new Error(`--liveness-address: "${value}" is not an IP address`);
+        flags.livenessAddress = value;
+        break;
+      case '--liveness-interval': {
+        const ms = parseDuration(name, value);
+        if (ms < 10) throw new Error(`--liveness-interval: at least 10ms, got "${value}"`);
+        flags.livenessIntervalMs = ms;
+        break;
+      }
+      case '--liveness-detect-multiplier':
+        if (!/^\d+$/.test(value) || Number(value) < 2 || Number(value) > 100) throw new Error(`--liveness-detect-multiplier: expected a whole number 2..100, got "${value}"`);
+        flags.livenessDetectMultiplier = Number(value);
+        break;
     }
   });
   if (flags.help) return flags;
   if (flags.nodeName === '') throw new Error('--node-name: required (or set NODE_NAME)');
   if (!NODE_NAME.test(flags.nodeName)) throw new Error(`--node-name: "${flags.nodeName}" is not a valid node name`);
+  if (flags.livenessPort !== 0 && isIP(flags.livenessAddress) === 0) {
+    throw new Error(
+      flags.livenessAddress === ''
+        ? '--liveness-address: required for the liveness mesh (set HOST_IP from status.hostIP, or --liveness-port 0 for none)'
+        : `--liveness-address: "${flags.livenessAddress}" (from HOST_IP) is not an IP address`,
+    );
+  }
   if (flags.leaseDurationMs <= flags.heartbeatIntervalMs) {
     throw new Error(`--lease-duration (${flags.leaseDurationMs} ms) must be longer than --heartbeat-interval (${flags.heartbeatIntervalMs} ms)`);
   }

@@ -14,6 +14,14 @@ import { startMetricsServer } from '../src/metrics/server.js';
 import { USAGE, parseSpeakerFlags } from './flags.js';
 import { SpeakerView } from '../src/kube/speaker-view.js';
 import { L2Wire } from '../src/l2/election-wire.js';
+import { MESH_STATE_MESSAGES } from '../src/election/runtime.js';
+import type { MeshHealth } from '../src/election/membership.js';
+import type { KubeClient } from '../src/kube/client.js';
+import { LIVENESS_KEY_SECRET, readLivenessKeys } from '../src/kube/liveness-key.js';
+import { MeshLiveness } from '../src/liveness/mesh.js';
+import { PortInUseError } from '../src/liveness/udp.js';
+import type { Logger } from '../src/log/logger.js';
+import type { SpeakerMetrics } from '../src/metrics/metrics.js';
 
 async function main(): Promise<void> {
   const flags = readFlagsOrExit(() => parseSpeakerFlags(process.argv.slice(2)), USAGE);
@@ -51,6 +59,18 @@ async function main(): Promise<void> {
     logger,
   });
   const events = new EventRecorder(client, { component: 'ironlb-speaker', host: node, logger });
+  const mesh =
+    flags.livenessPort === 0
+      ? undefined
+      : new MeshLiveness({
+          self: node,
+          address: flags.livenessAddress,
+          port: flags.livenessPort,
+          intervalMs: flags.livenessIntervalMs,
+          detectMultiplier: flags.livenessDetectMultiplier,
+          onDrop: (reason) => metrics.livenessDropped.inc({ reason }),
+          onError: (err) => logger.warn({ err: err.message }, 'liveness mesh'),
+        });
   runtime = new SpeakerRuntime({
     node,
     store: new KubeSpeakerLeaseStore(client, flags.namespace, { logger }),
@@ -67,6 +87,11 @@ async function main(): Promise<void> {
     metrics,
     logger,
     onSpeakersChanged: (published) => view?.setSpeakerInterfaces(published),
+    liveness: mesh,
+    // With the mesh judging peers, a fresh view has heard them within a few detection times.
+    settleMs: mesh === undefined ? undefined : 3 * flags.livenessIntervalMs * flags.livenessDetectMultiplier,
+    onMeshState: (state) =>
+      events.record({ kind: 'Node', apiVersion: 'v1', name: node }, state === 'ok' ? 'Normal' : 'Warning', MESH_EVENT_REASONS[state], MESH_STATE_MESSAGES[state]),
   });
   const election = runtime;
   view = new SpeakerView({
@@ -87,21 +112,62 @@ async function main(): Promise<void> {
     port: flags.metricsPort,
     registry: metrics.registry,
     healthy: () => true,
-    ready: () => caches.hasSynced() && election.isSynced(),
+    // Not ready while it blames itself: it hears no peer and takes no IP.
+    ready: () => caches.hasSynced() && election.isSynced() && !election.isSelfBlamed(),
   });
+  const keys = mesh === undefined ? undefined : watchLivenessKeys(client, flags.namespace, mesh, metrics, logger);
   await caches.start();
   logger.info(
     { namespace: flags.namespace, lbClass: flags.lbClass ?? '(none)', metricsPort: server?.port ?? 0, heartbeatIntervalMs: flags.heartbeatIntervalMs, leaseDurationMs: flags.leaseDurationMs },
     'speaker started',
   );
 
-  signals.started('stopping: withdrawing, releasing every held IP, deleting the node Lease', async () => {
+  signals.started('stopping: telling the mesh, withdrawing, releasing every held IP, deleting the node Leases', async () => {
+    keys?.stop();
     await election.stop();
     wire.close();
     interfaces.stop();
     await caches.stop();
     await server?.close();
   });
+}
+
+const MESH_EVENT_REASONS: Record<MeshHealth, string> = { ok: 'MeshHealthy', 'self-blamed': 'MeshIsolated', fallback: 'MeshUnreachable' };
+const KEY_POLL_MS = 2000;
+const KEY_REFRESH_MS = 60_000;
+
+/**
+ * Reads the mesh key Secret until it exists (the controller creates it), then
+ * starts the mesh, and re-reads it every minute for rotations. A taken port
+ * is fatal, with a message naming the likely holder.
+ */
+function watchLivenessKeys(client: KubeClient, namespace: string, mesh: MeshLiveness, metrics: SpeakerMetrics, logger: Logger): { stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let reported = { sent: 0, received: 0 };
+  const check = async (): Promise<void> => {
+    try {
+      const keys = await readLivenessKeys(client, namespace);
+      if (keys === undefined) logger.warn({ secret: LIVENESS_KEY_SECRET }, 'waiting for the liveness key Secret (the controller creates it); peers are judged by their heartbeat Leases meanwhile');
+      else if (!mesh.started) await mesh.start(keys);
+      else mesh.setKeys(keys);
+    } catch (err) {
+      if (err instanceof PortInUseError) exitOnStartupFailure('speaker')(err);
+      logger.warn({ err: String(err) }, 'reading the liveness key failed');
+    }
+    const now = mesh.datagrams();
+    metrics.livenessDatagrams.inc({ direction: 'sent' }, now.sent - reported.sent);
+    metrics.livenessDatagrams.inc({ direction: 'received' }, now.received - reported.received);
+    reported = now;
+    if (!stopped) timer = setTimeout(() => void check(), mesh.started ? KEY_REFRESH_MS : KEY_POLL_MS);
+  };
+  void check();
+  return {
+    stop: () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
 }
 
 main().catch(exitOnStartupFailure('speaker'));

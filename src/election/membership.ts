@@ -38,11 +38,17 @@ export interface MembershipOptions {
   /** Something that decides ownership changed: evaluate. */
   onChange: () => void;
   onSpeakersChanged?: (interfaces: ReadonlyMap<string, readonly string[]>) => void;
-  /** Self-blame began or ended (an event for the operator). */
-  onSelfBlame?: (blamed: boolean) => void;
+  /** The mesh state changed (an event for the operator). */
+  onMeshState?: (state: MeshHealth) => void;
 }
 
 export type MeshState = 'ok' | 'isolated';
+/**
+ * ok: the mesh judges the peers. self-blamed: this node hears no peer while
+ * they hear each other (it takes nothing). fallback: no peer hears another
+ * (a firewalled mesh): the heartbeat Leases judge everyone.
+ */
+export type MeshHealth = 'ok' | 'self-blamed' | 'fallback';
 
 export class Membership {
   private readonly speakerInterfaces = new Map<string, string[]>();
@@ -51,7 +57,7 @@ export class Membership {
   private published: { resourceVersion: string; annotations: string } | undefined;
   private publishing = false;
   private lastOwnRenewalSeenAt: number | undefined;
-  private blamed = false;
+  private health: MeshHealth = 'ok';
   private polling = false;
 
   constructor(private readonly options: MembershipOptions) {
@@ -77,7 +83,7 @@ export class Membership {
 
   /** This node hears none of its peers while they hear each other. */
   selfBlamed(): boolean {
-    return this.blamed;
+    return this.health === 'self-blamed';
   }
 
   /** A member Lease arrived or changed. */
@@ -128,13 +134,14 @@ export class Membership {
     // When every peer is isolated too, the mesh is down (a firewall): the
     // heartbeat Leases decide, and acquiring by them is safe.
     const othersHear = [...this.meshStates].some(([node, state]) => node !== self && state === 'ok');
-    const blamed = isolated && othersHear;
-    machine.setSelfBlame(blamed);
+    const health: MeshHealth = !isolated ? 'ok' : othersHear ? 'self-blamed' : 'fallback';
+    machine.setSelfBlame(health === 'self-blamed');
     this.options.metrics?.meshIsolated.set(isolated ? 1 : 0);
     this.options.metrics?.leaseLiveness.set(this.usesHeartbeats() ? 1 : 0);
-    if (blamed !== this.blamed) {
-      this.blamed = blamed;
-      this.options.onSelfBlame?.(blamed);
+    if (health !== this.health) {
+      this.health = health;
+      this.options.onMeshState?.(health);
+      void this.publish(); // peers tell (b) from (c) by what we publish
     }
   }
 

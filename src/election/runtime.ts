@@ -5,7 +5,7 @@ import type { SpeakerMetrics } from '../metrics/metrics.js';
 import type { IpCandidates } from './candidates.js';
 import { Heartbeat } from './heartbeat.js';
 import { ElectionMachine, type Intent, type OwnershipView } from './machine.js';
-import { Membership } from './membership.js';
+import { Membership, type MeshHealth } from './membership.js';
 import { IP_ANNOTATION, ipLeaseName, nodeFromMemberLeaseName, nodeLeaseName, type PublishedInterface } from './names.js';
 import { LeaseStoreError, type LeaseRecord, type LeaseStore, type LivenessPort, type ServiceEventSink, type ServiceRef, type WirePort } from './ports.js';
 
@@ -13,6 +13,12 @@ import { LeaseStoreError, type LeaseRecord, type LeaseStore, type LivenessPort, 
 // feeds it observations, carries out its intents, and keeps the heartbeat
 // and the member Lease going. Contains no decisions of its own beyond "is
 // our view of the API fresh".
+
+export const MESH_STATE_MESSAGES: Record<MeshHealth, string> = {
+  ok: 'the liveness mesh judges the peers',
+  'self-blamed': 'this node hears no peer on the liveness mesh while they hear each other: it takes no IP until it does',
+  fallback: 'no speaker hears another on the liveness mesh (UDP blocked?): peers are judged by their heartbeat Leases, failover is slow',
+};
 
 /** Written on the ownership Lease by its holder when another host answers for the IP (read by the controller). */
 export const CONFLICT_ANNOTATION = 'ironlb.io/conflict';
@@ -30,8 +36,8 @@ export interface SpeakerRuntimeOptions {
   liveness?: LivenessPort;
   /** How long a fresh view listens before taking IPs (default: the lease duration). */
   settleMs?: number;
-  /** This node hears none of its peers while they hear each other (or no longer). */
-  onSelfBlame?: (blamed: boolean) => void;
+  /** The mesh state changed: ok, self-blamed (this node hears none of its peers) or fallback (nobody hears anyone). */
+  onMeshState?: (state: MeshHealth) => void;
   events?: ServiceEventSink;
   metrics?: SpeakerMetrics;
   logger?: Logger;
@@ -79,9 +85,9 @@ export class SpeakerRuntime {
       now: this.now,
       onChange: () => this.kick(),
       onSpeakersChanged: options.onSpeakersChanged,
-      onSelfBlame: (blamed) => {
-        this.log.warn({ blamed }, blamed ? 'this node hears no peer on the mesh while they hear each other: acquiring nothing' : 'this node hears the mesh again');
-        options.onSelfBlame?.(blamed);
+      onMeshState: (state) => {
+        this.log.warn({ state }, MESH_STATE_MESSAGES[state]);
+        options.onMeshState?.(state);
       },
     });
     this.heartbeat = new Heartbeat({

@@ -6,6 +6,7 @@ import type { KubeClient } from './client.js';
 import { PROMPT_BACKOFF, createInformer, type Informer, type InformerOptions } from './informer.js';
 import { ipAddressPoolsKind, leasesKind, namespacesKind, servicesKind } from './resources.js';
 import { LeaseClient } from './leases.js';
+import { ROLE_LABEL } from '../election/names.js';
 import { patchIPAddressPoolStatus, patchServiceAnnotations, patchServiceStatus } from './status.js';
 import type { ControllerIO, ObjectRef } from '../allocation/controller.js';
 
@@ -25,7 +26,8 @@ export function createKubeIO(client: KubeClient, namespace: string, logger: Logg
   const services: Informer<V1Service> = createInformer(client, servicesKind(), prompt);
   const pools: Informer<KubernetesObject> = createInformer(client, ipAddressPoolsKind(namespace), opts);
   const namespaces: Informer<V1Namespace> = createInformer(client, namespacesKind(), opts);
-  const leases: Informer<V1Lease> = createInformer(client, leasesKind(namespace), prompt);
+  // Ownership Leases only: the speakers' heartbeats and member Leases never reach the controller.
+  const leases: Informer<V1Lease> = createInformer(client, leasesKind(namespace), { ...prompt, labelSelector: `${ROLE_LABEL}=ip` });
   const all = [services, pools, namespaces, leases];
   const leaseClient = new LeaseClient(client, namespace);
   return {

@@ -74,7 +74,7 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
     const leases = env.kubeConfig.makeApiClient(CoordinationV1Api);
     await leases.createNamespacedLease({
       namespace: env.system,
-      body: { metadata: { name: 'ironlb-ip-192-0-2-120' }, spec: { holderIdentity: 'node-b', acquireTime: new V1MicroTime() } },
+      body: { metadata: { name: 'ironlb-ip-192-0-2-120', labels: { 'ironlb.io/role': 'ip' } }, spec: { holderIdentity: 'node-b', acquireTime: new V1MicroTime() } },
     });
     await eventually(async () => {
       expect(condition(await getService(env!, 'web'), 'ironlb.io/Announced')).toMatchObject({ status: 'True', message: '192.0.2.120 announced by node-b' });
@@ -106,8 +106,10 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
     await createService(env, 'web');
     await waitForIPs(env, 'web');
     const leases = env.kubeConfig.makeApiClient(CoordinationV1Api);
+    // As a speaker writes them: ownership Leases carry the role label; 'unrelated' is someone else's.
     for (const name of ['ironlb-ip-192-0-2-130', 'ironlb-ip-192-0-2-131', 'unrelated']) {
-      await leases.createNamespacedLease({ namespace: env.system, body: { metadata: { name }, spec: { holderIdentity: 'node-a' } } });
+      const labels: Record<string, string> = name === 'unrelated' ? {} : { 'ironlb.io/role': 'ip' };
+      await leases.createNamespacedLease({ namespace: env.system, body: { metadata: { name, labels }, spec: { holderIdentity: 'node-a' } } });
     }
     await eventually(async () => {
       const names = (await leases.listNamespacedLease({ namespace: env!.system })).items.map((l) => l.metadata?.name);

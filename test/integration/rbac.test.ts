@@ -191,7 +191,7 @@ describe('the controller with exactly its shipped RBAC', () => {
       });
       await admin.leases.createNamespacedLease({
         namespace: NS,
-        body: { metadata: { name: `ironlb-ip-${ip.replace(/[.:]/g, '-')}` }, spec: { holderIdentity: 'node-a' } },
+        body: { metadata: { name: `ironlb-ip-${ip.replace(/[.:]/g, '-')}`, labels: { 'ironlb.io/role': 'ip' } }, spec: { holderIdentity: 'node-a' } },
       });
       await eventually('Announced=True', async () => {
         const s = await admin.core.readNamespacedService({ namespace: APPS, name: 'web' });

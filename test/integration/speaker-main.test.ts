@@ -1,11 +1,14 @@
 // The speaker program itself (dist/speaker/main.js, built by `npm test`):
-// it starts against the API server double, publishes its node Lease, and on
-// SIGTERM deletes it and exits 0.
+// it starts against the API server double, publishes its heartbeat and member
+// Leases, joins the mesh, and on SIGTERM deletes both and exits 0.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { livenessKeySecret } from '../../src/kube/liveness-key.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { startSilentApiServer, type SilentApiServer } from './silent-apiserver.js';
@@ -31,6 +34,18 @@ function exited(proc: ChildProcess): Promise<number | null> {
   });
 }
 
+/** A port of this test's own on loopback: far from 7947, so a speaker on this host cannot clash. */
+const MESH_PORT = 47_947;
+
+/** Whether binding the UDP port on 127.0.0.1 fails because something holds it. */
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => resolve(true));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(false)));
+  });
+}
+
 describe('speaker program', () => {
   it('refuses to start without a node name, saying which flag is missing', async () => {
     expect(existsSync(entry), `${entry} is built by npm test`).toBe(true);
@@ -41,14 +56,17 @@ describe('speaker program', () => {
     expect(stderr).toMatch(/--node-name: required/);
   });
 
-  it('publishes its node Lease, and on SIGTERM deletes it and exits 0', async () => {
+  it('publishes its heartbeat and member Leases, joins the mesh with the cluster key, and on SIGTERM deletes both and exits 0', async () => {
     expect(existsSync(entry), `${entry} is built by npm test`).toBe(true);
     server = await startApiServer({ namespaces: [NS] });
     const leases = server.kubeConfig.makeApiClient(CoordinationV1Api);
     const names = async () => (await leases.listNamespacedLease({ namespace: NS })).items.map((l) => l.metadata?.name);
+    // The controller would have made it.
+    await server.kubeConfig.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: NS, body: livenessKeySecret(NS, [randomBytes(32)]) });
     child = spawn(
       process.execPath,
-      [entry, '--node-name=node-a', `--kubeconfig=${server.kubeconfigPath}`, '--metrics-port=0', '--heartbeat-interval=200ms', '--lease-duration=1s'],
+      [entry, '--node-name=node-a', `--kubeconfig=${server.kubeconfigPath}`, '--metrics-port=0', '--heartbeat-interval=200ms', '--lease-duration=1s',
+        '--liveness-address=127.0.0.1', `--liveness-port=${MESH_PORT}`],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
     );
     const proc = child;
@@ -59,17 +77,25 @@ describe('speaker program', () => {
     await until(async () => stdout.includes('"msg":"speaker started"'), 30_000, 'the speaker started');
     const lease = await leases.readNamespacedLease({ name: 'ironlb-node-node-a', namespace: NS });
     expect(lease.spec?.holderIdentity).toBe('node-a');
-    expect(lease.metadata?.annotations?.['ironlb.io/macs']).toBeDefined();
+    expect(lease.metadata?.labels?.['ironlb.io/role']).toBe('heartbeat');
+    await until(async () => (await names()).includes('ironlb-member-node-a'), 30_000, 'the member Lease');
+    const member = await leases.readNamespacedLease({ name: 'ironlb-member-node-a', namespace: NS });
+    expect(member.metadata?.labels?.['ironlb.io/role']).toBe('member');
+    expect(member.metadata?.annotations?.['ironlb.io/macs']).toBeDefined();
+    expect(member.metadata?.annotations?.['ironlb.io/liveness']).toBe(`127.0.0.1:${MESH_PORT}`);
+    // The mesh is up: its UDP port is taken (a second bind fails).
+    await until(() => portTaken(MESH_PORT), 30_000, 'the mesh to open its UDP port');
     proc.kill('SIGTERM');
     expect(await exited(proc)).toBe(0);
     expect(await names()).not.toContain('ironlb-node-node-a');
+    expect(await names()).not.toContain('ironlb-member-node-a');
   });
 
   it('exits 0 at once on SIGTERM before it has synced (API server never answers)', async () => {
     expect(existsSync(entry), `${entry} is built by npm test`).toBe(true);
     const silent = await startSilentApiServer();
     server = silent;
-    const proc = spawn(process.execPath, [entry, '--node-name=node-a', `--kubeconfig=${silent.kubeconfigPath}`, '--metrics-port=0'], {
+    const proc = spawn(process.execPath, [entry, '--node-name=node-a', `--kubeconfig=${silent.kubeconfigPath}`, '--metrics-port=0', '--liveness-port=0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LOG_LEVEL: 'info' },
     });

@@ -82,6 +82,7 @@ export function builtinResources(): ResourceType[] {
     }),
     builtin({ group: '', version: 'v1', plural: 'events', kind: 'Event', extraFieldSelectors: coreEventFields, shortNames: ['ev'] }),
     builtin({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] }),
+    builtin({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', extraFieldSelectors: ['type'] }),
     builtin({
       group: '', version: 'v1', plural: 'pods', kind: 'Pod', shortNames: ['po'], hasStatus: true, deleteReturnsObject: true,
       extraFieldSelectors: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],

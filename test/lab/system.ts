@@ -151,7 +151,7 @@ export class LabSystem {
 
   startSpeaker(node: LabNode): ChildProcess {
     const fd = this.logFd(node.name);
-    const args = [programPath('speaker'), '--node-name', node.name, '--kubeconfig', this.kubeconfigPath, '--interfaces', 'eth0', ...this.speakerArgs];
+    const args = [programPath('speaker'), '--node-name', node.name, '--kubeconfig', this.kubeconfigPath, '--interfaces', 'eth0', '--liveness-address', node.ipv4, ...this.speakerArgs];
     const child = this.lab.spawn(node.name, process.execPath, args, { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.speakers.set(node.name, child);

@@ -49,7 +49,19 @@ function flagLiterals(program: string): Set<string> {
   return found;
 }
 
-type FlagParser = (argv: readonly string[]) => unknown;
+type FlagParser = (argv: readonly string[], env: Record<string, string>) => unknown;
+
+/** The environment the manifest gives the container, downward-API fields filled as a kubelet would. */
+function manifestEnv(container: Container): Record<string, string> {
+  const fields: Record<string, string> = { 'spec.nodeName': 'node-a', 'metadata.namespace': 'ironlb-system', 'metadata.name': 'pod-a', 'status.hostIP': '192.0.2.11' };
+  const env: Record<string, string> = {};
+  for (const e of container.env ?? []) {
+    const value = e.value ?? fields[e.valueFrom?.fieldRef?.fieldPath ?? ''];
+    if (value === undefined) throw new Error(`env ${e.name}: no value and no known fieldRef`);
+    env[e.name] = value;
+  }
+  return env;
+}
 
 /** The program's exported `parse...Flags(argv)` from `<program>/flags.ts`, when there is one. */
 async function flagParser(program: string): Promise<FlagParser | undefined> {
@@ -76,7 +88,7 @@ describe('the programs the manifests start', () => {
       for (const flag of flags) expect(known.has(flag), `${program} defines ${flag}`).toBe(true);
       // Where the program has a pure parser, the exact argv must be accepted.
       const parse = await flagParser(program);
-      if (parse) expect(() => parse(args)).not.toThrow();
+      if (parse) expect(() => parse(args, manifestEnv(container as Container))).not.toThrow();
     });
   }
 

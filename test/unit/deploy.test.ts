@@ -173,11 +173,20 @@ describe('RBAC', () => {
     }
   });
 
-  it('grants no access to secrets, pods, configmaps or RBAC itself', () => {
-    const forbidden = ['secrets', 'pods', 'configmaps', 'roles', 'clusterroles', 'rolebindings', 'clusterrolebindings', 'serviceaccounts'];
+  it('grants no access to pods, configmaps or RBAC itself, and to no Secret but the mesh key', () => {
+    const forbidden = ['pods', 'configmaps', 'roles', 'clusterroles', 'rolebindings', 'clusterrolebindings', 'serviceaccounts'];
     for (const { owner, rule } of rules) {
       for (const resource of forbidden) expect(rule.resources ?? [], owner).not.toContain(resource);
     }
+    // Reading Secrets: only ironlb-liveness-key, by name; only the controller may create (it makes the key).
+    const secretRules = rules.filter(({ rule }) => rule.resources?.includes('secrets'));
+    for (const { owner, rule } of secretRules) {
+      const reads = rule.verbs.filter((v) => ['get', 'list', 'watch'].includes(v));
+      if (reads.length > 0) expect({ owner, reads, names: rule.resourceNames }).toEqual({ owner, reads: ['get'], names: ['ironlb-liveness-key'] });
+      if (rule.verbs.includes('create')) expect(owner).toMatch(/controller/);
+      expect(rule.verbs.filter((v) => !['get', 'create'].includes(v)), owner).toEqual([]);
+    }
+    expect(secretRules.length).toBeGreaterThan(0);
   });
 
   it('lets the speaker write only Leases in ironlb-system and Events', () => {
@@ -199,7 +208,7 @@ describe('RBAC', () => {
       'create coordination.k8s.io/leases', 'create core/events', 'create events.k8s.io/events',
       'delete coordination.k8s.io/leases',
       'patch coordination.k8s.io/leases', 'patch core/events', 'patch core/services', 'patch core/services/status',
-      'patch events.k8s.io/events', 'patch ironlb.io/ipaddresspools/status',
+      'patch events.k8s.io/events', 'patch ironlb.io/ipaddresspools/status', 'create core/secrets',
       'update coordination.k8s.io/leases', 'update core/services', 'update core/services/status',
       'update ironlb.io/ipaddresspools/status',
     ].sort());
