@@ -14,6 +14,11 @@ export interface HeartbeatOptions {
   leaseDurationMs: number;
   /** Annotations to publish (the MACs); read on every renewal. */
   annotations: () => Record<string, string>;
+  /**
+   * The pace now, when it varies (a small cluster renews faster: its peers
+   * have no mesh quorum and judge it by this Lease). Default: the fixed one.
+   */
+  pace?: () => { intervalMs: number; leaseDurationMs: number };
   /** After every attempt: whether the Lease was written. */
   onResult: (ok: boolean, error?: Error) => void;
   onWrite?: () => void;
@@ -36,6 +41,10 @@ export class Heartbeat {
     if (options.leaseDurationMs <= options.intervalMs) {
       throw new Error(`lease duration (${options.leaseDurationMs} ms) must exceed the heartbeat interval (${options.intervalMs} ms)`);
     }
+  }
+
+  private pace(): { intervalMs: number; leaseDurationMs: number } {
+    return this.options.pace?.() ?? { intervalMs: this.options.intervalMs, leaseDurationMs: this.options.leaseDurationMs };
   }
 
   /** The resourceVersion of our last successful renewal. */
@@ -91,7 +100,8 @@ export class Heartbeat {
       const again = this.renewAgain;
       this.renewAgain = false;
       // After a failure, try again within a second: a slow interval must not hide the API's return.
-      const next = again ? 0 : this.failing ? Math.min(this.options.intervalMs, FAILED_RETRY_MS) : this.options.intervalMs;
+      const { intervalMs } = this.pace();
+      const next = again ? 0 : this.failing ? Math.min(intervalMs, FAILED_RETRY_MS) : intervalMs;
       if (this.running) this.timer = setTimeout(() => this.tick(), next);
     });
   }
@@ -100,7 +110,7 @@ export class Heartbeat {
     const { store, leaseName, node } = this.options;
     const content = {
       holderIdentity: node,
-      leaseDurationSeconds: Math.max(1, Math.ceil(this.options.leaseDurationMs / 1000)),
+      leaseDurationSeconds: Math.max(1, Math.ceil(this.pace().leaseDurationMs / 1000)),
       annotations: this.options.annotations(),
       renew: true,
     };

@@ -149,7 +149,7 @@ export class ElectionMachine {
     }
     const known = this.nodes.get(node);
     if (known === undefined || known.resourceVersion !== view.resourceVersion) {
-      this.nodes.set(node, { resourceVersion: view.resourceVersion, seenChangeAt: now, macs: view.macs });
+      this.nodes.set(node, { resourceVersion: view.resourceVersion, leaseDurationMs: view.leaseDurationMs, seenChangeAt: now, macs: view.macs });
     }
   }
 
@@ -267,7 +267,7 @@ export class ElectionMachine {
     if (verdict === 'dead') return false;
     const seen = this.nodes.get(node);
     if (seen === undefined) return false;
-    return now - Math.max(seen.seenChangeAt, this.livenessFrom) < this.config.leaseDurationMs;
+    return now - Math.max(seen.seenChangeAt, this.livenessFrom) < (seen.leaseDurationMs ?? this.config.leaseDurationMs);
   }
 
   /** Nodes with a heartbeat Lease observation. */
@@ -504,7 +504,7 @@ export class ElectionMachine {
     const verdict = this.verdicts.get(node);
     if (verdict !== undefined && verdict !== 'unknown') return undefined;
     const seen = this.nodes.get(node);
-    return seen === undefined ? undefined : Math.max(seen.seenChangeAt, this.livenessFrom) + this.config.leaseDurationMs;
+    return seen === undefined ? undefined : Math.max(seen.seenChangeAt, this.livenessFrom) + (seen.leaseDurationMs ?? this.config.leaseDurationMs);
   }
 
   /** Every node live now, this one included (computed once per evaluation). */

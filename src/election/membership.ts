@@ -198,7 +198,8 @@ export class Membership {
         if (node === undefined) continue;
         seen.add(node);
         const wasLive = this.options.machine.isLive(node, now);
-        this.options.machine.observeHeartbeat(node, { resourceVersion: lease.resourceVersion, macs: [] }, now);
+        const leaseDurationMs = lease.leaseDurationSeconds === undefined ? undefined : lease.leaseDurationSeconds * 1000;
+        this.options.machine.observeHeartbeat(node, { resourceVersion: lease.resourceVersion, leaseDurationMs, macs: [] }, now);
         if (node === this.options.node && lease.resourceVersion === ownVersion) this.lastOwnRenewalSeenAt = now;
         if (!wasLive) this.options.onChange();
       }

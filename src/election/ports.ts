@@ -9,6 +9,8 @@ export interface LeaseRecord {
   holderIdentity: string;
   resourceVersion: string;
   annotations: Readonly<Record<string, string>>;
+  /** Heartbeat Leases: how long their writer promises to renew within. */
+  leaseDurationSeconds?: number;
 }
 
 /** The whole desired content of a Lease written by the speaker. */
@@ -81,6 +83,8 @@ export interface LivenessPort {
   verdict(node: string): PeerVerdict;
   /** This node hears no heartbeat and no probe answer from anyone. */
   isolated(): boolean;
+  /** Enough live members for a quorum of monitors (3 or more): without it every verdict is 'unknown'. */
+  quorumPossible(): boolean;
   /** Any verdict or the isolation changed. */
   onChange(listener: () => void): void;
   /** SIGTERM: tell every peer at once that this node is going. */

@@ -14,6 +14,9 @@ import { LeaseStoreError, type LeaseRecord, type LeaseStore, type LivenessPort, 
 // and the member Lease going. Contains no decisions of its own beyond "is
 // our view of the API fresh".
 
+/** Heartbeat pace while the mesh can form no quorum (fewer than 3 live speakers). */
+const SMALL_CLUSTER_PACE = { intervalMs: 1000, leaseDurationMs: 3000 };
+
 export const MESH_STATE_MESSAGES: Record<MeshHealth, string> = {
   ok: 'the liveness mesh judges the peers',
   'self-blamed': 'this node hears no peer on the liveness mesh while they hear each other: it takes no IP until it does',
@@ -63,6 +66,7 @@ export class SpeakerRuntime {
   private wakeAt: number | undefined;
   private heartbeatFailing = false;
   private heartbeatWritten = false;
+  private lastPaceMs: number | undefined;
   private stopped = false;
   private readonly rereads = new Set<string>();
   private leasesSynced = false;
@@ -97,6 +101,7 @@ export class SpeakerRuntime {
       intervalMs: options.heartbeatIntervalMs,
       leaseDurationMs: options.leaseDurationMs,
       annotations: () => ({}),
+      pace: () => this.pace(),
       onWrite: () => options.metrics?.leaseWrites.inc({ kind: 'heartbeat' }),
       onLatency: (ms) => this.machine.observeWriteLatency(ms),
       onResult: (ok, error) => this.heartbeatResult(ok, error),
@@ -185,11 +190,13 @@ export class SpeakerRuntime {
     if (this.stopped) return;
     this.stopped = true;
     this.stopTimers();
-    // Peers hear it from the mesh at once, before any Lease write lands.
-    this.options.liveness?.leave();
     const intents = this.machine.shutdown();
+    // Silent first, then the mesh hears we are going (peers take over at
+    // once, before any Lease write lands), then the releases.
+    for (const intent of intents) if (intent.kind === 'withdraw') void this.execute(intent);
+    this.options.liveness?.leave();
     await this.heartbeat.stop();
-    await Promise.allSettled(intents.map((intent) => this.execute(intent)));
+    await Promise.allSettled(intents.filter((intent) => intent.kind !== 'withdraw').map((intent) => this.execute(intent)));
     await this.heartbeat.deleteLease().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not delete the node lease'));
     await this.membership.deleteMemberLease().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not delete the member lease'));
     this.options.liveness?.stop();
@@ -261,7 +268,20 @@ export class SpeakerRuntime {
   }
 
   private freshWithinMs(): number {
-    return Math.min(this.options.leaseDurationMs, 2 * this.options.heartbeatIntervalMs);
+    const { intervalMs, leaseDurationMs } = this.pace();
+    return Math.min(leaseDurationMs, 2 * intervalMs);
+  }
+
+  /**
+   * The heartbeat's pace. With fewer than 3 live speakers the mesh has no
+   * quorum and every peer judges us by this Lease: then renew at the old
+   * fast pace (1 s / 3 s), which costs little at that size, so a 2-node
+   * cluster still fails over in seconds.
+   */
+  private pace(): { intervalMs: number; leaseDurationMs: number } {
+    const { heartbeatIntervalMs, leaseDurationMs, liveness } = this.options;
+    if (liveness === undefined || liveness.quorumPossible()) return { intervalMs: heartbeatIntervalMs, leaseDurationMs };
+    return { intervalMs: Math.min(heartbeatIntervalMs, SMALL_CLUSTER_PACE.intervalMs), leaseDurationMs: Math.min(leaseDurationMs, SMALL_CLUSTER_PACE.leaseDurationMs) };
   }
 
   private wireClaim(ip: string, mac: string): void {
@@ -309,6 +329,10 @@ export class SpeakerRuntime {
       this.machine.restartView(now);
     }
     this.lastRunAt = now;
+    // The cluster grew or shrank across 3 live speakers: renew at the new pace now, not at the old one's next beat.
+    const paceMs = this.pace().intervalMs;
+    if (this.lastPaceMs !== undefined && paceMs !== this.lastPaceMs) this.heartbeat.renewNow();
+    this.lastPaceMs = paceMs;
     const reachable = this.apiReachable(now);
     this.machine.setApiReachable(reachable, now);
     this.options.metrics?.apiReachable.set(reachable ? 1 : 0);

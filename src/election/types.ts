@@ -27,6 +27,8 @@ export interface OwnershipView {
 
 export interface HeartbeatView {
   resourceVersion: string;
+  /** The duration the node's Lease promises (default: the configured lease-duration). */
+  leaseDurationMs?: number;
   /** MACs the node published in `ironlb.io/macs`. */
   macs: readonly string[];
 }
@@ -104,6 +106,7 @@ export interface IpState {
 
 export interface NodeState {
   resourceVersion: string;
+  leaseDurationMs?: number;
   seenChangeAt: number;
   macs: readonly string[];
 }

@@ -110,6 +110,7 @@ function toRecord(lease: V1Lease): LeaseRecord {
     holderIdentity: lease.spec?.holderIdentity ?? '',
     resourceVersion: lease.metadata?.resourceVersion ?? '',
     annotations: lease.metadata?.annotations ?? {},
+    leaseDurationSeconds: lease.spec?.leaseDurationSeconds,
   };
 }
 

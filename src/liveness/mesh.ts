@@ -87,6 +87,10 @@ export class MeshLiveness implements LivenessPort {
     return this.detector?.isolated() ?? false;
   }
 
+  quorumPossible(): boolean {
+    return this.detector?.status().quorumPossible ?? false;
+  }
+
   onChange(listener: () => void): void {
     this.listeners.push(listener);
   }

@@ -6,7 +6,7 @@
 // the client's bridge port turned off), so the client only moves when its own
 // neighbour timers expire — what the announcement buys. Link flaps of the
 // owner (linkFlap): FAILOVER_FLAP_TRIALS 10 s flaps (the others take over
-// meanwhile) and as many 1 s flaps (the owner keeps its IP), judged by the
+// meanwhile) and as many 250 ms flaps (the owner keeps its IP), judged by the
 // client's capture of its own ARP requests: how long after link-up two MACs
 // answered one request, and how soon the owner that kept its IP answered again.
 //
@@ -14,7 +14,7 @@
 //   FAILOVER_PARTS=kill,term,link,flap,baseline   (a subset; default all)
 //   FAILOVER_SPEAKER_ARGS="--heartbeat-interval 250ms --lease-duration 1s"  (tuned timings)
 import { run as runCommand } from '../lab/lab.js';
-import { measureLinkFlap, waitForEveryRenewal, type LinkFlapSample } from '../lab/link-flap.js';
+import { SHORT_FLAP_MS, measureLinkFlap, waitForEveryRenewal, type LinkFlapSample } from '../lab/link-flap.js';
 import { FAULT_DESCRIPTIONS, measureFailover, percentile, type FailoverSample, type FaultKind } from '../lab/system-measure.js';
 import { LAB_POOL, startSystem, type LabSystem } from '../lab/system.js';
 
@@ -56,7 +56,7 @@ async function trials(system: LabSystem, vip: string, fault: FaultKind, count: n
 }
 
 const FLAP_LONG_MS = 10_000;
-const FLAP_SHORT_MS = 1000;
+const FLAP_SHORT_MS = SHORT_FLAP_MS;
 
 async function linkFlaps(system: LabSystem, vip: string, count: number): Promise<object> {
   const long: LinkFlapSample[] = [];

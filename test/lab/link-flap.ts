@@ -24,6 +24,8 @@ export interface LinkFlapSample {
 }
 
 const PROBE_INTERVAL_MS = 20;
+/** A blip the owner must ride out: shorter than the mesh's detection time (4 x 100 ms at the defaults). */
+export const SHORT_FLAP_MS = 250;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Per ARP request the client sent after `fromUs`: the MACs whose replies came before the next request. */
@@ -91,11 +93,13 @@ export async function measureLinkFlap(system: LabSystem, vip: string, downMs: nu
 export async function waitForEveryRenewal(system: LabSystem, timeoutMs = 60_000): Promise<void> {
   const read = (node: string) =>
     system.leases.readNamespacedLease({ name: `ironlb-node-${node}`, namespace: 'ironlb-system' }).then((l) => l.metadata?.resourceVersion, () => undefined);
-  for (const node of system.lab.nodes) {
-    const before = await read(node.name);
-    await waitFor(`${node.name} to renew its node Lease`, async () => {
-      const now = await read(node.name);
-      return now !== undefined && now !== before ? true : undefined;
-    }, timeoutMs);
-  }
+  await Promise.all(
+    system.lab.nodes.map(async (node) => {
+      const before = await read(node.name);
+      await waitFor(`${node.name} to renew its node Lease`, async () => {
+        const now = await read(node.name);
+        return now !== undefined && now !== before ? true : undefined;
+      }, timeoutMs);
+    }),
+  );
 }

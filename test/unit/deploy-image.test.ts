@@ -117,7 +117,7 @@ describe('the programs the manifests start', () => {
   it('the controller parser rejects what the manifest must not pass (the check can fail)', async () => {
     const parse = await flagParser('controller');
     expect(parse).toBeDefined();
-    expect(() => parse?.(['--namespace=ironlb-system', '--no-such-flag=1'])).toThrow(/unknown flag/);
+    expect(() => parse?.(['--namespace=ironlb-system', '--no-such-flag=1'], {})).toThrow(/unknown flag/);
     expect(flagLiterals('controller').has('--no-such-flag')).toBe(false);
   });
 });
