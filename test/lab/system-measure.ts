@@ -28,7 +28,15 @@ export interface FailoverSample {
   gapMs: number;
   /** ARP requests / NS the client itself sent for the VIP after the fault (0: the announcement alone moved it). */
   clientRequests: number;
+  /**
+   * What showed the fault did not take: the old owner still claimed the VIP
+   * or still answered pings after it (undefined: it fell silent, as it must).
+   */
+  faultNotTaken?: string;
 }
+
+/** Frames from the old owner this long after the fault prove it still serves (earlier ones were in flight). */
+const FAULT_GRACE_US = 50_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -109,8 +117,14 @@ export async function measureFailover(system: LabSystem, vip: string, fault: Fau
     const missing = firstFrameMs === undefined ? 'frame' : firstClaimMs === undefined ? 'ARP/NA claiming the VIP' : 'ping reply';
     throw new Error(`no ${missing} from the new owner ${newOwner} (${newMac}) reached the client after the fault`);
   }
+  const oldMac = oldNode.mac;
+  const late = frames.filter((f) => f.timeUs >= faultUs + FAULT_GRACE_US);
+  const stillClaims = late.filter((f) => claims(f, vip, oldMac)).length;
+  const stillServes = late.filter((f) => echoReplySource(f.data) === oldMac).length;
+  const faultNotTaken =
+    stillClaims + stillServes === 0 ? undefined : `${oldOwner} (${oldMac}) still claimed the VIP ${stillClaims} times and answered ${stillServes} pings after the fault`;
   await restore(system, oldOwner, fault, vip);
-  return { fault, oldOwner, newOwner, firstFrameMs, firstClaimMs, firstReplyMs, gapMs: longestReplyGapMs(frames), clientRequests };
+  return { fault, oldOwner, newOwner, firstFrameMs, firstClaimMs, firstReplyMs, gapMs: longestReplyGapMs(frames), clientRequests, faultNotTaken };
 }
 
 async function restore(system: LabSystem, oldOwner: string, fault: FaultKind, vip: string): Promise<void> {
