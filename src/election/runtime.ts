@@ -329,6 +329,8 @@ export class SpeakerRuntime {
       this.machine.restartView(now);
     }
     this.lastRunAt = now;
+    // Verdicts can change without an event (a quorum becoming impossible): read them each run.
+    this.membership.syncVerdicts();
     // The cluster grew or shrank across 3 live speakers: renew at the new pace now, not at the old one's next beat.
     const paceMs = this.pace().intervalMs;
     if (this.lastPaceMs !== undefined && paceMs !== this.lastPaceMs) this.heartbeat.renewNow();

@@ -142,6 +142,10 @@ export class FailureDetector {
     const p = this.peers.get(node);
     if (p === undefined) return 'unknown';
     if (p.status !== 'alive') return 'dead';
+    // A member never heard on the mesh (no incarnation learnt: it has not
+    // joined, or crashed before it did) has no one to vouch for it or to
+    // declare it dead: the Leases judge it.
+    if (p.incarnation === 0) return 'unknown';
     if (this.blame.isolated || !this.quorumPossible()) return 'unknown';
     return rawVerdict(p);
   }
@@ -372,7 +376,8 @@ export class FailureDetector {
   }
 
   private learnAlive(node: string, p: PeerState, incarnation: number, now: number): void {
-    const wasGone = p.status !== 'alive';
+    // A first join is news too: a member nobody vouched for is judged by the Leases (verdict()).
+    const wasGone = p.status !== 'alive' || p.incarnation === 0;
     p.incarnation = incarnation;
     p.status = 'alive';
     p.declared = false;
@@ -381,8 +386,10 @@ export class FailureDetector {
     const suspicions = p.suspicions;
     if (suspicions) for (const [from, s] of suspicions) if (s.incarnation < incarnation) suspicions.delete(from);
     if (!wasGone) return;
-    // A revival (restart or refuted death) is news for everyone; a refuted suspicion is not.
+    // A join or a revival (restart, refuted death) is news for everyone; a refuted suspicion is not.
     this.spread({ kind: 'alive', node, incarnation });
+    // And the newcomer learns of us: otherwise it would know only its ring neighbours.
+    this.out.notice(p.peer, [{ kind: 'alive', node: this.self, incarnation: this.incarnationValue }]);
     this.rearrange();
   }
 

@@ -1,12 +1,20 @@
-// election-load: API requests per second at steady state for 1000 IPs held by
-// 3, 10 and 50 speakers — ironlb's election (node heartbeat Leases, ownership
-// Leases written only on change) against the per-Service-lease design
-// (client-go leader election per IP, as kube-vip and Cilium do), both through
-// client-node against the API server double, counted by the double.
+// election-load: API writes and watch events per second at steady state for
+// 1000 IPs held by 3, 10 and 50 speakers, all through client-node against the
+// API server double, counted by the double (writes) and at the watchers
+// (events delivered), in one run:
+// - ironlb: the liveness mesh judges peers (a stand-in port that calls every
+//   member alive: the mesh itself costs the API nothing); heartbeat Leases
+//   renewed every 10 s and watched by nobody; member and ownership Leases
+//   written only on change;
+// - the previous design: a heartbeat Lease per node renewed every 1 s and
+//   watched by every speaker (nodes^2 events per second);
+// - the per-Service-lease design (client-go leader election per IP, as
+//   kube-vip and Cilium do).
 import { performance } from 'node:perf_hooks';
+import type { V1Lease } from '@kubernetes/client-node';
 import type { IpCandidates } from '../../src/election/candidates.js';
 import { IP_ANNOTATION, ipLeaseName } from '../../src/election/names.js';
-import type { LeaseStore, WirePort } from '../../src/election/ports.js';
+import type { LeaseStore, LivenessPort, WirePort } from '../../src/election/ports.js';
 import { SpeakerRuntime } from '../../src/election/runtime.js';
 import { createKubeClient } from '../../src/kube/client.js';
 import { LeaseClient } from '../../src/kube/leases.js';
@@ -20,15 +28,33 @@ const IPS = 1000;
 const SPEAKER_COUNTS = (process.env.ELECTION_LOAD_SPEAKERS ?? '3,10,50').split(',').map(Number);
 if (SPEAKER_COUNTS.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`ELECTION_LOAD_SPEAKERS: expected a list of speaker counts, got ${process.env.ELECTION_LOAD_SPEAKERS}`);
 /** ironlb defaults. */
-const HEARTBEAT_MS = 1000;
-const LEASE_MS = 3000;
+const HEARTBEAT_MS = 10_000;
+const LEASE_MS = 40_000;
 const STAGGER_MS = 150;
+/** The previous design's defaults: every node Lease renewed every second, watched by all. */
+const PREVIOUS_HEARTBEAT_MS = 1000;
 /** client-go leader election as kube-vip / Cilium configure it: 15 s lease, 2 s retry period. */
 const BASELINE_LEASE_SECONDS = 15;
 const BASELINE_RETRY_MS = 2000;
 /** Requests the in-process double can take while staying honest about the clock. */
 const BASELINE_REQUEST_BUDGET_PER_SECOND = 300;
 const WINDOW_MS = 6000;
+/** Two heartbeat periods: a 10 s renewal needs a long window to be counted fairly. */
+const IRONLB_WINDOW_MS = 2 * HEARTBEAT_MS;
+
+/** The mesh as the election sees it when every speaker hears every other. */
+function allAliveMesh(): LivenessPort {
+  return {
+    endpoint: () => '192.0.2.1:7947',
+    setMembers: () => undefined,
+    verdict: () => 'alive',
+    isolated: () => false,
+    quorumPossible: () => true,
+    onChange: () => undefined,
+    leave: () => undefined,
+    stop: () => undefined,
+  };
+}
 
 const WRITE_VERBS = ['create', 'update', 'patch', 'delete'] as const;
 const READ_VERBS = ['get', 'list', 'watch'] as const;
@@ -114,6 +140,8 @@ async function measureIronlb(speakers: number): Promise<Rates & { watchEventsPer
         heartbeatIntervalMs: HEARTBEAT_MS,
         leaseDurationMs: LEASE_MS,
         staggerMs: STAGGER_MS,
+        liveness: allAliveMesh(),
+        settleMs: 1000,
         logger: process.env.ELECTION_LOAD_DEBUG ? createLogger('election-load', 'info') : undefined,
         interfaces: () => [{ ifname: 'eth0', mac: `02:00:5e:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}` }],
       }),
@@ -137,17 +165,66 @@ async function measureIronlb(speakers: number): Promise<Rates & { watchEventsPer
     for (let quiet = 0; quiet < 3; ) {
       if (Date.now() > deadline + 300_000) throw new Error('ownership writes never settled');
       server.counters.reset();
-      await sleep(HEARTBEAT_MS);
+      await sleep(1000);
       quiet = server.counters.get('create', 'leases') === 0 && server.counters.get('get', 'leases') === 0 ? quiet + 1 : 0;
     }
     server.counters.reset();
     delivered.events = 0;
-    await sleep(WINDOW_MS);
-    const seconds = WINDOW_MS / 1000;
+    await sleep(IRONLB_WINDOW_MS);
+    const seconds = IRONLB_WINDOW_MS / 1000;
     if (process.env.ELECTION_LOAD_DEBUG) console.error(speakers, server.counters.snapshot());
     return { ...rates(server, seconds), watchEventsPerSecond: delivered.events / seconds, owned: owned() };
   } finally {
     for (const r of runtimes) await r.abandon();
+    await server.close();
+  }
+}
+
+/**
+ * The previous design's steady state: each node renews its heartbeat Lease
+ * every second (update with the version it holds) and every speaker watches
+ * every Lease of the namespace; ownership Leases sit unchanged.
+ */
+async function measurePreviousDesign(speakers: number): Promise<{ writesPerSec: number; watchEventsPerSec: number }> {
+  const server = await startApiServer({ namespaces: [NS] });
+  const nodes = Array.from({ length: speakers }, (_, i) => `node-${i}`);
+  await preplace(server, ipList(IPS), nodes);
+  const clients = nodes.map(() => new LeaseClient(createKubeClient({ kubeConfig: server.kubeConfig }), NS));
+  const informers = clients.map((c) => c.informer({}));
+  const delivered = { events: 0 };
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    for (const informer of informers) {
+      informer.on({ onAdd: () => delivered.events++, onUpdate: () => delivered.events++, onDelete: () => delivered.events++ });
+      informer.start();
+    }
+    await Promise.all(informers.map((i) => i.waitForSync()));
+    nodes.forEach((node, i) => {
+      const leases = clients[i]!;
+      let held: V1Lease | undefined;
+      const renew = async () => {
+        const now = new Date();
+        if (held === undefined) {
+          const created = await leases.create(`ironlb-node-${node}`, { holderIdentity: node, leaseDurationSeconds: 3, renewTime: now });
+          if (created.ok) held = created.lease;
+          return;
+        }
+        held.spec = { ...held.spec, renewTime: now };
+        const written = await leases.update(held);
+        held = written.ok ? written.lease : undefined;
+      };
+      const phase = Math.random() * PREVIOUS_HEARTBEAT_MS;
+      timers.push(setTimeout(() => timers.push(setInterval(() => void renew().catch(() => undefined), PREVIOUS_HEARTBEAT_MS)), phase));
+    });
+    await sleep(3 * PREVIOUS_HEARTBEAT_MS);
+    server.counters.reset();
+    delivered.events = 0;
+    await sleep(WINDOW_MS);
+    const seconds = WINDOW_MS / 1000;
+    return { writesPerSec: rates(server, seconds).writesPerSecond, watchEventsPerSec: delivered.events / seconds };
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    await Promise.all(informers.map((i) => i.stop()));
     await server.close();
   }
 }
@@ -221,13 +298,24 @@ export async function run(): Promise<object> {
   const result: Record<string, object> = {};
   for (const speakers of SPEAKER_COUNTS) {
     const ironlb = await measureIronlb(speakers);
+    const previousDesign = await measurePreviousDesign(speakers);
     const perServiceLease = await measureBaseline(speakers);
-    result[`speakers_${speakers}`] = {
-      ironlb,
+    result[String(speakers)] = {
+      writesPerSec: ironlb.writesPerSecond,
+      watchEventsPerSec: ironlb.watchEventsPerSecond,
+      readsPerSec: ironlb.readsPerSecond,
+      ownedIps: ironlb.owned,
+      previousDesign,
       perServiceLease,
-      writesRatio: ironlb.writesPerSecond / perServiceLease.writesPerSecond,
-      requestsRatio: (ironlb.writesPerSecond + ironlb.readsPerSecond) / (perServiceLease.writesPerSecond + perServiceLease.readsPerSecond),
+      watchEventsVsPrevious: previousDesign.watchEventsPerSec === 0 ? null : ironlb.watchEventsPerSecond / previousDesign.watchEventsPerSec,
+      writesVsPrevious: ironlb.writesPerSecond / previousDesign.writesPerSec,
     };
   }
-  return { ips: IPS, heartbeatMs: HEARTBEAT_MS, leaseDurationMs: LEASE_MS, baseline: `client-go per IP, lease ${BASELINE_LEASE_SECONDS}s, retry ${BASELINE_RETRY_MS}ms`, ...result };
+  return {
+    ips: IPS,
+    ironlb: `liveness mesh + heartbeat Lease every ${HEARTBEAT_MS / 1000}s (watched by nobody)`,
+    previousDesign: `heartbeat Lease every ${PREVIOUS_HEARTBEAT_MS / 1000}s, watched by every speaker`,
+    baseline: `client-go per IP, lease ${BASELINE_LEASE_SECONDS}s, retry ${BASELINE_RETRY_MS}ms`,
+    speakers: result,
+  };
 }

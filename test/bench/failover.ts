@@ -134,6 +134,7 @@ export async function run(): Promise<object> {
     await system.applyAdvertisement('bench', { ipAddressPools: ['bench'] });
     const [vip] = await system.waitForIngress(await system.createService({ name: 'bench', family: 'IPv4' }), 60_000);
     await system.serveOnAllNodes(vip!);
+    await system.waitForMesh();
 
     const results: Record<string, Summary> = {};
     const raw: Record<string, FailoverSample[]> = {};

@@ -137,10 +137,12 @@ async function restore(system: LabSystem, oldOwner: string, fault: FaultKind, vi
       const lease = await system.leases.readNamespacedLease({ name: `ironlb-node-${oldOwner}`, namespace: 'ironlb-system' }).catch(() => undefined);
       return lease !== undefined && lease.metadata?.resourceVersion !== before ? true : undefined;
     }, 60_000);
+    await system.waitForMesh();
     return;
   }
   await system.restoreDataPlane(node, [vip]);
   await system.restartSpeaker(oldOwner);
+  await system.waitForMesh();
 }
 
 export function percentile(values: number[], p: number): number {

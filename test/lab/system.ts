@@ -174,6 +174,20 @@ export class LabSystem {
     }, timeoutMs, 200);
   }
 
+  /**
+   * Waits until every running speaker judges all its peers by the liveness
+   * mesh (metric ironlb_speaker_lease_liveness 0): the mesh has formed, so a
+   * fault is detected by it and not by the slow heartbeat Leases.
+   */
+  async waitForMesh(timeoutMs = 60_000): Promise<void> {
+    for (const name of this.speakers.keys()) {
+      await waitFor(`the speaker of ${name} to judge its peers by the mesh\n${this.logTail(name)}`, async () => {
+        const metrics = await this.lab.exec(name, ['curl', '-sf', '-m', '2', 'http://127.0.0.1:7472/metrics']);
+        return /^ironlb_speaker_lease_liveness 0$/m.test(metrics.stdout) ? true : undefined;
+      }, timeoutMs, 200);
+    }
+  }
+
   async applyPool(name: string, addresses: string[]): Promise<void> {
     const body = { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name, namespace: SYSTEM_NAMESPACE }, spec: { addresses } };
     await this.custom.createNamespacedCustomObject({ group: 'ironlb.io', version: 'v1beta1', namespace: SYSTEM_NAMESPACE, plural: 'ipaddresspools', body });

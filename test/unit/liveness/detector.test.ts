@@ -296,7 +296,8 @@ describe('failure detector: options and input', () => {
     expect(() => fd.setMembers([{ node: 'node-b', address: 'node-b', port: 70000 }])).toThrow(/port/);
     expect(() => fd.setMembers([{ node: 'bad name', address: 'x', port: 1 }])).toThrow(/valid node name/);
     expect(() => fd.setMembers([{ node: 'node-b', address: '', port: 1 }])).toThrow(/address/);
-    expect(fd.verdict('node-b')).toBe('alive');
+    // Never heard on the mesh: no verdict yet (the Leases judge it).
+    expect(fd.verdict('node-b')).toBe('unknown');
     expect(fd.status().livePeers).toBe(2);
   });
 });
