@@ -25,6 +25,11 @@ export const TOOLS = [
   { command: 'ping', pkg: 'iputils-ping' }, // traffic through a failover
   { command: 'tcpdump', pkg: 'tcpdump' }, // frames on the wire
   { command: 'curl', pkg: 'curl' }, // speaker readiness inside a node namespace
+  // BGP mode (docs/bgp.md): FRR's bgpd/bfdd/zebra in each node namespace (the
+  // daemons live in /usr/lib/frr, off PATH; vtysh ships with them), and BIRD 2
+  // as the lab's router, a different implementation judging FRR.
+  { command: 'vtysh', pkg: 'frr' },
+  { command: 'bird', pkg: 'bird2' },
 ];
 
 export const PURPOSES = ['lab', 'test'];

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decide, findCommand, installSteps, missingTools, TOOLS } from './tools.mjs';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'tools.mjs');
-const ALL_PACKAGES = 'iproute2 procps iputils-arping ndisc6 iputils-ping tcpdump curl';
+const ALL_PACKAGES = 'iproute2 procps iputils-arping ndisc6 iputils-ping tcpdump curl frr bird2';
 const isRoot = process.getuid?.() === 0;
 
 let dir: string | undefined;
@@ -43,6 +43,7 @@ describe('the tool table', () => {
   it('maps each command the lab runs to its Debian package', () => {
     expect(TOOLS.map((t) => `${t.command}:${t.pkg}`)).toEqual([
       'ip:iproute2', 'sysctl:procps', 'arping:iputils-arping', 'ndisc6:ndisc6', 'ping:iputils-ping', 'tcpdump:tcpdump', 'curl:curl',
+      'vtysh:frr', 'bird:bird2',
     ]);
   });
 
@@ -110,7 +111,7 @@ describe('the check as a process, with a PATH that has only node', () => {
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain('ip, sysctl, arping, ndisc6, ping, tcpdump, curl');
+    expect(lines[0]).toContain('ip, sysctl, arping, ndisc6, ping, tcpdump, curl, vtysh, bird');
     expect(lines[0]).toContain(`apt-get install -y ${ALL_PACKAGES}`);
   });
 
@@ -123,7 +124,7 @@ describe('the check as a process, with a PATH that has only node', () => {
     const test = check('test', { PATH: bin }, asNonRoot);
     expect(test.code).toBe(0);
     expect(test.stdout.trimEnd().split('\n')).toEqual([
-      'ironlb: not root, so test/e2e is not run and its missing tools (ip, sysctl, arping, ndisc6, ping, tcpdump, curl) are not needed; as root `npm test` installs them.',
+      'ironlb: not root, so test/e2e is not run and its missing tools (ip, sysctl, arping, ndisc6, ping, tcpdump, curl, vtysh, bird) are not needed; as root `npm test` installs them.',
     ]);
   });
 
