@@ -99,6 +99,7 @@ router bgp 64512
  neighbor 2001:db8::1 port 179
  neighbor 2001:db8::1 timers 10 30
  neighbor 2001:db8::1 password from-secret
+ neighbor 2001:db8::1 graceful-restart-disable
  !
  address-family ipv4 unicast
   network 203.0.113.0/28
