@@ -1,0 +1,141 @@
+// BGP mode end to end, judged from the router's side: a BIRD 2 router peers
+// with FRR in four node namespaces, each FRR configured by ironlb's generator
+// (src/bgp) from BGPPeer/BGPAdvertisement/BFDProfile objects. The router's own
+// view (birdc) and its kernel table (ip route) are the evidence; nothing is
+// read from FRR to decide a pass.
+//
+//   node1, node2  peer "tor": hold time 3 s, the right password
+//   node3         peer "tor-bfd": hold time 90 s, BFD at the profile defaults
+//   node4         peer "tor-wrong": a wrong TCP MD5 password
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderFrrConfig } from '../../src/bgp/frr-config.js';
+import { planNode, type BgpNodeInputs } from '../../src/bgp/plan.js';
+import { BgpLab, ROUTER_IPV4, type FrrInstance } from '../lab/bgp.js';
+import { createLab, run, type Lab, type LabNode } from '../lab/lab.js';
+import { waitFor } from '../lab/system.js';
+import { advertisement, bfdProfile, everyField, peer, pool } from '../unit/bgp/fixtures.js';
+
+const NODE_ASN = 64512;
+const ROUTER_ASN = 64513;
+const SECRET = 'lab-secret';
+const CLUSTER_IP = '203.0.113.10';
+const LOCAL_IP = '203.0.113.11';
+const ROLES = ['plain', 'plain', 'bfd', 'wrong-password'] as const;
+
+const tor = (name: string, role: string, spec: Record<string, unknown>) =>
+  peer(name, { myASN: NODE_ASN, peerASN: ROUTER_ASN, peerAddress: ROUTER_IPV4, password: SECRET, nodeSelectors: [{ matchLabels: { bgp: role } }], ...spec });
+
+function inputsFor(node: LabNode, wrongPassword = 'not-the-secret'): BgpNodeInputs {
+  return {
+    node: { name: node.name, labels: { bgp: ROLES[node.index - 1]! }, networkUnavailable: false },
+    peers: [
+      tor('tor', 'plain', { holdTime: '3s', keepaliveTime: '1s', connectTime: '1s' }),
+      tor('tor-bfd', 'bfd', { holdTime: '90s', connectTime: '1s', bfdProfile: 'defaults' }),
+      tor('tor-wrong', 'wrong-password', { holdTime: '3s', keepaliveTime: '1s', connectTime: '1s', password: wrongPassword }),
+    ],
+    advertisements: [advertisement('lab', { ipAddressPools: ['lab'] })],
+    bfdProfiles: [bfdProfile('defaults', {})],
+    communities: [],
+    secrets: new Map(),
+    pools: [pool('lab', ['203.0.113.0/28'])],
+    services: [
+      { namespace: 'default', name: 'web', ips: [CLUSTER_IP], pool: 'lab', externalTrafficPolicy: 'Cluster' },
+      { namespace: 'default', name: 'local', ips: [LOCAL_IP], pool: 'lab', externalTrafficPolicy: 'Local' },
+    ],
+    endpoints: [{ serviceNamespace: 'default', serviceName: 'local', nodeName: lab.node(1).name, ready: true }],
+  };
+}
+
+function configFor(node: LabNode, wrongPassword?: string): string {
+  const plan = planNode(inputsFor(node, wrongPassword));
+  expect(plan.errors).toEqual([]);
+  return renderFrrConfig(plan, { hostname: node.name });
+}
+
+let lab: Lab;
+let bgp: BgpLab;
+const frr: FrrInstance[] = [];
+const ip = (i: number) => lab.node(i).ipv4;
+const established = async (name: string) => (await bgp.protocols()).get(name)?.info.startsWith('Established') ?? false;
+
+beforeAll(async () => {
+  lab = await createLab({ nodes: 4 });
+  bgp = new BgpLab(lab);
+  try {
+    await bgp.startRouter({
+      asn: ROUTER_ASN,
+      neighbors: lab.nodes.map((n) => ({ name: `node${n.index}`, address: n.ipv4, asn: NODE_ASN, password: SECRET, bfd: ROLES[n.index - 1] === 'bfd' })),
+    });
+    for (const node of lab.nodes) frr.push(await bgp.startFrr(node, configFor(node)));
+  } catch (err) {
+    await bgp.teardown();
+    await lab.teardown();
+    throw err;
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await bgp?.teardown();
+  await lab?.teardown();
+});
+
+describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
+  it('sessions come up, and the router has one next hop per node for a Cluster Service, only the endpoint node for a Local one', async () => {
+    for (const n of ['node1', 'node2', 'node3']) await waitFor(`the router's session with ${n}`, async () => ((await established(n)) ? true : undefined));
+    await waitFor('ECMP next hops on the router', async () => ((await bgp.nextHops(`${CLUSTER_IP}/32`)).length === 3 ? true : undefined));
+    expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).toEqual([ip(1), ip(2), ip(3)]);
+    expect(await bgp.nextHops(`${LOCAL_IP}/32`)).toEqual([ip(1)]);
+    const route = await run('ip', ['-n', bgp.router, 'route', 'show', 'exact', `${CLUSTER_IP}/32`]);
+    expect(route.stdout).toContain('proto bird');
+    expect(await bgp.birdc(['show', 'bfd', 'sessions'])).toMatch(new RegExp(`${ip(3).replace(/\./g, '\\.')}\\s+eth0\\s+Up`));
+  });
+
+  it('a wrong TCP MD5 password gives no session: the router drops the signed segments; the right one brings the session up', async () => {
+    const before = await bgp.tcpExtCounter('TCPMD5Failure');
+    await waitFor('the router to drop node4 segments for their MD5 signature', async () => ((await bgp.tcpExtCounter('TCPMD5Failure')) > before ? true : undefined));
+    expect(await established('node4')).toBe(false);
+    expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).not.toContain(ip(4));
+
+    await bgp.stopFrr(frr[3]!);
+    frr[3] = await bgp.startFrr(lab.node(4), configFor(lab.node(4), SECRET));
+    await waitFor("the router's session with node4", async () => ((await established('node4')) ? true : undefined));
+    await waitFor('node4 as a fourth next hop', async () => ((await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(4)) ? true : undefined));
+    expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).toEqual([ip(1), ip(2), ip(3), ip(4)]);
+  });
+
+  it("kill -9 of a node's bgpd: its kernel closes the session and the router withdraws that next hop", async () => {
+    const bgpd = frr[1]!.daemons.get('bgpd')!;
+    // The pid we started is bgpd's own (ip netns exec execs it).
+    expect(Number(readFileSync(path.join(frr[1]!.dir, 'bgpd.pid'), 'utf8').trim())).toBe(bgpd.pid);
+    process.kill(bgpd.pid!, 'SIGKILL');
+    await waitFor('node2 withdrawn', async () => ((await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(2)) ? undefined : true));
+    expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).toEqual([ip(1), ip(3), ip(4)]);
+    expect(await established('node2')).toBe(false);
+  });
+
+  it("a node's link cut without BFD: the router withdraws it when the 3 s hold time expires", async () => {
+    await lab.linkDown(lab.node(4));
+    await waitFor('node4 withdrawn', async () => ((await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(4)) ? undefined : true));
+    expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).toEqual([ip(1), ip(3)]);
+    expect(await bgp.birdc(['show', 'protocols', 'all', 'node4'])).toContain('Hold timer expired');
+  });
+
+  it("a node's link cut with BFD: BFD takes the session down long before its 90 s hold time", async () => {
+    await lab.linkDown(lab.node(3));
+    await waitFor('node3 withdrawn', async () => ((await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(3)) ? undefined : true), 60_000);
+    expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).toEqual([ip(1)]);
+    expect(await bgp.birdc(['show', 'protocols', 'all', 'node3'])).toContain('BFD session down');
+  });
+});
+
+describe("real FRR accepts the generator's output", () => {
+  it('the every-field configuration of the unit tests passes vtysh --dryrun', async () => {
+    const file = path.join(bgp.dir, 'every-field.conf');
+    writeFileSync(file, renderFrrConfig(planNode(everyField()), { hostname: 'node-a' }));
+    const result = await lab.exec(lab.node(1).name, ['vtysh', '--dryrun', '-f', file]);
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+});
