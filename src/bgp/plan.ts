@@ -95,9 +95,10 @@ export function planNode(inputs: BgpNodeInputs): NodeBgpPlan {
     }
   }
   const first = sessions[0]?.peer;
+  const routerID = sessions.find((s) => s.peer.routerID !== undefined)?.peer.routerID;
   return {
     ...(first ? { myASN: first.myASN } : {}),
-    ...(sessions.find((s) => s.peer.routerID) ? { routerID: sessions.find((s) => s.peer.routerID)!.peer.routerID! } : {}),
+    ...(routerID !== undefined ? { routerID } : {}),
     sessions,
     prefixes,
     bfdProfiles: [...inputs.bfdProfiles].sort(byName),
