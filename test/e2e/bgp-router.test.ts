@@ -7,19 +7,23 @@
 //   node1, node2  peer "tor": hold time 3 s, the right password
 //   node3         peer "tor-bfd": hold time 90 s, BFD at the profile defaults
 //   node4         peer "tor-wrong": a wrong TCP MD5 password
+//   node1, node2  also peer "tor-ibgp" (iBGP, a second router address and port), sent
+//                 a local preference; every peer gets the advertisement's communities
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderFrrConfig } from '../../src/bgp/frr-config.js';
 import { planNode, type BgpNodeInputs } from '../../src/bgp/plan.js';
-import { BgpLab, ROUTER_IPV4, type FrrInstance } from '../lab/bgp.js';
+import { BgpLab, IBGP_TABLE, ROUTER_IPV4, type FrrInstance } from '../lab/bgp.js';
 import { createLab, run, type Lab, type LabNode } from '../lab/lab.js';
 import { waitFor } from '../lab/system.js';
-import { advertisement, bfdProfile, everyField, peer, pool } from '../unit/bgp/fixtures.js';
+import { advertisement, bfdProfile, community, everyField, peer, pool } from '../unit/bgp/fixtures.js';
 
 const NODE_ASN = 64512;
 const ROUTER_ASN = 64513;
 const SECRET = 'lab-secret';
+const ROUTER_IBGP_IPV4 = '192.0.2.253';
+const IBGP_PORT = 1179;
 const CLUSTER_IP = '203.0.113.10';
 const LOCAL_IP = '203.0.113.11';
 const ROLES = ['plain', 'plain', 'bfd', 'wrong-password'] as const;
@@ -34,10 +38,14 @@ function inputsFor(node: LabNode, wrongPassword = 'not-the-secret'): BgpNodeInpu
       tor('tor', 'plain', { holdTime: '3s', keepaliveTime: '1s', connectTime: '1s' }),
       tor('tor-bfd', 'bfd', { holdTime: '90s', connectTime: '1s', bfdProfile: 'defaults' }),
       tor('tor-wrong', 'wrong-password', { holdTime: '3s', keepaliveTime: '1s', connectTime: '1s', password: wrongPassword }),
+      tor('tor-ibgp', 'plain', { peerASN: NODE_ASN, peerAddress: ROUTER_IBGP_IPV4, peerPort: IBGP_PORT, holdTime: '3s', keepaliveTime: '1s', connectTime: '1s' }),
     ],
-    advertisements: [advertisement('lab', { ipAddressPools: ['lab'] })],
+    advertisements: [
+      advertisement('lab', { ipAddressPools: ['lab'], communities: ['64512:100', 'large:64512:7:8', 'lab-alias'] }),
+      advertisement('lab-pref', { ipAddressPools: ['lab'], peers: ['tor-ibgp'], localPref: 200 }),
+    ],
     bfdProfiles: [bfdProfile('defaults', {})],
-    communities: [],
+    communities: [community('lab', [{ name: 'lab-alias', value: '64512:300' }])],
     secrets: new Map(),
     pools: [pool('lab', ['203.0.113.0/28'])],
     services: [
@@ -66,7 +74,10 @@ beforeAll(async () => {
   try {
     await bgp.startRouter({
       asn: ROUTER_ASN,
-      neighbors: lab.nodes.map((n) => ({ name: `node${n.index}`, address: n.ipv4, asn: NODE_ASN, password: SECRET, bfd: ROLES[n.index - 1] === 'bfd' })),
+      neighbors: [
+        ...lab.nodes.map((n) => ({ name: `node${n.index}`, address: n.ipv4, asn: NODE_ASN, password: SECRET, bfd: ROLES[n.index - 1] === 'bfd' })),
+        ...[1, 2].map((i) => ({ name: `ibgp${i}`, address: lab.node(i).ipv4, asn: NODE_ASN, password: SECRET, ibgp: { localAddress: ROUTER_IBGP_IPV4, port: IBGP_PORT } })),
+      ],
     });
     for (const node of lab.nodes) frr.push(await bgp.startFrr(node, configFor(node)));
   } catch (err) {
@@ -90,6 +101,19 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
     const route = await run('ip', ['-n', bgp.router, 'route', 'show', 'exact', `${CLUSTER_IP}/32`]);
     expect(route.stdout).toContain('proto bird');
     expect(await bgp.birdc(['show', 'bfd', 'sessions'])).toMatch(new RegExp(`${ip(3).replace(/\./g, '\\.')}\\s+eth0\\s+Up`));
+  });
+
+  it('the communities reach the router on every session, the local preference on the iBGP ones only', async () => {
+    for (const n of ['ibgp1', 'ibgp2']) await waitFor(`the router's iBGP session with ${n}`, async () => ((await established(n)) ? true : undefined));
+    const ebgp = await bgp.birdc(['show', 'route', 'all', `${CLUSTER_IP}/32`, 'protocol', 'node1']);
+    expect(ebgp).toContain('BGP.community: (64512,100) (64512,300)');
+    expect(ebgp).toContain('BGP.large_community: (64512, 7, 8)');
+    expect(ebgp).not.toContain('BGP.local_pref: 200');
+    for (const n of ['ibgp1', 'ibgp2']) {
+      const ibgp = await bgp.birdc(['show', 'route', 'all', 'table', IBGP_TABLE, `${CLUSTER_IP}/32`, 'protocol', n]);
+      expect(ibgp).toContain('BGP.local_pref: 200');
+      expect(ibgp).toContain('BGP.community: (64512,100) (64512,300)');
+    }
   });
 
   it('a wrong TCP MD5 password gives no session: the router drops the signed segments; the right one brings the session up', async () => {

@@ -17,7 +17,7 @@ import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, op
 import os from 'node:os';
 import path from 'node:path';
 import { run, type Lab, type LabNode } from './lab.js';
-import { waitFor } from './system.js';
+import { GiveUp, waitFor } from './system.js';
 
 export const ROUTER_IPV4 = '192.0.2.254';
 export const FRR_DIR = '/usr/lib/frr';
@@ -31,7 +31,17 @@ export interface RouterNeighbor {
   asn: number;
   password?: string;
   bfd?: boolean;
+  /**
+   * An iBGP session from a second router address, into a BIRD table of its
+   * own (`ibgp4`) so its routes never reach the kernel or the ECMP route.
+   * BIRD locks a session by neighbour address and port, so a second session
+   * with the same node needs a port of its own (on both ends).
+   */
+  ibgp?: { localAddress: string; port: number };
 }
+
+/** The BIRD table holding the iBGP neighbours' routes. */
+export const IBGP_TABLE = 'ibgp4';
 
 export interface RouterOptions {
   asn: number;
@@ -75,8 +85,12 @@ export function birdConfig(options: RouterOptions, logFile: string): string {
     '  ipv4 { import all; export none; };',
     '}',
   ];
+  if (options.neighbors.some((n) => n.ibgp)) lines.push(`ipv4 table ${IBGP_TABLE};`);
   for (const n of options.neighbors) {
-    lines.push(`protocol bgp ${n.name} from node {`, `  neighbor ${n.address} as ${n.asn};`);
+    lines.push(`protocol bgp ${n.name} from node {`, `  neighbor ${n.address}${n.ibgp ? ` port ${n.ibgp.port}` : ''} as ${n.asn};`);
+    if (n.ibgp) {
+      lines.push(`  local ${n.ibgp.localAddress} port ${n.ibgp.port} as ${n.asn};`, '  direct;', `  ipv4 { table ${IBGP_TABLE}; gateway direct; import all; export none; };`);
+    }
     if (n.password !== undefined) lines.push(`  password "${n.password}";`);
     if (n.bfd) lines.push('  bfd on;');
     lines.push('}');
@@ -107,13 +121,20 @@ export class BgpLab {
     await run('ip', ['link', 'add', 'eth0', 'netns', this.router, 'type', 'veth', 'peer', 'name', 'rtr', 'netns', this.lab.lan]);
     await run('ip', ['-n', this.lab.lan, 'link', 'set', 'rtr', 'master', 'br0', 'up']);
     await run('ip', ['-n', this.router, 'addr', 'add', `${ROUTER_IPV4}/24`, 'dev', 'eth0']);
+    for (const n of options.neighbors) {
+      if (n.ibgp) await run('ip', ['-n', this.router, 'addr', 'replace', `${n.ibgp.localAddress}/24`, 'dev', 'eth0']);
+    }
     await run('ip', ['-n', this.router, 'link', 'set', 'eth0', 'up']);
     const config = path.join(this.dir, 'bird.conf');
     writeFileSync(config, birdConfig(options, path.join(this.dir, 'bird.log')));
     const out = this.logFile('bird.out');
     this.bird = this.lab.spawn(this.router, 'bird', ['-f', '-c', config, '-s', this.birdSocket, '-P', path.join(this.dir, 'bird.pid')], { stdio: ['ignore', out, out] });
     closeSync(out);
-    await waitFor('BIRD to answer on its socket', async () => ((await this.birdc(['show', 'status'])).includes('Daemon is up') ? true : undefined), 20_000);
+    const bird = this.bird;
+    await waitFor('BIRD to answer on its socket', async () => {
+      if (bird.exitCode !== null) throw new GiveUp(`BIRD exited (${bird.exitCode}): ${this.readLog('bird.out').trim()}`);
+      return (await this.birdc(['show', 'status'])).includes('Daemon is up') ? true : undefined;
+    }, 20_000);
   }
 
   /** Starts zebra, bgpd and bfdd in a node's namespace and loads `config` with vtysh. */
