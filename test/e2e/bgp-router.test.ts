@@ -7,14 +7,14 @@
 //   node1, node2  peer "tor": hold time 3 s, the right password
 //   node3         peer "tor-bfd": hold time 90 s, BFD at the profile defaults
 //   node4         peer "tor-wrong": a wrong TCP MD5 password
-//   node1, node2  also peer "tor-ibgp" (iBGP, a second router address and port), sent
+//   node1, node2  also peer "tor-v6" over IPv6 (the IPv6 Service IP), and "tor-ibgp" (iBGP, a second router address and port), sent
 //                 a local preference; every peer gets the advertisement's communities
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderFrrConfig } from '../../src/bgp/frr-config.js';
 import { planNode, type BgpNodeInputs } from '../../src/bgp/plan.js';
-import { BgpLab, IBGP_TABLE, ROUTER_IPV4, type FrrInstance } from '../lab/bgp.js';
+import { BgpLab, IBGP_TABLE, ROUTER_IPV4, ROUTER_IPV6, type FrrInstance } from '../lab/bgp.js';
 import { createLab, run, type Lab, type LabNode } from '../lab/lab.js';
 import { waitFor } from '../lab/system.js';
 import { advertisement, bfdProfile, community, everyField, peer, pool } from '../unit/bgp/fixtures.js';
@@ -26,6 +26,7 @@ const ROUTER_IBGP_IPV4 = '192.0.2.253';
 const IBGP_PORT = 1179;
 const CLUSTER_IP = '203.0.113.10';
 const LOCAL_IP = '203.0.113.11';
+const IPV6_IP = '2001:db8:64::10';
 const ROLES = ['plain', 'plain', 'bfd', 'wrong-password'] as const;
 
 const tor = (name: string, role: string, spec: Record<string, unknown>) =>
@@ -38,19 +39,22 @@ function inputsFor(node: LabNode, wrongPassword = 'not-the-secret'): BgpNodeInpu
       tor('tor', 'plain', { holdTime: '3s', keepaliveTime: '1s', connectTime: '1s' }),
       tor('tor-bfd', 'bfd', { holdTime: '90s', connectTime: '1s', bfdProfile: 'defaults' }),
       tor('tor-wrong', 'wrong-password', { holdTime: '3s', keepaliveTime: '1s', connectTime: '1s', password: wrongPassword }),
+      tor('tor-v6', 'plain', { peerAddress: ROUTER_IPV6, holdTime: '3s', keepaliveTime: '1s', connectTime: '1s' }),
       tor('tor-ibgp', 'plain', { peerASN: NODE_ASN, peerAddress: ROUTER_IBGP_IPV4, peerPort: IBGP_PORT, holdTime: '3s', keepaliveTime: '1s', connectTime: '1s' }),
     ],
     advertisements: [
+      advertisement('lab6', { ipAddressPools: ['lab6'] }),
       advertisement('lab', { ipAddressPools: ['lab'], communities: ['64512:100', 'large:64512:7:8', 'lab-alias'] }),
       advertisement('lab-pref', { ipAddressPools: ['lab'], peers: ['tor-ibgp'], localPref: 200 }),
     ],
     bfdProfiles: [bfdProfile('defaults', {})],
     communities: [community('lab', [{ name: 'lab-alias', value: '64512:300' }])],
     secrets: new Map(),
-    pools: [pool('lab', ['203.0.113.0/28'])],
+    pools: [pool('lab', ['203.0.113.0/28']), pool('lab6', ['2001:db8:64::/120'])],
     services: [
       { namespace: 'default', name: 'web', ips: [CLUSTER_IP], pool: 'lab', externalTrafficPolicy: 'Cluster' },
       { namespace: 'default', name: 'local', ips: [LOCAL_IP], pool: 'lab', externalTrafficPolicy: 'Local' },
+      { namespace: 'default', name: 'six', ips: [IPV6_IP], pool: 'lab6', externalTrafficPolicy: 'Cluster' },
     ],
     endpoints: [{ serviceNamespace: 'default', serviceName: 'local', nodeName: lab.node(1).name, ready: true }],
   };
@@ -76,6 +80,7 @@ beforeAll(async () => {
       asn: ROUTER_ASN,
       neighbors: [
         ...lab.nodes.map((n) => ({ name: `node${n.index}`, address: n.ipv4, asn: NODE_ASN, password: SECRET, bfd: ROLES[n.index - 1] === 'bfd' })),
+        ...[1, 2].map((i) => ({ name: `node${i}v6`, address: lab.node(i).ipv6, asn: NODE_ASN, password: SECRET })),
         ...[1, 2].map((i) => ({ name: `ibgp${i}`, address: lab.node(i).ipv4, asn: NODE_ASN, password: SECRET, ibgp: { localAddress: ROUTER_IBGP_IPV4, port: IBGP_PORT } })),
       ],
     });
@@ -101,6 +106,19 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
     const route = await run('ip', ['-n', bgp.router, 'route', 'show', 'exact', `${CLUSTER_IP}/32`]);
     expect(route.stdout).toContain('proto bird');
     expect(await bgp.birdc(['show', 'bfd', 'sessions'])).toMatch(new RegExp(`${ip(3).replace(/\./g, '\\.')}\\s+eth0\\s+Up`));
+  });
+
+  it('IPv6: sessions over IPv6 carry the IPv6 Service IP as a /128, one next hop per node', async () => {
+    for (const n of ['node1v6', 'node2v6']) await waitFor(`the router's IPv6 session with ${n}`, async () => ((await established(n)) ? true : undefined));
+    await waitFor('IPv6 ECMP next hops on the router', async () => ((await bgp.nextHops(`${IPV6_IP}/128`)).length === 2 ? true : undefined));
+    expect(await bgp.nextHops(`${IPV6_IP}/128`)).toEqual([lab.node(1).ipv6, lab.node(2).ipv6]);
+    // IPv4 sessions carry no IPv6 prefix, and the other way round.
+    const fromV4 = await bgp.birdc(['show', 'route', 'protocol', 'node1']);
+    const fromV6 = await bgp.birdc(['show', 'route', 'protocol', 'node1v6']);
+    expect(fromV4).toContain(CLUSTER_IP);
+    expect(fromV4).not.toContain(IPV6_IP);
+    expect(fromV6).toContain(IPV6_IP);
+    expect(fromV6).not.toContain(CLUSTER_IP);
   });
 
   it('the communities reach the router on every session, the local preference on the iBGP ones only', async () => {

@@ -3,7 +3,7 @@
 // generator writes. Two implementations, so the judge shares no code with
 // what it judges. Added beside a Lab (test/lab/lab.ts), torn down by name:
 //
-//   <p>-router  eth0 192.0.2.254/24 on the lab bridge, BIRD with its own
+//   <p>-router  eth0 192.0.2.254/24 and 2001:db8::fe/64 on the lab bridge, BIRD with its own
 //               config, control socket and pid file in the BGP temp folder,
 //               installing what it learns into its own kernel table with
 //               `merge paths on` (ECMP: one next hop per announcing node)
@@ -20,6 +20,7 @@ import { run, type Lab, type LabNode } from './lab.js';
 import { GiveUp, waitFor } from './system.js';
 
 export const ROUTER_IPV4 = '192.0.2.254';
+export const ROUTER_IPV6 = '2001:db8::fe';
 export const FRR_DIR = '/usr/lib/frr';
 /** FRR's daemons drop to this user; their folders must be theirs. */
 const FRR_USER = 'frr';
@@ -76,6 +77,10 @@ export function birdConfig(options: RouterOptions, logFile: string): string {
     '  ipv4 { import none; export all; };',
     '  merge paths on;',
     '}',
+    'protocol kernel kernel6 {',
+    '  ipv6 { import none; export all; };',
+    '  merge paths on;',
+    '}',
     'protocol bfd {',
     `  interface "eth0" { min rx interval ${interval} ms; min tx interval ${interval} ms; multiplier ${options.bfdMultiplier ?? 3}; };`,
     '}',
@@ -84,10 +89,16 @@ export function birdConfig(options: RouterOptions, logFile: string): string {
     '  connect delay time 1; connect retry time 1; error wait time 1, 2;',
     '  ipv4 { import all; export none; };',
     '}',
+    // IPv6 sessions: the node's global address as the next hop (not its link-local one), so routes name the node.
+    'template bgp node6 {',
+    `  local ${ROUTER_IPV6} as ${options.asn};`,
+    '  connect delay time 1; connect retry time 1; error wait time 1, 2;',
+    '  ipv6 { import all; export none; next hop prefer global; };',
+    '}',
   ];
   if (options.neighbors.some((n) => n.ibgp)) lines.push(`ipv4 table ${IBGP_TABLE};`);
   for (const n of options.neighbors) {
-    lines.push(`protocol bgp ${n.name} from node {`, `  neighbor ${n.address}${n.ibgp ? ` port ${n.ibgp.port}` : ''} as ${n.asn};`);
+    lines.push(`protocol bgp ${n.name} from ${n.address.includes(':') ? 'node6' : 'node'} {`, `  neighbor ${n.address}${n.ibgp ? ` port ${n.ibgp.port}` : ''} as ${n.asn};`);
     if (n.ibgp) {
       lines.push(`  local ${n.ibgp.localAddress} port ${n.ibgp.port} as ${n.asn};`, '  direct;', `  ipv4 { table ${IBGP_TABLE}; gateway direct; import all; export none; };`);
     }
@@ -121,6 +132,7 @@ export class BgpLab {
     await run('ip', ['link', 'add', 'eth0', 'netns', this.router, 'type', 'veth', 'peer', 'name', 'rtr', 'netns', this.lab.lan]);
     await run('ip', ['-n', this.lab.lan, 'link', 'set', 'rtr', 'master', 'br0', 'up']);
     await run('ip', ['-n', this.router, 'addr', 'add', `${ROUTER_IPV4}/24`, 'dev', 'eth0']);
+    await run('ip', ['-n', this.router, 'addr', 'add', `${ROUTER_IPV6}/64`, 'dev', 'eth0', 'nodad']);
     for (const n of options.neighbors) {
       if (n.ibgp) await run('ip', ['-n', this.router, 'addr', 'replace', `${n.ibgp.localAddress}/24`, 'dev', 'eth0']);
     }
@@ -207,10 +219,10 @@ export class BgpLab {
 
   /** Next hops of the router's kernel route for `prefix`, sorted; [] when it has none. */
   async nextHops(prefix: string): Promise<string[]> {
-    const out = await run('ip', ['-n', this.router, '-j', 'route', 'show', 'exact', prefix]);
+    const out = await run('ip', ['-n', this.router, prefix.includes(':') ? '-6' : '-4', '-j', 'route', 'show', 'exact', prefix]);
     const routes = JSON.parse(out.stdout || '[]') as Array<{ gateway?: string; nexthops?: Array<{ gateway?: string }> }>;
     const hops = routes.flatMap((r) => (r.nexthops ? r.nexthops.map((h) => h.gateway) : [r.gateway]));
-    return hops.filter((h): h is string => h !== undefined).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
+    return hops.filter((h): h is string => h !== undefined).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   }
 
   /** A TcpExt counter of the router's kernel, e.g. TCPMD5Failure (segments dropped for a wrong TCP MD5 signature). */
