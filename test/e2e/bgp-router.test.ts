@@ -7,8 +7,10 @@
 //   node1, node2  peer "tor": hold time 3 s, the right password
 //   node3         peer "tor-bfd": hold time 90 s, BFD at the profile defaults
 //   node4         peer "tor-wrong": a wrong TCP MD5 password
-//   node1, node2  also peer "tor-v6" over IPv6 (the IPv6 Service IP), and "tor-ibgp" (iBGP, a second router address and port), sent
-//                 a local preference; every peer gets the advertisement's communities
+//   node1, node2  also peer "tor-v6" over IPv6 (the IPv6 Service IP), and
+//                 "tor-ibgp" (iBGP from a second router address and port), the
+//                 only peer sent a local preference
+//   every IPv4 peer gets the advertisement's communities
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,13 +34,14 @@ const ROLES = ['plain', 'plain', 'bfd', 'wrong-password'] as const;
 const tor = (name: string, role: string, spec: Record<string, unknown>) =>
   peer(name, { myASN: NODE_ASN, peerASN: ROUTER_ASN, peerAddress: ROUTER_IPV4, password: SECRET, nodeSelectors: [{ matchLabels: { bgp: role } }], ...spec });
 
-function inputsFor(node: LabNode, wrongPassword = 'not-the-secret'): BgpNodeInputs {
+/** What the speaker of `node` would be given; node4's peer has `node4Password`. */
+function inputsFor(node: LabNode, node4Password = 'not-the-secret'): BgpNodeInputs {
   return {
     node: { name: node.name, labels: { bgp: ROLES[node.index - 1]! }, networkUnavailable: false },
     peers: [
       tor('tor', 'plain', { holdTime: '3s', keepaliveTime: '1s', connectTime: '1s' }),
       tor('tor-bfd', 'bfd', { holdTime: '90s', connectTime: '1s', bfdProfile: 'defaults' }),
-      tor('tor-wrong', 'wrong-password', { holdTime: '3s', keepaliveTime: '1s', connectTime: '1s', password: wrongPassword }),
+      tor('tor-wrong', 'wrong-password', { holdTime: '3s', keepaliveTime: '1s', connectTime: '1s', password: node4Password }),
       tor('tor-v6', 'plain', { peerAddress: ROUTER_IPV6, holdTime: '3s', keepaliveTime: '1s', connectTime: '1s' }),
       tor('tor-ibgp', 'plain', { peerASN: NODE_ASN, peerAddress: ROUTER_IBGP_IPV4, peerPort: IBGP_PORT, holdTime: '3s', keepaliveTime: '1s', connectTime: '1s' }),
     ],
@@ -60,8 +63,8 @@ function inputsFor(node: LabNode, wrongPassword = 'not-the-secret'): BgpNodeInpu
   };
 }
 
-function configFor(node: LabNode, wrongPassword?: string): string {
-  const plan = planNode(inputsFor(node, wrongPassword));
+function configFor(node: LabNode, node4Password?: string): string {
+  const plan = planNode(inputsFor(node, node4Password));
   expect(plan.errors).toEqual([]);
   return renderFrrConfig(plan, { hostname: node.name });
 }
