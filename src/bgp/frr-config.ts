@@ -3,7 +3,12 @@
 // bgp`, `network` statements without import check (the IP is on no interface),
 // per peer a route-map that drops everything learned and lets out only that
 // peer's prefixes, setting local preference and communities on the way.
+// Values equal to FRR's defaults (peer port 179, the BFD timers, which are
+// MetalLB's) are left out, as FRR's running config leaves them out: then
+// frr-reload.py finds nothing to change in a configuration that did not change.
+import { BFD_DEFAULTS } from './bfd-profile.js';
 import { formatCommunity } from './community.js';
+import { DEFAULT_PEER_PORT } from './peer.js';
 import type { NodeBgpPlan, PeerSession, PrefixAttributes } from './plan.js';
 
 export interface RenderOptions {
@@ -96,7 +101,8 @@ function router(plan: NodeBgpPlan): string[] {
 
 function neighbor({ peer, password }: PeerSession): string[] {
   const n = ` neighbor ${peer.peerAddress.text}`;
-  const lines = [`${n} remote-as ${peer.peerASN ?? peer.dynamicASN}`, `${n} description ${peer.name}`, `${n} port ${peer.peerPort}`];
+  const lines = [`${n} remote-as ${peer.peerASN ?? peer.dynamicASN}`, `${n} description ${peer.name}`];
+  if (peer.peerPort !== DEFAULT_PEER_PORT) lines.push(`${n} port ${peer.peerPort}`);
   if (peer.sourceAddress) lines.push(`${n} update-source ${peer.sourceAddress.text}`);
   if (peer.keepaliveTime !== undefined && peer.holdTime !== undefined) lines.push(`${n} timers ${peer.keepaliveTime} ${peer.holdTime}`);
   if (peer.connectTime !== undefined) lines.push(`${n} timers connect ${peer.connectTime}`);
@@ -114,17 +120,18 @@ function neighbor({ peer, password }: PeerSession): string[] {
 function bfd(plan: NodeBgpPlan): string[] {
   const lines = ['bfd'];
   for (const p of plan.bfdProfiles) {
-    lines.push(
-      ` profile ${p.name}`,
-      `  receive-interval ${p.receiveInterval}`,
-      `  transmit-interval ${p.transmitInterval}`,
-      `  detect-multiplier ${p.detectMultiplier}`,
-      `  echo receive-interval ${p.echoInterval}`,
-      `  echo transmit-interval ${p.echoInterval}`,
-    );
+    lines.push(` profile ${p.name}`);
+    const set = (value: number, fallback: number, ...statements: string[]) => {
+      if (value !== fallback) lines.push(...statements.map((statement) => `  ${statement} ${value}`));
+    };
+    set(p.receiveInterval, BFD_DEFAULTS.receiveInterval, 'receive-interval');
+    set(p.transmitInterval, BFD_DEFAULTS.transmitInterval, 'transmit-interval');
+    set(p.detectMultiplier, BFD_DEFAULTS.detectMultiplier, 'detect-multiplier');
+    set(p.echoInterval, BFD_DEFAULTS.echoInterval, 'echo receive-interval', 'echo transmit-interval');
     if (p.echoMode) lines.push('  echo-mode');
     if (p.passiveMode) lines.push('  passive-mode');
-    lines.push(`  minimum-ttl ${p.minimumTtl}`, ' exit');
+    set(p.minimumTtl, BFD_DEFAULTS.minimumTtl, 'minimum-ttl');
+    lines.push(' exit');
   }
   lines.push('exit', '!');
   return lines;

@@ -96,7 +96,6 @@ router bgp 64512
  neighbor 192.0.2.1 bfd profile fast
  neighbor 2001:db8::1 remote-as external
  neighbor 2001:db8::1 description router-b
- neighbor 2001:db8::1 port 179
  neighbor 2001:db8::1 timers 10 30
  neighbor 2001:db8::1 password from-secret
  neighbor 2001:db8::1 graceful-restart-disable
@@ -130,12 +129,6 @@ bfd
   minimum-ttl 250
  exit
  profile slow
-  receive-interval 300
-  transmit-interval 300
-  detect-multiplier 3
-  echo receive-interval 50
-  echo transmit-interval 50
-  minimum-ttl 254
  exit
 exit
 !
