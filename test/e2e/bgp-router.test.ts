@@ -29,13 +29,21 @@ const IBGP_PORT = 1179;
 const CLUSTER_IP = '203.0.113.10';
 const LOCAL_IP = '203.0.113.11';
 const IPV6_IP = '2001:db8:64::10';
+const EXTRA_IP = '203.0.113.12';
 const ROLES = ['plain', 'plain', 'bfd', 'wrong-password'] as const;
 
 const tor = (name: string, role: string, spec: Record<string, unknown>) =>
   peer(name, { myASN: NODE_ASN, peerASN: ROUTER_ASN, peerAddress: ROUTER_IPV4, password: SECRET, nodeSelectors: [{ matchLabels: { bgp: role } }], ...spec });
 
-/** What the speaker of `node` would be given; node4's peer has `node4Password`. */
-function inputsFor(node: LabNode, node4Password = 'not-the-secret'): BgpNodeInputs {
+interface Variant {
+  /** node4's password for its peer (wrong unless set). */
+  node4Password?: string;
+  /** Another Cluster Service IP in the pool. */
+  extraIp?: string;
+}
+
+/** What the speaker of `node` would be given. */
+function inputsFor(node: LabNode, { node4Password = 'not-the-secret', extraIp }: Variant = {}): BgpNodeInputs {
   return {
     node: { name: node.name, labels: { bgp: ROLES[node.index - 1]! }, networkUnavailable: false },
     peers: [
@@ -58,13 +66,14 @@ function inputsFor(node: LabNode, node4Password = 'not-the-secret'): BgpNodeInpu
       { namespace: 'default', name: 'web', ips: [CLUSTER_IP], pool: 'lab', externalTrafficPolicy: 'Cluster' },
       { namespace: 'default', name: 'local', ips: [LOCAL_IP], pool: 'lab', externalTrafficPolicy: 'Local' },
       { namespace: 'default', name: 'six', ips: [IPV6_IP], pool: 'lab6', externalTrafficPolicy: 'Cluster' },
+      ...(extraIp ? [{ namespace: 'default', name: 'extra', ips: [extraIp], pool: 'lab', externalTrafficPolicy: 'Cluster' as const }] : []),
     ],
     endpoints: [{ serviceNamespace: 'default', serviceName: 'local', nodeName: lab.node(1).name, ready: true }],
   };
 }
 
-function configFor(node: LabNode, node4Password?: string): string {
-  const plan = planNode(inputsFor(node, node4Password));
+function configFor(node: LabNode, variant: Variant = {}): string {
+  const plan = planNode(inputsFor(node, variant));
   expect(plan.errors).toEqual([]);
   return renderFrrConfig(plan, { hostname: node.name });
 }
@@ -137,6 +146,17 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
     }
   });
 
+  it('a changed configuration applied with frr-reload.py: the new IP is announced, and no session of the node is reset', async () => {
+    const sessions = ['node1', 'node1v6', 'ibgp1'];
+    for (const n of sessions) await waitFor(`the router's session ${n}`, async () => ((await established(n)) ? true : undefined));
+    const before = await bgp.protocols();
+    await bgp.reloadFrr(frr[0]!, configFor(lab.node(1), { extraIp: EXTRA_IP }));
+    await waitFor('the new IP from node1', async () => ((await bgp.nextHops(`${EXTRA_IP}/32`)).length > 0 ? true : undefined));
+    expect(await bgp.nextHops(`${EXTRA_IP}/32`)).toEqual([ip(1)]);
+    const after = await bgp.protocols();
+    for (const n of sessions) expect(after.get(n)).toEqual(before.get(n));
+  });
+
   it('a wrong TCP MD5 password gives no session: the router drops the signed segments; the right one brings the session up', async () => {
     const before = await bgp.tcpExtCounter('TCPMD5Failure');
     await waitFor('the router to drop node4 segments for their MD5 signature', async () => ((await bgp.tcpExtCounter('TCPMD5Failure')) > before ? true : undefined));
@@ -144,7 +164,7 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
     expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).not.toContain(ip(4));
 
     await bgp.stopFrr(frr[3]!);
-    frr[3] = await bgp.startFrr(lab.node(4), configFor(lab.node(4), SECRET));
+    frr[3] = await bgp.startFrr(lab.node(4), configFor(lab.node(4), { node4Password: SECRET }));
     await waitFor("the router's session with node4", async () => ((await established('node4')) ? true : undefined));
     await waitFor('node4 as a fourth next hop', async () => ((await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(4)) ? true : undefined));
     expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).toEqual([ip(1), ip(2), ip(3), ip(4)]);

@@ -22,6 +22,8 @@ import { GiveUp, waitFor } from './system.js';
 export const ROUTER_IPV4 = '192.0.2.254';
 export const ROUTER_IPV6 = '2001:db8::fe';
 export const FRR_DIR = '/usr/lib/frr';
+/** Package frr-pythontools; applies only the difference between the running and a new configuration. */
+export const FRR_RELOAD = path.join(FRR_DIR, 'frr-reload.py');
 /** FRR's daemons drop to this user; their folders must be theirs. */
 const FRR_USER = 'frr';
 
@@ -56,6 +58,8 @@ export interface ProtocolState {
   name: string;
   proto: string;
   state: string;
+  /** When the state last changed, as BIRD prints it. */
+  since: string;
   info: string;
 }
 
@@ -187,6 +191,16 @@ export class BgpLab {
     if (result.code !== 0) throw new Error(`vtysh refused the configuration of ${instance.node.name} (${result.code}): ${result.stdout}${result.stderr}`);
   }
 
+  /** Applies a changed configuration as the speaker will: frr-reload.py sends FRR only the difference. */
+  async reloadFrr(instance: FrrInstance, config: string): Promise<void> {
+    const file = path.join(instance.dir, 'frr.conf');
+    writeFileSync(file, config);
+    const dir = instance.dir;
+    const args = ['python3', FRR_RELOAD, '--reload', '--vty_socket', dir, '--rundir', dir, '--confdir', dir, '--bindir', '/usr/bin', file];
+    const result = await this.lab.exec(instance.node.name, args);
+    if (result.code !== 0) throw new Error(`frr-reload.py failed in ${instance.node.name} (${result.code}): ${result.stdout}${result.stderr}`);
+  }
+
   /** Ends a node's FRR daemons by pid (SIGKILL: no goodbye to the router). */
   async stopFrr(instance: FrrInstance): Promise<void> {
     await Promise.all([...instance.daemons.values()].map((c) => this.lab.kill(c, 'SIGKILL')));
@@ -212,7 +226,7 @@ export class BgpLab {
     for (const line of out.split('\n').slice(2)) {
       const cols = line.trim().split(/\s+/);
       if (cols.length < 5) continue;
-      result.set(cols[0]!, { name: cols[0]!, proto: cols[1]!, state: cols[3]!, info: cols.slice(5).join(' ') });
+      result.set(cols[0]!, { name: cols[0]!, proto: cols[1]!, state: cols[3]!, since: cols[4]!, info: cols.slice(5).join(' ') });
     }
     return result;
   }
