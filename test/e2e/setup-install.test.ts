@@ -25,7 +25,8 @@ function bin(apt: 'installs' | 'installs nothing' | number | 'none'): string {
   dir = mkdtempSync(path.join(tmpdir(), 'ironlb-setup-e2e-'));
   symlinkSync(process.execPath, path.join(dir, 'node'));
   if (apt === 'none') return dir;
-  const commands = Object.fromEntries(TOOLS.map((t) => [t.pkg, t.command]));
+  // Where each package's command lands: on PATH, or in its own folder under the root (this same folder).
+  const commands = Object.fromEntries(TOOLS.map((t) => [t.pkg, t.dir ? path.join(t.dir, t.command) : t.command]));
   const script = `#!${process.execPath}
 const fs = require('node:fs');
 const path = require('node:path');
@@ -35,6 +36,7 @@ if (${typeof apt === 'number' ? apt : 0} !== 0 && args[0] === 'install') process
 if (${JSON.stringify(apt === 'installs')} && args[0] === 'install') {
   const commands = ${JSON.stringify(commands)};
   for (const pkg of args.filter((a) => !a.startsWith('-')).slice(1)) {
+    fs.mkdirSync(path.dirname(path.join(__dirname, commands[pkg])), { recursive: true });
     fs.writeFileSync(path.join(__dirname, commands[pkg]), '#!/bin/sh\\n', { mode: 0o755 });
   }
 }
@@ -45,7 +47,7 @@ if (${JSON.stringify(apt === 'installs')} && args[0] === 'install') {
 }
 
 function check(pathDir: string, purpose = 'test') {
-  const r = spawnSync(path.join(pathDir, 'node'), [SCRIPT, purpose], { env: { PATH: pathDir }, encoding: 'utf8' });
+  const r = spawnSync(path.join(pathDir, 'node'), [SCRIPT, purpose], { env: { PATH: pathDir, IRONLB_TOOLS_ROOT: pathDir }, encoding: 'utf8' });
   if (r.error) throw r.error;
   return { code: r.status, out: String(r.stdout), err: String(r.stderr) };
 }

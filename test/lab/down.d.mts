@@ -7,4 +7,5 @@ export interface Removed {
 }
 
 export function labTempFolders(prefix: string, tmp?: string): string[];
-export function cleanupStale(prefix: string, tmp?: string): Promise<Removed>;
+export function frrRunFolders(prefix: string, runDir?: string): string[];
+export function cleanupStale(prefix: string, tmp?: string, frrRunDir?: string): Promise<Removed>;

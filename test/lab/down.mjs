@@ -41,11 +41,26 @@ export function labTempFolders(prefix, tmp = os.tmpdir()) {
 }
 
 /**
+ * FRR's run folders a BGP lab leaves: FRR started with `-N <namespace>`
+ * creates `/var/run/frr/<namespace>` (test/lab/bgp.ts), i.e. `<prefix>-*`.
+ */
+export function frrRunFolders(prefix, runDir = '/var/run/frr') {
+  try {
+    return readdirSync(runDir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name.startsWith(`${prefix}-`))
+      .map((e) => path.join(runDir, e.name))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
  * Removes every namespace named `<prefix>-*` (killing what runs in it), every
  * root-namespace link whose name starts with prefix, and the lab's temporary
- * folders. Returns what it removed.
+ * folders (FRR's run folders too). Returns what it removed.
  */
-export async function cleanupStale(prefix, tmp = os.tmpdir()) {
+export async function cleanupStale(prefix, tmp = os.tmpdir(), frrRunDir = '/var/run/frr') {
   if (!/^[a-z][a-z0-9]{2,9}$/.test(prefix)) throw new Error(`cleanupStale: prefix "${prefix}" is too short to be safe (3-10 lower-case letters/digits)`);
   const namespaces = (await ip(['netns', 'list']))
     .split('\n')
@@ -65,7 +80,7 @@ export async function cleanupStale(prefix, tmp = os.tmpdir()) {
     .map((l) => l.ifname)
     .filter((n) => n.startsWith(prefix));
   for (const link of links) await ip(['link', 'del', link]);
-  const folders = labTempFolders(prefix, tmp);
+  const folders = [...labTempFolders(prefix, tmp), ...frrRunFolders(prefix, frrRunDir)];
   for (const folder of folders) rmSync(folder, { recursive: true, force: true });
   return { namespaces, links, folders };
 }

@@ -3,6 +3,8 @@
 export interface Tool {
   command: string;
   pkg: string;
+  /** Looked up in this folder instead of on PATH. */
+  dir?: string;
 }
 
 export type Purpose = 'lab' | 'test';
@@ -16,7 +18,7 @@ export type Decision =
 export const TOOLS: readonly Tool[];
 export const PURPOSES: readonly Purpose[];
 export function findCommand(command: string, pathVar: string | undefined): string | undefined;
-export function missingTools(pathVar: string | undefined): Tool[];
+export function missingTools(pathVar: string | undefined, root?: string): Tool[];
 export function decide(facts: { purpose: string; missing: readonly Tool[]; isRoot: boolean; hasApt: boolean; mayInstall: boolean }): Decision;
 export function installSteps(packages: readonly string[]): Array<[string, string[]]>;
 export function main(purpose: string, env?: NodeJS.ProcessEnv): number;

@@ -10,7 +10,8 @@
 // As root on a machine with apt-get, missing tools are installed with their
 // exact Debian/Ubuntu package names. IRONLB_NO_INSTALL=1 forbids installing:
 // the check then only reports (for machines whose packages are managed
-// otherwise, and for the tests of this very check).
+// otherwise, and for the tests of this very check). IRONLB_TOOLS_ROOT (default
+// /) is where tools installed off PATH are looked up, for those tests too.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +26,14 @@ export const TOOLS = [
   { command: 'ping', pkg: 'iputils-ping' }, // traffic through a failover
   { command: 'tcpdump', pkg: 'tcpdump' }, // frames on the wire
   { command: 'curl', pkg: 'curl' }, // speaker readiness inside a node namespace
+  // BGP mode (docs/bgp.md): FRR's bgpd/bfdd/zebra in each node namespace (the
+  // daemons live in /usr/lib/frr, off PATH; vtysh ships with them), and BIRD 2
+  // as the lab's router, a different implementation judging FRR.
+  { command: 'vtysh', pkg: 'frr' },
+  { command: 'bird', pkg: 'bird2' },
+  // Applies a changed FRR configuration without resetting unchanged sessions.
+  // Installed off PATH, so looked up in its own folder.
+  { command: 'frr-reload.py', pkg: 'frr-pythontools', dir: '/usr/lib/frr' },
 ];
 
 export const PURPOSES = ['lab', 'test'];
@@ -44,8 +53,12 @@ export function findCommand(command, pathVar) {
   return undefined;
 }
 
-export function missingTools(pathVar) {
-  return TOOLS.filter((t) => findCommand(t.command, pathVar) === undefined);
+/**
+ * The tools not found: on `pathVar`, or for a tool with its own `dir`, in that
+ * folder under `root` (IRONLB_TOOLS_ROOT, for the tests of this check; default /).
+ */
+export function missingTools(pathVar, root = '/') {
+  return TOOLS.filter((t) => findCommand(t.command, t.dir ? path.join(root, t.dir) : pathVar) === undefined);
 }
 
 const installLine = (missing) => `apt-get install -y ${missing.map((t) => t.pkg).join(' ')}`;
@@ -93,7 +106,8 @@ function install(packages, env) {
 /** Runs the check for `purpose`; returns the exit status. */
 export function main(purpose, env = process.env) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const missing = missingTools(env.PATH);
+  const root = env.IRONLB_TOOLS_ROOT || '/';
+  const missing = missingTools(env.PATH, root);
   const decision = decide({
     purpose,
     missing,
@@ -116,7 +130,7 @@ export function main(purpose, env = process.env) {
         console.error(failed);
         return 1;
       }
-      const still = missingTools(env.PATH);
+      const still = missingTools(env.PATH, root);
       if (still.length > 0) {
         console.error(`ironlb: installed ${decision.packages.join(' ')} but ${commandList(still)} is still not on PATH (${env.PATH ?? ''}); add its folder (often /usr/sbin) to PATH`);
         return 1;

@@ -3,7 +3,7 @@
 // the tools, the one message naming the packages. (Installing for real, as
 // root with apt-get, is tested in test/e2e/setup-install.test.ts.)
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decide, findCommand, installSteps, missingTools, TOOLS } from './tools.mjs';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'tools.mjs');
-const ALL_PACKAGES = 'iproute2 procps iputils-arping ndisc6 iputils-ping tcpdump curl';
+const ALL_PACKAGES = 'iproute2 procps iputils-arping ndisc6 iputils-ping tcpdump curl frr bird2 frr-pythontools';
 const isRoot = process.getuid?.() === 0;
 
 let dir: string | undefined;
@@ -43,13 +43,23 @@ describe('the tool table', () => {
   it('maps each command the lab runs to its Debian package', () => {
     expect(TOOLS.map((t) => `${t.command}:${t.pkg}`)).toEqual([
       'ip:iproute2', 'sysctl:procps', 'arping:iputils-arping', 'ndisc6:ndisc6', 'ping:iputils-ping', 'tcpdump:tcpdump', 'curl:curl',
+      'vtysh:frr', 'bird:bird2', 'frr-reload.py:frr-pythontools',
     ]);
+    expect(TOOLS.filter((t) => t.dir).map((t) => `${t.dir}/${t.command}`)).toEqual(['/usr/lib/frr/frr-reload.py']);
   });
 
   it('finds commands on a PATH and nothing on an empty one', () => {
     expect(findCommand('node', path.dirname(process.execPath))).toBe(process.execPath);
     expect(findCommand('node', '')).toBeUndefined();
-    expect(missingTools('').map((t) => t.command)).toEqual(TOOLS.map((t) => t.command));
+    expect(missingTools('', bareBin()).map((t) => t.command)).toEqual(TOOLS.map((t) => t.command));
+  });
+
+  it('finds a tool with its own folder there, under the root, not on PATH', () => {
+    const root = bareBin();
+    mkdirSync(path.join(root, 'usr/lib/frr'), { recursive: true });
+    writeFileSync(path.join(root, 'usr/lib/frr/frr-reload.py'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(missingTools('', root).map((t) => t.command)).not.toContain('frr-reload.py');
+    expect(missingTools(path.join(root, 'usr/lib/frr'), path.join(root, 'elsewhere')).map((t) => t.command)).toContain('frr-reload.py');
   });
 });
 
@@ -105,25 +115,26 @@ describe('decide', () => {
 
 describe('the check as a process, with a PATH that has only node', () => {
   it('when it may not install, exits 1 with one message naming every command and package', () => {
-    const r = check('lab', { PATH: bareBin(), IRONLB_NO_INSTALL: '1' });
+    const bin = bareBin();
+    const r = check('lab', { PATH: bin, IRONLB_TOOLS_ROOT: bin, IRONLB_NO_INSTALL: '1' });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain('ip, sysctl, arping, ndisc6, ping, tcpdump, curl');
+    expect(lines[0]).toContain('ip, sysctl, arping, ndisc6, ping, tcpdump, curl, vtysh, bird, frr-reload.py');
     expect(lines[0]).toContain(`apt-get install -y ${ALL_PACKAGES}`);
   });
 
   it('not root: the lab stops at once naming root and the packages; the tests go on with one line', () => {
     const bin = bareBin();
-    const lab = check('lab', { PATH: bin }, asNonRoot);
+    const lab = check('lab', { PATH: bin, IRONLB_TOOLS_ROOT: bin }, asNonRoot);
     expect(lab.code).toBe(1);
     expect(lab.stderr).toContain('npm run lab needs root');
     expect(lab.stderr).toContain(`apt-get install -y ${ALL_PACKAGES}`);
-    const test = check('test', { PATH: bin }, asNonRoot);
+    const test = check('test', { PATH: bin, IRONLB_TOOLS_ROOT: bin }, asNonRoot);
     expect(test.code).toBe(0);
     expect(test.stdout.trimEnd().split('\n')).toEqual([
-      'ironlb: not root, so test/e2e is not run and its missing tools (ip, sysctl, arping, ndisc6, ping, tcpdump, curl) are not needed; as root `npm test` installs them.',
+      'ironlb: not root, so test/e2e is not run and its missing tools (ip, sysctl, arping, ndisc6, ping, tcpdump, curl, vtysh, bird, frr-reload.py) are not needed; as root `npm test` installs them.',
     ]);
   });
 

@@ -1,0 +1,69 @@
+import { parseSelectorList } from '../api/pool.js';
+import type { LabelSelector } from '../api/types.js';
+import { parseCommunityValue, type BgpCommunity } from './community.js';
+import { isPlainObject, readInteger, readNameList, readObjectName } from './fields.js';
+
+/** A community as written: a value, or the name of an alias resolved against the Community objects when rendering. */
+export type CommunityRef = BgpCommunity | { readonly kind: 'alias'; readonly name: string };
+
+export interface ParsedBGPAdvertisement {
+  readonly name: string;
+  readonly ipAddressPools: readonly string[];
+  readonly ipAddressPoolSelectors: readonly LabelSelector[];
+  readonly nodeSelectors: readonly LabelSelector[];
+  /** BGPPeer names; none = every peer. */
+  readonly peers: readonly string[];
+  readonly aggregationLength: number;
+  readonly aggregationLengthV6: number;
+  /** 0 = not set (FRR's default applies). */
+  readonly localPref: number;
+  readonly communities: readonly CommunityRef[];
+}
+
+export type ParseBGPAdvertisementResult = { ok: true; advertisement: ParsedBGPAdvertisement } | { ok: false; errors: string[] };
+
+/** MetalLB's limit: FRR refuses more communities on one route-map entry set. */
+const MAX_COMMUNITIES = 63;
+const ALIAS_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/** Validates a raw BGPAdvertisement; every error names its field. Never throws on bad input. */
+export function parseBGPAdvertisement(raw: unknown): ParseBGPAdvertisementResult {
+  if (!isPlainObject(raw)) return { ok: false, errors: ['BGPAdvertisement: must be an object'] };
+  const errors: string[] = [];
+  const name = readObjectName(raw, errors);
+  // An empty spec is valid: every pool, from every node, to every peer.
+  const spec = raw.spec === undefined ? {} : raw.spec;
+  if (!isPlainObject(spec)) {
+    errors.push('spec: must be an object');
+    return { ok: false, errors };
+  }
+  const advertisement: ParsedBGPAdvertisement = {
+    name,
+    ipAddressPools: readNameList(spec.ipAddressPools, 'spec.ipAddressPools', errors),
+    ipAddressPoolSelectors: parseSelectorList(spec.ipAddressPoolSelectors, 'spec.ipAddressPoolSelectors', errors),
+    nodeSelectors: parseSelectorList(spec.nodeSelectors, 'spec.nodeSelectors', errors),
+    peers: readNameList(spec.peers, 'spec.peers', errors),
+    aggregationLength: readInteger(spec.aggregationLength, 'spec.aggregationLength', 1, 32, errors) ?? 32,
+    aggregationLengthV6: readInteger(spec.aggregationLengthV6, 'spec.aggregationLengthV6', 1, 128, errors) ?? 128,
+    localPref: readInteger(spec.localPref, 'spec.localPref', 0, 4_294_967_295, errors) ?? 0,
+    communities: readCommunities(spec.communities, errors),
+  };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, advertisement };
+}
+
+function readCommunities(raw: unknown, errors: string[]): CommunityRef[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    errors.push('spec.communities: must be a list');
+    return [];
+  }
+  if (raw.length > MAX_COMMUNITIES) errors.push(`spec.communities: at most ${MAX_COMMUNITIES} (got ${raw.length})`);
+  const result: CommunityRef[] = [];
+  raw.forEach((item: unknown, index: number) => {
+    const value = typeof item === 'string' ? parseCommunityValue(item) : undefined;
+    if (value) result.push(value);
+    else if (typeof item === 'string' && !item.includes(':') && ALIAS_NAME.test(item)) result.push({ kind: 'alias', name: item });
+    else errors.push(`spec.communities[${index}]: ${JSON.stringify(item)} is not a community (like 65535:65282 or large:1:2:3) nor an alias name`);
+  });
+  return result;
+}
