@@ -4,7 +4,17 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import type { IpCandidates } from '../../src/election/candidates.js';
 import { IP_ANNOTATION } from '../../src/election/names.js';
-import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore, type LeaseWatchHandlers, type WirePort } from '../../src/election/ports.js';
+import {
+  LeaseStoreError,
+  type LeaseContent,
+  type LeaseRecord,
+  type LeaseStore,
+  type LeaseWatchHandlers,
+  type LivenessPort,
+  type MeshPeer,
+  type WirePort,
+} from '../../src/election/ports.js';
+import type { PeerVerdict } from '../../src/election/types.js';
 import { SpeakerRuntime } from '../../src/election/runtime.js';
 import { createKubeClient } from '../../src/kube/client.js';
 import { createInformer } from '../../src/kube/informer.js';
@@ -264,6 +274,7 @@ export class Cluster {
     node: string,
     candidates?: ReadonlyMap<string, IpCandidates>,
     onSpeakersChanged?: (published: ReadonlyMap<string, readonly string[]>) => void,
+    liveness?: LivenessPort,
   ): TestSpeaker {
     const index = this.speakers.size;
     const client = createKubeClient({ kubeConfig: this.server.kubeConfig, requestTimeoutMs: 2000 });
@@ -278,6 +289,8 @@ export class Cluster {
       interfaces: () => [{ ifname: 'eth0', mac: macOf(index) }],
       events: { emit: (service, _type, reason, message) => events.push({ reason, service: `${service.namespace}/${service.name}`, message }) },
       onSpeakersChanged,
+      liveness,
+      settleMs: liveness === undefined ? undefined : 500,
     });
     if (candidates !== undefined) runtime.setCandidates(candidates);
     runtime.start();
@@ -323,6 +336,51 @@ export class Cluster {
     await this.stopRecorder?.();
     await this.server.faults.reset();
     await this.server.close();
+  }
+}
+
+/**
+ * The mesh as one speaker sees it, set by the test: per-peer verdicts (default
+ * 'alive' for every member), whether this node is isolated, whether a quorum
+ * is possible. The real detector is tested on its own (test/unit/liveness).
+ */
+export class FakeMesh implements LivenessPort {
+  readonly verdicts = new Map<string, PeerVerdict>();
+  members: readonly MeshPeer[] = [];
+  isolatedNow = false;
+  quorum = true;
+  left = false;
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(readonly node: string) {}
+  endpoint(): string {
+    return '192.0.2.1:7947';
+  }
+  setMembers(members: readonly MeshPeer[]): void {
+    this.members = members;
+  }
+  verdict(node: string): PeerVerdict {
+    if (this.isolatedNow || !this.quorum) return 'unknown';
+    return this.verdicts.get(node) ?? 'alive';
+  }
+  isolated(): boolean {
+    return this.isolatedNow;
+  }
+  quorumPossible(): boolean {
+    return this.quorum;
+  }
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+  leave(): void {
+    this.left = true;
+  }
+  stop(): void {}
+  /** Changes what this speaker's mesh says, and tells the speaker. */
+  set(change: { verdicts?: Record<string, PeerVerdict>; isolated?: boolean }): void {
+    for (const [node, verdict] of Object.entries(change.verdicts ?? {})) this.verdicts.set(node, verdict);
+    if (change.isolated !== undefined) this.isolatedNow = change.isolated;
+    for (const listener of this.listeners) listener();
   }
 }
 

@@ -1,0 +1,111 @@
+// The election driven by the liveness mesh, against the API server double: the
+// mesh's verdicts decide who is live, a speaker that hears no peer while they
+// hear each other takes nothing, a firewalled mesh falls back to the
+// heartbeat Leases, and SIGTERM tells the mesh. The mesh is a stand-in whose
+// verdicts the test sets; the real detector is tested on a simulated lossy,
+// partitionable network in test/unit/liveness.
+import { afterEach, describe, expect, it } from 'vitest';
+import { memberLeaseName, MESH_ANNOTATION } from '../../src/election/names.js';
+import { createKubeClient } from '../../src/kube/client.js';
+import { candidatesFor, Cluster, FakeMesh, ipRange, NS, sleep, TIMING, until } from './speaker-harness.js';
+
+let cluster: Cluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+const NODES = ['node-a', 'node-b', 'node-c'];
+
+async function meshCluster(ips: string[]): Promise<{ c: Cluster; meshes: Map<string, FakeMesh> }> {
+  const c = await Cluster.start();
+  cluster = c;
+  const meshes = new Map(NODES.map((n) => [n, new FakeMesh(n)]));
+  for (const n of NODES) c.addSpeaker(n, undefined, undefined, meshes.get(n));
+  await c.settled();
+  c.setCandidates(candidatesFor(ips, NODES));
+  await until(() => ips.every((ip) => c.segment.ownerOf(ip) !== undefined), 30_000, 'every IP answered');
+  return { c, meshes };
+}
+
+function speaker(c: Cluster, node: string) {
+  const s = c.speakers.get(node);
+  if (s === undefined) throw new Error(`no speaker ${node}`);
+  return s;
+}
+
+/** kill -9: no write, no goodbye, and its wire goes silent too. */
+async function crash(c: Cluster, node: string, held: string[]): Promise<void> {
+  await speaker(c, node).runtime.abandon();
+  for (const ip of held) c.segment.stop(node, ip);
+}
+
+describe('speaker election on the liveness mesh', () => {
+  it('publishes where its mesh listens in its member Lease, and a death verdict moves IPs although the heartbeat Lease is fresh', async () => {
+    const ips = ipRange(9);
+    const { c, meshes } = await meshCluster(ips);
+    const client = createKubeClient({ kubeConfig: c.server.kubeConfig });
+    const member = await client.coordination.readNamespacedLease({ name: memberLeaseName('node-a'), namespace: NS });
+    expect(member.metadata?.annotations?.['ironlb.io/liveness']).toBe('192.0.2.1:7947');
+    expect(member.metadata?.labels?.['ironlb.io/role']).toBe('member');
+    expect(meshes.get('node-b')?.members.map((m) => m.node).sort()).toEqual(NODES);
+
+    const held = ips.filter((ip) => c.segment.ownerOf(ip) === 'node-a');
+    expect(held.length).toBeGreaterThan(0);
+    // node-a keeps renewing its heartbeat Lease: by the Leases alone it is live forever.
+    for (const node of ['node-b', 'node-c']) meshes.get(node)?.set({ verdicts: { 'node-a': 'dead' } });
+    await until(() => held.every((ip) => ['node-b', 'node-c'].includes(c.segment.ownerOf(ip) ?? '')), 30_000, 'the others to take over');
+    const holders = await c.holders();
+    for (const ip of held) expect(holders.get(ip)).toBe(c.segment.ownerOf(ip));
+    // node-a heard the new owners on the wire and fell silent (the fence).
+    expect(held.filter((ip) => speaker(c, 'node-a').runtime.machine.isAnnouncing(ip))).toEqual([]);
+  });
+
+  it('(b) a speaker that hears no peer while they hear each other blames itself: it takes nothing, says so, and the others take over', async () => {
+    const ips = ipRange(12);
+    const { c, meshes } = await meshCluster(ips);
+    meshes.get('node-c')?.set({ isolated: true });
+    await until(() => speaker(c, 'node-c').runtime.isSelfBlamed(), 10_000, 'node-c to blame itself');
+    const client = createKubeClient({ kubeConfig: c.server.kubeConfig });
+    await until(
+      async () => (await client.coordination.readNamespacedLease({ name: memberLeaseName('node-c'), namespace: NS })).metadata?.annotations?.[MESH_ANNOTATION] === 'isolated',
+      10_000,
+      'node-c to publish that it is isolated',
+    );
+    const heldByC = ips.filter((ip) => c.segment.ownerOf(ip) === 'node-c');
+    const heldByA = ips.filter((ip) => c.segment.ownerOf(ip) === 'node-a');
+    // node-a crashes. node-c, judging it by its heartbeat Lease, would see it
+    // dead after a lease-duration; blaming itself, it takes nothing.
+    await crash(c, 'node-a', heldByA);
+    await sleep(3 * TIMING.leaseDurationMs);
+    expect(speaker(c, 'node-c').runtime.machine.heldIps().sort()).toEqual([...heldByC].sort());
+    // node-b's mesh declares node-a dead: node-b takes over.
+    meshes.get('node-b')?.set({ verdicts: { 'node-a': 'dead' } });
+    await until(() => heldByA.every((ip) => c.segment.ownerOf(ip) === 'node-b'), 30_000, 'node-b to take over node-a');
+    // What node-c held, it keeps (it is live to the others and answers); it acquired nothing new.
+    expect(speaker(c, 'node-c').runtime.machine.heldIps().sort()).toEqual([...heldByC].sort());
+  });
+
+  it('(c) a firewalled mesh (every speaker isolated): the heartbeat Leases judge, and a crashed owner is still replaced', async () => {
+    const ips = ipRange(6);
+    const { c, meshes } = await meshCluster(ips);
+    for (const mesh of meshes.values()) mesh.set({ isolated: true });
+    const held = ips.filter((ip) => c.segment.ownerOf(ip) === 'node-a');
+    expect(held.length).toBeGreaterThan(0);
+    await until(() => ['node-b', 'node-c'].every((n) => !speaker(c, n).runtime.isSelfBlamed()), 10_000, 'no self-blame when nobody hears anybody');
+    await crash(c, 'node-a', held);
+    await until(() => held.every((ip) => ['node-b', 'node-c'].includes(c.segment.ownerOf(ip) ?? '')), 30_000, 'takeover by the heartbeat Leases');
+    expect(['node-b', 'node-c'].some((n) => speaker(c, n).runtime.isSelfBlamed())).toBe(false);
+  });
+
+  it('(f) SIGTERM tells the mesh before releasing, and deletes the member Lease', async () => {
+    const ips = ipRange(3);
+    const { c, meshes } = await meshCluster(ips);
+    await speaker(c, 'node-a').runtime.stop();
+    expect(meshes.get('node-a')?.left).toBe(true);
+    const client = createKubeClient({ kubeConfig: c.server.kubeConfig });
+    const names = (await client.coordination.listNamespacedLease({ namespace: NS })).items.map((l) => l.metadata?.name);
+    expect(names).not.toContain(memberLeaseName('node-a'));
+    expect(names).not.toContain('ironlb-node-node-a');
+  });
+});
