@@ -63,6 +63,8 @@ describe('deploy/prometheus PrometheusRule', () => {
     expect(uses('ironlb_service_ip_conflicts')).toContain('IronLBIPConflict');
     expect(uses('ironlb_pool_valid')).toContain('IronLBPoolInvalid');
     expect(uses('ironlb_speaker_api_reachable')).toContain('IronLBSpeakerAPIUnreachable');
+    expect(uses('ironlb_speaker_mesh_isolated')).toContain('IronLBMeshIsolated');
+    expect(uses('ironlb_speaker_lease_liveness')).toContain('IronLBSlowLiveness');
   });
 
   it('expressions have balanced brackets and durations Prometheus accepts', () => {
