@@ -191,12 +191,14 @@ export class SpeakerRuntime {
     this.stopped = true;
     this.stopTimers();
     const intents = this.machine.shutdown();
-    // Silent first, then the mesh hears we are going (peers take over at
-    // once, before any Lease write lands), then the releases.
+    // Silent first, then the releases (peers take each IP the moment its
+    // release reaches their watch), then the mesh hears we are gone. Leaving
+    // the mesh first would make peers race our releases with compare-and-swap
+    // writes on the old versions, and lose a retry.
     for (const intent of intents) if (intent.kind === 'withdraw') void this.execute(intent);
-    this.options.liveness?.leave();
     await this.heartbeat.stop();
     await Promise.allSettled(intents.filter((intent) => intent.kind !== 'withdraw').map((intent) => this.execute(intent)));
+    this.options.liveness?.leave();
     await this.heartbeat.deleteLease().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not delete the node lease'));
     await this.membership.deleteMemberLease().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not delete the member lease'));
     this.options.liveness?.stop();

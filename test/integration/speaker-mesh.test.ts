@@ -98,7 +98,7 @@ describe('speaker election on the liveness mesh', () => {
     expect(['node-b', 'node-c'].some((n) => speaker(c, n).runtime.isSelfBlamed())).toBe(false);
   });
 
-  it('(f) SIGTERM tells the mesh before releasing, and deletes the member Lease', async () => {
+  it('(f) SIGTERM releases, tells the mesh, and deletes the member Lease', async () => {
     const ips = ipRange(3);
     const { c, meshes } = await meshCluster(ips);
     await speaker(c, 'node-a').runtime.stop();
