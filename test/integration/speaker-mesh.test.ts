@@ -1,7 +1,10 @@
 // The election driven by the liveness mesh, against the API server double: the
 // mesh's verdicts decide who is live, a speaker that hears no peer while they
-// hear each other takes nothing, a firewalled mesh falls back to the
-// heartbeat Leases, and SIGTERM tells the mesh. The mesh is a stand-in whose
+// hear each other takes nothing (b), a firewalled mesh falls back to the
+// heartbeat Leases (c), an API outage moves nothing (d), a speaker cut off
+// from the API only keeps what it holds (e, a deliberate change: see
+// docs/design-changes.md), and SIGTERM tells the mesh (f). Case (a), UDP
+// blocked between two nodes, is the detector's own (test/unit/liveness). The mesh is a stand-in whose
 // verdicts the test sets; the real detector is tested on a simulated lossy,
 // partitionable network in test/unit/liveness.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -96,6 +99,33 @@ describe('speaker election on the liveness mesh', () => {
     await crash(c, 'node-a', held);
     await until(() => held.every((ip) => ['node-b', 'node-c'].includes(c.segment.ownerOf(ip) ?? '')), 30_000, 'takeover by the heartbeat Leases');
     expect(['node-b', 'node-c'].some((n) => speaker(c, n).runtime.isSelfBlamed())).toBe(false);
+  });
+
+  it('(d) an API outage changes no owner and silences nobody; the mesh keeps judging', async () => {
+    const ips = ipRange(9);
+    const { c } = await meshCluster(ips);
+    const before = ips.map((ip) => c.segment.ownerOf(ip));
+    const logBefore = c.segment.log.length;
+    await c.server.faults.outage(true);
+    await sleep(3 * TIMING.leaseDurationMs);
+    await c.server.faults.outage(false);
+    await sleep(2 * TIMING.leaseDurationMs);
+    expect(ips.map((ip) => c.segment.ownerOf(ip))).toEqual(before);
+    expect(c.segment.log.slice(logBefore)).toEqual([]);
+  });
+
+  it('(e) a speaker cut off from the API only, still heard on the mesh, keeps serving what it holds; the others take nothing from it', async () => {
+    const ips = ipRange(9);
+    const { c } = await meshCluster(ips);
+    const held = ips.filter((ip) => c.segment.ownerOf(ip) === 'node-a');
+    speaker(c, 'node-a').store.severed = true;
+    await sleep(3 * TIMING.leaseDurationMs);
+    expect(held.map((ip) => c.segment.ownerOf(ip))).toEqual(held.map(() => 'node-a'));
+    speaker(c, 'node-a').store.severed = false;
+    await until(() => speaker(c, 'node-a').runtime.isApiReachable(), 10_000, 'node-a back on the API');
+    const holders = await c.holders();
+    for (const ip of ips) expect(holders.get(ip)).toBe(c.segment.ownerOf(ip));
+    for (const ip of ips) expect(c.segment.maxAnswering.get(ip)).toBe(1);
   });
 
   it('(f) SIGTERM releases, tells the mesh, and deletes the member Lease', async () => {
