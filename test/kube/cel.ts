@@ -1,50 +1,44 @@
-// The CEL rules our CRDs use, as TypeScript predicates keyed by the rule text.
-// There is no CEL evaluator on npm that covers Kubernetes' strings library, so
-// each rule is written out by hand here; loading a CRD whose rule has no entry
-// fails (see `celPredicateFor`), and a test checks every rule in deploy/crds.
-import type { Json } from './patch.js';
+// The CRDs' x-kubernetes-validations rules, evaluated by a real CEL evaluator
+// (@bufbuild/cel, with the strings extension and RE2 regular expressions, as
+// kube-apiserver's cel-go). A rule that does not parse refuses its CRD.
+import { celEnv, isCelError, parse, plan, type CelInput } from '@bufbuild/cel';
+import { strings } from '@bufbuild/cel/ext';
 
-export type CelPredicate = (self: Json) => boolean;
-
-/** Whitespace is not significant in CEL, and YAML folding changes it. */
-export function normalizeRule(rule: string): string {
-  return rule.replace(/\s+/g, ' ').trim();
+export interface CompiledRule {
+  readonly rule: string;
+  /** Uses `oldSelf`: run on updates only, when an old value correlates. */
+  readonly transition: boolean;
+  /** true, false, or the evaluation error's text. */
+  evaluate(self: CelInput, oldSelf?: CelInput): boolean | string;
 }
 
-// CEL `int()` on a decimal string; the rule's matches() guard ensures digits.
-function ipv4Value(dotted: string): number {
-  return dotted.split('.').reduce((sum, octet) => sum * 256 + Number.parseInt(octet, 10), 0);
+const env = celEnv({ funcs: strings });
+const cache = new Map<string, CompiledRule>();
+
+function mentionsOldSelf(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(mentionsOldSelf);
+  if (node === null || typeof node !== 'object') return false;
+  const record = node as Record<string, unknown>;
+  if (record.case === 'identExpr' && (record.value as { name?: unknown } | undefined)?.name === 'oldSelf') return true;
+  return Object.values(record).some(mentionsOldSelf);
 }
 
-const ipv4Range = /^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+[ ]*-[ ]*[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$/;
-
-const predicates = new Map<string, CelPredicate>([
-  [
-    normalizeRule(
-      "!self.contains('-') || self.split('-')[0].contains(':') == self.split('-')[1].contains(':')",
-    ),
-    (self) => {
-      const text = String(self);
-      if (!text.includes('-')) return true;
-      const [start, end] = text.split('-');
-      return start.includes(':') === end.includes(':');
+/** Parses and plans a rule once; throws with the parser's message when it is not CEL. */
+export function compileRule(rule: string): CompiledRule {
+  const known = cache.get(rule);
+  if (known) return known;
+  const parsed = parse(rule);
+  const run = plan(env, parsed);
+  const compiled: CompiledRule = {
+    rule,
+    transition: mentionsOldSelf(parsed.expr),
+    evaluate(self, oldSelf) {
+      const result = run(oldSelf === undefined ? { self } : { self, oldSelf });
+      if (isCelError(result)) return result.message;
+      return result === true;
     },
-  ],
-  [
-    normalizeRule(`!self.matches('^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+[ ]*-[ ]*[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$') ||
-      int(self.split('-')[0].trim().split('.')[0]) * 16777216 + int(self.split('-')[0].trim().split('.')[1]) * 65536 +
-      int(self.split('-')[0].trim().split('.')[2]) * 256 + int(self.split('-')[0].trim().split('.')[3]) <=
-      int(self.split('-')[1].trim().split('.')[0]) * 16777216 + int(self.split('-')[1].trim().split('.')[1]) * 65536 +
-      int(self.split('-')[1].trim().split('.')[2]) * 256 + int(self.split('-')[1].trim().split('.')[3])`),
-    (self) => {
-      const text = String(self);
-      if (!ipv4Range.test(text)) return true;
-      const [start, end] = text.split('-');
-      return ipv4Value(start.trim()) <= ipv4Value(end.trim());
-    },
-  ],
-]);
-
-export function celPredicateFor(rule: string): CelPredicate | undefined {
-  return predicates.get(normalizeRule(rule));
+  };
+  cache.set(rule, compiled);
+  return compiled;
 }
+

@@ -28,12 +28,13 @@ function nodes(schema: Schema, path = ''): Array<[string, Schema]> {
   return out;
 }
 
-// Functions and macros of CEL in Kubernetes 1.29: the standard library, the
+// Functions and macros of CEL in Kubernetes 1.29: the standard library (with the
+// duration accessors), the
 // strings extension, the Kubernetes list, regex and URL libraries. ip(), cidr()
 // and friends arrived in 1.30/1.31, cel.bind later, so they are not allowed here.
 const allowedFunctions = new Set([
   'has', 'size', 'int', 'uint', 'double', 'string', 'bool', 'bytes', 'type', 'duration', 'timestamp', 'dyn',
-  'contains', 'startsWith', 'endsWith', 'matches',
+  'contains', 'startsWith', 'endsWith', 'matches', 'getHours', 'getMinutes', 'getSeconds', 'getMilliseconds',
   'all', 'exists', 'exists_one', 'map', 'filter',
   'charAt', 'indexOf', 'lastIndexOf', 'lowerAscii', 'upperAscii', 'replace', 'split', 'substring', 'trim', 'join',
   'isSorted', 'sum', 'min', 'max', 'find', 'findAll', 'url', 'isURL',

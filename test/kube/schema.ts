@@ -1,12 +1,15 @@
 // Structural OpenAPI v3 schemas as kube-apiserver applies them to custom
 // resources: defaulting, pruning of unknown fields, validation, then CEL rules.
-import { celPredicateFor, type CelPredicate } from './cel.js';
+import type { CelInput } from '@bufbuild/cel';
+import { compileRule } from './cel.js';
 import { clone, isObject, type Json, type JsonObject } from './patch.js';
 import type { FieldError } from './status.js';
 
 export interface ValidationRule {
   rule: string;
   message?: string;
+  /** Relative path (`.a.b`) the error is reported at. */
+  fieldPath?: string;
 }
 
 export interface Schema {
@@ -29,12 +32,18 @@ export interface Schema {
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-validations'?: ValidationRule[];
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
 }
 
-/** Fails loudly when a CRD carries a CEL rule the double cannot evaluate. */
+/** Refuses a CRD whose CEL rule does not compile, naming the rule's place (as the apiserver does). */
 export function compileRules(schema: Schema, path = ''): void {
   for (const { rule } of schema['x-kubernetes-validations'] ?? []) {
-    if (!celPredicateFor(rule)) throw new Error(`CRD rule at ${path || '<root>'} has no predicate in test/kube/cel.ts: ${rule}`);
+    try {
+      compileRule(rule);
+    } catch (error) {
+      throw new Error(`spec.validation.openAPIV3Schema${path}.x-kubernetes-validations: Invalid value: compilation failed: ${(error as Error).message}: ${rule}`);
+    }
   }
   for (const [name, child] of Object.entries(schema.properties ?? {})) compileRules(child, `${path}.${name}`);
   if (schema.items) compileRules(schema.items, `${path}[*]`);
@@ -159,22 +168,62 @@ function join(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-/** CEL rules, run only when the OpenAPI validation found nothing (as the real server). */
-export function validateRules(value: Json, schema: Schema, path: string, errors: FieldError[]): void {
-  for (const { rule, message } of schema['x-kubernetes-validations'] ?? []) {
-    const predicate = celPredicateFor(rule) as CelPredicate;
-    if (!predicate(value)) {
-      const field = path === '' ? '<nil>' : path;
-      errors.push({ field, type: 'FieldValueInvalid', text: `${field}: Invalid value: "${typeOf(value)}": ${message ?? `failed rule: ${rule}`}` });
-    }
+/** A JSON value as kube-apiserver hands it to CEL: integers as int, objects as maps without their null fields. */
+function toCel(value: Json, schema: Schema | undefined): CelInput {
+  // kube gives `format: duration` / `date-time` strings as durations / timestamps;
+  // here they stay strings, so rules wrap them (`duration(self)`), which takes both.
+  if (typeof value === 'number') return schema?.type === 'number' || !Number.isInteger(value) ? value : BigInt(value);
+  if (Array.isArray(value)) return value.map((item) => toCel(item, schema?.items));
+  if (isObject(value)) {
+    const entries = Object.entries(value).filter(([, v]) => v !== null);
+    return new Map(entries.map(([key, v]) => [key, toCel(v, schema ? childSchema(schema, key) : undefined)]));
+  }
+  return value;
+}
+
+/** Rules at the root see only metadata.name and metadata.generateName of the metadata. */
+function rootView(value: Json): Json {
+  if (!isObject(value) || !isObject(value.metadata)) return value;
+  const { name, generateName } = value.metadata;
+  const metadata: JsonObject = {};
+  if (name !== undefined) metadata.name = name;
+  if (generateName !== undefined) metadata.generateName = generateName;
+  return { ...value, metadata };
+}
+
+/** The old value an item correlates with: by key in a list-type=map list, none in other lists (as kube 1.29). */
+function oldItem(schema: Schema, old: Json | undefined, item: Json): Json | undefined {
+  if (!Array.isArray(old) || schema['x-kubernetes-list-type'] !== 'map' || !isObject(item)) return undefined;
+  const keys = schema['x-kubernetes-list-map-keys'] ?? [];
+  return old.find((candidate) => isObject(candidate) && keys.every((key) => JSON.stringify(candidate[key]) === JSON.stringify(item[key])));
+}
+
+/**
+ * CEL rules, run only when the OpenAPI validation found nothing (as the real
+ * server). `old` is the correlated old value on an update: transition rules
+ * (those using oldSelf) run only where there is one.
+ */
+export function validateRules(value: Json, schema: Schema, path: string, errors: FieldError[], old?: Json): void {
+  for (const { rule, message, fieldPath } of schema['x-kubernetes-validations'] ?? []) {
+    const compiled = compileRule(rule);
+    if (compiled.transition && old === undefined) continue;
+    const self = path === '' ? rootView(value) : value;
+    const oldSelf = compiled.transition ? (path === '' ? rootView(old as Json) : (old as Json)) : undefined;
+    const outcome = compiled.evaluate(toCel(self, schema), oldSelf === undefined ? undefined : toCel(oldSelf, schema));
+    if (outcome === true) continue;
+    const at = fieldPath ? `${path}${fieldPath}` : path;
+    const field = at === '' ? '<nil>' : at;
+    const detail = outcome === false ? (message ?? `failed rule: ${rule}`) : `${outcome} evaluating rule: ${rule}`;
+    errors.push({ field, type: 'FieldValueInvalid', text: `${field}: Invalid value: "${schema.type ?? typeOf(value)}": ${detail}` });
   }
   if (isObject(value)) {
     for (const [key, child] of Object.entries(value)) {
       const sub = childSchema(schema, key);
-      if (sub) validateRules(child, sub, join(path, key), errors);
+      if (sub) validateRules(child, sub, join(path, key), errors, isObject(old) ? old[key] ?? undefined : undefined);
     }
   } else if (Array.isArray(value) && schema.items) {
-    value.forEach((item, i) => validateRules(item, schema.items as Schema, `${path}[${i}]`, errors));
+    const items = schema.items;
+    value.forEach((item, i) => validateRules(item, items, `${path}[${i}]`, errors, oldItem(schema, old, item)));
   }
 }
 
@@ -186,12 +235,12 @@ export function hasRules(schema: Schema): boolean {
 }
 
 /** Everything the apiserver does to a custom resource body before storing it. */
-export function admitCustomResource(object: JsonObject, schema: Schema): FieldError[] {
+export function admitCustomResource(object: JsonObject, schema: Schema, old?: JsonObject): FieldError[] {
   defaultAndPrune(object, schema);
   const errors: FieldError[] = [];
   validateSchema(object, schema, '', errors);
   if (errors.length === 0) {
-    validateRules(object, schema, '', errors);
+    validateRules(object, schema, '', errors, old);
   } else if (hasRules(schema)) {
     errors.push({
       field: '<nil>',
