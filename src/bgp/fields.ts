@@ -1,5 +1,6 @@
 // Small readers shared by the BGP objects' parsers. Each pushes an error that
 // names its field and returns undefined (or the fallback) on bad input.
+import type { IntegerSchema } from '../api/schema/openapi.js';
 import { formatIP, parseIP, type IPFamily } from '../ipam/address.js';
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -28,6 +29,12 @@ export function readInteger(raw: unknown, path: string, min: number, max: number
     return undefined;
   }
   return raw;
+}
+
+/** An integer field read with the bounds and default of its CRD schema (src/api/schema). */
+export function readSchemaInteger(raw: unknown, path: string, schema: IntegerSchema, errors: string[]): number | undefined {
+  const value = readInteger(raw, path, schema.minimum ?? Number.MIN_SAFE_INTEGER, schema.maximum ?? Number.MAX_SAFE_INTEGER, errors);
+  return value ?? schema.default;
 }
 
 export function readBoolean(raw: unknown, path: string, errors: string[]): boolean {

@@ -1,6 +1,9 @@
 import { parseSelectorList } from '../api/pool.js';
 import type { LabelSelector } from '../api/types.js';
-import { OBJECT_NAME, isPlainObject, readAddress, readBoolean, readInteger, readObjectName, readSeconds, type Address } from './fields.js';
+import { ASN_MAX, DEFAULT_PEER_PORT, bgpPeerSpec } from '../api/schema/bgp.js';
+import { OBJECT_NAME, isPlainObject, readAddress, readBoolean, readInteger, readObjectName, readSchemaInteger, readSeconds, type Address } from './fields.js';
+
+export { DEFAULT_PEER_PORT };
 
 /** A BGPPeer that passed validation; MetalLB's field names, times in seconds. */
 export interface ParsedBGPPeer {
@@ -28,8 +31,6 @@ export interface ParsedBGPPeer {
 
 export type ParseBGPPeerResult = { ok: true; peer: ParsedBGPPeer } | { ok: false; errors: string[] };
 
-const ASN_MAX = 4_294_967_295;
-export const DEFAULT_PEER_PORT = 179;
 /** TCP MD5 keys are at most 80 bytes (TCP_MD5SIG_MAXKEYLEN); FRR takes one word. */
 const PASSWORD = /^[\x21-\x7e]{1,80}$/;
 
@@ -56,7 +57,7 @@ export function parseBGPPeer(raw: unknown): ParseBGPPeerResult {
 
   const peerAddress = readAddress(spec.peerAddress, 'spec.peerAddress', errors);
   if (spec.peerAddress === undefined) errors.push('spec.peerAddress: required');
-  const peerPort = readInteger(spec.peerPort, 'spec.peerPort', 1, 16384, errors) ?? DEFAULT_PEER_PORT;
+  const peerPort = readSchemaInteger(spec.peerPort, 'spec.peerPort', bgpPeerSpec.properties.peerPort, errors) ?? DEFAULT_PEER_PORT;
   const sourceAddress = readAddress(spec.sourceAddress, 'spec.sourceAddress', errors);
   if (sourceAddress && peerAddress && sourceAddress.family !== peerAddress.family) {
     errors.push(`spec.sourceAddress: ${sourceAddress.text} is ${sourceAddress.family} but spec.peerAddress is ${peerAddress.family}`);

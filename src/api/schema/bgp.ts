@@ -106,6 +106,7 @@ export const bgpPeerCrd: CrdSource = {
 /** A community value (`65535:65282`, `large:1:2:3`) or an alias name; numbers are range-checked by the parser. */
 const COMMUNITY_VALUE = '\\d{1,5}:\\d{1,5}|large:\\d{1,10}:\\d{1,10}:\\d{1,10}';
 const ALIAS_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
+/** MetalLB's limit: FRR refuses more communities on one route-map entry set. */
 export const MAX_COMMUNITIES = 63;
 
 export const bgpAdvertisementSpec = object(

@@ -104,7 +104,7 @@ export function array<I extends Schema>(items: I, options: Omit<Options<ArraySch
 export function object<const P extends Properties, const R extends keyof P & string = never>(
   properties: P,
   options: Omit<Options<ObjectSchema<P, R>>, 'properties'> = {},
-): ObjectSchema<P, R> {
+): ObjectSchema<P, R> & { readonly properties: P } {
   return { type: 'object', ...options, properties };
 }
 
