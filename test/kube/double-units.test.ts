@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { compileRule } from './cel.js';
 import { findCrdDir } from './crd-dir.js';
-import { jsonPatch, mergePatch, type Json } from './patch.js';
+import { jsonPatch, mergePatch, type Json, type JsonObject } from './patch.js';
 import { loadCrdDir, resourceFromCrd } from './resources.js';
 import { admitCustomResource, type Schema } from './schema.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -50,6 +50,44 @@ describe('CEL rules of deploy/crds', () => {
       },
     };
     expect(() => resourceFromCrd(crd)).toThrow(/x-kubernetes-validations: Invalid value: compilation failed: .*: self.size\(\) >$/);
+  });
+
+  it('a CRD whose rule reports at a fieldPath the schema does not have is refused when loaded', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } }, 'x-kubernetes-validations': [{ rule: 'true', fieldPath: '.b' }] };
+    const crd = {
+      spec: { group: 'example.org', scope: 'Namespaced', names: { plural: 'things', kind: 'Thing' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: schema } }] },
+    };
+    expect(() => resourceFromCrd(crd)).toThrow(/fieldPath must be a valid path/);
+    schema['x-kubernetes-validations'][0].fieldPath = '.a';
+    expect(() => resourceFromCrd(crd)).not.toThrow();
+  });
+
+  it('reports a failed rule at its fieldPath, and an evaluation error with the rule', () => {
+    const schema: Schema = {
+      type: 'object',
+      properties: { spec: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, 'x-kubernetes-validations': [
+        { rule: 'self.a < self.b', message: 'spec.a: must be below spec.b', fieldPath: '.a' },
+      ] } },
+    };
+    const admitSpec = (spec: JsonObject) => admitCustomResource({ metadata: { name: 'x' }, spec }, schema).map((e) => [e.field, e.text]);
+    expect(admitSpec({ a: 1, b: 2 })).toEqual([]);
+    expect(admitSpec({ a: 2, b: 1 })).toEqual([['spec.a', 'spec.a: Invalid value: "object": spec.a: must be below spec.b']]);
+    // cel-go says "no such key: b", @bufbuild/cel "field not found: b".
+    const [[field, text]] = admitSpec({ a: 2 });
+    expect(field).toBe('spec');
+    expect(text).toMatch(/^spec: Invalid value: "object": .*\bb evaluating rule: self\.a < self\.b$/);
+  });
+
+  it('runs a transition rule on updates only, against the correlated old value', () => {
+    const schema: Schema = {
+      type: 'object',
+      properties: { spec: { type: 'object', properties: { fixed: { type: 'boolean', 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'spec.fixed: cannot be changed' }] } } } },
+    };
+    const object = (fixed: boolean): JsonObject => ({ metadata: { name: 'x' }, spec: { fixed } });
+    expect(admitCustomResource(object(true), schema)).toEqual([]);
+    expect(admitCustomResource(object(true), schema, object(true))).toEqual([]);
+    expect(admitCustomResource(object(false), schema, object(true)).map((e) => e.field)).toEqual(['spec.fixed']);
+    expect(admitCustomResource(object(false), schema, { metadata: { name: 'x' }, spec: {} })).toEqual([]);
   });
 
   const poolSchema = (loadCrdDir(findCrdDir()).find((r) => r.plural === 'ipaddresspools')?.schema) as Schema;

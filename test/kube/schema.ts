@@ -38,16 +38,28 @@ export interface Schema {
 
 /** Refuses a CRD whose CEL rule does not compile, naming the rule's place (as the apiserver does). */
 export function compileRules(schema: Schema, path = ''): void {
-  for (const { rule } of schema['x-kubernetes-validations'] ?? []) {
+  for (const { rule, fieldPath } of schema['x-kubernetes-validations'] ?? []) {
+    const at = `spec.validation.openAPIV3Schema${path}.x-kubernetes-validations`;
     try {
       compileRule(rule);
     } catch (error) {
-      throw new Error(`spec.validation.openAPIV3Schema${path}.x-kubernetes-validations: Invalid value: compilation failed: ${(error as Error).message}: ${rule}`);
+      throw new Error(`${at}: Invalid value: compilation failed: ${(error as Error).message}: ${rule}`);
+    }
+    if (fieldPath !== undefined && !fieldPathExists(schema, fieldPath)) {
+      throw new Error(`${at}: Invalid value: ${JSON.stringify(fieldPath)}: fieldPath must be a valid path: does not refer to a field of the schema`);
     }
   }
   for (const [name, child] of Object.entries(schema.properties ?? {})) compileRules(child, `${path}.${name}`);
   if (schema.items) compileRules(schema.items, `${path}[*]`);
   if (isObject(schema.additionalProperties)) compileRules(schema.additionalProperties as Schema, `${path}[*]`);
+}
+
+/** A rule's fieldPath (`.a.b`, no list indexes) must name a property below the rule (as the apiserver checks). */
+function fieldPathExists(schema: Schema, fieldPath: string): boolean {
+  if (!/^(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(fieldPath)) return false;
+  let node: Schema | undefined = schema;
+  for (const key of fieldPath.slice(1).split('.')) node = node?.properties?.[key];
+  return node !== undefined;
 }
 
 function childSchema(schema: Schema, key: string): Schema | undefined {
@@ -211,7 +223,8 @@ export function validateRules(value: Json, schema: Schema, path: string, errors:
     const oldSelf = compiled.transition ? (path === '' ? rootView(old as Json) : (old as Json)) : undefined;
     const outcome = compiled.evaluate(toCel(self, schema), oldSelf === undefined ? undefined : toCel(oldSelf, schema));
     if (outcome === true) continue;
-    const at = fieldPath ? `${path}${fieldPath}` : path;
+    // As kube: a false rule is reported at its fieldPath, an evaluation error at the rule's node.
+    const at = fieldPath && outcome === false ? `${path}${fieldPath}` : path;
     const field = at === '' ? '<nil>' : at;
     const detail = outcome === false ? (message ?? `failed rule: ${rule}`) : `${outcome} evaluating rule: ${rule}`;
     errors.push({ field, type: 'FieldValueInvalid', text: `${field}: Invalid value: "${schema.type ?? typeOf(value)}": ${detail}` });
