@@ -122,10 +122,17 @@ describe('CEL rules of deploy/crds', () => {
     ]);
   });
 
-  it('skips the CEL rules when the schema already failed, and says so', () => {
+  it('skips the CEL rules after a blocking schema error (type, required, enum, size), and says so', () => {
+    const errors = admit([7, '192.0.2.10-192.0.2.9']);
+    expect(errors[0]).toMatch(/^spec\.addresses\[0\]: Invalid value: "integer": spec\.addresses\[0\] in body must be of type string/);
+    expect(errors[1]).toContain('some validation rules were not checked');
+    expect(errors).toHaveLength(2);
+  });
+
+  it('still runs the CEL rules after a pattern failure, as kube-apiserver (strategy.go hasBlockingErr)', () => {
     const errors = admit(['nonsense', '192.0.2.10-192.0.2.9']);
     expect(errors[0]).toMatch(/^spec\.addresses\[0\]: Invalid value: "nonsense": spec\.addresses\[0\] in body should match/);
-    expect(errors[1]).toContain('some validation rules were not checked');
+    expect(errors[1]).toBe(`spec.addresses[1]: Invalid value: "string": spec.addresses: a range's start must not be above its end`);
     expect(errors).toHaveLength(2);
   });
 });

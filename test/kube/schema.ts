@@ -247,12 +247,19 @@ export function hasRules(schema: Schema): boolean {
   return children.some(hasRules);
 }
 
+/**
+ * Errors after which kube-apiserver does not run the CEL rules (its strategy's
+ * hasBlockingErr): the object lacks the shape the rules were written for. A
+ * pattern, format or minimum failure does not block: the rules still run.
+ */
+const blocking = new Set(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid']);
+
 /** Everything the apiserver does to a custom resource body before storing it. */
 export function admitCustomResource(object: JsonObject, schema: Schema, old?: JsonObject): FieldError[] {
   defaultAndPrune(object, schema);
   const errors: FieldError[] = [];
   validateSchema(object, schema, '', errors);
-  if (errors.length === 0) {
+  if (!errors.some((error) => blocking.has(error.type))) {
     validateRules(object, schema, '', errors, old);
   } else if (hasRules(schema)) {
     errors.push({
