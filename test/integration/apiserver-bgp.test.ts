@@ -133,6 +133,11 @@ for (const factory of apiTargets()) {
       expect(many.fields).toEqual(['spec.communities']);
       const alias = refusal(await failure(create('communities', 'aliases', { communities: [{ name: 'no-export', value: 'no-export' }] })));
       expect(alias.fields).toEqual(['spec.communities[0].value']);
+      const twice = [{ name: 'no-export', value: '65535:65281' }, { name: 'no-export', value: '65535:65282' }];
+      const duplicate = await failure(create('communities', 'twice', { communities: twice }));
+      expect(refusal(duplicate).fields).toEqual(['spec.communities[1]']);
+      expect(duplicate.details?.causes?.[0]).toMatchObject({ reason: 'FieldValueDuplicate', message: 'Duplicate value: map[string]interface {}{"name":"no-export"}' });
+      expect(parseCommunity({ metadata: { name: 'twice' }, spec: { communities: twice } })).toMatchObject({ ok: false });
     });
 
     it('refuses BFD timers out of range, naming each', async () => {

@@ -171,9 +171,32 @@ export function validateSchema(value: Json, schema: Schema, path: string, errors
       errors.push({ field: path, type: 'FieldValueTooMany', text: `${path}: Too many: ${value.length}: must have at most ${schema.maxItems} items` });
     }
     if (schema.items) value.forEach((item, i) => validateSchema(item, schema.items as Schema, `${path}[${i}]`, errors));
+    validateListType(value, schema, path, errors);
   } else {
     validateScalar(value, schema, path, errors);
   }
+}
+
+/** Go's %#v of the key map a duplicate is reported with, e.g. map[string]interface {}{"name":"a"}. */
+function goKeyMap(item: JsonObject, keys: string[]): string {
+  return `map[string]interface {}{${[...keys].sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(item[k])}`).join(', ')}}`;
+}
+
+/** x-kubernetes-list-type map and set: no two items with the same keys (map) or value (set). */
+function validateListType(value: Json[], schema: Schema, path: string, errors: FieldError[]): void {
+  const listType = schema['x-kubernetes-list-type'];
+  if (listType !== 'map' && listType !== 'set') return;
+  const keys = schema['x-kubernetes-list-map-keys'] ?? [];
+  const seen = new Set<string>();
+  value.forEach((item, i) => {
+    const identity = listType === 'map' && isObject(item) ? JSON.stringify(keys.map((k) => item[k])) : JSON.stringify(item);
+    if (!seen.has(identity)) {
+      seen.add(identity);
+      return;
+    }
+    const shown = listType === 'map' && isObject(item) ? goKeyMap(item, keys) : show(item);
+    errors.push({ field: `${path}[${i}]`, type: 'FieldValueDuplicate', text: `${path}[${i}]: Duplicate value: ${shown}` });
+  });
 }
 
 function join(path: string, key: string): string {
