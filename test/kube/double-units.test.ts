@@ -52,6 +52,16 @@ describe('CEL rules of deploy/crds', () => {
     expect(() => resourceFromCrd(crd)).toThrow(/x-kubernetes-validations: Invalid value: compilation failed: .*: self.size\(\) >$/);
   });
 
+  it.each([
+    ["isIP(self)", /'isIP'/],
+    ["ip(self).family() == 4", /'(ip|family)'/],
+    ["cidr(self).containsIP('192.0.2.1')", /'(cidr|containsIP)'/],
+    ["cel.bind(x, self, x == 'a')", /'bind'/],
+  ])('refuses %s: not in the CEL of Kubernetes 1.29', (rule, name) => {
+    expect(() => compileRule(rule)).toThrow(/^undeclared reference to '\w+' \(not in the CEL of Kubernetes 1\.29\)$/);
+    expect(() => compileRule(rule)).toThrow(name);
+  });
+
   it('a CRD whose rule reports at a fieldPath the schema does not have is refused when loaded', () => {
     const schema = { type: 'object', properties: { a: { type: 'string' } }, 'x-kubernetes-validations': [{ rule: 'true', fieldPath: '.b' }] };
     const crd = {
