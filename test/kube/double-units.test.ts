@@ -62,6 +62,16 @@ describe('CEL rules of deploy/crds', () => {
     expect(() => compileRule(rule)).toThrow(name);
   });
 
+  it('a CRD with a pattern RE2 cannot compile (a JavaScript lookahead) is refused when loaded', () => {
+    const crd = {
+      spec: {
+        group: 'example.org', scope: 'Namespaced', names: { plural: 'things', kind: 'Thing' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { a: { type: 'string', pattern: '^(?!x)' } } } } }],
+      },
+    };
+    expect(() => resourceFromCrd(crd)).toThrow(/\.a\.pattern: Invalid value: "\^\(\?!x\)": must be a valid regular expression, but isn't/);
+  });
+
   it('a CRD whose rule reports at a fieldPath the schema does not have is refused when loaded', () => {
     const schema = { type: 'object', properties: { a: { type: 'string' } }, 'x-kubernetes-validations': [{ rule: 'true', fieldPath: '.b' }] };
     const crd = {

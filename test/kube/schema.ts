@@ -1,6 +1,7 @@
 // Structural OpenAPI v3 schemas as kube-apiserver applies them to custom
 // resources: defaulting, pruning of unknown fields, validation, then CEL rules.
 import type { CelInput } from '@bufbuild/cel';
+import { RE2JS } from '@bufbuild/re2';
 import { compileRule } from './cel.js';
 import { clone, isObject, type Json, type JsonObject } from './patch.js';
 import type { FieldError } from './status.js';
@@ -36,8 +37,30 @@ export interface Schema {
   'x-kubernetes-list-map-keys'?: string[];
 }
 
-/** Refuses a CRD whose CEL rule does not compile, naming the rule's place (as the apiserver does). */
+const patterns = new Map<string, RE2JS>();
+
+/** `pattern` is a Go (RE2) regular expression, matched anywhere in the value as Go's MatchString. */
+function re2(pattern: string): RE2JS {
+  let compiled = patterns.get(pattern);
+  if (!compiled) {
+    compiled = RE2JS.compile(pattern);
+    patterns.set(pattern, compiled);
+  }
+  return compiled;
+}
+
+/**
+ * Refuses a CRD whose CEL rule does not compile or whose pattern is no RE2
+ * regular expression, naming the place (as the apiserver does).
+ */
 export function compileRules(schema: Schema, path = ''): void {
+  if (schema.pattern !== undefined) {
+    try {
+      re2(schema.pattern);
+    } catch (error) {
+      throw new Error(`spec.validation.openAPIV3Schema${path}.pattern: Invalid value: ${JSON.stringify(schema.pattern)}: must be a valid regular expression, but isn't: ${(error as Error).message}`);
+    }
+  }
   for (const { rule, fieldPath } of schema['x-kubernetes-validations'] ?? []) {
     const at = `spec.validation.openAPIV3Schema${path}.x-kubernetes-validations`;
     try {
@@ -127,7 +150,7 @@ function validateScalar(value: Json, schema: Schema, path: string, errors: Field
     if (schema.minLength !== undefined && value.length < schema.minLength) {
       errors.push(invalidValue(path, value, `${path} in body should be at least ${schema.minLength} chars long`));
     }
-    if (schema.pattern && !new RegExp(schema.pattern).test(value)) {
+    if (schema.pattern && !re2(schema.pattern).test(value)) {
       errors.push(invalidValue(path, value, `${path} in body should match '${schema.pattern}'`));
     }
     if (schema.format === 'date-time' && !dateTime.test(value)) {
