@@ -98,6 +98,14 @@ describe('CEL rules of deploy/crds', () => {
     expect(text).toMatch(/^spec: Invalid value: "object": .*\bb evaluating rule: self\.a < self\.b$/);
   });
 
+  it('checks format: duration as Go durations', () => {
+    const schema: Schema = { type: 'object', properties: { spec: { type: 'object', properties: { t: { type: 'string', format: 'duration' } } } } };
+    const admitT = (t: string) => admitCustomResource({ metadata: { name: 'x' }, spec: { t } }, schema).map((e) => e.text);
+    for (const good of ['90s', '1m30s', '-1.5h', '0', '300ms']) expect(admitT(good), good).toEqual([]);
+    expect(admitT('soon')).toEqual(['spec.t: Invalid value: "soon": spec.t in body must be of type duration: "soon"']);
+    expect(admitT('5')).toHaveLength(1);
+  });
+
   it('runs a transition rule on updates only, against the correlated old value', () => {
     const schema: Schema = {
       type: 'object',

@@ -133,6 +133,8 @@ function typeMatches(schema: Schema, value: Json): boolean {
 }
 
 const dateTime = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+/** Go's time.ParseDuration syntax; kube-openapi also takes forms like "3 days", so the double is stricter there, never kinder. */
+const goDuration = /^[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$/;
 
 function invalidValue(path: string, value: Json, detail: string, type = 'FieldValueInvalid'): FieldError {
   return { field: path, type, text: `${path}: Invalid value: ${show(value)}: ${detail}` };
@@ -152,6 +154,9 @@ function validateScalar(value: Json, schema: Schema, path: string, errors: Field
     }
     if (schema.pattern && !re2(schema.pattern).test(value)) {
       errors.push(invalidValue(path, value, `${path} in body should match '${schema.pattern}'`));
+    }
+    if (schema.format === 'duration' && !goDuration.test(value)) {
+      errors.push(invalidValue(path, value, `${path} in body must be of type duration: ${JSON.stringify(value)}`));
     }
     if (schema.format === 'date-time' && !dateTime.test(value)) {
       errors.push(invalidValue(path, value, `${path} in body must be of type date-time: ${JSON.stringify(value)}`));
