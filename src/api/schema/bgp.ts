@@ -1,11 +1,10 @@
 // The BGP objects, with MetalLB's field names (docs/bgp.md, "The schema the
 // CRDs should get"). The parsers in src/bgp/ check everything again, including
 // what CEL of 1.29 cannot (an address's family needs ip(), which is 1.30+).
-import { conditions, labelSelector, objectName } from './common.js';
+import { IPV4, conditions, labelSelector, objectName } from './common.js';
 import type { CrdSource } from './crd.js';
 import { array, boolean, integer, object, string, type TypeOf, type ValidationRule } from './openapi.js';
 
-const IPV4 = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}';
 /** IPv6 text at the level a pattern can hold it; the parser checks it exactly. */
 const IPV6 = '[0-9a-fA-F:]*:[0-9a-fA-F:.]*';
 const ipAddress = string({ maxLength: 45, pattern: `^(${IPV4}|${IPV6})$` });

@@ -44,6 +44,10 @@ export type LabelSelectorOperator = LabelSelectorRequirement['operator'];
 export type Condition = TypeOf<typeof condition>;
 export type ConditionStatus = Condition['status'];
 
+const octet = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+/** A dotted-quad IPv4 address (unanchored, for building patterns). */
+export const IPV4 = `${octet}(\\.${octet}){3}`;
+
 /** A reference to another object by name: a DNS subdomain (what metadata.name takes). */
 export const OBJECT_NAME_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$';
 export const objectName = string({ maxLength: 253, pattern: OBJECT_NAME_PATTERN });

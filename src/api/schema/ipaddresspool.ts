@@ -1,10 +1,8 @@
 // IPAddressPool: the addresses ironlb may hand to LoadBalancer Services.
-import { conditions, labelSelector } from './common.js';
+import { IPV4, conditions, labelSelector } from './common.js';
 import type { CrdSource } from './crd.js';
 import { array, boolean, integer, object, string, type TypeOf } from './openapi.js';
 
-const octet = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-const IPV4 = `${octet}(\\.${octet}){3}`;
 const h = '[0-9a-fA-F]{1,4}';
 const IPV6 =
   `((${h}:){7}${h}|(${h}:){1,7}:|(${h}:){1,6}:${h}|(${h}:){1,5}(:${h}){1,2}|(${h}:){1,4}(:${h}){1,3}|` +
