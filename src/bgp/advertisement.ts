@@ -2,7 +2,7 @@ import { parseSelectorList } from '../api/pool.js';
 import type { LabelSelector } from '../api/types.js';
 import { parseCommunityValue, type BgpCommunity } from './community.js';
 import { MAX_COMMUNITIES, bgpAdvertisementSpec } from '../api/schema/bgp.js';
-import { isPlainObject, readNameList, readObjectName, readSchemaInteger } from './fields.js';
+import { isPlainObject, readNameList, readObjectName, readSpecInteger } from './fields.js';
 
 const fields = bgpAdvertisementSpec.properties;
 
@@ -44,9 +44,9 @@ export function parseBGPAdvertisement(raw: unknown): ParseBGPAdvertisementResult
     ipAddressPoolSelectors: parseSelectorList(spec.ipAddressPoolSelectors, 'spec.ipAddressPoolSelectors', errors),
     nodeSelectors: parseSelectorList(spec.nodeSelectors, 'spec.nodeSelectors', errors),
     peers: readNameList(spec.peers, 'spec.peers', errors),
-    aggregationLength: readSchemaInteger(spec.aggregationLength, 'spec.aggregationLength', fields.aggregationLength, errors) ?? 32,
-    aggregationLengthV6: readSchemaInteger(spec.aggregationLengthV6, 'spec.aggregationLengthV6', fields.aggregationLengthV6, errors) ?? 128,
-    localPref: readSchemaInteger(spec.localPref, 'spec.localPref', fields.localPref, errors) ?? 0,
+    aggregationLength: readSpecInteger(spec, 'aggregationLength', fields, errors) ?? 32,
+    aggregationLengthV6: readSpecInteger(spec, 'aggregationLengthV6', fields, errors) ?? 128,
+    localPref: readSpecInteger(spec, 'localPref', fields, errors) ?? 0,
     communities: readCommunities(spec.communities, errors),
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, advertisement };

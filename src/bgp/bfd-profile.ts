@@ -1,5 +1,5 @@
 import { BFD_DEFAULTS, bfdProfileSpec } from '../api/schema/bgp.js';
-import { isPlainObject, readBoolean, readObjectName, readSchemaInteger } from './fields.js';
+import { isPlainObject, readBoolean, readObjectName, readSpecInteger } from './fields.js';
 
 export { BFD_DEFAULTS };
 const fields = bfdProfileSpec.properties;
@@ -32,13 +32,13 @@ export function parseBFDProfile(raw: unknown): ParseBFDProfileResult {
   }
   const profile: ParsedBFDProfile = {
     name,
-    receiveInterval: readSchemaInteger(spec.receiveInterval, 'spec.receiveInterval', fields.receiveInterval, errors) ?? BFD_DEFAULTS.receiveInterval,
-    transmitInterval: readSchemaInteger(spec.transmitInterval, 'spec.transmitInterval', fields.transmitInterval, errors) ?? BFD_DEFAULTS.transmitInterval,
-    detectMultiplier: readSchemaInteger(spec.detectMultiplier, 'spec.detectMultiplier', fields.detectMultiplier, errors) ?? BFD_DEFAULTS.detectMultiplier,
-    echoInterval: readSchemaInteger(spec.echoInterval, 'spec.echoInterval', fields.echoInterval, errors) ?? BFD_DEFAULTS.echoInterval,
+    receiveInterval: readSpecInteger(spec, 'receiveInterval', fields, errors) ?? BFD_DEFAULTS.receiveInterval,
+    transmitInterval: readSpecInteger(spec, 'transmitInterval', fields, errors) ?? BFD_DEFAULTS.transmitInterval,
+    detectMultiplier: readSpecInteger(spec, 'detectMultiplier', fields, errors) ?? BFD_DEFAULTS.detectMultiplier,
+    echoInterval: readSpecInteger(spec, 'echoInterval', fields, errors) ?? BFD_DEFAULTS.echoInterval,
     echoMode: readBoolean(spec.echoMode, 'spec.echoMode', errors),
     passiveMode: readBoolean(spec.passiveMode, 'spec.passiveMode', errors),
-    minimumTtl: readSchemaInteger(spec.minimumTtl, 'spec.minimumTtl', fields.minimumTtl, errors) ?? BFD_DEFAULTS.minimumTtl,
+    minimumTtl: readSpecInteger(spec, 'minimumTtl', fields, errors) ?? BFD_DEFAULTS.minimumTtl,
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, profile };
 }

@@ -31,10 +31,15 @@ export function readInteger(raw: unknown, path: string, min: number, max: number
   return raw;
 }
 
-/** An integer field read with the bounds and default of its CRD schema (src/api/schema). */
-export function readSchemaInteger(raw: unknown, path: string, schema: IntegerSchema, errors: string[]): number | undefined {
-  const value = readInteger(raw, path, schema.minimum ?? Number.MIN_SAFE_INTEGER, schema.maximum ?? Number.MAX_SAFE_INTEGER, errors);
-  return value ?? schema.default;
+/** `spec.<name>`, an integer read with the bounds and default of its CRD schema (src/api/schema). */
+export function readSpecInteger<K extends string>(
+  spec: Record<string, unknown>,
+  name: K,
+  fields: { readonly [key in K]: IntegerSchema },
+  errors: string[],
+): number | undefined {
+  const { minimum = Number.MIN_SAFE_INTEGER, maximum = Number.MAX_SAFE_INTEGER } = fields[name];
+  return readInteger(spec[name], `spec.${name}`, minimum, maximum, errors) ?? fields[name].default;
 }
 
 export function readBoolean(raw: unknown, path: string, errors: string[]): boolean {

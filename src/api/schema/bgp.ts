@@ -12,7 +12,8 @@ const ipAddress = string({ maxLength: 45, pattern: `^(${IPV4}|${IPV6})$` });
 /** Go's time.ParseDuration syntax without a sign, as the parser reads it ("90s", "1m30s", "0"). */
 export const DURATION_PATTERN = '^(0|(([0-9]+(\\.[0-9]+)?|\\.[0-9]+)(ns|us|µs|ms|s|m|h))+)$';
 
-export const ASN_MAX = 4_294_967_295;
+/** ASNs (RFC 6793) and local preferences are 32-bit unsigned. */
+const UINT32_MAX = 4_294_967_295;
 export const DEFAULT_PEER_PORT = 179;
 
 /** A Go duration of whole seconds in [min, max]: FRR's timers take seconds. */
@@ -32,7 +33,7 @@ function seconds(field: string, min: number, max: number, extra: readonly Valida
   });
 }
 
-const asn = () => integer({ format: 'int64', minimum: 1, maximum: ASN_MAX });
+const asn = () => integer({ format: 'int64', minimum: 1, maximum: UINT32_MAX });
 
 export const bgpPeerSpec = object(
   {
@@ -116,7 +117,7 @@ export const bgpAdvertisementSpec = object(
     peers: array(objectName, { description: 'BGPPeer names to announce to; none means every peer.' }),
     aggregationLength: integer({ minimum: 1, maximum: 32, default: 32 }),
     aggregationLengthV6: integer({ minimum: 1, maximum: 128, default: 128 }),
-    localPref: integer({ format: 'int64', minimum: 0, maximum: 4_294_967_295 }),
+    localPref: integer({ format: 'int64', minimum: 0, maximum: UINT32_MAX }),
     communities: array(string({ maxLength: 64, pattern: `^(${COMMUNITY_VALUE}|${ALIAS_NAME})$` }), { maxItems: MAX_COMMUNITIES }),
   },
   { description: 'With no pools and no pool selectors, every pool is announced.' },
