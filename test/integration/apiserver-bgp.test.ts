@@ -88,6 +88,7 @@ for (const factory of apiTargets()) {
       ['neither peerASN nor dynamicASN', { myASN: 64512, peerAddress: '192.0.2.254' }, 'spec.peerASN'],
       ['a hold time of 2s', peer({ holdTime: '2s' }), 'spec.holdTime'],
       ['a hold time in milliseconds', peer({ holdTime: '3500ms' }), 'spec.holdTime'],
+      ['a hold time with a fraction of a millisecond', peer({ holdTime: '3.0005s' }), 'spec.holdTime'],
       ['a keepalive longer than the hold time', peer({ holdTime: '9s', keepaliveTime: '10s' }), 'spec.keepaliveTime'],
       ['a connect time of 0', peer({ connectTime: '0s' }), 'spec.connectTime'],
       ['a duration that is not one', peer({ holdTime: 'soon' }), 'spec.holdTime'],

@@ -23,7 +23,12 @@ function seconds(field: string, min: number, max: number, extra: readonly Valida
     maxLength: 64,
     pattern: DURATION_PATTERN,
     'x-kubernetes-validations': [
-      { rule: 'duration(self).getMilliseconds() % 1000 == 0', message: `spec.${field}: must be a whole number of seconds` },
+      // Not MetalLB's getMilliseconds() % 1000 == 0: CEL's getMilliseconds() is the
+      // millisecond component, blind to "1.0005s"; getSeconds() is the whole.
+      {
+        rule: "duration(self) == duration(string(duration(self).getSeconds()) + 's')",
+        message: `spec.${field}: must be a whole number of seconds`,
+      },
       {
         rule: `duration(self) >= duration('${min}s') && duration(self) <= duration('${max}s')`,
         message: `spec.${field}: must be from ${min}s to ${max}s`,
