@@ -1,4 +1,5 @@
 import { parseSelectorList } from './pool.js';
+import { INTERFACE_NAME_PATTERN } from './schema/l2advertisement.js';
 import { matchesAnySelector, type Labels } from './selector.js';
 import type { LabelSelector } from './types.js';
 
@@ -13,8 +14,8 @@ export interface ParsedL2Advertisement {
 export type ParseL2AdvertisementResult = { ok: true; advertisement: ParsedL2Advertisement } | { ok: false; errors: string[] };
 
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-/** Linux IFNAMSIZ is 16 with the NUL; no slash, no whitespace, not "." or "..". */
-const INTERFACE_NAME = /^[^\s/:]{1,15}$/;
+/** The CRD's pattern (IFNAMSIZ 16 with the NUL; no slash, colon, whitespace); "." and ".." are refused below. */
+const INTERFACE_NAME = new RegExp(INTERFACE_NAME_PATTERN);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,5 +1,6 @@
 import { formatRange, mergeRanges, parseAddressRange, rangesOverlap, type IPRange } from '../ipam/range.js';
 import type { PoolDefinition, PoolServiceAllocation } from '../ipam/types.js';
+import { POOL_DEFAULTS } from './schema/ipaddresspool.js';
 import { parseLabelSelector } from './selector.js';
 import type { LabelSelector } from './types.js';
 
@@ -47,8 +48,8 @@ export function parsePool(raw: unknown): ParsePoolResult {
   const spec = raw.spec;
   const notes: string[] = [];
   const ranges = parseAddresses(spec.addresses, errors, notes);
-  const autoAssign = readBoolean(spec.autoAssign, 'spec.autoAssign', true, errors);
-  const avoidBuggyIPs = readBoolean(spec.avoidBuggyIPs, 'spec.avoidBuggyIPs', false, errors);
+  const autoAssign = readBoolean(spec.autoAssign, 'spec.autoAssign', POOL_DEFAULTS.autoAssign, errors);
+  const avoidBuggyIPs = readBoolean(spec.avoidBuggyIPs, 'spec.avoidBuggyIPs', POOL_DEFAULTS.avoidBuggyIPs, errors);
   const serviceAllocation = spec.serviceAllocation === undefined ? undefined : parseServiceAllocation(spec.serviceAllocation, errors);
 
   if (errors.length > 0) return { ok: false, errors };

@@ -1,7 +1,10 @@
 import { parseSelectorList } from '../api/pool.js';
 import type { LabelSelector } from '../api/types.js';
 import { parseCommunityValue, type BgpCommunity } from './community.js';
-import { isPlainObject, readInteger, readNameList, readObjectName } from './fields.js';
+import { MAX_COMMUNITIES, bgpAdvertisementSpec } from '../api/schema/bgp.js';
+import { isPlainObject, readNameList, readObjectName, readSpecInteger } from './fields.js';
+
+const fields = bgpAdvertisementSpec.properties;
 
 /** A community as written: a value, or the name of an alias resolved against the Community objects when rendering. */
 export type CommunityRef = BgpCommunity | { readonly kind: 'alias'; readonly name: string };
@@ -22,8 +25,6 @@ export interface ParsedBGPAdvertisement {
 
 export type ParseBGPAdvertisementResult = { ok: true; advertisement: ParsedBGPAdvertisement } | { ok: false; errors: string[] };
 
-/** MetalLB's limit: FRR refuses more communities on one route-map entry set. */
-const MAX_COMMUNITIES = 63;
 const ALIAS_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /** Validates a raw BGPAdvertisement; every error names its field. Never throws on bad input. */
@@ -43,9 +44,9 @@ export function parseBGPAdvertisement(raw: unknown): ParseBGPAdvertisementResult
     ipAddressPoolSelectors: parseSelectorList(spec.ipAddressPoolSelectors, 'spec.ipAddressPoolSelectors', errors),
     nodeSelectors: parseSelectorList(spec.nodeSelectors, 'spec.nodeSelectors', errors),
     peers: readNameList(spec.peers, 'spec.peers', errors),
-    aggregationLength: readInteger(spec.aggregationLength, 'spec.aggregationLength', 1, 32, errors) ?? 32,
-    aggregationLengthV6: readInteger(spec.aggregationLengthV6, 'spec.aggregationLengthV6', 1, 128, errors) ?? 128,
-    localPref: readInteger(spec.localPref, 'spec.localPref', 0, 4_294_967_295, errors) ?? 0,
+    aggregationLength: readSpecInteger(spec, 'aggregationLength', fields, errors) ?? 32,
+    aggregationLengthV6: readSpecInteger(spec, 'aggregationLengthV6', fields, errors) ?? 128,
+    localPref: readSpecInteger(spec, 'localPref', fields, errors) ?? 0,
     communities: readCommunities(spec.communities, errors),
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, advertisement };

@@ -1,4 +1,8 @@
-import { isPlainObject, readBoolean, readInteger, readObjectName } from './fields.js';
+import { BFD_DEFAULTS, bfdProfileSpec } from '../api/schema/bgp.js';
+import { isPlainObject, readBoolean, readObjectName, readSpecInteger } from './fields.js';
+
+export { BFD_DEFAULTS };
+const fields = bfdProfileSpec.properties;
 
 /** A BFDProfile with MetalLB's defaults filled in (3 x 300 ms = 0.9 s detection). */
 export interface ParsedBFDProfile {
@@ -15,7 +19,6 @@ export interface ParsedBFDProfile {
 
 export type ParseBFDProfileResult = { ok: true; profile: ParsedBFDProfile } | { ok: false; errors: string[] };
 
-export const BFD_DEFAULTS = { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3, echoInterval: 50, minimumTtl: 254 } as const;
 
 /** Validates a raw BFDProfile; every error names its field. Never throws on bad input. */
 export function parseBFDProfile(raw: unknown): ParseBFDProfileResult {
@@ -29,13 +32,13 @@ export function parseBFDProfile(raw: unknown): ParseBFDProfileResult {
   }
   const profile: ParsedBFDProfile = {
     name,
-    receiveInterval: readInteger(spec.receiveInterval, 'spec.receiveInterval', 10, 60000, errors) ?? BFD_DEFAULTS.receiveInterval,
-    transmitInterval: readInteger(spec.transmitInterval, 'spec.transmitInterval', 10, 60000, errors) ?? BFD_DEFAULTS.transmitInterval,
-    detectMultiplier: readInteger(spec.detectMultiplier, 'spec.detectMultiplier', 2, 255, errors) ?? BFD_DEFAULTS.detectMultiplier,
-    echoInterval: readInteger(spec.echoInterval, 'spec.echoInterval', 10, 60000, errors) ?? BFD_DEFAULTS.echoInterval,
+    receiveInterval: readSpecInteger(spec, 'receiveInterval', fields, errors) ?? BFD_DEFAULTS.receiveInterval,
+    transmitInterval: readSpecInteger(spec, 'transmitInterval', fields, errors) ?? BFD_DEFAULTS.transmitInterval,
+    detectMultiplier: readSpecInteger(spec, 'detectMultiplier', fields, errors) ?? BFD_DEFAULTS.detectMultiplier,
+    echoInterval: readSpecInteger(spec, 'echoInterval', fields, errors) ?? BFD_DEFAULTS.echoInterval,
     echoMode: readBoolean(spec.echoMode, 'spec.echoMode', errors),
     passiveMode: readBoolean(spec.passiveMode, 'spec.passiveMode', errors),
-    minimumTtl: readInteger(spec.minimumTtl, 'spec.minimumTtl', 1, 254, errors) ?? BFD_DEFAULTS.minimumTtl,
+    minimumTtl: readSpecInteger(spec, 'minimumTtl', fields, errors) ?? BFD_DEFAULTS.minimumTtl,
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, profile };
 }

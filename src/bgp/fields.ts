@@ -1,5 +1,6 @@
 // Small readers shared by the BGP objects' parsers. Each pushes an error that
 // names its field and returns undefined (or the fallback) on bad input.
+import type { IntegerSchema } from '../api/schema/openapi.js';
 import { formatIP, parseIP, type IPFamily } from '../ipam/address.js';
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -28,6 +29,17 @@ export function readInteger(raw: unknown, path: string, min: number, max: number
     return undefined;
   }
   return raw;
+}
+
+/** `spec.<name>`, an integer read with the bounds and default of its CRD schema (src/api/schema). */
+export function readSpecInteger<K extends string>(
+  spec: Record<string, unknown>,
+  name: K,
+  fields: { readonly [key in K]: IntegerSchema },
+  errors: string[],
+): number | undefined {
+  const { minimum = Number.MIN_SAFE_INTEGER, maximum = Number.MAX_SAFE_INTEGER } = fields[name];
+  return readInteger(spec[name], `spec.${name}`, minimum, maximum, errors) ?? fields[name].default;
 }
 
 export function readBoolean(raw: unknown, path: string, errors: string[]): boolean {

@@ -1,6 +1,11 @@
 import { parseSelectorList } from '../api/pool.js';
 import type { LabelSelector } from '../api/types.js';
-import { OBJECT_NAME, isPlainObject, readAddress, readBoolean, readInteger, readObjectName, readSeconds, type Address } from './fields.js';
+import { DEFAULT_PEER_PORT, bgpPeerSpec } from '../api/schema/bgp.js';
+import {
+  OBJECT_NAME, isPlainObject, readAddress, readBoolean, readObjectName, readSeconds, readSpecInteger, type Address,
+} from './fields.js';
+
+export { DEFAULT_PEER_PORT };
 
 /** A BGPPeer that passed validation; MetalLB's field names, times in seconds. */
 export interface ParsedBGPPeer {
@@ -28,8 +33,6 @@ export interface ParsedBGPPeer {
 
 export type ParseBGPPeerResult = { ok: true; peer: ParsedBGPPeer } | { ok: false; errors: string[] };
 
-const ASN_MAX = 4_294_967_295;
-export const DEFAULT_PEER_PORT = 179;
 /** TCP MD5 keys are at most 80 bytes (TCP_MD5SIG_MAXKEYLEN); FRR takes one word. */
 const PASSWORD = /^[\x21-\x7e]{1,80}$/;
 
@@ -43,9 +46,10 @@ export function parseBGPPeer(raw: unknown): ParseBGPPeerResult {
     return { ok: false, errors };
   }
   const spec = raw.spec;
-  const myASN = readInteger(spec.myASN, 'spec.myASN', 1, ASN_MAX, errors);
+  const fields = bgpPeerSpec.properties;
+  const myASN = readSpecInteger(spec, 'myASN', fields, errors);
   if (spec.myASN === undefined) errors.push('spec.myASN: required');
-  const peerASN = readInteger(spec.peerASN, 'spec.peerASN', 1, ASN_MAX, errors);
+  const peerASN = readSpecInteger(spec, 'peerASN', fields, errors);
   let dynamicASN: ParsedBGPPeer['dynamicASN'];
   if (spec.dynamicASN !== undefined) {
     if (spec.dynamicASN === 'internal' || spec.dynamicASN === 'external') dynamicASN = spec.dynamicASN;
@@ -56,7 +60,7 @@ export function parseBGPPeer(raw: unknown): ParseBGPPeerResult {
 
   const peerAddress = readAddress(spec.peerAddress, 'spec.peerAddress', errors);
   if (spec.peerAddress === undefined) errors.push('spec.peerAddress: required');
-  const peerPort = readInteger(spec.peerPort, 'spec.peerPort', 1, 16384, errors) ?? DEFAULT_PEER_PORT;
+  const peerPort = readSpecInteger(spec, 'peerPort', fields, errors) ?? DEFAULT_PEER_PORT;
   const sourceAddress = readAddress(spec.sourceAddress, 'spec.sourceAddress', errors);
   if (sourceAddress && peerAddress && sourceAddress.family !== peerAddress.family) {
     errors.push(`spec.sourceAddress: ${sourceAddress.text} is ${sourceAddress.family} but spec.peerAddress is ${peerAddress.family}`);

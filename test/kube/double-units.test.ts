@@ -1,12 +1,12 @@
-// Unit tests of the double's pure parts: CEL predicates for every CRD rule,
-// schema messages, selectors and patches.
+// Unit tests of the double's pure parts: the CRDs' CEL rules, schema
+// messages, selectors and patches.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { celPredicateFor } from './cel.js';
+import { compileRule } from './cel.js';
 import { findCrdDir } from './crd-dir.js';
-import { jsonPatch, mergePatch, type Json } from './patch.js';
+import { jsonPatch, mergePatch, type Json, type JsonObject } from './patch.js';
 import { loadCrdDir, resourceFromCrd } from './resources.js';
 import { admitCustomResource, type Schema } from './schema.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -34,22 +34,88 @@ function crdRules(): string[] {
 }
 
 describe('CEL rules of deploy/crds', () => {
-  it('every rule has a predicate in cel.ts', () => {
+  it('every rule compiles with the CEL evaluator', () => {
     const rules = crdRules();
     expect(rules.length).toBeGreaterThan(0);
-    for (const rule of rules) expect(celPredicateFor(rule), `no predicate for: ${rule}`).toBeDefined();
+    for (const rule of rules) expect(() => compileRule(rule), rule).not.toThrow();
   });
 
-  it('a CRD with an unknown rule is refused when loaded', () => {
+  it('a CRD with a rule that is not CEL is refused when loaded', () => {
     const crd = {
       spec: {
         group: 'example.org',
         scope: 'Namespaced',
         names: { plural: 'things', kind: 'Thing' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.size() > 0' }] } } }],
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.size() >' }] } } }],
       },
     };
-    expect(() => resourceFromCrd(crd)).toThrow(/no predicate in test\/kube\/cel.ts: self.size\(\) > 0/);
+    expect(() => resourceFromCrd(crd)).toThrow(/x-kubernetes-validations: Invalid value: compilation failed: .*: self.size\(\) >$/);
+  });
+
+  it.each([
+    ["isIP(self)", /'isIP'/],
+    ["ip(self).family() == 4", /'(ip|family)'/],
+    ["cidr(self).containsIP('192.0.2.1')", /'(cidr|containsIP)'/],
+    ["cel.bind(x, self, x == 'a')", /'bind'/],
+  ])('refuses %s: not in the CEL of Kubernetes 1.29', (rule, name) => {
+    expect(() => compileRule(rule)).toThrow(/^undeclared reference to '\w+' \(not in the CEL of Kubernetes 1\.29\)$/);
+    expect(() => compileRule(rule)).toThrow(name);
+  });
+
+  it('a CRD with a pattern RE2 cannot compile (a JavaScript lookahead) is refused when loaded', () => {
+    const crd = {
+      spec: {
+        group: 'example.org', scope: 'Namespaced', names: { plural: 'things', kind: 'Thing' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { a: { type: 'string', pattern: '^(?!x)' } } } } }],
+      },
+    };
+    expect(() => resourceFromCrd(crd)).toThrow(/\.a\.pattern: Invalid value: "\^\(\?!x\)": must be a valid regular expression, but isn't/);
+  });
+
+  it('a CRD whose rule reports at a fieldPath the schema does not have is refused when loaded', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } }, 'x-kubernetes-validations': [{ rule: 'true', fieldPath: '.b' }] };
+    const crd = {
+      spec: { group: 'example.org', scope: 'Namespaced', names: { plural: 'things', kind: 'Thing' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: schema } }] },
+    };
+    expect(() => resourceFromCrd(crd)).toThrow(/fieldPath must be a valid path/);
+    schema['x-kubernetes-validations'][0].fieldPath = '.a';
+    expect(() => resourceFromCrd(crd)).not.toThrow();
+  });
+
+  it('reports a failed rule at its fieldPath, and an evaluation error with the rule', () => {
+    const schema: Schema = {
+      type: 'object',
+      properties: { spec: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, 'x-kubernetes-validations': [
+        { rule: 'self.a < self.b', message: 'spec.a: must be below spec.b', fieldPath: '.a' },
+      ] } },
+    };
+    const admitSpec = (spec: JsonObject) => admitCustomResource({ metadata: { name: 'x' }, spec }, schema).map((e) => [e.field, e.text]);
+    expect(admitSpec({ a: 1, b: 2 })).toEqual([]);
+    expect(admitSpec({ a: 2, b: 1 })).toEqual([['spec.a', 'spec.a: Invalid value: "object": spec.a: must be below spec.b']]);
+    // cel-go says "no such key: b", @bufbuild/cel "field not found: b".
+    const [[field, text]] = admitSpec({ a: 2 });
+    expect(field).toBe('spec');
+    expect(text).toMatch(/^spec: Invalid value: "object": .*\bb evaluating rule: self\.a < self\.b$/);
+  });
+
+  it('checks format: duration as Go durations', () => {
+    const schema: Schema = { type: 'object', properties: { spec: { type: 'object', properties: { t: { type: 'string', format: 'duration' } } } } };
+    const admitT = (t: string) => admitCustomResource({ metadata: { name: 'x' }, spec: { t } }, schema).map((e) => e.text);
+    for (const good of ['90s', '1m30s', '-1.5h', '0', '300ms']) expect(admitT(good), good).toEqual([]);
+    expect(admitT('soon')).toEqual(['spec.t: Invalid value: "soon": spec.t in body must be of type duration: "soon"']);
+    expect(admitT('5')).toHaveLength(1);
+  });
+
+  it('runs a transition rule on updates only, against the correlated old value', () => {
+    const schema: Schema = {
+      type: 'object',
+      properties: { spec: { type: 'object', properties: { fixed: { type: 'boolean', 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'spec.fixed: cannot be changed' }] } } } },
+    };
+    const object = (fixed: boolean): JsonObject => ({ metadata: { name: 'x' }, spec: { fixed } });
+    expect(admitCustomResource(object(true), schema)).toEqual([]);
+    expect(admitCustomResource(object(true), schema, object(true))).toEqual([]);
+    expect(admitCustomResource(object(false), schema, object(true)).map((e) => e.field)).toEqual(['spec.fixed']);
+    expect(admitCustomResource(object(false), schema, { metadata: { name: 'x' }, spec: {} })).toEqual([]);
   });
 
   const poolSchema = (loadCrdDir(findCrdDir()).find((r) => r.plural === 'ipaddresspools')?.schema) as Schema;
@@ -84,10 +150,17 @@ describe('CEL rules of deploy/crds', () => {
     ]);
   });
 
-  it('skips the CEL rules when the schema already failed, and says so', () => {
+  it('skips the CEL rules after a blocking schema error (type, required, enum, size), and says so', () => {
+    const errors = admit([7, '192.0.2.10-192.0.2.9']);
+    expect(errors[0]).toMatch(/^spec\.addresses\[0\]: Invalid value: "integer": spec\.addresses\[0\] in body must be of type string/);
+    expect(errors[1]).toContain('some validation rules were not checked');
+    expect(errors).toHaveLength(2);
+  });
+
+  it('still runs the CEL rules after a pattern failure, as kube-apiserver (strategy.go hasBlockingErr)', () => {
     const errors = admit(['nonsense', '192.0.2.10-192.0.2.9']);
     expect(errors[0]).toMatch(/^spec\.addresses\[0\]: Invalid value: "nonsense": spec\.addresses\[0\] in body should match/);
-    expect(errors[1]).toContain('some validation rules were not checked');
+    expect(errors[1]).toBe(`spec.addresses[1]: Invalid value: "string": spec.addresses: a range's start must not be above its end`);
     expect(errors).toHaveLength(2);
   });
 });

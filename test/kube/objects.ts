@@ -102,9 +102,9 @@ export class Objects {
   }
 
   /** Schema (custom resources) or built-in rules, applied to the object as it would be stored. */
-  private admit(resource: ResourceType, object: JsonObject, name: string): void {
+  private admit(resource: ResourceType, object: JsonObject, name: string, old?: JsonObject): void {
     normalizeTimes(resource, object);
-    const errors = resource.schema ? admitCustomResource(object, resource.schema) : validateBuiltin(resource, object, this.builtinContext);
+    const errors = resource.schema ? admitCustomResource(object, resource.schema, old) : validateBuiltin(resource, object, this.builtinContext);
     this.errorsFor(resource, object, name, errors);
   }
 
@@ -208,7 +208,7 @@ export class Objects {
     }
     nextMeta.resourceVersion = oldMeta.resourceVersion;
     defaultOnWrite(resource, next);
-    this.admit(resource, next, name);
+    this.admit(resource, next, name, old);
     if (withoutVolatile(next) === withoutVolatile(old)) return old;
     if (nextMeta.deletionTimestamp !== undefined && !hasFinalizers(next)) {
       return this.store.remove(resource, namespace, name) as JsonObject;

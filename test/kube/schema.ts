@@ -1,12 +1,16 @@
 // Structural OpenAPI v3 schemas as kube-apiserver applies them to custom
 // resources: defaulting, pruning of unknown fields, validation, then CEL rules.
-import { celPredicateFor, type CelPredicate } from './cel.js';
+import type { CelInput } from '@bufbuild/cel';
+import { RE2JS } from '@bufbuild/re2';
+import { compileRule } from './cel.js';
 import { clone, isObject, type Json, type JsonObject } from './patch.js';
 import type { FieldError } from './status.js';
 
 export interface ValidationRule {
   rule: string;
   message?: string;
+  /** Relative path (`.a.b`) the error is reported at. */
+  fieldPath?: string;
 }
 
 export interface Schema {
@@ -29,16 +33,56 @@ export interface Schema {
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-validations'?: ValidationRule[];
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
 }
 
-/** Fails loudly when a CRD carries a CEL rule the double cannot evaluate. */
+const patterns = new Map<string, RE2JS>();
+
+/** `pattern` is a Go (RE2) regular expression, matched anywhere in the value as Go's MatchString. */
+function re2(pattern: string): RE2JS {
+  let compiled = patterns.get(pattern);
+  if (!compiled) {
+    compiled = RE2JS.compile(pattern);
+    patterns.set(pattern, compiled);
+  }
+  return compiled;
+}
+
+/**
+ * Refuses a CRD whose CEL rule does not compile or whose pattern is no RE2
+ * regular expression, naming the place (as the apiserver does).
+ */
 export function compileRules(schema: Schema, path = ''): void {
-  for (const { rule } of schema['x-kubernetes-validations'] ?? []) {
-    if (!celPredicateFor(rule)) throw new Error(`CRD rule at ${path || '<root>'} has no predicate in test/kube/cel.ts: ${rule}`);
+  if (schema.pattern !== undefined) {
+    try {
+      re2(schema.pattern);
+    } catch (error) {
+      throw new Error(`spec.validation.openAPIV3Schema${path}.pattern: Invalid value: ${JSON.stringify(schema.pattern)}: must be a valid regular expression, but isn't: ${(error as Error).message}`);
+    }
+  }
+  for (const { rule, fieldPath } of schema['x-kubernetes-validations'] ?? []) {
+    const at = `spec.validation.openAPIV3Schema${path}.x-kubernetes-validations`;
+    try {
+      compileRule(rule);
+    } catch (error) {
+      throw new Error(`${at}: Invalid value: compilation failed: ${(error as Error).message}: ${rule}`);
+    }
+    if (fieldPath !== undefined && !fieldPathExists(schema, fieldPath)) {
+      throw new Error(`${at}: Invalid value: ${JSON.stringify(fieldPath)}: fieldPath must be a valid path: does not refer to a field of the schema`);
+    }
   }
   for (const [name, child] of Object.entries(schema.properties ?? {})) compileRules(child, `${path}.${name}`);
   if (schema.items) compileRules(schema.items, `${path}[*]`);
   if (isObject(schema.additionalProperties)) compileRules(schema.additionalProperties as Schema, `${path}[*]`);
+}
+
+/** A rule's fieldPath (`.a.b`, no list indexes) must name a property below the rule (as the apiserver checks). */
+function fieldPathExists(schema: Schema, fieldPath: string): boolean {
+  if (!/^(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(fieldPath)) return false;
+  let node: Schema | undefined = schema;
+  for (const key of fieldPath.slice(1).split('.')) node = node?.properties?.[key];
+  return node !== undefined;
 }
 
 function childSchema(schema: Schema, key: string): Schema | undefined {
@@ -89,6 +133,8 @@ function typeMatches(schema: Schema, value: Json): boolean {
 }
 
 const dateTime = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+/** Go's time.ParseDuration syntax; kube-openapi also takes forms like "3 days", so the double is stricter there, never kinder. */
+const goDuration = /^[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$/;
 
 function invalidValue(path: string, value: Json, detail: string, type = 'FieldValueInvalid'): FieldError {
   return { field: path, type, text: `${path}: Invalid value: ${show(value)}: ${detail}` };
@@ -106,8 +152,11 @@ function validateScalar(value: Json, schema: Schema, path: string, errors: Field
     if (schema.minLength !== undefined && value.length < schema.minLength) {
       errors.push(invalidValue(path, value, `${path} in body should be at least ${schema.minLength} chars long`));
     }
-    if (schema.pattern && !new RegExp(schema.pattern).test(value)) {
+    if (schema.pattern && !re2(schema.pattern).test(value)) {
       errors.push(invalidValue(path, value, `${path} in body should match '${schema.pattern}'`));
+    }
+    if (schema.format === 'duration' && !goDuration.test(value)) {
+      errors.push(invalidValue(path, value, `${path} in body must be of type duration: ${JSON.stringify(value)}`));
     }
     if (schema.format === 'date-time' && !dateTime.test(value)) {
       errors.push(invalidValue(path, value, `${path} in body must be of type date-time: ${JSON.stringify(value)}`));
@@ -150,31 +199,95 @@ export function validateSchema(value: Json, schema: Schema, path: string, errors
       errors.push({ field: path, type: 'FieldValueTooMany', text: `${path}: Too many: ${value.length}: must have at most ${schema.maxItems} items` });
     }
     if (schema.items) value.forEach((item, i) => validateSchema(item, schema.items as Schema, `${path}[${i}]`, errors));
+    validateListType(value, schema, path, errors);
   } else {
     validateScalar(value, schema, path, errors);
   }
+}
+
+/** Go's %#v of the key map a duplicate is reported with, e.g. map[string]interface {}{"name":"a"}. */
+function goKeyMap(item: JsonObject, keys: string[]): string {
+  return `map[string]interface {}{${[...keys].sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(item[k])}`).join(', ')}}`;
+}
+
+/** x-kubernetes-list-type map and set: no two items with the same keys (map) or value (set). */
+function validateListType(value: Json[], schema: Schema, path: string, errors: FieldError[]): void {
+  const listType = schema['x-kubernetes-list-type'];
+  if (listType !== 'map' && listType !== 'set') return;
+  const keys = schema['x-kubernetes-list-map-keys'] ?? [];
+  const seen = new Set<string>();
+  value.forEach((item, i) => {
+    const identity = listType === 'map' && isObject(item) ? JSON.stringify(keys.map((k) => item[k])) : JSON.stringify(item);
+    if (!seen.has(identity)) {
+      seen.add(identity);
+      return;
+    }
+    const shown = listType === 'map' && isObject(item) ? goKeyMap(item, keys) : show(item);
+    errors.push({ field: `${path}[${i}]`, type: 'FieldValueDuplicate', text: `${path}[${i}]: Duplicate value: ${shown}` });
+  });
 }
 
 function join(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-/** CEL rules, run only when the OpenAPI validation found nothing (as the real server). */
-export function validateRules(value: Json, schema: Schema, path: string, errors: FieldError[]): void {
-  for (const { rule, message } of schema['x-kubernetes-validations'] ?? []) {
-    const predicate = celPredicateFor(rule) as CelPredicate;
-    if (!predicate(value)) {
-      const field = path === '' ? '<nil>' : path;
-      errors.push({ field, type: 'FieldValueInvalid', text: `${field}: Invalid value: "${typeOf(value)}": ${message ?? `failed rule: ${rule}`}` });
-    }
+/** A JSON value as kube-apiserver hands it to CEL: integers as int, objects as maps without their null fields. */
+function toCel(value: Json, schema: Schema | undefined): CelInput {
+  // kube gives `format: duration` / `date-time` strings as durations / timestamps;
+  // here they stay strings, so rules wrap them (`duration(self)`), which takes both.
+  if (typeof value === 'number') return schema?.type === 'number' || !Number.isInteger(value) ? value : BigInt(value);
+  if (Array.isArray(value)) return value.map((item) => toCel(item, schema?.items));
+  if (isObject(value)) {
+    const entries = Object.entries(value).filter(([, v]) => v !== null);
+    return new Map(entries.map(([key, v]) => [key, toCel(v, schema ? childSchema(schema, key) : undefined)]));
+  }
+  return value;
+}
+
+/** Rules at the root see only metadata.name and metadata.generateName of the metadata. */
+function rootView(value: Json): Json {
+  if (!isObject(value) || !isObject(value.metadata)) return value;
+  const { name, generateName } = value.metadata;
+  const metadata: JsonObject = {};
+  if (name !== undefined) metadata.name = name;
+  if (generateName !== undefined) metadata.generateName = generateName;
+  return { ...value, metadata };
+}
+
+/** The old value an item correlates with: by key in a list-type=map list, none in other lists (as kube 1.29). */
+function oldItem(schema: Schema, old: Json | undefined, item: Json): Json | undefined {
+  if (!Array.isArray(old) || schema['x-kubernetes-list-type'] !== 'map' || !isObject(item)) return undefined;
+  const keys = schema['x-kubernetes-list-map-keys'] ?? [];
+  return old.find((candidate) => isObject(candidate) && keys.every((key) => JSON.stringify(candidate[key]) === JSON.stringify(item[key])));
+}
+
+/**
+ * CEL rules, run only when the OpenAPI validation found nothing (as the real
+ * server). `old` is the correlated old value on an update: transition rules
+ * (those using oldSelf) run only where there is one.
+ */
+export function validateRules(value: Json, schema: Schema, path: string, errors: FieldError[], old?: Json): void {
+  for (const { rule, message, fieldPath } of schema['x-kubernetes-validations'] ?? []) {
+    const compiled = compileRule(rule);
+    if (compiled.transition && old === undefined) continue;
+    const self = path === '' ? rootView(value) : value;
+    const oldSelf = compiled.transition ? (path === '' ? rootView(old as Json) : (old as Json)) : undefined;
+    const outcome = compiled.evaluate(toCel(self, schema), oldSelf === undefined ? undefined : toCel(oldSelf, schema));
+    if (outcome === true) continue;
+    // As kube: a false rule is reported at its fieldPath, an evaluation error at the rule's node.
+    const at = fieldPath && outcome === false ? `${path}${fieldPath}` : path;
+    const field = at === '' ? '<nil>' : at;
+    const detail = outcome === false ? (message ?? `failed rule: ${rule}`) : `${outcome} evaluating rule: ${rule}`;
+    errors.push({ field, type: 'FieldValueInvalid', text: `${field}: Invalid value: "${schema.type ?? typeOf(value)}": ${detail}` });
   }
   if (isObject(value)) {
     for (const [key, child] of Object.entries(value)) {
       const sub = childSchema(schema, key);
-      if (sub) validateRules(child, sub, join(path, key), errors);
+      if (sub) validateRules(child, sub, join(path, key), errors, isObject(old) ? old[key] ?? undefined : undefined);
     }
   } else if (Array.isArray(value) && schema.items) {
-    value.forEach((item, i) => validateRules(item, schema.items as Schema, `${path}[${i}]`, errors));
+    const items = schema.items;
+    value.forEach((item, i) => validateRules(item, items, `${path}[${i}]`, errors, oldItem(schema, old, item)));
   }
 }
 
@@ -185,13 +298,20 @@ export function hasRules(schema: Schema): boolean {
   return children.some(hasRules);
 }
 
+/**
+ * Errors after which kube-apiserver does not run the CEL rules (its strategy's
+ * hasBlockingErr): the object lacks the shape the rules were written for. A
+ * pattern, format or minimum failure does not block: the rules still run.
+ */
+const blocking = new Set(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid']);
+
 /** Everything the apiserver does to a custom resource body before storing it. */
-export function admitCustomResource(object: JsonObject, schema: Schema): FieldError[] {
+export function admitCustomResource(object: JsonObject, schema: Schema, old?: JsonObject): FieldError[] {
   defaultAndPrune(object, schema);
   const errors: FieldError[] = [];
   validateSchema(object, schema, '', errors);
-  if (errors.length === 0) {
-    validateRules(object, schema, '', errors);
+  if (!errors.some((error) => blocking.has(error.type))) {
+    validateRules(object, schema, '', errors, old);
   } else if (hasRules(schema)) {
     errors.push({
       field: '<nil>',

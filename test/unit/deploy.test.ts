@@ -25,6 +25,8 @@ describe('kubectl kustomize deploy/', () => {
     expect(names(objects)).toEqual([
       'ClusterRole/ironlb-controller', 'ClusterRole/ironlb-speaker',
       'ClusterRoleBinding/ironlb-controller', 'ClusterRoleBinding/ironlb-speaker',
+      'CustomResourceDefinition/bfdprofiles.ironlb.io', 'CustomResourceDefinition/bgpadvertisements.ironlb.io',
+      'CustomResourceDefinition/bgppeers.ironlb.io', 'CustomResourceDefinition/communities.ironlb.io',
       'CustomResourceDefinition/ipaddresspools.ironlb.io', 'CustomResourceDefinition/l2advertisements.ironlb.io',
       'DaemonSet/ironlb-speaker', 'Deployment/ironlb-controller', 'Namespace/ironlb-system',
       'PodDisruptionBudget/ironlb-controller',
