@@ -11,7 +11,7 @@ import {
   parseEndpoint,
   parseMacsAnnotation,
   type PublishedInterface,
-} from './names.js';
+} from '../api/leases.js';
 import { LeaseStoreError, type LeaseRecord, type LeaseStore, type LivenessPort, type MeshPeer } from './ports.js';
 
 // Who the speakers are and how this one judges them alive (docs/election.md,

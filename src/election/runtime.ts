@@ -6,7 +6,7 @@ import type { IpCandidates } from './candidates.js';
 import { Heartbeat } from './heartbeat.js';
 import { ElectionMachine, type Intent, type OwnershipView } from './machine.js';
 import { Membership, type MeshHealth } from './membership.js';
-import { IP_ANNOTATION, ipLeaseName, nodeFromMemberLeaseName, nodeLeaseName, type PublishedInterface } from './names.js';
+import { CONFLICT_ANNOTATION, IP_ANNOTATION, IP_LEASE_PREFIX, ipLeaseName, nodeFromMemberLeaseName, nodeLeaseName, type PublishedInterface } from '../api/leases.js';
 import { LeaseStoreError, type LeaseRecord, type LeaseStore, type LivenessPort, type ServiceEventSink, type ServiceRef, type WirePort } from './ports.js';
 
 // Drives the election machine from the lease store, the mesh and the wire:
@@ -22,9 +22,6 @@ export const MESH_STATE_MESSAGES: Record<MeshHealth, string> = {
   'self-blamed': 'this node hears no peer on the liveness mesh while they hear each other: it takes no IP until it does',
   fallback: 'no speaker hears another on the liveness mesh (UDP blocked?): peers are judged by their heartbeat Leases, failover is slow',
 };
-
-/** Written on the ownership Lease by its holder when another host answers for the IP (read by the controller). */
-export const CONFLICT_ANNOTATION = 'ironlb.io/conflict';
 
 export interface SpeakerRuntimeOptions {
   node: string;
@@ -222,7 +219,7 @@ export class SpeakerRuntime {
     }
     const ip = lease.annotations[IP_ANNOTATION] ?? this.leaseNameToIp.get(lease.name);
     if (ip === undefined || !namesLease(ip, lease.name)) {
-      if (lease.name.startsWith('ironlb-ip-')) this.unmapped.set(lease.name, lease);
+      if (lease.name.startsWith(IP_LEASE_PREFIX)) this.unmapped.set(lease.name, lease);
       return;
     }
     this.leaseNameToIp.set(lease.name, ip);

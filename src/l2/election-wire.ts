@@ -8,7 +8,7 @@ import type { PacketPort } from './port.js';
 import { ConflictProber } from './probe.js';
 import { Responder } from './responder.js';
 import { WireWatch } from './wire-watch.js';
-import type { PublishedInterface } from '../election/names.js';
+import type { PublishedInterface } from '../api/leases.js';
 import type { WirePort } from '../election/ports.js';
 import type { Logger } from '../log/logger.js';
 import type { SpeakerMetrics } from '../metrics/metrics.js';

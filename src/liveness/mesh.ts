@@ -1,6 +1,6 @@
 import type { LivenessPort, MeshPeer } from '../election/ports.js';
 import type { PeerVerdict } from '../election/types.js';
-import { formatEndpoint } from '../election/names.js';
+import { formatEndpoint } from '../api/leases.js';
 import { realScheduler, type Scheduler } from '../clock/scheduler.js';
 import { AuthenticatedChannel } from './channel.js';
 import type { DropReason } from './codec.js';

@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { IpCandidates } from '../../src/election/candidates.js';
-import { IP_ANNOTATION, ipLeaseName } from '../../src/election/names.js';
+import { IP_ANNOTATION, ipLeaseName, nodeLeaseName } from '../../src/api/leases.js';
 import type { LeaseStore, LivenessPort, WirePort } from '../../src/election/ports.js';
 import { SpeakerRuntime } from '../../src/election/runtime.js';
 import { createKubeClient } from '../../src/kube/client.js';
@@ -205,7 +205,7 @@ async function measurePreviousDesign(speakers: number): Promise<{ writesPerSec: 
       const renew = async () => {
         const now = new Date();
         if (held === undefined) {
-          const created = await leases.create(`ironlb-node-${node}`, { holderIdentity: node, leaseDurationSeconds: 3, renewTime: now });
+          const created = await leases.create(nodeLeaseName(node), { holderIdentity: node, leaseDurationSeconds: 3, renewTime: now });
           if (created.ok) held = created.lease;
           return;
         }

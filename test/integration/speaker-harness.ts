@@ -3,7 +3,7 @@
 // instant and delivers each announcement to the other speakers' wire fences.
 import type { V1Lease } from '@kubernetes/client-node';
 import type { IpCandidates } from '../../src/election/candidates.js';
-import { IP_ANNOTATION } from '../../src/election/names.js';
+import { IP_ANNOTATION } from '../../src/api/leases.js';
 import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore, type LeaseWatchHandlers, type WirePort } from '../../src/election/ports.js';
 import { SpeakerRuntime } from '../../src/election/runtime.js';
 import { createKubeClient } from '../../src/kube/client.js';
