@@ -5,9 +5,9 @@
 import type { KubernetesObject, V1Lease, V1Namespace, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
 import type { ControllerMetrics } from '../metrics/metrics.js';
-import { parsePool } from '../api/pool.js';
+import { parsePool, type PoolDefinition } from '../api/pool.js';
 import type { IPAddressPoolStatus } from '../api/types.js';
-import type { PoolConflict, PoolDefinition, PoolsReport, PoolUsage } from '../ipam/types.js';
+import type { PoolConflict, PoolsReport, PoolUsage } from '../ipam/types.js';
 import { CONFLICT_ANNOTATION, IP_LEASE_PREFIX, ipLeaseName } from '../api/leases.js';
 import { sameConditions, type OwnershipView } from './conditions.js';
 import { POOL_ANNOTATION, ServiceReconciler, serviceKey, statusConditions, statusIPs, type ServiceDecision, type ServiceEvent } from './reconcile.js';

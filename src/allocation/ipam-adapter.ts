@@ -3,10 +3,11 @@
 // from a lookup the controller hands in.
 
 import type { V1Service } from '@kubernetes/client-node';
-import { readServiceIntent, type ReadServiceResult, type ServiceIntent } from '../api/service.js';
-import { formatIP } from '../ipam/address.js';
+import type { PoolDefinition } from '../api/pool.js';
+import { readServiceIntent, type AllocationRequest, type ReadServiceResult, type ServiceIntent } from '../api/service.js';
+import { formatIP } from '../ip/address.js';
 import { Allocator } from '../ipam/allocator.js';
-import type { AllocationRequest, AssignResult, PoolDefinition, PoolsReport, PoolUsage } from '../ipam/types.js';
+import type { AssignResult, PoolsReport, PoolUsage } from '../ipam/types.js';
 import type { PoolAllocator } from './controller.js';
 import type { AllocationOutcome, RequestReading, ServiceAllocator } from './ports.js';
 
