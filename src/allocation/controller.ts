@@ -1,5 +1,5 @@
 // The controller loop: caches in, decisions out. It holds no kube code: the
-// caches and writers are ports (src/kube/controller-io.ts adapts src/kube to them),
+// caches and writers are interfaces of boundaries.ts (src/kube/controller-io.ts adapts src/kube to them),
 // so the loop reads as the allocation story and nothing else.
 
 import type { KubernetesObject, V1Lease, V1Namespace, V1Service } from '@kubernetes/client-node';
@@ -11,7 +11,7 @@ import type { PoolConflict, PoolsReport, PoolUsage } from '../ipam/types.js';
 import { CONFLICT_ANNOTATION, IP_LEASE_PREFIX, ipLeaseName } from '../api/leases.js';
 import { sameConditions, type OwnershipView } from './conditions.js';
 import { POOL_ANNOTATION, ServiceReconciler, serviceKey, statusConditions, statusIPs, type ServiceDecision, type ServiceEvent } from './reconcile.js';
-import type { ServiceAllocator } from './ports.js';
+import type { ServiceAllocator } from './boundaries.js';
 import { desiredPoolStatus, poolStatusDiffers, poolWarnings } from './pool-status.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -46,7 +46,7 @@ export interface ControllerIO {
   deleteLease(name: string, resourceVersion: string): Promise<void>;
 }
 
-/** The allocator operations beyond the per-Service port: pools and usage (src/ipam's Allocator). */
+/** The allocator operations beyond the per-Service ServiceAllocator: pools and usage (src/ipam's Allocator). */
 export interface PoolAllocator {
   setPools(pools: readonly PoolDefinition[]): PoolsReport;
   usage(pool: string): PoolUsage;

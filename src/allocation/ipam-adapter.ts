@@ -1,4 +1,4 @@
-// Binds the reconcile's allocator port to src/api's Service reading and
+// Binds the reconcile's ServiceAllocator (boundaries.ts) to src/api's Service reading and
 // src/ipam's Allocator: the namespace labels (for namespaceSelectors) come
 // from a lookup the controller hands in.
 
@@ -9,7 +9,7 @@ import { formatIP } from '../ip/address.js';
 import { Allocator } from '../ipam/allocator.js';
 import type { AssignResult, PoolsReport, PoolUsage } from '../ipam/types.js';
 import type { PoolAllocator } from './controller.js';
-import type { AllocationOutcome, RequestReading, ServiceAllocator } from './ports.js';
+import type { AllocationOutcome, RequestReading, ServiceAllocator } from './boundaries.js';
 
 export type NamespaceLabels = (namespace: string) => Readonly<Record<string, string>>;
 

@@ -7,7 +7,7 @@ import { Heartbeat } from './heartbeat.js';
 import { ElectionMachine, type Intent, type OwnershipView } from './machine.js';
 import { Membership, type MeshHealth } from './membership.js';
 import { CONFLICT_ANNOTATION, IP_ANNOTATION, IP_LEASE_PREFIX, ipLeaseName, nodeFromMemberLeaseName, nodeLeaseName, type PublishedInterface } from '../api/leases.js';
-import { LeaseStoreError, type LeaseRecord, type LeaseStore, type LivenessPort, type ServiceEventSink, type ServiceRef, type WirePort } from './ports.js';
+import { LeaseStoreError, type LeaseRecord, type LeaseStore, type Liveness, type ServiceEventSink, type ServiceRef, type Wire } from './boundaries.js';
 
 // Drives the election machine from the lease store, the mesh and the wire:
 // feeds it observations, carries out its intents, and keeps the heartbeat
@@ -26,14 +26,14 @@ export const MESH_STATE_MESSAGES: Record<MeshHealth, string> = {
 export interface SpeakerRuntimeOptions {
   node: string;
   store: LeaseStore;
-  wire: WirePort;
+  wire: Wire;
   heartbeatIntervalMs: number;
   leaseDurationMs: number;
   staggerMs: number;
   /** This speaker's interfaces and MACs, published in its member Lease. */
   interfaces: () => readonly PublishedInterface[];
   /** The failure detector; without it every peer is judged by its heartbeat Lease. */
-  liveness?: LivenessPort;
+  liveness?: Liveness;
   /** How long a fresh view listens before taking IPs (default: the lease duration). */
   settleMs?: number;
   /** The mesh state changed: ok, self-blamed (this node hears none of its peers) or fallback (nobody hears anyone). */

@@ -1,12 +1,12 @@
 import type { V1Lease } from '@kubernetes/client-node';
-import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore, type LeaseWatchHandlers } from '../election/ports.js';
+import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore, type LeaseWatchHandlers } from '../election/boundaries.js';
 import type { KubeClient } from './client.js';
 import { describeError } from './errors.js';
 import { PROMPT_BACKOFF, type InformerOptions } from './informer.js';
 import { LeaseClient, type LeaseConflict } from './leases.js';
 import { leaseRoleOf, leaseRoleSelector, ROLE_LABEL } from '../api/leases.js';
 
-// The speaker's lease store port over the API server, in the ironlb
+// The speaker's LeaseStore (src/election/boundaries.ts) over the API server, in the ironlb
 // namespace: heartbeat Leases (`ironlb-node-<node>`), member Leases
 // (`ironlb-member-<node>`) and ownership Leases (`ironlb-ip-<ip>`). Each is
 // labelled with its role, so the watch asks the API server for ownership and

@@ -4,7 +4,7 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import type { IpCandidates } from '../../src/election/candidates.js';
 import { IP_ANNOTATION } from '../../src/api/leases.js';
-import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore, type LeaseWatchHandlers, type WirePort } from '../../src/election/ports.js';
+import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore, type LeaseWatchHandlers, type Wire } from '../../src/election/boundaries.js';
 import { SpeakerRuntime } from '../../src/election/runtime.js';
 import { createKubeClient } from '../../src/kube/client.js';
 import { createInformer } from '../../src/kube/informer.js';
@@ -94,7 +94,7 @@ export class FakeSegment {
   }
 }
 
-export class FakeWire implements WirePort {
+export class FakeWire implements Wire {
   private up = true;
   private listener: ((ip: string, mac: string) => void) | undefined;
   private linkListener: ((ifname: string, up: boolean) => void) | undefined;

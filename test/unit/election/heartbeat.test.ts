@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Heartbeat } from '../../../src/election/heartbeat.js';
 import { nodeLeaseName } from '../../../src/api/leases.js';
-import type { LeaseContent, LeaseRecord, LeaseStore } from '../../../src/election/ports.js';
+import type { LeaseContent, LeaseRecord, LeaseStore } from '../../../src/election/boundaries.js';
 
 /** A lease store whose updates finish only when the test says so. */
 function slowStore() {
