@@ -6,14 +6,14 @@ import { loadKubeConfig } from '../src/kube/config.js';
 import { EventRecorder } from '../src/kube/events.js';
 import { KubeSpeakerLeaseStore } from '../src/kube/speaker-leases.js';
 import { readLinkStates, watchInterfaces } from '../src/l2/interfaces.js';
-import { openPacketPort } from '../src/l2/socket.js';
+import { openPacketSocket } from '../src/l2/socket.js';
 import { exitOnStartupFailure, handleSignals, readFlagsOrExit } from '../src/cli/program.js';
 import { createLogger } from '../src/log/logger.js';
 import { createSpeakerMetrics } from '../src/metrics/metrics.js';
 import { startMetricsServer } from '../src/metrics/server.js';
 import { USAGE, parseSpeakerFlags } from './flags.js';
 import { SpeakerView } from '../src/kube/speaker-view.js';
-import { L2Wire } from '../src/l2/election-wire.js';
+import { L2Wire } from '../src/l2/l2-wire.js';
 import { MESH_STATE_MESSAGES } from '../src/election/runtime.js';
 import type { MeshHealth } from '../src/election/membership.js';
 import type { KubeClient } from '../src/kube/client.js';
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       const names: string[] = wire.publishedInterfaces().map((i) => i.ifname);
       return announceInterfaces({ advertisements: view.parsedAdvertisements(), pools: view.poolFacts() }, pool, self, names);
     },
-    openPort: (ifname) => openPacketPort(ifname),
+    openSocket: (ifname) => openPacketSocket(ifname),
     isSpeakerMac: (mac) => runtime?.machine.isSpeakerMac(mac) ?? false,
     linkStates: readLinkStates,
     refreshInterfaces: () => interfaces.refresh(),

@@ -2,7 +2,7 @@
 // them into a status patch. A condition's lastTransitionTime only moves when its
 // status flips, so an unchanged decision never causes a write.
 
-import { ipLeaseName } from '../election/names.js';
+import { ipLeaseName } from '../api/leases.js';
 
 export const CONDITION_ALLOCATED = 'ironlb.io/Allocated';
 export const CONDITION_ANNOUNCED = 'ironlb.io/Announced';

@@ -1,17 +1,17 @@
 // The controller loop: caches in, decisions out. It holds no kube code: the
-// caches and writers are ports (src/kube/controller-io.ts adapts src/kube to them),
+// caches and writers are interfaces of boundaries.ts (src/kube/controller-io.ts adapts src/kube to them),
 // so the loop reads as the allocation story and nothing else.
 
 import type { KubernetesObject, V1Lease, V1Namespace, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
 import type { ControllerMetrics } from '../metrics/metrics.js';
-import { parsePool } from '../api/pool.js';
+import { parsePool, type PoolDefinition } from '../api/pool.js';
 import type { IPAddressPoolStatus } from '../api/types.js';
-import type { PoolConflict, PoolDefinition, PoolsReport, PoolUsage } from '../ipam/types.js';
-import { ipLeaseName } from '../election/names.js';
+import type { PoolConflict, PoolsReport, PoolUsage } from '../ipam/types.js';
+import { CONFLICT_ANNOTATION, IP_LEASE_PREFIX, ipLeaseName } from '../api/leases.js';
 import { sameConditions, type OwnershipView } from './conditions.js';
 import { POOL_ANNOTATION, ServiceReconciler, serviceKey, statusConditions, statusIPs, type ServiceDecision, type ServiceEvent } from './reconcile.js';
-import type { ServiceAllocator } from './ports.js';
+import type { ServiceAllocator } from './boundaries.js';
 import { desiredPoolStatus, poolStatusDiffers, poolWarnings } from './pool-status.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -46,7 +46,7 @@ export interface ControllerIO {
   deleteLease(name: string, resourceVersion: string): Promise<void>;
 }
 
-/** The allocator operations beyond the per-Service port: pools and usage (src/ipam's Allocator). */
+/** The allocator operations beyond the per-Service ServiceAllocator: pools and usage (src/ipam's Allocator). */
 export interface PoolAllocator {
   setPools(pools: readonly PoolDefinition[]): PoolsReport;
   usage(pool: string): PoolUsage;
@@ -68,7 +68,6 @@ export interface AllocationControllerOptions {
 
 const POOL_STATUS_DELAY_MS = 200;
 const DEFAULT_ORPHAN_GRACE_MS = 60_000;
-const OWNERSHIP_LEASE_PREFIX = 'ironlb-ip-';
 
 export class AllocationController {
   private readonly reconciler: ServiceReconciler;
@@ -177,7 +176,7 @@ export class AllocationController {
     const seen = new Set<string>();
     for (const lease of this.options.io.leases.list()) {
       const name = lease.metadata?.name ?? '';
-      if (!name.startsWith(OWNERSHIP_LEASE_PREFIX) || allocated.has(name)) continue;
+      if (!name.startsWith(IP_LEASE_PREFIX) || allocated.has(name)) continue;
       seen.add(name);
       const since = this.orphanSince.get(name) ?? now;
       this.orphanSince.set(name, since);
@@ -194,7 +193,7 @@ export class AllocationController {
   private ownership(ip: string): OwnershipView | undefined {
     const lease = this.options.io.leases.get(this.options.namespace, ipLeaseName(ip));
     if (!lease) return undefined;
-    const conflict = lease.metadata?.annotations?.['ironlb.io/conflict'];
+    const conflict = lease.metadata?.annotations?.[CONFLICT_ANNOTATION];
     return { holder: lease.spec?.holderIdentity ?? '', ...(conflict ? { conflict } : {}) };
   }
 

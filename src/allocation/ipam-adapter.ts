@@ -1,14 +1,15 @@
-// Binds the reconcile's allocator port to src/api's Service reading and
+// Binds the reconcile's ServiceAllocator (boundaries.ts) to src/api's Service reading and
 // src/ipam's Allocator: the namespace labels (for namespaceSelectors) come
 // from a lookup the controller hands in.
 
 import type { V1Service } from '@kubernetes/client-node';
-import { readServiceIntent, type ReadServiceResult, type ServiceIntent } from '../api/service.js';
-import { formatIP } from '../ipam/address.js';
+import type { PoolDefinition } from '../api/pool.js';
+import { readServiceIntent, type AllocationRequest, type ReadServiceResult, type ServiceIntent } from '../api/service.js';
+import { formatIP } from '../ip/address.js';
 import { Allocator } from '../ipam/allocator.js';
-import type { AllocationRequest, AssignResult, PoolDefinition, PoolsReport, PoolUsage } from '../ipam/types.js';
+import type { AssignResult, PoolsReport, PoolUsage } from '../ipam/types.js';
 import type { PoolAllocator } from './controller.js';
-import type { AllocationOutcome, RequestReading, ServiceAllocator } from './ports.js';
+import type { AllocationOutcome, RequestReading, ServiceAllocator } from './boundaries.js';
 
 export type NamespaceLabels = (namespace: string) => Readonly<Record<string, string>>;
 

@@ -12,7 +12,7 @@ import {
   type OwnershipView,
   type ServiceCondition,
 } from './conditions.js';
-import type { RequestSummary, ServiceAllocator } from './ports.js';
+import type { RequestSummary, ServiceAllocator } from './boundaries.js';
 import { ANNOTATION_IP_ALLOCATED_FROM_POOL } from '../api/annotations.js';
 
 export const POOL_ANNOTATION = ANNOTATION_IP_ALLOCATED_FROM_POOL;

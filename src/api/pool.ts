@@ -1,8 +1,28 @@
-import { formatRange, mergeRanges, parseAddressRange, rangesOverlap, type IPRange } from '../ipam/range.js';
-import type { PoolDefinition, PoolServiceAllocation } from '../ipam/types.js';
+import { formatRange, mergeRanges, parseAddressRange, rangesOverlap, type IPRange } from '../ip/range.js';
 import { POOL_DEFAULTS } from './schema/ipaddresspool.js';
 import { parseLabelSelector } from './selector.js';
 import type { LabelSelector } from './types.js';
+
+/** A validated pool, as parsePool produces it and the Allocator (src/ipam) consumes it. */
+export interface PoolDefinition {
+  readonly name: string;
+  /** Milliseconds since the epoch; decides which of two overlapping pools is the newer. Undefined counts as newest. */
+  readonly createdAt?: number;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Sorted, merged, non-overlapping. */
+  readonly ranges: readonly IPRange[];
+  readonly autoAssign: boolean;
+  readonly avoidBuggyIPs: boolean;
+  readonly serviceAllocation?: PoolServiceAllocation;
+}
+
+export interface PoolServiceAllocation {
+  /** Lower first; undefined/0 = after all pools that set one. */
+  readonly priority?: number;
+  readonly namespaces: readonly string[];
+  readonly namespaceSelectors: readonly LabelSelector[];
+  readonly serviceSelectors: readonly LabelSelector[];
+}
 
 /** A pool that passed validation: what the Allocator's setPools takes. */
 export type ParsedPool = PoolDefinition;

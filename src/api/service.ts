@@ -1,6 +1,5 @@
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { parseIP, type IPAddress, type IPFamily } from '../ipam/address.js';
-import type { AllocationRequest, ExternalTrafficPolicy, IPFamilyPolicy, PortProtocol, ServicePort } from '../ipam/types.js';
+import { parseIP, type IPAddress, type IPFamily } from '../ip/address.js';
 import {
   ANNOTATION_ADDRESS_POOL,
   ANNOTATION_ALLOW_SHARED_IP,
@@ -8,6 +7,34 @@ import {
   lookupAnnotation,
   type AnnotationLookup,
 } from './annotations.js';
+
+export type IPFamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+export type ExternalTrafficPolicy = 'Cluster' | 'Local';
+export type PortProtocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface ServicePort {
+  readonly protocol: PortProtocol;
+  readonly port: number;
+}
+
+/** What the allocator (src/ipam) needs to know about a Service (readServiceIntent provides all but namespaceLabels). */
+export interface AllocationRequest {
+  /** From the loadBalancerIPs annotation or spec.loadBalancerIP; at most one per family. */
+  readonly requestedIPs: readonly IPAddress[];
+  readonly requestedPool?: string;
+  readonly sharingKey?: string;
+  readonly ipFamilyPolicy: IPFamilyPolicy;
+  /** Primary family first (spec.ipFamilies order; SingleStack: the clusterIP's family). */
+  readonly ipFamilies: readonly IPFamily[];
+  readonly ports: readonly ServicePort[];
+  readonly externalTrafficPolicy: ExternalTrafficPolicy;
+  /** spec.selector; compared for sharing when externalTrafficPolicy is Local. */
+  readonly selector: Readonly<Record<string, string>>;
+  /** The Service's own labels, for serviceSelectors. */
+  readonly serviceLabels: Readonly<Record<string, string>>;
+  /** Labels of the Service's namespace, for namespaceSelectors. */
+  readonly namespaceLabels: Readonly<Record<string, string>>;
+}
 
 /** Everything ironlb reads from a Service, validated. All of AllocationRequest except the namespace's labels. */
 export interface ServiceIntent extends Omit<AllocationRequest, 'namespaceLabels'> {

@@ -1,7 +1,7 @@
 // Small readers shared by the BGP objects' parsers. Each pushes an error that
 // names its field and returns undefined (or the fallback) on bad input.
 import type { IntegerSchema } from '../api/schema/openapi.js';
-import { formatIP, parseIP, type IPFamily } from '../ipam/address.js';
+import { formatIP, parseIP, type IPFamily } from '../ip/address.js';
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -3,8 +3,8 @@
 import type { ParsedPool } from '../api/pool.js';
 import { matchesAnySelector } from '../api/selector.js';
 import { computeCandidates, type EndpointFacts, type NodeFacts, type ServiceFacts } from '../election/candidates.js';
-import { bitLength, formatIP, maxValue, parseIP, type IPFamily } from '../ipam/address.js';
-import { formatRange, rangeContains } from '../ipam/range.js';
+import { bitLength, formatIP, maxValue, parseIP, type IPFamily } from '../ip/address.js';
+import { formatRange, rangeContains } from '../ip/range.js';
 import type { ParsedBGPAdvertisement } from './advertisement.js';
 import type { ParsedBFDProfile } from './bfd-profile.js';
 import { formatCommunity, type BgpCommunity, type ParsedCommunityAliases } from './community.js';

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { LeaseStoreError, type LeaseStore } from './ports.js';
+import { LeaseStoreError, type LeaseStore } from './boundaries.js';
 
 // The speaker's heartbeat Lease `ironlb-node-<node>`: renewed every
 // heartbeat-interval by a compare-and-swap update, so a second speaker

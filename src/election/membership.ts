@@ -11,8 +11,8 @@ import {
   parseEndpoint,
   parseMacsAnnotation,
   type PublishedInterface,
-} from './names.js';
-import { LeaseStoreError, type LeaseRecord, type LeaseStore, type LivenessPort, type MeshPeer } from './ports.js';
+} from '../api/leases.js';
+import { LeaseStoreError, type LeaseRecord, type LeaseStore, type Liveness, type MeshPeer } from './boundaries.js';
 
 // Who the speakers are and how this one judges them alive (docs/election.md,
 // "Objects" and "Liveness"):
@@ -29,7 +29,7 @@ export interface MembershipOptions {
   node: string;
   store: LeaseStore;
   machine: ElectionMachine;
-  liveness?: LivenessPort;
+  liveness?: Liveness;
   /** This speaker's interfaces and MACs. */
   interfaces: () => readonly PublishedInterface[];
   logger: Logger;

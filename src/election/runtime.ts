@@ -6,8 +6,8 @@ import type { IpCandidates } from './candidates.js';
 import { Heartbeat } from './heartbeat.js';
 import { ElectionMachine, type Intent, type OwnershipView } from './machine.js';
 import { Membership, type MeshHealth } from './membership.js';
-import { IP_ANNOTATION, ipLeaseName, nodeFromMemberLeaseName, nodeLeaseName, type PublishedInterface } from './names.js';
-import { LeaseStoreError, type LeaseRecord, type LeaseStore, type LivenessPort, type ServiceEventSink, type ServiceRef, type WirePort } from './ports.js';
+import { CONFLICT_ANNOTATION, IP_ANNOTATION, IP_LEASE_PREFIX, ipLeaseName, nodeFromMemberLeaseName, nodeLeaseName, type PublishedInterface } from '../api/leases.js';
+import { LeaseStoreError, type LeaseRecord, type LeaseStore, type Liveness, type ServiceEventSink, type ServiceRef, type Wire } from './boundaries.js';
 
 // Drives the election machine from the lease store, the mesh and the wire:
 // feeds it observations, carries out its intents, and keeps the heartbeat
@@ -23,20 +23,17 @@ export const MESH_STATE_MESSAGES: Record<MeshHealth, string> = {
   fallback: 'no speaker hears another on the liveness mesh (UDP blocked?): peers are judged by their heartbeat Leases, failover is slow',
 };
 
-/** Written on the ownership Lease by its holder when another host answers for the IP (read by the controller). */
-export const CONFLICT_ANNOTATION = 'ironlb.io/conflict';
-
 export interface SpeakerRuntimeOptions {
   node: string;
   store: LeaseStore;
-  wire: WirePort;
+  wire: Wire;
   heartbeatIntervalMs: number;
   leaseDurationMs: number;
   staggerMs: number;
   /** This speaker's interfaces and MACs, published in its member Lease. */
   interfaces: () => readonly PublishedInterface[];
   /** The failure detector; without it every peer is judged by its heartbeat Lease. */
-  liveness?: LivenessPort;
+  liveness?: Liveness;
   /** How long a fresh view listens before taking IPs (default: the lease duration). */
   settleMs?: number;
   /** The mesh state changed: ok, self-blamed (this node hears none of its peers) or fallback (nobody hears anyone). */
@@ -224,7 +221,7 @@ export class SpeakerRuntime {
     }
     const ip = lease.annotations[IP_ANNOTATION] ?? this.leaseNameToIp.get(lease.name);
     if (ip === undefined || !namesLease(ip, lease.name)) {
-      if (lease.name.startsWith('ironlb-ip-')) this.unmapped.set(lease.name, lease);
+      if (lease.name.startsWith(IP_LEASE_PREFIX)) this.unmapped.set(lease.name, lease);
       return;
     }
     this.leaseNameToIp.set(lease.name, ip);

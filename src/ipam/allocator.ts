@@ -1,14 +1,14 @@
-import { formatIP, parseIP, sameIP, type IPAddress, type IPFamily } from './address.js';
+import { formatIP, parseIP, sameIP, type IPAddress, type IPFamily } from '../ip/address.js';
 import { IPUseTable, termsOf, type ShareTerms } from './ip-uses.js';
 import { fitting, type Drop, type Fit, type Pick } from './fit.js';
 import { candidatePools, PoolSet, poolAllowsService, type PoolEntry } from './pool-set.js';
+import type { PoolDefinition } from '../api/pool.js';
+import type { AllocationRequest } from '../api/service.js';
 import type {
-  AllocationRequest,
   AssignedIP,
   AssignResult,
   LostAllocation,
   MovedAllocation,
-  PoolDefinition,
   PoolsReport,
   PoolUsage,
   Refusal,

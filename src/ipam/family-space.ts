@@ -1,6 +1,6 @@
-import { isBuggyIPv4, type IPFamily } from './address.js';
+import { isBuggyIPv4, type IPFamily } from '../ip/address.js';
 import { FreeIntervalSet } from './free-set.js';
-import type { IPRange } from './range.js';
+import type { IPRange } from '../ip/range.js';
 
 /**
  * With avoidBuggyIPs, .0 and .255 are numbered out of existence: index

@@ -2,10 +2,11 @@
 // for a running controller (assign keeps what fits) and a restarted one (restore
 // keeps what fits of the status), so a restart decides what run time decides.
 
-import { formatIP, type IPAddress, type IPFamily } from './address.js';
+import { formatIP, type IPAddress, type IPFamily } from '../ip/address.js';
 import type { IPUseTable, ShareTerms } from './ip-uses.js';
 import { poolAllowsService, type PoolEntry, type PoolSet } from './pool-set.js';
-import type { AllocationRequest, DroppedIP, RefusalReason } from './types.js';
+import type { AllocationRequest } from '../api/service.js';
+import type { DroppedIP, RefusalReason } from './types.js';
 
 export interface Pick {
   readonly ip: IPAddress;

@@ -1,5 +1,6 @@
-import { formatIP, type IPAddress } from './address.js';
-import type { AllocationRequest, Refusal, ServicePort } from './types.js';
+import { formatIP, type IPAddress } from '../ip/address.js';
+import type { AllocationRequest, ServicePort } from '../api/service.js';
+import type { Refusal } from './types.js';
 
 /** Who uses one address. Several Services only when they share it validly. */
 export interface IPUse {

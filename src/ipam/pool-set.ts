@@ -1,8 +1,10 @@
+import type { PoolDefinition } from '../api/pool.js';
 import { matchesAnySelector } from '../api/selector.js';
-import type { IPAddress, IPFamily } from './address.js';
+import type { AllocationRequest } from '../api/service.js';
+import type { IPAddress, IPFamily } from '../ip/address.js';
 import { FamilySpace } from './family-space.js';
-import { formatRange, type IPRange } from './range.js';
-import type { AllocationRequest, PoolConflict, PoolDefinition } from './types.js';
+import { formatRange, type IPRange } from '../ip/range.js';
+import type { PoolConflict } from './types.js';
 
 /** One configured pool. Active pools never overlap each other, so an address has at most one active pool. */
 export interface PoolEntry {

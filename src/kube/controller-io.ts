@@ -1,4 +1,4 @@
-// Adapts src/kube (informers, status writers) to the controller loop's ports.
+// Adapts src/kube (informers, status writers) to the controller loop's interfaces (src/allocation/boundaries.ts).
 
 import type { KubernetesObject, V1Lease, V1Namespace, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
@@ -6,7 +6,7 @@ import type { KubeClient } from './client.js';
 import { PROMPT_BACKOFF, createInformer, type Informer, type InformerOptions } from './informer.js';
 import { ipAddressPoolsKind, leasesKind, namespacesKind, servicesKind } from './resources.js';
 import { LeaseClient } from './leases.js';
-import { ROLE_LABEL } from '../election/names.js';
+import { leaseRoleSelector } from '../api/leases.js';
 import { patchIPAddressPoolStatus, patchServiceAnnotations, patchServiceStatus } from './status.js';
 import type { ControllerIO, ObjectRef } from '../allocation/controller.js';
 
@@ -27,7 +27,7 @@ export function createKubeIO(client: KubeClient, namespace: string, logger: Logg
   const pools: Informer<KubernetesObject> = createInformer(client, ipAddressPoolsKind(namespace), opts);
   const namespaces: Informer<V1Namespace> = createInformer(client, namespacesKind(), opts);
   // Ownership Leases only: the speakers' heartbeats and member Leases never reach the controller.
-  const leases: Informer<V1Lease> = createInformer(client, leasesKind(namespace), { ...prompt, labelSelector: `${ROLE_LABEL}=ip` });
+  const leases: Informer<V1Lease> = createInformer(client, leasesKind(namespace), { ...prompt, labelSelector: leaseRoleSelector('ip') });
   const all = [services, pools, namespaces, leases];
   const leaseClient = new LeaseClient(client, namespace);
   return {

@@ -1,30 +1,22 @@
 import type { V1Lease } from '@kubernetes/client-node';
-import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore, type LeaseWatchHandlers } from '../election/ports.js';
+import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore, type LeaseWatchHandlers } from '../election/boundaries.js';
 import type { KubeClient } from './client.js';
 import { describeError } from './errors.js';
 import { PROMPT_BACKOFF, type InformerOptions } from './informer.js';
 import { LeaseClient, type LeaseConflict } from './leases.js';
-import { IP_LEASE_PREFIX, MEMBER_LEASE_PREFIX, NODE_LEASE_PREFIX, ROLE_LABEL, type LeaseRole } from '../election/names.js';
+import { leaseRoleOf, leaseRoleSelector, ROLE_LABEL } from '../api/leases.js';
 
-// The speaker's lease store port over the API server, in the ironlb
+// The speaker's LeaseStore (src/election/boundaries.ts) over the API server, in the ironlb
 // namespace: heartbeat Leases (`ironlb-node-<node>`), member Leases
 // (`ironlb-member-<node>`) and ownership Leases (`ironlb-ip-<ip>`). Each is
 // labelled with its role, so the watch asks the API server for ownership and
 // member Leases only: the heartbeats, renewed every interval, fan out to no
 // speaker (the watch load stays linear in the number of nodes).
 
-const WATCHED_ROLES = `${ROLE_LABEL} in (ip,member)`;
-
-/** The role label of an election Lease, from its name (undefined: not one of ours). */
-function roleOf(name: string): LeaseRole | undefined {
-  if (name.startsWith(NODE_LEASE_PREFIX)) return 'heartbeat';
-  if (name.startsWith(MEMBER_LEASE_PREFIX)) return 'member';
-  if (name.startsWith(IP_LEASE_PREFIX)) return 'ip';
-  return undefined;
-}
+const WATCHED_ROLES = leaseRoleSelector('ip', 'member');
 
 function labelsOf(name: string): Record<string, string> {
-  const role = roleOf(name);
+  const role = leaseRoleOf(name);
   return role === undefined ? {} : { [ROLE_LABEL]: role };
 }
 
@@ -72,13 +64,13 @@ export class KubeSpeakerLeaseStore implements LeaseStore {
   }
 
   async listHeartbeats(): Promise<LeaseRecord[]> {
-    const leases = await this.leases.list({ labelSelector: `${ROLE_LABEL}=heartbeat` }).catch(unavailable('list heartbeat leases'));
-    return leases.filter((l) => roleOf(l.metadata?.name ?? '') === 'heartbeat').map(toRecord);
+    const leases = await this.leases.list({ labelSelector: leaseRoleSelector('heartbeat') }).catch(unavailable('list heartbeat leases'));
+    return leases.filter((l) => leaseRoleOf(l.metadata?.name ?? '') === 'heartbeat').map(toRecord);
   }
 
   watch(handlers: LeaseWatchHandlers): { stop(): Promise<void> } {
     const informer = this.leases.informer({ backoff: PROMPT_BACKOFF, labelSelector: WATCHED_ROLES, ...this.informerOptions });
-    const watched = (name: string) => roleOf(name) === 'ip' || roleOf(name) === 'member';
+    const watched = (name: string) => leaseRoleOf(name) === 'ip' || leaseRoleOf(name) === 'member';
     const deliver = (lease: V1Lease) => {
       const name = lease.metadata?.name ?? '';
       if (watched(name)) handlers.onUpsert(toRecord(lease));

@@ -3,7 +3,7 @@
 // IP is still ours so a node that lost it never advertises it again.
 import { gratuitousArpReplyFrame, gratuitousArpRequestFrame } from './arp.js';
 import { canonicalIp, parseNeighborIp, unsolicitedAdvertisementFrame, type NeighborIp } from './ndp.js';
-import type { PacketPort } from './port.js';
+import type { PacketSocket } from './packet-socket.js';
 
 /** setTimeout behind an interface so tests can move time by hand. */
 export interface Scheduler {
@@ -62,10 +62,10 @@ export class Announcer {
   constructor(private readonly scheduler: Scheduler = systemScheduler) {}
 
   /**
-   * Starts announcing `ip` on `ports`, replacing any announcement of it in
+   * Starts announcing `ip` on `sockets`, replacing any announcement of it in
    * progress. The first round goes out before this returns.
    */
-  announce(ip: string, ports: readonly PacketPort[], options: AnnounceOptions): void {
+  announce(ip: string, sockets: readonly PacketSocket[], options: AnnounceOptions): void {
     const address = parseNeighborIp(ip);
     const key = canonicalIp(ip);
     const rounds = options.rounds ?? DEFAULT_ROUNDS;
@@ -74,7 +74,7 @@ export class Announcer {
     if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`rounds must be an integer >= 1, got ${rounds}`);
     if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new Error(`intervalMs must be a finite number >= 0, got ${intervalMs}`);
     if (!Number.isFinite(refreshMs) || refreshMs < 0) throw new Error(`refreshMs must be a finite number >= 0, got ${refreshMs}`);
-    if (ports.length === 0) throw new Error(`no interface to announce ${key} on`);
+    if (sockets.length === 0) throw new Error(`no interface to announce ${key} on`);
     this.stop(key);
 
     let round = 0;
@@ -92,7 +92,7 @@ export class Announcer {
     const runRound = (): void => {
       if (!this.stillOwned(options)) return entry.end('not-owned');
       round++;
-      for (const port of ports) this.sendRound(key, address, port, round, options);
+      for (const socket of sockets) this.sendRound(key, address, socket, round, options);
       // A callback may have stopped or replaced this announcement meanwhile.
       if (entry.ended) return;
       if (round < rounds) entry.cancelTimer = this.scheduler.schedule(intervalMs, runRound);
@@ -129,21 +129,21 @@ export class Announcer {
     }
   }
 
-  private sendRound(ip: string, address: NeighborIp, port: PacketPort, round: number, options: AnnounceOptions): void {
+  private sendRound(ip: string, address: NeighborIp, socket: PacketSocket, round: number, options: AnnounceOptions): void {
     const frames =
       address.family === 4
-        ? [gratuitousArpRequestFrame(port.mac, address.bytes), gratuitousArpReplyFrame(port.mac, address.bytes)]
-        : [unsolicitedAdvertisementFrame(port.mac, address.bytes)];
+        ? [gratuitousArpRequestFrame(socket.mac, address.bytes), gratuitousArpReplyFrame(socket.mac, address.bytes)]
+        : [unsolicitedAdvertisementFrame(socket.mac, address.bytes)];
     let sent = 0;
     for (const frame of frames) {
       try {
-        port.send(frame);
+        socket.send(frame);
         sent++;
       } catch (err) {
-        options.onError?.(asError(err), port.ifname);
+        options.onError?.(asError(err), socket.ifname);
       }
     }
-    if (sent > 0) options.onSent?.({ ip, ifname: port.ifname, protocol: address.family === 4 ? 'arp' : 'ndp', frames: sent, round });
+    if (sent > 0) options.onSent?.({ ip, ifname: socket.ifname, protocol: address.family === 4 ? 'arp' : 'ndp', frames: sent, round });
   }
 }
 

@@ -5,7 +5,7 @@ import { asError, systemScheduler, type Scheduler } from './announcer.js';
 import { arpProbeFrame } from './arp.js';
 import { formatMac } from './ethernet.js';
 import { canonicalIp, dadSolicitationFrame, decodeNeighborFrame, parseNeighborIp, type NeighborIp } from './ndp.js';
-import type { PacketPort, RxFrame } from './port.js';
+import type { PacketSocket, RxFrame } from './packet-socket.js';
 import { OwnMacs, claimOf, type ClaimKind, type ProbeKind } from './wire-watch.js';
 
 export interface ProbeOptions {
@@ -38,7 +38,7 @@ interface PendingProbe {
 
 export interface ConflictProberOptions {
   scheduler?: Scheduler;
-  /** MACs of this host beyond the probing ports' own. */
+  /** MACs of this host beyond the probing sockets' own. */
   ownMacs?: Iterable<Buffer | string>;
   /** A probe that could not be sent on one interface. */
   onError?: (err: Error, ifname: string) => void;
@@ -47,7 +47,7 @@ export interface ConflictProberOptions {
 export class ConflictProber {
   private readonly scheduler: Scheduler;
   private readonly ownMacs = new OwnMacs();
-  private readonly listening = new WeakSet<PacketPort>();
+  private readonly listening = new WeakSet<PacketSocket>();
   private readonly pending = new Set<PendingProbe>();
 
   constructor(private readonly options: ConflictProberOptions = {}) {
@@ -56,10 +56,10 @@ export class ConflictProber {
   }
 
   /**
-   * Probes `ip` on `ports`. Resolves early on the first claim from a MAC not
+   * Probes `ip` on `sockets`. Resolves early on the first claim from a MAC not
    * ours; rejects only if not a single probe could be sent.
    */
-  probe(ip: string, ports: readonly PacketPort[], options: ProbeOptions = {}): Promise<ProbeResult> {
+  probe(ip: string, sockets: readonly PacketSocket[], options: ProbeOptions = {}): Promise<ProbeResult> {
     const address = parseNeighborIp(ip);
     const key = canonicalIp(ip);
     const probes = options.probes ?? DEFAULT_PROBES;
@@ -71,8 +71,8 @@ export class ConflictProber {
     if (probes > 1 && (probes - 1) * intervalMs >= waitMs) {
       throw new Error(`the last of ${probes} probes ${intervalMs} ms apart would go out after the ${waitMs} ms wait ends`);
     }
-    if (ports.length === 0) throw new Error(`no interface to probe ${key} on`);
-    for (const port of ports) this.listen(port);
+    if (sockets.length === 0) throw new Error(`no interface to probe ${key} on`);
+    for (const socket of sockets) this.listen(socket);
 
     return new Promise<ProbeResult>((resolve, reject) => {
       const timers: (() => void)[] = [];
@@ -88,10 +88,10 @@ export class ConflictProber {
         },
       };
       this.pending.add(entry);
-      const sentFirst = this.sendProbes(address, ports);
+      const sentFirst = this.sendProbes(address, sockets);
       if (sentFirst.length === 0) {
         this.pending.delete(entry);
-        reject(new Error(`no probe for ${key} could be sent on ${ports.map((p) => p.ifname).join(', ')}`));
+        reject(new Error(`no probe for ${key} could be sent on ${sockets.map((p) => p.ifname).join(', ')}`));
         return;
       }
       // An answer may already have come back while sending.
@@ -101,36 +101,36 @@ export class ConflictProber {
     });
   }
 
-  /** Sends one probe per port; returns the ports it went out on. */
-  private sendProbes(address: NeighborIp, ports: readonly PacketPort[]): PacketPort[] {
-    const sent: PacketPort[] = [];
-    for (const port of ports) {
-      const frame = address.family === 4 ? arpProbeFrame(port.mac, address.bytes) : dadSolicitationFrame(port.mac, address.bytes);
+  /** Sends one probe per socket; returns the sockets it went out on. */
+  private sendProbes(address: NeighborIp, sockets: readonly PacketSocket[]): PacketSocket[] {
+    const sent: PacketSocket[] = [];
+    for (const socket of sockets) {
+      const frame = address.family === 4 ? arpProbeFrame(socket.mac, address.bytes) : dadSolicitationFrame(socket.mac, address.bytes);
       try {
-        port.send(frame);
-        sent.push(port);
+        socket.send(frame);
+        sent.push(socket);
       } catch (err) {
-        this.options.onError?.(asError(err), port.ifname);
+        this.options.onError?.(asError(err), socket.ifname);
       }
     }
     return sent;
   }
 
-  private listen(port: PacketPort): void {
-    this.ownMacs.addPort(port);
-    if (this.listening.has(port)) return;
-    this.listening.add(port);
-    port.onFrame((frame) => this.handle(port, frame));
+  private listen(socket: PacketSocket): void {
+    this.ownMacs.addSocket(socket);
+    if (this.listening.has(socket)) return;
+    this.listening.add(socket);
+    socket.onFrame((frame) => this.handle(socket, frame));
   }
 
-  private handle(port: PacketPort, frame: RxFrame): void {
+  private handle(socket: PacketSocket, frame: RxFrame): void {
     if (frame.outgoing || this.pending.size === 0) return;
     const decoded = decodeNeighborFrame(frame.data);
     if (!decoded.ok || this.ownMacs.has(decoded.value.ethernet.src)) return;
     const claim = claimOf(decoded.value);
     if (!claim || this.ownMacs.has(claim.mac)) return;
     for (const entry of [...this.pending]) {
-      if (entry.ip === claim.ip) entry.settle({ inUse: true, mac: formatMac(claim.mac), ifname: port.ifname, kind: claim.kind });
+      if (entry.ip === claim.ip) entry.settle({ inUse: true, mac: formatMac(claim.mac), ifname: socket.ifname, kind: claim.kind });
     }
   }
 }

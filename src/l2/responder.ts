@@ -16,7 +16,7 @@ import {
   unsolicitedAdvertisementFrame,
   type NeighborSolicitation,
 } from './ndp.js';
-import type { PacketPort, RxFrame } from './port.js';
+import type { PacketSocket, RxFrame } from './packet-socket.js';
 
 export interface ResponderEvent {
   ifname: string;
@@ -52,10 +52,10 @@ export class Responder {
   private closed = false;
 
   constructor(
-    private readonly port: PacketPort,
+    private readonly socket: PacketSocket,
     private readonly options: ResponderOptions,
   ) {
-    port.onFrame((frame) => this.handle(frame));
+    socket.onFrame((frame) => this.handle(frame));
   }
 
   /** Solicited-node groups currently joined on the interface (hex), for inspection. */
@@ -95,7 +95,7 @@ export class Responder {
     for (const ip of wanted) this.addIp(ip);
   }
 
-  /** Stops answering and leaves every group; the port itself belongs to the caller. */
+  /** Stops answering and leaves every group; the socket itself belongs to the caller. */
   close(): void {
     this.closed = true;
     for (const group of [...this.joinedGroups]) this.leave(group);
@@ -106,7 +106,7 @@ export class Responder {
     // A failed join is retried by the next addIp/setIps for any IP of the group.
     if (this.joinedGroups.has(group)) return;
     try {
-      this.port.joinMulticast(Buffer.from(group, 'hex'));
+      this.socket.joinMulticast(Buffer.from(group, 'hex'));
       this.joinedGroups.add(group);
     } catch (err) {
       this.options.onError?.(asError(err));
@@ -116,7 +116,7 @@ export class Responder {
   private leave(group: string): void {
     if (!this.joinedGroups.delete(group)) return;
     try {
-      this.port.leaveMulticast(Buffer.from(group, 'hex'));
+      this.socket.leaveMulticast(Buffer.from(group, 'hex'));
     } catch (err) {
       this.options.onError?.(asError(err));
     }
@@ -130,39 +130,39 @@ export class Responder {
       return;
     }
     const { ethernet } = decoded.value;
-    if (ethernet.src.equals(this.port.mac) || isMulticastMac(ethernet.src)) return;
+    if (ethernet.src.equals(this.socket.mac) || isMulticastMac(ethernet.src)) return;
     if (decoded.value.protocol === 'arp') this.handleArp(ethernet, decoded.value.arp);
     else if (decoded.value.ndp.type === 'ns') this.handleSolicitation(ethernet, decoded.value.ndp);
   }
 
   private handleArp(ethernet: EthernetFrame, arp: ArpPacket): void {
     if (arp.op !== ARP_OP_REQUEST) return;
-    if (!ethernet.dst.equals(BROADCAST_MAC) && !ethernet.dst.equals(this.port.mac)) return;
-    if (arp.senderMac.equals(this.port.mac) || isMulticastMac(arp.senderMac)) return;
+    if (!ethernet.dst.equals(BROADCAST_MAC) && !ethernet.dst.equals(this.socket.mac)) return;
+    if (arp.senderMac.equals(this.socket.mac) || isMulticastMac(arp.senderMac)) return;
     // Another host announcing the address is a claim for the wire watch, not a question.
     if (isGratuitousArp(arp)) return;
     const ip = ipv4ToString(arp.targetIp);
-    if (!this.options.owns(ip, this.port.ifname)) return;
+    if (!this.options.owns(ip, this.socket.ifname)) return;
     this.counters.arpRequests++;
     this.emit('arp', 'request', ip);
     // Probes (sender 0.0.0.0) are answered too: that is how the prober learns of us.
-    if (this.send(arpReplyFrame(this.port.mac, arp.targetIp, arp))) {
+    if (this.send(arpReplyFrame(this.socket.mac, arp.targetIp, arp))) {
       this.counters.arpReplies++;
       this.emit('arp', 'reply', ip);
     }
   }
 
   private handleSolicitation(ethernet: EthernetFrame, ns: NeighborSolicitation): void {
-    if (ns.sourceLinkLayer && (ns.sourceLinkLayer.equals(this.port.mac) || isMulticastMac(ns.sourceLinkLayer))) return;
+    if (ns.sourceLinkLayer && (ns.sourceLinkLayer.equals(this.socket.mac) || isMulticastMac(ns.sourceLinkLayer))) return;
     if (!this.addressedToUs(ethernet, ns)) return;
     const ip = ipv6ToString(ns.target);
-    if (!this.options.owns(ip, this.port.ifname)) return;
+    if (!this.options.owns(ip, this.socket.ifname)) return;
     this.counters.ndpRequests++;
     this.emit('ndp', 'request', ip);
     const reply = isUnspecifiedIpv6(ns.src)
       ? // DAD: the soliciter has no address to answer to (RFC 4861 7.2.4).
-        unsolicitedAdvertisementFrame(this.port.mac, ns.target)
-      : solicitedAdvertisementFrame(this.port.mac, ns.target, ns.src, ns.sourceLinkLayer ?? ethernet.src);
+        unsolicitedAdvertisementFrame(this.socket.mac, ns.target)
+      : solicitedAdvertisementFrame(this.socket.mac, ns.target, ns.src, ns.sourceLinkLayer ?? ethernet.src);
     if (this.send(reply)) {
       this.counters.ndpReplies++;
       this.emit('ndp', 'reply', ip);
@@ -171,14 +171,14 @@ export class Responder {
 
   /** Multicast to the target's solicited-node group, or unicast NUD to the target at our MAC. */
   private addressedToUs(ethernet: EthernetFrame, ns: NeighborSolicitation): boolean {
-    if (ns.dst.equals(ns.target)) return ethernet.dst.equals(this.port.mac);
+    if (ns.dst.equals(ns.target)) return ethernet.dst.equals(this.socket.mac);
     const group = solicitedNodeAddress(ns.target);
     return ns.dst.equals(group) && ethernet.dst.equals(multicastMacForIpv6(group));
   }
 
   private send(frame: Buffer): boolean {
     try {
-      this.port.send(frame);
+      this.socket.send(frame);
       return true;
     } catch (err) {
       this.options.onError?.(asError(err));
@@ -187,6 +187,6 @@ export class Responder {
   }
 
   private emit(protocol: L2Protocol, kind: 'request' | 'reply', ip: string): void {
-    this.options.onEvent?.({ ifname: this.port.ifname, protocol, kind, ip });
+    this.options.onEvent?.({ ifname: this.socket.ifname, protocol, kind, ip });
   }
 }

@@ -1,14 +1,14 @@
-// The production PacketPort: the AF_PACKET addon bound to one interface.
+// The production PacketSocket: the AF_PACKET addon bound to one interface.
 //
 // A link going down and up keeps the socket (the kernel re-hooks it; the
 // addon reports ENETDOWN and keeps polling). An interface that is deleted and
 // created again gets a new ifindex, which leaves a bound packet socket deaf:
 // that case is detected here and the socket is reopened on the new ifindex,
 // with every multicast group joined again.
-import type { PacketPort, RxFrame } from './port.js';
+import type { PacketSocket, RxFrame } from './packet-socket.js';
 import { isNativeError, loadPacketAddon, type NativeInterface, type NativePacketSocket } from '../native/addon.js';
 
-export interface PacketPortStats {
+export interface PacketSocketStats {
   rxFrames: number;
   txFrames: number;
   txErrors: number;
@@ -18,15 +18,15 @@ export interface PacketPortStats {
   reopens: number;
 }
 
-export interface OpenPacketPortOptions {
-  /** Let the process exit while only this port is open (default false: a speaker stays up). */
+export interface OpenPacketSocketOptions {
+  /** Let the process exit while only this socket is open (default false: a speaker stays up). */
   unref?: boolean;
   /** How often to look for the interface again after it disappeared (default 1000 ms). */
   reopenIntervalMs?: number;
 }
 
-export interface NativePacketPort extends PacketPort {
-  readonly stats: Readonly<PacketPortStats>;
+export interface AfPacketSocket extends PacketSocket {
+  readonly stats: Readonly<PacketSocketStats>;
   /** Kernel receive counters since the previous call: frames queued and frames dropped (buffer full). */
   kernelStatistics(): { packets: number; drops: number };
 }
@@ -54,19 +54,19 @@ function checkGroup(group: Buffer): void {
 }
 
 /** Opens a packet socket on `ifname` (needs CAP_NET_RAW). Throws when the interface is missing or not Ethernet. */
-export function openPacketPort(ifname: string, options: OpenPacketPortOptions = {}): NativePacketPort {
+export function openPacketSocket(ifname: string, options: OpenPacketSocketOptions = {}): AfPacketSocket {
   if (typeof ifname !== 'string' || ifname.length === 0 || ifname.length > 15) {
-    throw new Error(`openPacketPort: "${String(ifname)}" is not a valid interface name`);
+    throw new Error(`openPacketSocket: "${String(ifname)}" is not a valid interface name`);
   }
   const info = findInterface(ifname);
-  if (!info) throw new Error(`openPacketPort: no interface named ${ifname} in this network namespace`);
+  if (!info) throw new Error(`openPacketSocket: no interface named ${ifname} in this network namespace`);
   if (info.hwType !== ARPHRD_ETHER) {
-    throw new Error(`openPacketPort: ${ifname} is not an Ethernet interface (hardware type ${info.hwType})`);
+    throw new Error(`openPacketSocket: ${ifname} is not an Ethernet interface (hardware type ${info.hwType})`);
   }
-  return new AfPacketPort(info, options);
+  return new ReopeningPacketSocket(info, options);
 }
 
-class AfPacketPort implements NativePacketPort {
+class ReopeningPacketSocket implements AfPacketSocket {
   readonly ifname: string;
   private current: NativeInterface;
   private socket: NativePacketSocket | undefined;
@@ -76,11 +76,11 @@ class AfPacketPort implements NativePacketPort {
   private readonly groups = new Map<string, number>();
   private reopenTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  readonly stats: PacketPortStats = { rxFrames: 0, txFrames: 0, txErrors: 0, errors: 0, reopens: 0 };
+  readonly stats: PacketSocketStats = { rxFrames: 0, txFrames: 0, txErrors: 0, errors: 0, reopens: 0 };
 
   constructor(
     info: NativeInterface,
-    private readonly options: OpenPacketPortOptions,
+    private readonly options: OpenPacketSocketOptions,
   ) {
     this.ifname = info.name;
     this.current = info;
@@ -96,8 +96,8 @@ class AfPacketPort implements NativePacketPort {
   }
 
   private openSocket(ifindex: number): NativePacketSocket {
-    const { PacketSocket } = loadPacketAddon();
-    const socket = new PacketSocket(
+    const addon = loadPacketAddon();
+    const socket = new addon.PacketSocket(
       ifindex,
       (frames, outgoing) => this.deliver(frames, outgoing),
       (err) => this.socketError(err),
@@ -152,7 +152,7 @@ class AfPacketPort implements NativePacketPort {
   }
 
   send(frame: Buffer): void {
-    if (this.closed) throw new Error(`packet port ${this.ifname} is closed`);
+    if (this.closed) throw new Error(`packet socket ${this.ifname} is closed`);
     if (!this.socket) {
       this.stats.txErrors++;
       this.report(new Error(`${this.ifname}: interface is gone, frame not sent`));
@@ -190,7 +190,7 @@ class AfPacketPort implements NativePacketPort {
   }
 
   joinMulticast(group: Buffer): void {
-    if (this.closed) throw new Error(`packet port ${this.ifname} is closed`);
+    if (this.closed) throw new Error(`packet socket ${this.ifname} is closed`);
     checkGroup(group);
     const key = group.toString('hex');
     const count = this.groups.get(key) ?? 0;
@@ -199,7 +199,7 @@ class AfPacketPort implements NativePacketPort {
   }
 
   leaveMulticast(group: Buffer): void {
-    if (this.closed) throw new Error(`packet port ${this.ifname} is closed`);
+    if (this.closed) throw new Error(`packet socket ${this.ifname} is closed`);
     checkGroup(group);
     const key = group.toString('hex');
     const count = this.groups.get(key) ?? 0;

@@ -5,7 +5,7 @@ import { asError } from './announcer.js';
 import { ARP_OP_REQUEST, UNSPECIFIED_IPV4, ipv4ToString, isGratuitousArp } from './arp.js';
 import { formatMac, parseMac } from './ethernet.js';
 import { decodeNeighborFrame, ipv6ToString, isUnspecifiedIpv6, type NeighborFrame } from './ndp.js';
-import type { PacketPort, RxFrame } from './port.js';
+import type { PacketSocket, RxFrame } from './packet-socket.js';
 
 /** How a frame tells the world an IP is at a MAC. */
 export type ClaimKind = 'arp-request' | 'arp-reply' | 'arp-announcement' | 'na';
@@ -37,22 +37,22 @@ export function claimOf(frame: NeighborFrame): AddressClaim | undefined {
 
 /**
  * MACs of this host: frames from them are echoes of our own, never claims.
- * Ports are asked each time since a recreated interface may come back with a new MAC.
+ * Sockets are asked each time since a recreated interface may come back with a new MAC.
  */
 export class OwnMacs {
   private readonly extra = new Set<string>();
-  private readonly ports: PacketPort[] = [];
+  private readonly sockets: PacketSocket[] = [];
 
   add(mac: Buffer | string): void {
     this.extra.add((typeof mac === 'string' ? parseMac(mac) : mac).toString('hex'));
   }
 
-  addPort(port: PacketPort): void {
-    if (!this.ports.includes(port)) this.ports.push(port);
+  addSocket(socket: PacketSocket): void {
+    if (!this.sockets.includes(socket)) this.sockets.push(socket);
   }
 
   has(mac: Buffer): boolean {
-    return this.ports.some((p) => p.mac.equals(mac)) || this.extra.has(mac.toString('hex'));
+    return this.sockets.some((p) => p.mac.equals(mac)) || this.extra.has(mac.toString('hex'));
   }
 }
 
@@ -68,37 +68,37 @@ export interface WireWatchOptions {
   /** Whether this node holds `ip` now (canonical text). Only held IPs are watched. */
   holds: (ip: string) => boolean;
   onClaim: (claim: WireClaim) => void;
-  /** MACs of this host beyond the watched ports' own (other interfaces). */
+  /** MACs of this host beyond the watched sockets' own (other interfaces). */
   ownMacs?: Iterable<Buffer | string>;
   onError?: (err: Error) => void;
 }
 
 export class WireWatch {
   private readonly ownMacs = new OwnMacs();
-  private readonly watched = new WeakSet<PacketPort>();
+  private readonly watched = new WeakSet<PacketSocket>();
   private closed = false;
 
   constructor(
-    ports: Iterable<PacketPort>,
+    sockets: Iterable<PacketSocket>,
     private readonly options: WireWatchOptions,
   ) {
     for (const mac of options.ownMacs ?? []) this.ownMacs.add(mac);
-    for (const port of ports) this.watch(port);
+    for (const socket of sockets) this.watch(socket);
   }
 
   /** Adds an interface that appeared later; watching one twice is harmless. */
-  watch(port: PacketPort): void {
-    this.ownMacs.addPort(port);
-    if (this.watched.has(port)) return;
-    this.watched.add(port);
-    port.onFrame((frame) => this.handle(port, frame));
+  watch(socket: PacketSocket): void {
+    this.ownMacs.addSocket(socket);
+    if (this.watched.has(socket)) return;
+    this.watched.add(socket);
+    socket.onFrame((frame) => this.handle(socket, frame));
   }
 
   close(): void {
     this.closed = true;
   }
 
-  private handle(port: PacketPort, frame: RxFrame): void {
+  private handle(socket: PacketSocket, frame: RxFrame): void {
     if (this.closed || frame.outgoing) return;
     const decoded = decodeNeighborFrame(frame.data);
     if (!decoded.ok) return;
@@ -108,7 +108,7 @@ export class WireWatch {
     if (this.ownMacs.has(claim.mac)) return;
     if (!this.options.holds(claim.ip)) return;
     try {
-      this.options.onClaim({ ip: claim.ip, mac: formatMac(claim.mac), ifname: port.ifname, kind: claim.kind });
+      this.options.onClaim({ ip: claim.ip, mac: formatMac(claim.mac), ifname: socket.ifname, kind: claim.kind });
     } catch (err) {
       // A failing callback must not take the socket's receive loop down with it.
       this.options.onError?.(asError(err));

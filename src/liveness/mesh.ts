@@ -1,6 +1,6 @@
-import type { LivenessPort, MeshPeer } from '../election/ports.js';
+import type { Liveness, MeshPeer } from '../election/boundaries.js';
 import type { PeerVerdict } from '../election/types.js';
-import { formatEndpoint } from '../election/names.js';
+import { formatEndpoint } from '../api/leases.js';
 import { realScheduler, type Scheduler } from '../clock/scheduler.js';
 import { AuthenticatedChannel } from './channel.js';
 import type { DropReason } from './codec.js';
@@ -8,7 +8,7 @@ import { FailureDetector } from './detector.js';
 import { KeyRing } from './keyring.js';
 import { UdpTransport } from './udp.js';
 
-// The failure detector as the election's liveness port (LivenessPort): the
+// The failure detector as the election sees it (Liveness, src/election/boundaries.ts): the
 // UDP transport, the authenticated channel and the detector, started once the
 // cluster key is known. Until then, and after stop, every peer is 'unknown'
 // (judged by its heartbeat Lease).
@@ -25,7 +25,7 @@ export interface MeshOptions {
   onError?: (error: Error) => void;
 }
 
-export class MeshLiveness implements LivenessPort {
+export class MeshLiveness implements Liveness {
   private detector: FailureDetector | undefined;
   private transport: UdpTransport | undefined;
   private keys: KeyRing | undefined;

@@ -5,7 +5,7 @@
 import { parseL2Advertisement } from '../api/l2advertisement.js';
 import { parsePool } from '../api/pool.js';
 import { API_GROUP_VERSION, IP_ADDRESS_POOL_KIND, L2_ADVERTISEMENT_KIND } from '../api/types.js';
-import { formatIP, maxValue, parseIP } from '../ipam/address.js';
+import { formatIP, maxValue, parseIP } from '../ip/address.js';
 
 export type Outcome = 'carried' | 'changed' | 'dropped' | 'skipped' | 'error';
 

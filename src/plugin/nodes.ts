@@ -2,7 +2,7 @@
 // interfaces. Liveness is judged from each node Lease's own renewTime plus
 // its own leaseDurationSeconds, so it follows whatever timing the speakers run with.
 import type { V1Lease } from '@kubernetes/client-node';
-import { IP_ANNOTATION, MACS_ANNOTATION, nodeFromLeaseName, nodeFromMemberLeaseName, parseMacsAnnotation, type PublishedInterface } from '../election/names.js';
+import { CONFLICT_ANNOTATION, IP_ANNOTATION, MACS_ANNOTATION, nodeFromLeaseName, nodeFromMemberLeaseName, parseMacsAnnotation, type PublishedInterface } from '../api/leases.js';
 import { timeOf, type ClusterState } from './state.js';
 
 export interface NodeLiveness {
@@ -70,7 +70,7 @@ export function ipHolders(leases: readonly V1Lease[]): Map<string, { holder: str
     const ip = lease.metadata?.annotations?.[IP_ANNOTATION];
     const name = lease.metadata?.name ?? '';
     if (ip === undefined || nodeFromLeaseName(name) !== undefined || nodeFromMemberLeaseName(name) !== undefined) continue;
-    const conflict = lease.metadata?.annotations?.['ironlb.io/conflict'];
+    const conflict = lease.metadata?.annotations?.[CONFLICT_ANNOTATION];
     result.set(ip, { holder: lease.spec?.holderIdentity ?? '', ...(conflict ? { conflict } : {}) });
   }
   return result;

@@ -2,7 +2,7 @@
 // 1000 IPs held by 3, 10 and 50 speakers, all through client-node against the
 // API server double, counted by the double (writes) and at the watchers
 // (events delivered), in one run:
-// - ironlb: the liveness mesh judges peers (a stand-in port that calls every
+// - ironlb: the liveness mesh judges peers (a stand-in Liveness that calls every
 //   member alive: the mesh itself costs the API nothing); heartbeat Leases
 //   renewed every 10 s and watched by nobody; member and ownership Leases
 //   written only on change;
@@ -13,8 +13,8 @@
 import { performance } from 'node:perf_hooks';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { IpCandidates } from '../../src/election/candidates.js';
-import { IP_ANNOTATION, ipLeaseName } from '../../src/election/names.js';
-import type { LeaseStore, LivenessPort, WirePort } from '../../src/election/ports.js';
+import { IP_ANNOTATION, ipLeaseName, nodeLeaseName } from '../../src/api/leases.js';
+import type { LeaseStore, Liveness, Wire } from '../../src/election/boundaries.js';
 import { SpeakerRuntime } from '../../src/election/runtime.js';
 import { createKubeClient } from '../../src/kube/client.js';
 import { LeaseClient } from '../../src/kube/leases.js';
@@ -43,7 +43,7 @@ const WINDOW_MS = 6000;
 const IRONLB_WINDOW_MS = 2 * HEARTBEAT_MS;
 
 /** The mesh as the election sees it when every speaker hears every other. */
-function allAliveMesh(): LivenessPort {
+function allAliveMesh(): Liveness {
   return {
     endpoint: () => '192.0.2.1:7947',
     setMembers: () => undefined,
@@ -72,7 +72,7 @@ function rates(server: ApiServer, seconds: number): Rates {
   return { writesPerSecond: writes / seconds, readsPerSecond: reads / seconds };
 }
 
-const silentWire: WirePort = {
+const silentWire: Wire = {
   announce: () => Promise.resolve({}),
   withdraw: () => undefined,
   onClaim: () => undefined,
@@ -205,7 +205,7 @@ async function measurePreviousDesign(speakers: number): Promise<{ writesPerSec: 
       const renew = async () => {
         const now = new Date();
         if (held === undefined) {
-          const created = await leases.create(`ironlb-node-${node}`, { holderIdentity: node, leaseDurationSeconds: 3, renewTime: now });
+          const created = await leases.create(nodeLeaseName(node), { holderIdentity: node, leaseDurationSeconds: 3, renewTime: now });
           if (created.ok) held = created.lease;
           return;
         }

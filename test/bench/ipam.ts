@@ -5,11 +5,11 @@
 // linear-scan allocator, measured in the same run, is the baseline.
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { parsePool } from '../../src/api/pool.js';
-import { formatIP, type IPAddress, type IPFamily } from '../../src/ipam/address.js';
+import { parsePool, type PoolDefinition } from '../../src/api/pool.js';
+import type { AllocationRequest } from '../../src/api/service.js';
+import { formatIP, type IPAddress, type IPFamily } from '../../src/ip/address.js';
 import { Allocator } from '../../src/ipam/allocator.js';
-import { parseAddressRange } from '../../src/ipam/range.js';
-import type { AllocationRequest, PoolDefinition } from '../../src/ipam/types.js';
+import { parseAddressRange } from '../../src/ip/range.js';
 import { seededRandom } from '../kube/faults.js';
 
 const TOTAL = 1_000_000;

@@ -7,6 +7,7 @@
 //   npm run bench -- memory            MEMORY_SERVICES=1000
 import { readFileSync } from 'node:fs';
 import { startSystem, waitFor, type LabSystem } from '../lab/system.js';
+import { IP_LEASE_PREFIX } from '../../src/api/leases.js';
 
 const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 // Half IPv4, half IPv6, all documentation ranges away from the lab's own addresses.
@@ -39,7 +40,7 @@ function pidOf(system: LabSystem, node: string): number {
 
 async function countOwned(system: LabSystem, node: string): Promise<number> {
   const list = await system.leases.listNamespacedLease({ namespace: 'ironlb-system' });
-  return list.items.filter((l) => l.metadata?.name?.startsWith('ironlb-ip-') && l.spec?.holderIdentity === node).length;
+  return list.items.filter((l) => l.metadata?.name?.startsWith(IP_LEASE_PREFIX) && l.spec?.holderIdentity === node).length;
 }
 
 export async function run(): Promise<object> {

@@ -90,8 +90,8 @@ describe('packet socket (AF_PACKET addon)', () => {
 
   it('throws on use after close', async () => {
     const r = await check('send-closed');
-    expect(r.error).toMatch(/packet port eth0 is closed/);
-    expect(r.joinError).toMatch(/packet port eth0 is closed/);
+    expect(r.error).toMatch(/packet socket eth0 is closed/);
+    expect(r.joinError).toMatch(/packet socket eth0 is closed/);
   });
 
   it('lists interfaces with MAC, flags, addresses and bridge membership, and chooses by subnet', async () => {

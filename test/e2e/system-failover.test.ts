@@ -4,6 +4,7 @@
 // what tcpdump captured on its interface.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapturedFrame } from '../lab/lab.js';
+import { nodeLeaseName } from '../../src/api/leases.js';
 import { BROADCAST, type WireArp, type WireNdp } from '../lab/frames.js';
 import { LAB_POOL, startSystem, waitFor, type LabSystem } from '../lab/system.js';
 
@@ -114,7 +115,7 @@ describe('system: controller + speakers in the lab', () => {
     await clientNeighMovesTo(vip4, newMac);
     const frames = await capture.stop();
 
-    expect(await system.leases.readNamespacedLease({ name: `ironlb-node-${old}`, namespace: 'ironlb-system' }).then(() => 'present', () => 'gone')).toBe('gone');
+    expect(await system.leases.readNamespacedLease({ name: nodeLeaseName(old), namespace: 'ironlb-system' }).then(() => 'present', () => 'gone')).toBe('gone');
     expect(clientAskedFor(frames, vip4)).toEqual([]);
     expect(arpClaims(frames, vip4, newMac).some((a) => a.op === 1 && a.tpa === vip4 && a.ethDst === BROADCAST)).toBe(true);
     expect((await system.lab.ping(vip4, { count: 3 })).received).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { V1MicroTime } from '@kubernetes/client-node';
 import { CoordinationV1Api } from '@kubernetes/client-node';
+import { CONFLICT_ANNOTATION, ipLeaseName, ROLE_LABEL } from '../../src/api/leases.js';
 import {
   condition, createPool, createService, eventually, getService, setup, targets, waitForAllocated, waitForIPs, type Env,
 } from './controller-harness.js';
@@ -74,24 +75,24 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
     const leases = env.kubeConfig.makeApiClient(CoordinationV1Api);
     await leases.createNamespacedLease({
       namespace: env.system,
-      body: { metadata: { name: 'ironlb-ip-192-0-2-120', labels: { 'ironlb.io/role': 'ip' } }, spec: { holderIdentity: 'node-b', acquireTime: new V1MicroTime() } },
+      body: { metadata: { name: ipLeaseName('192.0.2.120'), labels: { [ROLE_LABEL]: 'ip' } }, spec: { holderIdentity: 'node-b', acquireTime: new V1MicroTime() } },
     });
     await eventually(async () => {
       expect(condition(await getService(env!, 'web'), 'ironlb.io/Announced')).toMatchObject({ status: 'True', message: '192.0.2.120 announced by node-b' });
     });
-    const lease = await leases.readNamespacedLease({ namespace: env.system, name: 'ironlb-ip-192-0-2-120' });
+    const lease = await leases.readNamespacedLease({ namespace: env.system, name: ipLeaseName('192.0.2.120') });
     lease.spec!.holderIdentity = '';
-    await leases.replaceNamespacedLease({ namespace: env.system, name: 'ironlb-ip-192-0-2-120', body: lease });
+    await leases.replaceNamespacedLease({ namespace: env.system, name: ipLeaseName('192.0.2.120'), body: lease });
     await eventually(async () => {
       expect(condition(await getService(env!, 'web'), 'ironlb.io/Announced')).toMatchObject({
         status: 'False', reason: 'NoEligibleSpeaker', message: 'no node holds 192.0.2.120: no eligible speaker',
       });
     });
     // A speaker that hears another host answer for the IP notes it on the Lease.
-    const again = await leases.readNamespacedLease({ namespace: env.system, name: 'ironlb-ip-192-0-2-120' });
+    const again = await leases.readNamespacedLease({ namespace: env.system, name: ipLeaseName('192.0.2.120') });
     again.spec!.holderIdentity = 'node-b';
-    again.metadata!.annotations = { 'ironlb.io/conflict': '02:00:00:00:00:99: answers ARP for the IP' };
-    await leases.replaceNamespacedLease({ namespace: env.system, name: 'ironlb-ip-192-0-2-120', body: again });
+    again.metadata!.annotations = { [CONFLICT_ANNOTATION]: '02:00:00:00:00:99: answers ARP for the IP' };
+    await leases.replaceNamespacedLease({ namespace: env.system, name: ipLeaseName('192.0.2.120'), body: again });
     await eventually(async () => {
       const c = condition(await getService(env!, 'web'), 'ironlb.io/Announced');
       expect(c).toMatchObject({ status: 'False', reason: 'IPConflict' });
@@ -107,14 +108,14 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
     await waitForIPs(env, 'web');
     const leases = env.kubeConfig.makeApiClient(CoordinationV1Api);
     // As a speaker writes them: ownership Leases carry the role label; 'unrelated' is someone else's.
-    for (const name of ['ironlb-ip-192-0-2-130', 'ironlb-ip-192-0-2-131', 'unrelated']) {
-      const labels: Record<string, string> = name === 'unrelated' ? {} : { 'ironlb.io/role': 'ip' };
+    for (const name of [ipLeaseName('192.0.2.130'), ipLeaseName('192.0.2.131'), 'unrelated']) {
+      const labels: Record<string, string> = name === 'unrelated' ? {} : { [ROLE_LABEL]: 'ip' };
       await leases.createNamespacedLease({ namespace: env.system, body: { metadata: { name, labels }, spec: { holderIdentity: 'node-a' } } });
     }
     await eventually(async () => {
       const names = (await leases.listNamespacedLease({ namespace: env!.system })).items.map((l) => l.metadata?.name);
-      expect(names).not.toContain('ironlb-ip-192-0-2-131');
-      expect(names).toContain('ironlb-ip-192-0-2-130');
+      expect(names).not.toContain(ipLeaseName('192.0.2.131'));
+      expect(names).toContain(ipLeaseName('192.0.2.130'));
       expect(names).toContain('unrelated');
     });
   });

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventRecorder, createKubeClient } from '../../src/kube/index.js';
+import { ipLeaseName } from '../../src/api/leases.js';
 import { SpeakerView } from '../../src/kube/speaker-view.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
@@ -48,7 +49,7 @@ beforeAll(async () => {
   await core.createNamespacedService({ namespace: APPS, body: { metadata: { name: 'waiting' }, spec: { type: 'LoadBalancer', ports: [{ port: 53, protocol: 'UDP' }] } } });
   await server.kubeConfig.makeApiClient(CoordinationV1Api).createNamespacedLease({
     namespace: NS,
-    body: { metadata: { name: 'ironlb-ip-192-0-2-10' }, spec: { holderIdentity: 'node-a' } },
+    body: { metadata: { name: ipLeaseName('192.0.2.10') }, spec: { holderIdentity: 'node-a' } },
   });
   await custom.createNamespacedCustomObject({
     group: 'ironlb.io', version: 'v1beta1', namespace: NS, plural: 'ipaddresspools',
@@ -95,7 +96,7 @@ describe.runIf(kubectlAvailable)('kubectl against the double', () => {
   });
 
   it('get lease shows HOLDER, get events the event columns, get ipp the pool printer columns', async () => {
-    expect(rows(await kubectl('get', 'lease', '-n', NS))).toEqual([{ NAME: 'ironlb-ip-192-0-2-10', HOLDER: 'node-a', AGE: expect.stringMatching(/^\d+s$/) }]);
+    expect(rows(await kubectl('get', 'lease', '-n', NS))).toEqual([{ NAME: ipLeaseName('192.0.2.10'), HOLDER: 'node-a', AGE: expect.stringMatching(/^\d+s$/) }]);
     const events = rows(await kubectl('get', 'events', '-n', APPS));
     expect(Object.keys(events[0] ?? {})).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
     expect(events.find((e) => e.REASON === 'Announcing')).toMatchObject({ TYPE: 'Normal', OBJECT: 'service/web', MESSAGE: '192.0.2.10 announced by node-a' });

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ApiextensionsV1Api, CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFLICT_ANNOTATION, IP_ANNOTATION, ipLeaseName, MACS_ANNOTATION, memberLeaseName, nodeLeaseName } from '../../src/api/leases.js';
 import { toMicroTime } from '../../src/kube/resources.js';
 import { connectPluginCluster } from '../../src/kube/plugin-cluster.js';
 import { runPlugin } from '../../src/plugin/run.js';
@@ -70,14 +71,14 @@ beforeAll(async () => {
   const dbIp = (await getService(env, 'db')).status?.loadBalancer?.ingress?.[0]?.ip ?? '';
   // node-a renewed 1 s ago (3 s lease), node-b 4 s ago (3 s lease: expired), node-c 5 s ago with a 10 s lease: live.
   // Heartbeats say who is live; member Leases say which MACs each speaker publishes.
-  await speakerLease('ironlb-node-node-a', 'node-a', 1000, 3, {});
-  await speakerLease('ironlb-node-node-b', 'node-b', 4000, 3, {});
-  await speakerLease('ironlb-node-node-c', 'node-c', 5000, 10, {});
-  await speakerLease('ironlb-member-node-a', 'node-a', 60_000, 3, { 'ironlb.io/macs': 'eth0=02:00:5e:00:53:0a' });
-  await speakerLease('ironlb-member-node-b', 'node-b', 60_000, 3, { 'ironlb.io/macs': 'eth0=02:00:5e:00:53:0b,eth1=02:00:5e:00:53:1b' });
-  await speakerLease('ironlb-member-node-c', 'node-c', 60_000, 3, { 'ironlb.io/macs': 'eth0=02:00:5e:00:53:0c' });
-  await speakerLease('ironlb-ip-' + webIp.replace(/\./g, '-'), 'node-a', 30_000, 3, { 'ironlb.io/ip': webIp });
-  await speakerLease('ironlb-ip-' + dbIp.replace(/\./g, '-'), 'node-b', 30_000, 3, { 'ironlb.io/ip': dbIp, 'ironlb.io/conflict': '02:00:5e:00:53:99: answered ARP' });
+  await speakerLease(nodeLeaseName('node-a'), 'node-a', 1000, 3, {});
+  await speakerLease(nodeLeaseName('node-b'), 'node-b', 4000, 3, {});
+  await speakerLease(nodeLeaseName('node-c'), 'node-c', 5000, 10, {});
+  await speakerLease(memberLeaseName('node-a'), 'node-a', 60_000, 3, { [MACS_ANNOTATION]: 'eth0=02:00:5e:00:53:0a' });
+  await speakerLease(memberLeaseName('node-b'), 'node-b', 60_000, 3, { [MACS_ANNOTATION]: 'eth0=02:00:5e:00:53:0b,eth1=02:00:5e:00:53:1b' });
+  await speakerLease(memberLeaseName('node-c'), 'node-c', 60_000, 3, { [MACS_ANNOTATION]: 'eth0=02:00:5e:00:53:0c' });
+  await speakerLease(ipLeaseName(webIp), 'node-a', 30_000, 3, { [IP_ANNOTATION]: webIp });
+  await speakerLease(ipLeaseName(dbIp), 'node-b', 30_000, 3, { [IP_ANNOTATION]: dbIp, [CONFLICT_ANNOTATION]: '02:00:5e:00:53:99: answered ARP' });
 });
 
 afterAll(async () => {

@@ -12,6 +12,7 @@ import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { ruleAllows as doubleRuleAllows, type PolicyRule as DoubleRule } from '../kube/rbac.js';
 import { builtinResources } from '../kube/resources.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { ipLeaseName, MACS_ANNOTATION, nodeLeaseName, ROLE_LABEL } from '../../src/api/leases.js';
 import { createKubeClient } from '../../src/kube/client.js';
 import { createInformer } from '../../src/kube/informer.js';
 import {
@@ -137,7 +138,7 @@ describe('the shipped rules, read from the rendered manifests', () => {
       { verb: 'list', apiGroup: '', resource: 'services', namespace: '' },
       { verb: 'patch', apiGroup: '', resource: 'services/status', namespace: APPS, name: 'web' },
       { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: NS, name: 'ironlb-controller' },
-      { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: NS, name: 'ironlb-ip-192-0-2-10' },
+      { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: NS, name: ipLeaseName('192.0.2.10') },
       { verb: 'create', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: APPS },
       { verb: 'watch', apiGroup: 'ironlb.io', resource: 'ipaddresspools', namespace: NS },
       { verb: 'list', apiGroup: 'ironlb.io', resource: 'ipaddresspools', namespace: '' },
@@ -191,7 +192,7 @@ describe('the controller with exactly its shipped RBAC', () => {
       });
       await admin.leases.createNamespacedLease({
         namespace: NS,
-        body: { metadata: { name: `ironlb-ip-${ip.replace(/[.:]/g, '-')}`, labels: { 'ironlb.io/role': 'ip' } }, spec: { holderIdentity: 'node-a' } },
+        body: { metadata: { name: ipLeaseName(ip), labels: { [ROLE_LABEL]: 'ip' } }, spec: { holderIdentity: 'node-a' } },
       });
       await eventually('Announced=True', async () => {
         const s = await admin.core.readNamespacedService({ namespace: APPS, name: 'web' });
@@ -230,9 +231,9 @@ describe('the controller with exactly its shipped RBAC', () => {
     expect(await statusOf(core.listPodForAllNamespaces())).toBe(403);
     expect(await statusOf(core.listNamespacedConfigMap({ namespace: NS }))).toBe(403);
     expect(await statusOf(leases.createNamespacedLease({ namespace: APPS, body: { metadata: { name: 'x' }, spec: {} } }))).toBe(403);
-    await admin.leases.createNamespacedLease({ namespace: NS, body: { metadata: { name: 'ironlb-ip-198-51-100-1' }, spec: { holderIdentity: 'node-a' } } });
-    const owned = await leases.readNamespacedLease({ namespace: NS, name: 'ironlb-ip-198-51-100-1' });
-    expect(await statusOf(leases.replaceNamespacedLease({ namespace: NS, name: 'ironlb-ip-198-51-100-1', body: owned }))).toBe(403);
+    await admin.leases.createNamespacedLease({ namespace: NS, body: { metadata: { name: ipLeaseName('198.51.100.1') }, spec: { holderIdentity: 'node-a' } } });
+    const owned = await leases.readNamespacedLease({ namespace: NS, name: ipLeaseName('198.51.100.1') });
+    expect(await statusOf(leases.replaceNamespacedLease({ namespace: NS, name: ipLeaseName('198.51.100.1'), body: owned }))).toBe(403);
     expect(await statusOf(custom.patchNamespacedCustomObject(
       { group: 'ironlb.io', version: 'v1beta1', namespace: NS, plural: 'ipaddresspools', name: 'default', body: { spec: { autoAssign: false } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
@@ -257,12 +258,12 @@ describe('the speaker\'s Kubernetes layer with exactly its shipped RBAC', () => 
     const events = new EventRecorder(client, { component: 'ironlb-speaker', host: 'node-a', logger: silentLogger() });
     try {
       await Promise.all(informers.map((i) => i.waitForSync()));
-      const heartbeat = await store.create('ironlb-node-node-a', { holderIdentity: 'node-a', leaseDurationSeconds: 3, annotations: { 'ironlb.io/macs': 'eth0=02:00:5e:00:53:01' }, renew: true });
-      await store.update('ironlb-node-node-a', heartbeat.resourceVersion, { holderIdentity: 'node-a', leaseDurationSeconds: 3, annotations: heartbeat.annotations, renew: true });
-      const owned = await store.create('ironlb-ip-192-0-2-99', { holderIdentity: 'node-a', annotations: {} });
-      const released = await store.update('ironlb-ip-192-0-2-99', owned.resourceVersion, { holderIdentity: '', annotations: {} });
-      await store.delete('ironlb-ip-192-0-2-99', released.resourceVersion);
-      await store.delete('ironlb-node-node-a');
+      const heartbeat = await store.create(nodeLeaseName('node-a'), { holderIdentity: 'node-a', leaseDurationSeconds: 3, annotations: { [MACS_ANNOTATION]: 'eth0=02:00:5e:00:53:01' }, renew: true });
+      await store.update(nodeLeaseName('node-a'), heartbeat.resourceVersion, { holderIdentity: 'node-a', leaseDurationSeconds: 3, annotations: heartbeat.annotations, renew: true });
+      const owned = await store.create(ipLeaseName('192.0.2.99'), { holderIdentity: 'node-a', annotations: {} });
+      const released = await store.update(ipLeaseName('192.0.2.99'), owned.resourceVersion, { holderIdentity: '', annotations: {} });
+      await store.delete(ipLeaseName('192.0.2.99'), released.resourceVersion);
+      await store.delete(nodeLeaseName('node-a'));
       events.record({ kind: 'Service', apiVersion: 'v1', namespace: APPS, name: 'web' }, 'Normal', 'Announcing', '192.0.2.10 announced by node-a');
       await events.flush();
       await eventually('the Announcing event', async () => {

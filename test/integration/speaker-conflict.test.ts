@@ -1,7 +1,6 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ipLeaseName } from '../../src/election/names.js';
-import { CONFLICT_ANNOTATION } from '../../src/election/runtime.js';
+import { CONFLICT_ANNOTATION, ipLeaseName } from '../../src/api/leases.js';
 import { Cluster, candidatesFor, ipRange, NS, sleep, TIMING, until } from './speaker-harness.js';
 
 let cluster: Cluster | undefined;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKubeClient } from '../../src/kube/client.js';
+import { nodeLeaseName } from '../../src/api/leases.js';
 import { Cluster, ipRange, NS, sleep, TIMING, until } from './speaker-harness.js';
 
 let cluster: Cluster | undefined;
@@ -88,7 +89,7 @@ describe('speaker election against the API server double', () => {
     expect([...released].sort()).toEqual([...held].sort());
     const client = createKubeClient({ kubeConfig: c.server.kubeConfig });
     const names = (await client.coordination.listNamespacedLease({ namespace: NS })).items.map((l) => l.metadata?.name);
-    expect(names).not.toContain(`ironlb-node-${leaving}`);
+    expect(names).not.toContain(nodeLeaseName(leaving));
     expectNoOverlap(c);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ipLeaseName } from '../../src/election/names.js';
+import { ipLeaseName } from '../../src/api/leases.js';
 import { createKubeClient } from '../../src/kube/client.js';
 import { Cluster, ipRange, NS, sleep, TIMING, until } from './speaker-harness.js';
 

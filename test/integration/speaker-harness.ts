@@ -3,17 +3,17 @@
 // instant and delivers each announcement to the other speakers' wire fences.
 import type { V1Lease } from '@kubernetes/client-node';
 import type { IpCandidates } from '../../src/election/candidates.js';
-import { IP_ANNOTATION } from '../../src/election/names.js';
+import { IP_ANNOTATION } from '../../src/api/leases.js';
 import {
   LeaseStoreError,
   type LeaseContent,
   type LeaseRecord,
   type LeaseStore,
   type LeaseWatchHandlers,
-  type LivenessPort,
+  type Liveness,
   type MeshPeer,
-  type WirePort,
-} from '../../src/election/ports.js';
+  type Wire,
+} from '../../src/election/boundaries.js';
 import type { PeerVerdict } from '../../src/election/types.js';
 import { SpeakerRuntime } from '../../src/election/runtime.js';
 import { createKubeClient } from '../../src/kube/client.js';
@@ -104,7 +104,7 @@ export class FakeSegment {
   }
 }
 
-export class FakeWire implements WirePort {
+export class FakeWire implements Wire {
   private up = true;
   private listener: ((ip: string, mac: string) => void) | undefined;
   private linkListener: ((ifname: string, up: boolean) => void) | undefined;
@@ -274,7 +274,7 @@ export class Cluster {
     node: string,
     candidates?: ReadonlyMap<string, IpCandidates>,
     onSpeakersChanged?: (published: ReadonlyMap<string, readonly string[]>) => void,
-    liveness?: LivenessPort,
+    liveness?: Liveness,
   ): TestSpeaker {
     const index = this.speakers.size;
     const client = createKubeClient({ kubeConfig: this.server.kubeConfig, requestTimeoutMs: 2000 });
@@ -344,7 +344,7 @@ export class Cluster {
  * 'alive' for every member), whether this node is isolated, whether a quorum
  * is possible. The real detector is tested on its own (test/unit/liveness).
  */
-export class FakeMesh implements LivenessPort {
+export class FakeMesh implements Liveness {
   readonly verdicts = new Map<string, PeerVerdict>();
   members: readonly MeshPeer[] = [];
   isolatedNow = false;

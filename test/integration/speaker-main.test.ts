@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { livenessKeySecret } from '../../src/kube/liveness-key.js';
+import { LIVENESS_ANNOTATION, MACS_ANNOTATION, memberLeaseName, nodeLeaseName, ROLE_LABEL } from '../../src/api/leases.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { startSilentApiServer, type SilentApiServer } from './silent-apiserver.js';
@@ -72,23 +73,23 @@ describe('speaker program', () => {
     const proc = child;
     let stdout = '';
     proc.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    await until(async () => (await names()).includes('ironlb-node-node-a'), 30_000, 'the node Lease');
+    await until(async () => (await names()).includes(nodeLeaseName('node-a')), 30_000, 'the node Lease');
     // Synced: before that a SIGTERM exits at once without a stop (next test).
     await until(async () => stdout.includes('"msg":"speaker started"'), 30_000, 'the speaker started');
-    const lease = await leases.readNamespacedLease({ name: 'ironlb-node-node-a', namespace: NS });
+    const lease = await leases.readNamespacedLease({ name: nodeLeaseName('node-a'), namespace: NS });
     expect(lease.spec?.holderIdentity).toBe('node-a');
-    expect(lease.metadata?.labels?.['ironlb.io/role']).toBe('heartbeat');
-    await until(async () => (await names()).includes('ironlb-member-node-a'), 30_000, 'the member Lease');
-    const member = await leases.readNamespacedLease({ name: 'ironlb-member-node-a', namespace: NS });
-    expect(member.metadata?.labels?.['ironlb.io/role']).toBe('member');
-    expect(member.metadata?.annotations?.['ironlb.io/macs']).toBeDefined();
-    expect(member.metadata?.annotations?.['ironlb.io/liveness']).toBe(`127.0.0.1:${MESH_PORT}`);
+    expect(lease.metadata?.labels?.[ROLE_LABEL]).toBe('heartbeat');
+    await until(async () => (await names()).includes(memberLeaseName('node-a')), 30_000, 'the member Lease');
+    const member = await leases.readNamespacedLease({ name: memberLeaseName('node-a'), namespace: NS });
+    expect(member.metadata?.labels?.[ROLE_LABEL]).toBe('member');
+    expect(member.metadata?.annotations?.[MACS_ANNOTATION]).toBeDefined();
+    expect(member.metadata?.annotations?.[LIVENESS_ANNOTATION]).toBe(`127.0.0.1:${MESH_PORT}`);
     // The mesh is up: its UDP port is taken (a second bind fails).
     await until(() => portTaken(MESH_PORT), 30_000, 'the mesh to open its UDP port');
     proc.kill('SIGTERM');
     expect(await exited(proc)).toBe(0);
-    expect(await names()).not.toContain('ironlb-node-node-a');
-    expect(await names()).not.toContain('ironlb-member-node-a');
+    expect(await names()).not.toContain(nodeLeaseName('node-a'));
+    expect(await names()).not.toContain(memberLeaseName('node-a'));
   });
 
   it('exits 0 at once on SIGTERM before it has synced (API server never answers)', async () => {

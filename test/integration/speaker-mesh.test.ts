@@ -8,7 +8,7 @@
 // verdicts the test sets; the real detector is tested on a simulated lossy,
 // partitionable network in test/unit/liveness.
 import { afterEach, describe, expect, it } from 'vitest';
-import { memberLeaseName, MESH_ANNOTATION } from '../../src/election/names.js';
+import { memberLeaseName, MESH_ANNOTATION } from '../../src/api/leases.js';
 import { createKubeClient } from '../../src/kube/client.js';
 import { candidatesFor, Cluster, FakeMesh, ipRange, NS, sleep, TIMING, until } from './speaker-harness.js';
 

@@ -9,15 +9,15 @@
 //   node arp-timer.js probe <target> <intervalMs>   (one broadcast request per interval until SIGINT/SIGTERM;
 //                                                    arping takes whole seconds only)
 // Prints one JSON line.
-import { openPacketPort } from '../../src/l2/socket.js';
+import { openPacketSocket } from '../../src/l2/socket.js';
 import { listInterfaces } from '../../src/l2/interfaces.js';
 import { arpFrame, BROADCAST, decodeFrame, macToString } from './frames.js';
 
 const IFACE = 'eth0';
 const REPLY_TIMEOUT_MS = 200;
 
-const port = openPacketPort(IFACE);
-const mac = macToString(port.mac);
+const socket = openPacketSocket(IFACE);
+const mac = macToString(socket.mac);
 const ownIp = listInterfaces()
   .find((i) => i.name === IFACE)
   ?.addresses.find((a) => a.family === 'IPv4')?.address;
@@ -28,7 +28,7 @@ const request = (target: string) =>
 
 /** Calls back with the sender IP of every ARP reply addressed to us. */
 function onReply(listener: (from: string) => void): void {
-  port.onFrame((rx) => {
+  socket.onFrame((rx) => {
     if (rx.outgoing) return;
     const f = decodeFrame(rx.data);
     if (f?.kind === 'arp' && f.op === 2 && f.tpa === ownIp && f.tha === mac) listener(f.spa);
@@ -64,14 +64,14 @@ async function latency(count: number, gapMs: number, targets: string[]): Promise
             resolve(ok);
           },
         };
-        port.send(frame);
+        socket.send(frame);
       });
       if (!answered) lost[target]!++;
       if (lost[target]! > count / 2) break frames; // nobody is answering: stop early
       await sleep(gapMs);
     }
   }
-  return { rttUs, lost, clientDrops: port.kernelStatistics().drops };
+  return { rttUs, lost, clientDrops: socket.kernelStatistics().drops };
 }
 
 async function rate(target: string, perSecond: number, durationMs: number): Promise<object> {
@@ -79,7 +79,7 @@ async function rate(target: string, perSecond: number, durationMs: number): Prom
   onReply((from) => {
     if (from === target) answered++;
   });
-  port.kernelStatistics(); // reset the counters
+  socket.kernelStatistics(); // reset the counters
   const frame = request(target);
   const total = Math.round((perSecond * durationMs) / 1000);
   const start = process.hrtime.bigint();
@@ -88,12 +88,12 @@ async function rate(target: string, perSecond: number, durationMs: number): Prom
   while (sent < total) {
     const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
     const due = Math.min(total, Math.floor((elapsedMs * perSecond) / 1000) + 1);
-    for (; sent < due; sent++) port.send(frame);
+    for (; sent < due; sent++) socket.send(frame);
     await new Promise((r) => setImmediate(r));
   }
   const sendMs = Number(process.hrtime.bigint() - start) / 1e6;
   await sleep(500); // replies still on their way
-  const stats = port.kernelStatistics();
+  const stats = socket.kernelStatistics();
   return { sent, answered, achievedPerSecond: Math.round((sent * 1000) / sendMs), clientDrops: stats.drops };
 }
 
@@ -103,7 +103,7 @@ async function probe(target: string, intervalMs: number): Promise<object> {
   const frame = request(target);
   let sent = 0;
   const timer = setInterval(() => {
-    port.send(frame);
+    socket.send(frame);
     sent++;
   }, intervalMs);
   await new Promise<void>((resolve) => {
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   if (mode === 'probe') {
     const [target, intervalMs] = args;
     process.stdout.write(`${JSON.stringify(await probe(target!, Number(intervalMs)))}\n`);
-    port.close();
+    socket.close();
     return;
   }
   if (mode === 'latency') {
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     throw new Error(`unknown mode ${String(mode)}: use latency or rate`);
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);
-  port.close();
+  socket.close();
 }
 
 main().catch((err: unknown) => {

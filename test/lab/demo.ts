@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { ipLeaseName } from '../../src/api/leases.js';
 import { run } from './lab.js';
 import { FAULT_DESCRIPTIONS, measureFailover } from './system-measure.js';
 import { LAB_POOL, SERVICE_NAMESPACE, SYSTEM_NAMESPACE, startSystem, type LabSystem } from './system.js';
@@ -128,7 +129,7 @@ async function show(system: LabSystem, args: DemoArgs, stop: AbortSignal, progre
 
   step('3. Who answers for it');
   const owner = await system.waitForAnswer(ip);
-  say(`Lease ${SYSTEM_NAMESPACE}/ironlb-ip-${ip.replace(/\./g, '-')} names the owner: ${owner} (MAC ${system.node(owner).mac})`);
+  say(`Lease ${SYSTEM_NAMESPACE}/${ipLeaseName(ip)} names the owner: ${owner} (MAC ${system.node(owner).mac})`);
   say(`$ ip netns exec ${system.lab.client} arping -c 2 ${ip}`);
   const arping = await system.lab.arping(ip, { count: 2 });
   say(arping.output.trimEnd().replace(/^/gm, '  '));

@@ -16,7 +16,7 @@
 //   {"op":"send","hex":...}                            -> {"event":"sent"}
 // plus {"event":"ready","mac":...} at start and {"event":"error",...} for socket errors.
 import { createInterface } from 'node:readline';
-import { openPacketPort } from '../../src/l2/socket.js';
+import { openPacketSocket } from '../../src/l2/socket.js';
 import { Announcer } from '../../src/l2/announcer.js';
 import { Responder } from '../../src/l2/responder.js';
 import { ConflictProber } from '../../src/l2/probe.js';
@@ -34,18 +34,18 @@ function emit(event: Record<string, unknown>): void {
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 const ifname = argValue('--iface') ?? 'eth0';
-const port = openPacketPort(ifname);
+const socket = openPacketSocket(ifname);
 // Read on every use: a recreated interface comes back with a new MAC.
-const ourMac = () => [...port.mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+const ourMac = () => [...socket.mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
 const owned = new Set<string>();
 let socketErrors = 0;
 
-port.onError((err) => {
+socket.onError((err) => {
   socketErrors++;
   emit({ event: 'error', message: err.message });
 });
 
-const responder = new Responder(port, {
+const responder = new Responder(socket, {
   owns: (ip) => owned.has(canonicalIp(ip)),
   onError: (err) => emit({ event: 'error', message: `responder: ${err.message}` }),
 });
@@ -53,7 +53,7 @@ const announcer = new Announcer();
 const prober = new ConflictProber({ onError: (err) => emit({ event: 'error', message: `probe: ${err.message}` }) });
 
 let recording: Array<{ hex: string; outgoing: boolean }> | undefined;
-port.onFrame((rx) => recording?.push({ hex: rx.data.toString('hex'), outgoing: rx.outgoing }));
+socket.onFrame((rx) => recording?.push({ hex: rx.data.toString('hex'), outgoing: rx.outgoing }));
 
 type Command = { op?: string; ip?: string; waitMs?: number; hex?: string; rounds?: number; intervalMs?: number };
 
@@ -78,7 +78,7 @@ async function handle(command: Command): Promise<void> {
     case 'announce': {
       const target = needIp();
       let frames = 0;
-      announcer.announce(target, [port], {
+      announcer.announce(target, [socket], {
         rounds: command.rounds ?? 1,
         intervalMs: command.intervalMs,
         stillOwned: () => owned.has(target),
@@ -91,7 +91,7 @@ async function handle(command: Command): Promise<void> {
     }
     case 'probe': {
       const waitMs = command.waitMs ?? 1000;
-      const result = await prober.probe(needIp(), [port], { waitMs, probes: 2, intervalMs: Math.min(150, waitMs / 2) });
+      const result = await prober.probe(needIp(), [socket], { waitMs, probes: 2, intervalMs: Math.min(150, waitMs / 2) });
       emit({ event: 'probed', ip, conflict: result.inUse, mac: result.mac });
       return;
     }
@@ -104,11 +104,11 @@ async function handle(command: Command): Promise<void> {
       recording = undefined;
       return;
     case 'send':
-      port.send(Buffer.from(command.hex ?? '', 'hex'));
+      socket.send(Buffer.from(command.hex ?? '', 'hex'));
       emit({ event: 'sent' });
       return;
     case 'stats':
-      emit({ event: 'stats', ...responder.counters, ...port.stats, socketErrors });
+      emit({ event: 'stats', ...responder.counters, ...socket.stats, socketErrors });
       return;
     default:
       throw new Error(`unknown op ${String(command.op)}`);
@@ -130,10 +130,10 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 function shutdown(): void {
   announcer.stopAll();
   responder.close();
-  port.close();
+  socket.close();
   process.exit(0);
 }
 process.stdin.on('end', shutdown);
 process.on('SIGTERM', shutdown);
 
-emit({ event: 'ready', mac: ourMac(), ifindex: port.ifindex, iface: ifname });
+emit({ event: 'ready', mac: ourMac(), ifindex: socket.ifindex, iface: ifname });

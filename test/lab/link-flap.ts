@@ -5,6 +5,7 @@
 // was answered by two MACs (and for how long that lasted), and how soon after
 // link-up the VIP was answered again.
 import { labScript } from './agent.js';
+import { nodeLeaseName } from '../../src/api/leases.js';
 import { ethSource, waitFor, type LabSystem } from './system.js';
 import type { CapturedFrame } from './lab.js';
 
@@ -92,7 +93,7 @@ export async function measureLinkFlap(system: LabSystem, vip: string, downMs: nu
 /** Waits until every node's speaker has renewed its node Lease after this call (they are all back on the API). */
 export async function waitForEveryRenewal(system: LabSystem, timeoutMs = 60_000): Promise<void> {
   const read = (node: string) =>
-    system.leases.readNamespacedLease({ name: `ironlb-node-${node}`, namespace: 'ironlb-system' }).then((l) => l.metadata?.resourceVersion, () => undefined);
+    system.leases.readNamespacedLease({ name: nodeLeaseName(node), namespace: 'ironlb-system' }).then((l) => l.metadata?.resourceVersion, () => undefined);
   await Promise.all(
     system.lab.nodes.map(async (node) => {
       const before = await read(node.name);

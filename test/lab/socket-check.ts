@@ -1,6 +1,6 @@
 // Small one-shot checks of the packet socket, run inside a lab namespace by
 // test/e2e/l2-socket.test.ts. Prints one JSON line; the process exit itself is
-// part of what is checked (a closed or unref'd port must not hold the loop).
+// part of what is checked (a closed or unref'd socket must not hold the loop).
 //
 //   node socket-check.js open <ifname>       -> {"ok":true,...} or {"ok":false,"message"}
 //   node socket-check.js close-exits <ifname>
@@ -10,7 +10,7 @@
 //   node socket-check.js interfaces <ip>      -> listInterfaces() and chooseInterfaces(ip)
 //   node socket-check.js groups <ifname>      -> memberships after join, join, leave, leave
 import { readFileSync } from 'node:fs';
-import { openPacketPort } from '../../src/l2/socket.js';
+import { openPacketSocket } from '../../src/l2/socket.js';
 import { chooseInterfaces, listInterfaces } from '../../src/l2/interfaces.js';
 
 const [mode, ifname = 'eth0'] = process.argv.slice(2);
@@ -29,44 +29,44 @@ function attempt(fn: () => void): string | undefined {
 switch (mode) {
   case 'open':
     try {
-      const port = openPacketPort(ifname);
-      print({ ok: true, ifindex: port.ifindex, mac: port.mac.toString('hex') });
-      port.close();
+      const socket = openPacketSocket(ifname);
+      print({ ok: true, ifindex: socket.ifindex, mac: socket.mac.toString('hex') });
+      socket.close();
     } catch (err) {
       print({ ok: false, message: message(err), code: (err as { code?: string }).code });
     }
     break;
   case 'close-exits': {
-    const port = openPacketPort(ifname);
-    port.onFrame(() => undefined);
-    port.close();
+    const socket = openPacketSocket(ifname);
+    socket.onFrame(() => undefined);
+    socket.close();
     print({ ok: true });
     break; // nothing else holds the loop: the process must exit by itself
   }
   case 'unref-exits': {
-    const port = openPacketPort(ifname, { unref: true });
-    port.onFrame(() => undefined);
+    const socket = openPacketSocket(ifname, { unref: true });
+    socket.onFrame(() => undefined);
     print({ ok: true });
     break;
   }
   case 'send-closed': {
-    const port = openPacketPort(ifname);
-    port.close();
-    print({ ok: true, error: attempt(() => port.send(Buffer.alloc(60))), joinError: attempt(() => port.joinMulticast(Buffer.alloc(16, 0xff))) });
+    const socket = openPacketSocket(ifname);
+    socket.close();
+    print({ ok: true, error: attempt(() => socket.send(Buffer.alloc(60))), joinError: attempt(() => socket.joinMulticast(Buffer.alloc(16, 0xff))) });
     break;
   }
   case 'bad-input': {
-    const port = openPacketPort(ifname);
+    const socket = openPacketSocket(ifname);
     print({
       ok: true,
-      runt: attempt(() => port.send(Buffer.alloc(10))),
-      notBuffer: attempt(() => port.send('frame' as unknown as Buffer)),
-      shortGroup: attempt(() => port.joinMulticast(Buffer.alloc(4))),
-      unicastGroup: attempt(() => port.joinMulticast(Buffer.from('20010db8000000000000000000000001', 'hex'))),
-      leaveUnjoined: attempt(() => port.leaveMulticast(Buffer.from('ff0200000000000000000001ff000001', 'hex'))),
-      badName: attempt(() => openPacketPort('')),
+      runt: attempt(() => socket.send(Buffer.alloc(10))),
+      notBuffer: attempt(() => socket.send('frame' as unknown as Buffer)),
+      shortGroup: attempt(() => socket.joinMulticast(Buffer.alloc(4))),
+      unicastGroup: attempt(() => socket.joinMulticast(Buffer.from('20010db8000000000000000000000001', 'hex'))),
+      leaveUnjoined: attempt(() => socket.leaveMulticast(Buffer.from('ff0200000000000000000001ff000001', 'hex'))),
+      badName: attempt(() => openPacketSocket('')),
     });
-    port.close();
+    socket.close();
     break;
   }
   case 'interfaces': {
@@ -83,18 +83,18 @@ switch (mode) {
       const ipv6 = readFileSync('/proc/net/igmp6', 'utf8').split('\n').some((l) => l.includes(ifname) && l.includes('ff0200000000000000000001ff00beef'));
       return { mac, ipv6 };
     };
-    const port = openPacketPort(ifname);
+    const socket = openPacketSocket(ifname);
     const steps: Record<string, { mac: boolean; ipv6: boolean }> = { before: memberships() };
-    port.joinMulticast(group);
+    socket.joinMulticast(group);
     steps.joinedOnce = memberships();
-    port.joinMulticast(group);
+    socket.joinMulticast(group);
     steps.joinedTwice = memberships();
-    port.leaveMulticast(group);
+    socket.leaveMulticast(group);
     steps.leftOnce = memberships();
-    port.leaveMulticast(group);
+    socket.leaveMulticast(group);
     steps.leftTwice = memberships();
-    port.joinMulticast(group);
-    port.close();
+    socket.joinMulticast(group);
+    socket.close();
     steps.closedWhileJoined = memberships();
     print({ ok: true, ...steps });
     break;

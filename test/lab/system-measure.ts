@@ -4,6 +4,7 @@
 // when the first ping reply came through the new owner, and how long the
 // longest silence between ping replies was.
 import { type CapturedFrame } from './lab.js';
+import { nodeLeaseName } from '../../src/api/leases.js';
 import { echoReplySource, ethSource, startPing, waitFor, type LabSystem } from './system.js';
 
 export type FaultKind = 'kill' | 'term' | 'link';
@@ -132,9 +133,9 @@ async function restore(system: LabSystem, oldOwner: string, fault: FaultKind, vi
   if (fault === 'link') {
     await system.lab.linkUp(node);
     // Back on the wire, the old speaker renews its node Lease again.
-    const before = (await system.leases.readNamespacedLease({ name: `ironlb-node-${oldOwner}`, namespace: 'ironlb-system' }).catch(() => undefined))?.metadata?.resourceVersion;
+    const before = (await system.leases.readNamespacedLease({ name: nodeLeaseName(oldOwner), namespace: 'ironlb-system' }).catch(() => undefined))?.metadata?.resourceVersion;
     await waitFor(`${oldOwner} to renew its node Lease after its link came back`, async () => {
-      const lease = await system.leases.readNamespacedLease({ name: `ironlb-node-${oldOwner}`, namespace: 'ironlb-system' }).catch(() => undefined);
+      const lease = await system.leases.readNamespacedLease({ name: nodeLeaseName(oldOwner), namespace: 'ironlb-system' }).catch(() => undefined);
       return lease !== undefined && lease.metadata?.resourceVersion !== before ? true : undefined;
     }, 60_000);
     await system.waitForMesh();

@@ -16,7 +16,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ipLeaseName, nodeLeaseName } from '../../src/election/names.js';
+import { ipLeaseName, nodeLeaseName } from '../../src/api/leases.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { installCrds } from '../kube/targets.js';
 import { CannotStartError, createLab, run, type Lab, type LabNode } from './lab.js';

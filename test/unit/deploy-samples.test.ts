@@ -10,8 +10,8 @@ import { parseL2Advertisement } from '../../src/api/l2advertisement.js';
 import {
   ANNOTATION_ADDRESS_POOL, ANNOTATION_ALLOW_SHARED_IP, ANNOTATION_LOAD_BALANCER_IPS,
 } from '../../src/api/annotations.js';
-import { parseIP } from '../../src/ipam/address.js';
-import { rangeContains } from '../../src/ipam/range.js';
+import { parseIP } from '../../src/ip/address.js';
+import { rangeContains } from '../../src/ip/range.js';
 import { loadCrdDir } from '../kube/resources.js';
 import { admitCustomResource } from '../kube/schema.js';
 import type { JsonObject } from '../kube/patch.js';

@@ -17,7 +17,7 @@ function svc(name: string, extra: { annotations?: Record<string, string>; ports?
   };
 }
 
-describe('IpamServiceAllocator (src/ipam behind the reconcile port)', () => {
+describe('IpamServiceAllocator (src/ipam behind the reconcile\'s ServiceAllocator)', () => {
   it('reads the request: identity changes with requested IPs or pool, placement with ports', () => {
     const a = new IpamServiceAllocator(() => ({}));
     const plain = a.read(svc('web'));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Service } from '@kubernetes/client-node';
 import { ServiceReconciler, notManagedReason, POOL_ANNOTATION } from '../../../src/allocation/reconcile.js';
-import type { AllocationOutcome, RequestReading, ServiceAllocator } from '../../../src/allocation/ports.js';
+import type { AllocationOutcome, RequestReading, ServiceAllocator } from '../../../src/allocation/boundaries.js';
 import type { OwnershipView } from '../../../src/allocation/conditions.js';
 
 // A small allocator over a fixed list of IPs, enough to drive the reconcile's

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { parsePool } from '../../../src/api/pool.js';
-import { formatRange } from '../../../src/ipam/range.js';
+import { formatRange } from '../../../src/ip/range.js';
 
 const valid = {
   metadata: { name: 'lab', creationTimestamp: '2026-01-02T03:04:05Z', labels: { zone: 'a' } },

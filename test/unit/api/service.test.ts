@@ -1,7 +1,7 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { describe, expect, test } from 'vitest';
 import { readServiceIntent, type ServiceIntent } from '../../../src/api/service.js';
-import { formatIP } from '../../../src/ipam/address.js';
+import { formatIP } from '../../../src/ip/address.js';
 
 function service(spec: V1Service['spec'] = {}, annotations: Record<string, string> = {}, labels: Record<string, string> = {}): V1Service {
   return { metadata: { name: 'web', namespace: 'shop', annotations, labels }, spec: { type: 'LoadBalancer', ...spec } };

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Heartbeat } from '../../../src/election/heartbeat.js';
-import type { LeaseContent, LeaseRecord, LeaseStore } from '../../../src/election/ports.js';
+import { nodeLeaseName } from '../../../src/api/leases.js';
+import type { LeaseContent, LeaseRecord, LeaseStore } from '../../../src/election/boundaries.js';
 
 /** A lease store whose updates finish only when the test says so. */
 function slowStore() {
@@ -32,7 +33,7 @@ describe('Heartbeat.renewNow', () => {
   it('renews at once instead of at the next beat, and right after a renewal still in flight', async () => {
     vi.useFakeTimers();
     const { store, pending, writes } = slowStore();
-    const heartbeat = new Heartbeat({ store, leaseName: 'ironlb-node-a', node: 'a', intervalMs: 1000, leaseDurationMs: 3000, annotations: () => ({}), onResult: () => undefined });
+    const heartbeat = new Heartbeat({ store, leaseName: nodeLeaseName('a'), node: 'a', intervalMs: 1000, leaseDurationMs: 3000, annotations: () => ({}), onResult: () => undefined });
     heartbeat.start();
     await vi.advanceTimersByTimeAsync(0); // the first renewal reads the Lease, then creates it
     expect(pending).toHaveLength(1);

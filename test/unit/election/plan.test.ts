@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { planTakeovers, rendezvousWeight } from '../../../src/election/plan.js';
-import {
-  formatMacsAnnotation,
-  ipLeaseName,
-  isIpLeaseName,
-  nodeFromLeaseName,
-  nodeLeaseName,
-  parseMacsAnnotation,
-} from '../../../src/election/names.js';
 
 const ips = (n: number) => Array.from({ length: n }, (_, i) => `192.0.2.${i + 1}`);
 
@@ -61,47 +53,5 @@ describe('planTakeovers', () => {
     // First 8 bytes of sha256("192.0.2.1\0n1") big-endian, computed with Python's hashlib:
     // a change here would split the plans of a cluster running two versions.
     expect(rendezvousWeight('192.0.2.1', 'n1')).toBe(0x66f4cb70848103ffn);
-  });
-});
-
-describe('lease names', () => {
-  it('names node and IP Leases', () => {
-    expect(nodeLeaseName('worker-1')).toBe('ironlb-node-worker-1');
-    expect(nodeFromLeaseName('ironlb-node-worker-1')).toBe('worker-1');
-    expect(nodeFromLeaseName('ironlb-ip-192-0-2-1')).toBeUndefined();
-    expect(nodeFromLeaseName('ironlb-node-')).toBeUndefined();
-    expect(ipLeaseName('192.0.2.10')).toBe('ironlb-ip-192-0-2-10');
-    expect(ipLeaseName('2001:DB8::1')).toBe('ironlb-ip-2001-db8--1');
-    expect(ipLeaseName('2001:db8::')).toBe('ironlb-ip-2001-db8--0');
-    expect(isIpLeaseName('ironlb-ip-192-0-2-10')).toBe(true);
-    expect(isIpLeaseName('ironlb-node-a')).toBe(false);
-  });
-
-  it('rejects an empty node name and things that are not IPs', () => {
-    expect(() => nodeLeaseName('')).toThrow(/empty/);
-    expect(() => ipLeaseName('evil/name')).toThrow(/not an IP/);
-    expect(() => ipLeaseName('1234')).toThrow(/not an IP/);
-  });
-});
-
-describe('ironlb.io/macs annotation', () => {
-  it('round-trips interfaces and lower-cases MACs', () => {
-    const text = formatMacsAnnotation([
-      { ifname: 'eth0', mac: '02:00:5E:00:53:01' },
-      { ifname: 'eth1', mac: '02:00:5e:00:53:02' },
-    ]);
-    expect(text).toBe('eth0=02:00:5e:00:53:01,eth1=02:00:5e:00:53:02');
-    expect(parseMacsAnnotation(text)).toEqual([
-      { ifname: 'eth0', mac: '02:00:5e:00:53:01' },
-      { ifname: 'eth1', mac: '02:00:5e:00:53:02' },
-    ]);
-    expect(parseMacsAnnotation('')).toEqual([]);
-  });
-
-  it('says which entry is malformed', () => {
-    expect(() => parseMacsAnnotation('eth0')).toThrow(/"eth0" is not ifname=mac/);
-    expect(() => parseMacsAnnotation('eth0=02:00:5e:00:53')).toThrow(/malformed MAC/);
-    expect(() => formatMacsAnnotation([{ ifname: 'eth0', mac: 'zz' }])).toThrow(/bad MAC for eth0/);
-    expect(() => formatMacsAnnotation([{ ifname: 'a,b', mac: '02:00:5e:00:53:01' }])).toThrow(/bad interface name/);
   });
 });

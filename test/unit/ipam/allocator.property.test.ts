@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { formatIP, isBuggyIPv4, mustParseIP, type IPFamily } from '../../../src/ipam/address.js';
+import { formatIP, isBuggyIPv4, mustParseIP, type IPFamily } from '../../../src/ip/address.js';
 import { Allocator } from '../../../src/ipam/allocator.js';
-import type { AllocationRequest } from '../../../src/ipam/types.js';
+import type { AllocationRequest } from '../../../src/api/service.js';
 import { pool, request } from './helpers.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { mustParseIP } from '../../../src/ipam/address.js';
+import { mustParseIP } from '../../../src/ip/address.js';
 import { FamilySpace } from '../../../src/ipam/family-space.js';
-import { parseAddressRange, type IPRange } from '../../../src/ipam/range.js';
+import { parseAddressRange, type IPRange } from '../../../src/ip/range.js';
 
 function ranges(...texts: string[]): IPRange[] {
   return texts.map((t) => {

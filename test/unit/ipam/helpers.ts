@@ -1,6 +1,7 @@
-import { parsePool } from '../../../src/api/pool.js';
-import { mustParseIP } from '../../../src/ipam/address.js';
-import type { AllocationRequest, AssignResult, PoolDefinition } from '../../../src/ipam/types.js';
+import { parsePool, type PoolDefinition } from '../../../src/api/pool.js';
+import type { AllocationRequest } from '../../../src/api/service.js';
+import { mustParseIP } from '../../../src/ip/address.js';
+import type { AssignResult } from '../../../src/ipam/types.js';
 
 /** A pool from the same raw shape users write, through the real parser. */
 export function pool(name: string, addresses: string[], spec: Record<string, unknown> = {}, createdAt = '2026-01-01T00:00:00Z'): PoolDefinition {

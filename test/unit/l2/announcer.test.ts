@@ -6,8 +6,8 @@ import { FakeWire, ManualScheduler } from './helpers.js';
 
 function setup() {
   const wire = new FakeWire();
-  const eth0 = wire.port('eth0', '02:00:00:00:00:01');
-  const eth1 = wire.port('eth1', '02:00:00:00:00:02');
+  const eth0 = wire.socket('eth0', '02:00:00:00:00:01');
+  const eth1 = wire.socket('eth1', '02:00:00:00:00:02');
   const clock = new ManualScheduler();
   const announcer = new Announcer(clock);
   const sent: AnnouncementSent[] = [];
@@ -46,7 +46,7 @@ describe('Announcer', () => {
     ]);
   });
 
-  it('sends 3 rounds 1.1 s apart by default, on every port, then ends', () => {
+  it('sends 3 rounds 1.1 s apart by default, on every socket, then ends', () => {
     const { wire, eth0, eth1, clock, announcer, sent, ends } = setup();
     announcer.announce('192.0.2.10', [eth0, eth1], { stillOwned: () => true, onSent: (s) => sent.push(s), onEnd: (e) => ends.push(e) });
     expect(wire.sentBy('eth0')).toHaveLength(2);
@@ -166,7 +166,7 @@ describe('Announcer', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('a failing port is reported and the other ports still get their frames', () => {
+  it('a failing socket is reported and the other sockets still get their frames', () => {
     const { wire, eth0, eth1, announcer, sent } = setup();
     eth0.close();
     const errors: string[] = [];
@@ -176,7 +176,7 @@ describe('Announcer', () => {
       onSent: (s) => sent.push(s),
       onError: (e, ifname) => errors.push(`${ifname}: ${e.message}`),
     });
-    expect(errors).toEqual(['eth0: port eth0 is closed', 'eth0: port eth0 is closed']);
+    expect(errors).toEqual(['eth0: socket eth0 is closed', 'eth0: socket eth0 is closed']);
     expect(wire.sentBy('eth1')).toHaveLength(2);
     expect(sent.map((s) => s.ifname)).toEqual(['eth1']);
   });
@@ -193,7 +193,7 @@ describe('Announcer', () => {
     expect(wire.log).toHaveLength(0);
   });
 
-  it('refuses a bad IP and an empty port list', () => {
+  it('refuses a bad IP and an empty socket list', () => {
     const { eth0, announcer } = setup();
     expect(() => announcer.announce('192.0.2.300', [eth0], { stillOwned: () => true })).toThrow(/not an IP address/);
     expect(() => announcer.announce('192.0.2.10', [], { stillOwned: () => true })).toThrow(/no interface to announce 192.0.2.10 on/);

@@ -1,7 +1,7 @@
 // Test doubles for layer 2: real captured frames, an in-memory wire of
 // PacketPorts, and a scheduler whose time only moves when the test says so.
 import { readFileSync } from 'node:fs';
-import type { PacketPort, RxFrame } from '../../../src/l2/port.js';
+import type { PacketSocket, RxFrame } from '../../../src/l2/packet-socket.js';
 import type { Scheduler } from '../../../src/l2/announcer.js';
 
 interface FixtureFile {
@@ -19,29 +19,29 @@ export const fixtureNames: string[] = fixtureFile.frames.map((f) => f.name);
 export const mac = (text: string): Buffer => Buffer.from(text.replace(/:/g, ''), 'hex');
 
 /**
- * A shared segment: a frame sent by one port reaches every other port, and
+ * A shared segment: a frame sent by one socket reaches every other socket, and
  * comes back to the sender marked outgoing, as AF_PACKET does.
  */
 export class FakeWire {
-  readonly ports: FakePort[] = [];
-  /** Every frame put on the wire, in order, with the port that sent it. */
+  readonly sockets: FakeSocket[] = [];
+  /** Every frame put on the wire, in order, with the socket that sent it. */
   readonly log: { from: string; data: Buffer }[] = [];
 
-  port(ifname: string, macText: string): FakePort {
-    const port = new FakePort(this, ifname, this.ports.length + 1, mac(macText));
-    this.ports.push(port);
-    return port;
+  socket(ifname: string, macText: string): FakeSocket {
+    const socket = new FakeSocket(this, ifname, this.sockets.length + 1, mac(macText));
+    this.sockets.push(socket);
+    return socket;
   }
 
-  /** Delivers a frame as if a host with no port here sent it. */
+  /** Delivers a frame as if a host with no socket here sent it. */
   inject(data: Buffer): void {
     this.log.push({ from: 'outside', data });
-    for (const p of this.ports) p.deliver({ data, outgoing: false });
+    for (const p of this.sockets) p.deliver({ data, outgoing: false });
   }
 
-  carry(from: FakePort, data: Buffer): void {
+  carry(from: FakeSocket, data: Buffer): void {
     this.log.push({ from: from.ifname, data });
-    for (const p of this.ports) p.deliver({ data, outgoing: p === from });
+    for (const p of this.sockets) p.deliver({ data, outgoing: p === from });
   }
 
   sentBy(ifname: string): Buffer[] {
@@ -49,7 +49,7 @@ export class FakeWire {
   }
 }
 
-export class FakePort implements PacketPort {
+export class FakeSocket implements PacketSocket {
   readonly joined = new Map<string, number>();
   closed = false;
   failJoins = false;
@@ -64,7 +64,7 @@ export class FakePort implements PacketPort {
   ) {}
 
   send(frame: Buffer): void {
-    if (this.closed) throw new Error(`port ${this.ifname} is closed`);
+    if (this.closed) throw new Error(`socket ${this.ifname} is closed`);
     this.wire.carry(this, Buffer.from(frame));
   }
   onFrame(listener: (frame: RxFrame) => void): void {

@@ -46,10 +46,10 @@ describe('layer 2 on a hostile wire', () => {
     fc.assert(
       fc.property(fc.array(hostileFrame, { minLength: 1, maxLength: 8 }), (frames) => {
         const wire = new FakeWire();
-        const port = wire.port('eth0', SPEAKER_MAC);
+        const socket = wire.socket('eth0', SPEAKER_MAC);
         const claims: WireClaim[] = [];
-        new Responder(port, { owns: (ip) => OWNED.has(ip) });
-        new WireWatch([port], { holds: (ip) => OWNED.has(ip), onClaim: (c) => claims.push(c) });
+        new Responder(socket, { owns: (ip) => OWNED.has(ip) });
+        new WireWatch([socket], { holds: (ip) => OWNED.has(ip), onClaim: (c) => claims.push(c) });
         for (const f of frames) wire.inject(f);
         for (const reply of wire.sentBy('eth0')) {
           expect(reply.subarray(6, 12).toString('hex')).toBe(SPEAKER_MAC.replace(/:/g, ''));

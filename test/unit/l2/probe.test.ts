@@ -9,7 +9,7 @@ const OTHER = mac('02:00:00:00:0d:01');
 
 function setup() {
   const wire = new FakeWire();
-  const eth0 = wire.port('eth0', '02:00:00:00:0b:01');
+  const eth0 = wire.socket('eth0', '02:00:00:00:0b:01');
   const clock = new ManualScheduler();
   const errors: string[] = [];
   const prober = new ConflictProber({ scheduler: clock, onError: (e, ifname) => errors.push(`${ifname}: ${e.message}`) });
@@ -26,9 +26,9 @@ const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A foreign host on the wire that really uses `ip`: a responder owning it. */
 function foreignHost(wire: FakeWire, ip: string) {
-  const port = wire.port('host', '02:00:00:00:0d:01');
-  new Responder(port, { owns: (asked) => asked === ip });
-  return port;
+  const socket = wire.socket('host', '02:00:00:00:0d:01');
+  new Responder(socket, { owns: (asked) => asked === ip });
+  return socket;
 }
 
 describe('ConflictProber', () => {
@@ -110,7 +110,7 @@ describe('ConflictProber', () => {
 
   it('its own probes, seen on its other interface on the same segment, do not count', async () => {
     const { wire, clock, prober, eth0 } = setup();
-    const eth1 = wire.port('eth1', '02:00:00:00:0b:02');
+    const eth1 = wire.socket('eth1', '02:00:00:00:0b:02');
     const state = track(prober.probe('192.0.2.10', [eth0, eth1]));
     clock.advance(300);
     await flush();
@@ -121,7 +121,7 @@ describe('ConflictProber', () => {
 
   it('ignores outgoing frames and claims for MACs configured as ours', async () => {
     const wire = new FakeWire();
-    const eth0 = wire.port('eth0', '02:00:00:00:0b:01');
+    const eth0 = wire.socket('eth0', '02:00:00:00:0b:01');
     const clock = new ManualScheduler();
     const prober = new ConflictProber({ scheduler: clock, ownMacs: ['02:00:00:00:0e:01'] });
     const state = track(prober.probe('192.0.2.10', [eth0]));
@@ -145,15 +145,15 @@ describe('ConflictProber', () => {
     expect(a.result).toEqual({ inUse: false });
   });
 
-  it('a port that cannot send is reported; the others still probe', async () => {
+  it('a socket that cannot send is reported; the others still probe', async () => {
     const { wire, clock, prober, eth0, errors } = setup();
-    const eth1 = wire.port('eth1', '02:00:00:00:0b:02');
+    const eth1 = wire.socket('eth1', '02:00:00:00:0b:02');
     eth1.close();
     const state = track(prober.probe('192.0.2.10', [eth0, eth1]));
     clock.advance(300);
     await flush();
     expect(state.result).toEqual({ inUse: false });
-    expect(errors).toEqual(['eth1: port eth1 is closed']);
+    expect(errors).toEqual(['eth1: socket eth1 is closed']);
     expect(wire.sentBy('eth0')).toHaveLength(2);
   });
 
@@ -174,7 +174,7 @@ describe('ConflictProber', () => {
     expect(wire.log).toHaveLength(0);
   });
 
-  it('refuses a bad IP and an empty port list', () => {
+  it('refuses a bad IP and an empty socket list', () => {
     const { prober, eth0 } = setup();
     expect(() => prober.probe('192.0.2', [eth0])).toThrow(/not an IP address/);
     expect(() => prober.probe('192.0.2.10', [])).toThrow(/no interface to probe 192.0.2.10 on/);

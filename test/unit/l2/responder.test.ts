@@ -32,11 +32,11 @@ const OWNED = new Set(['192.0.2.2', '192.0.2.10', '2001:db8::2', '2001:db8::a'])
 
 function setup(owned: Set<string> = OWNED, speakerMac = SPEAKER_MAC) {
   const wire = new FakeWire();
-  const port = wire.port('eth0', speakerMac);
+  const socket = wire.socket('eth0', speakerMac);
   const events: ResponderEvent[] = [];
   const errors: string[] = [];
   const asked: string[] = [];
-  const responder = new Responder(port, {
+  const responder = new Responder(socket, {
     owns: (ip, ifname) => {
       asked.push(`${ip}@${ifname}`);
       return ifname === 'eth0' && owned.has(ip);
@@ -45,7 +45,7 @@ function setup(owned: Set<string> = OWNED, speakerMac = SPEAKER_MAC) {
     onError: (e) => errors.push(e.message),
   });
   const replies = () => wire.sentBy('eth0');
-  return { wire, port, responder, events, errors, asked, replies };
+  return { wire, socket, responder, events, errors, asked, replies };
 }
 
 function decodeReply(frame: Buffer | undefined) {
@@ -116,15 +116,15 @@ describe('Responder: ARP', () => {
 
   it('asks about the interface it listens on: an IP owned only elsewhere gets no answer', () => {
     const wire = new FakeWire();
-    const eth1 = wire.port('eth1', SPEAKER_MAC);
+    const eth1 = wire.socket('eth1', SPEAKER_MAC);
     new Responder(eth1, { owns: (ip, ifname) => ifname === 'eth0' && OWNED.has(ip) });
     wire.inject(arpRequestFrame(CLIENT_MAC, CLIENT_IP, ipv4ToBytes('192.0.2.10')));
     expect(wire.sentBy('eth1')).toHaveLength(0);
   });
 
   it('ignores our own outgoing frames and frames from our MAC', () => {
-    const { wire, port, replies, asked } = setup();
-    port.deliver({ data: arpRequestFrame(CLIENT_MAC, CLIENT_IP, ipv4ToBytes('192.0.2.10')), outgoing: true });
+    const { wire, socket, replies, asked } = setup();
+    socket.deliver({ data: arpRequestFrame(CLIENT_MAC, CLIENT_IP, ipv4ToBytes('192.0.2.10')), outgoing: true });
     wire.inject(arpRequestFrame(mac(SPEAKER_MAC), CLIENT_IP, ipv4ToBytes('192.0.2.10')));
     const spoofedSender = { op: 1 as const, senderMac: mac(SPEAKER_MAC), senderIp: CLIENT_IP, targetMac: ZERO_MAC, targetIp: ipv4ToBytes('192.0.2.10') };
     wire.inject(encodeArpFrame(BROADCAST_MAC, CLIENT_MAC, spoofedSender));
@@ -151,11 +151,11 @@ describe('Responder: ARP', () => {
   });
 
   it('reports a failed send and does not count it as a reply', () => {
-    const { wire, port, replies, responder, errors } = setup();
-    port.close();
+    const { wire, socket, replies, responder, errors } = setup();
+    socket.close();
     wire.inject(arpRequestFrame(CLIENT_MAC, CLIENT_IP, ipv4ToBytes('192.0.2.10')));
     expect(replies()).toHaveLength(0);
-    expect(errors).toEqual(['port eth0 is closed']);
+    expect(errors).toEqual(['socket eth0 is closed']);
     expect(responder.counters).toMatchObject({ arpRequests: 1, arpReplies: 0 });
   });
 });
@@ -223,10 +223,10 @@ describe('Responder: Neighbor Solicitation', () => {
   });
 
   it('stays silent for a non-owned target, for NAs, for our own frames and forwarded ones', () => {
-    const { wire, port, replies, responder } = setup();
+    const { wire, socket, replies, responder } = setup();
     wire.inject(neighborSolicitationFrame(CLIENT_MAC, CLIENT_IP6, ipv6ToBytes('2001:db8::b')));
     wire.inject(unsolicitedAdvertisementFrame(CLIENT_MAC, ipv6ToBytes('2001:db8::a')));
-    port.deliver({ data: neighborSolicitationFrame(CLIENT_MAC, CLIENT_IP6, ipv6ToBytes('2001:db8::a')), outgoing: true });
+    socket.deliver({ data: neighborSolicitationFrame(CLIENT_MAC, CLIENT_IP6, ipv6ToBytes('2001:db8::a')), outgoing: true });
     wire.inject(neighborSolicitationFrame(mac(SPEAKER_MAC), CLIENT_IP6, ipv6ToBytes('2001:db8::a')));
     const forwarded = Buffer.from(neighborSolicitationFrame(CLIENT_MAC, CLIENT_IP6, ipv6ToBytes('2001:db8::a')));
     forwarded[21] = 254;
@@ -240,53 +240,53 @@ describe('Responder: solicited-node groups', () => {
   const group = (ip: string) => solicitedNodeAddress(ipv6ToBytes(ip)).toString('hex');
 
   it('joins a group per owned IPv6 address, none for IPv4', () => {
-    const { port, responder } = setup();
+    const { socket, responder } = setup();
     responder.addIp('192.0.2.10');
     responder.addIp('2001:db8::a');
-    expect([...port.joined.keys()]).toEqual([group('2001:db8::a')]);
+    expect([...socket.joined.keys()]).toEqual([group('2001:db8::a')]);
   });
 
   it('reference-counts IPs that share a group', () => {
-    const { port, responder } = setup();
+    const { socket, responder } = setup();
     // Same low 24 bits, so the same solicited-node group.
     responder.addIp('2001:db8::12:3456');
     responder.addIp('2001:db8:1::12:3456');
     responder.addIp('2001:db8:1::12:3456');
-    expect(port.joined.get(group('2001:db8::12:3456'))).toBe(1);
+    expect(socket.joined.get(group('2001:db8::12:3456'))).toBe(1);
     responder.removeIp('2001:db8::12:3456');
-    expect(port.joined.get(group('2001:db8::12:3456'))).toBe(1);
+    expect(socket.joined.get(group('2001:db8::12:3456'))).toBe(1);
     responder.removeIp('2001:db8::12:3456');
-    expect(port.joined.get(group('2001:db8::12:3456'))).toBe(1);
+    expect(socket.joined.get(group('2001:db8::12:3456'))).toBe(1);
     responder.removeIp('2001:DB8:1:0::12:3456');
-    expect(port.joined.size).toBe(0);
+    expect(socket.joined.size).toBe(0);
   });
 
   it('setIps joins and leaves by difference', () => {
-    const { port, responder } = setup();
+    const { socket, responder } = setup();
     responder.setIps(['2001:db8::a', '2001:db8::b', '192.0.2.10']);
-    expect(new Set(port.joined.keys())).toEqual(new Set([group('2001:db8::a'), group('2001:db8::b')]));
+    expect(new Set(socket.joined.keys())).toEqual(new Set([group('2001:db8::a'), group('2001:db8::b')]));
     responder.setIps(['2001:db8::b', '2001:db8::c']);
-    expect(new Set(port.joined.keys())).toEqual(new Set([group('2001:db8::b'), group('2001:db8::c')]));
+    expect(new Set(socket.joined.keys())).toEqual(new Set([group('2001:db8::b'), group('2001:db8::c')]));
     responder.setIps([]);
-    expect(port.joined.size).toBe(0);
+    expect(socket.joined.size).toBe(0);
   });
 
   it('reports a failed join and retries it on the next add', () => {
-    const { port, responder, errors } = setup();
-    port.failJoins = true;
+    const { socket, responder, errors } = setup();
+    socket.failJoins = true;
     responder.addIp('2001:db8::a');
     expect(errors).toEqual(['join refused']);
     expect(responder.groups).toEqual([]);
-    port.failJoins = false;
+    socket.failJoins = false;
     responder.addIp('2001:db8::a');
     expect(responder.groups).toEqual([group('2001:db8::a')]);
   });
 
   it('close() leaves every group and stops answering', () => {
-    const { wire, port, responder, replies } = setup();
+    const { wire, socket, responder, replies } = setup();
     responder.setIps(['2001:db8::a', '2001:db8::b']);
     responder.close();
-    expect(port.joined.size).toBe(0);
+    expect(socket.joined.size).toBe(0);
     wire.inject(neighborSolicitationFrame(CLIENT_MAC, CLIENT_IP6, ipv6ToBytes('2001:db8::a')));
     wire.inject(arpRequestFrame(CLIENT_MAC, CLIENT_IP, ipv4ToBytes('192.0.2.10')));
     expect(replies()).toHaveLength(0);

@@ -24,7 +24,7 @@ const HELD = new Set(['192.0.2.10', '2001:db8::a']);
 
 function setup(ownMacs: string[] = []) {
   const wire = new FakeWire();
-  const eth0 = wire.port('eth0', '02:00:00:00:0b:01');
+  const eth0 = wire.socket('eth0', '02:00:00:00:0b:01');
   const claims: WireClaim[] = [];
   const errors: string[] = [];
   const watch = new WireWatch([eth0], {
@@ -71,7 +71,7 @@ describe('WireWatch', () => {
     expect(claims).toEqual([]);
   });
 
-  it('ignores outgoing frames, our ports\' MACs and the extra own MACs', () => {
+  it('ignores outgoing frames, our sockets\' MACs and the extra own MACs', () => {
     const { wire, eth0, claims } = setup(['02:00:00:00:0e:01']);
     eth0.deliver({ data: gratuitousArpRequestFrame(OTHER, ipv4ToBytes('192.0.2.10')), outgoing: true });
     wire.inject(gratuitousArpRequestFrame(mac('02:00:00:00:0b:01'), ipv4ToBytes('192.0.2.10')));
@@ -84,7 +84,7 @@ describe('WireWatch', () => {
 
   it('survives hostile frames and a throwing callback', () => {
     const wire = new FakeWire();
-    const eth0 = wire.port('eth0', '02:00:00:00:0b:01');
+    const eth0 = wire.socket('eth0', '02:00:00:00:0b:01');
     const errors: string[] = [];
     let calls = 0;
     new WireWatch([eth0], {
@@ -103,16 +103,16 @@ describe('WireWatch', () => {
     expect(errors).toEqual(['speaker busy', 'speaker busy']);
   });
 
-  it('watches a port added later, once however often it is added', () => {
+  it('watches a socket added later, once however often it is added', () => {
     const { wire, watch, claims } = setup();
-    const eth1 = wire.port('eth1', '02:00:00:00:0b:02');
+    const eth1 = wire.socket('eth1', '02:00:00:00:0b:02');
     watch.watch(eth1);
     watch.watch(eth1);
     wire.inject(gratuitousArpRequestFrame(OTHER, ipv4ToBytes('192.0.2.10')));
     expect(claims.map((c) => c.ifname)).toEqual(['eth0', 'eth1']);
   });
 
-  it("follows a port's MAC when the interface comes back with a new one", () => {
+  it("follows a socket's MAC when the interface comes back with a new one", () => {
     const { wire, eth0, claims } = setup();
     eth0.mac = mac('02:00:00:00:0b:99');
     wire.inject(gratuitousArpRequestFrame(mac('02:00:00:00:0b:99'), ipv4ToBytes('192.0.2.10')));
@@ -130,8 +130,8 @@ describe('WireWatch', () => {
 
   it("sees another speaker's takeover announcement for an IP it still holds", () => {
     const wire = new FakeWire();
-    const nodeA = wire.port('eth0', '02:00:00:00:0a:01');
-    const nodeB = wire.port('eth0', '02:00:00:00:0b:01');
+    const nodeA = wire.socket('eth0', '02:00:00:00:0a:01');
+    const nodeB = wire.socket('eth0', '02:00:00:00:0b:01');
     const claims: WireClaim[] = [];
     new WireWatch([nodeB], { holds: (ip) => HELD.has(ip), onClaim: (c) => claims.push(c) });
     const announcer = new Announcer(new ManualScheduler());

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { compareIP, formatIP, ipKey, isBuggyIPv4, mustParseIP, parseIP } from '../../../src/ipam/address.js';
+import { compareIP, formatIP, ipKey, isBuggyIPv4, mustParseIP, parseIP } from '../../../src/ip/address.js';
 
 describe('parseIP', () => {
   test.each([

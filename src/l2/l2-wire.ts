@@ -1,15 +1,15 @@
-// The election's wire port (WirePort) over the layer-2 module — one packet port
+// The election's Wire (src/election/boundaries.ts) over the layer-2 module — one packet socket
 // and responder per interface, the conflict probe, the announcer and the wire
 // watch that feeds the fence.
 import { Announcer } from './announcer.js';
 import { chooseInterfaces, isVirtualInterface, type NetInterface } from './interfaces.js';
 import { canonicalIp } from './ndp.js';
-import type { PacketPort } from './port.js';
+import type { PacketSocket } from './packet-socket.js';
 import { ConflictProber } from './probe.js';
 import { Responder } from './responder.js';
 import { WireWatch } from './wire-watch.js';
-import type { PublishedInterface } from '../election/names.js';
-import type { WirePort } from '../election/ports.js';
+import type { PublishedInterface } from '../api/leases.js';
+import type { Wire } from '../election/boundaries.js';
 import type { Logger } from '../log/logger.js';
 import type { SpeakerMetrics } from '../metrics/metrics.js';
 
@@ -20,7 +20,7 @@ export interface L2WireOptions {
   override?: readonly string[];
   /** Interfaces the L2Advertisements name for this IP on this node; 'auto' = by subnet. */
   interfacesForIp: (ip: string) => readonly string[] | 'auto';
-  openPort: (ifname: string) => PacketPort;
+  openSocket: (ifname: string) => PacketSocket;
   /** A probe answered by another speaker is a stale peer, not a conflict (the fence handles it). */
   isSpeakerMac: (mac: string) => boolean;
   garpRounds: number;
@@ -47,8 +47,8 @@ interface Owned {
   ifnames: Set<string>;
 }
 
-export class L2Wire implements WirePort {
-  private readonly ports = new Map<string, { port: PacketPort; responder: Responder }>();
+export class L2Wire implements Wire {
+  private readonly sockets = new Map<string, { socket: PacketSocket; responder: Responder }>();
   /** Canonical IP -> what we answer for, and where. */
   private readonly owned = new Map<string, Owned>();
   /** Announce asked and not withdrawn since (the probe runs in between). */
@@ -60,7 +60,7 @@ export class L2Wire implements WirePort {
   private readonly watch: WireWatch;
   private listener: ((ip: string, mac: string) => void) | undefined;
   private linkListener: ((ifname: string, up: boolean) => void) | undefined;
-  /** Last seen state of each interface we have a port on. */
+  /** Last seen state of each interface we have a socket on. */
   private readonly linkState = new Map<string, boolean>();
   private linkTimer: NodeJS.Timeout | undefined;
 
@@ -92,13 +92,13 @@ export class L2Wire implements WirePort {
   async announce(ip: string, options: { probe: boolean }): Promise<{ conflictMac?: string }> {
     const key = canonicalIp(ip);
     this.wanted.add(key);
-    const ports = this.portsFor(ip);
-    if (ports.length === 0) {
+    const sockets = this.socketsFor(ip);
+    if (sockets.length === 0) {
       this.options.logger.warn({ ip }, 'no interface to announce on');
       return {};
     }
     if (options.probe && !this.probed.has(key)) {
-      const result = await this.prober.probe(ip, ports).catch((err: unknown) => {
+      const result = await this.prober.probe(ip, sockets).catch((err: unknown) => {
         this.options.logger.warn({ ip, err: String(err) }, 'conflict probe failed; announcing anyway');
         return { inUse: false as const, mac: undefined };
       });
@@ -107,9 +107,9 @@ export class L2Wire implements WirePort {
     }
     // Withdrawn while probing: stay silent.
     if (!this.wanted.has(key)) return {};
-    this.owned.set(key, { ip, ifnames: new Set(ports.map((p) => p.ifname)) });
-    for (const port of ports) this.ports.get(port.ifname)?.responder.addIp(ip);
-    this.announcer.announce(ip, ports, {
+    this.owned.set(key, { ip, ifnames: new Set(sockets.map((p) => p.ifname)) });
+    for (const socket of sockets) this.sockets.get(socket.ifname)?.responder.addIp(ip);
+    this.announcer.announce(ip, sockets, {
       rounds: this.options.garpRounds,
       refreshMs: this.options.garpRefreshMs,
       stillOwned: () => this.owned.has(key),
@@ -125,7 +125,7 @@ export class L2Wire implements WirePort {
     const owned = this.owned.get(key);
     this.owned.delete(key);
     this.announcer.stop(ip);
-    for (const ifname of owned?.ifnames ?? []) this.ports.get(ifname)?.responder.removeIp(ip);
+    for (const ifname of owned?.ifnames ?? []) this.sockets.get(ifname)?.responder.removeIp(ip);
   }
 
   onClaim(listener: (ip: string, mac: string) => void): void {
@@ -133,7 +133,7 @@ export class L2Wire implements WirePort {
   }
 
   async check(ip: string): Promise<{ mac?: string }> {
-    const result = await this.prober.probe(ip, this.portsFor(ip), CHECK_PROBE);
+    const result = await this.prober.probe(ip, this.socketsFor(ip), CHECK_PROBE);
     return result.inUse && result.mac !== undefined ? { mac: result.mac } : {};
   }
 
@@ -145,7 +145,7 @@ export class L2Wire implements WirePort {
     return [...this.owned.values()].filter((o) => o.ifnames.has(ifname)).map((o) => o.ip);
   }
 
-  /** Reports every change of the links we have ports on (a port's first reading is no change). */
+  /** Reports every change of the links we have sockets on (a socket's first reading is no change). */
   pollLinks(): void {
     let states: ReadonlyMap<string, boolean>;
     try {
@@ -155,7 +155,7 @@ export class L2Wire implements WirePort {
       return;
     }
     const changed: [string, boolean][] = [];
-    for (const ifname of this.ports.keys()) {
+    for (const ifname of this.sockets.keys()) {
       const up = states.get(ifname) ?? false;
       const before = this.linkState.get(ifname);
       this.linkState.set(ifname, up);
@@ -170,32 +170,32 @@ export class L2Wire implements WirePort {
     this.linkTimer = undefined;
     this.announcer.stopAll();
     this.watch.close();
-    for (const { port, responder } of this.ports.values()) {
+    for (const { socket, responder } of this.sockets.values()) {
       responder.close();
-      port.close();
+      socket.close();
     }
-    this.ports.clear();
+    this.sockets.clear();
   }
 
-  private portsFor(ip: string): PacketPort[] {
+  private socketsFor(ip: string): PacketSocket[] {
     const named = this.options.override !== undefined && this.options.override.length > 0 ? this.options.override : this.options.interfacesForIp(ip);
     const chosen = chooseInterfaces(ip, this.options.interfaces(), named === 'auto' ? undefined : named);
-    const ports: PacketPort[] = [];
+    const sockets: PacketSocket[] = [];
     for (const iface of chosen) {
       try {
-        ports.push(this.port(iface.name));
+        sockets.push(this.socket(iface.name));
       } catch (err) {
         this.options.logger.warn({ ifname: iface.name, err: String(err) }, 'cannot open packet socket');
       }
     }
-    return ports;
+    return sockets;
   }
 
-  private port(ifname: string): PacketPort {
-    const existing = this.ports.get(ifname);
-    if (existing !== undefined) return existing.port;
-    const port = this.options.openPort(ifname);
-    const responder = new Responder(port, {
+  private socket(ifname: string): PacketSocket {
+    const existing = this.sockets.get(ifname);
+    if (existing !== undefined) return existing.socket;
+    const socket = this.options.openSocket(ifname);
+    const responder = new Responder(socket, {
       owns: (ip, on) => this.owned.get(ip)?.ifnames.has(on) ?? false,
       onEvent: (e) => {
         const counter = e.kind === 'request' ? this.options.metrics?.arpRequests : this.options.metrics?.arpReplies;
@@ -203,13 +203,13 @@ export class L2Wire implements WirePort {
       },
       onError: (err) => this.options.logger.warn({ ifname, err: err.message }, 'responder error'),
     });
-    port.onError((err) => {
+    socket.onError((err) => {
       this.options.logger.warn({ ifname, err: err.message }, 'packet socket error');
       // ENETDOWN arrives the moment the link goes down: look now, not at the next poll.
       this.pollLinks();
     });
-    this.ports.set(ifname, { port, responder });
-    this.watch.watch(port);
-    return port;
+    this.sockets.set(ifname, { socket, responder });
+    this.watch.watch(socket);
+    return socket;
   }
 }

@@ -1,5 +1,7 @@
-// Lease names and the `ironlb.io/macs` annotation: the shared vocabulary of
-// every speaker (and the controller, which reads ownership Leases).
+// The controller–speaker contract written on Leases: their names, the role
+// label and the annotations, and how each is parsed. The speakers write these
+// Leases; the controller and `kubectl ironlb` read them. Every program imports
+// the names from here, so no prefix or annotation key is spelled twice.
 
 export const NODE_LEASE_PREFIX = 'ironlb-node-';
 export const MEMBER_LEASE_PREFIX = 'ironlb-member-';
@@ -11,6 +13,12 @@ export const IP_LEASE_PREFIX = 'ironlb-ip-';
  */
 export const ROLE_LABEL = 'ironlb.io/role';
 export type LeaseRole = 'heartbeat' | 'member' | 'ip';
+
+/** The label selector of the Leases of these roles: `ironlb.io/role=ip`, `ironlb.io/role in (ip,member)`. */
+export function leaseRoleSelector(...roles: readonly [LeaseRole, ...LeaseRole[]]): string {
+  return roles.length === 1 ? `${ROLE_LABEL}=${roles[0]}` : `${ROLE_LABEL} in (${roles.join(',')})`;
+}
+
 /** Member Leases: where a speaker's failure detector listens (`address:port`, `[v6]:port`). */
 export const LIVENESS_ANNOTATION = 'ironlb.io/liveness';
 /** Member Leases: whether the speaker hears the mesh (`ok`) or no peer at all (`isolated`). */
@@ -18,6 +26,8 @@ export const MESH_ANNOTATION = 'ironlb.io/mesh';
 export const MACS_ANNOTATION = 'ironlb.io/macs';
 /** Ownership Leases carry the IP itself too: the name loses ':' vs '.' and zero runs. */
 export const IP_ANNOTATION = 'ironlb.io/ip';
+/** Written on the ownership Lease by its holder when another host answers for the IP (read by the controller). */
+export const CONFLICT_ANNOTATION = 'ironlb.io/conflict';
 
 export function nodeLeaseName(node: string): string {
   if (node === '') throw new Error('node name is empty');
@@ -64,6 +74,14 @@ export function ipLeaseName(ip: string): string {
 
 export function isIpLeaseName(name: string): boolean {
   return name.startsWith(IP_LEASE_PREFIX) && name.length > IP_LEASE_PREFIX.length;
+}
+
+/** The role label of an election Lease, from its name (undefined: not one of ours). */
+export function leaseRoleOf(name: string): LeaseRole | undefined {
+  if (name.startsWith(NODE_LEASE_PREFIX)) return 'heartbeat';
+  if (name.startsWith(MEMBER_LEASE_PREFIX)) return 'member';
+  if (name.startsWith(IP_LEASE_PREFIX)) return 'ip';
+  return undefined;
 }
 
 /** One interface a speaker may announce on, published so peers recognise its frames. */

@@ -11,12 +11,12 @@ export interface RxFrame {
 }
 
 /** A packet socket bound to one interface. */
-export interface PacketPort {
+export interface PacketSocket {
   readonly ifname: string;
   readonly ifindex: number;
   /** The interface's MAC, 6 bytes. */
   readonly mac: Buffer;
-  /** Sends one whole Ethernet frame. Throws on a closed port. */
+  /** Sends one whole Ethernet frame. Throws on a closed socket. */
   send(frame: Buffer): void;
   onFrame(listener: (frame: RxFrame) => void): void;
   /** Socket errors (link gone, ENETDOWN...) are reported here, never swallowed. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { mustParseIP } from '../../../src/ipam/address.js';
-import { findOverlap, formatRange, mergeRanges, parseAddressRange, rangeContains, rangeSize, type IPRange } from '../../../src/ipam/range.js';
+import { mustParseIP } from '../../../src/ip/address.js';
+import { findOverlap, formatRange, mergeRanges, parseAddressRange, rangeContains, rangeSize, type IPRange } from '../../../src/ip/range.js';
 
 function range(text: string): IPRange {
   const result = parseAddressRange(text);

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { arpRequestFrame, decodeArp, gratuitousArpReplyFrame, ipv4ToBytes, ARP_OP_REPLY } from '../../../src/l2/arp.js';
 import type { NetInterface } from '../../../src/l2/interfaces.js';
 import { silentLogger } from '../../../src/log/logger.js';
-import { L2Wire } from '../../../src/l2/election-wire.js';
-import { FakeWire, mac, type FakePort } from './helpers.js';
+import { L2Wire } from '../../../src/l2/l2-wire.js';
+import { FakeWire, mac, type FakeSocket } from './helpers.js';
 
 const IP = '192.0.2.10';
 const OUR_MAC = '02:00:5e:00:53:01';
@@ -29,15 +29,15 @@ function setup(
   } = {},
 ) {
   const segment = new FakeWire();
-  const ports = new Map<string, FakePort>();
+  const sockets = new Map<string, FakeSocket>();
   const wire = new L2Wire({
     interfaces: () => options.interfaces ?? [iface('eth0')],
     override: options.override,
     interfacesForIp: () => 'auto',
-    openPort: (ifname) => {
-      const port = segment.port(ifname, OUR_MAC);
-      ports.set(ifname, port);
-      return port;
+    openSocket: (ifname) => {
+      const socket = segment.socket(ifname, OUR_MAC);
+      sockets.set(ifname, socket);
+      return socket;
     },
     isSpeakerMac: options.isSpeakerMac ?? ((m) => m === PEER_MAC),
     garpRounds: 1,
@@ -48,8 +48,8 @@ function setup(
     // Polled by hand in the tests.
     linkPollMs: 3_600_000,
   });
-  const client = segment.port('client0', CLIENT_MAC);
-  return { segment, wire, client, ports };
+  const client = segment.socket('client0', CLIENT_MAC);
+  return { segment, wire, client, sockets };
 }
 
 /** ARP replies the segment carried from our interface for `ip`. */
@@ -60,7 +60,7 @@ function repliesFor(segment: FakeWire, ip: string): number {
   }).length;
 }
 
-describe('L2Wire (the election wire port over the layer-2 module)', () => {
+describe('L2Wire (the election\'s Wire over the layer-2 module)', () => {
   it('probes, announces, answers ARP for an owned IP, and falls silent on withdraw', async () => {
     const { segment, wire, client } = setup();
     expect(await wire.announce(IP, PROBE)).toEqual({});

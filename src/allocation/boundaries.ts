@@ -1,6 +1,6 @@
-// What the reconcile needs from address management, as a narrow port: the
+// What the reconcile needs from address management, as a narrow interface: the
 // reconcile decides *when* to assign, keep or release; the allocator behind
-// this port decides *which* address (src/ipam through ipam-adapter.ts).
+// it decides *which* address (src/ipam through ipam-adapter.ts).
 
 import type { V1Service } from '@kubernetes/client-node';
 

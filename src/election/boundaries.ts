@@ -74,7 +74,7 @@ export interface MeshPeer {
  * Direct liveness between speakers (src/liveness, docs/liveness.md): the
  * failure detector as the election sees it.
  */
-export interface LivenessPort {
+export interface Liveness {
   /** `address:port` where this speaker's detector listens, published in its member Lease. */
   endpoint(): string;
   /** Every speaker on the mesh (from the member Leases), this one included or not. */
@@ -93,7 +93,7 @@ export interface LivenessPort {
 }
 
 /** The layer-2 side: probe, announce, answer, and report claims seen on the wire. */
-export interface WirePort {
+export interface Wire {
   /**
    * Start answering for `ip`: with `probe`, an RFC 5227 conflict probe first
    * (skipped when this process already announced the IP), then the gratuitous
