@@ -4,7 +4,7 @@ import { FailureDetector, type FailureDetectorOptions, type LivenessEvent } from
 import type { KeyRing } from '../../src/liveness/keyring.js';
 import type { Peer, Verdict } from '../../src/liveness/types.js';
 import { SimNetwork, type SimEndpoint } from './network.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../kube/faults.js';
 
 // Speakers' failure detectors on one simulated network and virtual clock:
 // start them, kill or restart one, and watch what each concludes.
