@@ -177,10 +177,6 @@ export class SpeakerRuntime {
     return this.membership.selfBlamed();
   }
 
-  /** Writes the member Lease now if what it says changed (an interface or the mesh state moved). */
-  republish(): void {
-    void this.membership.publish();
-  }
 
   /** SIGTERM: silence, release every held IP, delete our node Lease. */
   async stop(): Promise<void> {
