@@ -137,6 +137,9 @@ async function show(system: LabSystem, args: DemoArgs, stop: AbortSignal, progre
   say(`ping ${ip}: ${ping.received}/3 replies`);
 
   step('4. Failover: the client pings at 100/s, then the owner dies');
+  // The speakers judge each other on their UDP mesh once it has formed (a second or two after start).
+  await system.waitForMesh();
+  say(`the speakers hear each other on the liveness mesh (UDP 7947): a dead owner is noticed in about half a second`);
   say(`fault: ${FAULT_DESCRIPTIONS.kill}`);
   const sample = await measureFailover(system, ip, 'kill', { onFault: (old) => say(`killed the speaker on ${old}; waiting for another node to take over...`) });
   say(`new owner: ${sample.newOwner} (MAC ${system.node(sample.newOwner).mac})`);
