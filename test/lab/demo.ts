@@ -148,7 +148,7 @@ async function show(system: LabSystem, args: DemoArgs, stop: AbortSignal, progre
   row(`its gratuitous ARP claiming ${ip}:`, `${sample.firstClaimMs.toFixed(0)} ms after the kill`);
   row('first ping reply through the new owner:', `${sample.firstReplyMs.toFixed(0)} ms after the kill`);
   row('longest gap in ping replies (100/s):', `${sample.gapMs.toFixed(0)} ms`);
-  say('  (detection waits for the dead node\'s Lease to expire: lease-duration 3 s minus the time since its last renewal)');
+  say('  (detection: the dead node\'s two mesh monitors miss 4 heartbeats of 100 ms and agree it is dead; then one compare-and-swap on the IP\'s Lease)');
   const neigh = await system.lab.neigh(ip);
   const asked = sample.clientRequests === 0 ? 'moved by the announcement alone: the client sent no ARP request' : `the client sent ${sample.clientRequests} ARP request(s) of its own`;
   say(`$ ip netns exec ${system.lab.client} ip neigh show ${ip}\n  ${ip} lladdr ${neigh?.mac ?? '?'} ${neigh?.state.join(',') ?? ''}  <- ${asked}`);
