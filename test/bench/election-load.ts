@@ -21,6 +21,7 @@ import { LeaseClient } from '../../src/kube/leases.js';
 import { KubeSpeakerLeaseStore } from '../../src/kube/speaker-leases.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
+import { sleep } from '../wait.js';
 
 const NS = 'ironlb-system';
 const IPS = 1000;
@@ -59,7 +60,6 @@ function allAliveMesh(): Liveness {
 const WRITE_VERBS = ['create', 'update', 'patch', 'delete'] as const;
 const READ_VERBS = ['get', 'list', 'watch'] as const;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Rates {
   writesPerSecond: number;

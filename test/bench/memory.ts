@@ -8,11 +8,11 @@
 import { readFileSync } from 'node:fs';
 import { startSystem, waitFor, type LabSystem } from '../lab/system.js';
 import { IP_LEASE_PREFIX } from '../../src/api/leases.js';
+import { sleep } from '../wait.js';
 
 const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 // Half IPv4, half IPv6, all documentation ranges away from the lab's own addresses.
 const POOL = ['198.51.100.0/24', '203.0.113.0/24', '2001:db8::1:0-2001:db8::1:fff'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function rssKiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type CapturedFrame, type Lab } from '../lab/lab.js';
 import { startAgent } from '../lab/agent.js';
 import { BROADCAST, type WireArp, type WireNdp } from '../lab/frames.js';
+import { sleep } from '../wait.js';
 
 const VIP4 = '192.0.2.210';
 const VIP6 = '2001:db8::210';
@@ -20,7 +21,6 @@ afterAll(async () => {
   await lab?.teardown();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForNeighMac(ip: string, mac: string, timeoutMs = 10_000): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;

@@ -4,6 +4,7 @@ import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Wat
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../kube/apiserver.js';
 import { failure, installCrds, statusOf } from '../kube/targets.js';
+import { waitFor } from '../wait.js';
 
 let api: ApiServer | undefined;
 
@@ -19,13 +20,6 @@ afterEach(async () => {
 
 const lease = (name: string) => ({ metadata: { name }, spec: { holderIdentity: 'node-a', leaseDurationSeconds: 3 } });
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 interface Seen {
   type: string;
@@ -129,7 +123,7 @@ describe('API server double: faults', () => {
     const watch = await watchEvents(server.kubeConfig, '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases', {});
     expect(server.openWatches).toBe(1);
     expect(server.faults.dropWatches()).toBe(1);
-    await until(() => watch.done() !== undefined, 'the watch to end');
+    await waitFor('the watch to end', () => watch.done() !== undefined);
     expect(server.openWatches).toBe(0);
   });
 
@@ -166,10 +160,10 @@ describe('API server double: watch history and bookmarks', () => {
     const from = first.metadata?.resourceVersion as string;
     const recent = await watchEvents(server.kubeConfig, '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases', { resourceVersion: from });
     for (let i = 1; i <= 4; i++) await leases.createNamespacedLease({ namespace: 'ironlb-system', body: lease(`l${i}`) });
-    await until(() => recent.events.length === 4, 'four live events');
+    await waitFor('four live events', () => recent.events.length === 4);
     recent.stop();
     const old = await watchEvents(server.kubeConfig, '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases', { resourceVersion: from });
-    await until(() => old.done() !== undefined, 'the expired watch to end');
+    await waitFor('the expired watch to end', () => old.done() !== undefined);
     expect(old.events).toHaveLength(1);
     expect(old.events[0].type).toBe('ERROR');
     expect(old.events[0].object).toMatchObject({ code: 410, reason: 'Expired' });
@@ -182,7 +176,7 @@ describe('API server double: watch history and bookmarks', () => {
     await leases.createNamespacedLease({ namespace: 'ironlb-system', body: lease('l1') });
     server.compactHistory();
     const old = await watchEvents(server.kubeConfig, '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases', { resourceVersion: created.metadata?.resourceVersion as string });
-    await until(() => old.done() !== undefined, 'the expired watch to end');
+    await waitFor('the expired watch to end', () => old.done() !== undefined);
     expect(old.events[0]?.object.code).toBe(410);
   });
 
@@ -194,7 +188,7 @@ describe('API server double: watch history and bookmarks', () => {
       resourceVersion: created.metadata?.resourceVersion as string,
       allowWatchBookmarks: true,
     });
-    await until(() => watch.events.some((e) => e.type === 'BOOKMARK'), 'a bookmark');
+    await waitFor('a bookmark', () => watch.events.some((e) => e.type === 'BOOKMARK'));
     watch.stop();
     const bookmark = watch.events.find((e) => e.type === 'BOOKMARK');
     expect(Number(bookmark?.object.metadata?.resourceVersion)).toBeGreaterThanOrEqual(Number(created.metadata?.resourceVersion));
@@ -206,7 +200,7 @@ describe('API server double: watch history and bookmarks', () => {
     const leases = server.kubeConfig.makeApiClient(CoordinationV1Api);
     // Two writes, observed in order, give bookmarks many intervals to appear.
     for (let i = 0; i < 5; i++) await leases.createNamespacedLease({ namespace: 'ironlb-system', body: lease(`l${i}`) });
-    await until(() => watch.events.length === 5, 'five events');
+    await waitFor('five events', () => watch.events.length === 5);
     watch.stop();
     expect(watch.events.map((e) => e.type)).toEqual(['ADDED', 'ADDED', 'ADDED', 'ADDED', 'ADDED']);
   });
@@ -222,7 +216,7 @@ describe('API server double: watch history and bookmarks', () => {
     });
     const off = await core.replaceNamespacedService({ namespace: 'ironlb-system', name: 'web', body: { ...created, metadata: { ...created.metadata, labels: { pick: 'no' } } } });
     await core.replaceNamespacedService({ namespace: 'ironlb-system', name: 'web', body: { ...off, metadata: { ...off.metadata, labels: { pick: 'yes' } } } });
-    await until(() => watch.events.length === 2, 'two events');
+    await waitFor('two events', () => watch.events.length === 2);
     watch.stop();
     expect(watch.events.map((e) => e.type)).toEqual(['DELETED', 'ADDED']);
   });

@@ -5,18 +5,12 @@
 import { CoreV1Api, Watch, type KubeConfig, type V1ConfigMap, type V1Service } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiTargets, createTestNamespace, deleteTestNamespace, failure, type ApiTarget } from '../kube/targets.js';
+import { waitFor } from '../wait.js';
 
 function service(name: string, type = 'LoadBalancer'): V1Service {
   return { metadata: { name }, spec: { type, ports: [{ port: 80, protocol: 'TCP' }], selector: { app: name } } };
 }
 
-async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 interface Seen {
   type: string;
@@ -139,7 +133,7 @@ for (const factory of apiTargets({ historySize: 3 })) {
       await core.createNamespacedService({ namespace, body: service('second') });
       const watch = await watchFrom(target.kubeConfig, `/api/v1/namespaces/${namespace}/services`, from);
       try {
-        await until(() => watch.events.length > 0 || watch.isDone(), 'the watch to answer');
+        await waitFor('the watch to answer', () => watch.events.length > 0 || watch.isDone());
         expect(watch.events.map((e) => `${e.type} ${e.object.metadata?.name ?? e.object.code}`)).toEqual(['ADDED second']);
       } finally {
         watch.stop();

@@ -14,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiTargets, createTestNamespace, deleteTestNamespace, failure, type ApiTarget } from '../kube/targets.js';
+import { waitFor } from '../wait.js';
 
 const group = 'ironlb.io';
 const version = 'v1beta1';
@@ -64,13 +65,6 @@ async function collectWatch(kubeConfig: KubeConfig, path: string, query: Record<
   };
 }
 
-async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 for (const factory of apiTargets()) {
   describe(`API server faithfulness (${factory.name})`, () => {
@@ -166,7 +160,7 @@ for (const factory of apiTargets()) {
       await core.createNamespacedService({ namespace, body: lbService('web') });
       const watch = await collectWatch(target.kubeConfig, `/api/v1/namespaces/${namespace}/services`, { resourceVersion: '1' });
       try {
-        await until(() => watch.events.length > 0 || watch.isDone(), 'the watch to answer');
+        await waitFor('the watch to answer', () => watch.events.length > 0 || watch.isDone());
         // The watch cache answers 200 and an ERROR event carrying the 410 Status.
         const error = watch.events.find((e) => e.type === 'ERROR');
         const text = String(watch.doneError() ?? '');
@@ -185,7 +179,7 @@ for (const factory of apiTargets()) {
       try {
         await core.createNamespacedService({ namespace, body: lbService('second') });
         await core.deleteNamespacedService({ namespace, name: 'first' });
-        await until(() => watch.events.length >= 2, 'two events');
+        await waitFor('two events', () => watch.events.length >= 2);
         expect(watch.events.map((e) => `${e.type} ${e.object.metadata?.name}`)).toEqual(['ADDED second', 'DELETED first']);
       } finally {
         watch.stop();

@@ -16,18 +16,12 @@ import {
 } from '../../src/kube/index.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } from '../kube/targets.js';
+import { waitFor } from '../wait.js';
 
 // The informer: list and watch on the double and (when configured) a real API
 // server; the ways a watch goes wrong (410 Gone, dropped connections, a full
 // outage) on the double, which can inject them.
 
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 function service(name: string, port = 80): V1Service {
   return { metadata: { name }, spec: { type: 'LoadBalancer', ports: [{ port, protocol: 'TCP' }] } };

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LeaderElector, LeaseClient, createKubeClient, type KubeClient, type LeaderElectionOptions } from '../../src/kube/index.js';
 import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } from '../kube/targets.js';
+import { waitFor } from '../wait.js';
 
 // Leader election through a Lease, on the double and (when configured) a real
 // API server. Durations are short so the tests run quickly; waits are
@@ -8,13 +9,6 @@ import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } 
 
 const LEASE = 'ironlb-controller';
 
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 interface Replica {
   elector: LeaderElector;

@@ -2,18 +2,12 @@ import { V1MicroTime } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LeaseClient, createKubeClient, type KubeClient } from '../../src/kube/index.js';
 import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } from '../kube/targets.js';
+import { waitFor } from '../wait.js';
 
 // Leases as compare-and-swap registers: a lost race is an answer
 // ({ ok: false, conflict: true }), never an exception. Runs against the
 // double, and a real API server when configured (fault tests: double only).
 
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 for (const factory of apiTargets()) {
   describe(`LeaseClient (${factory.name})`, () => {

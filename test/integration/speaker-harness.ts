@@ -23,6 +23,7 @@ import { KubeSpeakerLeaseStore } from '../../src/kube/speaker-leases.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { SpeakerView } from '../../src/kube/speaker-view.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
+import { sleep, waitFor } from '../wait.js';
 
 export const NS = 'ironlb-system';
 /**
@@ -394,13 +395,8 @@ export function ipRange(count: number, prefix = '198.51.100.'): string[] {
 }
 
 /** Polls `condition` every 20 ms until it holds or `timeoutMs` passes (generous: behaviour, not speed). */
-export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
+export function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  return waitFor(what, condition, timeoutMs, 20);
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };

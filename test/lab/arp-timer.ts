@@ -12,6 +12,7 @@
 import { openPacketSocket } from '../../src/l2/socket.js';
 import { listInterfaces } from '../../src/l2/interfaces.js';
 import { arpFrame, BROADCAST, decodeFrame, macToString } from './frames.js';
+import { sleep } from '../wait.js';
 
 const IFACE = 'eth0';
 const REPLY_TIMEOUT_MS = 200;
@@ -35,7 +36,6 @@ function onReply(listener: (from: string) => void): void {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function latency(count: number, gapMs: number, targets: string[]): Promise<object> {
   const rttUs: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t, []]));

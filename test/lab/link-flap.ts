@@ -8,6 +8,7 @@ import { labScript } from './agent.js';
 import { nodeLeaseName } from '../../src/api/leases.js';
 import { ethSource, waitFor, type LabSystem } from './system.js';
 import type { CapturedFrame } from './lab.js';
+import { sleep } from '../wait.js';
 
 export interface LinkFlapSample {
   owner: string;
@@ -27,7 +28,6 @@ export interface LinkFlapSample {
 const PROBE_INTERVAL_MS = 20;
 /** A blip the owner must ride out: shorter than the mesh's detection time (4 x 100 ms at the defaults). */
 export const SHORT_FLAP_MS = 250;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Per ARP request the client sent after `fromUs`: the MACs whose replies came before the next request. */
 export function answersPerRequest(frames: CapturedFrame[], vip: string, clientMac: string, fromUs: number): { timeUs: number; macs: Set<string> }[] {

@@ -6,6 +6,7 @@
 import { type CapturedFrame } from './lab.js';
 import { nodeLeaseName } from '../../src/api/leases.js';
 import { echoReplySource, ethSource, startPing, waitFor, type LabSystem } from './system.js';
+import { sleep } from '../wait.js';
 
 export type FaultKind = 'kill' | 'term' | 'link';
 
@@ -39,7 +40,6 @@ export interface FailoverSample {
 /** Frames from the old owner this long after the fault prove it still serves (earlier ones were in flight). */
 const FAULT_GRACE_US = 50_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** ms from the fault to the first frame at or after it that matches, or undefined when none did. */
 function firstAfter(frames: CapturedFrame[], faultUs: number, match: (f: CapturedFrame) => boolean): number | undefined {

@@ -21,6 +21,7 @@ import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { installCrds } from '../kube/targets.js';
 import { CannotStartError, createLab, run, type Lab, type LabNode } from './lab.js';
 import { hostAndPort, labKubeconfig, serveSocket, startApiNamespace } from './system-api.js';
+import { sleep } from '../wait.js';
 
 export const SYSTEM_NAMESPACE = 'ironlb-system';
 export const SERVICE_NAMESPACE = 'ironlb-demo';
@@ -67,7 +68,6 @@ export function programPath(program: 'controller' | 'speaker'): string {
   return file;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Thrown from a waitFor check to stop waiting at once (e.g. the awaited process died). */
 export class GiveUp extends Error {}
