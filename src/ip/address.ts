@@ -70,10 +70,11 @@ export function formatIP(ip: IPAddress): string {
   const hex = ip.value.toString(16).padStart(32, '0');
   const groups: number[] = new Array<number>(8);
   for (let i = 0; i < 8; i++) groups[i] = parseInt(hex.slice(i * 4, i * 4 + 4), 16);
-  return compressIPv6(groups);
+  return formatIPv6Groups(groups);
 }
 
-function compressIPv6(groups: readonly number[]): string {
+/** RFC 5952 text of eight 16-bit groups (the one IPv6 formatter: l2's codecs use it too). */
+export function formatIPv6Groups(groups: readonly number[]): string {
   // RFC 5952: collapse the longest run (>= 2) of zero groups, the first one on ties.
   let bestStart = -1;
   let bestLength = 1;

@@ -18,7 +18,8 @@ export function describeRequest(method: string, url: string): RequestKind {
   const resource = resourcePart[0] ?? 'unknown';
   const hasName = resourcePart.length >= 2;
   const subresource = resourcePart.length >= 3 ? `/${resourcePart[2]}` : '';
-  return { verb: verbOf(method.toUpperCase(), hasName, parsed.searchParams.get('watch') === 'true'), resource: resource + subresource };
+  const upper = method.toUpperCase();
+  return { verb: requestVerb(upper, hasName, parsed.searchParams.get('watch') === 'true') ?? upper.toLowerCase(), resource: resource + subresource };
 }
 
 function resourceSegments(segments: string[]): string[] {
@@ -27,7 +28,8 @@ function resourceSegments(segments: string[]): string[] {
   return segments;
 }
 
-function verbOf(method: string, hasName: boolean, watch: boolean): string {
+/** The Kubernetes verb of a request (what RBAC and audit call it); undefined for a method the API has no verb for. */
+export function requestVerb(method: string, hasName: boolean, watch: boolean): RequestVerb | undefined {
   switch (method) {
     case 'GET':
       if (watch) return 'watch';
@@ -41,6 +43,8 @@ function verbOf(method: string, hasName: boolean, watch: boolean): string {
     case 'DELETE':
       return hasName ? 'delete' : 'deletecollection';
     default:
-      return method.toLowerCase();
+      return undefined;
   }
 }
+
+export type RequestVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';

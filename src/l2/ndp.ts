@@ -17,6 +17,7 @@ import {
   type Decoded,
   type EthernetFrame,
 } from './ethernet.js';
+import { formatIPv6Groups } from '../ip/address.js';
 
 export const IPV6_HEADER_LENGTH = 40;
 export const ICMPV6_NEIGHBOR_SOLICITATION = 135;
@@ -263,37 +264,14 @@ export function ipv6ToBytes(ip: string): Buffer {
 
 /**
  * RFC 5952 text (lower case, longest run of two or more zero groups collapsed,
- * the first on ties): the form ownership is keyed by. Hand-rolled because it
+ * the first on ties): the form ownership is keyed by. No ipaddr.js here: it
  * runs for every solicitation received.
  */
 export function ipv6ToString(bytes: Buffer): string {
   assertIpv6(bytes, 'IPv6 address');
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (bytes.readUInt16BE(i * 2) !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && bytes.readUInt16BE(j * 2) === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  let text = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      text += '::';
-      i += bestLength - 1;
-      continue;
-    }
-    if (text.length > 0 && !text.endsWith(':')) text += ':';
-    text += bytes.readUInt16BE(i * 2).toString(16);
-  }
-  return text;
+  const groups: number[] = new Array<number>(8);
+  for (let i = 0; i < 8; i++) groups[i] = bytes.readUInt16BE(i * 2);
+  return formatIPv6Groups(groups);
 }
 
 export type NeighborIp = { family: 4; bytes: Buffer } | { family: 6; bytes: Buffer };

@@ -19,6 +19,7 @@ import { ApiError, badRequest, injected, methodNotAllowed, notFound } from './st
 import { Store, metadataOf } from './store.js';
 import { Watches } from './watch.js';
 import { toTable, wantsTable } from './table.js';
+import { requestVerb } from '../../src/kube/request-kind.js';
 
 export interface ApiServerOptions {
   /** Folder of CRD YAML to serve; default: the repository's deploy/crds. */
@@ -162,22 +163,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 
   function verbOf(method: string, route: Route, url: URL): Verb {
     const watch = url.searchParams.get('watch');
-    switch (method) {
-      case 'GET':
-        if (route.name !== undefined) return 'get';
-        return watch === 'true' || watch === '1' ? 'watch' : 'list';
-      case 'POST':
-        return 'create';
-      case 'PUT':
-        return 'update';
-      case 'PATCH':
-        return 'patch';
-      case 'DELETE':
-        return route.name !== undefined ? 'delete' : 'deletecollection';
-      default:
-        throw methodNotAllowed(`the server does not allow this method on the requested resource: ${method}`);
-    }
+    const verb = requestVerb(method, route.name !== undefined, route.name === undefined && (watch === 'true' || watch === '1'));
+    if (verb === undefined) throw methodNotAllowed(`the server does not allow this method on the requested resource: ${method}`);
+    return verb;
   }
+
 
   function list(r: Route, url: URL): JsonObject {
     const labels = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');

@@ -1,6 +1,8 @@
 // Request counters and fault injection for the API server double.
 
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+import type { RequestVerb } from '../../src/kube/request-kind.js';
+
+export type Verb = RequestVerb;
 
 export class Counters {
   private readonly counts = new Map<string, number>();

@@ -30,19 +30,38 @@ interface Target {
   subresource?: string;
 }
 
-function covers(list: string[], value: string): boolean {
-  return list.includes('*') || list.includes(value);
+function covers(list: readonly string[] | undefined, value: string): boolean {
+  return (list ?? []).includes('*') || (list ?? []).includes(value);
+}
+
+/** A request as the RBAC authorizer matches it against one rule. */
+export interface RuleRequest {
+  verb: string;
+  apiGroup: string;
+  /** With a subresource: `services/status`. */
+  resource: string;
+  name?: string;
+}
+
+/** The authorizer's match of one rule (no namespace: the caller picks the rules that apply there). */
+export function ruleMatches(
+  rule: { apiGroups?: readonly string[]; resources?: readonly string[]; verbs: readonly string[]; resourceNames?: readonly string[] },
+  request: RuleRequest,
+): boolean {
+  if (!covers(rule.apiGroups, request.apiGroup)) return false;
+  const slash = request.resource.indexOf('/');
+  const subresource = slash < 0 ? undefined : request.resource.slice(slash + 1);
+  if (!covers(rule.resources, request.resource) && !(subresource !== undefined && (rule.resources ?? []).includes(`*/${subresource}`))) return false;
+  if (!covers(rule.verbs, request.verb)) return false;
+  // resourceNames cannot restrict list/watch/create/deletecollection (no name in the request).
+  if (rule.resourceNames && rule.resourceNames.length > 0) return request.name !== undefined && rule.resourceNames.includes(request.name);
+  return true;
 }
 
 export function ruleAllows(rule: PolicyRule, verb: string, target: Target): boolean {
-  const resourceName = target.subresource ? `${target.resource.plural}/${target.subresource}` : target.resource.plural;
   if (rule.namespace !== undefined && rule.namespace !== target.namespace) return false;
-  if (!covers(rule.apiGroups, target.resource.group)) return false;
-  if (!covers(rule.resources, resourceName) && !(target.subresource && rule.resources.includes(`*/${target.subresource}`))) return false;
-  if (!covers(rule.verbs, verb)) return false;
-  // resourceNames cannot restrict list/watch/create/deletecollection (no name in the request).
-  if (rule.resourceNames && rule.resourceNames.length > 0) return target.name !== undefined && rule.resourceNames.includes(target.name);
-  return true;
+  const resource = target.subresource ? `${target.resource.plural}/${target.subresource}` : target.resource.plural;
+  return ruleMatches(rule, { verb, apiGroup: target.resource.group, resource, name: target.name });
 }
 
 /** Throws 401 for an unknown token and 403 (the real message) when no rule allows. */

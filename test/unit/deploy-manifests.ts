@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import { kubectlAvailable, kubectlKustomize, miniKustomize } from './deploy-kustomize.js';
+import { ruleMatches } from '../kube/rbac.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -103,17 +104,9 @@ export interface RequestAttributes {
   name?: string;
 }
 
-/** The RBAC authorizer's rule match (no aggregation, no non-resource URLs). */
+/** The RBAC authorizer's rule match (no aggregation, no non-resource URLs): the API server double's. */
 export function ruleAllows(rule: PolicyRule, request: RequestAttributes): boolean {
-  const has = (list: string[] | undefined, value: string) => (list ?? []).some((v) => v === '*' || v === value);
-  if (!has(rule.verbs, request.verb)) return false;
-  if (!has(rule.apiGroups, request.apiGroup)) return false;
-  if (!has(rule.resources, request.resource)) return false;
-  if (rule.resourceNames && rule.resourceNames.length > 0) {
-    // A named rule can never allow list/watch of a collection or create.
-    return request.name !== undefined && rule.resourceNames.includes(request.name);
-  }
-  return true;
+  return ruleMatches(rule, request);
 }
 
 export function isAllowed(granted: GrantedRules, request: RequestAttributes): boolean {
