@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { realScheduler, type CancelTimer, type Scheduler } from '../clock/scheduler.js';
 import { LeaseStoreError, type LeaseStore } from './boundaries.js';
 
 // The speaker's heartbeat Lease `ironlb-node-<node>`: renewed every
@@ -24,19 +24,23 @@ export interface HeartbeatOptions {
   onWrite?: () => void;
   /** Milliseconds a successful renewal took. */
   onLatency?: (ms: number) => void;
+  /** Clock and timers (default: the real ones, timers keeping the process alive as before). */
+  scheduler?: Scheduler;
 }
 
 const FAILED_RETRY_MS = 1000;
 
 export class Heartbeat {
   private resourceVersion: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: CancelTimer | undefined;
+  private readonly scheduler: Scheduler;
   private inFlight: Promise<void> | undefined;
   private running = false;
   private renewAgain = false;
   private failing = false;
 
   constructor(private readonly options: HeartbeatOptions) {
+    this.scheduler = options.scheduler ?? realScheduler({ unref: false });
     if (!(options.intervalMs > 0)) throw new Error(`heartbeat interval must be > 0, got ${options.intervalMs}`);
     if (options.leaseDurationMs <= options.intervalMs) {
       throw new Error(`lease duration (${options.leaseDurationMs} ms) must exceed the heartbeat interval (${options.intervalMs} ms)`);
@@ -61,7 +65,7 @@ export class Heartbeat {
   /** Stops renewing; waits for a renewal in flight. */
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.();
     this.timer = undefined;
     await this.inFlight;
   }
@@ -89,7 +93,8 @@ export class Heartbeat {
       this.renewAgain = true;
       return;
     }
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.();
+    this.timer = undefined;
     this.tick();
   }
 
@@ -102,7 +107,7 @@ export class Heartbeat {
       // After a failure, try again within a second: a slow interval must not hide the API's return.
       const { intervalMs } = this.pace();
       const next = again ? 0 : this.failing ? Math.min(intervalMs, FAILED_RETRY_MS) : intervalMs;
-      if (this.running) this.timer = setTimeout(() => this.tick(), next);
+      if (this.running) this.timer = this.scheduler.setTimer(next, () => this.tick());
     });
   }
 
@@ -114,7 +119,7 @@ export class Heartbeat {
       annotations: this.options.annotations(),
       renew: true,
     };
-    const started = performance.now();
+    const started = this.scheduler.now();
     try {
       this.options.onWrite?.();
       const written =
@@ -123,7 +128,7 @@ export class Heartbeat {
           : await store.update(leaseName, this.resourceVersion, content);
       this.resourceVersion = written.resourceVersion;
       this.failing = false;
-      this.options.onLatency?.(performance.now() - started);
+      this.options.onLatency?.(this.scheduler.now() - started);
       this.options.onResult(true);
     } catch (err) {
       // A 409 or 404 means our version is stale: read it again on the next beat.

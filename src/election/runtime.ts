@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { realScheduler, type CancelTimer, type Scheduler } from '../clock/scheduler.js';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import type { SpeakerMetrics } from '../metrics/metrics.js';
@@ -41,8 +41,14 @@ export interface SpeakerRuntimeOptions {
   events?: ServiceEventSink;
   metrics?: SpeakerMetrics;
   logger?: Logger;
-  /** Monotonic milliseconds. */
+  /** Monotonic milliseconds (default: the scheduler's). */
   now?: () => number;
+  /**
+   * Clock and timers (src/clock): a VirtualScheduler runs the runtime on
+   * virtual time. Default: the real ones, timers keeping the process alive,
+   * and kicks on setImmediate (after pending I/O).
+   */
+  scheduler?: Scheduler;
   /** Interfaces every speaker publishes, whenever that changes (feeds candidate computation). */
   onSpeakersChanged?: (interfaces: ReadonlyMap<string, readonly string[]>) => void;
 }
@@ -50,6 +56,9 @@ export interface SpeakerRuntimeOptions {
 export class SpeakerRuntime {
   readonly machine: ElectionMachine;
   private readonly now: () => number;
+  private readonly scheduler: Scheduler;
+  /** Runs `fn` soon, after the I/O already pending. */
+  private readonly defer: (fn: () => void) => void;
   private readonly log: Logger;
   private readonly heartbeat: Heartbeat;
   private readonly services = new Map<string, ServiceRef[]>();
@@ -59,7 +68,7 @@ export class SpeakerRuntime {
   private readonly membership: Membership;
   private watcher: { stop(): Promise<void> | void } | undefined;
   private scheduled = false;
-  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeTimer: CancelTimer | undefined;
   private wakeAt: number | undefined;
   private heartbeatFailing = false;
   private heartbeatWritten = false;
@@ -68,11 +77,14 @@ export class SpeakerRuntime {
   private readonly rereads = new Set<string>();
   private leasesSynced = false;
   private lastRunAt: number | undefined;
-  private ticker: NodeJS.Timeout | undefined;
+  private ticker: CancelTimer | undefined;
   private candidatesKnown = false;
 
   constructor(private readonly options: SpeakerRuntimeOptions) {
-    this.now = options.now ?? (() => performance.now());
+    const injected = options.scheduler;
+    this.scheduler = injected ?? realScheduler({ unref: false });
+    this.now = options.now ?? (() => this.scheduler.now());
+    this.defer = injected === undefined ? (fn) => void setImmediate(fn) : (fn) => void injected.setTimer(0, fn);
     this.log = (options.logger ?? silentLogger()).child({ node: options.node });
     this.machine = new ElectionMachine({ self: options.node, leaseDurationMs: options.leaseDurationMs, staggerMs: options.staggerMs, settleMs: options.settleMs });
     this.membership = new Membership({
@@ -102,6 +114,7 @@ export class SpeakerRuntime {
       onWrite: () => options.metrics?.leaseWrites.inc({ kind: 'heartbeat' }),
       onLatency: (ms) => this.machine.observeWriteLatency(ms),
       onResult: (ok, error) => this.heartbeatResult(ok, error),
+      scheduler: this.scheduler,
     });
     options.wire.onClaim((ip, mac) => this.wireClaim(ip, mac));
     options.wire.onLink((ifname, up) => this.linkChanged(ifname, up));
@@ -119,10 +132,16 @@ export class SpeakerRuntime {
     this.heartbeat.start();
     void this.membership.publish();
     // Evaluate at least every heartbeat interval, so a gap between runs reveals a stalled process.
-    this.ticker = setInterval(() => {
+    this.startTicker();
+  }
+
+  private startTicker(): void {
+    this.ticker = this.scheduler.setTimer(this.options.heartbeatIntervalMs, () => {
+      if (this.stopped) return;
+      this.startTicker();
       void this.membership.publish();
       this.run();
-    }, this.options.heartbeatIntervalMs);
+    });
   }
 
   /** The IPs Services hold and who may hold them (from computeCandidates). */
@@ -307,7 +326,7 @@ export class SpeakerRuntime {
   private kick(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    this.defer(() => {
       this.scheduled = false;
       this.run();
     });
@@ -347,21 +366,21 @@ export class SpeakerRuntime {
     if (at === undefined || (this.wakeAt !== undefined && this.wakeAt <= at && this.wakeAt > this.now())) return;
     this.clearWake();
     this.wakeAt = at;
-    this.wakeTimer = setTimeout(() => {
+    this.wakeTimer = this.scheduler.setTimer(Math.max(0, at - this.now()) + 1, () => {
       this.wakeAt = undefined;
       this.wakeTimer = undefined;
       this.run();
-    }, Math.max(0, at - this.now()) + 1);
+    });
   }
 
   private stopTimers(): void {
     this.clearWake();
-    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.ticker?.();
     this.ticker = undefined;
   }
 
   private clearWake(): void {
-    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeTimer?.();
     this.wakeTimer = undefined;
     this.wakeAt = undefined;
   }
@@ -516,7 +535,7 @@ export class SpeakerRuntime {
           this.machine.observeLeaseRead(ip, lease === undefined ? undefined : viewOf(lease), this.now());
           return;
         } catch {
-          await new Promise((resolve) => setTimeout(resolve, this.options.heartbeatIntervalMs));
+          await new Promise<void>((resolve) => this.scheduler.setTimer(this.options.heartbeatIntervalMs, resolve));
         }
       }
     } finally {
