@@ -20,6 +20,7 @@ import { BgpLab, IBGP_TABLE, ROUTER_IPV4, ROUTER_IPV6, type FrrInstance } from '
 import { createLab, run, type Lab, type LabNode } from '../lab/lab.js';
 import { waitFor } from '../lab/system.js';
 import { advertisement, bfdProfile, community, everyField, peer, pool } from '../unit/bgp/fixtures.js';
+import { sleep } from '../wait.js';
 
 const NODE_ASN = 64512;
 const ROUTER_ASN = 64513;
@@ -148,13 +149,35 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
 
   it('a changed configuration applied with frr-reload.py: the new IP is announced, and no session of the node is reset', async () => {
     const sessions = ['node1', 'node1v6', 'ibgp1'];
-    for (const n of sessions) await waitFor(`the router's session ${n}`, async () => ((await established(n)) ? true : undefined));
-    const before = await bgp.protocols();
-    await bgp.reloadFrr(frr[0]!, configFor(lab.node(1), { extraIp: EXTRA_IP }));
-    await waitFor('the new IP from node1', async () => ((await bgp.nextHops(`${EXTRA_IP}/32`)).length > 0 ? true : undefined));
-    expect(await bgp.nextHops(`${EXTRA_IP}/32`)).toEqual([ip(1)]);
-    const after = await bgp.protocols();
-    for (const n of sessions) expect(after.get(n)).toEqual(before.get(n));
+    for (let attempt = 1; ; attempt++) {
+      for (const n of sessions) await waitFor(`the router's session ${n}`, async () => ((await established(n)) ? true : undefined));
+      const expiredBefore = bgp.holdTimerExpiries();
+      // A session that has just come up is still settling (BIRD restamps its
+      // `since` a millisecond later): take the snapshot once two reads agree.
+      let before = await bgp.protocols();
+      for (let read = 0; read < 20; read++) {
+        await sleep(100);
+        const again = await bgp.protocols();
+        if (JSON.stringify([...again]) === JSON.stringify([...before])) break;
+        before = again;
+      }
+      await bgp.reloadFrr(frr[0]!, configFor(lab.node(1), { extraIp: EXTRA_IP }));
+      await waitFor('the new IP from node1', async () => ((await bgp.nextHops(`${EXTRA_IP}/32`)).length > 0 ? true : undefined));
+      expect(await bgp.nextHops(`${EXTRA_IP}/32`)).toEqual([ip(1)]);
+      const after = await bgp.protocols();
+      const reset = sessions.filter((n) => JSON.stringify(after.get(n)) !== JSON.stringify(before.get(n)));
+      // On a loaded machine a 3 s hold timer can expire on its own and reset a
+      // session whatever the reload did: that attempt proves nothing, so take
+      // the IP back out and measure the reload again. A reset without an
+      // expired hold timer is the reload's, and fails.
+      if (reset.length > 0 && bgp.holdTimerExpiries() > expiredBefore && attempt < 3) {
+        await bgp.reloadFrr(frr[0]!, configFor(lab.node(1)));
+        await waitFor('the extra IP withdrawn', async () => ((await bgp.nextHops(`${EXTRA_IP}/32`)).length === 0 ? true : undefined));
+        continue;
+      }
+      expect(reset).toEqual([]);
+      break;
+    }
   });
 
   it('a wrong TCP MD5 password gives no session: the router drops the signed segments; the right one brings the session up', async () => {

@@ -201,6 +201,13 @@ export class BgpLab {
     if (result.code !== 0) throw new Error(`frr-reload.py failed in ${instance.node.name} (${result.code}): ${result.stdout}${result.stderr}`);
   }
 
+  /** How many sessions BIRD has logged as reset by an expired hold timer so far. */
+  holdTimerExpiries(): number {
+    const file = path.join(this.dir, 'bird.log');
+    if (!existsSync(file)) return 0;
+    return readFileSync(file, 'utf8').split('\n').filter((line) => line.includes('Hold timer expired')).length;
+  }
+
   /** Ends a node's FRR daemons by pid (SIGKILL: no goodbye to the router). */
   async stopFrr(instance: FrrInstance): Promise<void> {
     await Promise.all([...instance.daemons.values()].map((c) => this.lab.kill(c, 'SIGKILL')));
