@@ -50,17 +50,7 @@ export class VirtualScheduler implements Scheduler {
   /** Runs every timer due at or before `t` (timers they create included), then sets the clock to t. */
   runUntil(t: number): void {
     if (t < this.time) throw new Error(`cannot run the clock back from ${this.time} to ${t}`);
-    for (;;) {
-      const top = this.heap[0];
-      if (top === undefined || top.at > t) break;
-      this.pop();
-      const fn = top.fn;
-      if (fn === undefined) continue;
-      top.fn = undefined;
-      this.time = top.at;
-      this.fired++;
-      fn();
-    }
+    while (this.fireNext(t));
     this.time = t;
   }
 
@@ -68,19 +58,25 @@ export class VirtualScheduler implements Scheduler {
   runUntilDone(done: () => boolean, limitMs: number): boolean {
     const end = this.time + limitMs;
     while (!done()) {
-      const top = this.heap[0];
-      if (top === undefined || top.at > end) {
+      if (!this.fireNext(end)) {
         this.time = end;
         return done();
       }
-      this.pop();
-      const fn = top.fn;
-      if (fn === undefined) continue;
-      top.fn = undefined;
-      this.time = top.at;
-      this.fired++;
-      fn();
     }
+    return true;
+  }
+
+  /** Takes the next timer due at or before `limit` off the heap and runs it (a cancelled one just goes); false when none is due. */
+  private fireNext(limit: number): boolean {
+    const top = this.heap[0];
+    if (top === undefined || top.at > limit) return false;
+    this.pop();
+    const fn = top.fn;
+    if (fn === undefined) return true;
+    top.fn = undefined;
+    this.time = top.at;
+    this.fired++;
+    fn();
     return true;
   }
 
