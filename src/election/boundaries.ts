@@ -71,6 +71,19 @@ export interface MeshPeer {
 }
 
 /**
+ * How this node stands with the API server, as the election knows it from its
+ * heartbeat renewals (src/election/api-contact.ts).
+ * - cutOff: no renewal succeeded for a lease-duration;
+ * - steady: renewals succeed, and have for a lease-duration since the last cut-off
+ *   (after an outage of the whole API server every node waits that long, so the
+ *   others' flags clear before anyone acts on them).
+ */
+export interface ApiStanding {
+  cutOff: boolean;
+  steady: boolean;
+}
+
+/**
  * Direct liveness between speakers (src/liveness, docs/liveness.md): the
  * failure detector as the election sees it.
  */
@@ -87,6 +100,8 @@ export interface Liveness {
   quorumPossible(): boolean;
   /** Any verdict or the isolation changed. */
   onChange(listener: () => void): void;
+  /** Where to read this node's standing with the API server (its heartbeats carry the cut-off flag). */
+  setApiStanding(standing: () => ApiStanding): void;
   /** SIGTERM: tell every peer at once that this node is going. */
   leave(): void;
   stop(): void;

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import type { SpeakerMetrics } from '../metrics/metrics.js';
 import type { IpCandidates } from './candidates.js';
+import { ApiContact } from './api-contact.js';
 import { Heartbeat } from './heartbeat.js';
 import { ElectionMachine, type Intent, type OwnershipView } from './machine.js';
 import { Membership, type MeshHealth } from './membership.js';
@@ -72,6 +73,7 @@ export class SpeakerRuntime {
   private wakeAt: number | undefined;
   private heartbeatFailing = false;
   private heartbeatWritten = false;
+  private readonly apiContact: ApiContact;
   private lastPaceMs: number | undefined;
   private stopped = false;
   private readonly rereads = new Set<string>();
@@ -86,6 +88,9 @@ export class SpeakerRuntime {
     this.now = options.now ?? (() => this.scheduler.now());
     this.defer = injected === undefined ? (fn) => void setImmediate(fn) : (fn) => void injected.setTimer(0, fn);
     this.log = (options.logger ?? silentLogger()).child({ node: options.node });
+    this.apiContact = new ApiContact(options.leaseDurationMs, this.now());
+    // Our heartbeats tell the mesh when we are cut off from the API server, so peers take our IPs (docs/liveness.md).
+    options.liveness?.setApiStanding(() => this.apiContact.standing(this.now()));
     this.machine = new ElectionMachine({ self: options.node, leaseDurationMs: options.leaseDurationMs, staggerMs: options.staggerMs, settleMs: options.settleMs });
     this.membership = new Membership({
       node: options.node,
@@ -261,6 +266,7 @@ export class SpeakerRuntime {
     if (!ok && !this.heartbeatFailing) this.log.warn({ err: error?.message }, 'node lease renewal failed: keeping what we hold, acquiring nothing');
     if (ok && this.heartbeatFailing) this.log.info('node lease renewed again');
     this.heartbeatFailing = !ok;
+    this.apiContact.result(ok, this.now());
     if (ok) {
       this.heartbeatWritten = true;
       void this.membership.pollHeartbeats(this.heartbeat.lastVersion).then(() => this.kick());

@@ -6,7 +6,8 @@ import type { Message, NodeRecord, RecordKind } from './types.js';
 //   0   2  magic "IL" (0x49 0x4c)
 //   2   1  version = 1
 //   3   1  type: 1 heartbeat, 2 notice
-//   4   1  flags: bit 0 = subscribed (heartbeat sent on a watch request)
+//   4   1  flags (heartbeat only; 0 on a notice): bit 0 = subscribed (sent on a
+//          watch request), bit 1 = API cut-off (no API contact for a lease-duration)
 //   5   4  key id (first 4 bytes of SHA-256 over a label and the key)
 //   9   8  sender incarnation (< 2^53)
 //   17  8  sequence number (< 2^53, per sender, never reused in one incarnation)
@@ -24,6 +25,9 @@ export const MAC_BYTES = 32;
 /** Fits an IPv6 minimum-MTU path (1280 - 40 IPv6 - 8 UDP) with room to spare. */
 export const MAX_DATAGRAM_BYTES = 1200;
 const HEADER_BYTES = 25;
+const FLAG_SUBSCRIBED = 1;
+const FLAG_API_CUT_OFF = 2;
+const KNOWN_FLAGS = FLAG_SUBSCRIBED | FLAG_API_CUT_OFF;
 const MAX_NAME_BYTES = 253;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -96,7 +100,7 @@ export function encodeMessage(message: Message, seq: number, key: SigningKey): B
   buf.writeUInt16BE(MAGIC, 0);
   buf.writeUInt8(VERSION, 2);
   buf.writeUInt8(message.type === 'heartbeat' ? 1 : 2, 3);
-  buf.writeUInt8(message.subscribed ? 1 : 0, 4);
+  buf.writeUInt8((message.subscribed ? FLAG_SUBSCRIBED : 0) | (message.apiCutOff ? FLAG_API_CUT_OFF : 0), 4);
   buf.writeUInt32BE(key.id >>> 0, 5);
   buf.writeBigUInt64BE(BigInt(message.incarnation), 9);
   buf.writeBigUInt64BE(BigInt(seq), 17);
@@ -129,7 +133,9 @@ export function decodeMessage(buf: Buffer): DecodeResult {
   if (buf.length < HEADER_BYTES + 1 + MAC_BYTES) return { ok: false, reason: 'truncated' };
   const typeCode = buf.readUInt8(3);
   const flags = buf.readUInt8(4);
-  if ((typeCode !== 1 && typeCode !== 2) || flags > 1 || (typeCode === 2 && flags !== 0)) return { ok: false, reason: 'malformed' };
+  if ((typeCode !== 1 && typeCode !== 2) || (flags & ~KNOWN_FLAGS) !== 0 || (typeCode === 2 && flags !== 0)) {
+    return { ok: false, reason: 'malformed' };
+  }
   const keyId = buf.readUInt32BE(5);
   const incarnation = readCounter(buf, 9);
   const seq = readCounter(buf, 17);
@@ -152,7 +158,7 @@ export function decodeMessage(buf: Buffer): DecodeResult {
     at = name.next;
   }
   if (at !== end) return { ok: false, reason: 'malformed' };
-  const message: Message = { type: typeCode === 1 ? 'heartbeat' : 'notice', sender: sender.name, incarnation, subscribed: flags === 1, records };
+  const message: Message = { type: typeCode === 1 ? 'heartbeat' : 'notice', sender: sender.name, incarnation, subscribed: (flags & FLAG_SUBSCRIBED) !== 0, apiCutOff: (flags & FLAG_API_CUT_OFF) !== 0, records };
   return { ok: true, message, seq, keyId, signed: buf.subarray(0, end), mac: buf.subarray(end) };
 }
 

@@ -6,6 +6,7 @@ import { Outbox } from './outbox.js';
 import { RumorQueue } from './rumors.js';
 import { SelfBlame } from './self-blame.js';
 import { newCounters, resolveSettings, type FailureDetectorOptions, type LivenessCounters } from './settings.js';
+import type { ApiStanding } from '../election/boundaries.js';
 import type { LivenessTransport, Message, NodeRecord, Peer, Verdict } from './types.js';
 
 export type { FailureDetectorOptions, LivenessCounters, LivenessEvent } from './settings.js';
@@ -23,7 +24,10 @@ export type { FailureDetectorOptions, LivenessCounters, LivenessEvent } from './
 //   new verdicts on its next heartbeats;
 // - `leave()` tells every member at once;
 // - a node that hears no heartbeat at all, and no answer to its probes, is
-//   `isolated()`: it suspects nobody and reports `unknown` for every peer.
+//   `isolated()`: it suspects nobody and reports `unknown` for every peer;
+// - a node cut off from the API server says so in its heartbeats, and does not
+//   refute a suspicion while it is: monitors that reach the API steadily do
+//   not count those heartbeats, so it is declared dead and its IPs move.
 //
 // Usage:
 //   const fd = new FailureDetector({ self, scheduler, transport, onChange });
@@ -62,6 +66,9 @@ export class FailureDetector {
   private resumedAt = 0;
   private readonly blame: SelfBlame;
   private readonly out: Outbox;
+  private readonly apiStanding: () => ApiStanding;
+  /** The highest claim against this node left unrefuted while cut off from the API server. */
+  private unrefutedClaim: number | undefined;
   readonly counters: LivenessCounters = newCounters();
 
   constructor(private readonly options: FailureDetectorOptions) {
@@ -75,6 +82,7 @@ export class FailureDetector {
     this.subscriptionMs = settings.subscriptionMs;
     this.incarnationValue = settings.incarnation;
     this.random = options.random ?? Math.random;
+    this.apiStanding = options.apiStanding ?? (() => ({ cutOff: false, steady: true }));
     this.scheduler = options.scheduler;
     this.transport = options.transport;
     this.rumors = new RumorQueue(settings.relayRounds);
@@ -186,6 +194,11 @@ export class FailureDetector {
     this.lastTickAt = now;
     for (const [node, until] of this.subscribers) if (until <= now) this.subscribers.delete(node);
     this.checkIsolation(now);
+    if (this.unrefutedClaim !== undefined && !this.apiStanding().cutOff) {
+      const claim = this.unrefutedClaim;
+      this.unrefutedClaim = undefined;
+      this.refute(claim, undefined);
+    }
     for (const [node, w] of this.watched) this.checkPredecessor(node, w, now);
     for (const node of this.attention) {
       const p = this.peers.get(node);
@@ -275,11 +288,16 @@ export class FailureDetector {
   private sendHeartbeats(): void {
     const records = this.rumors.takeRound(this.rumorBudget);
     // One message object for all ring successors: transports must not change what they are given.
-    const ring: Message = { type: 'heartbeat', sender: this.self, incarnation: this.incarnationValue, subscribed: false, records };
+    const ring: Message = { ...this.heartbeatHeader(false), records };
     for (const node of this.successors) this.heartbeat(node, ring);
     if (this.subscribers.size === 0) return;
     const asked: Message = { ...ring, subscribed: true };
     for (const node of this.subscribers.keys()) if (!this.successors.includes(node)) this.heartbeat(node, asked);
+  }
+
+  private heartbeatHeader(subscribed: boolean): Omit<Message, 'records'> {
+    const apiCutOff = this.apiStanding().cutOff;
+    return { type: 'heartbeat', sender: this.self, incarnation: this.incarnationValue, subscribed, apiCutOff };
   }
 
   private heartbeat(node: string, message: Message): void {
@@ -301,13 +319,22 @@ export class FailureDetector {
     else this.counters.received.notice++;
     if (m.incarnation > p.incarnation) this.learnAlive(m.sender, p, m.incarnation, now);
     if (p.status === 'alive') {
-      p.lastHeard = now;
       if (m.type === 'heartbeat') {
         this.blame.heartbeat(now);
+        p.apiCutOff = m.apiCutOff;
         const w = this.watched.get(m.sender);
         if (w) w.subscribed = m.subscribed;
       }
-      if (p.suspectedSince !== undefined) p.suspectedSince = undefined;
+      // A sender cut off from the API server cannot see Service changes: its
+      // IPs should move. Only a monitor that itself reaches the API steadily
+      // stops letting it vouch for itself (after an outage of the whole API
+      // server nobody does, until every flag had time to clear).
+      if (p.apiCutOff && this.apiStanding().steady) {
+        if (m.type === 'heartbeat') this.counters.cutOffHeartbeats++;
+      } else {
+        p.lastHeard = now;
+        if (p.suspectedSince !== undefined) p.suspectedSince = undefined;
+      }
       if (this.blame.isolated && m.type === 'heartbeat') this.checkIsolation(now);
     } else if (now - p.toldDeadAt >= this.intervalMs) {
       // It talks as if alive in the incarnation we hold dead: tell it, so it refutes.
@@ -323,7 +350,7 @@ export class FailureDetector {
       if (r.kind === 'watch') this.subscribe(sender, from, now);
       else if (r.kind === 'ping') this.out.notice(from.peer, [{ kind: 'ack', node: sender, incarnation: r.incarnation }]);
       else if (r.kind === 'ack') this.blame.ack(now);
-      else if (r.kind !== 'alive' && r.incarnation >= this.incarnationValue) this.refute(r.incarnation, r.kind === 'suspect' || r.kind === 'doubt' ? from : undefined);
+      else if (r.kind !== 'alive' && r.incarnation >= this.incarnationValue) this.claimedGone(r, from);
       return;
     }
     const p = this.peers.get(r.node);
@@ -355,8 +382,18 @@ export class FailureDetector {
     this.subscribers.set(sender, now + this.subscriptionMs);
     // Answer at once so the new monitor's session starts now.
     if (fresh && !this.successors.includes(sender)) {
-      this.out.heartbeat(from.peer, { type: 'heartbeat', sender: this.self, incarnation: this.incarnationValue, subscribed: true, records: [] });
+      this.out.heartbeat(from.peer, { ...this.heartbeatHeader(true), records: [] });
     }
+  }
+
+  /** Suspected or declared dead while alive: refute, unless cut off from the API server (then the IPs should move). */
+  private claimedGone(r: NodeRecord, from: PeerState): void {
+    if (this.apiStanding().cutOff) {
+      this.counters.unrefuted++;
+      this.unrefutedClaim = Math.max(this.unrefutedClaim ?? 0, r.incarnation);
+      return;
+    }
+    this.refute(r.incarnation, r.kind === 'suspect' || r.kind === 'doubt' ? from : undefined);
   }
 
   /** Suspected or declared dead while alive: a higher incarnation overrides it. */

@@ -1,4 +1,4 @@
-import type { Liveness, MeshPeer } from '../election/boundaries.js';
+import type { ApiStanding, Liveness, MeshPeer } from '../election/boundaries.js';
 import type { PeerVerdict } from '../election/types.js';
 import { formatEndpoint } from '../api/leases.js';
 import { realScheduler, type Scheduler } from '../clock/scheduler.js';
@@ -33,6 +33,7 @@ export class MeshLiveness implements Liveness {
   private readonly memberNames = new Set<string>();
   private readonly listeners: (() => void)[] = [];
   private stopped = false;
+  private apiStanding: (() => ApiStanding) | undefined;
 
   constructor(private readonly options: MeshOptions) {}
 
@@ -48,6 +49,8 @@ export class MeshLiveness implements Liveness {
       transport: this.transport,
       intervalMs: this.options.intervalMs,
       detectMultiplier: this.options.detectMultiplier,
+      // Read at every use, so a standing set after the start still counts.
+      apiStanding: () => this.apiStanding?.() ?? { cutOff: false, steady: false },
       onChange: () => this.changed(),
     });
     this.detector.setMembers(this.members);
@@ -77,6 +80,10 @@ export class MeshLiveness implements Liveness {
     } catch (err) {
       this.options.onError?.(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  setApiStanding(standing: () => ApiStanding): void {
+    this.apiStanding = standing;
   }
 
   verdict(node: string): PeerVerdict {

@@ -21,6 +21,8 @@ export interface PeerState {
   forwardedIncarnation: number;
   /** Last time this node told the peer it holds it dead (at most once an interval). */
   toldDeadAt: number;
+  /** Its last heartbeat said it is cut off from the API server. */
+  apiCutOff: boolean;
   /** The verdict last reported through onChange. */
   reported: 'alive' | 'suspect' | 'dead';
 }
@@ -47,6 +49,7 @@ export function newPeer(peer: Readonly<Peer>): PeerState {
     declared: false,
     forwardedIncarnation: -1,
     toldDeadAt: Number.NEGATIVE_INFINITY,
+    apiCutOff: false,
     reported: 'alive',
   };
 }

@@ -1,4 +1,5 @@
 import type { Scheduler } from '../clock/scheduler.js';
+import type { ApiStanding } from '../election/boundaries.js';
 import { isNodeName } from './codec.js';
 import type { LivenessTransport } from './types.js';
 
@@ -27,6 +28,8 @@ export interface FailureDetectorOptions {
   /** Starting incarnation; must exceed any earlier run's (default Date.now()). */
   incarnation?: number;
   random?: () => number;
+  /** This node's standing with the API server (default: steady, never cut off). */
+  apiStanding?: () => ApiStanding;
   onChange?: (event: LivenessEvent) => void;
 }
 
@@ -43,6 +46,10 @@ export interface LivenessCounters {
   leavesLearned: number;
   refutations: number;
   isolations: number;
+  /** Heartbeats not counted as proof of life: their sender is cut off from the API server and this node is not. */
+  cutOffHeartbeats: number;
+  /** Suspicions or deaths of this node left unrefuted while it was cut off from the API server. */
+  unrefuted: number;
 }
 
 export interface Settings {
@@ -91,5 +98,7 @@ export function newCounters(): LivenessCounters {
     leavesLearned: 0,
     refutations: 0,
     isolations: 0,
+    cutOffHeartbeats: 0,
+    unrefuted: 0,
   };
 }

@@ -41,6 +41,13 @@ export interface Message {
   incarnation: number;
   /** Heartbeat only: sent because the receiver asked (watch), not because it is a ring successor. */
   subscribed: boolean;
+  /**
+   * Heartbeat only: the sender has not reached the API server for a
+   * lease-duration. Monitors that reach it steadily do not count such a
+   * heartbeat, so the mesh declares the sender dead and its IPs move (it
+   * cannot see Service changes; docs/liveness.md).
+   */
+  apiCutOff: boolean;
   records: readonly NodeRecord[];
 }
 

@@ -52,6 +52,7 @@ function allAliveMesh(): Liveness {
     isolated: () => false,
     quorumPossible: () => true,
     onChange: () => undefined,
+    setApiStanding: () => undefined,
     leave: () => undefined,
     stop: () => undefined,
   };

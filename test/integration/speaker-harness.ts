@@ -6,6 +6,7 @@ import type { IpCandidates } from '../../src/election/candidates.js';
 import { IP_ANNOTATION } from '../../src/api/leases.js';
 import {
   LeaseStoreError,
+  type ApiStanding,
   type LeaseContent,
   type LeaseRecord,
   type LeaseStore,
@@ -351,6 +352,8 @@ export class FakeMesh implements Liveness {
   isolatedNow = false;
   quorum = true;
   left = false;
+  /** What the runtime says of its standing with the API server (the real mesh puts it in its heartbeats). */
+  apiStanding: (() => ApiStanding) | undefined;
   private readonly listeners: (() => void)[] = [];
 
   constructor(readonly node: string) {}
@@ -372,6 +375,9 @@ export class FakeMesh implements Liveness {
   }
   onChange(listener: () => void): void {
     this.listeners.push(listener);
+  }
+  setApiStanding(standing: () => ApiStanding): void {
+    this.apiStanding = standing;
   }
   leave(): void {
     this.left = true;

@@ -2,8 +2,8 @@
 // mesh's verdicts decide who is live, a speaker that hears no peer while they
 // hear each other takes nothing (b), a firewalled mesh falls back to the
 // heartbeat Leases (c), an API outage moves nothing (d), a speaker cut off
-// from the API only keeps what it holds (e, a deliberate change: see
-// docs/design-changes.md), and SIGTERM tells the mesh (f). Case (a), UDP
+// from the API only loses its IPs to the others and is fenced (e), and
+// SIGTERM tells the mesh (f). Case (a), UDP
 // blocked between two nodes, is the detector's own (test/unit/liveness). The mesh is a stand-in whose
 // verdicts the test sets; the real detector is tested on a simulated lossy,
 // partitionable network in test/unit/liveness.
@@ -114,18 +114,32 @@ describe('speaker election on the liveness mesh', () => {
     expect(c.segment.log.slice(logBefore)).toEqual([]);
   });
 
-  it('(e) a speaker cut off from the API only, still heard on the mesh, keeps serving what it holds; the others take nothing from it', async () => {
+  it('(e) a speaker cut off from the API only: its heartbeats say so, its peers take its IPs, and the wire fence silences it', async () => {
     const ips = ipRange(9);
-    const { c } = await meshCluster(ips);
+    const { c, meshes } = await meshCluster(ips);
     const held = ips.filter((ip) => c.segment.ownerOf(ip) === 'node-a');
+    expect(held.length).toBeGreaterThan(0);
+    const standing = (node: string) => meshes.get(node)?.apiStanding?.();
+    // Renewing for a lease-duration, every speaker reaches the API steadily; none is cut off.
+    await until(() => NODES.every((n) => standing(n)?.steady === true), 10_000, 'every speaker steady on the API');
     speaker(c, 'node-a').store.severed = true;
-    await sleep(3 * TIMING.leaseDurationMs);
-    expect(held.map((ip) => c.segment.ownerOf(ip))).toEqual(held.map(() => 'node-a'));
+    // The mesh carries the flag a lease-duration after node-a's last renewal (src/liveness; unit-tested there).
+    await until(() => standing('node-a')?.cutOff === true, 10_000, 'node-a to report itself cut off');
+    expect(['node-b', 'node-c'].map((n) => standing(n))).toEqual([{ cutOff: false, steady: true }, { cutOff: false, steady: true }]);
+    // Steady monitors do not count its heartbeats, so the mesh declares it dead, as the unit tests show.
+    for (const node of ['node-b', 'node-c']) meshes.get(node)?.set({ verdicts: { 'node-a': 'dead' } });
+    await until(() => held.every((ip) => ['node-b', 'node-c'].includes(c.segment.ownerOf(ip) ?? '')), 30_000, 'the others to take over');
+    // node-a could not learn of the takeover through the API: the new owners' announcements silenced it.
+    expect(held.filter((ip) => speaker(c, 'node-a').runtime.machine.isAnnouncing(ip))).toEqual([]);
     speaker(c, 'node-a').store.severed = false;
-    await until(() => speaker(c, 'node-a').runtime.isApiReachable(), 10_000, 'node-a back on the API');
-    const holders = await c.holders();
-    for (const ip of ips) expect(holders.get(ip)).toBe(c.segment.ownerOf(ip));
-    for (const ip of ips) expect(c.segment.maxAnswering.get(ip)).toBe(1);
+    await until(() => standing('node-a')?.cutOff === false, 10_000, 'node-a back on the API');
+    for (const node of ['node-b', 'node-c']) meshes.get(node)?.set({ verdicts: { 'node-a': 'alive' } });
+    await until(async () => {
+      const holders = await c.holders();
+      return ips.every((ip) => holders.get(ip) === c.segment.ownerOf(ip));
+    }, 10_000, 'every Lease holder to be the one answering');
+    // The fence acts on the new owner's first announcement; from then on one answer per IP.
+    for (const ip of ips) expect(c.segment.answering.get(ip)?.size).toBe(1);
   });
 
   it('(f) SIGTERM releases, tells the mesh, and deletes the member Lease', async () => {

@@ -13,6 +13,7 @@ import {
   type LeaseRecord,
   type LeaseStore,
   type LeaseWatchHandlers,
+  type ApiStanding,
   type Liveness,
   type MeshPeer,
 } from '../../src/election/boundaries.js';
@@ -141,6 +142,7 @@ class VirtualLeaseStore {
 /** The real detector as the runtime's Liveness, over a simulated endpoint (what src/liveness/mesh.ts does over UDP). */
 class SimLiveness implements Liveness {
   private readonly listeners: (() => void)[] = [];
+  private standing: (() => ApiStanding) | undefined;
   readonly detector: FailureDetector;
 
   constructor(
@@ -156,6 +158,7 @@ class SimLiveness implements Liveness {
       transport: endpointOf,
       incarnation: 1000,
       random,
+      apiStanding: () => this.standing?.() ?? { cutOff: false, steady: false },
       onChange: () => {
         for (const listener of this.listeners) listener();
       },
@@ -180,6 +183,9 @@ class SimLiveness implements Liveness {
   }
   onChange(listener: () => void): void {
     this.listeners.push(listener);
+  }
+  setApiStanding(standing: () => ApiStanding): void {
+    this.standing = standing;
   }
   leave(): void {
     this.detector.leave();

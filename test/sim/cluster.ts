@@ -1,4 +1,5 @@
 import type { Scheduler } from '../../src/clock/scheduler.js';
+import type { ApiStanding } from '../../src/election/boundaries.js';
 import { VirtualScheduler } from '../../src/clock/virtual.js';
 import { FailureDetector, type FailureDetectorOptions, type LivenessEvent } from '../../src/liveness/detector.js';
 import type { KeyRing } from '../../src/liveness/keyring.js';
@@ -32,6 +33,8 @@ export class SimCluster {
   members: string[];
   /** Incidents where a quorum declared a running node dead: "node@incarnation". */
   readonly falseDeaths = new Set<string>();
+  /** Each node's standing with the API server (default: steady); change it at any time. */
+  readonly apiStanding = new Map<string, ApiStanding>();
 
   constructor(private readonly options: SimClusterOptions) {
     this.random = seededRandom(options.seed ?? 1);
@@ -65,6 +68,7 @@ export class SimCluster {
       // Later runs of a node get higher incarnations, as Date.now() gives a real one.
       incarnation: 1000 + Math.floor(this.scheduler.now()),
       random: this.random,
+      apiStanding: () => this.apiStanding.get(node) ?? { cutOff: false, steady: true },
       onChange: (event) => {
         if (event.type === 'verdict' && event.verdict === 'dead' && event.reason === 'confirmed' && this.running.has(event.node)) {
           const victim = this.detectors.get(event.node);

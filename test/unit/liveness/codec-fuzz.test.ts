@@ -19,9 +19,10 @@ const message: fc.Arbitrary<Message> = fc
     sender: nodeName,
     incarnation: counter,
     subscribed: fc.boolean(),
+    apiCutOff: fc.boolean(),
     records: fc.array(fc.record({ kind, node: nodeName, incarnation: counter }), { maxLength: 20 }),
   })
-  .map((m) => ({ ...m, subscribed: m.type === 'heartbeat' && m.subscribed }));
+  .map((m) => ({ ...m, subscribed: m.type === 'heartbeat' && m.subscribed, apiCutOff: m.type === 'heartbeat' && m.apiCutOff }));
 
 const everyone = () => new AuthenticatedChannel({ keys, isMember: () => true });
 
@@ -39,7 +40,7 @@ describe('liveness decoder fuzzing', () => {
   });
 
   it('random bytes behind a valid header prefix: never throws, never accepted', () => {
-    const prefix = everyone().seal({ type: 'notice', sender: 'node-a', incarnation: 1, subscribed: false, records: [] }).subarray(0, 25);
+    const prefix = everyone().seal({ type: 'notice', sender: 'node-a', incarnation: 1, subscribed: false, apiCutOff: false, records: [] }).subarray(0, 25);
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), (tail) => {
         expect(everyone().open(Buffer.concat([prefix, Buffer.from(tail)]))).toBeUndefined();

@@ -14,6 +14,7 @@ const heartbeat: Message = {
   sender: 'node-a',
   incarnation: 1_764_000_000_000,
   subscribed: false,
+  apiCutOff: false,
   records: [
     { kind: 'dead', node: 'node-c', incarnation: 7 },
     { kind: 'alive', node: 'node-b', incarnation: 2 ** 53 - 1 },
@@ -37,9 +38,12 @@ describe('liveness codec', () => {
   it('round-trips every field through seal and open', () => {
     const sender = channel();
     const receiver = channel();
-    const notice: Message = { type: 'notice', sender: 'node-b', incarnation: 0, subscribed: false, records: [{ kind: 'suspect', node: 'node-a', incarnation: 5 }] };
+    const notice: Message = { type: 'notice', sender: 'node-b', incarnation: 0, subscribed: false, apiCutOff: false, records: [{ kind: 'suspect', node: 'node-a', incarnation: 5 }] };
     expect(receiver.open(sender.seal(heartbeat))).toEqual(heartbeat);
     expect(receiver.open(sender.seal({ ...heartbeat, subscribed: true, records: [] }))).toEqual({ ...heartbeat, subscribed: true, records: [] });
+    for (const flags of [{ subscribed: false, apiCutOff: true }, { subscribed: true, apiCutOff: true }]) {
+      expect(receiver.open(sender.seal({ ...heartbeat, ...flags }))).toEqual({ ...heartbeat, ...flags });
+    }
     expect(receiver.open(sender.seal(notice))).toEqual(notice);
     for (const kind of ['left', 'watch', 'ping', 'ack', 'doubt'] as const) {
       const m: Message = { ...notice, records: [{ kind, node: 'node-c', incarnation: 1 }] };
@@ -91,7 +95,9 @@ describe('liveness codec', () => {
       return b;
     };
     expect(refusal(patch(3, 9))).toBe('malformed'); // type
-    expect(refusal(patch(4, 2))).toBe('malformed'); // flags
+    expect(refusal(patch(4, 4))).toBe('malformed'); // an unknown flag
+    const notice: Message = { ...heartbeat, type: 'notice', apiCutOff: true };
+    expect(refusal(encodeMessage(notice, 1, key))).toBe('malformed'); // a flag on a notice
     expect(refusal(patch(9, 0xff))).toBe('malformed'); // incarnation >= 2^53
     expect(refusal(patch(26, 'A'.charCodeAt(0)))).toBe('malformed'); // upper-case name
     const firstRecord = 25 + 1 + 'node-a'.length + 1;

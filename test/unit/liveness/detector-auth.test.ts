@@ -93,7 +93,7 @@ describe('failure detector over the authenticated codec', () => {
     for (const d of toOthers) c.network.inject(d.to.node, d.bytes as Buffer);
     // Forged: a death notice about node-4 signed with a key nobody holds, under a known key id.
     const forged = encodeMessage(
-      { type: 'notice', sender: 'node-1', incarnation: c.detector('node-1').incarnation, subscribed: false, records: [{ kind: 'dead', node: 'node-4', incarnation: c.detector('node-4').incarnation }] },
+      { type: 'notice', sender: 'node-1', incarnation: c.detector('node-1').incarnation, subscribed: false, apiCutOff: false, records: [{ kind: 'dead', node: 'node-4', incarnation: c.detector('node-4').incarnation }] },
       1_000_000,
       { id: keyId(OLD), secret: Buffer.alloc(32, 0xee) },
     );

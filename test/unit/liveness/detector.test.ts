@@ -142,6 +142,44 @@ describe('failure detector: partial failures', () => {
     for (const node of c.running) expect(c.allSay(node, 'alive')).toBe(true);
   });
 
+  it('(e) a node cut off from the API server only: monitors that reach the API declare it dead, it does not refute until its contact returns', () => {
+    const c = cluster(10);
+    const x = 'node-4';
+    const before = c.detector(x).incarnation;
+    c.apiStanding.set(x, { cutOff: true, steady: false });
+    expect(c.scheduler.runUntilDone(() => c.allSay(x, 'dead'), DETECT_BOUND_MS)).toBe(true);
+    c.scheduler.advance(30_000);
+    expect(c.allSay(x, 'dead')).toBe(true);
+    expect(c.detector(x).incarnation).toBe(before);
+    expect(c.detector(x).counters.unrefuted).toBeGreaterThan(0);
+    expect([...c.falseDeaths]).toEqual([`${x}@${before}`]);
+    // Its heartbeats reached the mesh all along: the others heard them and did not count them.
+    const ignored = [...c.running].reduce((n, node) => n + c.detector(node).counters.cutOffHeartbeats, 0);
+    expect(ignored).toBeGreaterThan(0);
+    c.apiStanding.delete(x);
+    expect(c.scheduler.runUntilDone(() => c.allSay(x, 'alive'), 500)).toBe(true);
+    expect(c.detector(x).incarnation).toBeGreaterThan(before);
+    c.scheduler.advance(10_000);
+    expect(c.wronglyDead()).toEqual([]);
+  });
+
+  it('(d) every node cut off from the API server (an outage of it): nobody is declared dead', () => {
+    const c = cluster(10);
+    for (const node of c.running) c.apiStanding.set(node, { cutOff: true, steady: false });
+    c.scheduler.advance(60_000);
+    expect(c.wronglyDead()).toEqual([]);
+    expect([...c.falseDeaths]).toEqual([]);
+  });
+
+  it('(d) after an outage of the API server, a node still flagged is not declared dead by peers not yet steady', () => {
+    const c = cluster(10);
+    for (const node of c.running) c.apiStanding.set(node, { cutOff: false, steady: false });
+    c.apiStanding.set('node-4', { cutOff: true, steady: false });
+    c.scheduler.advance(60_000);
+    expect(c.wronglyDead()).toEqual([]);
+    expect([...c.falseDeaths]).toEqual([]);
+  });
+
   it('(f) leave(): every member knows within one network delay, with reason "left"', () => {
     const c = cluster(50, { loss: 0, jitterMs: 0, latencyMs: 0.3 });
     c.leave('node-11');
@@ -178,7 +216,7 @@ describe('failure detector: refutation', () => {
     const c = cluster(10, { loss: 0 });
     const x = c.detector('node-2');
     const claimed = x.incarnation + 1_000;
-    c.endpoints.get('node-7')?.send(SimNetwork.peer('node-2'), { type: 'notice', sender: 'node-7', incarnation: c.detector('node-7').incarnation, subscribed: false, records: [{ kind: 'dead', node: 'node-2', incarnation: claimed }] });
+    c.endpoints.get('node-7')?.send(SimNetwork.peer('node-2'), { type: 'notice', sender: 'node-7', incarnation: c.detector('node-7').incarnation, subscribed: false, apiCutOff: false, records: [{ kind: 'dead', node: 'node-2', incarnation: claimed }] });
     c.scheduler.advance(10);
     expect(x.incarnation).toBe(claimed + 1);
     expect(x.counters.refutations).toBe(1);
@@ -192,7 +230,7 @@ describe('failure detector: refutation', () => {
     const inc = c.detector(x).incarnation;
     const observer = c.detector('node-5');
     // A late relayed record from before a refutation.
-    c.endpoints.get('node-7')?.send(SimNetwork.peer('node-5'), { type: 'notice', sender: 'node-7', incarnation: c.detector('node-7').incarnation, subscribed: false, records: [{ kind: 'dead', node: x, incarnation: inc - 1 }] });
+    c.endpoints.get('node-7')?.send(SimNetwork.peer('node-5'), { type: 'notice', sender: 'node-7', incarnation: c.detector('node-7').incarnation, subscribed: false, apiCutOff: false, records: [{ kind: 'dead', node: x, incarnation: inc - 1 }] });
     c.scheduler.advance(10);
     expect(observer.verdict(x)).toBe('alive');
   });

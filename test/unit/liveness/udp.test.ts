@@ -25,7 +25,7 @@ async function transport(): Promise<{ t: UdpTransport; channel: AuthenticatedCha
 }
 
 const next = (t: UdpTransport) => new Promise<Message>((resolve) => t.onMessage(resolve));
-const hello = (sender: string): Message => ({ type: 'notice', sender, incarnation: 1, subscribed: false, records: [{ kind: 'alive', node: sender, incarnation: 1 }] });
+const hello = (sender: string): Message => ({ type: 'notice', sender, incarnation: 1, subscribed: false, apiCutOff: false, records: [{ kind: 'alive', node: sender, incarnation: 1 }] });
 
 describe('UdpTransport', () => {
   it('carries authenticated messages over IPv4 and IPv6 loopback', async () => {
