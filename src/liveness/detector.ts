@@ -313,6 +313,9 @@ export class FailureDetector {
     const p = this.peers.get(m.sender);
     if (p === undefined || m.incarnation < p.incarnation) {
       this.counters.ignored++;
+      // A restart whose clock is behind its last life's (the incarnation comes
+      // from it): tell it what we hold, so it refutes above and is heard again.
+      if (p !== undefined && p.status !== 'alive') this.tellGone(m.sender, p, now);
       return;
     }
     if (m.type === 'heartbeat') this.counters.received.heartbeat++;
@@ -336,10 +339,9 @@ export class FailureDetector {
         if (p.suspectedSince !== undefined) p.suspectedSince = undefined;
       }
       if (this.blame.isolated && m.type === 'heartbeat') this.checkIsolation(now);
-    } else if (now - p.toldDeadAt >= this.intervalMs) {
+    } else {
       // It talks as if alive in the incarnation we hold dead: tell it, so it refutes.
-      p.toldDeadAt = now;
-      this.out.notice(p.peer, [{ kind: p.status, node: m.sender, incarnation: p.incarnation }]);
+      this.tellGone(m.sender, p, now);
     }
     for (const r of m.records) this.apply(m.sender, p, r, now);
     this.report(m.sender, p);
@@ -375,6 +377,13 @@ export class FailureDetector {
       this.markGone(r.node, p, r.kind, r.incarnation, confirming);
     }
     this.report(r.node, p);
+  }
+
+  /** At most once an interval: "I hold you dead (or gone) at this incarnation". */
+  private tellGone(node: string, p: PeerState, now: number): void {
+    if (p.status === 'alive' || now - p.toldDeadAt < this.intervalMs) return;
+    p.toldDeadAt = now;
+    this.out.notice(p.peer, [{ kind: p.status, node, incarnation: p.incarnation }]);
   }
 
   private subscribe(sender: string, from: PeerState, now: number): void {

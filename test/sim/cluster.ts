@@ -49,7 +49,7 @@ export class SimCluster {
     for (const node of options.nodes) this.create(node);
   }
 
-  private create(node: string): FailureDetector {
+  private create(node: string, incarnation?: number): FailureDetector {
     const keys = this.options.keys?.(node);
     const endpoint = this.network.endpoint(node, keys ? { keys, isMember: (n) => this.members.includes(n) } : undefined);
     // The node's own view of the clock: its timers wait while its process is stalled.
@@ -66,7 +66,7 @@ export class SimCluster {
       scheduler,
       transport: endpoint,
       // Later runs of a node get higher incarnations, as Date.now() gives a real one.
-      incarnation: 1000 + Math.floor(this.scheduler.now()),
+      incarnation: incarnation ?? 1000 + Math.floor(this.scheduler.now()),
       random: this.random,
       apiStanding: () => this.apiStanding.get(node) ?? { cutOff: false, steady: true },
       onChange: (event) => {
@@ -119,9 +119,10 @@ export class SimCluster {
   }
 
   /** A new process for a node (a new incarnation). */
-  restart(node: string): FailureDetector {
+  /** A new process for `node`; `incarnation` below its last life's models a wall clock that went backwards. */
+  restart(node: string, incarnation?: number): FailureDetector {
     if (this.running.has(node)) this.kill(node);
-    const detector = this.create(node);
+    const detector = this.create(node, incarnation);
     this.start(node);
     return detector;
   }

@@ -52,6 +52,19 @@ describe('failure detector: a killed node', () => {
     expect(c.wronglyDead()).toEqual([]);
   });
 
+  it('comes back alive everywhere when it restarts with a clock behind its last life (a lower incarnation)', () => {
+    const c = cluster(10);
+    const last = c.detector('node-4').incarnation;
+    c.kill('node-4');
+    c.scheduler.advance(2_000);
+    expect(c.allSay('node-4', 'dead')).toBe(true);
+    const restarted = c.restart('node-4', last - 500);
+    expect(c.scheduler.runUntilDone(() => c.allSay('node-4', 'alive'), 1_000)).toBe(true);
+    expect(restarted.incarnation).toBeGreaterThan(last);
+    c.scheduler.advance(5_000);
+    expect(c.wronglyDead()).toEqual([]);
+  });
+
   it('with three ring neighbours dying at once, all three are found (no monitor left behind)', () => {
     const c = cluster(30);
     const victim = 'node-9';
