@@ -8,6 +8,7 @@ import {
   formatMacsAnnotation,
   memberLeaseName,
   nodeFromLeaseName,
+  nodeLeaseName,
   parseEndpoint,
   parseMacsAnnotation,
   type PublishedInterface,
@@ -23,7 +24,10 @@ import { LeaseStoreError, type LeaseRecord, type LeaseStore, type Liveness, type
 // - where it has none ('unknown': no quorum possible, this node hears no one,
 //   the mesh is firewalled), the heartbeat Leases decide, listed after each
 //   renewal of our own while any peer needs them: never watched, so a
-//   renewal reaches no other speaker at steady state.
+//   renewal reaches no other speaker at steady state;
+// - a member not live whose heartbeat Lease those listings show unrenewed
+//   (or absent) for `staleAfterMs` is gone for good (its Node deleted, its
+//   speaker removed): its Leases are deleted, so nobody keeps judging it.
 
 export interface MembershipOptions {
   node: string;
@@ -35,6 +39,8 @@ export interface MembershipOptions {
   logger: Logger;
   metrics?: SpeakerMetrics;
   now: () => number;
+  /** How long a member not live may show no heartbeat renewal before its Leases are deleted. */
+  staleAfterMs: number;
   /** Something that decides ownership changed: evaluate. */
   onChange: () => void;
   onSpeakersChanged?: (interfaces: ReadonlyMap<string, readonly string[]>) => void;
@@ -58,6 +64,10 @@ export class Membership {
   private publishing = false;
   private lastOwnRenewalSeenAt: number | undefined;
   private health: MeshHealth = 'ok';
+  /** Member Leases' resourceVersions, for deletes that lose to a member that came back. */
+  private readonly memberVersions = new Map<string, string>();
+  /** Per member: its heartbeat Lease's version in our listings ('' when absent) and since when it has not changed. */
+  private readonly heartbeatSilence = new Map<string, { version: string; since: number }>();
   private polling = false;
 
   constructor(private readonly options: MembershipOptions) {
@@ -88,6 +98,7 @@ export class Membership {
 
   /** A member Lease arrived or changed. */
   memberSeen(node: string, lease: LeaseRecord): void {
+    this.memberVersions.set(node, lease.resourceVersion);
     let published: PublishedInterface[] = [];
     try {
       published = parseMacsAnnotation(lease.annotations[MACS_ANNOTATION] ?? '');
@@ -116,6 +127,13 @@ export class Membership {
   }
 
   memberGone(node: string): void {
+    this.memberVersions.delete(node);
+    this.heartbeatSilence.delete(node);
+    if (node === this.options.node) {
+      // Deleted by a peer that judged us gone (we were cut off for long): say we are here again.
+      this.published = undefined;
+      void this.publish();
+    }
     this.options.machine.observeMember(node, undefined);
     this.options.machine.observeVerdict(node, undefined);
     this.meshStates.delete(node);
@@ -206,10 +224,39 @@ export class Membership {
       for (const node of this.options.machine.heartbeatNodes()) {
         if (!seen.has(node)) this.options.machine.observeHeartbeat(node, undefined, now);
       }
+      await this.deleteStaleMembers(leases, now);
     } catch (err) {
       this.options.logger.info({ err: String(err) }, 'listing heartbeat leases failed');
     } finally {
       this.polling = false;
+    }
+  }
+
+  /** Deletes the Leases of members not live whose heartbeat showed no renewal in our listings for staleAfterMs. */
+  private async deleteStaleMembers(heartbeats: readonly LeaseRecord[], now: number): Promise<void> {
+    const { store, machine, logger, staleAfterMs } = this.options;
+    const versions = new Map<string, string>();
+    for (const lease of heartbeats) {
+      const node = nodeFromLeaseName(lease.name);
+      if (node !== undefined) versions.set(node, lease.resourceVersion);
+    }
+    for (const [node, memberVersion] of this.memberVersions) {
+      if (node === this.options.node) continue;
+      const version = versions.get(node) ?? '';
+      const silence = this.heartbeatSilence.get(node);
+      if (silence === undefined || silence.version !== version) {
+        this.heartbeatSilence.set(node, { version, since: now });
+        continue;
+      }
+      if (now - silence.since < staleAfterMs || machine.isLive(node, now)) continue;
+      logger.warn({ member: node, silentMs: Math.round(now - silence.since) }, 'deleting the Leases of a speaker gone for good');
+      try {
+        await store.delete(memberLeaseName(node), memberVersion);
+        if (version !== '') await store.delete(nodeLeaseName(node), version);
+      } catch (err) {
+        // It came back (409), or a peer deleted them first (404): nothing to do.
+        if (!(err instanceof LeaseStoreError && (err.kind === 'conflict' || err.kind === 'not-found'))) throw err;
+      }
     }
   }
 

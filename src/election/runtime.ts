@@ -17,6 +17,8 @@ import { LeaseStoreError, type LeaseRecord, type LeaseStore, type Liveness, type
 
 /** Heartbeat pace while the mesh can form no quorum (fewer than 3 live speakers). */
 const SMALL_CLUSTER_PACE = { intervalMs: 1000, leaseDurationMs: 3000 };
+/** A member not live whose heartbeat showed no renewal for this many lease-durations is gone for good. */
+const STALE_MEMBER_LEASE_DURATIONS = 10;
 
 export const MESH_STATE_MESSAGES: Record<MeshHealth, string> = {
   ok: 'the liveness mesh judges the peers',
@@ -101,6 +103,7 @@ export class SpeakerRuntime {
       logger: this.log,
       metrics: options.metrics,
       now: this.now,
+      staleAfterMs: STALE_MEMBER_LEASE_DURATIONS * options.leaseDurationMs,
       onChange: () => this.kick(),
       onSpeakersChanged: options.onSpeakersChanged,
       onMeshState: (state) => {
