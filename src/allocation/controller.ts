@@ -10,7 +10,7 @@ import type { IPAddressPoolStatus } from '../api/types.js';
 import { Allocator } from '../ipam/allocator.js';
 import type { PoolConflict, PoolsReport } from '../ipam/types.js';
 import { CONFLICT_ANNOTATION, IP_LEASE_PREFIX, ipLeaseName } from '../api/leases.js';
-import { CONDITION_ALLOCATED, sameConditions, type OwnershipView } from './conditions.js';
+import { sameConditions, type OwnershipView } from './conditions.js';
 import { POOL_ANNOTATION, ServiceReconciler, serviceKey, statusConditions, statusIPs, type ServiceDecision, type ServiceEvent } from './reconcile.js';
 import { desiredPoolStatus, poolStatusDiffers, poolWarnings } from './pool-status.js';
 import { sameLabels } from './request-change.js';
@@ -302,8 +302,7 @@ export class AllocationController {
         this.schedulePoolStatus();
       }
     }
-    const failure = decision.conditions.find((c) => c.type === CONDITION_ALLOCATED && c.status === 'False');
-    if (failure && decision.events.some((e) => e.reason === 'AllocationFailed')) metrics?.allocationFailures.inc({ reason: failure.reason });
+    if (decision.refusal) metrics?.allocationFailures.inc({ reason: decision.refusal });
     metrics?.servicesPending.set(this.reconciler.pendingKeys().length);
   }
 

@@ -54,6 +54,8 @@ export interface ServiceDecision {
    * must be tried again.
    */
   usesChanged: boolean;
+  /** Set when the decision is a new refusal, the one its AllocationFailed event tells: why (the failure metric). */
+  refusal?: AllocationFailure;
 }
 
 interface Holding {
@@ -357,7 +359,8 @@ export class ServiceReconciler {
   ): ServiceDecision {
     this.pending.add(key);
     const last = this.lastRefusal.get(key);
-    if (last?.reason !== reason || last.message !== message) {
+    const isNew = last?.reason !== reason || last.message !== message;
+    if (isNew) {
       this.lastRefusal.set(key, { reason, message });
       events.push({ type: 'Warning', reason: 'AllocationFailed', message });
     }
@@ -374,6 +377,7 @@ export class ServiceReconciler {
       events,
       released,
       usesChanged: released,
+      refusal: isNew ? reason : undefined,
     };
   }
 

@@ -76,8 +76,9 @@ describe('ServiceReconciler', () => {
       type: 'ironlb.io/Allocated', status: 'False', reason: 'PoolExhausted', message,
     });
     expect(d.events).toEqual([{ type: 'Warning', reason: 'AllocationFailed', message }]);
+    expect(d.refusal).toBe('PoolExhausted');
     expect(reconciler.pendingKeys()).toEqual(['default/b']);
-    expect(reconciler.reconcile(svc('b'), now).events).toEqual([]);
+    expect(reconciler.reconcile(svc('b'), now)).toMatchObject({ events: [], refusal: undefined });
   });
 
   it('gives a freed IP to a pending Service when the holder is deleted', () => {
