@@ -14,7 +14,6 @@ import { LeaderElector } from '../src/kube/leader.js';
 import { ensureLivenessKey } from '../src/kube/liveness-key.js';
 import { LeaseClient } from '../src/kube/leases.js';
 import { AllocationController } from '../src/allocation/controller.js';
-import { IpamServiceAllocator } from '../src/allocation/ipam-adapter.js';
 import { EventRecorder } from '../src/kube/events.js';
 import { createKubeIO } from '../src/kube/controller-io.js';
 
@@ -95,9 +94,8 @@ export async function startController(options: StartControllerOptions): Promise<
     if (stopping) return;
     metrics.isLeader.set(1);
     logger.info({ identity }, 'leading: rebuilding allocations from Service status');
-    const allocator = new IpamServiceAllocator((ns) => io.namespaces.get('', ns)?.metadata?.labels ?? {});
     const controller = new AllocationController({
-      io, namespace, lbClass: options.lbClass ?? '', allocator, logger, metrics,
+      io, namespace, lbClass: options.lbClass ?? '', logger, metrics,
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
       ...(options.orphanLeaseGraceMs !== undefined ? { orphanLeaseGraceMs: options.orphanLeaseGraceMs } : {}),
     });

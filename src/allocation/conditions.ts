@@ -20,13 +20,15 @@ export interface ServiceCondition {
   observedGeneration?: number;
 }
 
-/** A condition the reconcile wants, before a transition time is attached. */
-export interface DesiredCondition {
+/** A condition the reconcile wants, before a transition time is attached; `Reason` names the reasons it may give. */
+export interface DesiredCondition<Reason extends string = string> {
   type: string;
   status: ConditionStatus;
-  reason: string;
+  reason: Reason;
   message: string;
 }
+
+export type AnnouncedReason = 'NotAllocated' | 'IPConflict' | 'NoEligibleSpeaker' | 'AwaitingSpeaker' | 'Announced';
 
 /** RFC 3339 with second precision: what metav1.Time round-trips. */
 export function conditionTime(now: Date): string {
@@ -94,7 +96,10 @@ export interface OwnershipView {
  * has a holder; Unknown while some IP has no Lease yet (no speaker has looked
  * at it); False when a Lease says nobody can announce it or a conflict exists.
  */
-export function announcedCondition(ips: readonly string[], ownership: (ip: string) => OwnershipView | undefined): DesiredCondition {
+export function announcedCondition(
+  ips: readonly string[],
+  ownership: (ip: string) => OwnershipView | undefined,
+): DesiredCondition<AnnouncedReason> {
   if (ips.length === 0) {
     return { type: CONDITION_ANNOUNCED, status: 'Unknown', reason: 'NotAllocated', message: 'the Service has no IP yet, so nothing is announced' };
   }

@@ -1,5 +1,5 @@
 // The controller loop: caches in, decisions out. It holds no kube code: the
-// caches and writers are interfaces of boundaries.ts (src/kube/controller-io.ts adapts src/kube to them),
+// caches and writers are the interfaces below (src/kube/controller-io.ts adapts src/kube to them),
 // so the loop reads as the allocation story and nothing else.
 
 import type { KubernetesObject, V1Lease, V1Namespace, V1Service } from '@kubernetes/client-node';
@@ -7,12 +7,13 @@ import type { Logger } from '../log/logger.js';
 import type { ControllerMetrics } from '../metrics/metrics.js';
 import { parsePool, type PoolDefinition } from '../api/pool.js';
 import type { IPAddressPoolStatus } from '../api/types.js';
-import type { PoolConflict, PoolsReport, PoolUsage } from '../ipam/types.js';
+import { Allocator } from '../ipam/allocator.js';
+import type { PoolConflict, PoolsReport } from '../ipam/types.js';
 import { CONFLICT_ANNOTATION, IP_LEASE_PREFIX, ipLeaseName } from '../api/leases.js';
 import { sameConditions, type OwnershipView } from './conditions.js';
 import { POOL_ANNOTATION, ServiceReconciler, serviceKey, statusConditions, statusIPs, type ServiceDecision, type ServiceEvent } from './reconcile.js';
-import type { ServiceAllocator } from './boundaries.js';
 import { desiredPoolStatus, poolStatusDiffers, poolWarnings } from './pool-status.js';
+import { sameLabels } from './request-change.js';
 import { WorkQueue } from './work-queue.js';
 
 /** A synced cache of one resource (src/kube's Informer fits). */
@@ -46,18 +47,10 @@ export interface ControllerIO {
   deleteLease(name: string, resourceVersion: string): Promise<void>;
 }
 
-/** The allocator operations beyond the per-Service ServiceAllocator: pools and usage (src/ipam's Allocator). */
-export interface PoolAllocator {
-  setPools(pools: readonly PoolDefinition[]): PoolsReport;
-  usage(pool: string): PoolUsage;
-}
-
 export interface AllocationControllerOptions {
   io: ControllerIO;
   namespace: string;
   lbClass: string;
-  /** A fresh allocator: every leadership term starts again from the Services' status. */
-  allocator: ServiceAllocator & PoolAllocator;
   logger: Logger;
   metrics?: ControllerMetrics;
   now?: () => Date;
@@ -70,6 +63,8 @@ const POOL_STATUS_DELAY_MS = 200;
 const DEFAULT_ORPHAN_GRACE_MS = 60_000;
 
 export class AllocationController {
+  /** Fresh with each controller: every leadership term starts again from the Services' status. */
+  private readonly allocator = new Allocator();
   private readonly reconciler: ServiceReconciler;
   private readonly queue: WorkQueue;
   private readonly unsubscribe: Array<() => void> = [];
@@ -94,7 +89,8 @@ export class AllocationController {
   constructor(private readonly options: AllocationControllerOptions) {
     this.now = options.now ?? (() => new Date());
     this.reconciler = new ServiceReconciler({
-      allocator: options.allocator,
+      allocator: this.allocator,
+      namespaceLabels: (ns) => options.io.namespaces.get('', ns)?.metadata?.labels ?? {},
       lbClass: options.lbClass,
       ownership: (ip) => this.ownership(ip),
       poolProblem: (pool) => this.poolErrors.get(pool)?.join('; ') || undefined,
@@ -205,8 +201,7 @@ export class AllocationController {
   /** New namespace labels may admit a waiting Service to a pool, or no longer admit a holder (namespaceSelectors). */
   private namespaceChanged(ns: V1Namespace, old: V1Namespace): void {
     if (!this.started) return;
-    const labels = (n: V1Namespace): string => JSON.stringify(Object.entries(n.metadata?.labels ?? {}).sort());
-    if (labels(ns) !== labels(old)) {
+    if (!sameLabels(ns.metadata?.labels ?? {}, old.metadata?.labels ?? {})) {
       const prefix = `${ns.metadata?.name ?? ''}/`;
       for (const key of this.reconciler.recheck((key) => key.startsWith(prefix))) this.queue.add(key);
     }
@@ -259,7 +254,7 @@ export class AllocationController {
         this.options.logger.warn({ pool: name, errors: parsed.errors }, 'pool is invalid; it allocates nothing');
       }
     }
-    const report = this.options.allocator.setPools(valid);
+    const report = this.allocator.setPools(valid);
     this.poolErrors = errors;
     this.poolNotes = notes;
     this.poolConflicts = new Map(report.conflicts.map((c) => [c.pool, c]));
@@ -307,8 +302,7 @@ export class AllocationController {
         this.schedulePoolStatus();
       }
     }
-    const failure = decision.conditions.find((c) => c.type === 'ironlb.io/Allocated' && c.status === 'False');
-    if (failure && decision.events.some((e) => e.reason === 'AllocationFailed')) metrics?.allocationFailures.inc({ reason: failure.reason });
+    if (decision.refusal) metrics?.allocationFailures.inc({ reason: decision.refusal });
     metrics?.servicesPending.set(this.reconciler.pendingKeys().length);
   }
 
@@ -376,7 +370,7 @@ export class AllocationController {
   }
 
   private async writePoolStatuses(): Promise<void> {
-    const { io, metrics, allocator } = this.options;
+    const { io, metrics } = this.options;
     const present = new Set(io.pools.list().map((p) => p.metadata?.name ?? ''));
     for (const gone of [...this.poolsWithMetrics].filter((name) => !present.has(name))) {
       this.poolsWithMetrics.delete(gone);
@@ -392,7 +386,8 @@ export class AllocationController {
       const name = raw.metadata?.name ?? '';
       if (namespace !== this.options.namespace) continue;
       const errors = this.poolErrors.get(name) ?? [];
-      const usage = errors.length === 0 ? allocator.usage(name) : undefined;
+      // Undefined for a pool the allocator has not been given yet: counted as empty.
+      const usage = errors.length === 0 ? this.allocator.usage(name) : undefined;
       const previous = (raw as KubernetesObject & { status?: IPAddressPoolStatus }).status;
       const desired = desiredPoolStatus({ errors, notes: this.poolNotes.get(name) ?? [], conflict: this.poolConflicts.get(name), usage, previous, generation: raw.metadata?.generation }, this.now());
       if (metrics) {

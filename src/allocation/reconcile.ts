@@ -1,21 +1,32 @@
 // The controller's per-Service decision: given a Service and the allocator,
 // what its status, pool annotation, conditions and events should be. No I/O:
 // the controller loop writes the decision and compares it with what it saw.
+// The reconcile decides *when* to assign, keep or release; src/ipam's Allocator
+// decides *which* address, from the Service's parsed intent.
 
 import type { V1Service } from '@kubernetes/client-node';
+import { formatIP } from '../ip/address.js';
 import {
   CONDITION_ALLOCATED,
   announcedCondition,
+  type AnnouncedReason,
   mergeConditions,
   withoutControllerConditions,
   type DesiredCondition,
   type OwnershipView,
   type ServiceCondition,
 } from './conditions.js';
-import type { RequestSummary, ServiceAllocator } from './boundaries.js';
+import { addressesWanted, requestChange } from './request-change.js';
 import { ANNOTATION_IP_ALLOCATED_FROM_POOL } from '../api/annotations.js';
+import { readServiceIntent, type AllocationRequest, type ServiceIntent } from '../api/service.js';
+import type { Allocator } from '../ipam/allocator.js';
+import type { Assignment, RefusalReason } from '../ipam/types.js';
 
 export const POOL_ANNOTATION = ANNOTATION_IP_ALLOCATED_FROM_POOL;
+
+/** Why a Service has no address: the allocator's refusal, or a requested pool that exists but does not parse. */
+export type AllocationFailure = RefusalReason | 'PoolInvalid';
+export type AllocatedReason = 'Allocated' | AllocationFailure;
 
 export type EventType = 'Normal' | 'Warning';
 export interface ServiceEvent {
@@ -43,21 +54,26 @@ export interface ServiceDecision {
    * must be tried again.
    */
   usesChanged: boolean;
+  /** Set when the decision is a new refusal, the one its AllocationFailed event tells: why (the failure metric). */
+  refusal?: AllocationFailure;
 }
 
 interface Holding {
   ips: string[];
   pool: string;
-  identity: string;
-  placement: string;
-  /** Addresses wanted (RequestSummary.families): fewer held means it waits for a second family. */
-  families: number;
+  /** The request the addresses were given for: a change releases them or re-checks them (requestChange). */
+  intent: ServiceIntent;
   /** A pool changed since this was checked: the next reconcile checks the addresses still fit. */
   recheck?: boolean;
 }
 
+export type NamespaceLabels = (namespace: string) => Readonly<Record<string, string>>;
+
 export interface ReconcilerOptions {
-  allocator: ServiceAllocator;
+  /** A fresh one per leadership term: the reconcile rebuilds it from the Services' status (restoreAll). */
+  allocator: Allocator;
+  /** The labels of a Service's namespace, for pools' namespaceSelectors. */
+  namespaceLabels: NamespaceLabels;
   /** --lb-class: empty handles only Services without spec.loadBalancerClass. */
   lbClass: string;
   ownership: (ip: string) => OwnershipView | undefined;
@@ -99,11 +115,26 @@ function sameIPs(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
 }
 
+/** The addresses of an assignment, primary family first, and its pool (two names joined when families differ). */
+function given(assignment: Assignment): { ips: string[]; pool: string } {
+  return {
+    ips: assignment.ips.map((a) => a.address),
+    pool: [...new Set(assignment.ips.map((a) => a.pool))].join(','),
+  };
+}
+
+type Reading = { ok: true; intent: ServiceIntent } | { ok: false; reason: 'InvalidRequest'; message: string };
+
+function read(service: V1Service): Reading {
+  const result = readServiceIntent(service);
+  return result.ok ? result : { ok: false, reason: 'InvalidRequest', message: result.errors.join('; ') };
+}
+
 export class ServiceReconciler {
   private readonly holdings = new Map<string, Holding>();
   private readonly pending = new Set<string>();
   /** Last refusal per pending Service, so a retry does not repeat the event. */
-  private readonly lastRefusal = new Map<string, string>();
+  private readonly lastRefusal = new Map<string, { reason: AllocationFailure; message: string }>();
   /** Services whose IP a pool edit took away, with the explanation for the next reconcile. */
   private readonly stranded = new Map<string, string>();
   private readonly legacyWarned = new Set<string>();
@@ -123,7 +154,7 @@ export class ServiceReconciler {
    */
   waitingKeys(): string[] {
     const keys = [...this.pending];
-    for (const [key, h] of this.holdings) if (h.ips.length < h.families) keys.push(key);
+    for (const [key, h] of this.holdings) if (h.ips.length < addressesWanted(h.intent)) keys.push(key);
     return keys;
   }
 
@@ -173,24 +204,24 @@ export class ServiceReconciler {
       const key = serviceKey(service);
       const ips = statusIPs(service);
       if (ips.length === 0 || notManagedReason(service, this.options.lbClass) !== undefined) continue;
-      const reading = this.options.allocator.read(service);
+      const reading = read(service);
       if (!reading.ok) continue;
-      const summary = reading.summary;
+      const intent = reading.intent;
       // A changed request releases at run time: its old IP is not held (nor blocks anyone).
-      if (summary.requestedIPs.length > 0 && !sameIPs(summary.requestedIPs, ips)) continue;
-      const outcome = this.options.allocator.restore(key, ips, service);
+      if (intent.requestedIPs.length > 0 && !sameIPs(intent.requestedIPs.map(formatIP), ips)) continue;
+      const outcome = this.options.allocator.restore(key, ips, this.request(intent));
       if (!outcome.ok) {
         refused.push({ key, message: outcome.message });
         // The next reconcile allocates again and explains why in a PoolChanged event.
         this.stranded.set(key, `${ips.join(', ')} could not be kept after a restart (${outcome.message})`);
         continue;
       }
-      const dropped = outcome.dropped ?? [];
+      const dropped = outcome.dropped;
       if (dropped.length > 0) {
         refused.push({ key, message: dropped.map((d) => d.why).join('; ') });
         this.notices.set(key, dropped.map((d) => ({ type: 'Normal', reason: 'IPReleased', message: `released ${d.address}: ${d.why}` })));
       }
-      this.holdings.set(key, { ips: outcome.ips, pool: outcome.pool, identity: summary.identity, placement: summary.placement, families: summary.families });
+      this.holdings.set(key, { ...given(outcome), intent });
     }
     return refused;
   }
@@ -232,63 +263,76 @@ export class ServiceReconciler {
     this.notices.delete(key);
     let released = events.length > 0;
     let termsChanged = false;
-    const reading = this.options.allocator.read(service);
+    const reading = read(service);
     if (!reading.ok) {
       released = this.releaseFor(key, `the request is invalid: ${reading.message}`, events);
       return this.refused(service, key, current, reading.reason, reading.message, events, released, now);
     }
-    const summary = reading.summary;
-    if (summary.legacyPrefix && !this.legacyWarned.has(key)) {
+    const intent = reading.intent;
+    const legacyPrefix = intent.compatAnnotations[0]?.prefix;
+    if (legacyPrefix && !this.legacyWarned.has(key)) {
       this.legacyWarned.add(key);
-      events.push({ type: 'Normal', reason: 'DeprecatedAnnotation', message: `annotations under ${summary.legacyPrefix} are honoured; ironlb.io/ is the native prefix` });
+      events.push({
+        type: 'Normal',
+        reason: 'DeprecatedAnnotation',
+        message: `annotations under ${legacyPrefix} are honoured; ironlb.io/ is the native prefix`,
+      });
     }
 
     const held = this.holdings.get(key);
-    if (held && held.identity !== summary.identity) {
+    const change = held && requestChange(held.intent, intent);
+    if (held && change === 'identity') {
       released = this.releaseFor(key, 'the requested IPs, pool or IP families changed', events);
-    } else if (held && (held.placement !== summary.placement || held.ips.length < summary.families || held.recheck)) {
+    } else if (held && (change === 'placement' || held.ips.length < addressesWanted(intent) || held.recheck)) {
       // Ports, sharing, labels, traffic policy or IP families changed, or a family is
       // still missing: assign keeps each IP that still fits and fills the rest in place.
       // A change of terms may also make the address usable to a waiting Service.
-      termsChanged = held.placement !== summary.placement;
-      const again = this.options.allocator.assign(key, service);
+      termsChanged = change === 'placement';
+      const again = this.options.allocator.assign(key, this.request(intent));
       if (!again.ok) {
         this.releaseFor(key, again.message, events);
         return this.refused(service, key, current, again.reason, again.message, events, true, now);
       }
-      for (const d of again.dropped ?? []) {
+      for (const d of again.dropped) {
         events.push({ type: 'Normal', reason: 'IPReleased', message: `released ${d.address}: ${d.why}` });
         released = true;
       }
-      const added = again.ips.filter((ip) => !held.ips.includes(ip));
-      if (added.length > 0) events.push({ type: 'Normal', reason: 'IPAllocated', message: `assigned ${added.join(', ')} from pool ${again.pool}` });
-      this.holdings.set(key, { ips: again.ips, pool: again.pool, identity: summary.identity, placement: summary.placement, families: summary.families });
+      const { ips, pool } = given(again);
+      const added = ips.filter((ip) => !held.ips.includes(ip));
+      if (added.length > 0) {
+        const message = `assigned ${added.join(', ')} from pool ${pool}`;
+        events.push({ type: 'Normal', reason: 'IPAllocated', message });
+      }
+      this.holdings.set(key, { ips, pool, intent });
     }
 
     let holding = this.holdings.get(key);
     if (!holding) {
-      const outcome = this.options.allocator.assign(key, service);
+      const outcome = this.options.allocator.assign(key, this.request(intent));
       if (!outcome.ok) {
-        const problem = outcome.reason === 'PoolNotFound' && summary.requestedPool ? this.options.poolProblem?.(summary.requestedPool) : undefined;
+        const pool = intent.requestedPool;
+        const problem = outcome.reason === 'PoolNotFound' && pool ? this.options.poolProblem?.(pool) : undefined;
         if (problem) {
-          const message = `${key}: requested pool "${summary.requestedPool}" is invalid: ${problem}`;
+          const message = `${key}: requested pool "${pool}" is invalid: ${problem}`;
           return this.refused(service, key, current, 'PoolInvalid', message, events, released, now);
         }
         return this.refused(service, key, current, outcome.reason, outcome.message, events, released, now);
       }
-      holding = { ips: outcome.ips, pool: outcome.pool, identity: summary.identity, placement: summary.placement, families: summary.families };
+      const { ips, pool } = given(outcome);
+      holding = { ips, pool, intent };
       this.holdings.set(key, holding);
       const strandedWhy = this.stranded.get(key);
       this.stranded.delete(key);
       if (strandedWhy !== undefined) {
-        events.push({ type: 'Warning', reason: 'PoolChanged', message: `${strandedWhy}; re-allocated ${outcome.ips.join(', ')} from pool ${outcome.pool}` });
+        const message = `${strandedWhy}; re-allocated ${ips.join(', ')} from pool ${pool}`;
+        events.push({ type: 'Warning', reason: 'PoolChanged', message });
       }
-      events.push({ type: 'Normal', reason: 'IPAllocated', message: `assigned ${outcome.ips.join(', ')} from pool ${outcome.pool}` });
+      events.push({ type: 'Normal', reason: 'IPAllocated', message: `assigned ${ips.join(', ')} from pool ${pool}` });
     }
     this.pending.delete(key);
     this.lastRefusal.delete(key);
 
-    const desired: DesiredCondition[] = [
+    const desired: [DesiredCondition<AllocatedReason>, DesiredCondition<AnnouncedReason>] = [
       { type: CONDITION_ALLOCATED, status: 'True', reason: 'Allocated', message: `${holding.ips.join(', ')} from pool ${holding.pool}` },
       announcedCondition(holding.ips, this.options.ownership),
     ];
@@ -304,17 +348,23 @@ export class ServiceReconciler {
     };
   }
 
+  /** What the allocator is asked: the parsed intent and its namespace's labels, read now. */
+  private request(intent: ServiceIntent): AllocationRequest {
+    return { ...intent, namespaceLabels: this.options.namespaceLabels(intent.namespace) };
+  }
+
   private refused(
-    service: V1Service, key: string, current: ServiceCondition[], reason: string, message: string,
+    service: V1Service, key: string, current: ServiceCondition[], reason: AllocationFailure, message: string,
     events: ServiceEvent[], released: boolean, now: Date,
   ): ServiceDecision {
     this.pending.add(key);
-    const text = `${reason}: ${message}`;
-    if (this.lastRefusal.get(key) !== text) {
-      this.lastRefusal.set(key, text);
+    const last = this.lastRefusal.get(key);
+    const isNew = last?.reason !== reason || last.message !== message;
+    if (isNew) {
+      this.lastRefusal.set(key, { reason, message });
       events.push({ type: 'Warning', reason: 'AllocationFailed', message });
     }
-    const desired: DesiredCondition[] = [
+    const desired: [DesiredCondition<AllocatedReason>, DesiredCondition<AnnouncedReason>] = [
       { type: CONDITION_ALLOCATED, status: 'False', reason, message },
       announcedCondition([], this.options.ownership),
     ];
@@ -327,6 +377,7 @@ export class ServiceReconciler {
       events,
       released,
       usesChanged: released,
+      refusal: isNew ? reason : undefined,
     };
   }
 
@@ -367,5 +418,3 @@ export class ServiceReconciler {
     return true;
   }
 }
-
-export type { RequestSummary };

@@ -1,4 +1,4 @@
-// Adapts src/kube (informers, status writers) to the controller loop's interfaces (src/allocation/boundaries.ts).
+// Adapts src/kube (informers, status writers) to the controller loop's interfaces (src/allocation/controller.ts).
 
 import type { KubernetesObject, V1Lease, V1Namespace, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';

@@ -1,78 +1,49 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Service } from '@kubernetes/client-node';
 import { ServiceReconciler, notManagedReason, POOL_ANNOTATION } from '../../../src/allocation/reconcile.js';
-import type { AllocationOutcome, RequestReading, ServiceAllocator } from '../../../src/allocation/boundaries.js';
 import type { OwnershipView } from '../../../src/allocation/conditions.js';
+import { Allocator } from '../../../src/ipam/allocator.js';
+import { pool } from '../ipam/helpers.js';
 
-// A small allocator over a fixed list of IPs, enough to drive the reconcile's
-// decisions (the real address logic is src/ipam's, tested there and end to end).
-class ListAllocator implements ServiceAllocator {
-  readonly owner = new Map<string, string>();
-  constructor(private ips: string[], public pool = 'pool-a') {}
-  read(svc: V1Service): RequestReading {
-    const a = svc.metadata?.annotations ?? {};
-    const ip = a['ironlb.io/loadBalancerIPs'] ?? a['metallb.io/loadBalancerIPs'];
-    if (ip === 'garbage') return { ok: false, reason: 'InvalidRequest', message: 'ironlb.io/loadBalancerIPs: "garbage" is not an IP' };
-    const ports = (svc.spec?.ports ?? []).map((p) => p.port).join(',');
-    return {
-      ok: true,
-      summary: {
-        requestedIPs: ip ? [ip] : [], identity: JSON.stringify([ip ?? null]), placement: ports, families: 1,
-        ...(a['metallb.io/loadBalancerIPs'] ? { legacyPrefix: 'metallb.io/' } : {}),
-      },
-    };
-  }
-  /** A pool edit: addresses no longer listed are dropped from their Services. */
-  setIPs(ips: string[]): void {
-    this.ips = ips;
-    for (const ip of [...this.owner.keys()]) if (!ips.includes(ip)) this.owner.delete(ip);
-  }
-  assign(key: string, svc: V1Service): AllocationOutcome {
-    const r = this.read(svc);
-    if (!r.ok) return r;
-    const want = r.summary.requestedIPs[0];
-    // Like src/ipam: an address the Service holds is kept while it fits the request.
-    const held = [...this.owner].find(([ip, k]) => k === key && (!want || ip === want));
-    if (held) return { ok: true, ips: [held[0]], pool: this.pool };
-    this.release(key);
-    if (want) {
-      if (!this.ips.includes(want)) return { ok: false, reason: 'NoPoolForIP', message: `${want} is in no pool` };
-      const other = this.owner.get(want);
-      if (other && other !== key) return { ok: false, reason: 'IPInUse', message: `${want} is already used by ${other}` };
-      this.owner.set(want, key);
-      return { ok: true, ips: [want], pool: this.pool };
-    }
-    const free = this.ips.find((ip) => !this.owner.has(ip));
-    if (!free) return { ok: false, reason: 'PoolExhausted', message: `pool ${this.pool} has no free address` };
-    this.owner.set(free, key);
-    return { ok: true, ips: [free], pool: this.pool };
-  }
-  restore(key: string, ips: readonly string[]): AllocationOutcome {
-    for (const ip of ips) {
-      if (!this.ips.includes(ip)) return { ok: false, reason: 'NoPoolForIP', message: `${ip} is in no pool` };
-      const other = this.owner.get(ip);
-      if (other && other !== key) return { ok: false, reason: 'IPInUse', message: `${ip} is already used by ${other}` };
-    }
-    for (const ip of ips) this.owner.set(ip, key);
-    return { ok: true, ips: [...ips], pool: this.pool };
-  }
-  release(key: string): void {
-    for (const [ip, k] of this.owner) if (k === key) this.owner.delete(ip);
-  }
+// The reconcile over src/ipam's real Allocator and pools through the real parser:
+// every reason and message below is one the controller can write.
+
+interface SvcOptions {
+  ns?: string;
+  type?: string;
+  cls?: string;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+  ips?: string[];
+  ports?: number[];
+  ipFamilyPolicy?: string;
+  ipFamilies?: string[];
 }
 
-function svc(name: string, opts: { ns?: string; type?: string; cls?: string; annotations?: Record<string, string>; ips?: string[]; ports?: number[] } = {}): V1Service {
+function svc(name: string, opts: SvcOptions = {}): V1Service {
   return {
-    metadata: { namespace: opts.ns ?? 'default', name, annotations: opts.annotations, generation: 1 },
-    spec: { type: opts.type ?? 'LoadBalancer', loadBalancerClass: opts.cls, ports: (opts.ports ?? [80]).map((port) => ({ port })) },
+    metadata: {
+      namespace: opts.ns ?? 'default', name, annotations: opts.annotations, labels: opts.labels, generation: 1,
+    },
+    spec: {
+      type: opts.type ?? 'LoadBalancer',
+      loadBalancerClass: opts.cls,
+      ports: (opts.ports ?? [80]).map((port) => ({ port, protocol: 'TCP' })),
+      ipFamilyPolicy: opts.ipFamilyPolicy ?? 'SingleStack',
+      ipFamilies: opts.ipFamilies ?? ['IPv4'],
+    },
     status: { loadBalancer: { ingress: (opts.ips ?? []).map((ip) => ({ ip })) } },
   };
 }
 
 const now = new Date('2026-01-01T00:00:00Z');
-function setup(ips = ['192.0.2.1', '192.0.2.2'], leases = new Map<string, OwnershipView>()) {
-  const allocator = new ListAllocator(ips);
-  const reconciler = new ServiceReconciler({ allocator, lbClass: '', ownership: (ip) => leases.get(ip) });
+/** A reconcile over one pool, pool-a, holding `addresses` (CIDRs or ranges). */
+function setup(addresses = ['192.0.2.1-192.0.2.2'], leases = new Map<string, OwnershipView>()) {
+  const allocator = new Allocator();
+  allocator.setPools([pool('pool-a', addresses)]);
+  const reconciler = new ServiceReconciler({
+    allocator, namespaceLabels: () => ({}), lbClass: '', ownership: (ip) => leases.get(ip),
+  });
   return { allocator, reconciler, leases };
 }
 
@@ -96,18 +67,22 @@ describe('ServiceReconciler', () => {
   });
 
   it('leaves a Service pending with the reason, and reports the event only once', () => {
-    const { reconciler } = setup(['192.0.2.1']);
+    const { reconciler } = setup(['192.0.2.1/32']);
     reconciler.reconcile(svc('a'), now);
     const d = reconciler.reconcile(svc('b'), now);
     expect(d.ingressIPs).toEqual([]);
-    expect(d.conditions[0]).toMatchObject({ type: 'ironlb.io/Allocated', status: 'False', reason: 'PoolExhausted', message: 'pool pool-a has no free address' });
-    expect(d.events).toEqual([{ type: 'Warning', reason: 'AllocationFailed', message: 'pool pool-a has no free address' }]);
+    const message = 'default/b: no free IPv4 address in pool "pool-a"';
+    expect(d.conditions[0]).toMatchObject({
+      type: 'ironlb.io/Allocated', status: 'False', reason: 'PoolExhausted', message,
+    });
+    expect(d.events).toEqual([{ type: 'Warning', reason: 'AllocationFailed', message }]);
+    expect(d.refusal).toBe('PoolExhausted');
     expect(reconciler.pendingKeys()).toEqual(['default/b']);
-    expect(reconciler.reconcile(svc('b'), now).events).toEqual([]);
+    expect(reconciler.reconcile(svc('b'), now)).toMatchObject({ events: [], refusal: undefined });
   });
 
   it('gives a freed IP to a pending Service when the holder is deleted', () => {
-    const { reconciler } = setup(['192.0.2.1']);
+    const { reconciler } = setup(['192.0.2.1/32']);
     reconciler.reconcile(svc('a'), now);
     reconciler.reconcile(svc('b'), now);
     expect(reconciler.forget('default/a')).toBe(true);
@@ -186,15 +161,19 @@ describe('ServiceReconciler', () => {
     const { reconciler } = setup();
     reconciler.reconcile(svc('a'), now);
     const d = reconciler.reconcile(svc('b', { annotations: { 'ironlb.io/loadBalancerIPs': '192.0.2.1' } }), now);
-    expect(d.conditions[0]).toMatchObject({ status: 'False', reason: 'IPInUse', message: '192.0.2.1 is already used by default/a' });
+    expect(d.conditions[0]).toMatchObject({
+      status: 'False',
+      reason: 'IPInUse',
+      message: 'default/b: 192.0.2.1 is already used by default/a (default/a does not allow sharing)',
+    });
     expect(reconciler.holding('default/a')).toEqual({ ips: ['192.0.2.1'], pool: 'pool-a' });
   });
 
   it('restores held IPs first so a restart changes nothing', () => {
-    const { reconciler, allocator } = setup(['192.0.2.1', '192.0.2.2']);
+    const { reconciler, allocator } = setup();
     const services = [svc('new'), svc('old', { ips: ['192.0.2.2'] })];
     expect(reconciler.restoreAll(services)).toEqual([]);
-    expect(allocator.owner.get('192.0.2.2')).toBe('default/old');
+    expect(allocator.servicesOn('192.0.2.2')).toEqual(['default/old']);
     const d = reconciler.reconcile(services[1], now);
     expect(d.ingressIPs).toEqual(['192.0.2.2']);
     expect(d.events).toEqual([]);
@@ -202,23 +181,24 @@ describe('ServiceReconciler', () => {
   });
 
   it('does not restore an IP the Service no longer requests, nor one outside every pool', () => {
-    const { reconciler } = setup(['192.0.2.1', '192.0.2.2']);
+    const { reconciler } = setup();
     const moved = svc('moved', { ips: ['192.0.2.1'], annotations: { 'ironlb.io/loadBalancerIPs': '192.0.2.2' } });
     const outside = svc('outside', { ips: ['198.51.100.1'] });
-    expect(reconciler.restoreAll([moved, outside])).toEqual([{ key: 'default/outside', message: '198.51.100.1 is in no pool' }]);
+    const why = 'default/outside: 198.51.100.1 is no longer in any pool';
+    expect(reconciler.restoreAll([moved, outside])).toEqual([{ key: 'default/outside', message: why }]);
     expect(reconciler.holding('default/moved')).toBeUndefined();
     const d = reconciler.reconcile(outside, now);
     expect(d.ingressIPs).toEqual(['192.0.2.1']);
-    expect(d.events[0]).toMatchObject({ reason: 'PoolChanged', message: '198.51.100.1 could not be kept after a restart (198.51.100.1 is in no pool); re-allocated 192.0.2.1 from pool pool-a' });
+    expect(d.events[0]).toMatchObject({
+      reason: 'PoolChanged',
+      message: `198.51.100.1 could not be kept after a restart (${why}); re-allocated 192.0.2.1 from pool pool-a`,
+    });
   });
 
   it('keeps what a restart kept, and says with the first decision what it did not keep', () => {
-    const { reconciler, allocator } = setup(['192.0.2.1', '192.0.2.2']);
+    const { reconciler } = setup(['192.0.2.1-192.0.2.2', '2001:db8::/126']);
     const why = '2001:db8::1 is IPv6, but the Service is SingleStack IPv4';
-    allocator.restore = (key: string) => {
-      allocator.owner.set('192.0.2.1', key);
-      return { ok: true, ips: ['192.0.2.1'], pool: 'pool-a', dropped: [{ address: '2001:db8::1', why }] };
-    };
+    // Its status still lists the IPv6 address of a dual-stack past.
     const s = svc('web', { ips: ['192.0.2.1', '2001:db8::1'] });
     expect(reconciler.restoreAll([s])).toEqual([{ key: 'default/web', message: why }]);
     const d = reconciler.reconcile(s, now);
@@ -230,9 +210,10 @@ describe('ServiceReconciler', () => {
   });
 
   it('re-allocates a Service a pool edit stranded, with a PoolChanged event', () => {
-    const { reconciler, allocator } = setup(['192.0.2.1', '192.0.2.2']);
+    const { reconciler, allocator } = setup();
     reconciler.reconcile(svc('web'), now);
-    allocator.setIPs(['192.0.2.2']);
+    const report = allocator.setPools([pool('pool-a', ['192.0.2.2/32'])]);
+    expect(report.lost).toMatchObject([{ service: 'default/web', ips: ['192.0.2.1'] }]);
     reconciler.strand('default/web', ['192.0.2.1'], 'left pool pool-a (pool edited)');
     const d = reconciler.reconcile(svc('web', { ips: ['192.0.2.1'] }), now);
     expect(d.ingressIPs).toEqual(['192.0.2.2']);
@@ -250,12 +231,68 @@ describe('ServiceReconciler', () => {
   });
 
   it('says a requested pool is invalid rather than missing', () => {
-    const allocator = new ListAllocator([]);
-    allocator.assign = () => ({ ok: false, reason: 'PoolNotFound', message: 'requested pool "p" does not exist' });
-    allocator.read = () => ({ ok: true, summary: { requestedIPs: [], requestedPool: 'p', identity: 'p', placement: '', families: 1 } });
-    const reconciler = new ServiceReconciler({ allocator, lbClass: '', ownership: () => undefined, poolProblem: (p) => (p === 'p' ? 'spec.addresses[0]: bad' : undefined) });
-    const d = reconciler.reconcile(svc('web'), now);
+    // Pool p failed to parse, so the allocator never got it: it answers PoolNotFound.
+    const allocator = new Allocator();
+    const reconciler = new ServiceReconciler({
+      allocator, namespaceLabels: () => ({}), lbClass: '', ownership: () => undefined,
+      poolProblem: (p) => (p === 'p' ? 'spec.addresses[0]: bad' : undefined),
+    });
+    const d = reconciler.reconcile(svc('web', { annotations: { 'ironlb.io/address-pool': 'p' } }), now);
     expect(d.conditions[0]).toMatchObject({ reason: 'PoolInvalid', message: 'default/web: requested pool "p" is invalid: spec.addresses[0]: bad' });
+    const other = reconciler.reconcile(svc('other', { annotations: { 'ironlb.io/address-pool': 'q' } }), now);
+    expect(other.conditions[0]).toMatchObject({
+      reason: 'PoolNotFound', message: 'default/other: requested pool "q" does not exist',
+    });
+  });
+
+  it('reads namespace labels at assign time, so namespaceSelectors pin pools', () => {
+    const allocator = new Allocator();
+    const blueOnly = { serviceAllocation: { priority: 1, namespaceSelectors: [{ matchLabels: { team: 'blue' } }] } };
+    allocator.setPools([pool('general', ['192.0.2.0/30']), pool('blue', ['198.51.100.0/30'], blueOnly)]);
+    const reconciler = new ServiceReconciler({
+      allocator, lbClass: '', ownership: () => undefined,
+      namespaceLabels: (ns): Record<string, string> => (ns === 'blue' ? { team: 'blue' } : {}),
+    });
+    const blue = reconciler.reconcile(svc('x', { ns: 'blue' }), now);
+    expect(blue).toMatchObject({ ingressIPs: ['198.51.100.0'], pool: 'blue' });
+    expect(reconciler.reconcile(svc('y'), now)).toMatchObject({ ingressIPs: ['192.0.2.0'], pool: 'general' });
+  });
+
+  it('keeps a shared IP when its ports change, and refuses a second Service on the same port', () => {
+    const { reconciler } = setup(['192.0.2.0/29']);
+    const shared = { 'ironlb.io/allow-shared-ip': 'k', 'ironlb.io/loadBalancerIPs': '192.0.2.3' };
+    const one = reconciler.reconcile(svc('one', { annotations: shared, ports: [80] }), now);
+    expect(one.ingressIPs).toEqual(['192.0.2.3']);
+    const moved = reconciler.reconcile(svc('one', { annotations: shared, ports: [8080], ips: ['192.0.2.3'] }), now);
+    expect(moved).toMatchObject({ ingressIPs: ['192.0.2.3'], events: [], usesChanged: true });
+    const two = reconciler.reconcile(svc('two', { annotations: shared, ports: [8080] }), now);
+    expect(two.ingressIPs).toEqual([]);
+    expect(two.conditions[0]).toMatchObject({
+      status: 'False',
+      reason: 'PortConflict',
+      message: 'default/two: port TCP/8080 on 192.0.2.3 is already used by default/one',
+    });
+    const otherPort = reconciler.reconcile(svc('two', { annotations: shared, ports: [443] }), now);
+    expect(otherPort.ingressIPs).toEqual(['192.0.2.3']);
+  });
+
+  it('keeps a PreferDualStack Service waiting for its second family until a pool offers it', () => {
+    const { reconciler, allocator } = setup(['192.0.2.0/30']);
+    const dual = { ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'] };
+    const first = reconciler.reconcile(svc('web', dual), now);
+    expect(first.ingressIPs).toEqual(['192.0.2.0']);
+    expect(reconciler.waitingKeys()).toEqual(['default/web']);
+    // One requested address is all such a Service gets: it waits for nothing.
+    const requested = svc('one', { ...dual, annotations: { 'ironlb.io/loadBalancerIPs': '192.0.2.2' } });
+    expect(reconciler.reconcile(requested, now).ingressIPs).toEqual(['192.0.2.2']);
+    expect(reconciler.waitingKeys()).toEqual(['default/web']);
+    allocator.setPools([pool('pool-a', ['192.0.2.0/30', '2001:db8::/126'])]);
+    const second = reconciler.reconcile(svc('web', { ...dual, ips: first.ingressIPs }), now);
+    expect(second).toMatchObject({ ingressIPs: ['192.0.2.0', '2001:db8::'], pool: 'pool-a' });
+    expect(second.events).toEqual([
+      { type: 'Normal', reason: 'IPAllocated', message: 'assigned 2001:db8:: from pool pool-a' },
+    ]);
+    expect(reconciler.waitingKeys()).toEqual([]);
   });
 
   it('says once that a MetalLB annotation prefix was used', () => {
