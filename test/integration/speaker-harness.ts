@@ -15,15 +15,13 @@ import { silentLogger } from '../../src/log/logger.js';
 import { SpeakerView } from '../../src/kube/speaker-view.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { candidatesFor, FakeSegment, FakeWire, macOf, SeverableStore } from '../sim/segment.js';
+import { SCALED_TIMING } from '../sim/speakers.js';
 import { sleep, waitFor } from '../wait.js';
 
 export { candidatesFor, FakeSegment, FakeWire, ipRange, macOf, SeverableStore } from '../sim/segment.js';
 export const NS = 'ironlb-system';
-/**
- * Durations scaled down from 1 s / 3 s / 150 ms, yet with room for a loaded CI
- * machine (event-loop stalls of a few hundred ms must not look like deaths).
- */
-export const TIMING = { heartbeatIntervalMs: 400, leaseDurationMs: 2000, staggerMs: 200 };
+/** The speaker's durations scaled down for the wall clock (test/sim/speakers.ts says why). */
+export const TIMING = SCALED_TIMING;
 
 export interface TestSpeaker {
   node: string;

@@ -198,7 +198,8 @@ export class SeverableStore implements LeaseStore {
 
 /** Candidates for `ips`, each eligible on `nodes`, owned by one Service per IP. */
 export function candidatesFor(ips: readonly string[], nodes: readonly string[]): Map<string, IpCandidates> {
-  return new Map(ips.map((ip, i) => [ip, { eligible: new Set(nodes), services: [{ namespace: 'default', name: `svc-${i}` }], pool: 'pool' }]));
+  const service = (i: number) => ({ namespace: 'default', name: `svc-${i}` });
+  return new Map(ips.map((ip, i) => [ip, { eligible: new Set(nodes), services: [service(i)], pool: 'pool' }]));
 }
 
 export function ipRange(count: number, prefix = '198.51.100.'): string[] {
