@@ -109,11 +109,16 @@ export class Cluster {
     return speaker;
   }
 
-  /** Until every speaker sees every other live, then one lease-duration more (their views are complete). */
+  /**
+   * Until every speaker sees every other live and as a speaker, and sees its
+   * own heartbeat come back from the API server: their views are complete.
+   */
   async settled(): Promise<void> {
     const all = [...this.speakers.values()];
-    await until(() => all.every((s) => all.every((o) => s.runtime.machine.isLive(o.node, performance.now()) && s.runtime.speakers().has(o.node))), 10_000, 'speakers to see each other');
-    await sleep(this.timing.leaseDurationMs + this.timing.heartbeatIntervalMs);
+    const sees = (s: TestSpeaker, o: TestSpeaker) =>
+      s.runtime.machine.isLive(o.node, performance.now()) && s.runtime.speakers().has(o.node);
+    const complete = () => all.every((s) => s.runtime.isApiReachable() && all.every((o) => sees(s, o)));
+    await until(complete, 10_000, 'speakers to see each other');
   }
 
   setCandidates(candidates: ReadonlyMap<string, IpCandidates>): void {
@@ -199,4 +204,5 @@ export function until(condition: () => boolean | Promise<boolean>, timeoutMs = 1
   return waitFor(what, condition, timeoutMs, 20);
 }
 
+// For the mesh tests' own waits.
 export { sleep };
