@@ -46,7 +46,7 @@ export async function run(
   }
 }
 
-/** One API round trip on the virtual clock. */
+/** One API round trip on the virtual clock (requests and answers add up to 1.5 ms of jitter each way). */
 export const API_LATENCY_MS = 2;
 
 /** An ownership Lease state, as a watch of every Lease would show it. */
@@ -100,16 +100,21 @@ export class VirtualLeaseStore {
 
   /** A store as one speaker sees it: `dead()` true makes its calls hang up (a killed process hears nothing). */
   clientFor(dead: () => boolean): LeaseStore {
+    // The server acts when the request arrives, whatever becomes of its sender; the answer
+    // comes back later, concurrent calls' answers in any order, and a dead process hears none.
     const call = <T>(verb: Verb, op: () => T): Promise<T> =>
       new Promise<T>((resolve, reject) => {
-        this.scheduler.setTimer(API_LATENCY_MS, () => {
-          if (dead()) return; // the process is gone: nobody awaits this answer
+        if (dead()) return; // a killed process sends nothing
+        this.scheduler.setTimer(API_LATENCY_MS / 2 + this.random(), () => {
+          let answer: () => void;
           try {
             this.admit(verb);
-            resolve(op());
+            const result = op();
+            answer = () => resolve(result);
           } catch (err) {
-            reject(err instanceof Error ? err : new Error(String(err)));
+            answer = () => reject(err instanceof Error ? err : new Error(String(err)));
           }
+          this.scheduler.setTimer(API_LATENCY_MS / 2 + 2 * this.random(), () => dead() || answer());
         });
       });
     return {
