@@ -24,6 +24,7 @@ interface Target {
   /** Awaits a store call (the virtual clock runs meanwhile). */
   call<T>(promise: Promise<T>): Promise<T>;
   until(what: string, condition: () => boolean): Promise<void>;
+  /** The next `n` Lease reads are answered 500 (on the double, the watch must not take the slot). */
   failNext(n: number): Promise<void>;
   outage(on: boolean): Promise<void>;
   close(): Promise<void>;
@@ -40,7 +41,7 @@ async function doubleTarget(): Promise<Target> {
     b: store(),
     call: (promise) => promise,
     until: (what, condition) => waitFor(what, condition, 20_000, 10),
-    failNext: async (n) => server.faults.failNext(n, 500, { resource: 'leases' }),
+    failNext: async (n) => server.faults.failNext(n, 500, { verb: 'get', resource: 'leases' }),
     outage: (on) => server.faults.outage(on),
     close: async () => {
       await server.faults.reset();
