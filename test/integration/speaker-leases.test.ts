@@ -6,7 +6,12 @@
 // an outage are compared; the virtual store must be no kinder.
 import { afterEach, describe, expect, it } from 'vitest';
 import { IP_ANNOTATION, ipLeaseName, memberLeaseName, nodeLeaseName } from '../../src/api/leases.js';
-import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore } from '../../src/election/boundaries.js';
+import {
+  LeaseStoreError,
+  type LeaseContent,
+  type LeaseRecord,
+  type LeaseStore,
+} from '../../src/election/boundaries.js';
 import { createKubeClient } from '../../src/kube/client.js';
 import { KubeSpeakerLeaseStore } from '../../src/kube/speaker-leases.js';
 import { VirtualScheduler } from '../../src/clock/virtual.js';
@@ -24,8 +29,8 @@ interface Target {
   /** Awaits a store call (the virtual clock runs meanwhile). */
   call<T>(promise: Promise<T>): Promise<T>;
   until(what: string, condition: () => boolean): Promise<void>;
-  /** The next `n` Lease reads are answered 500 (on the double, the watch must not take the slot). */
-  failNext(n: number): Promise<void>;
+  /** The next `n` Lease reads are answered `code` (on the double, the watch must not take the slot). */
+  failNext(n: number, code: 429 | 500): Promise<void>;
   outage(on: boolean): Promise<void>;
   close(): Promise<void>;
 }
@@ -41,7 +46,7 @@ async function doubleTarget(): Promise<Target> {
     b: store(),
     call: (promise) => promise,
     until: (what, condition) => waitFor(what, condition, 20_000, 10),
-    failNext: async (n) => server.faults.failNext(n, 500, { verb: 'get', resource: 'leases' }),
+    failNext: async (n, code) => server.faults.failNext(n, code, { verb: 'get', resource: 'leases' }),
     outage: (on) => server.faults.outage(on),
     close: async () => {
       await server.faults.reset();
@@ -68,7 +73,7 @@ function virtualTarget(): Target {
     async until(what, condition) {
       if (!(await run(scheduler, 60_000, condition))) throw new Error(`not within a virtual minute: ${what}`);
     },
-    failNext: async (n) => store.failNext(n),
+    failNext: async (n) => store.failNext(n), // every refusal is 'unavailable' to the speaker
     outage: async (on) => store.outage(on),
     close: async () => {},
   };
@@ -159,7 +164,7 @@ for (const [name, start] of [
       await w.stop();
     });
 
-    it('a 500 and an outage are "unavailable"; after the outage the watch catches up on what changed', async () => {
+    it('429, 500 and an outage are "unavailable"; after the outage the watch catches up on the changes', async () => {
       const t = (target = await start());
       const one = ipLeaseName('198.51.100.1');
       const two = ipLeaseName('198.51.100.2');
@@ -167,7 +172,9 @@ for (const [name, start] of [
       await t.call(t.a.create(two, content('node-a', '198.51.100.2')));
       const w = watched(t, t.b);
       await t.until('the watch to sync', () => w.synced() && w.leases.size === 2);
-      await t.failNext(1);
+      await t.failNext(1, 429);
+      expect(await refusal(t, t.a.get(one))).toBe('unavailable');
+      await t.failNext(1, 500);
       expect(await refusal(t, t.a.get(one))).toBe('unavailable');
       await t.outage(true);
       const takeover = content('node-c', '198.51.100.1');
