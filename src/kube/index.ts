@@ -44,4 +44,4 @@ export {
   type LeaseConflict,
   type LeaseCallOptions,
 } from './leases.js';
-export { LeaderElector, type LeaderElectionOptions } from './leader.js';
+export { LeaderElector, type LeaderElectionOptions, type LeaderLeases } from './leader.js';

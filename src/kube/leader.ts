@@ -1,10 +1,14 @@
 import type { V1Lease } from '@kubernetes/client-node';
+import { realScheduler, type Scheduler } from '../clock/scheduler.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { describeError } from './errors.js';
 import type { LeaseClient } from './leases.js';
 
+/** The calls the elector makes on its Lease (a LeaseClient; a test may hand in a double). */
+export type LeaderLeases = Pick<LeaseClient, 'get' | 'create' | 'update'>;
+
 export interface LeaderElectionOptions {
-  leases: LeaseClient;
+  leases: LeaderLeases;
   leaseName: string;
   /** Unique per replica (the pod name). */
   identity: string;
@@ -21,8 +25,15 @@ export interface LeaderElectionOptions {
   /** Whenever the observed holder changes ('' when nobody holds the lease). */
   onNewLeader?: (identity: string) => void;
   logger?: Logger;
-  /** Monotonic milliseconds; injectable for tests. */
+  /** Monotonic milliseconds (default: the scheduler's). */
   monotonicNow?: () => number;
+  /**
+   * Clock and timers (src/clock): a VirtualScheduler runs the elector on
+   * virtual time. Default: the real ones, timers keeping the process alive.
+   */
+  scheduler?: Scheduler;
+  /** Uniform in [0, 1): the retry jitter (default Math.random). */
+  random?: () => number;
 }
 
 const JITTER_FACTOR = 1.2;
@@ -40,6 +51,8 @@ export class LeaderElector {
   private readonly retryPeriodMs: number;
   private readonly logger: Logger;
   private readonly now: () => number;
+  private readonly scheduler: Scheduler;
+  private readonly random: () => number;
   private readonly wakeUp = new AbortController();
   private observed: V1Lease | undefined;
   private observedAt = 0;
@@ -61,7 +74,9 @@ export class LeaderElector {
     }
     if (this.leaseDurationMs < 1000) throw new Error('leader election: leaseDuration must be at least 1000 ms (the lease stores whole seconds)');
     this.logger = (options.logger ?? silentLogger()).child({ lease: options.leaseName, identity: options.identity });
-    this.now = options.monotonicNow ?? (() => performance.now());
+    this.scheduler = options.scheduler ?? realScheduler({ unref: false });
+    this.now = options.monotonicNow ?? (() => this.scheduler.now());
+    this.random = options.random ?? Math.random;
   }
 
   start(): void {
@@ -91,7 +106,7 @@ export class LeaderElector {
   private async run(): Promise<void> {
     while (!this.stopped) {
       if (!(await this.tryAcquireOrRenew(undefined))) {
-        await this.sleep(this.retryPeriodMs * (1 + Math.random() * (JITTER_FACTOR - 1)));
+        await this.sleep(this.retryPeriodMs * (1 + this.random() * (JITTER_FACTOR - 1)));
         continue;
       }
       this.leading = true;
@@ -110,7 +125,7 @@ export class LeaderElector {
       await this.sleep(this.retryPeriodMs);
       if (this.stopped) return;
       const remaining = lastRenew + this.renewDeadlineMs - this.now();
-      if (remaining > 0 && (await this.tryAcquireOrRenew(AbortSignal.timeout(Math.ceil(remaining))))) {
+      if (remaining > 0 && (await this.renewWithin(Math.ceil(remaining)))) {
         lastRenew = this.now();
         continue;
       }
@@ -120,6 +135,17 @@ export class LeaderElector {
         this.logger.warn({ renewDeadlineMs: this.renewDeadlineMs }, 'could not renew within the deadline');
         return;
       }
+    }
+  }
+
+  /** A renewal whose requests are aborted when the renew deadline passes (on the scheduler's clock). */
+  private async renewWithin(ms: number): Promise<boolean> {
+    const deadline = new AbortController();
+    const cancel = this.scheduler.setTimer(ms, () => deadline.abort(new Error(`renew deadline passed (${ms} ms)`)));
+    try {
+      return await this.tryAcquireOrRenew(deadline.signal);
+    } finally {
+      cancel();
     }
   }
 
@@ -233,11 +259,11 @@ export class LeaderElector {
     return new Promise((resolve) => {
       if (signal.aborted) return resolve();
       const done = (): void => {
-        clearTimeout(timer);
+        cancel();
         signal.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const cancel = this.scheduler.setTimer(ms, done);
       signal.addEventListener('abort', done, { once: true });
     });
   }

@@ -1,5 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LeaderElector, LeaseClient, createKubeClient, type KubeClient, type LeaderElectionOptions } from '../../src/kube/index.js';
+import {
+  LeaderElector,
+  LeaseClient,
+  createKubeClient,
+  type KubeClient,
+  type LeaderElectionOptions,
+  type LeaderLeases,
+} from '../../src/kube/index.js';
 import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } from '../kube/targets.js';
 import { waitFor } from '../wait.js';
 
@@ -8,6 +15,11 @@ import { waitFor } from '../wait.js';
 // generous and assert order, not speed.
 
 const LEASE = 'ironlb-controller';
+
+/** The elector's calls on `leases`, as a plain object a test can wrap. */
+function bind(leases: LeaseClient): LeaderLeases {
+  return { get: leases.get.bind(leases), create: leases.create.bind(leases), update: leases.update.bind(leases) };
+}
 
 
 interface Replica {
@@ -41,6 +53,15 @@ for (const factory of apiTargets()) {
       return { elector, log };
     };
 
+    /** Until the lease has been written `n` more times (each a renewal while one replica leads). */
+    const renewals = async (n: number) => {
+      const versions = new Set<string>();
+      await waitFor(`${n} renewals`, async () => {
+        versions.add((await leases.get(LEASE))?.metadata?.resourceVersion ?? '');
+        return versions.size > n;
+      });
+    };
+
     beforeAll(async () => {
       target = await factory.start();
       client = createKubeClient({ kubeConfig: target.kubeConfig, requestTimeoutMs: 1000 });
@@ -63,8 +84,8 @@ for (const factory of apiTargets()) {
       a.elector.start();
       b.elector.start();
       await waitFor('a leader', () => a.elector.isLeader() || b.elector.isLeader());
-      // Several renew periods later there is still exactly one.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Several renewals later there is still exactly one.
+      await renewals(3);
       const leaders = [a, b].filter((r) => r.elector.isLeader());
       expect(leaders).toHaveLength(1);
       const leader = leaders[0]!;
@@ -83,7 +104,12 @@ for (const factory of apiTargets()) {
       const first = await leases.get(LEASE);
       const b = replica('b');
       b.elector.start();
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      // Until a's renewals span more than a lease duration (3 s) since its first write.
+      const firstRenew = first?.spec?.renewTime?.getTime() ?? Infinity;
+      await waitFor('renewals across a lease duration', async () => {
+        const renewed = (await leases.get(LEASE))?.spec?.renewTime?.getTime() ?? 0;
+        return renewed - firstRenew > 3000;
+      });
       expect(a.elector.isLeader()).toBe(true);
       expect(b.elector.isLeader()).toBe(false);
       const later = await leases.get(LEASE);
@@ -127,11 +153,17 @@ for (const factory of apiTargets()) {
       const anHourAgo = new Date(Date.now() - 3_600_000);
       await leases.create(LEASE, { holderIdentity: 'skewed', leaseDurationSeconds: 2, renewTime: anHourAgo, acquireTime: anHourAgo });
       let clock = 0;
-      const b = replica('b', { monotonicNow: () => clock });
+      let reads = 0;
+      const get: LeaderLeases['get'] = (...args) => {
+        reads++;
+        return leases.get(...args);
+      };
+      const counted = { ...bind(leases), get };
+      const b = replica('b', { monotonicNow: () => clock, leases: counted });
       b.elector.start();
       await waitFor('b has seen the lease', () => b.elector.currentLeader() === 'skewed');
       // Several retry periods pass in real time but not on b's clock: the lease is not expired for b.
-      await new Promise((resolve) => setTimeout(resolve, 800));
+      await waitFor('b to try several times', () => reads >= 4);
       expect(b.elector.isLeader()).toBe(false);
       clock = 2001; // the lease has not changed for longer than its 2 s
       await waitFor('b takes over', () => b.elector.isLeader());
