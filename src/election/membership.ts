@@ -68,6 +68,7 @@ export class Membership {
   private readonly memberVersions = new Map<string, string>();
   /** Per member: its heartbeat Lease's version in our listings ('' when absent) and since when it has not changed. */
   private readonly heartbeatSilence = new Map<string, { version: string; since: number }>();
+  private lastPollAt: number | undefined;
   private polling = false;
 
   constructor(private readonly options: MembershipOptions) {
@@ -205,8 +206,9 @@ export class Membership {
    * API answers reads with fresh data (the guard of docs/election.md).
    */
   async pollHeartbeats(ownVersion: string | undefined): Promise<void> {
-    if (this.polling || !this.usesHeartbeats()) return;
+    if (this.polling || !(this.usesHeartbeats() || this.staleCheckDue())) return;
     this.polling = true;
+    this.lastPollAt = this.options.now();
     try {
       const leases = await this.options.store.listHeartbeats();
       const now = this.options.now();
@@ -230,6 +232,17 @@ export class Membership {
     } finally {
       this.polling = false;
     }
+  }
+
+  /**
+   * With the mesh judging everyone no listing is needed, but a member it holds
+   * dead may be gone for good: list a few times per staleAfterMs to find out.
+   */
+  private staleCheckDue(): boolean {
+    const now = this.options.now();
+    if (this.lastPollAt !== undefined && now - this.lastPollAt < this.options.staleAfterMs / 4) return false;
+    for (const node of this.memberVersions.keys()) if (!this.options.machine.isLive(node, now)) return true;
+    return false;
   }
 
   /** Deletes the Leases of members not live whose heartbeat showed no renewal in our listings for staleAfterMs. */

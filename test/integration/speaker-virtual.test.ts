@@ -4,7 +4,7 @@
 // the detectors, and the fake layer-2 segment. Nothing sleeps: minutes of
 // cluster life run in milliseconds, the same way on every run (seeded).
 import { afterEach, describe, expect, it } from 'vitest';
-import { ipLeaseName } from '../../src/api/leases.js';
+import { ipLeaseName, memberLeaseName, nodeLeaseName } from '../../src/api/leases.js';
 import { ipRange } from '../sim/segment.js';
 import { run, VirtualCluster as Cluster } from '../sim/speakers.js';
 
@@ -72,6 +72,70 @@ describe('speakers on a virtual clock (real runtime, real detector, simulated ne
       expect(c.owners(IPS)).toEqual(before);
     }
     expect(c.network.lost).toBeGreaterThan(0);
+    expect(c.exactlyOneEach(IPS)).toBe(true);
+  });
+  it('(e) a speaker cut off from the API only: the mesh declares it dead, its IPs move, the fence silences it', async () => {
+    const c = (cluster = new VirtualCluster(31));
+    await c.place(NODES, IPS);
+    // Past a lease-duration of renewals every speaker is steady on the API.
+    await run(c.scheduler, 60_000);
+    const victim = 'node-c';
+    const held = IPS.filter((ip) => c.segment.ownerOf(ip) === victim);
+    expect(held.length).toBeGreaterThan(0);
+    c.speaker(victim).store.severed = true;
+    // Its last renewal was at most one heartbeat ago: flagged within a lease-duration more, then detected.
+    await c.until('its IPs answered by the others', () => held.every((ip) => ![victim, undefined].includes(c.segment.ownerOf(ip))), 60_000);
+    for (const other of NODES.filter((n) => n !== victim)) expect(c.speaker(other).liveness?.verdict(victim)).toBe('dead');
+    expect(held.filter((ip) => c.speaker(victim).runtime.machine.isAnnouncing(ip))).toEqual([]);
+    // The fence acts on the new owner's first announcement (the stale owner learns of the takeover no other
+    // way): from then on one answer per IP.
+    const oneAnswerEach = () => IPS.every((ip) => c.segment.answering.get(ip)?.size === 1);
+    expect(oneAnswerEach()).toBe(true);
+    c.speaker(victim).store.severed = false;
+    await c.until('it rejoins the mesh', () => NODES.every((n) => n === victim || c.speaker(n).liveness?.verdict(victim) === 'alive'));
+    await run(c.scheduler, 60_000);
+    expect(c.consistent(IPS)).toBe(true);
+    expect(oneAnswerEach()).toBe(true);
+  });
+
+  it('(d) an API outage of three lease-durations moves nothing, nor does its end (one node back 10 s late)', async () => {
+    const c = (cluster = new VirtualCluster(37));
+    await c.place(NODES, IPS);
+    await run(c.scheduler, 60_000);
+    const before = c.owners(IPS);
+    c.store.outage(true);
+    await run(c.scheduler, 3 * TIMING.leaseDurationMs);
+    expect(c.owners(IPS)).toEqual(before);
+    // node-b reaches the API again 10 s after the others: still flagged, but nobody is steady yet.
+    c.speaker('node-b').store.severed = true;
+    c.store.outage(false);
+    await run(c.scheduler, 10_000);
+    c.speaker('node-b').store.severed = false;
+    for (let minute = 0; minute < 3; minute++) {
+      await run(c.scheduler, 60_000);
+      expect(c.owners(IPS)).toEqual(before);
+    }
+    for (const n of NODES) for (const m of NODES) if (n !== m) expect(c.speaker(n).liveness?.verdict(m)).toBe('alive');
+    expect(c.exactlyOneEach(IPS)).toBe(true);
+  });
+
+  it('a speaker gone for good: its member and heartbeat Leases are deleted after 10 lease-durations, a live one keeps its own', async () => {
+    const c = (cluster = new VirtualCluster(41));
+    await c.place(NODES, IPS);
+    await run(c.scheduler, 5000);
+    c.kill('node-d');
+    await run(c.scheduler, 5 * TIMING.leaseDurationMs);
+    expect(c.store.lease(memberLeaseName('node-d'))).toBeDefined();
+    await c.until('node-d\'s Leases deleted', () => c.store.lease(memberLeaseName('node-d')) === undefined, 10 * TIMING.leaseDurationMs);
+    await c.until('its heartbeat Lease too', () => c.store.lease(nodeLeaseName('node-d')) === undefined, TIMING.leaseDurationMs);
+    for (const n of NODES.filter((n) => n !== 'node-d')) {
+      expect(c.store.lease(memberLeaseName(n))).toBeDefined();
+      expect(c.store.lease(nodeLeaseName(n))).toBeDefined();
+    }
+    // Nobody is left to judge by the heartbeat Leases: the listings stop.
+    const lists = c.store.count('list');
+    await run(c.scheduler, 10 * TIMING.leaseDurationMs);
+    expect(c.store.count('list') - lists).toBeLessThanOrEqual(NODES.length);
     expect(c.exactlyOneEach(IPS)).toBe(true);
   });
 });
