@@ -1,11 +1,12 @@
 // Reads the shipped manifests the way a cluster would get them: rendered by
-// `kubectl kustomize` (or deploy-kustomize.ts without kubectl), then parsed. Shared by the deploy tests and the RBAC
+// `kubectl kustomize`, then parsed. Shared by the deploy tests and the RBAC
 // integration test, so both judge exactly what `kubectl apply -k deploy/` sends.
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
-import { kubectlAvailable, kubectlKustomize, miniKustomize } from './deploy-kustomize.js';
+import { KUBECTL_MISSING, findCommand } from '../setup/tools.mjs';
 import { ruleMatches } from '../kube/rbac.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -31,18 +32,21 @@ export function parseManifests(text: string): KubeObject[] {
   return objects;
 }
 
-let warned = false;
-
 /**
- * `kubectl kustomize <dir>` (relative to the repository root), parsed; the
- * built-in renderer where kubectl is not installed.
+ * Throws, naming what to install, when kubectl is not on PATH: `npm test`'s
+ * set-up check stops on the same text before anything runs.
  */
+export function requireKubectl(): void {
+  if (findCommand('kubectl', process.env.PATH) === undefined) throw new Error(KUBECTL_MISSING);
+}
+
+/** `kubectl kustomize <dir>` (absolute, or relative to the repository root), parsed. */
 export function renderKustomization(dir: string): KubeObject[] {
-  const full = path.join(repoRoot, dir);
-  if (kubectlAvailable) return kubectlKustomize(full);
-  if (!warned) console.log('ironlb: kubectl not found, deploy tests render with the built-in kustomize subset');
-  warned = true;
-  return miniKustomize(full);
+  requireKubectl();
+  const r = spawnSync('kubectl', ['kustomize', path.resolve(repoRoot, dir)], { encoding: 'utf8' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed (exit ${r.status}): ${r.stderr.trim()}`);
+  return parseManifests(r.stdout);
 }
 
 export function findObject(objects: readonly KubeObject[], kind: string, name: string): KubeObject {
