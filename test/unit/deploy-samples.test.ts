@@ -2,7 +2,6 @@
 // the CRD schema exactly as the API server applies it (with nothing pruned,
 // which would mean a misspelled field) and ironlb's own parser; each Service
 // must use annotation names the controller reads.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePool } from '../../src/api/pool.js';
@@ -111,9 +110,4 @@ describe('deploy/samples', () => {
     });
     expect(inSomePool, `${[...ips][0]} is inside a sample pool`).toBe(true);
   });
-});
-
-// Keep the raw file readable too: it documents how to apply the samples.
-it('the samples kustomization says how to apply it', () => {
-  expect(readFileSync(path.join(repoRoot, 'deploy', 'samples', 'kustomization.yaml'), 'utf8')).toMatch(/kubectl apply -k deploy\/samples/);
 });
