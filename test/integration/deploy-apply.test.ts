@@ -116,6 +116,10 @@ describe('the manifests on the API server double', () => {
     const warned = await create(server, deployment, 'Warn');
     expect(warned.status).toBe(201);
     expect(warned.warnings).toBe(`299 - "unknown field \\"${field}\\""`);
+    deployment.metadata.name = 'ignored';
+    expect(await create(server, deployment, 'Ignore')).toMatchObject({ status: 201, warnings: null });
+    expect((await create(server, deployment, 'Loose')).body.message)
+      .toBe('fieldValidation: Unsupported value: "Loose": supported values: "Ignore", "Strict", "Warn"');
     deployment.metadata.name = 'other';
     deployment.spec.replicas = '2';
     expect((await create(server, deployment)).body.message)
