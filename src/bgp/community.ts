@@ -42,8 +42,9 @@ export function parseCommunity(raw: unknown): ParseCommunityResult {
   if (!start.ok) return start;
   const { name, spec, errors } = start;
   const aliases = new Map<string, BgpCommunity>();
-  if (spec.communities !== undefined && !Array.isArray(spec.communities)) errors.push('spec.communities: must be a list of {name, value}');
-  else {
+  if (spec.communities !== undefined && !Array.isArray(spec.communities)) {
+    errors.push('spec.communities: must be a list of {name, value}');
+  } else {
     ((spec.communities as unknown[] | undefined) ?? []).forEach((item: unknown, index: number) => {
       const path = `spec.communities[${index}]`;
       if (!isPlainObject(item)) {
