@@ -1,3 +1,4 @@
+import { readObjectStart } from './object.js';
 import { parseSelectorList } from './pool.js';
 import { INTERFACE_NAME_PATTERN } from './schema/l2advertisement.js';
 import { matchesAnySelector, type Labels } from './selector.js';
@@ -17,23 +18,12 @@ const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 /** The CRD's pattern (IFNAMSIZ 16 with the NUL; no slash, colon, whitespace); "." and ".." are refused below. */
 const INTERFACE_NAME = new RegExp(INTERFACE_NAME_PATTERN);
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Validates a raw L2Advertisement; every error names its field. Never throws on bad input. */
 export function parseL2Advertisement(raw: unknown): ParseL2AdvertisementResult {
-  if (!isPlainObject(raw)) return { ok: false, errors: ['L2Advertisement: must be an object'] };
-  const errors: string[] = [];
-  const metadata = isPlainObject(raw.metadata) ? raw.metadata : {};
-  const name = metadata.name;
-  if (typeof name !== 'string' || name === '') errors.push('metadata.name: required');
   // An empty spec is valid: it advertises every pool from every node.
-  const spec = raw.spec === undefined ? {} : raw.spec;
-  if (!isPlainObject(spec)) {
-    errors.push('spec: must be an object');
-    return { ok: false, errors };
-  }
+  const start = readObjectStart(raw, 'L2Advertisement', 'optional');
+  if (!start.ok) return start;
+  const { name, spec, errors } = start;
   const ipAddressPools = readNames(spec.ipAddressPools, 'spec.ipAddressPools', OBJECT_NAME, 'a pool name', errors);
   const ipAddressPoolSelectors = parseSelectorList(spec.ipAddressPoolSelectors, 'spec.ipAddressPoolSelectors', errors);
   const nodeSelectors = parseSelectorList(spec.nodeSelectors, 'spec.nodeSelectors', errors);
@@ -42,7 +32,7 @@ export function parseL2Advertisement(raw: unknown): ParseL2AdvertisementResult {
     if (iface === '.' || iface === '..') errors.push(`spec.interfaces[${index}]: "${iface}" is not an interface name`);
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, advertisement: { name: name as string, ipAddressPools, ipAddressPoolSelectors, nodeSelectors, interfaces } };
+  return { ok: true, advertisement: { name, ipAddressPools, ipAddressPoolSelectors, nodeSelectors, interfaces } };
 }
 
 function readNames(raw: unknown, path: string, pattern: RegExp, what: string, errors: string[]): string[] {

@@ -2,6 +2,7 @@ import { formatRange, mergeRanges, parseAddressRange, rangesOverlap, type IPRang
 import { POOL_DEFAULTS } from './schema/ipaddresspool.js';
 import { parseLabelSelector } from './selector.js';
 import type { LabelSelector } from './types.js';
+import { isPlainObject, readObjectName } from './object.js';
 
 /** A validated pool, as parsePool produces it and the Allocator (src/ipam) consumes it. */
 export interface PoolDefinition {
@@ -32,10 +33,6 @@ export type ParsePoolResult = { ok: true; pool: ParsedPool; notes: string[] } | 
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Milliseconds since the epoch from an RFC 3339 string or a Date; undefined when absent; NaN when unreadable. */
 export function parseTimestamp(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
@@ -53,8 +50,7 @@ export function parsePool(raw: unknown): ParsePoolResult {
   if (!isPlainObject(raw)) return { ok: false, errors: ['IPAddressPool: must be an object'] };
   const errors: string[] = [];
   const metadata = isPlainObject(raw.metadata) ? raw.metadata : {};
-  const name = metadata.name;
-  if (typeof name !== 'string' || name === '') errors.push('metadata.name: required');
+  const name = readObjectName(raw, errors);
   const createdAt = parseTimestamp(metadata.creationTimestamp);
   if (createdAt !== undefined && Number.isNaN(createdAt)) {
     errors.push(`metadata.creationTimestamp: ${JSON.stringify(metadata.creationTimestamp)} is not a timestamp`);
@@ -74,7 +70,7 @@ export function parsePool(raw: unknown): ParsePoolResult {
 
   if (errors.length > 0) return { ok: false, errors };
   const pool: ParsedPool = {
-    name: name as string,
+    name,
     ...(createdAt !== undefined ? { createdAt } : {}),
     labels,
     ranges: mergeRanges(ranges),

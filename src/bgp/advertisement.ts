@@ -2,7 +2,7 @@ import { parseSelectorList } from '../api/pool.js';
 import type { LabelSelector } from '../api/types.js';
 import { parseCommunityValue, type BgpCommunity } from './community.js';
 import { MAX_COMMUNITIES, bgpAdvertisementSpec } from '../api/schema/bgp.js';
-import { isPlainObject, readNameList, readObjectName, readSpecInteger } from './fields.js';
+import { isPlainObject, readNameList, readObjectStart, readSpecInteger } from './fields.js';
 
 const fields = bgpAdvertisementSpec.properties;
 
@@ -29,15 +29,10 @@ const ALIAS_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /** Validates a raw BGPAdvertisement; every error names its field. Never throws on bad input. */
 export function parseBGPAdvertisement(raw: unknown): ParseBGPAdvertisementResult {
-  if (!isPlainObject(raw)) return { ok: false, errors: ['BGPAdvertisement: must be an object'] };
-  const errors: string[] = [];
-  const name = readObjectName(raw, errors);
   // An empty spec is valid: every pool, from every node, to every peer.
-  const spec = raw.spec === undefined ? {} : raw.spec;
-  if (!isPlainObject(spec)) {
-    errors.push('spec: must be an object');
-    return { ok: false, errors };
-  }
+  const start = readObjectStart(raw, 'BGPAdvertisement', 'optional');
+  if (!start.ok) return start;
+  const { name, spec, errors } = start;
   const advertisement: ParsedBGPAdvertisement = {
     name,
     ipAddressPools: readNameList(spec.ipAddressPools, 'spec.ipAddressPools', errors),

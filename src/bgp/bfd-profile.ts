@@ -1,5 +1,5 @@
 import { BFD_DEFAULTS, bfdProfileSpec } from '../api/schema/bgp.js';
-import { isPlainObject, readBoolean, readObjectName, readSpecInteger } from './fields.js';
+import { readBoolean, readObjectStart, readSpecInteger } from './fields.js';
 
 export { BFD_DEFAULTS };
 const fields = bfdProfileSpec.properties;
@@ -22,14 +22,9 @@ export type ParseBFDProfileResult = { ok: true; profile: ParsedBFDProfile } | { 
 
 /** Validates a raw BFDProfile; every error names its field. Never throws on bad input. */
 export function parseBFDProfile(raw: unknown): ParseBFDProfileResult {
-  if (!isPlainObject(raw)) return { ok: false, errors: ['BFDProfile: must be an object'] };
-  const errors: string[] = [];
-  const name = readObjectName(raw, errors);
-  const spec = raw.spec === undefined ? {} : raw.spec;
-  if (!isPlainObject(spec)) {
-    errors.push('spec: must be an object');
-    return { ok: false, errors };
-  }
+  const start = readObjectStart(raw, 'BFDProfile', 'optional');
+  if (!start.ok) return start;
+  const { name, spec, errors } = start;
   const profile: ParsedBFDProfile = {
     name,
     receiveInterval: readSpecInteger(spec, 'receiveInterval', fields, errors) ?? BFD_DEFAULTS.receiveInterval,

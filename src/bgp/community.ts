@@ -1,4 +1,4 @@
-import { isPlainObject, readObjectName } from './fields.js';
+import { isPlainObject, readObjectStart } from './fields.js';
 
 /** A BGP community in FRR's spelling: standard `65535:65282` or large `1:2:3`. */
 export type BgpCommunity = { readonly kind: 'standard'; readonly value: string } | { readonly kind: 'large'; readonly value: string };
@@ -38,14 +38,13 @@ const ALIAS_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /** Validates a raw Community; every error names its field. Never throws on bad input. */
 export function parseCommunity(raw: unknown): ParseCommunityResult {
-  if (!isPlainObject(raw)) return { ok: false, errors: ['Community: must be an object'] };
-  const errors: string[] = [];
-  const name = readObjectName(raw, errors);
-  const spec = raw.spec === undefined ? {} : raw.spec;
+  const start = readObjectStart(raw, 'Community', 'optional');
+  if (!start.ok) return start;
+  const { name, spec, errors } = start;
   const aliases = new Map<string, BgpCommunity>();
-  if (!isPlainObject(spec)) errors.push('spec: must be an object');
-  else if (spec.communities !== undefined && !Array.isArray(spec.communities)) errors.push('spec.communities: must be a list of {name, value}');
-  else {
+  if (spec.communities !== undefined && !Array.isArray(spec.communities)) {
+    errors.push('spec.communities: must be a list of {name, value}');
+  } else {
     ((spec.communities as unknown[] | undefined) ?? []).forEach((item: unknown, index: number) => {
       const path = `spec.communities[${index}]`;
       if (!isPlainObject(item)) {

@@ -3,23 +3,10 @@
 import type { IntegerSchema } from '../api/schema/openapi.js';
 import { formatIP, parseIP, type IPFamily } from '../ip/address.js';
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isPlainObject, readObjectName, readObjectStart } from '../api/object.js';
 
 /** A Kubernetes object name (DNS subdomain), as metadata.name and references to other objects use. */
 export const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-
-/** metadata.name of a raw object, or an error. */
-export function readObjectName(raw: Record<string, unknown>, errors: string[]): string {
-  const metadata = isPlainObject(raw.metadata) ? raw.metadata : {};
-  const name = metadata.name;
-  if (typeof name !== 'string' || name === '') {
-    errors.push('metadata.name: required');
-    return '';
-  }
-  return name;
-}
 
 /** A whole number in [min, max]; undefined when absent (or wrong, with an error). */
 export function readInteger(raw: unknown, path: string, min: number, max: number, errors: string[]): number | undefined {

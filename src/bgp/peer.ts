@@ -2,7 +2,7 @@ import { parseSelectorList } from '../api/pool.js';
 import type { LabelSelector } from '../api/types.js';
 import { DEFAULT_PEER_PORT, bgpPeerSpec } from '../api/schema/bgp.js';
 import {
-  OBJECT_NAME, isPlainObject, readAddress, readBoolean, readObjectName, readSeconds, readSpecInteger, type Address,
+  OBJECT_NAME, isPlainObject, readAddress, readBoolean, readObjectStart, readSeconds, readSpecInteger, type Address,
 } from './fields.js';
 
 export { DEFAULT_PEER_PORT };
@@ -38,14 +38,9 @@ const PASSWORD = /^[\x21-\x7e]{1,80}$/;
 
 /** Validates a raw BGPPeer; every error names its field. Never throws on bad input. */
 export function parseBGPPeer(raw: unknown): ParseBGPPeerResult {
-  if (!isPlainObject(raw)) return { ok: false, errors: ['BGPPeer: must be an object'] };
-  const errors: string[] = [];
-  const name = readObjectName(raw, errors);
-  if (!isPlainObject(raw.spec)) {
-    errors.push('spec: required');
-    return { ok: false, errors };
-  }
-  const spec = raw.spec;
+  const start = readObjectStart(raw, 'BGPPeer', 'required');
+  if (!start.ok) return start;
+  const { name, spec, errors } = start;
   const fields = bgpPeerSpec.properties;
   const myASN = readSpecInteger(spec, 'myASN', fields, errors);
   if (spec.myASN === undefined) errors.push('spec.myASN: required');

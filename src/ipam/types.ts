@@ -1,20 +1,23 @@
 import type { IPAddress } from '../ip/address.js';
 
 /** Why an assignment was refused. Stable codes: the controller uses them as condition/event reasons. */
-export type RefusalReason =
-  | 'InvalidRequest'
-  | 'PoolNotFound'
-  | 'PoolInConflict'
-  | 'PoolNotAllowed'
-  | 'IPNotInAnyPool'
-  | 'IPNotInRequestedPool'
-  | 'IPFamilyMismatch'
-  | 'IPInUse'
-  | 'PortConflict'
-  | 'SelectorMismatch'
-  | 'NoMatchingPool'
-  | 'NoPoolForFamily'
-  | 'PoolExhausted';
+export const REFUSAL_REASONS = [
+  'InvalidRequest',
+  'PoolNotFound',
+  'PoolInConflict',
+  'PoolNotAllowed',
+  'IPNotInAnyPool',
+  'IPNotInRequestedPool',
+  'IPFamilyMismatch',
+  'IPInUse',
+  'PortConflict',
+  'SelectorMismatch',
+  'NoMatchingPool',
+  'NoPoolForFamily',
+  'PoolExhausted',
+] as const;
+
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export interface Refusal {
   readonly ok: false;

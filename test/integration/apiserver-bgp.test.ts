@@ -3,12 +3,13 @@
 // IRONLB_TEST_KUBECONFIG is set. A malformed object is refused naming its
 // field, as the parser in src/bgp refuses it; defaults are filled.
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseBFDProfile } from '../../src/bgp/bfd-profile.js';
 import { parseBGPAdvertisement } from '../../src/bgp/advertisement.js';
 import { parseCommunity } from '../../src/bgp/community.js';
 import { parseBGPPeer } from '../../src/bgp/peer.js';
-import { apiTargets, createTestNamespace, deleteTestNamespace, failure, type ApiTarget, type StatusLike } from '../kube/targets.js';
+import { apiTargets, failure, type ApiTarget, type StatusLike } from '../kube/targets.js';
+import { useApiTarget } from '../kube/target-suite.js';
 
 const group = 'ironlb.io';
 const version = 'v1beta1';
@@ -40,18 +41,14 @@ for (const factory of apiTargets()) {
     let custom: CustomObjectsApi;
     let namespace: string;
 
-    beforeAll(async () => {
-      target = await factory.start();
-      custom = target.kubeConfig.makeApiClient(CustomObjectsApi);
-    });
-    afterAll(async () => {
-      await target.stop();
-    });
-    beforeEach(async () => {
-      namespace = await createTestNamespace(target.kubeConfig);
-    });
-    afterEach(async () => {
-      await deleteTestNamespace(target.kubeConfig, namespace);
+    useApiTarget(factory, {
+      started: (up) => {
+        target = up;
+        custom = target.kubeConfig.makeApiClient(CustomObjectsApi);
+      },
+      namespace: (name) => {
+        namespace = name;
+      },
     });
 
     const create = (plural: Plural, name: string, spec: Spec) =>

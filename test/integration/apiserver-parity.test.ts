@@ -3,8 +3,9 @@
 // rules, updates of deleted objects, and the watch cache. Same tests on the
 // double and, when IRONLB_TEST_KUBECONFIG is set, a real server.
 import { CoreV1Api, Watch, type KubeConfig, type V1ConfigMap, type V1Service } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { apiTargets, createTestNamespace, deleteTestNamespace, failure, type ApiTarget } from '../kube/targets.js';
+import { describe, expect, it } from 'vitest';
+import { apiTargets, failure, type ApiTarget } from '../kube/targets.js';
+import { useApiTarget } from '../kube/target-suite.js';
 import { waitFor } from '../wait.js';
 
 function service(name: string, type = 'LoadBalancer'): V1Service {
@@ -44,18 +45,14 @@ for (const factory of apiTargets({ historySize: 3 })) {
     let namespace: string;
     let core: CoreV1Api;
 
-    beforeAll(async () => {
-      target = await factory.start();
-      core = target.kubeConfig.makeApiClient(CoreV1Api);
-    });
-    afterAll(async () => {
-      await target.stop();
-    });
-    beforeEach(async () => {
-      namespace = await createTestNamespace(target.kubeConfig);
-    });
-    afterEach(async () => {
-      await deleteTestNamespace(target.kubeConfig, namespace);
+    useApiTarget(factory, {
+      started: (up) => {
+        target = up;
+        core = target.kubeConfig.makeApiClient(CoreV1Api);
+      },
+      namespace: (name) => {
+        namespace = name;
+      },
     });
 
     it('refuses status.loadBalancer.ingress on a Service that is not a LoadBalancer (422 FieldValueForbidden)', async () => {

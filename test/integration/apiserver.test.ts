@@ -12,8 +12,9 @@ import {
   type KubeConfig,
   type V1Service,
 } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { apiTargets, createTestNamespace, deleteTestNamespace, failure, type ApiTarget } from '../kube/targets.js';
+import { describe, expect, it } from 'vitest';
+import { apiTargets, failure, type ApiTarget } from '../kube/targets.js';
+import { useApiTarget } from '../kube/target-suite.js';
 import { waitFor } from '../wait.js';
 
 const group = 'ironlb.io';
@@ -74,20 +75,16 @@ for (const factory of apiTargets()) {
     let leases: CoordinationV1Api;
     let custom: CustomObjectsApi;
 
-    beforeAll(async () => {
-      target = await factory.start();
-      core = target.kubeConfig.makeApiClient(CoreV1Api);
-      leases = target.kubeConfig.makeApiClient(CoordinationV1Api);
-      custom = target.kubeConfig.makeApiClient(CustomObjectsApi);
-    });
-    afterAll(async () => {
-      await target.stop();
-    });
-    beforeEach(async () => {
-      namespace = await createTestNamespace(target.kubeConfig);
-    });
-    afterEach(async () => {
-      await deleteTestNamespace(target.kubeConfig, namespace);
+    useApiTarget(factory, {
+      started: (up) => {
+        target = up;
+        core = target.kubeConfig.makeApiClient(CoreV1Api);
+        leases = target.kubeConfig.makeApiClient(CoordinationV1Api);
+        custom = target.kubeConfig.makeApiClient(CustomObjectsApi);
+      },
+      namespace: (name) => {
+        namespace = name;
+      },
     });
 
     const createPool = (body: Pool) => custom.createNamespacedCustomObject({ group, version, namespace, plural, body }) as Promise<Pool>;

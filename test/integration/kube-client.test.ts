@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import {
   LeaseClient,
@@ -10,7 +10,8 @@ import {
 } from '../../src/kube/index.js';
 import { createControllerMetrics } from '../../src/metrics/metrics.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
-import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } from '../kube/targets.js';
+import { apiTargets, type ApiTarget } from '../kube/targets.js';
+import { useApiTarget } from '../kube/target-suite.js';
 
 // Every request made through src/kube is reported to onRequest with the same
 // verb and resource names the API server itself uses (the double counts too).
@@ -26,18 +27,14 @@ for (const factory of apiTargets()) {
     let target: ApiTarget;
     let ns: string;
 
-    beforeAll(async () => {
-      target = await factory.start();
-    });
-    afterAll(async () => {
-      await target.stop();
-    });
-    beforeEach(async () => {
-      ns = await createTestNamespace(target.kubeConfig);
-      target.double?.counters.reset();
-    });
-    afterEach(async () => {
-      await deleteTestNamespace(target.kubeConfig, ns);
+    useApiTarget(factory, {
+      started: (up) => {
+        target = up;
+      },
+      namespace: (name) => {
+        ns = name;
+        target.double?.counters.reset();
+      },
     });
 
     it('reports each request by verb and resource, matching what the server counted', async () => {

@@ -1,7 +1,8 @@
 import { V1MicroTime } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseClient, createKubeClient, type KubeClient } from '../../src/kube/index.js';
-import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } from '../kube/targets.js';
+import { apiTargets, type ApiTarget } from '../kube/targets.js';
+import { useApiTarget } from '../kube/target-suite.js';
 import { waitFor } from '../wait.js';
 
 // Leases as compare-and-swap registers: a lost race is an answer
@@ -16,19 +17,15 @@ for (const factory of apiTargets()) {
     let leases: LeaseClient;
     let ns: string;
 
-    beforeAll(async () => {
-      target = await factory.start();
-      client = createKubeClient({ kubeConfig: target.kubeConfig });
-    });
-    afterAll(async () => {
-      await target.stop();
-    });
-    beforeEach(async () => {
-      ns = await createTestNamespace(target.kubeConfig);
-      leases = new LeaseClient(client, ns);
-    });
-    afterEach(async () => {
-      await deleteTestNamespace(target.kubeConfig, ns);
+    useApiTarget(factory, {
+      started: (up) => {
+        target = up;
+        client = createKubeClient({ kubeConfig: target.kubeConfig });
+      },
+      namespace: (name) => {
+        ns = name;
+        leases = new LeaseClient(client, ns);
+      },
     });
 
     it('creates and reads a lease; times come back as V1MicroTime with microseconds on the wire', async () => {

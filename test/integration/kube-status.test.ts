@@ -1,5 +1,5 @@
 import type { V1Service } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createKubeClient,
   isConflict,
@@ -8,7 +8,8 @@ import {
   patchServiceStatus,
   type KubeClient,
 } from '../../src/kube/index.js';
-import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } from '../kube/targets.js';
+import { apiTargets, type ApiTarget } from '../kube/targets.js';
+import { useApiTarget } from '../kube/target-suite.js';
 
 // Each writer touches only its own part of the object: status through the
 // status subresource, annotations through metadata; the user's spec is never
@@ -28,19 +29,18 @@ for (const factory of apiTargets()) {
     let ns: string;
     let requests: string[];
 
-    beforeAll(async () => {
-      target = await factory.start();
-      client = createKubeClient({ kubeConfig: target.kubeConfig, onRequest: (verb, resource) => requests.push(`${verb} ${resource}`) });
-    });
-    afterAll(async () => {
-      await target.stop();
-    });
-    beforeEach(async () => {
-      ns = await createTestNamespace(target.kubeConfig);
-      requests = [];
-    });
-    afterEach(async () => {
-      await deleteTestNamespace(target.kubeConfig, ns);
+    useApiTarget(factory, {
+      started: (up) => {
+        target = up;
+        const onRequest = (verb: string, resource: string): void => {
+          requests.push(`${verb} ${resource}`);
+        };
+        client = createKubeClient({ kubeConfig: target.kubeConfig, onRequest });
+      },
+      namespace: (name) => {
+        ns = name;
+        requests = [];
+      },
     });
 
     const createPool = (name: string): Promise<unknown> =>

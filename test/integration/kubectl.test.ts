@@ -11,7 +11,7 @@ import { SpeakerView } from '../../src/kube/speaker-view.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { until } from './speaker-harness.js';
-import { kubectlAvailable } from '../unit/deploy-kustomize.js';
+import { requireKubectl } from '../unit/deploy-manifests.js';
 
 const run = promisify(execFile);
 const NS = 'ironlb-system';
@@ -32,11 +32,9 @@ function rows(text: string): Record<string, string>[] {
   return lines.map((line) => Object.fromEntries(line.split(/\s{2,}/).map((cell, i) => [names[i] ?? `#${i}`, cell])));
 }
 
-// These tests are about the kubectl binary itself: without it they cannot run (said once, below).
-if (!kubectlAvailable) console.log('ironlb: kubectl not found, test/integration/kubectl.test.ts does not run (install kubectl to run it)');
-
 beforeAll(async () => {
-  if (!kubectlAvailable) return;
+  // `npm test` needs kubectl (test/setup/tools.mjs): without it this fails at once, naming what to install.
+  requireKubectl();
   server = await startApiServer({ namespaces: [NS, APPS] });
   const core = server.kubeConfig.makeApiClient(CoreV1Api);
   const custom = server.kubeConfig.makeApiClient(CustomObjectsApi);
@@ -60,12 +58,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (!kubectlAvailable) return;
   await view?.stop();
   await server?.close();
 });
 
-describe.runIf(kubectlAvailable)('kubectl against the double', () => {
+describe('kubectl against the double', () => {
   it('describe service lists the events that carry the Service uid (the speaker takes it from its cache)', async () => {
     await until(() => view.serviceReference(APPS, 'web').uid !== undefined, 10_000, 'the Service in the cache');
     const ref = view.serviceReference(APPS, 'web');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { findCrdDir } from './crd-dir.js';
 import { discovery } from './discovery.js';
 import { Counters, Faults, seededRandom, type Verb } from './faults.js';
-import { Objects, patchTypeOf } from './objects.js';
+import { Objects, defaultWrite, patchTypeOf, type WriteRequest } from './objects.js';
 import type { Json, JsonObject } from './patch.js';
 import { authorize, type RbacOptions } from './rbac.js';
 import { apiVersionOf, builtinResources, fieldSelectorsOf, readCrdDocs, type ResourceType } from './resources.js';
@@ -87,7 +87,22 @@ function parseJson(text: string): Json {
   }
 }
 
-function sendJson(response: ServerResponse, code: number, body: unknown): void {
+/** The request's `fieldValidation` (Warn when absent, as since 1.27); a bad value is a 400. */
+function writeRequest(url: URL): WriteRequest {
+  const given = url.searchParams.get('fieldValidation');
+  if (given === null || given === '') return defaultWrite();
+  if (given !== 'Strict' && given !== 'Warn' && given !== 'Ignore') {
+    const supported = '"Ignore", "Strict", "Warn"';
+    throw badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(given)}: supported values: ${supported}`);
+  }
+  return { fieldValidation: given, warnings: [] };
+}
+
+/** Sends JSON, with the write's warnings as `Warning: 299 - "..."` headers. */
+function sendJson(response: ServerResponse, code: number, body: unknown, write?: WriteRequest): void {
+  if (write && write.warnings.length > 0) {
+    response.setHeader('Warning', write.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  }
   const text = JSON.stringify(body);
   response.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   response.end(text);
@@ -255,17 +270,20 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       }
       case 'create': {
         if (r.subresource) throw methodNotAllowed('create is not allowed on a subresource');
-        const created = objects.create(r.resource, r.namespace, body, namespaces);
-        return sendJson(response, 201, present(r.resource, isCrd ? crds.establish(created) : created));
+        const write = writeRequest(url);
+        const created = objects.create(r.resource, r.namespace, body, namespaces, write);
+        return sendJson(response, 201, present(r.resource, isCrd ? crds.establish(created) : created), write);
       }
       case 'update': {
-        const updated = objects.update(r.resource, r.namespace, name, body, r.subresource);
-        return sendJson(response, 200, present(r.resource, isCrd ? crds.establish(updated) : updated));
+        const write = writeRequest(url);
+        const updated = objects.update(r.resource, r.namespace, name, body, r.subresource, write);
+        return sendJson(response, 200, present(r.resource, isCrd ? crds.establish(updated) : updated), write);
       }
       case 'patch': {
         const type = patchTypeOf(request.headers['content-type'] ?? '');
-        const patched = objects.patch(r.resource, r.namespace, name, body, type, r.subresource);
-        return sendJson(response, 200, present(r.resource, isCrd ? crds.establish(patched) : patched));
+        const write = writeRequest(url);
+        const patched = objects.patch(r.resource, r.namespace, name, body, type, r.subresource, write);
+        return sendJson(response, 200, present(r.resource, isCrd ? crds.establish(patched) : patched), write);
       }
       case 'delete': {
         const gone = objects.delete(r.resource, r.namespace, name, body);

@@ -13,6 +13,7 @@ export const crdResource: ResourceType = {
   version: 'v1',
   plural: 'customresourcedefinitions',
   kind: 'CustomResourceDefinition',
+  typeName: 'V1CustomResourceDefinition',
   namespaced: false,
   hasStatus: true,
   clearStatusOnCreate: true,

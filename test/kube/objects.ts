@@ -7,6 +7,27 @@ import { apiVersionOf, type ResourceType } from './resources.js';
 import { admitCustomResource } from './schema.js';
 import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMediaType, type FieldError } from './status.js';
 import { metadataOf, type Store } from './store.js';
+import { decodeTyped } from './typed.js';
+
+/** The `fieldValidation` query parameter: what happens to fields the type or schema does not have. */
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+/** Per write request: how unknown fields are reported, and the warnings for the response's headers. */
+export interface WriteRequest {
+  fieldValidation: FieldValidation;
+  warnings: string[];
+}
+
+/** Since 1.27 a request without the parameter gets Warn. */
+export const defaultWrite = (): WriteRequest => ({ fieldValidation: 'Warn', warnings: [] });
+
+/** Dropped unknown fields, reported as kube-apiserver does: a 400 under Strict, else a Warning. */
+function reportUnknown(unknown: readonly string[], write: WriteRequest): void {
+  if (unknown.length === 0 || write.fieldValidation === 'Ignore') return;
+  const texts = unknown.map((path) => `unknown field ${JSON.stringify(path)}`);
+  if (write.fieldValidation === 'Strict') throw badRequest(`strict decoding error: ${texts.join(', ')}`);
+  write.warnings.push(...texts);
+}
 
 const nameRules = {
   dns1035Label: {
@@ -74,7 +95,9 @@ export class Objects {
     if (errors.length > 0) throw invalid(resource.kind, resource.group, name, errors);
   }
 
-  private checkBody(resource: ResourceType, body: Json, namespace: string | undefined): JsonObject {
+  private checkBody(
+    resource: ResourceType, body: Json, namespace: string | undefined, write: WriteRequest,
+  ): JsonObject {
     if (!isObject(body)) throw badRequest(`the body of the request is not a ${resource.kind} object`);
     const apiVersion = apiVersionOf(resource);
     if (resource.schema && body.kind === undefined) throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
@@ -97,14 +120,26 @@ export class Objects {
     } else {
       delete meta.namespace;
     }
+    if (resource.typeName) {
+      const { unknown, wrongTypes: [wrong] } = decodeTyped(object, resource.typeName);
+      if (wrong) {
+        throw badRequest(`${resource.kind} in version "${resource.version}" cannot be handled as a ${resource.kind}: `
+          + `json: cannot unmarshal ${wrong.got} into Go struct field ${wrong.path} of type ${wrong.expected}`);
+      }
+      reportUnknown(unknown, write);
+    }
     decode(resource, object);
     return object;
   }
 
   /** Schema (custom resources) or built-in rules, applied to the object as it would be stored. */
-  private admit(resource: ResourceType, object: JsonObject, name: string, old?: JsonObject): void {
+  private admit(resource: ResourceType, object: JsonObject, name: string, write: WriteRequest, old?: JsonObject): void {
     normalizeTimes(resource, object);
-    const errors = resource.schema ? admitCustomResource(object, resource.schema, old) : validateBuiltin(resource, object, this.builtinContext);
+    const pruned: string[] = [];
+    const errors = resource.schema
+      ? admitCustomResource(object, resource.schema, old, pruned)
+      : validateBuiltin(resource, object, this.builtinContext);
+    reportUnknown(pruned, write);
     this.errorsFor(resource, object, name, errors);
   }
 
@@ -115,8 +150,10 @@ export class Objects {
     }
   }
 
-  create(resource: ResourceType, namespace: string | undefined, body: Json, namespaces: ResourceType): JsonObject {
-    const object = this.checkBody(resource, body, namespace);
+  create(
+    resource: ResourceType, namespace: string | undefined, body: Json, namespaces: ResourceType, write = defaultWrite(),
+  ): JsonObject {
+    const object = this.checkBody(resource, body, namespace, write);
     const meta = metadataOf(object);
     if (meta.resourceVersion !== undefined && meta.resourceVersion !== '') {
       throw badRequest('resourceVersion should not be set on objects to be created');
@@ -147,7 +184,7 @@ export class Objects {
     else delete meta.generation;
     if (resource.clearStatusOnCreate) delete object.status;
     defaultOnCreate(resource, object, this.builtinContext);
-    this.admit(resource, object, name);
+    this.admit(resource, object, name, write);
     return this.store.write(resource, object, 'ADDED');
   }
 
@@ -158,8 +195,11 @@ export class Objects {
   }
 
   /** PUT on the object (`subresource` undefined) or on its `/status`. */
-  update(resource: ResourceType, namespace: string | undefined, name: string, body: Json, subresource?: string): JsonObject {
-    const incoming = this.checkBody(resource, body, namespace);
+  update(
+    resource: ResourceType, namespace: string | undefined, name: string, body: Json, subresource?: string,
+    write = defaultWrite(),
+  ): JsonObject {
+    const incoming = this.checkBody(resource, body, namespace, write);
     const meta = metadataOf(incoming);
     if (meta.name !== undefined && meta.name !== name) {
       throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
@@ -208,7 +248,7 @@ export class Objects {
     }
     nextMeta.resourceVersion = oldMeta.resourceVersion;
     defaultOnWrite(resource, next);
-    this.admit(resource, next, name, old);
+    this.admit(resource, next, name, write, old);
     if (withoutVolatile(next) === withoutVolatile(old)) return old;
     if (nextMeta.deletionTimestamp !== undefined && !hasFinalizers(next)) {
       return this.store.remove(resource, namespace, name) as JsonObject;
@@ -216,7 +256,11 @@ export class Objects {
     return this.store.write(resource, next, 'MODIFIED');
   }
 
-  patch(resource: ResourceType, namespace: string | undefined, name: string, patch: Json, type: PatchType, subresource?: string): JsonObject {
+  patch(
+    resource: ResourceType, namespace: string | undefined, name: string, patch: Json, type: PatchType,
+    subresource?: string,
+    write = defaultWrite(),
+  ): JsonObject {
     if (type === 'apply') throw unsupportedMediaType('application/apply-patch+yaml (server-side apply is not served by the double)');
     if (type === 'strategic' && resource.schema) {
       throw new ApiError(415, 'UnsupportedMediaType', 'strategic merge patch is not supported for custom resources; use a merge patch or a JSON patch');
@@ -225,7 +269,7 @@ export class Objects {
     // Strategic merge differs from merge only for lists with patch keys, which we do not rely on.
     const patched = type === 'json' ? jsonPatch(current, patch) : mergePatch(current, patch);
     if (!isObject(patched)) throw badRequest('the patch turned the object into something that is not an object');
-    return this.update(resource, namespace, name, patched, subresource);
+    return this.update(resource, namespace, name, patched, subresource, write);
   }
 
   delete(resource: ResourceType, namespace: string | undefined, name: string, options: Json): JsonObject {

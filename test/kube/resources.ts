@@ -28,6 +28,8 @@ export interface ResourceType {
   extraFieldSelectors: string[];
   /** DELETE answers the object (true) or a Status Success (false). */
   deleteReturnsObject: boolean;
+  /** Built-ins: the Kubernetes type bodies are decoded as (test/kube/typed.ts), e.g. `V1Deployment`. */
+  typeName?: string;
   /** Custom resources: the structural schema to enforce. */
   schema?: Schema;
   shortNames?: string[];
@@ -68,31 +70,64 @@ export function builtinResources(): ResourceType[] {
   return [
     builtin({
       // The real Service strategy sets no metadata.generation.
-      group: '', version: 'v1', plural: 'services', kind: 'Service', hasStatus: true, clearStatusOnCreate: true,
+      group: '', version: 'v1', plural: 'services', kind: 'Service', typeName: 'V1Service',
+      hasStatus: true, clearStatusOnCreate: true,
       nameRule: 'dns1035Label', extraFieldSelectors: ['spec.clusterIP', 'spec.type'],
       deleteReturnsObject: true, shortNames: ['svc'],
     }),
     builtin({
-      group: '', version: 'v1', plural: 'nodes', shortNames: ['no'], kind: 'Node', namespaced: false, hasStatus: true,
+      group: '', version: 'v1', plural: 'nodes', shortNames: ['no'], kind: 'Node', typeName: 'V1Node',
+      namespaced: false, hasStatus: true,
       extraFieldSelectors: ['spec.unschedulable'], deleteReturnsObject: true,
     }),
     builtin({
-      group: '', version: 'v1', plural: 'namespaces', shortNames: ['ns'], kind: 'Namespace', namespaced: false, hasStatus: true,
+      group: '', version: 'v1', plural: 'namespaces', shortNames: ['ns'], kind: 'Namespace', typeName: 'V1Namespace',
+      namespaced: false, hasStatus: true,
       nameRule: 'dns1123Label', extraFieldSelectors: ['status.phase'], deleteReturnsObject: true,
     }),
-    builtin({ group: '', version: 'v1', plural: 'events', kind: 'Event', extraFieldSelectors: coreEventFields, shortNames: ['ev'] }),
-    builtin({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] }),
-    builtin({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', extraFieldSelectors: ['type'] }),
     builtin({
-      group: '', version: 'v1', plural: 'pods', kind: 'Pod', shortNames: ['po'], hasStatus: true, deleteReturnsObject: true,
+      group: '', version: 'v1', plural: 'events', kind: 'Event', typeName: 'CoreV1Event',
+      extraFieldSelectors: coreEventFields, shortNames: ['ev'],
+    }),
+    builtin({
+      group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', typeName: 'V1ConfigMap', shortNames: ['cm'],
+    }),
+    builtin({
+      group: '', version: 'v1', plural: 'secrets', kind: 'Secret', typeName: 'V1Secret', extraFieldSelectors: ['type'],
+    }),
+    builtin({
+      group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', typeName: 'V1ServiceAccount',
+      shortNames: ['sa'],
+    }),
+    builtin({
+      group: '', version: 'v1', plural: 'pods', kind: 'Pod', typeName: 'V1Pod', shortNames: ['po'],
+      hasStatus: true, deleteReturnsObject: true,
       extraFieldSelectors: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
     }),
-    builtin({ group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice' }),
-    builtin({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease' }),
     builtin({
-      group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event',
+      group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice',
+      typeName: 'V1EndpointSlice',
+    }),
+    builtin({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', typeName: 'V1Lease' }),
+    builtin({
+      group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', typeName: 'EventsV1Event',
       extraFieldSelectors: ['reason', 'type', 'regarding.kind', 'regarding.name', 'regarding.namespace', 'reportingController'],
     }),
+    // What `kubectl apply -k deploy/` installs besides the above, so the shipped manifests can be applied.
+    ...(['Deployment', 'DaemonSet'] as const).map((kind) => builtin({
+      group: 'apps', version: 'v1', plural: `${kind.toLowerCase()}s`, kind, typeName: `V1${kind}`,
+      hasStatus: true, tracksGeneration: true,
+      shortNames: [kind === 'Deployment' ? 'deploy' : 'ds'],
+    })),
+    builtin({
+      group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget',
+      typeName: 'V1PodDisruptionBudget',
+      hasStatus: true, tracksGeneration: true, shortNames: ['pdb'],
+    }),
+    ...(['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'] as const).map((kind) => builtin({
+      group: 'rbac.authorization.k8s.io', version: 'v1', plural: `${kind.toLowerCase()}s`, kind, typeName: `V1${kind}`,
+      namespaced: !kind.startsWith('Cluster'),
+    })),
   ];
 }
 

@@ -91,8 +91,8 @@ function childSchema(schema: Schema, key: string): Schema | undefined {
   return undefined;
 }
 
-/** Applies `default`s and drops fields the schema does not know, in place. */
-export function defaultAndPrune(value: Json, schema: Schema, isRoot = true): void {
+/** Applies `default`s and drops fields the schema does not know, in place, adding their paths to `pruned`. */
+export function defaultAndPrune(value: Json, schema: Schema, isRoot = true, pruned: string[] = [], at = ''): void {
   if (isObject(value)) {
     for (const [key, child] of Object.entries(schema.properties ?? {})) {
       if (value[key] === undefined && child.default !== undefined) value[key] = clone(child.default);
@@ -102,11 +102,16 @@ export function defaultAndPrune(value: Json, schema: Schema, isRoot = true): voi
       // metadata is the apiserver's own business, never pruned by the CRD schema.
       if (isRoot && (key === 'metadata' || key === 'apiVersion' || key === 'kind')) continue;
       const child = childSchema(schema, key);
-      if (child) defaultAndPrune(value[key], child, false);
-      else if (!keepUnknown) delete value[key];
+      const path = at === '' ? key : `${at}.${key}`;
+      if (child) {
+        defaultAndPrune(value[key], child, false, pruned, path);
+      } else if (!keepUnknown) {
+        pruned.push(path);
+        delete value[key];
+      }
     }
   } else if (Array.isArray(value) && schema.items) {
-    for (const item of value) defaultAndPrune(item, schema.items, false);
+    value.forEach((item, i) => defaultAndPrune(item, schema.items as Schema, false, pruned, `${at}[${i}]`));
   }
 }
 
@@ -305,9 +310,14 @@ export function hasRules(schema: Schema): boolean {
  */
 const blocking = new Set(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid']);
 
-/** Everything the apiserver does to a custom resource body before storing it. */
-export function admitCustomResource(object: JsonObject, schema: Schema, old?: JsonObject): FieldError[] {
-  defaultAndPrune(object, schema);
+/**
+ * Everything the apiserver does to a custom resource body before storing it;
+ * the paths of dropped unknown fields go to `pruned`.
+ */
+export function admitCustomResource(
+  object: JsonObject, schema: Schema, old?: JsonObject, pruned: string[] = [],
+): FieldError[] {
+  defaultAndPrune(object, schema, true, pruned);
   const errors: FieldError[] = [];
   validateSchema(object, schema, '', errors);
   if (!errors.some((error) => blocking.has(error.type))) {

@@ -17,8 +17,17 @@ export type Decision =
 
 export const TOOLS: readonly Tool[];
 export const PURPOSES: readonly Purpose[];
+export const KUBECTL_MISSING: string;
 export function findCommand(command: string, pathVar: string | undefined): string | undefined;
 export function missingTools(pathVar: string | undefined, root?: string): Tool[];
-export function decide(facts: { purpose: string; missing: readonly Tool[]; isRoot: boolean; hasApt: boolean; mayInstall: boolean }): Decision;
+export function decide(facts: {
+  purpose: string;
+  missing: readonly Tool[];
+  isRoot: boolean;
+  hasApt: boolean;
+  mayInstall: boolean;
+  /** kubectl on PATH: `npm test` needs it whoever runs it. */
+  hasKubectl: boolean;
+}): Decision;
 export function installSteps(packages: readonly string[]): Array<[string, string[]]>;
 export function main(purpose: string, env?: NodeJS.ProcessEnv): number;

@@ -3,9 +3,9 @@
 // to install. Plain JavaScript because it runs before anything is compiled.
 //
 //   node test/setup/tools.mjs lab    the lab needs root and every tool
-//   node test/setup/tools.mjs test   as root the e2e layer runs and needs every
-//                                    tool; without root it is not run, so
-//                                    nothing is needed
+//   node test/setup/tools.mjs test   kubectl, always; as root the e2e layer
+//                                    runs and needs every tool; without root
+//                                    it is not run, so no other is needed
 //
 // As root on a machine with apt-get, missing tools are installed with their
 // exact Debian/Ubuntu package names. IRONLB_NO_INSTALL=1 forbids installing:
@@ -38,6 +38,18 @@ export const TOOLS = [
 
 export const PURPOSES = ['lab', 'test'];
 
+/**
+ * `npm test` needs kubectl whoever runs it: the deploy tests render deploy/ with
+ * `kubectl kustomize` (the reference renderer, not a copy of it) and
+ * test/integration/kubectl.test.ts runs it against the API server double.
+ * Debian does not package it (bookworm has no kubectl), so it is never
+ * installed here: the check stops naming where to get it. The deploy tests
+ * throw this same text when run on their own without kubectl.
+ */
+export const KUBECTL_MISSING = 'ironlb: npm test needs kubectl 1.27 or newer (the deploy tests render deploy/ with '
+  + '`kubectl kustomize`), and it is not on PATH. Debian does not package it: install it from '
+  + 'https://kubernetes.io/docs/tasks/tools/install-kubectl-linux/ (the pkgs.k8s.io apt repository, or the binary).';
+
 /** The full path of an executable named `command` on `pathVar`, or undefined. */
 export function findCommand(command, pathVar) {
   for (const dir of (pathVar ?? '').split(path.delimiter)) {
@@ -68,8 +80,9 @@ const commandList = (missing) => missing.map((t) => t.command).join(', ');
  * What to do, decided from facts alone (no I/O):
  * { action: 'ok' } | { action: 'install', packages } | { action: 'note', message } | { action: 'stop', message }
  */
-export function decide({ purpose, missing, isRoot, hasApt, mayInstall }) {
+export function decide({ purpose, missing, isRoot, hasApt, mayInstall, hasKubectl }) {
   if (!PURPOSES.includes(purpose)) return { action: 'stop', message: `ironlb set-up: unknown purpose "${purpose}" (use ${PURPOSES.join(' or ')})` };
+  if (purpose === 'test' && !hasKubectl) return { action: 'stop', message: KUBECTL_MISSING };
   if (purpose === 'lab' && !isRoot) {
     const tools = missing.length === 0 ? '' : ` It also needs ${commandList(missing)}, which it installs itself as root (${installLine(missing)}).`;
     return { action: 'stop', message: `ironlb: npm run lab needs root: it creates network namespaces, veth links and a bridge. Run it as root, e.g. \`sudo npm run lab\`.${tools}` };
@@ -114,6 +127,7 @@ export function main(purpose, env = process.env) {
     isRoot,
     hasApt: findCommand('apt-get', env.PATH) !== undefined,
     mayInstall: !env.IRONLB_NO_INSTALL,
+    hasKubectl: findCommand('kubectl', env.PATH) !== undefined,
   });
   switch (decision.action) {
     case 'ok':

@@ -8,23 +8,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decide, findCommand, installSteps, missingTools, TOOLS } from './tools.mjs';
+import { decide, findCommand, installSteps, KUBECTL_MISSING, missingTools, TOOLS } from './tools.mjs';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'tools.mjs');
 const ALL_PACKAGES = 'iproute2 procps iputils-arping ndisc6 iputils-ping tcpdump curl frr bird2 frr-pythontools';
 const isRoot = process.getuid?.() === 0;
 
-let dir: string | undefined;
+const dirs: string[] = [];
 afterEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** A PATH holding node and nothing else. */
-function bareBin(): string {
-  dir = mkdtempSync(path.join(tmpdir(), 'ironlb-setup-test-'));
+/** A PATH holding node and nothing else (and a stand-in kubectl when asked). */
+function bareBin(withKubectl = false): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ironlb-setup-test-'));
+  dirs.push(dir);
   chmodSync(dir, 0o755); // readable by the non-root user below
   symlinkSync(process.execPath, path.join(dir, 'node'));
+  if (withKubectl) writeFileSync(path.join(dir, 'kubectl'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   return dir;
 }
 
@@ -65,7 +66,7 @@ describe('the tool table', () => {
 
 describe('decide', () => {
   const missing = [tool('arping'), tool('tcpdump')];
-  const facts = { purpose: 'lab', missing, isRoot: true, hasApt: true, mayInstall: true };
+  const facts = { purpose: 'lab', missing, isRoot: true, hasApt: true, mayInstall: true, hasKubectl: true };
 
   it('installs the exact packages as root with apt-get, update first', () => {
     expect(decide(facts)).toEqual({ action: 'install', packages: ['iputils-arping', 'tcpdump'] });
@@ -108,6 +109,16 @@ describe('decide', () => {
     });
   });
 
+  it('the tests stop without kubectl, root or not, naming where to get it (Debian has no package)', () => {
+    for (const isRoot of [true, false]) {
+      expect(decide({ ...facts, purpose: 'test', isRoot, hasKubectl: false })).toEqual({ action: 'stop', message: KUBECTL_MISSING });
+    }
+    expect(KUBECTL_MISSING).toContain('kubectl kustomize');
+    expect(KUBECTL_MISSING).toContain('https://kubernetes.io/docs/tasks/tools/install-kubectl-linux/');
+    // The lab does not run kubectl.
+    expect(decide({ ...facts, hasKubectl: false })).toEqual({ action: 'install', packages: ['iputils-arping', 'tcpdump'] });
+  });
+
   it('refuses an unknown purpose', () => {
     expect(decide({ ...facts, purpose: 'bench' })).toEqual({ action: 'stop', message: 'ironlb set-up: unknown purpose "bench" (use lab or test)' });
   });
@@ -131,11 +142,18 @@ describe('the check as a process, with a PATH that has only node', () => {
     expect(lab.code).toBe(1);
     expect(lab.stderr).toContain('npm run lab needs root');
     expect(lab.stderr).toContain(`apt-get install -y ${ALL_PACKAGES}`);
-    const test = check('test', { PATH: bin, IRONLB_TOOLS_ROOT: bin }, asNonRoot);
+    const withKubectl = bareBin(true);
+    const test = check('test', { PATH: withKubectl, IRONLB_TOOLS_ROOT: withKubectl }, asNonRoot);
     expect(test.code).toBe(0);
     expect(test.stdout.trimEnd().split('\n')).toEqual([
       'ironlb: not root, so test/e2e is not run and its missing tools (ip, sysctl, arping, ndisc6, ping, tcpdump, curl, vtysh, bird, frr-reload.py) are not needed; as root `npm test` installs them.',
     ]);
+  });
+
+  it('the tests without kubectl stop at once with the one message naming it', () => {
+    const bin = bareBin();
+    const r = check('test', { PATH: bin, IRONLB_TOOLS_ROOT: bin, IRONLB_NO_INSTALL: '1' }, asNonRoot);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: `${KUBECTL_MISSING}\n` });
   });
 
   it('refuses a missing or unknown purpose', () => {

@@ -1,11 +1,11 @@
 // Reads the shipped manifests the way a cluster would get them: rendered by
-// `kubectl kustomize` (or deploy-kustomize.ts without kubectl), then parsed. Shared by the deploy tests and the RBAC
+// `kubectl kustomize`, then parsed. Shared by the deploy tests and the RBAC
 // integration test, so both judge exactly what `kubectl apply -k deploy/` sends.
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import * as k8s from '@kubernetes/client-node';
-import { kubectlAvailable, kubectlKustomize, miniKustomize } from './deploy-kustomize.js';
+import { KUBECTL_MISSING, findCommand } from '../setup/tools.mjs';
 import { ruleMatches } from '../kube/rbac.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -31,18 +31,21 @@ export function parseManifests(text: string): KubeObject[] {
   return objects;
 }
 
-let warned = false;
-
 /**
- * `kubectl kustomize <dir>` (relative to the repository root), parsed; the
- * built-in renderer where kubectl is not installed.
+ * Throws, naming what to install, when kubectl is not on PATH: `npm test`'s
+ * set-up check stops on the same text before anything runs.
  */
+export function requireKubectl(): void {
+  if (findCommand('kubectl', process.env.PATH) === undefined) throw new Error(KUBECTL_MISSING);
+}
+
+/** `kubectl kustomize <dir>` (absolute, or relative to the repository root), parsed. */
 export function renderKustomization(dir: string): KubeObject[] {
-  const full = path.join(repoRoot, dir);
-  if (kubectlAvailable) return kubectlKustomize(full);
-  if (!warned) console.log('ironlb: kubectl not found, deploy tests render with the built-in kustomize subset');
-  warned = true;
-  return miniKustomize(full);
+  requireKubectl();
+  const r = spawnSync('kubectl', ['kustomize', path.resolve(repoRoot, dir)], { encoding: 'utf8' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed (exit ${r.status}): ${r.stderr.trim()}`);
+  return parseManifests(r.stdout);
 }
 
 export function findObject(objects: readonly KubeObject[], kind: string, name: string): KubeObject {
@@ -113,65 +116,6 @@ export function isAllowed(granted: GrantedRules, request: RequestAttributes): bo
   if (granted.cluster.some((r) => ruleAllows(r, request))) return true;
   if (request.namespace === '') return false;
   return (granted.namespaced.get(request.namespace) ?? []).some((r) => ruleAllows(r, request));
-}
-
-// ---- Schema: the Kubernetes OpenAPI types, as generated into client-node ----
-
-interface AttributeType { name: string; baseName: string; type: string }
-type ModelClass = { getAttributeTypeMap(): AttributeType[] };
-
-const models = k8s as unknown as Record<string, unknown>;
-
-function modelFor(typeName: string): ModelClass | undefined {
-  const candidate = models[typeName];
-  if (typeof candidate === 'function' && typeof (candidate as Partial<ModelClass>).getAttributeTypeMap === 'function') {
-    return candidate as unknown as ModelClass;
-  }
-  return undefined;
-}
-
-/** `apps/v1` + `Deployment` -> `V1Deployment`; undefined for custom resources. */
-export function modelNameFor(apiVersion: string, kind: string): string | undefined {
-  const version = apiVersion.split('/').pop() ?? '';
-  const name = version.charAt(0).toUpperCase() + version.slice(1) + kind;
-  return modelFor(name) ? name : undefined;
-}
-
-/**
- * Every field that is unknown to the Kubernetes type or of the wrong JSON type,
- * as `path: problem`. Catches typos such as `readOnlyRootFileSystem` that
- * `kubectl kustomize` renders without complaint.
- */
-export function schemaProblems(value: unknown, typeName: string, at = ''): string[] {
-  if (typeName === 'any') return [];
-  const array = /^Array<(.+)>$/.exec(typeName);
-  if (array) {
-    if (!Array.isArray(value)) return [`${at}: expected a list`];
-    return value.flatMap((item, i) => schemaProblems(item, array[1], `${at}[${i}]`));
-  }
-  const map = /^\{ \[key: string\]: (.+); \}$/.exec(typeName);
-  if (map) {
-    if (!isRecord(value)) return [`${at}: expected a map`];
-    return Object.entries(value).flatMap(([k, v]) => schemaProblems(v, map[1], `${at}.${k}`));
-  }
-  switch (typeName) {
-    case 'string': return typeof value === 'string' ? [] : [`${at}: expected a string, got ${JSON.stringify(value)}`];
-    case 'number': return typeof value === 'number' ? [] : [`${at}: expected a number, got ${JSON.stringify(value)}`];
-    case 'boolean': return typeof value === 'boolean' ? [] : [`${at}: expected a boolean, got ${JSON.stringify(value)}`];
-    case 'IntOrString': return typeof value === 'number' || typeof value === 'string' ? [] : [`${at}: expected an int or a string`];
-    case 'Date': return typeof value === 'string' ? [] : [`${at}: expected a timestamp string`];
-  }
-  const model = modelFor(typeName);
-  if (!model) return [`${at}: no Kubernetes type ${typeName}`];
-  if (!isRecord(value)) return [`${at}: expected an object of type ${typeName}`];
-  const fields = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
-  const problems: string[] = [];
-  for (const [key, field] of Object.entries(value)) {
-    const type = fields.get(key);
-    if (type === undefined) problems.push(`${at}.${key}: unknown field of ${typeName}`);
-    else problems.push(...schemaProblems(field, type, `${at}.${key}`));
-  }
-  return problems;
 }
 
 // ---- Workloads ---------------------------------------------------------------
