@@ -75,12 +75,12 @@ export function parsePool(raw: unknown): ParsePoolResult {
   if (errors.length > 0) return { ok: false, errors };
   const pool: ParsedPool = {
     name: name as string,
-    ...(createdAt !== undefined ? { createdAt } : {}),
+    createdAt,
     labels,
     ranges: mergeRanges(ranges),
     autoAssign,
     avoidBuggyIPs,
-    ...(serviceAllocation ? { serviceAllocation } : {}),
+    serviceAllocation,
   };
   return { ok: true, pool, notes };
 }
@@ -164,7 +164,7 @@ function parseServiceAllocation(raw: unknown, errors: string[]): PoolServiceAllo
   }
   const namespaceSelectors = parseSelectorList(raw.namespaceSelectors, `${path}.namespaceSelectors`, errors);
   const serviceSelectors = parseSelectorList(raw.serviceSelectors, `${path}.serviceSelectors`, errors);
-  return { ...(priority !== undefined ? { priority } : {}), namespaces, namespaceSelectors, serviceSelectors };
+  return { priority, namespaces, namespaceSelectors, serviceSelectors };
 }
 
 /** Parses a list of label selectors, each error under `path[i]`. */

@@ -114,7 +114,7 @@ export function matchesLabelSelector(selector: LabelSelector, labels: Labels): b
 }
 
 function matchesRequirement(requirement: LabelSelectorRequirement, labels: Labels): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, requirement.key);
+  const has = Object.hasOwn(labels, requirement.key);
   const value = has ? labels[requirement.key] : undefined;
   const values = requirement.values ?? [];
   switch (requirement.operator) {

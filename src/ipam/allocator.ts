@@ -273,7 +273,7 @@ export class Allocator {
       for (const pool of ordered) {
         const both = missing.map((family) => this.lowestUsable(pool, family, service, terms));
         if (both.every((ip) => ip !== undefined)) {
-          both.forEach((ip) => fresh.push({ ip: ip!, pool }));
+          for (const ip of both) fresh.push({ ip: ip!, pool });
           break;
         }
       }

@@ -186,7 +186,10 @@ export class IPUseTable {
     use.sharingKey = sharingKey;
     if (sharingKey !== undefined) {
       let set = this.bySharingKey.get(sharingKey);
-      if (!set) this.bySharingKey.set(sharingKey, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.bySharingKey.set(sharingKey, set);
+      }
       set.add(use);
     }
   }

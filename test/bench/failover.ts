@@ -167,15 +167,16 @@ export async function run(): Promise<object> {
       },
       [timings]: byFault,
       linkFlap,
-      ...(baseline && results.kill
-        ? {
-            baseline: {
-              situation: 'kill -9 of the owner with every broadcast kept from the client: it moves only when its own neighbour entry for the VIP goes stale and it asks (Linux defaults: reachable 30 s +- 50%, then delay 5 s)',
-              ...baseline,
-            },
-            garpSpeedup: { gapP50: Number((baseline.gapP50Ms / results.kill.gapP50Ms).toFixed(1)) },
-          }
-        : {}),
+      baseline: baseline && {
+        situation:
+          'kill -9 of the owner with every broadcast kept from the client: it moves only when its own neighbour ' +
+          'entry for the VIP goes stale and it asks (Linux defaults: reachable 30 s +- 50%, then delay 5 s)',
+        ...baseline,
+      },
+      garpSpeedup:
+        baseline && results.kill
+          ? { gapP50: Number((baseline.gapP50Ms / results.kill.gapP50Ms).toFixed(1)) }
+          : undefined,
       anchors: 'MetalLB ~3-4 s, kube-vip ~3-17 s, Cilium 10-20 s, keepalived 3.5 s',
       samples: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.map((s) => `${s.firstClaimMs.toFixed(0)}/${s.firstReplyMs.toFixed(0)}/${s.gapMs.toFixed(0)}`).join(' ')])),
       wallSeconds: Math.round((Date.now() - started) / 1000),

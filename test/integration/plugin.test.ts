@@ -111,7 +111,7 @@ describe('kubectl ironlb against the API server double', () => {
     expect(all.stdout).toContain('node-b (not live)');
     expect(all.stdout).toMatch(/ironlb\.io\/Allocated=False PoolExhausted: /);
     const one = await plugin('status', '-n', env.apps, 'web');
-    expect(one.stdout).toMatch(/Last events:\n\s+\S+ ago  Normal  IPAllocated  assigned 192\.0\.2\.20[01] from pool lab  \(ironlb-controller/);
+    expect(one.stdout).toMatch(/Last events:\n\s+\S+ ago {2}Normal {2}IPAllocated {2}assigned 192\.0\.2\.20[01] from pool lab {2}\(ironlb-controller/);
     const missing = await plugin('status', '-n', env.apps, 'nope');
     expect(missing).toMatchObject({ code: 1, stderr: `error: service "nope" not found in namespace "${env.apps}"\n` });
   });

@@ -113,7 +113,7 @@ function validateServiceStatus(service: JsonObject): FieldError[] {
     }
   });
   const conditions = Array.isArray(status.conditions) ? status.conditions : [];
-  conditions.forEach((c, i) => validateSchema(c, conditionSchema, `status.conditions[${i}]`, errors));
+  for (const [i, c] of conditions.entries()) validateSchema(c, conditionSchema, `status.conditions[${i}]`, errors);
   return errors;
 }
 

@@ -70,7 +70,7 @@ export class Objects {
     private readonly builtinContext: BuiltinContext,
   ) {}
 
-  private errorsFor(resource: ResourceType, object: JsonObject, name: string, errors: FieldError[]): void {
+  private errorsFor(resource: ResourceType, name: string, errors: FieldError[]): void {
     if (errors.length > 0) throw invalid(resource.kind, resource.group, name, errors);
   }
 
@@ -105,7 +105,7 @@ export class Objects {
   private admit(resource: ResourceType, object: JsonObject, name: string, old?: JsonObject): void {
     normalizeTimes(resource, object);
     const errors = resource.schema ? admitCustomResource(object, resource.schema, old) : validateBuiltin(resource, object, this.builtinContext);
-    this.errorsFor(resource, object, name, errors);
+    this.errorsFor(resource, name, errors);
   }
 
   private requireNamespace(resource: ResourceType, namespace: string | undefined, namespaces: ResourceType): void {
@@ -128,13 +128,13 @@ export class Objects {
     }
     const name = typeof meta.name === 'string' ? meta.name : '';
     if (name === '') {
-      this.errorsFor(resource, object, '', [
+      this.errorsFor(resource, '', [
         { field: 'metadata.name', type: 'FieldValueRequired', text: 'metadata.name: Required value: name or generateName is required' },
       ]);
     }
     const rule = nameRules[resource.nameRule];
     if (!rule.regex.test(name) || name.length > rule.max) {
-      this.errorsFor(resource, object, name, [
+      this.errorsFor(resource, name, [
         { field: 'metadata.name', type: 'FieldValueInvalid', text: `metadata.name: Invalid value: ${JSON.stringify(name)}: ${rule.text}` },
       ]);
     }

@@ -198,7 +198,9 @@ export function validateSchema(value: Json, schema: Schema, path: string, errors
     if (schema.maxItems !== undefined && value.length > schema.maxItems) {
       errors.push({ field: path, type: 'FieldValueTooMany', text: `${path}: Too many: ${value.length}: must have at most ${schema.maxItems} items` });
     }
-    if (schema.items) value.forEach((item, i) => validateSchema(item, schema.items as Schema, `${path}[${i}]`, errors));
+    if (schema.items) {
+      for (const [i, item] of value.entries()) validateSchema(item, schema.items as Schema, `${path}[${i}]`, errors);
+    }
     validateListType(value, schema, path, errors);
   } else {
     validateScalar(value, schema, path, errors);
@@ -287,7 +289,7 @@ export function validateRules(value: Json, schema: Schema, path: string, errors:
     }
   } else if (Array.isArray(value) && schema.items) {
     const items = schema.items;
-    value.forEach((item, i) => validateRules(item, items, `${path}[${i}]`, errors, oldItem(schema, old, item)));
+    for (const [i, item] of value.entries()) validateRules(item, items, `${path}[${i}]`, errors, oldItem(schema, old, item));
   }
 }
 

@@ -106,7 +106,10 @@ export class Store {
   private record(event: StoredEvent): void {
     const id = event.resource.id;
     let events = this.history.get(id);
-    if (!events) this.history.set(id, (events = []));
+    if (!events) {
+      events = [];
+      this.history.set(id, events);
+    }
     events.push(event);
     // Only this resource's own events age its window: other resources' writes do not.
     while (events.length > this.historySize) {

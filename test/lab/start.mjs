@@ -123,7 +123,7 @@ export async function main(argv, env = process.env) {
   }
   const demo = await import(pathToFileURL(path.join(ROOT, 'dist', 'test', 'lab', 'demo.js')).href);
   try {
-    return await demo.runDemo({ keep: args.keep, ...(args.kubeconfig ? { kubeconfig: args.kubeconfig } : {}) }, stop.signal);
+    return await demo.runDemo({ keep: args.keep, kubeconfig: args.kubeconfig || undefined }, stop.signal);
   } catch (err) {
     console.error(`\nnpm run lab failed: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
@@ -132,5 +132,5 @@ export async function main(argv, env = process.env) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   // exit() rather than exitCode: pieces of an interrupted demo may still hold the event loop.
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  void main(process.argv.slice(2)).then((code) => process.exit(code));
 }

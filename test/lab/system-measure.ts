@@ -3,7 +3,7 @@
 // owner; the capture says when the first frame from the new owner arrived,
 // when the first ping reply came through the new owner, and how long the
 // longest silence between ping replies was.
-import { type CapturedFrame } from './lab.js';
+import type { CapturedFrame } from './lab.js';
 import { nodeLeaseName } from '../../src/api/leases.js';
 import { echoReplySource, ethSource, startPing, waitFor, type LabSystem } from './system.js';
 import { sleep } from '../wait.js';
