@@ -128,7 +128,7 @@ function parseAddresses(raw: unknown, errors: string[], notes: string[]): IPRang
       const a = parsed[i]!;
       const b = parsed[j]!;
       if (rangesOverlap(a.range, b.range)) {
-        errors.push(`spec.addresses[${b.index}]: ${formatRange(b.range)} overlaps spec.addresses[${a.index}] (${formatRange(a.range)})`);
+        errors.push(`spec.addresses[${b.index}]: ${formatRange(b.range)} ` + `overlaps spec.addresses[${a.index}] (${formatRange(a.range)})`);
       }
     }
   }

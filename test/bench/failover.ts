@@ -68,7 +68,9 @@ async function trials(system: LabSystem, vip: string, fault: FaultKind, count: n
     samples.push(sample);
     const verdict = sample.faultNotTaken === undefined ? '' : ` REJECTED: the fault did not take: ${sample.faultNotTaken}`;
     process.stderr.write(
-      `failover ${label} ${i}/${count}: ${sample.oldOwner} -> ${sample.newOwner}, claim ${sample.firstClaimMs.toFixed(0)} ms, reply ${sample.firstReplyMs.toFixed(0)} ms, gap ${sample.gapMs.toFixed(0)} ms${verdict}\n`,
+      `failover ${label} ${i}/${count}: ${sample.oldOwner} -> ${sample.newOwner}, ` +
+        `claim ${sample.firstClaimMs.toFixed(0)} ms, ` +
+        `reply ${sample.firstReplyMs.toFixed(0)} ms, ` + `gap ${sample.gapMs.toFixed(0)} ms${verdict}\n`,
     );
   }
   return samples;
@@ -85,7 +87,8 @@ async function linkFlaps(system: LabSystem, vip: string, count: number): Promise
       const sample = await measureLinkFlap(system, vip, downMs, downMs === FLAP_LONG_MS ? 6000 : 3000);
       into.push(sample);
       process.stderr.write(
-        `link flap ${downMs} ms ${i}/${count}: ${sample.owner} -> ${sample.holderAfter}, double-answered requests ${sample.doubleAnswered} (${sample.doubleAnswerMs.toFixed(0)} ms), resume ${sample.resumeMs?.toFixed(0) ?? '-'} ms\n`,
+        `link flap ${downMs} ms ${i}/${count}: ${sample.owner} -> ${sample.holderAfter}, ` +
+          `double-answered requests ${sample.doubleAnswered} (${sample.doubleAnswerMs.toFixed(0)} ms), ` + `resume ${sample.resumeMs?.toFixed(0) ?? '-'} ms\n`,
       );
       await waitForEveryRenewal(system);
     }
@@ -107,7 +110,10 @@ async function linkFlaps(system: LabSystem, vip: string, count: number): Promise
   };
 }
 
-/** Stops broadcasts reaching the client (so no gratuitous ARP does); nodes get a static entry for the client so they can still answer it. */
+/**
+ * Stops broadcasts reaching the client (so no gratuitous ARP does); nodes get a static entry for the client so they can
+ * still answer it.
+ */
 async function blockAnnouncements(system: LabSystem, on: boolean): Promise<void> {
   const { lab } = system;
   await runCommand('ip', ['netns', 'exec', lab.lan, 'bridge', 'link', 'set', 'dev', 'client', 'bcast_flood', on ? 'off' : 'on']);
@@ -155,9 +161,11 @@ export async function run(): Promise<object> {
       baseline = summarise(raw.killNoGarp);
     }
     const timings = speakerArgs.length > 0 ? 'tuned' : 'defaults';
+    const defaultTimings =
+      'defaults (liveness mesh 100 ms x 4, heartbeat Lease 10s/40s, stagger 150ms, 3 GARP rounds 1.1s apart)';
     const byFault = { kill9: results.kill, sigterm: results.term, linkCut: results.link };
     const result = {
-      setup: `3 nodes, speaker ${speakerArgs.length > 0 ? speakerArgs.join(' ') : 'defaults (liveness mesh 100 ms x 4, heartbeat Lease 10s/40s, stagger 150ms, 3 GARP rounds 1.1s apart)'}; client pings the VIP every 10 ms`,
+      setup: `3 nodes, speaker ${speakerArgs.length > 0 ? speakerArgs.join(' ') : defaultTimings}; ` + 'client pings the VIP every 10 ms',
       faults: FAULT_DESCRIPTIONS,
       measures: {
         firstClaimMs: "fault -> first ARP from the new owner claiming the VIP, at the client's tcpdump",

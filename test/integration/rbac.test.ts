@@ -169,7 +169,7 @@ describe('the shipped rules, read from the rendered manifests', () => {
 });
 
 describe('the controller with exactly its shipped RBAC', () => {
-  it('elects itself, assigns an IP, writes status, annotation, pool status, events and Announced; nothing refused', async () => {
+  it('elects, assigns an IP, writes status, annotation, pool status, events, Announced; nothing refused', async () => {
     await admin.custom.createNamespacedCustomObject({
       group: 'ironlb.io', version: 'v1beta1', namespace: NS, plural: 'ipaddresspools',
       body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'default' }, spec: { addresses: ['192.0.2.10-192.0.2.20'] } },

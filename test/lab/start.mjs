@@ -99,12 +99,14 @@ export async function main(argv, env = process.env) {
 
   if (args.down) {
     if (!isRoot()) {
-      console.error('npm run lab -- --down needs root: it deletes network namespaces and links. Run it as root, e.g. `sudo npm run lab -- --down`.');
+      console.error('npm run lab -- --down needs root: it deletes network namespaces and links. ' + 'Run it as root, e.g. `sudo npm run lab -- --down`.');
       return 1;
     }
     const removed = await cleanupStale(PREFIX);
     const list = (items) => (items.length === 0 ? 'none' : items.join(' '));
-    console.log(`removed namespaces: ${list(removed.namespaces)}\nremoved links: ${list(removed.links)}\nremoved folders: ${list(removed.folders)}`);
+    console.log(`removed namespaces: ${list(removed.namespaces)}`);
+    console.log(`removed links: ${list(removed.links)}`);
+    console.log(`removed folders: ${list(removed.folders)}`);
     return 0;
   }
 
