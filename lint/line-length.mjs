@@ -6,12 +6,14 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MAX = 120;
-const root = fileURLToPath(new URL('..', import.meta.url));
+// The repository, or the folder given (the test points it at a temporary one).
+const root = process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url));
 const skip = new Set(['.git', 'node_modules', 'dist', 'build']);
 const checked = /\.(ts|mts|mjs|cc|h)$/;
 
 function* files(dir) {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  for (const entry of entries) {
     if (skip.has(entry.name)) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) yield* files(path);
