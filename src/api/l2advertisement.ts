@@ -49,7 +49,10 @@ function readNames(raw: unknown, path: string, pattern: RegExp, what: string, er
   return names;
 }
 
-/** Whether the advertisement covers a pool: named, or selected; with neither set it covers every pool (MetalLB semantics). */
+/**
+ * Whether the advertisement covers a pool: named, or selected; with neither set it covers every pool (MetalLB
+ * semantics).
+ */
 export function advertisementCoversPool(advertisement: ParsedL2Advertisement, poolName: string, poolLabels: Labels): boolean {
   if (advertisement.ipAddressPools.length === 0 && advertisement.ipAddressPoolSelectors.length === 0) return true;
   return advertisement.ipAddressPools.includes(poolName) || matchesAnySelector(advertisement.ipAddressPoolSelectors, poolLabels);

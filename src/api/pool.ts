@@ -71,12 +71,12 @@ export function parsePool(raw: unknown): ParsePoolResult {
   if (errors.length > 0) return { ok: false, errors };
   const pool: ParsedPool = {
     name,
-    ...(createdAt !== undefined ? { createdAt } : {}),
+    createdAt,
     labels,
     ranges: mergeRanges(ranges),
     autoAssign,
     avoidBuggyIPs,
-    ...(serviceAllocation ? { serviceAllocation } : {}),
+    serviceAllocation,
   };
   return { ok: true, pool, notes };
 }
@@ -124,7 +124,7 @@ function parseAddresses(raw: unknown, errors: string[], notes: string[]): IPRang
       const a = parsed[i]!;
       const b = parsed[j]!;
       if (rangesOverlap(a.range, b.range)) {
-        errors.push(`spec.addresses[${b.index}]: ${formatRange(b.range)} overlaps spec.addresses[${a.index}] (${formatRange(a.range)})`);
+        errors.push(`spec.addresses[${b.index}]: ${formatRange(b.range)} ` + `overlaps spec.addresses[${a.index}] (${formatRange(a.range)})`);
       }
     }
   }
@@ -160,7 +160,7 @@ function parseServiceAllocation(raw: unknown, errors: string[]): PoolServiceAllo
   }
   const namespaceSelectors = parseSelectorList(raw.namespaceSelectors, `${path}.namespaceSelectors`, errors);
   const serviceSelectors = parseSelectorList(raw.serviceSelectors, `${path}.serviceSelectors`, errors);
-  return { ...(priority !== undefined ? { priority } : {}), namespaces, namespaceSelectors, serviceSelectors };
+  return { priority, namespaces, namespaceSelectors, serviceSelectors };
 }
 
 /** Parses a list of label selectors, each error under `path[i]`. */

@@ -13,7 +13,7 @@ export function labelKeyError(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  if (!NAME_PART.test(name)) return `"${key}" is not a valid label key (name part: up to 63 letters, digits, "-", "_", ".", starting and ending alphanumeric)`;
+  if (!NAME_PART.test(name)) return `"${key}" is not a valid label key ` + `(name part: up to 63 letters, digits, "-", "_", ".", starting and ending alphanumeric)`;
   if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
     return `"${key}" is not a valid label key (prefix must be a DNS subdomain)`;
   }
@@ -22,7 +22,7 @@ export function labelKeyError(key: string): string | undefined {
 
 export function labelValueError(value: string): string | undefined {
   if (value === '' || NAME_PART.test(value)) return undefined;
-  return `"${value}" is not a valid label value (up to 63 letters, digits, "-", "_", ".", starting and ending alphanumeric)`;
+  return `"${value}" is not a valid label value ` + `(up to 63 letters, digits, "-", "_", ".", starting and ending alphanumeric)`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -114,7 +114,7 @@ export function matchesLabelSelector(selector: LabelSelector, labels: Labels): b
 }
 
 function matchesRequirement(requirement: LabelSelectorRequirement, labels: Labels): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, requirement.key);
+  const has = Object.hasOwn(labels, requirement.key);
   const value = has ? labels[requirement.key] : undefined;
   const values = requirement.values ?? [];
   switch (requirement.operator) {

@@ -66,7 +66,10 @@ export class VirtualScheduler implements Scheduler {
     return true;
   }
 
-  /** Takes the next timer due at or before `limit` off the heap and runs it (a cancelled one just goes); false when none is due. */
+  /**
+   * Takes the next timer due at or before `limit` off the heap and runs it (a cancelled one just goes); false when none
+   * is due.
+   */
   private fireNext(limit: number): boolean {
     const top = this.heap[0];
     if (top === undefined || top.at > limit) return false;

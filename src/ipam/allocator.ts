@@ -170,7 +170,9 @@ export class Allocator {
     return (this.uses.get(parsed.ip)?.services ?? []).map((s) => s.service);
   }
 
-  /** Assigned and available per family; O(1). Undefined for an unknown pool. A pool in Conflict has nothing available. */
+  /**
+   * Assigned and available per family; O(1). Undefined for an unknown pool. A pool in Conflict has nothing available.
+   */
   usage(poolName: string): PoolUsage | undefined {
     const pool = this.pools.get(poolName);
     if (!pool) return undefined;
@@ -211,17 +213,17 @@ export class Allocator {
     for (const ip of request.requestedIPs) {
       const address = formatIP(ip);
       if (!wanted.includes(ip.family)) {
-        return refusal('IPFamilyMismatch', `${service}: requested ${address} is ${ip.family}, but the Service is ${request.ipFamilyPolicy} ${wanted.join('/')}`);
+        return refusal('IPFamilyMismatch', `${service}: requested ${address} is ${ip.family}, ` + `but the Service is ${request.ipFamilyPolicy} ${wanted.join('/')}`);
       }
       const pool = this.pools.activePoolFor(ip);
       if (!pool) {
         const conflicted = this.pools.holderFor(ip);
-        if (conflicted) return refusal('PoolInConflict', `${service}: requested ${address} is only in pool "${conflicted.definition.name}", which is in conflict (${conflicted.conflict!.message})`);
+        if (conflicted) return refusal('PoolInConflict', `${service}: requested ${address} is only in pool "${conflicted.definition.name}", ` + `which is in conflict (${conflicted.conflict!.message})`);
         return refusal('IPNotInAnyPool', `${service}: requested ${address} is not in any pool`);
       }
       const poolName = pool.definition.name;
       if (request.requestedPool !== undefined && request.requestedPool !== poolName) {
-        return refusal('IPNotInRequestedPool', `${service}: requested ${address} is in pool "${poolName}", not in the requested pool "${request.requestedPool}"`);
+        return refusal('IPNotInRequestedPool', `${service}: requested ${address} is in pool "${poolName}", ` + `not in the requested pool "${request.requestedPool}"`);
       }
       if (!poolAllowsService(pool.definition, namespace, request)) {
         return refusal('PoolNotAllowed', `${service}: pool "${poolName}" holding ${address} does not allow this Service (serviceAllocation)`);
@@ -231,7 +233,7 @@ export class Allocator {
       picks.push({ ip, pool });
     }
     if (request.ipFamilyPolicy === 'RequireDualStack' && picks.length < 2) {
-      return refusal('IPFamilyMismatch', `${service}: RequireDualStack needs a requested address of each family, got only ${picks.map((p) => formatIP(p.ip)).join(', ')}`);
+      return refusal('IPFamilyMismatch', `${service}: RequireDualStack needs a requested address of each family, ` + `got only ${picks.map((p) => formatIP(p.ip)).join(', ')}`);
     }
     return picks;
   }
@@ -273,7 +275,7 @@ export class Allocator {
       for (const pool of ordered) {
         const both = missing.map((family) => this.lowestUsable(pool, family, service, terms));
         if (both.every((ip) => ip !== undefined)) {
-          both.forEach((ip) => fresh.push({ ip: ip!, pool }));
+          for (const ip of both) fresh.push({ ip: ip!, pool });
           break;
         }
       }
@@ -305,7 +307,10 @@ export class Allocator {
     return all;
   }
 
-  /** The lowest address of the family in the pool this Service may take: a compatible shared one first, else the lowest free. */
+  /**
+   * The lowest address of the family in the pool this Service may take: a compatible shared one first, else the lowest
+   * free.
+   */
   private lowestUsable(pool: PoolEntry, family: IPFamily, service: string, terms: ShareTerms): IPAddress | undefined {
     const space = pool.spaces.get(family);
     if (!space) return undefined;

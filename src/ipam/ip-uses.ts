@@ -124,19 +124,22 @@ export class IPUseTable {
     if (terms.backendKey !== use.backendKey) {
       return refuse(
         'SelectorMismatch',
-        `sharing with externalTrafficPolicy Local needs identical selectors: this Service has ${describeBackend(terms.backendKey)}, the other ${describeBackend(use.backendKey)}`,
+        `sharing with externalTrafficPolicy Local needs identical selectors: ` + `this Service has ${describeBackend(terms.backendKey)}, ` + `the other ${describeBackend(use.backendKey)}`,
       );
     }
     for (const other of others) {
       const clash = terms.ports.find((p) => other.ports.some((t) => t.protocol === p.protocol && t.port === p.port));
       if (clash) {
-        return { ok: false, reason: 'PortConflict', message: `${service}: port ${clash.protocol}/${clash.port} on ${use.address} is already used by ${other.service}` };
+        return { ok: false, reason: 'PortConflict', message: `${service}: port ${clash.protocol}/${clash.port} on ${use.address} ` + `is already used by ${other.service}` };
       }
     }
     return undefined;
   }
 
-  /** Adds (or updates) a Service on an address and returns the address's use; `existing` is get(ip), passed in to save a lookup. */
+  /**
+   * Adds (or updates) a Service on an address and returns the address's use; `existing` is get(ip), passed in to save a
+   * lookup.
+   */
   join(existing: IPUse | undefined, ip: IPAddress, pool: string, service: string, terms: ShareTerms): IPUse {
     let use = existing;
     if (!use) {
@@ -186,7 +189,10 @@ export class IPUseTable {
     use.sharingKey = sharingKey;
     if (sharingKey !== undefined) {
       let set = this.bySharingKey.get(sharingKey);
-      if (!set) this.bySharingKey.set(sharingKey, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.bySharingKey.set(sharingKey, set);
+      }
       set.add(use);
     }
   }

@@ -103,7 +103,7 @@ export class PoolSet {
         return {
           pool: definition.name,
           overlapsWith: older,
-          message: `pool "${definition.name}" (${formatRange(range)}) overlaps the older pool "${older}" (${formatRange(segment.range)})`,
+          message: `pool "${definition.name}" (${formatRange(range)}) ` + `overlaps the older pool "${older}" (${formatRange(segment.range)})`,
         };
       }
     }

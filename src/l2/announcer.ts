@@ -90,7 +90,10 @@ export class Announcer {
       },
     };
     const runRound = (): void => {
-      if (!this.stillOwned(options)) return entry.end('not-owned');
+      if (!this.stillOwned(options)) {
+        entry.end('not-owned');
+        return;
+      }
       round++;
       for (const socket of sockets) this.sendRound(key, address, socket, round, options);
       // A callback may have stopped or replaced this announcement meanwhile.

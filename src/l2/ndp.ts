@@ -114,7 +114,7 @@ export function decodeNdp(payload: Buffer): Decoded<NdpMessage> {
       if (!isSolicitedNodeAddress(dst)) return refuse('DAD solicitation (source ::) not sent to a solicited-node group');
       if (sourceLinkLayer) return refuse('DAD solicitation (source ::) carries a source link-layer option');
     }
-    return { ok: true, value: { type: 'ns', ...common, ...(sourceLinkLayer ? { sourceLinkLayer } : {}) } };
+    return { ok: true, value: { type: 'ns', ...common, sourceLinkLayer } };
   }
   const flags = message[4]!;
   const solicited = (flags & 0x40) !== 0;
@@ -128,7 +128,7 @@ export function decodeNdp(payload: Buffer): Decoded<NdpMessage> {
       router: (flags & 0x80) !== 0,
       solicited,
       override: (flags & 0x20) !== 0,
-      ...(targetLinkLayer ? { targetLinkLayer } : {}),
+      targetLinkLayer,
     },
   };
 }

@@ -185,7 +185,7 @@ class ReopeningPacketSocket implements AfPacketSocket {
       // MLD reports for snooping switches; fails where IPv6 is disabled on the link.
       this.socket.joinGroup6(group);
     } catch (err) {
-      this.report(new Error(`${this.ifname}: IPv6 join of ${group.toString('hex')} failed (frames still received): ${toError(err).message}`));
+      this.report(new Error(`${this.ifname}: IPv6 join of ${group.toString('hex')} ` + `failed (frames still received): ${toError(err).message}`));
     }
   }
 

@@ -30,7 +30,7 @@ export function createSpeakerMetrics(registry = new Registry()) {
     takeoverLatency: new Histogram({ name: 'ironlb_speaker_takeover_seconds', help: 'From noticing an IP needs an owner to the first announcement', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: [registry] }),
     leaseWrites: new Counter({ name: 'ironlb_speaker_lease_writes_total', help: 'Lease writes by kind (heartbeat, member, acquire, release, conflict)', labelNames: ['kind'], registers: [registry] }),
     meshIsolated: new Gauge({ name: 'ironlb_speaker_mesh_isolated', help: '1 while this speaker hears no peer on the liveness mesh (no heartbeat, no probe answer)', registers: [registry] }),
-    leaseLiveness: new Gauge({ name: 'ironlb_speaker_lease_liveness', help: '1 while some peer is judged by its heartbeat Lease instead of the mesh (no quorum, isolated, or firewalled mesh)', registers: [registry] }),
+    leaseLiveness: new Gauge({ name: 'ironlb_speaker_lease_liveness', help: '1 while some peer is judged by its heartbeat Lease ' + 'instead of the mesh (no quorum, isolated, or firewalled mesh)', registers: [registry] }),
     livenessDropped: new Counter({ name: 'ironlb_speaker_liveness_dropped_total', help: 'Liveness datagrams dropped, by reason (forged, replayed, truncated, oversized, unknown sender, ...)', labelNames: ['reason'], registers: [registry] }),
     livenessDatagrams: new Counter({ name: 'ironlb_speaker_liveness_datagrams_total', help: 'Liveness datagrams sent and received', labelNames: ['direction'], registers: [registry] }),
     arpRequests: new Counter({ name: 'ironlb_l2_requests_total', help: 'ARP requests and Neighbor Solicitations received for owned IPs', labelNames: ['interface', 'protocol'], registers: [registry] }),

@@ -73,7 +73,7 @@ export function loadPacketAddon(): PacketAddon {
   if (loaded) return loaded;
   const file = path.join(packageRoot(), 'build', 'Release', 'ironlb_packet.node');
   if (!existsSync(file)) {
-    throw new Error(`ironlb: the packet addon is not built (${path.basename(file)} missing); run \`npm ci\` or \`node src/native/build.mjs\``);
+    throw new Error(`ironlb: the packet addon is not built (${path.basename(file)} missing); ` + `run \`npm ci\` or \`node src/native/build.mjs\``);
   }
   const require = createRequire(import.meta.url);
   loaded = require(file) as PacketAddon;

@@ -292,8 +292,8 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     mreq.mr_alen = 6;
     memcpy(mreq.mr_address, mac, 6);
     if (setsockopt(fd_, SOL_PACKET, option, &mreq, sizeof(mreq)) < 0) {
-      ironlb::ErrnoError(env, option == PACKET_ADD_MEMBERSHIP ? "PACKET_ADD_MEMBERSHIP" : "PACKET_DROP_MEMBERSHIP", errno)
-          .ThrowAsJavaScriptException();
+      const char* call = option == PACKET_ADD_MEMBERSHIP ? "PACKET_ADD_MEMBERSHIP" : "PACKET_DROP_MEMBERSHIP";
+      ironlb::ErrnoError(env, call, errno).ThrowAsJavaScriptException();
     }
     return env.Undefined();
   }

@@ -84,7 +84,7 @@ export async function run(): Promise<object> {
     const kernelRate = await highestLossless(lab, node.ipv4);
     const stats = await agent.stats();
     return {
-      method: `Node client on the packet addon, hrtime around send/receive; ${SAMPLES} requests per target, interleaved, ${GAP_MS} ms apart`,
+      method: `Node client on the packet addon, hrtime around send/receive; ` + `${SAMPLES} requests per target, interleaved, ${GAP_MS} ms apart`,
       responder: { ...ours, lost: latency.lost[VIP] ?? 0 },
       kernel: { ...kernel, lost: latency.lost[node.ipv4] ?? 0 },
       p50Ratio: Math.round((ours.p50Us! / kernel.p50Us!) * 100) / 100,

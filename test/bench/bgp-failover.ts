@@ -55,7 +55,9 @@ function configFor(node: LabNode, holdTimeS: number): string {
   return renderFrrConfig(plan, { hostname: node.name });
 }
 
-/** Watches the router's routes; resolves with the time of the first change after which `gone` is no longer a next hop. */
+/**
+ * Watches the router's routes; resolves with the time of the first change after which `gone` is no longer a next hop.
+ */
 class RouteWatch {
   private waiter: { gone: string; resolve: (t: number) => void } | undefined;
   private checking = Promise.resolve();

@@ -68,7 +68,9 @@ async function trials(system: LabSystem, vip: string, fault: FaultKind, count: n
     samples.push(sample);
     const verdict = sample.faultNotTaken === undefined ? '' : ` REJECTED: the fault did not take: ${sample.faultNotTaken}`;
     process.stderr.write(
-      `failover ${label} ${i}/${count}: ${sample.oldOwner} -> ${sample.newOwner}, claim ${sample.firstClaimMs.toFixed(0)} ms, reply ${sample.firstReplyMs.toFixed(0)} ms, gap ${sample.gapMs.toFixed(0)} ms${verdict}\n`,
+      `failover ${label} ${i}/${count}: ${sample.oldOwner} -> ${sample.newOwner}, ` +
+        `claim ${sample.firstClaimMs.toFixed(0)} ms, ` +
+        `reply ${sample.firstReplyMs.toFixed(0)} ms, ` + `gap ${sample.gapMs.toFixed(0)} ms${verdict}\n`,
     );
   }
   return samples;
@@ -85,7 +87,8 @@ async function linkFlaps(system: LabSystem, vip: string, count: number): Promise
       const sample = await measureLinkFlap(system, vip, downMs, downMs === FLAP_LONG_MS ? 6000 : 3000);
       into.push(sample);
       process.stderr.write(
-        `link flap ${downMs} ms ${i}/${count}: ${sample.owner} -> ${sample.holderAfter}, double-answered requests ${sample.doubleAnswered} (${sample.doubleAnswerMs.toFixed(0)} ms), resume ${sample.resumeMs?.toFixed(0) ?? '-'} ms\n`,
+        `link flap ${downMs} ms ${i}/${count}: ${sample.owner} -> ${sample.holderAfter}, ` +
+          `double-answered requests ${sample.doubleAnswered} (${sample.doubleAnswerMs.toFixed(0)} ms), ` + `resume ${sample.resumeMs?.toFixed(0) ?? '-'} ms\n`,
       );
       await waitForEveryRenewal(system);
     }
@@ -107,7 +110,10 @@ async function linkFlaps(system: LabSystem, vip: string, count: number): Promise
   };
 }
 
-/** Stops broadcasts reaching the client (so no gratuitous ARP does); nodes get a static entry for the client so they can still answer it. */
+/**
+ * Stops broadcasts reaching the client (so no gratuitous ARP does); nodes get a static entry for the client so they can
+ * still answer it.
+ */
 async function blockAnnouncements(system: LabSystem, on: boolean): Promise<void> {
   const { lab } = system;
   await runCommand('ip', ['netns', 'exec', lab.lan, 'bridge', 'link', 'set', 'dev', 'client', 'bcast_flood', on ? 'off' : 'on']);
@@ -155,9 +161,11 @@ export async function run(): Promise<object> {
       baseline = summarise(raw.killNoGarp);
     }
     const timings = speakerArgs.length > 0 ? 'tuned' : 'defaults';
+    const defaultTimings =
+      'defaults (liveness mesh 100 ms x 4, heartbeat Lease 10s/40s, stagger 150ms, 3 GARP rounds 1.1s apart)';
     const byFault = { kill9: results.kill, sigterm: results.term, linkCut: results.link };
     const result = {
-      setup: `3 nodes, speaker ${speakerArgs.length > 0 ? speakerArgs.join(' ') : 'defaults (liveness mesh 100 ms x 4, heartbeat Lease 10s/40s, stagger 150ms, 3 GARP rounds 1.1s apart)'}; client pings the VIP every 10 ms`,
+      setup: `3 nodes, speaker ${speakerArgs.length > 0 ? speakerArgs.join(' ') : defaultTimings}; ` + 'client pings the VIP every 10 ms',
       faults: FAULT_DESCRIPTIONS,
       measures: {
         firstClaimMs: "fault -> first ARP from the new owner claiming the VIP, at the client's tcpdump",
@@ -167,15 +175,16 @@ export async function run(): Promise<object> {
       },
       [timings]: byFault,
       linkFlap,
-      ...(baseline && results.kill
-        ? {
-            baseline: {
-              situation: 'kill -9 of the owner with every broadcast kept from the client: it moves only when its own neighbour entry for the VIP goes stale and it asks (Linux defaults: reachable 30 s +- 50%, then delay 5 s)',
-              ...baseline,
-            },
-            garpSpeedup: { gapP50: Number((baseline.gapP50Ms / results.kill.gapP50Ms).toFixed(1)) },
-          }
-        : {}),
+      baseline: baseline && {
+        situation:
+          'kill -9 of the owner with every broadcast kept from the client: it moves only when its own neighbour ' +
+          'entry for the VIP goes stale and it asks (Linux defaults: reachable 30 s +- 50%, then delay 5 s)',
+        ...baseline,
+      },
+      garpSpeedup:
+        baseline && results.kill
+          ? { gapP50: Number((baseline.gapP50Ms / results.kill.gapP50Ms).toFixed(1)) }
+          : undefined,
       anchors: 'MetalLB ~3-4 s, kube-vip ~3-17 s, Cilium 10-20 s, keepalived 3.5 s',
       samples: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.map((s) => `${s.firstClaimMs.toFixed(0)}/${s.firstReplyMs.toFixed(0)}/${s.gapMs.toFixed(0)}`).join(' ')])),
       wallSeconds: Math.round((Date.now() - started) / 1000),

@@ -83,7 +83,10 @@ export async function run(): Promise<object> {
         cacheOnlyWithAllServices: loaded.cacheOnly,
       },
       ratioOwnerAllVs0: Math.round((loaded.owner / idle.owner) * 100) / 100,
-      /** What owning (election state, responder, announcements, solicited-node groups) costs beyond caching the Services. */
+      /**
+       * What owning (election state, responder, announcements, solicited-node groups) costs beyond caching the
+       * Services.
+       */
       perOwnedIpKiB: Math.round(((loaded.owner - loaded.cacheOnly) * 1024 * 10) / services) / 10,
     };
   } finally {

@@ -17,13 +17,14 @@ async function rootLinksWith(prefix: string): Promise<string[]> {
 }
 
 describe('lab', () => {
-  it('with host access, a server on the host at 198.51.100.1 is reachable from a node, and teardown removes everything', async () => {
+  it('with host access a node reaches a server on the host at 198.51.100.1; teardown removes everything', async () => {
     const lab = await createLab({ nodes: 2, hostAccess: true });
     const server = createServer((socket) => socket.end('hello from the host\n'));
     try {
       await new Promise<void>((resolve) => server.listen(0, ROOT_ACCESS_IPV4, resolve));
       const port = (server.address() as { port: number }).port;
-      const script = `require('net').connect(${port}, '${ROOT_ACCESS_IPV4}').on('data', (d) => process.stdout.write(d))`;
+      const connect = `require('net').connect(${port}, '${ROOT_ACCESS_IPV4}')`;
+      const script = `${connect}.on('data', (d) => process.stdout.write(d))`;
       const out = await lab.exec(lab.node(2).name, [process.execPath, '-e', script]);
       expect(out.stdout).toBe('hello from the host\n');
       expect(await namespacesWith(lab.prefix)).toHaveLength(4);
@@ -62,7 +63,7 @@ describe('lab', () => {
     }
   });
 
-  it('cleanupStale removes what a crashed run left behind, by prefix: namespaces, processes, temp folders', async () => {
+  it('cleanupStale removes by prefix what a crashed run left: namespaces, processes, temp folders', async () => {
     const prefix = defaultPrefix();
     const lab = await createLab({ nodes: 2, prefix }); // never torn down: a "crash"
     const child = lab.spawn(lab.node(1).name, 'sleep', ['600']);

@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe('lab data plane (before any agent runs)', () => {
-  it('the kernel never answers ARP or NS for a VIP on lo (arp_ignore=1; NS only for addresses on the link)', async () => {
+  it('the kernel never answers ARP or NS for a VIP on lo (arp_ignore=1; NS only for on-link addresses)', async () => {
     expect((await lab.arping(VIP4, { count: 2 })).macs).toEqual([]);
     expect((await lab.ndisc6(VIP6, { tries: 2 })).macs).toEqual([]);
   });
@@ -64,7 +64,7 @@ describe('responder', () => {
     expect((await lab.neigh(VIP6))?.mac).toBe(lab.node(2).mac);
   });
 
-  it('the wire shows the exact reply forms: ARP reply to the asker, solicited NA with Override and Target LLA', async () => {
+  it('exact reply forms on the wire: ARP reply to the asker, solicited NA with Override and Target LLA', async () => {
     const capture = await lab.startCapture();
     await lab.arping(VIP4);
     await lab.ndisc6(VIP6);

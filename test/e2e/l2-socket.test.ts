@@ -111,7 +111,7 @@ describe('packet socket (AF_PACKET addon)', () => {
     expect(inLan.chosen).toEqual(['br0']);
   });
 
-  it('joins a solicited-node group at link level and in IPv6 (MLD), counts joins, and leaves on the last leave or close', async () => {
+  it('joins a solicited-node group (link level and MLD), counts joins, leaves on the last leave or close', async () => {
     const r = await check('groups');
     const both = (v: boolean) => ({ mac: v, ipv6: v });
     expect(r).toMatchObject({

@@ -33,8 +33,10 @@ function bin(apt: 'installs' | 'installs nothing' | number | 'none'): string {
 const fs = require('node:fs');
 const path = require('node:path');
 const args = process.argv.slice(2);
-fs.appendFileSync(path.join(__dirname, 'apt.log'), JSON.stringify({ args, frontend: process.env.DEBIAN_FRONTEND }) + '\\n');
-if (${typeof apt === 'number' ? apt : 0} !== 0 && args[0] === 'install') process.exit(${typeof apt === 'number' ? apt : 0});
+const line = JSON.stringify({ args, frontend: process.env.DEBIAN_FRONTEND });
+fs.appendFileSync(path.join(__dirname, 'apt.log'), line + '\\n');
+const fail = ${typeof apt === 'number' ? apt : 0};
+if (fail !== 0 && args[0] === 'install') process.exit(fail);
 if (${JSON.stringify(apt === 'installs')} && args[0] === 'install') {
   const commands = ${JSON.stringify(commands)};
   for (const pkg of args.filter((a) => !a.startsWith('-')).slice(1)) {
@@ -94,7 +96,9 @@ describe('set-up check as root', () => {
     const r = check(bin('none'));
     expect(r.code).toBe(1);
     expect(r.err.trimEnd().split('\n')).toEqual([
-      `ironlb: missing commands: ${TOOLS.map((t) => t.command).join(', ')} (there is no apt-get here to install them with). Install these packages as root: apt-get install -y ${ALL_PACKAGES.join(' ')}`,
+      `ironlb: missing commands: ${TOOLS.map((t) => t.command).join(', ')} ` +
+        `(there is no apt-get here to install them with). ` +
+        `Install these packages as root: apt-get install -y ${ALL_PACKAGES.join(' ')}`,
     ]);
   });
 });

@@ -130,7 +130,7 @@ describe('npm run lab', () => {
     expect(labFolders()).toEqual([]);
   }, 200_000);
 
-  it('--down removes a killed run\'s namespaces, the processes in them and its temp folders, and nothing else', async () => {
+  it('--down removes a killed run\'s namespaces, their processes and its temp folders, nothing else', async () => {
     expect(await labNamespaces(), 'another lab is up').toEqual([]);
     await run('ip', ['netns', 'add', 'ironlb-node1']);
     const sleeper = spawn('ip', ['netns', 'exec', 'ironlb-node1', 'sleep', '600'], { stdio: 'ignore' });

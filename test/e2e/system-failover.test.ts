@@ -59,7 +59,7 @@ function macOfNode(name: string): string {
 }
 
 describe('system: controller + speakers in the lab', () => {
-  it('gives a Service an IP from the pool, and the client resolves it to the MAC of the ownership Lease holder', async () => {
+  it('gives a Service an IP from the pool; the client resolves it to the MAC of the ownership holder', async () => {
     expect(Number(vip4.split('.')[3])).toBeGreaterThanOrEqual(200);
     expect(Number(vip4.split('.')[3])).toBeLessThanOrEqual(220);
     expect(vip6).toMatch(/^2001:db8::[0-9a-f]+$/);
@@ -70,7 +70,7 @@ describe('system: controller + speakers in the lab', () => {
     expect((await system.lab.ping(vip4, { count: 2 })).received).toBe(2);
   });
 
-  it('kill -9 of the owner: the new owner announces, the client moves by the announcement alone, pings resume', async () => {
+  it('kill -9 of the owner: the new owner announces, the client moves on that alone, pings resume', async () => {
     const old = await system.waitForOwner(vip4);
     expect((await system.lab.ping(vip4, { count: 1 })).received).toBe(1);
     expect((await system.lab.neigh(vip4))?.mac).toBe(macOfNode(old));
@@ -103,7 +103,7 @@ describe('system: controller + speakers in the lab', () => {
     expect(await system.ownerOf(vip4)).toBe(next);
   }, 120_000);
 
-  it('SIGTERM of the owner: it releases, deletes its node Lease and exits 0; the new owner announces and the client follows', async () => {
+  it('SIGTERM of the owner: it releases, drops its node Lease, exits 0; the client follows the new owner', async () => {
     const old = await system.waitForOwner(vip4);
     expect((await system.lab.ping(vip4, { count: 1 })).received).toBe(1);
     const speaker = system.speakers.get(old);
@@ -123,7 +123,7 @@ describe('system: controller + speakers in the lab', () => {
     await system.restartSpeaker(old);
   }, 120_000);
 
-  it('IPv6: ndisc6 resolves to the owner; kill -9 moves the client by an unsolicited NA with Override and Target link-layer address', async () => {
+  it('IPv6: ndisc6 finds the owner; kill -9 moves the client by an unsolicited NA (Override, Target LLA)', async () => {
     const old = await system.waitForOwner(vip6);
     const nd = await system.lab.ndisc6(vip6, { tries: 2 });
     expect(nd.macs.length).toBeGreaterThan(0);

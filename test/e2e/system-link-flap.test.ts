@@ -26,7 +26,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('system: a link flap of the owner', () => {
-  it('after an API outage, a 10 s flap: the others take over, and from link-up on no request is answered by two MACs', async () => {
+  it('after an API outage, a 10 s flap: the others take over; from link-up on no request gets two MACs', async () => {
     const api = system.api;
     if (api === undefined) throw new Error('this test injects an API outage: it needs the API server double');
     await system.waitForAnswer(vip);
@@ -43,7 +43,7 @@ describe('system: a link flap of the owner', () => {
     }
   }, 240_000);
 
-  it('a 250 ms flap (shorter than the mesh needs to declare a death): the owner keeps the IP and answers again, alone', async () => {
+  it('a 250 ms flap (less than the mesh needs to declare a death): the owner keeps the IP, answers alone', async () => {
     const sample = await measureLinkFlap(system, vip, SHORT_FLAP_MS, 3000);
     expect(sample.holderAfter).toBe(sample.owner);
     expect(sample.doubleAnswered).toBe(0);

@@ -256,7 +256,7 @@ describe('API server double: RBAC', () => {
     const denied = await failure(leases.deleteNamespacedLease({ namespace: 'ironlb-system', name: 'ironlb-node-a' }));
     expect(denied).toMatchObject({ kind: 'Status', code: 403, reason: 'Forbidden' });
     expect(denied.message).toBe(
-      'leases.coordination.k8s.io "ironlb-node-a" is forbidden: User "system:serviceaccount:ironlb-system:speaker" cannot delete resource "leases" in API group "coordination.k8s.io" in the namespace "ironlb-system"',
+      'leases.coordination.k8s.io "ironlb-node-a" is forbidden: User "system:serviceaccount:ironlb-system:speaker" ' + 'cannot delete resource "leases" in API group "coordination.k8s.io" in the namespace "ironlb-system"',
     );
     // The Role-like rule does not reach other namespaces.
     const elsewhere = await failure(leases.listNamespacedLease({ namespace: 'default' }));

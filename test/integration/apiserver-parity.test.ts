@@ -55,13 +55,13 @@ for (const factory of apiTargets({ historySize: 3 })) {
       },
     });
 
-    it('refuses status.loadBalancer.ingress on a Service that is not a LoadBalancer (422 FieldValueForbidden)', async () => {
+    it('refuses status.loadBalancer.ingress on a non-LoadBalancer Service (422 FieldValueForbidden)', async () => {
       const created = await core.createNamespacedService({ namespace, body: service('plain', 'ClusterIP') });
       const status = await failure(
         core.replaceNamespacedServiceStatus({ namespace, name: 'plain', body: { ...created, status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } } } }),
       );
       expect(status).toMatchObject({ kind: 'Status', reason: 'Invalid', code: 422 });
-      expect(status.message).toBe('Service "plain" is invalid: status.loadBalancer.ingress: Forbidden: may only be used when `spec.type` is \'LoadBalancer\'');
+      expect(status.message).toBe('Service "plain" is invalid: status.loadBalancer.ingress: ' + 'Forbidden: may only be used when `spec.type` is \'LoadBalancer\'');
       expect(status.details?.causes).toEqual([
         { reason: 'FieldValueForbidden', message: 'Forbidden: may only be used when `spec.type` is \'LoadBalancer\'', field: 'status.loadBalancer.ingress' },
       ]);
@@ -91,7 +91,7 @@ for (const factory of apiTargets({ historySize: 3 })) {
       expect(changed.status?.loadBalancer?.ingress ?? []).toEqual([]);
     });
 
-    it('answers an update of an object deleted since it was read with 409 Conflict (its uid is a precondition)', async () => {
+    it('answers an update of an object deleted since read with 409 Conflict (its uid is a precondition)', async () => {
       const created = await core.createNamespacedService({ namespace, body: service('gone') });
       await core.deleteNamespacedService({ namespace, name: 'gone' });
       const onStatus = await failure(
@@ -99,7 +99,7 @@ for (const factory of apiTargets({ historySize: 3 })) {
       );
       expect(onStatus).toMatchObject({ kind: 'Status', reason: 'Conflict', code: 409 });
       expect(onStatus.message).toBe(
-        `Operation cannot be fulfilled on services "gone": Precondition failed: UID in precondition: ${created.metadata?.uid}, UID in object meta: `,
+        `Operation cannot be fulfilled on services "gone": Precondition failed: ` + `UID in precondition: ${created.metadata?.uid}, UID in object meta: `,
       );
       const onObject = await failure(core.replaceNamespacedService({ namespace, name: 'gone', body: created }));
       expect(onObject).toMatchObject({ reason: 'Conflict', code: 409 });
@@ -108,7 +108,7 @@ for (const factory of apiTargets({ historySize: 3 })) {
       expect(await failure(core.replaceNamespacedService({ namespace, name: 'gone', body: withoutUid }))).toMatchObject({ reason: 'NotFound', code: 404 });
     });
 
-    it('upgrades a SingleStack Service to dual stack on a policy change, and trims it back to SingleStack', async () => {
+    it('moves a Service from SingleStack to dual stack on a policy change, and back to SingleStack', async () => {
       const created = await core.createNamespacedService({ namespace, body: service('web') });
       expect(created.spec?.ipFamilies).toHaveLength(1);
       const primary = created.spec?.ipFamilies?.[0];

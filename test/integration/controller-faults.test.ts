@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  allIPs, changedIPs, createPool, createServices, eventually, getService, ips, setup, waitAllAssigned, waitForIPs, type Env,
+import {changedIPs, createPool, createServices, eventually, setup, waitAllAssigned, type Env,
 } from './controller-harness.js';
 
 // Faults exist only on the double, so these run against it alone.

@@ -127,10 +127,11 @@ export async function createService(env: Env, name: string, opts: ServiceOptions
   return env.core.createNamespacedService({
     namespace: env.apps,
     body: {
-      metadata: { name, ...(opts.annotations ? { annotations: opts.annotations } : {}), ...(opts.labels ? { labels: opts.labels } : {}) },
+      metadata: { name, annotations: opts.annotations, labels: opts.labels },
       spec: {
         type: 'LoadBalancer',
-        ...(env.lbClass ? { loadBalancerClass: env.lbClass } : {}),
+        // On the double no class is set ('').
+        loadBalancerClass: env.lbClass || undefined,
         ports: (opts.ports ?? [{ port: 80 }]).map((p) => ({ port: p.port, protocol: p.protocol ?? 'TCP' })),
         selector: { app: name },
         ...(opts.spec ?? {}),

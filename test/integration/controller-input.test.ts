@@ -74,7 +74,8 @@ describe('controller class filtering (double)', () => {
     await createService(env, 'plain');
     await createService(env, 'foreign', { spec: { loadBalancerClass: 'example.com/other' } });
     expect(await waitForIPs(env, 'plain')).toEqual(['192.0.2.50']);
-    // A second controller (own namespace, own pools) for the class takes the foreign Service; the first leaves it alone.
+    // A second controller (own namespace, own pools) for the class takes the foreign Service; the first leaves it
+    // alone.
     const otherSystem = `${env.system}-other`;
     await env.core.createNamespace({ body: { metadata: { name: otherSystem } } });
     await env.custom.createNamespacedCustomObject({

@@ -59,7 +59,7 @@ describe.each(targets({ faults: false }))('controller retries waiting Services w
 });
 
 describe.each(targets({ faults: false, ipv6: true }))('controller adds the second family in place (%s)', (target) => {
-  it('gives a PreferDualStack Service holding IPv4 an IPv6 address when its pool gains IPv6, keeping the IPv4 one', async () => {
+  it('when its pool gains IPv6, a PreferDualStack Service holding IPv4 gets IPv6 too and keeps its IPv4', async () => {
     env = await setup(target);
     await createPool(env, 'main', ['192.0.2.190-192.0.2.191']);
     await env.startController();
@@ -69,7 +69,7 @@ describe.each(targets({ faults: false, ipv6: true }))('controller adds the secon
     expect(await waitForIPs(env, 'dual', 2)).toEqual(['192.0.2.190', '2001:db8::190']);
   });
 
-  it('gives the second family to a PreferDualStack Service still waiting for it when another Service frees one', async () => {
+  it('gives a PreferDualStack Service still waiting for its second family one that another Service frees', async () => {
     env = await setup(target);
     await createPool(env, 'main', ['192.0.2.192-192.0.2.193', '2001:db8::192']);
     await env.startController();
@@ -81,7 +81,7 @@ describe.each(targets({ faults: false, ipv6: true }))('controller adds the secon
     expect(await waitForIPs(env, 'dual', 2)).toEqual(['192.0.2.192', '2001:db8::192']);
   });
 
-  it('keeps the first IP when a SingleStack Service moves to PreferDualStack, then RequireDualStack, and back', async () => {
+  it('keeps the first IP while a SingleStack Service goes PreferDualStack, RequireDualStack, and back', async () => {
     env = await setup(target);
     await createPool(env, 'main', ['192.0.2.194-192.0.2.195', '2001:db8::194-2001:db8::195']);
     await env.startController();

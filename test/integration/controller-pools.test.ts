@@ -93,7 +93,7 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
     expect(refused.message).toContain('requested pool "bad" is invalid: spec.addresses[0]');
   });
 
-  it('takes a MetalLB pool as written: host bits masked (said in Valid and a Warning event), spaces around a range dash', async () => {
+  it('takes a MetalLB pool as written: host bits masked (said in Valid, an event), spaces around a dash', async () => {
     env = await setup(target);
     await createPool(env, 'migrated', ['192.0.2.101/30', '198.51.100.50 - 198.51.100.51']);
     await env.startController();

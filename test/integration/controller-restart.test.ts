@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 describe.each(targets({ faults: false }))('controller restart (%s)', (target) => {
-  it('rebuilds 1000 Services (700 on a real IPv4-only cluster) from status with zero IP changes; Services created while down fill the gaps', async () => {
+  it('rebuilds 1000 Services (700 on a real cluster) from status unchanged; new ones fill the gaps', async () => {
     env = await setup(target);
     // IPv6 Services: the documentation IPv4 ranges hold only 768 addresses. A real
     // IPv4-only cluster gets 700 IPv4 Services instead.
@@ -83,7 +83,8 @@ describe.each(targets({ faults: false, ipv6: true }))('controller restart checks
     await patchPool(env, 'team', { serviceAllocation: { priority: 1, namespaces: ['elsewhere'] } });
 
     await env.startController();
-    // The team pool no longer admits the namespace: its holders move to the general pool, as a run-time pool edit does.
+    // The team pool no longer admits the namespace: its holders move to the general pool,
+    // as a run-time pool edit does.
     await eventually(async () => expect(ips(await getService(env!, 'in-team-pool'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]));
     await eventually(async () => expect(ips(await getService(env!, 'wrong-family'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]));
     await eventually(async () => expect(ips(await getService(env!, 'was-dual'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]));
@@ -97,7 +98,7 @@ describe.each(targets({ faults: false, ipv6: true }))('controller restart checks
     expect(released?.message).toContain('2001:db8::77');
   }, 60_000);
 
-  it('changes nothing at start when every IP still fits, whatever families, pools and requests the Services have', async () => {
+  it('changes nothing at start when every IP still fits, whatever the families, pools and requests', async () => {
     env = await setup(target);
     await createPool(env, 'general', ['192.0.2.0/28', '2001:db8::/120']);
     await createPool(env, 'team', ['198.51.100.0/28'], { serviceAllocation: { priority: 1, namespaces: [env.apps] } });

@@ -87,9 +87,12 @@ describe('loadKubeConfig', () => {
 
   it('names everything it tried when nothing is configured (never localhost:8080)', () => {
     const env = { KUBECONFIG: path.join(dir, 'nope') };
-    expect(() => loadKubeConfig({ env, homeDir: home, rootDir: dir })).toThrow(
-      /no Kubernetes API server configured; tried: no --kubeconfig given; \$KUBECONFIG=.*nope \(no such file\); in-cluster \(KUBERNETES_SERVICE_HOST not set\); .*\.kube\/config \(no such file\)/,
-    );
+    const tried = [
+      'no Kubernetes API server configured; tried: no --kubeconfig given; ',
+      String.raw`\$KUBECONFIG=.*nope \(no such file\); in-cluster \(KUBERNETES_SERVICE_HOST not set\); `,
+      String.raw`.*\.kube\/config \(no such file\)`,
+    ];
+    expect(() => loadKubeConfig({ env, homeDir: home, rootDir: dir })).toThrow(new RegExp(tried.join('')));
   });
 
   it('reports an in-cluster environment without a token', () => {

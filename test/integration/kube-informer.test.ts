@@ -372,7 +372,8 @@ describe('informer on a quiet resource (double)', () => {
   it('reconnects at once after a quiet watch ends normally (no growing backoff)', async () => {
     const requests: string[] = [];
     const client = createKubeClient({ kubeConfig: server.kubeConfig, onRequest: (verb, resource) => requests.push(`${verb} ${resource}`) });
-    // A 20 s initial backoff: were quiet watch ends treated as failures, the third watch would start after 30 s or more.
+    // A 20 s initial backoff: were quiet watch ends treated as failures, the third watch would start after 30 s or
+    // more.
     const informer = createInformer(client, servicesKind(), { watchTimeoutSeconds: 1, backoff: { initialMs: 20_000, maxMs: 60_000 } });
     informer.start();
     await informer.waitForSync();

@@ -118,7 +118,7 @@ for (const factory of apiTargets()) {
       expect(later?.spec?.renewTime?.getTime()).toBeGreaterThan(first?.spec?.renewTime?.getTime() ?? Infinity);
     });
 
-    it('on stop the leader releases the lease and the standby takes over at once, not after the lease duration', async () => {
+    it('on stop the leader releases the lease; the standby takes over at once, not after its duration', async () => {
       // A lease duration of a minute: only the release can explain a takeover within the wait below.
       const long = { leaseDurationMs: 60_000, renewDeadlineMs: 30_000, retryPeriodMs: 200 };
       const a = replica('a', long);

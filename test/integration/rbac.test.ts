@@ -34,8 +34,8 @@ function doubleRulesFor(serviceAccount: string): DoubleRule[] {
   const granted = rulesForServiceAccount(manifests, NS, serviceAccount);
   const asDouble = (r: { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[] }, namespace?: string): DoubleRule => ({
     apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], verbs: r.verbs,
-    ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}),
-    ...(namespace !== undefined ? { namespace } : {}),
+    resourceNames: r.resourceNames,
+    namespace,
   });
   return [
     ...granted.cluster.map((r) => asDouble(r)),
@@ -151,7 +151,10 @@ describe('the shipped rules, read from the rendered manifests', () => {
       const rules = doubleRulesFor(sa);
       for (const r of requests) {
         const [plural, subresource] = r.resource.split('/');
-        const target = { resource: byPlural(r.apiGroup, plural), ...(r.namespace ? { namespace: r.namespace } : {}), ...(r.name ? { name: r.name } : {}), ...(subresource ? { subresource } : {}) };
+        // An empty namespace is a cluster-wide request.
+        const target = {
+          resource: byPlural(r.apiGroup, plural), namespace: r.namespace || undefined, name: r.name, subresource,
+        };
         const theirs = rules.some((rule) => doubleRuleAllows(rule, r.verb, target));
         expect(isAllowed(granted, r), `${sa} ${r.verb} ${r.resource} ${r.namespace}/${r.name ?? ''}`).toBe(theirs);
       }
@@ -166,7 +169,7 @@ describe('the shipped rules, read from the rendered manifests', () => {
 });
 
 describe('the controller with exactly its shipped RBAC', () => {
-  it('elects itself, assigns an IP, writes status, annotation, pool status, events and Announced; nothing refused', async () => {
+  it('elects, assigns an IP, writes status, annotation, pool status, events, Announced; nothing refused', async () => {
     await admin.custom.createNamespacedCustomObject({
       group: 'ironlb.io', version: 'v1beta1', namespace: NS, plural: 'ipaddresspools',
       body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'default' }, spec: { addresses: ['192.0.2.10-192.0.2.20'] } },
@@ -253,7 +256,7 @@ describe('the speaker\'s Kubernetes layer with exactly its shipped RBAC', () => 
       createInformer(client, l2AdvertisementsKind(NS), options),
       createInformer(client, leasesKind(NS), options),
     ];
-    informers.forEach((i) => i.start());
+    for (const i of informers) i.start();
     const store = new KubeSpeakerLeaseStore(client, NS, options);
     const events = new EventRecorder(client, { component: 'ironlb-speaker', host: 'node-a', logger: silentLogger() });
     try {

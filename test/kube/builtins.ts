@@ -16,7 +16,7 @@ const conditionSchema: Schema = {
   type: 'object',
   required: ['lastTransitionTime', 'message', 'reason', 'status', 'type'],
   properties: {
-    type: { type: 'string', maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$' },
+    type: { type: 'string', maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?' + '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$' },
     status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
     reason: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' },
     message: { type: 'string', maxLength: 32768 },
@@ -74,7 +74,7 @@ function validateService(service: JsonObject, ctx: BuiltinContext): FieldError[]
   }
   const policies = ['SingleStack', 'PreferDualStack', 'RequireDualStack'];
   if (!policies.includes(spec.ipFamilyPolicy as string)) {
-    errors.push(field('spec.ipFamilyPolicy', 'FieldValueNotSupported', `Unsupported value: ${JSON.stringify(spec.ipFamilyPolicy)}: supported values: "PreferDualStack", "RequireDualStack", "SingleStack"`));
+    errors.push(field('spec.ipFamilyPolicy', 'FieldValueNotSupported', `Unsupported value: ${JSON.stringify(spec.ipFamilyPolicy)}: ` + `supported values: "PreferDualStack", "RequireDualStack", "SingleStack"`));
   }
   if (spec.ipFamilyPolicy === 'RequireDualStack' && ctx.clusterFamilies.length < 2) {
     errors.push(field('spec.ipFamilyPolicy', 'FieldValueInvalid', 'Invalid value: "RequireDualStack": this cluster is not configured for dual-stack services'));
@@ -113,7 +113,7 @@ function validateServiceStatus(service: JsonObject): FieldError[] {
     }
   });
   const conditions = Array.isArray(status.conditions) ? status.conditions : [];
-  conditions.forEach((c, i) => validateSchema(c, conditionSchema, `status.conditions[${i}]`, errors));
+  for (const [i, c] of conditions.entries()) validateSchema(c, conditionSchema, `status.conditions[${i}]`, errors);
   return errors;
 }
 
@@ -124,7 +124,7 @@ const microTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2}
 function checkMicroTime(kind: string, value: Json | undefined): void {
   if (value === undefined || value === null) return;
   if (typeof value !== 'string' || !microTime.test(value)) {
-    throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05.000000Z07:00": cannot parse as RFC3339 with microseconds`);
+    throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: ` + `parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05.000000Z07:00": ` + `cannot parse as RFC3339 with microseconds`);
   }
 }
 

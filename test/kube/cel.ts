@@ -43,7 +43,7 @@ function mentionsOldSelf(node: unknown): boolean {
 
 /** Names of the functions a parsed expression calls (operators such as `_==_` left out). */
 function calledFunctions(node: unknown, into = new Set<string>()): Set<string> {
-  if (Array.isArray(node)) node.forEach((child) => calledFunctions(child, into));
+  if (Array.isArray(node)) for (const child of node) calledFunctions(child, into);
   else if (node !== null && typeof node === 'object') {
     const record = node as Record<string, unknown>;
     const name = record.case === 'callExpr' ? (record.value as { function?: unknown } | undefined)?.function : undefined;

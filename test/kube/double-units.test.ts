@@ -135,7 +135,7 @@ describe('CEL rules of deploy/crds', () => {
 
   it('names a mixed-family range and a reversed IPv4 range with the rule messages', () => {
     expect(admit(['2001:db8::1-192.0.2.1'])).toEqual([
-      `spec.addresses[0]: Invalid value: "string": spec.addresses: a range's start and end must be of the same IP family`,
+      `spec.addresses[0]: Invalid value: "string": ` + `spec.addresses: a range's start and end must be of the same IP family`,
     ]);
     // Ordering is numeric, not textual: .9 < .10.
     expect(admit(['192.0.2.10-192.0.2.9'])).toEqual([`spec.addresses[0]: Invalid value: "string": spec.addresses: a range's start must not be above its end`]);
@@ -146,7 +146,7 @@ describe('CEL rules of deploy/crds', () => {
     expect(admit(['192.0.2.9 - 192.0.2.10', '2001:db8::1 - 2001:db8::2'])).toEqual([]);
     expect(admit(['192.0.2.10 - 192.0.2.9'])).toEqual([`spec.addresses[0]: Invalid value: "string": spec.addresses: a range's start must not be above its end`]);
     expect(admit(['2001:db8::1 - 192.0.2.1'])).toEqual([
-      `spec.addresses[0]: Invalid value: "string": spec.addresses: a range's start and end must be of the same IP family`,
+      `spec.addresses[0]: Invalid value: "string": ` + `spec.addresses: a range's start and end must be of the same IP family`,
     ]);
   });
 

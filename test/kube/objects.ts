@@ -33,17 +33,17 @@ const nameRules = {
   dns1035Label: {
     regex: /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
     max: 63,
-    text: "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+    text: "a DNS-1035 label must consist of lower case alphanumeric characters or '-', " + "start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', " + "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
   },
   dns1123Label: {
     regex: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
     max: 63,
-    text: "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+    text: "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', " + "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', " + "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
   },
   dns1123Subdomain: {
     regex: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
     max: 253,
-    text: "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+    text: "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', " + "and must start and end with an alphanumeric character (e.g. 'example.com', " + "regex used for validation is " + "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
   },
 };
 
@@ -91,7 +91,7 @@ export class Objects {
     private readonly builtinContext: BuiltinContext,
   ) {}
 
-  private errorsFor(resource: ResourceType, object: JsonObject, name: string, errors: FieldError[]): void {
+  private errorsFor(resource: ResourceType, name: string, errors: FieldError[]): void {
     if (errors.length > 0) throw invalid(resource.kind, resource.group, name, errors);
   }
 
@@ -102,10 +102,10 @@ export class Objects {
     const apiVersion = apiVersionOf(resource);
     if (resource.schema && body.kind === undefined) throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
     if (body.kind !== undefined && body.kind !== resource.kind) {
-      throw badRequest(`${body.kind} in version "${resource.version}" cannot be handled as a ${resource.kind}: the kind does not match`);
+      throw badRequest(`${body.kind} in version "${resource.version}" ` + `cannot be handled as a ${resource.kind}: the kind does not match`);
     }
     if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
-      throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
+      throw badRequest(`the API version in the data (${String(body.apiVersion)}) ` + `does not match the expected API version (${apiVersion})`);
     }
     const object = clone(body);
     object.kind = resource.kind;
@@ -140,7 +140,7 @@ export class Objects {
       ? admitCustomResource(object, resource.schema, old, pruned)
       : validateBuiltin(resource, object, this.builtinContext);
     reportUnknown(pruned, write);
-    this.errorsFor(resource, object, name, errors);
+    this.errorsFor(resource, name, errors);
   }
 
   private requireNamespace(resource: ResourceType, namespace: string | undefined, namespaces: ResourceType): void {
@@ -165,13 +165,13 @@ export class Objects {
     }
     const name = typeof meta.name === 'string' ? meta.name : '';
     if (name === '') {
-      this.errorsFor(resource, object, '', [
+      this.errorsFor(resource, '', [
         { field: 'metadata.name', type: 'FieldValueRequired', text: 'metadata.name: Required value: name or generateName is required' },
       ]);
     }
     const rule = nameRules[resource.nameRule];
     if (!rule.regex.test(name) || name.length > rule.max) {
-      this.errorsFor(resource, object, name, [
+      this.errorsFor(resource, name, [
         { field: 'metadata.name', type: 'FieldValueInvalid', text: `metadata.name: Invalid value: ${JSON.stringify(name)}: ${rule.text}` },
       ]);
     }
@@ -209,7 +209,7 @@ export class Objects {
     // object deleted since it was read answers 409, not 404 (as kube-apiserver).
     const uidPrecondition = meta.uid !== undefined && meta.uid !== '' ? String(meta.uid) : undefined;
     if (uidPrecondition !== undefined && uidPrecondition !== (old ? metadataOf(old).uid : '')) {
-      throw conflict(resource, name, `Precondition failed: UID in precondition: ${uidPrecondition}, UID in object meta: ${old ? String(metadataOf(old).uid) : ''}`);
+      throw conflict(resource, name, `Precondition failed: UID in precondition: ${uidPrecondition}, ` + `UID in object meta: ${old ? String(metadataOf(old).uid) : ''}`);
     }
     if (!old) throw notFound(resource, name);
     const oldMeta = metadataOf(old);
@@ -277,10 +277,10 @@ export class Objects {
     const meta = metadataOf(current);
     const preconditions = isObject(options) && isObject(options.preconditions) ? options.preconditions : {};
     if (preconditions.uid !== undefined && preconditions.uid !== meta.uid) {
-      throw conflict(resource, name, `Precondition failed: UID in precondition: ${String(preconditions.uid)}, UID in object meta: ${String(meta.uid)}`);
+      throw conflict(resource, name, `Precondition failed: UID in precondition: ${String(preconditions.uid)}, ` + `UID in object meta: ${String(meta.uid)}`);
     }
     if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== meta.resourceVersion) {
-      throw conflict(resource, name, `the ResourceVersion in the precondition (${String(preconditions.resourceVersion)}) does not match the ResourceVersion in record (${String(meta.resourceVersion)}). The object might have been modified`);
+      throw conflict(resource, name, `the ResourceVersion in the precondition (${String(preconditions.resourceVersion)}) ` + `does not match the ResourceVersion in record (${String(meta.resourceVersion)}). ` + `The object might have been modified`);
     }
     if (hasFinalizers(current)) {
       if (meta.deletionTimestamp !== undefined) return current;
@@ -298,7 +298,7 @@ function checkServiceUpdate(resource: ResourceType, old: JsonObject, next: JsonO
   const name = metadataOf(old).name as string;
   if (oldSpec.type === 'LoadBalancer' && spec.type === 'LoadBalancer' && JSON.stringify(oldSpec.loadBalancerClass ?? null) !== JSON.stringify(spec.loadBalancerClass ?? null)) {
     throw invalid(resource.kind, resource.group, name, [
-      { field: 'spec.loadBalancerClass', type: 'FieldValueInvalid', text: `spec.loadBalancerClass: Invalid value: ${JSON.stringify(spec.loadBalancerClass ?? null)}: may not change once set` },
+      { field: 'spec.loadBalancerClass', type: 'FieldValueInvalid', text: `spec.loadBalancerClass: Invalid value: ${JSON.stringify(spec.loadBalancerClass ?? null)}: ` + `may not change once set` },
     ]);
   }
   // A Service that stops being a LoadBalancer loses its load-balancer status.

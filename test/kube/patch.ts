@@ -37,14 +37,14 @@ interface Operation {
   from?: string;
 }
 
-function unescape(token: string): string {
+function unescapePointer(token: string): string {
   return token.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
 function pointer(path: string): string[] {
   if (path === '') return [];
   if (!path.startsWith('/')) throw badRequest(`invalid JSON pointer: ${path}`);
-  return path.slice(1).split('/').map(unescape);
+  return path.slice(1).split('/').map(unescapePointer);
 }
 
 // A failed patch operation is a 422 in kube-apiserver ("the server rejected our request").

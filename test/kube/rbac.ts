@@ -84,7 +84,7 @@ export function authorize(options: RbacOptions, header: string | undefined, verb
   throw new ApiError(
     403,
     'Forbidden',
-    `${subject} is forbidden: User "${user.name}" cannot ${verb} resource "${what}" in API group "${resource.group}"${scope}`,
+    `${subject} is forbidden: User "${user.name}" ` + `cannot ${verb} resource "${what}" in API group "${resource.group}"${scope}`,
     details,
   );
 }

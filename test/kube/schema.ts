@@ -58,7 +58,7 @@ export function compileRules(schema: Schema, path = ''): void {
     try {
       re2(schema.pattern);
     } catch (error) {
-      throw new Error(`spec.validation.openAPIV3Schema${path}.pattern: Invalid value: ${JSON.stringify(schema.pattern)}: must be a valid regular expression, but isn't: ${(error as Error).message}`);
+      throw new Error(`spec.validation.openAPIV3Schema${path}.pattern: Invalid value: ${JSON.stringify(schema.pattern)}: ` + `must be a valid regular expression, but isn't: ${(error as Error).message}`);
     }
   }
   for (const { rule, fieldPath } of schema['x-kubernetes-validations'] ?? []) {
@@ -69,7 +69,7 @@ export function compileRules(schema: Schema, path = ''): void {
       throw new Error(`${at}: Invalid value: compilation failed: ${(error as Error).message}: ${rule}`);
     }
     if (fieldPath !== undefined && !fieldPathExists(schema, fieldPath)) {
-      throw new Error(`${at}: Invalid value: ${JSON.stringify(fieldPath)}: fieldPath must be a valid path: does not refer to a field of the schema`);
+      throw new Error(`${at}: Invalid value: ${JSON.stringify(fieldPath)}: ` + `fieldPath must be a valid path: does not refer to a field of the schema`);
     }
   }
   for (const [name, child] of Object.entries(schema.properties ?? {})) compileRules(child, `${path}.${name}`);
@@ -138,7 +138,10 @@ function typeMatches(schema: Schema, value: Json): boolean {
 }
 
 const dateTime = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-/** Go's time.ParseDuration syntax; kube-openapi also takes forms like "3 days", so the double is stricter there, never kinder. */
+/**
+ * Go's time.ParseDuration syntax; kube-openapi also takes forms like "3 days", so the double is stricter there, never
+ * kinder.
+ */
 const goDuration = /^[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$/;
 
 function invalidValue(path: string, value: Json, detail: string, type = 'FieldValueInvalid'): FieldError {
@@ -184,7 +187,7 @@ export function validateSchema(value: Json, schema: Schema, path: string, errors
     errors.push({
       field: path,
       type: 'FieldValueTypeInvalid',
-      text: `${path}: Invalid value: "${typeOf(value)}": ${path} in body must be of type ${expected}: "${typeOf(value)}"`,
+      text: `${path}: Invalid value: "${typeOf(value)}": ` + `${path} in body must be of type ${expected}: "${typeOf(value)}"`,
     });
     return;
   }
@@ -203,7 +206,9 @@ export function validateSchema(value: Json, schema: Schema, path: string, errors
     if (schema.maxItems !== undefined && value.length > schema.maxItems) {
       errors.push({ field: path, type: 'FieldValueTooMany', text: `${path}: Too many: ${value.length}: must have at most ${schema.maxItems} items` });
     }
-    if (schema.items) value.forEach((item, i) => validateSchema(item, schema.items as Schema, `${path}[${i}]`, errors));
+    if (schema.items) {
+      for (const [i, item] of value.entries()) validateSchema(item, schema.items as Schema, `${path}[${i}]`, errors);
+    }
     validateListType(value, schema, path, errors);
   } else {
     validateScalar(value, schema, path, errors);
@@ -292,7 +297,7 @@ export function validateRules(value: Json, schema: Schema, path: string, errors:
     }
   } else if (Array.isArray(value) && schema.items) {
     const items = schema.items;
-    value.forEach((item, i) => validateRules(item, items, `${path}[${i}]`, errors, oldItem(schema, old, item)));
+    for (const [i, item] of value.entries()) validateRules(item, items, `${path}[${i}]`, errors, oldItem(schema, old, item));
   }
 }
 
@@ -326,7 +331,7 @@ export function admitCustomResource(
     errors.push({
       field: '<nil>',
       type: 'InternalError',
-      text: '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+      text: '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; ' + 'correct the existing errors to complete validation',
     });
   }
   return errors;

@@ -75,7 +75,7 @@ export function parseLabelSelector(text: string): LabelSelector {
 export function matchesLabels(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
   const have = labels ?? {};
   return selector.every((r) => {
-    const present = Object.prototype.hasOwnProperty.call(have, r.key);
+    const present = Object.hasOwn(have, r.key);
     switch (r.op) {
       case 'eq':
         return present && have[r.key] === r.value;
@@ -89,6 +89,9 @@ export function matchesLabels(selector: LabelSelector, labels: Record<string, st
         return present;
       case 'notexists':
         return !present;
+      default:
+        // A new operator fails to compile here.
+        return r satisfies never;
     }
   });
 }

@@ -33,7 +33,9 @@ export class Store {
   private readonly history = new Map<string, StoredEvent[]>();
   /** Per resource id: a watch from below this revision is too old (410). */
   private readonly compactedThrough = new Map<string, number>();
-  /** Where a resource's window starts when it has dropped nothing yet: the store's start, or the last forced compaction. */
+  /**
+   * Where a resource's window starts when it has dropped nothing yet: the store's start, or the last forced compaction.
+   */
   private floor: number;
   private readonly listeners = new Set<Listener>();
 
@@ -106,7 +108,10 @@ export class Store {
   private record(event: StoredEvent): void {
     const id = event.resource.id;
     let events = this.history.get(id);
-    if (!events) this.history.set(id, (events = []));
+    if (!events) {
+      events = [];
+      this.history.set(id, events);
+    }
     events.push(event);
     // Only this resource's own events age its window: other resources' writes do not.
     while (events.length > this.historySize) {

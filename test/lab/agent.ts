@@ -31,8 +31,7 @@ export class Agent {
     let buffered = '';
     child.stdout!.on('data', (d: Buffer) => {
       buffered += d.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         if (line.trim()) this.push(JSON.parse(line) as AgentEvent);
@@ -56,8 +55,18 @@ export class Agent {
     const seen = this.events.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`agent on ${this.node.name}: no matching event in ${timeoutMs} ms; events ${JSON.stringify(this.events)}; stderr ${this.stderr}`)), timeoutMs);
-      this.waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+      const timeout = () => {
+        const events = JSON.stringify(this.events);
+        reject(new Error(`agent on ${this.node.name}: no matching event in ${timeoutMs} ms; events ${events}; stderr ${this.stderr}`));
+      };
+      const timer = setTimeout(timeout, timeoutMs);
+      this.waiters.push({
+        match,
+        resolve: (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      });
     });
   }
 

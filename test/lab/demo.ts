@@ -86,7 +86,7 @@ function describeNodes(system: LabSystem): void {
 export async function runDemo(args: DemoArgs, stop: AbortSignal): Promise<number> {
   const started = Date.now();
   if (await labAlreadyUp()) {
-    throw new Error(`a lab is already up (namespaces ${PREFIX}-*). Stop its \`npm run lab -- --keep\` with Ctrl-C, or remove it: npm run lab -- --down`);
+    throw new Error(`a lab is already up (namespaces ${PREFIX}-*). ` + `Stop its \`npm run lab -- --keep\` with Ctrl-C, or remove it: npm run lab -- --down`);
   }
   step('1. Building the lab and starting ironlb');
   // A stop while this builds takes effect once it is built, then tears it down.
@@ -106,7 +106,8 @@ export async function runDemo(args: DemoArgs, stop: AbortSignal): Promise<number
     say(`\nstopped by ${String(stop.reason)} after ${((Date.now() - started) / 1000).toFixed(1)} s; the lab is removed.`);
     return 128 + (os.constants.signals[stop.reason as NodeJS.Signals] ?? 0);
   }
-  say(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s; the lab is removed.${args.keep ? '' : ' Run `npm run lab -- --keep` to explore it.'}`);
+  const hint = args.keep ? '' : ' Run `npm run lab -- --keep` to explore it.';
+  say(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s; the lab is removed.${hint}`);
   return 0;
 }
 
@@ -125,7 +126,7 @@ async function show(system: LabSystem, args: DemoArgs, stop: AbortSignal, progre
   const ip = await applySamples(system);
   say(`\nThe controller assigned ${ip}  (status.loadBalancer.ingress of ${SERVICE_NAMESPACE}/web)`);
   await system.serveOnAllNodes(ip);
-  say(`Every node has ${ip} on lo with arp_ignore=1 (kube-proxy IPVS strictARP): its kernel takes the traffic but never answers ARP; only the speaker does.`);
+  say(`Every node has ${ip} on lo with arp_ignore=1 (kube-proxy IPVS strictARP): ` + `its kernel takes the traffic but never answers ARP; only the speaker does.`);
 
   step('3. Who answers for it');
   const owner = await system.waitForAnswer(ip);
@@ -148,10 +149,11 @@ async function show(system: LabSystem, args: DemoArgs, stop: AbortSignal, progre
   row(`its gratuitous ARP claiming ${ip}:`, `${sample.firstClaimMs.toFixed(0)} ms after the kill`);
   row('first ping reply through the new owner:', `${sample.firstReplyMs.toFixed(0)} ms after the kill`);
   row('longest gap in ping replies (100/s):', `${sample.gapMs.toFixed(0)} ms`);
-  say('  (detection: the dead node\'s two mesh monitors miss 4 heartbeats of 100 ms and agree it is dead; then one compare-and-swap on the IP\'s Lease)');
+  say('  (detection: the dead node\'s two mesh monitors miss 4 heartbeats of 100 ms ' + 'and agree it is dead; then one compare-and-swap on the IP\'s Lease)');
   const neigh = await system.lab.neigh(ip);
   const asked = sample.clientRequests === 0 ? 'moved by the announcement alone: the client sent no ARP request' : `the client sent ${sample.clientRequests} ARP request(s) of its own`;
-  say(`$ ip netns exec ${system.lab.client} ip neigh show ${ip}\n  ${ip} lladdr ${neigh?.mac ?? '?'} ${neigh?.state.join(',') ?? ''}  <- ${asked}`);
+  say(`$ ip netns exec ${system.lab.client} ip neigh show ${ip}`);
+  say(`  ${ip} lladdr ${neigh?.mac ?? '?'} ${neigh?.state.join(',') ?? ''}  <- ${asked}`);
 
   if (args.keep) {
     explore(system, ip);
@@ -174,7 +176,7 @@ function explore(system: LabSystem, ip: string): void {
   say(`  kubectl --kubeconfig ${hostKubeconfig} -n ${SYSTEM_NAMESPACE} get ipaddresspools,l2advertisements`);
   say(`  kill -9 <pid>   # a speaker: ${[...system.speakers.entries()].map(([n, c]) => `${n}=${c.pid}`).join(' ')}`);
   say(`  logs: ${system.logDir}/*.log`);
-  say('Ctrl-C here (or SIGTERM to npm run lab) tears everything down. If this process is killed with -9 instead: npm run lab -- --down');
+  say('Ctrl-C here (or SIGTERM to npm run lab) tears everything down. ' + 'If this process is killed with -9 instead: npm run lab -- --down');
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

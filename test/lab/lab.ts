@@ -373,7 +373,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
   }
   const prefix = options.prefix ?? defaultPrefix();
   if (!/^[a-z][a-z0-9]{0,9}$/.test(prefix)) {
-    throw new Error(`createLab: prefix "${prefix}" must be 1-10 lower-case letters/digits starting with a letter (interface names max 15)`);
+    throw new Error(`createLab: prefix "${prefix}" must be 1-10 lower-case letters/digits ` + `starting with a letter (interface names max 15)`);
   }
   const lab = new Lab(prefix, options.nodes);
   try {
@@ -392,13 +392,16 @@ async function refuseIfHostUses(v4Prefix: string, v6Prefix: string): Promise<voi
   for (const link of links) {
     for (const a of link.addr_info ?? []) {
       if (a.local.startsWith(v4Prefix) || a.local.startsWith(v6Prefix)) {
-        throw new Error(`lab host access: the host already has ${a.local} on ${link.ifname}; refusing to add a second route for that subnet`);
+        throw new Error(`lab host access: the host already has ${a.local} on ${link.ifname}; ` + `refusing to add a second route for that subnet`);
       }
     }
   }
 }
 
-/** Kills what still runs in a namespace, then deletes it (its links go with it). down.mjs does the same for --down, uncompiled. */
+/**
+ * Kills what still runs in a namespace, then deletes it (its links go with it). down.mjs does the same for --down,
+ * uncompiled.
+ */
 async function removeNamespace(ns: string): Promise<void> {
   const pids = await run('ip', ['netns', 'pids', ns], true);
   for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {

@@ -99,12 +99,14 @@ export async function main(argv, env = process.env) {
 
   if (args.down) {
     if (!isRoot()) {
-      console.error('npm run lab -- --down needs root: it deletes network namespaces and links. Run it as root, e.g. `sudo npm run lab -- --down`.');
+      console.error('npm run lab -- --down needs root: it deletes network namespaces and links. ' + 'Run it as root, e.g. `sudo npm run lab -- --down`.');
       return 1;
     }
     const removed = await cleanupStale(PREFIX);
     const list = (items) => (items.length === 0 ? 'none' : items.join(' '));
-    console.log(`removed namespaces: ${list(removed.namespaces)}\nremoved links: ${list(removed.links)}\nremoved folders: ${list(removed.folders)}`);
+    console.log(`removed namespaces: ${list(removed.namespaces)}`);
+    console.log(`removed links: ${list(removed.links)}`);
+    console.log(`removed folders: ${list(removed.folders)}`);
     return 0;
   }
 
@@ -123,7 +125,7 @@ export async function main(argv, env = process.env) {
   }
   const demo = await import(pathToFileURL(path.join(ROOT, 'dist', 'test', 'lab', 'demo.js')).href);
   try {
-    return await demo.runDemo({ keep: args.keep, ...(args.kubeconfig ? { kubeconfig: args.kubeconfig } : {}) }, stop.signal);
+    return await demo.runDemo({ keep: args.keep, kubeconfig: args.kubeconfig || undefined }, stop.signal);
   } catch (err) {
     console.error(`\nnpm run lab failed: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
@@ -132,5 +134,5 @@ export async function main(argv, env = process.env) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   // exit() rather than exitCode: pieces of an interrupted demo may still hold the event loop.
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  void main(process.argv.slice(2)).then((code) => process.exit(code));
 }

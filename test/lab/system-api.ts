@@ -93,7 +93,11 @@ export function labKubeconfig(source: KubeConfig, file: string, insecureHttp: bo
     // TLS still checks the server's own name, not the relay's address.
     clusters: source.clusters.map((c) =>
       c.name === cluster.name
-        ? { ...c, server: `${scheme}//${HOST_IPV4}:${API_PORT}`, ...(scheme === 'https:' ? { tlsServerName: c.tlsServerName ?? target.hostname.replace(/^\[|\]$/g, '') } : {}) }
+        ? {
+            ...c,
+            server: `${scheme}//${HOST_IPV4}:${API_PORT}`,
+            tlsServerName: scheme === 'https:' ? (c.tlsServerName ?? target.hostname.replace(/^\[|\]$/g, '')) : c.tlsServerName,
+          }
         : c,
     ),
     users: source.users,

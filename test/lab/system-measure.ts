@@ -3,7 +3,7 @@
 // owner; the capture says when the first frame from the new owner arrived,
 // when the first ping reply came through the new owner, and how long the
 // longest silence between ping replies was.
-import { type CapturedFrame } from './lab.js';
+import type { CapturedFrame } from './lab.js';
 import { nodeLeaseName } from '../../src/api/leases.js';
 import { echoReplySource, ethSource, startPing, waitFor, type LabSystem } from './system.js';
 import { sleep } from '../wait.js';
@@ -63,7 +63,10 @@ function longestReplyGapMs(frames: CapturedFrame[]): number {
 export interface MeasureOptions {
   /** How long the client's pings run after they reach the new owner (default 1000 ms). */
   tailMs?: number;
-  /** Give up on a takeover after this long (default 120 s: the no-GARP baseline waits for the client's neighbour timers). */
+  /**
+   * Give up on a takeover after this long (default 120 s: the no-GARP baseline waits for the client's neighbour
+   * timers).
+   */
   timeoutMs?: number;
   /** Called right after the fault with the old owner (the demo prints progress). */
   onFault?: (oldOwner: string) => void;
@@ -123,7 +126,7 @@ export async function measureFailover(system: LabSystem, vip: string, fault: Fau
   const stillClaims = late.filter((f) => claims(f, vip, oldMac)).length;
   const stillServes = late.filter((f) => echoReplySource(f.data) === oldMac).length;
   const faultNotTaken =
-    stillClaims + stillServes === 0 ? undefined : `${oldOwner} (${oldMac}) still claimed the VIP ${stillClaims} times and answered ${stillServes} pings after the fault`;
+    stillClaims + stillServes === 0 ? undefined : `${oldOwner} (${oldMac}) still claimed the VIP ${stillClaims} times ` + `and answered ${stillServes} pings after the fault`;
   await restore(system, oldOwner, fault, vip);
   return { fault, oldOwner, newOwner, firstFrameMs, firstClaimMs, firstReplyMs, gapMs: longestReplyGapMs(frames), clientRequests, faultNotTaken };
 }

@@ -11,12 +11,12 @@ import {
   type V1Lease,
   type V1Service,
 } from '@kubernetes/client-node';
-import { type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ipLeaseName, nodeLeaseName } from '../../src/api/leases.js';
+import { ipLeaseName, } from '../../src/api/leases.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { installCrds } from '../kube/targets.js';
 import { CannotStartError, createLab, run, type Lab, type LabNode } from './lab.js';

@@ -85,11 +85,13 @@ describe('decide', () => {
   it('stops with the commands and packages when it may not or cannot install', () => {
     expect(decide({ ...facts, mayInstall: false })).toEqual({
       action: 'stop',
-      message: 'ironlb: missing commands: arping, tcpdump (IRONLB_NO_INSTALL is set, so they are not installed). Install these packages as root: apt-get install -y iputils-arping tcpdump',
+      message: 'ironlb: missing commands: arping, tcpdump (IRONLB_NO_INSTALL is set, so they are not installed). ' +
+        'Install these packages as root: apt-get install -y iputils-arping tcpdump',
     });
     expect(decide({ ...facts, hasApt: false })).toEqual({
       action: 'stop',
-      message: 'ironlb: missing commands: arping, tcpdump (there is no apt-get here to install them with). Install these packages as root: apt-get install -y iputils-arping tcpdump',
+      message: 'ironlb: missing commands: arping, tcpdump (there is no apt-get here to install them with). ' +
+        'Install these packages as root: apt-get install -y iputils-arping tcpdump',
     });
   });
 
@@ -97,7 +99,9 @@ describe('decide', () => {
     const d = decide({ ...facts, isRoot: false });
     expect(d.action).toBe('stop');
     expect(d.action === 'stop' && d.message).toBe(
-      'ironlb: npm run lab needs root: it creates network namespaces, veth links and a bridge. Run it as root, e.g. `sudo npm run lab`. It also needs arping, tcpdump, which it installs itself as root (apt-get install -y iputils-arping tcpdump).',
+      'ironlb: npm run lab needs root: it creates network namespaces, veth links and a bridge. ' +
+        'Run it as root, e.g. `sudo npm run lab`. ' +
+        'It also needs arping, tcpdump, which it installs itself as root (apt-get install -y iputils-arping tcpdump).',
     );
     expect(decide({ ...facts, isRoot: false, missing: [] })).toMatchObject({ action: 'stop', message: expect.stringContaining('needs root') });
   });
@@ -105,7 +109,8 @@ describe('decide', () => {
   it('the tests without root need no tool: the e2e layer is not run, and one line says so', () => {
     expect(decide({ ...facts, purpose: 'test', isRoot: false, hasApt: false })).toEqual({
       action: 'note',
-      message: 'ironlb: not root, so test/e2e is not run and its missing tools (arping, tcpdump) are not needed; as root `npm test` installs them.',
+      message: 'ironlb: not root, so test/e2e is not run and its missing tools (arping, tcpdump) ' +
+        'are not needed; as root `npm test` installs them.',
     });
   });
 
@@ -146,7 +151,9 @@ describe('the check as a process, with a PATH that has only node', () => {
     const test = check('test', { PATH: withKubectl, IRONLB_TOOLS_ROOT: withKubectl }, asNonRoot);
     expect(test.code).toBe(0);
     expect(test.stdout.trimEnd().split('\n')).toEqual([
-      'ironlb: not root, so test/e2e is not run and its missing tools (ip, sysctl, arping, ndisc6, ping, tcpdump, curl, vtysh, bird, frr-reload.py) are not needed; as root `npm test` installs them.',
+      'ironlb: not root, so test/e2e is not run and its missing tools ' +
+        '(ip, sysctl, arping, ndisc6, ping, tcpdump, curl, vtysh, bird, frr-reload.py) ' +
+        'are not needed; as root `npm test` installs them.',
     ]);
   });
 

@@ -64,7 +64,7 @@ describe('controller Deployment', () => {
     expect(container.securityContext).toMatchObject({
       allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] },
     });
-    expect((container.securityContext?.capabilities as { add?: string[] }).add).toBeUndefined();
+    expect((container.securityContext?.capabilities as { add?: string[] } | undefined)?.add).toBeUndefined();
     expect(controllerPod.spec.hostNetwork).toBeUndefined();
   });
 

@@ -76,7 +76,9 @@ export const bgpPeerSpec = object(
         fieldPath: '.peerASN',
       },
       {
-        rule: '!has(self.keepaliveTime) || !has(self.holdTime) || duration(self.keepaliveTime) <= duration(self.holdTime)',
+        rule:
+          '!has(self.keepaliveTime) || !has(self.holdTime) || ' +
+          'duration(self.keepaliveTime) <= duration(self.holdTime)',
         message: 'spec.keepaliveTime: must not be longer than spec.holdTime',
         fieldPath: '.keepaliveTime',
       },
@@ -86,7 +88,9 @@ export const bgpPeerSpec = object(
         fieldPath: '.passwordSecret',
       },
       {
-        rule: "!self.ebgpMultiHop || (has(self.peerASN) ? self.peerASN != self.myASN : !has(self.dynamicASN) || self.dynamicASN != 'internal')",
+        rule:
+          '!self.ebgpMultiHop || ' +
+          "(has(self.peerASN) ? self.peerASN != self.myASN : !has(self.dynamicASN) || self.dynamicASN != 'internal')",
         message: 'spec.ebgpMultiHop: not allowed for an iBGP peer',
         fieldPath: '.ebgpMultiHop',
       },

@@ -35,6 +35,7 @@ export function resourceSchema(source: CrdSource): ObjectSchema {
     kind: string(),
     metadata: { type: 'object' },
     spec: source.spec,
+    // biome-ignore lint/plugin/conditional-spread: a key of `properties` declares a field, even with no schema.
     ...(source.status ? { status: source.status } : {}),
   };
   return object(properties, { description: source.description });
@@ -58,14 +59,14 @@ export function customResourceDefinition(source: CrdSource): Record<string, unkn
         listKind: `${source.kind}List`,
         plural: source.plural,
         singular: source.kind.toLowerCase(),
-        ...(source.shortNames ? { shortNames: source.shortNames } : {}),
+        shortNames: source.shortNames,
       },
       versions: [
         {
           name: API_VERSION,
           served: true,
           storage: true,
-          ...(source.status ? { subresources: { status: {} } } : {}),
+          subresources: source.status ? { status: {} } : undefined,
           additionalPrinterColumns: [...(source.printerColumns ?? []), age],
           schema: { openAPIV3Schema: resourceSchema(source) },
         },

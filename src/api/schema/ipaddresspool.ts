@@ -10,7 +10,8 @@ const IPV6 =
 
 /** A CIDR, a single address, or a range `start-end` (spaces around the dash allowed, as MetalLB). */
 export const ADDRESS_PATTERN =
-  `^(${IPV4}(/(3[0-2]|[12]?[0-9]))?|${IPV6}(/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?|(${IPV4}|${IPV6})[ ]*-[ ]*(${IPV4}|${IPV6}))$`;
+  `^(${IPV4}(/(3[0-2]|[12]?[0-9]))?|${IPV6}(/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?|` +
+  `(${IPV4}|${IPV6})[ ]*-[ ]*(${IPV4}|${IPV6}))$`;
 
 // CEL of 1.29 has no ip() (1.30) or cidr() (1.31): a range's order is checked
 // for IPv4 by arithmetic on the octets; an IPv6 range given backwards is left to
@@ -34,14 +35,16 @@ export const ipAddressPoolSpec = object(
             message: "spec.addresses: a range's start and end must be of the same IP family",
           },
           {
-            rule: `!self.matches('^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+[ ]*-[ ]*[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$') || ${dotted(0)} <= ${dotted(1)}`,
+            rule:
+              "!self.matches('^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+[ ]*-[ ]*[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$') || " +
+              `${dotted(0)} <= ${dotted(1)}`,
             message: "spec.addresses: a range's start must not be above its end",
           },
         ],
       }),
       {
         description:
-          'CIDRs (192.0.2.0/24, 2001:db8::/64; host bits are masked), single addresses, or inclusive ranges start-end of one ' +
+          'CIDRs (192.0.2.0/24, 2001:db8::/64; host bits are masked), ' + 'single addresses, or inclusive ranges start-end of one ' +
           'family (spaces around the dash allowed); IPv4 and IPv6 may be mixed.',
         minItems: 1,
         // Bounds keep the CEL cost estimate within the apiserver's budget.

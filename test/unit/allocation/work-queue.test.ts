@@ -51,7 +51,7 @@ describe('WorkQueue', () => {
     for (let i = 0; i < 5; i++) q.add(String(i));
     await Promise.resolve();
     expect(active).toBe(3);
-    gates.forEach((g) => g.resolve());
+    for (const g of gates) g.resolve();
     await q.idle();
     expect(maxActive).toBe(3);
   });

@@ -80,7 +80,7 @@ describe('parsePool', () => {
     ['fractional priority', { metadata: { name: 'x' }, spec: { addresses: ['192.0.2.1'], serviceAllocation: { priority: 1.5 } } }, ['spec.serviceAllocation.priority: must be a whole number >= 0 (got 1.5)']],
     ['bad namespace', { metadata: { name: 'x' }, spec: { addresses: ['192.0.2.1'], serviceAllocation: { namespaces: ['Team_A'] } } }, ['spec.serviceAllocation.namespaces[0]: "Team_A" is not a namespace name']],
     ['namespaces not a list', { metadata: { name: 'x' }, spec: { addresses: ['192.0.2.1'], serviceAllocation: { namespaces: 'a' } } }, ['spec.serviceAllocation.namespaces: must be a list of namespace names']],
-    ['bad selector operator', { metadata: { name: 'x' }, spec: { addresses: ['192.0.2.1'], serviceAllocation: { serviceSelectors: [{ matchExpressions: [{ key: 'a', operator: 'Gt', values: ['1'] }] }] } } }, ['spec.serviceAllocation.serviceSelectors[0].matchExpressions[0].operator: must be one of In, NotIn, Exists, DoesNotExist (got "Gt")']],
+    ['bad selector operator', { metadata: { name: 'x' }, spec: { addresses: ['192.0.2.1'], serviceAllocation: { serviceSelectors: [{ matchExpressions: [{ key: 'a', operator: 'Gt', values: ['1'] }] }] } } }, ['spec.serviceAllocation.serviceSelectors[0].matchExpressions[0].operator: ' + 'must be one of In, NotIn, Exists, DoesNotExist (got "Gt")']],
     ['selectors not a list', { metadata: { name: 'x' }, spec: { addresses: ['192.0.2.1'], serviceAllocation: { namespaceSelectors: {} } } }, ['spec.serviceAllocation.namespaceSelectors: must be a list of label selectors']],
   ])('%s is refused with a message naming the field', (_name, raw, errors) => {
     expect(errorsOf(raw)).toEqual(errors);

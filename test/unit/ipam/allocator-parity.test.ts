@@ -10,7 +10,7 @@ function allocatorWith(...pools: Parameters<Allocator['setPools']>[0]): Allocato
 }
 
 describe('pool order (MetalLB pinnedPoolsForService)', () => {
-  test('a serviceAllocation with only a priority pins the pool to every Service, sorted with the other pinned pools', () => {
+  test('a serviceAllocation with only a priority pins the pool to every Service, sorted among the pinned pools', () => {
     const a = allocatorWith(
       pool('general', ['192.0.2.0/24'], {}, '2020-01-01T00:00:00Z'),
       pool('team-5', ['198.51.100.0/24'], { serviceAllocation: { priority: 5, namespaces: ['team'] } }),
@@ -22,7 +22,7 @@ describe('pool order (MetalLB pinnedPoolsForService)', () => {
     expect(addresses(a.assign('other/a', request()))).toEqual(['203.0.113.1']);
   });
 
-  test('an empty serviceAllocation pins to every Service with the lowest priority: after prioritised pinned pools, before general ones', () => {
+  test('an empty serviceAllocation pins at the lowest priority: after prioritised pools, before general ones', () => {
     const a = allocatorWith(
       pool('general', ['192.0.2.0/24'], {}, '2020-01-01T00:00:00Z'),
       pool('everyone', ['203.0.113.0/25'], { serviceAllocation: {} }),

@@ -56,7 +56,8 @@ describe('Allocator against a naive scanning model', () => {
     fc.assert(
       fc.property(scenario, (s) => {
         const base = s.family === 'IPv4' ? V4_BASE : V6_BASE;
-        const entries = s.ranges.map(([from, to]) => `${formatIP({ family: s.family, value: base + BigInt(from) })}-${formatIP({ family: s.family, value: base + BigInt(to) })}`);
+        const at = (offset: number) => formatIP({ family: s.family, value: base + BigInt(offset) });
+        const entries = s.ranges.map(([from, to]) => `${at(from)}-${at(to)}`);
         const allocator = new Allocator();
         allocator.setPools([pool('p', entries, { avoidBuggyIPs: s.avoidBuggyIPs })]);
 

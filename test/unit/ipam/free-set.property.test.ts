@@ -33,7 +33,7 @@ describe('FreeIntervalSet against a plain set of numbers', () => {
           } else {
             const values = Array.from({ length: op.length }, (_, i) => op.start + i);
             const anyFree = values.some((v) => model.has(v));
-            if (!anyFree) values.forEach((v) => model.add(v));
+            if (!anyFree) for (const v of values) model.add(v);
             expect(set.addRange(BigInt(op.start), BigInt(op.start + op.length - 1))).toBe(!anyFree);
           }
           expect(set.size).toBe(BigInt(model.size));

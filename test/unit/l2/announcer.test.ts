@@ -21,11 +21,14 @@ function describeFrame(frame: Buffer): string {
   const dst = d.value.ethernet.dst.toString('hex');
   if (d.value.protocol === 'arp') {
     const a = d.value.arp;
-    return `arp op=${a.op} dst=${dst} sha=${a.senderMac.toString('hex')} spa=${ipv4ToString(a.senderIp)} tha=${a.targetMac.toString('hex')} tpa=${ipv4ToString(a.targetIp)}`;
+    const sender = `sha=${a.senderMac.toString('hex')} spa=${ipv4ToString(a.senderIp)}`;
+    return `arp op=${a.op} dst=${dst} ${sender} tha=${a.targetMac.toString('hex')} tpa=${ipv4ToString(a.targetIp)}`;
   }
   const n = d.value.ndp;
   if (n.type !== 'na') return `ns`;
-  return `na dst=${dst} ip=${ipv6ToString(n.dst)} target=${ipv6ToString(n.target)} S=${n.solicited} O=${n.override} tlla=${n.targetLinkLayer?.toString('hex')}`;
+  const flags = `S=${n.solicited} O=${n.override}`;
+  const tlla = n.targetLinkLayer?.toString('hex');
+  return `na dst=${dst} ip=${ipv6ToString(n.dst)} target=${ipv6ToString(n.target)} ${flags} tlla=${tlla}`;
 }
 
 describe('Announcer', () => {

@@ -12,14 +12,14 @@ function reencode(decoded: NeighborFrame): Buffer {
   const m = decoded.ndp;
   const fields = { srcMac: ethernet.src, dstMac: ethernet.dst, src: m.src, dst: m.dst };
   return m.type === 'ns'
-    ? encodeNdpFrame(fields, { type: 'ns', target: m.target, ...(m.sourceLinkLayer ? { sourceLinkLayer: m.sourceLinkLayer } : {}) })
+    ? encodeNdpFrame(fields, { type: 'ns', target: m.target, sourceLinkLayer: m.sourceLinkLayer })
     : encodeNdpFrame(fields, {
         type: 'na',
         target: m.target,
         router: m.router,
         solicited: m.solicited,
         override: m.override,
-        ...(m.targetLinkLayer ? { targetLinkLayer: m.targetLinkLayer } : {}),
+        targetLinkLayer: m.targetLinkLayer,
       });
 }
 

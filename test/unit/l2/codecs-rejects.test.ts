@@ -177,7 +177,7 @@ describe('IPv6 text', () => {
     fc.assert(
       fc.property(fc.array(word, { minLength: 8, maxLength: 8 }), (words) => {
         const bytes = Buffer.alloc(16);
-        words.forEach((w, i) => bytes.writeUInt16BE(w, i * 2));
+        for (const [i, w] of words.entries()) bytes.writeUInt16BE(w, i * 2);
         expect(ipv6ToString(bytes)).toBe(ipaddr.fromByteArray([...bytes]).toString());
       }),
       { numRuns: 5000 },

@@ -154,7 +154,12 @@ describe('watchInterfaces', () => {
   it('stops polling when stopped', () => {
     vi.useFakeTimers();
     let calls = 0;
-    const watcher = watchInterfaces(() => undefined, { list: () => (calls++, []) });
+    const watcher = watchInterfaces(() => undefined, {
+      list: () => {
+        calls++;
+        return [];
+      },
+    });
     watcher.stop();
     vi.advanceTimersByTime(10_000);
     expect(calls).toBe(1);

@@ -124,7 +124,7 @@ describe('L2Wire (the election\'s Wire over the layer-2 module)', () => {
     await expect(wire.check(IP)).rejects.toThrow(/no interface/);
   });
 
-  it('reports a link going down and coming back for the interfaces it answers on, and which IPs it answers there', async () => {
+  it('reports a link going down and back up on an interface it answers on, with the IPs it answers there', async () => {
     const states = new Map([['eth0', true]]);
     const changes: string[] = [];
     const { wire } = setup({ linkStates: () => states, refreshInterfaces: () => changes.push('refresh') });
@@ -158,7 +158,7 @@ describe('L2Wire (the election\'s Wire over the layer-2 module)', () => {
     expect(claims).toEqual([`${IP} ${PEER_MAC}`]);
   });
 
-  it('publishes only interfaces it may announce on (down ones too: a flap must not end candidacy), or the --interfaces override', () => {
+  it('publishes the interfaces it may announce on (down ones too: a flap keeps candidacy), or --interfaces', () => {
     const interfaces = [
       iface('eth0'),
       iface('eth1', { mac: '02:00:5e:00:53:03' }),
