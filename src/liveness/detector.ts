@@ -362,7 +362,8 @@ export class FailureDetector {
     } else if (r.kind === 'suspect' || r.kind === 'doubt') {
       if (r.incarnation < p.incarnation || p.status !== 'alive') return;
       p.incarnation = r.incarnation;
-      (p.suspicions ??= new Map()).set(sender, { incarnation: r.incarnation, at: now, firsthand: r.kind === 'suspect' });
+      p.suspicions ??= new Map();
+      p.suspicions.set(sender, { incarnation: r.incarnation, at: now, firsthand: r.kind === 'suspect' });
       this.attention.add(r.node);
       // A monitor that still hears the suspect tells it, so it refutes and the stale suspicion dies.
       const hearing = p.lastHeard !== undefined && now - p.lastHeard <= 2 * this.intervalMs;

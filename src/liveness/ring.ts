@@ -27,7 +27,7 @@ export class Ring {
     const unique = [...new Set(names)];
     const pos = new Map(unique.map((n) => [n, position(n)]));
     this.order = unique.sort((a, b) => (pos.get(a) as number) - (pos.get(b) as number) || (a < b ? -1 : a > b ? 1 : 0));
-    this.order.forEach((n, i) => this.index.set(n, i));
+    for (const [i, n] of this.order.entries()) this.index.set(n, i);
   }
 
   get size(): number {

@@ -28,7 +28,8 @@ describe('speakers on a virtual clock (real runtime, real detector, simulated ne
   });
 
   it('kill -9 of an owner: the others take its IPs within a virtual second, one answer per IP', async () => {
-    const c = (cluster = new VirtualCluster(7));
+    const c = new VirtualCluster(7);
+    cluster = c;
     await c.place(NODES, IPS);
     await run(c.scheduler, 5000);
     const victim = 'node-b';
@@ -45,7 +46,8 @@ describe('speakers on a virtual clock (real runtime, real detector, simulated ne
   });
 
   it('UDP blocked between two nodes, API fine: nothing moves', async () => {
-    const c = (cluster = new VirtualCluster(11));
+    const c = new VirtualCluster(11);
+    cluster = c;
     await c.place(NODES, IPS);
     await run(c.scheduler, 5000);
     const before = c.owners(IPS);
@@ -62,7 +64,8 @@ describe('speakers on a virtual clock (real runtime, real detector, simulated ne
   });
 
   it('1% datagram loss for 10 virtual minutes: no ownership change', async () => {
-    const c = (cluster = new VirtualCluster(23));
+    const c = new VirtualCluster(23);
+    cluster = c;
     await c.place(NODES, IPS);
     await run(c.scheduler, 5000);
     const before = c.owners(IPS);
@@ -75,7 +78,8 @@ describe('speakers on a virtual clock (real runtime, real detector, simulated ne
     expect(c.exactlyOneEach(IPS)).toBe(true);
   });
   it('(e) a speaker cut off from the API only: the mesh declares it dead, its IPs move, the fence silences it', async () => {
-    const c = (cluster = new VirtualCluster(31));
+    const c = new VirtualCluster(31);
+    cluster = c;
     await c.place(NODES, IPS);
     // Past a lease-duration of renewals every speaker is steady on the API.
     await run(c.scheduler, 60_000);
@@ -99,7 +103,8 @@ describe('speakers on a virtual clock (real runtime, real detector, simulated ne
   });
 
   it('(d) an API outage of three lease-durations moves nothing, nor does its end (one node back 10 s late)', async () => {
-    const c = (cluster = new VirtualCluster(37));
+    const c = new VirtualCluster(37);
+    cluster = c;
     await c.place(NODES, IPS);
     await run(c.scheduler, 60_000);
     const before = c.owners(IPS);
@@ -120,7 +125,8 @@ describe('speakers on a virtual clock (real runtime, real detector, simulated ne
   });
 
   it('a speaker gone for good: its member and heartbeat Leases are deleted after 10 lease-durations, a live one keeps its own', async () => {
-    const c = (cluster = new VirtualCluster(41));
+    const c = new VirtualCluster(41);
+    cluster = c;
     await c.place(NODES, IPS);
     await run(c.scheduler, 5000);
     c.kill('node-d');

@@ -58,7 +58,10 @@ export class SimNetwork {
   endpoint(node: string, auth?: { keys: KeyRing; isMember: (n: string) => boolean }): SimEndpoint {
     const channel = auth ? new AuthenticatedChannel({ keys: auth.keys, isMember: auth.isMember }) : undefined;
     let cell = this.sentCells.get(node);
-    if (cell === undefined) this.sentCells.set(node, (cell = { count: 0 }));
+    if (cell === undefined) {
+      cell = { count: 0 };
+      this.sentCells.set(node, cell);
+    }
     const endpoint = new SimEndpoint(this, node, channel, cell);
     this.endpoints.set(node, endpoint);
     return endpoint;
