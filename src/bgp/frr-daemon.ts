@@ -12,6 +12,8 @@ import { parseBfdPeers, parseBgpNeighbors, type BfdPeerState, type BgpSessionSta
 export interface FrrPort {
   /** Makes FRR run `config` (changing only what differs). Throws FrrError when FRR refused it or did not answer. */
   apply(config: string): Promise<void>;
+  /** `show running-config`. Throws FrrError when FRR does not answer. */
+  runningConfig(): Promise<string>;
   /** Every configured neighbor, by address. Throws FrrError when bgpd does not answer. */
   sessions(): Promise<Map<string, BgpSessionState>>;
   /** Throws FrrError when bfdd does not answer. */
@@ -71,8 +73,18 @@ export class FrrDaemon implements FrrPort {
       this.options.reloadScript ?? DEFAULT_FRR_RELOAD, '--reload', '--stdout', '--log-level', 'warning',
       '--vty_socket', this.options.socketDir, '--rundir', dir, '--confdir', dir, '--bindir', path.dirname(this.vtyshPath), file,
     ];
-    const result = await this.run(this.options.python ?? 'python3', args, this.timeoutMs);
+    // A second pass checks the first: FRR 8.4 sets `neighbor … graceful-restart-disable`
+    // on a new peer but then fails to tell zebra ("not valid at this moment",
+    // exit 13; measured in the lab), so frr-reload.py fails although the line
+    // took effect. The second pass finds nothing left to change and succeeds;
+    // a line that really did not take effect fails it again.
+    let result = await this.run(this.options.python ?? 'python3', args, this.timeoutMs);
+    if (result.code !== 0) result = await this.run(this.options.python ?? 'python3', args, this.timeoutMs);
     if (result.code !== 0) throw new FrrError(`frr-reload.py failed (exit ${result.code}): ${tail(result.stdout + result.stderr)}`);
+  }
+
+  async runningConfig(): Promise<string> {
+    return this.vtysh('show running-config');
   }
 
   async sessions(): Promise<Map<string, BgpSessionState>> {

@@ -98,7 +98,11 @@ export class BgpRuntime {
   /** The configuration the speaker wants FRR to run now. */
   desiredConfig(): string {
     const plan = this.withdrawn ? withdrawnPlan(this.plan) : this.plan;
-    return renderFrrConfig(plan, { hostname: this.options.node, ...(this.options.frrLogLevel ? { logLevel: this.options.frrLogLevel } : {}) });
+    return renderFrrConfig(plan, this.renderOptions());
+  }
+
+  private renderOptions() {
+    return { hostname: this.options.node, ...(this.options.frrLogLevel ? { logLevel: this.options.frrLogLevel } : {}) };
   }
 
   /**
