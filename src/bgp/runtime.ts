@@ -62,6 +62,7 @@ const EMPTY_PLAN: NodeBgpPlan = { sessions: [], prefixes: new Map(), bfdProfiles
 
 export class BgpRuntime {
   private plan: NodeBgpPlan = EMPTY_PLAN;
+  private errors: readonly ConfigError[] = [];
   private haveInputs = false;
   private withdrawn = false;
   /** The text FRR runs as far as we know; undefined: unknown (start, failure, FRR restarted). */
@@ -81,11 +82,12 @@ export class BgpRuntime {
     this.pollMs = options.pollIntervalMs ?? 5000;
   }
 
-  /** New cache contents: replan, and apply if the text changed. */
-  setInputs(inputs: BgpNodeInputs): void {
+  /** New cache contents (and the objects that did not even parse): replan, and apply if the text changed. */
+  setInputs(inputs: BgpNodeInputs, parseErrors: readonly ConfigError[] = []): void {
     this.plan = planNode(inputs);
+    this.errors = [...parseErrors, ...this.plan.errors];
     this.haveInputs = true;
-    this.reportConfigErrors(this.plan.errors);
+    this.reportConfigErrors(this.errors);
     this.peers = peerStatuses(this.plan, {}).map((p) => this.peers.find((q) => q.name === p.name && q.address === p.address) ?? p);
     this.kick();
   }
@@ -136,7 +138,7 @@ export class BgpRuntime {
       ...(this.frrError !== undefined ? { frrError: this.frrError } : {}),
       withdrawn: this.withdrawn,
       peers: this.peers,
-      errors: this.plan.errors,
+      errors: this.errors,
     };
   }
 

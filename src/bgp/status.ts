@@ -5,6 +5,11 @@
 import type { BfdPeerState, BgpSessionState } from './frr-state.js';
 import type { ConfigError, NodeBgpPlan } from './plan.js';
 
+/** Lease `ironlb-bgp-<node>` in ironlb's namespace holds the node's BgpNodeStatus as JSON in this annotation. */
+export const BGP_STATUS_LEASE_PREFIX = 'ironlb-bgp-';
+export const BGP_STATUS_ANNOTATION = 'ironlb.io/bgp-status';
+export const bgpStatusLeaseName = (node: string) => `${BGP_STATUS_LEASE_PREFIX}${node}`;
+
 export interface PeerStatus {
   readonly name: string;
   readonly address: string;
