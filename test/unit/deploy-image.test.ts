@@ -173,7 +173,8 @@ describe('deploy/Dockerfile (read, not built: no container engine on this machin
     for (const wanted of ['/app/node_modules', '/app/dist', '/app/build/Release/*.node', '/app/binding.gyp', '/app/package.json']) {
       expect(copies.some((c) => c.split(/\s+/)[1] === wanted), wanted).toBe(true);
     }
-    expect(runs(runtimeStage)).toBe('');
+    // Its only RUN installs FRR for BGP mode (deploy/bgp), nothing built there.
+    expect(runs(runtimeStage)).toMatch(/^groupadd .*apt-get install -y --no-install-recommends frr frr-pythontools python3 /);
     const loader = readFileSync(path.join(repoRoot, 'src', 'native', 'addon.ts'), 'utf8');
     expect(loader).toContain("'binding.gyp'");
     expect(loader).toMatch(/'build',\s*'Release'/);
