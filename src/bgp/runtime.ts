@@ -68,6 +68,8 @@ export class BgpRuntime {
   /** The text FRR runs as far as we know; undefined: unknown (start, failure, FRR restarted). */
   private applied: string | undefined;
   private applying: Promise<void> | undefined;
+  /** Successful applies so far. */
+  private applies = 0;
   private failures = 0;
   private frrError: string | undefined;
   private retryTimer: CancelTimer | undefined;
@@ -158,6 +160,7 @@ export class BgpRuntime {
     const { metrics, logger, events } = this.options;
     try {
       await this.options.port.apply(text);
+      this.applies += 1;
       this.applied = text;
       metrics.configApplied.set(1);
       if (this.failures > 0) events.node('Normal', BGP_EVENT_REASONS.applied, `FRR runs the wanted configuration again after ${this.failures} failed attempt(s)`);
@@ -192,6 +195,9 @@ export class BgpRuntime {
   /** Reads FRR's sessions; re-applies when FRR lost its configuration or came back after not answering. */
   private async poll(): Promise<void> {
     const { port, metrics, logger } = this.options;
+    // A reading taken while an apply ran says nothing about what FRR runs after it.
+    const appliesBefore = this.applies;
+    const current = () => !this.applying && this.applies === appliesBefore;
     let sessions: Map<string, BgpSessionState> | undefined;
     let bfd: BfdPeerState[] | undefined;
     try {
@@ -202,10 +208,10 @@ export class BgpRuntime {
       metrics.frrReachable.set(0);
       logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'FRR does not answer');
       // Whatever FRR runs when it is back is unknown: apply again then.
-      if (!this.applying) this.applied = undefined;
+      if (current()) this.applied = undefined;
     }
     if (this.stopped) return;
-    if (sessions !== undefined && !this.applying && this.applied !== undefined && !frrHasPlannedPeers(this.plan, sessions)) {
+    if (sessions !== undefined && current() && this.applied !== undefined && !frrHasPlannedPeers(this.plan, sessions)) {
       logger.warn({ running: [...sessions.keys()] }, 'FRR runs other neighbors than planned (restarted?); applying again');
       this.applied = undefined;
     }
