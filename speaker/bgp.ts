@@ -46,7 +46,12 @@ export function createSpeakerBgp(options: SpeakerBgpOptions): SpeakerBgp {
   let synced = false;
   let scheduled = false;
   const status = new BgpStatusPublisher(new LeaseClient(client, namespace), node, log);
-  const caches: SpeakerBgpCaches = new SpeakerBgpCaches({ client, namespace, informerOptions: { logger: log }, onChange: () => update() });
+  const caches: SpeakerBgpCaches = new SpeakerBgpCaches({
+    client,
+    namespace,
+    informerOptions: { logger: log },
+    onChange: () => update(),
+  });
   const runtime = new BgpRuntime({
     node,
     port: options.port ?? new FrrDaemon({ socketDir: options.socketDir }),
@@ -63,9 +68,13 @@ export function createSpeakerBgp(options: SpeakerBgpOptions): SpeakerBgp {
       configErrors: metrics.bgpConfigErrors,
     },
     events: {
-      object: (kind, name, type, reason, message) =>
-        events.record({ kind, apiVersion: `${IRONLB_GROUP}/${IRONLB_VERSION}`, namespace, name, ...caches.reference(kind, name) }, type, reason, message),
-      node: (type, reason, message) => events.record({ kind: 'Node', apiVersion: 'v1', name: node }, type, reason, message),
+      object: (kind, name, type, reason, message) => {
+        const apiVersion = `${IRONLB_GROUP}/${IRONLB_VERSION}`;
+        const ref = { kind, apiVersion, namespace, name, ...caches.reference(kind, name) };
+        events.record(ref, type, reason, message);
+      },
+      node: (type, reason, message) =>
+        events.record({ kind: 'Node', apiVersion: 'v1', name: node }, type, reason, message),
     },
     logger: log,
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
@@ -93,7 +102,9 @@ export function createSpeakerBgp(options: SpeakerBgpOptions): SpeakerBgp {
     },
     withdraw: async () => {
       const done = await runtime.withdraw();
-      if (!done) log.error('SIGTERM: FRR could not be told to withdraw; it may keep announcing until its sessions time out');
+      if (!done) {
+        log.error('SIGTERM: FRR could not be told to withdraw; it may keep announcing until its sessions time out');
+      }
       await status.flush();
     },
     stop: async () => {

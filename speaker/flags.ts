@@ -108,7 +108,9 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
       case '--garp-refresh': flags.garpRefreshMs = parseDuration(name, value, true); break;
       case '--log-level': flags.logLevel = value; break;
       case '--frr-vty-socket':
-        if (!value.startsWith('/')) throw new Error(`--frr-vty-socket: expected an absolute folder path, got "${value}"`);
+        if (!value.startsWith('/')) {
+          throw new Error(`--frr-vty-socket: expected an absolute folder path, got "${value}"`);
+        }
         flags.frrVtySocket = value;
         break;
       case '--bgp-poll-interval': flags.bgpPollIntervalMs = parseDuration(name, value); break;

@@ -118,7 +118,10 @@ export async function startSpeaker(flags: SpeakerFlags, logger: Logger, onFatal:
   const bgp =
     flags.frrVtySocket === undefined
       ? undefined
-      : createSpeakerBgp({ node, namespace: flags.namespace, client, view, events, metrics, logger, socketDir: flags.frrVtySocket, pollIntervalMs: flags.bgpPollIntervalMs });
+      : createSpeakerBgp({
+          node, namespace: flags.namespace, client, view, events, metrics, logger,
+          socketDir: flags.frrVtySocket, pollIntervalMs: flags.bgpPollIntervalMs,
+        });
   caches.setSpeakerInterfaces(election.speakers());
   election.start();
   const server = await startMetricsServer({

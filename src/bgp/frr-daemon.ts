@@ -71,7 +71,8 @@ export class FrrDaemon implements FrrPort {
     const dir = this.workDir;
     const args = [
       this.options.reloadScript ?? DEFAULT_FRR_RELOAD, '--reload', '--stdout', '--log-level', 'warning',
-      '--vty_socket', this.options.socketDir, '--rundir', dir, '--confdir', dir, '--bindir', path.dirname(this.vtyshPath), file,
+      '--vty_socket', this.options.socketDir, '--rundir', dir, '--confdir', dir,
+      '--bindir', path.dirname(this.vtyshPath), file,
     ];
     // A second pass checks the first: FRR 8.4 sets `neighbor … graceful-restart-disable`
     // on a new peer but then fails to tell zebra ("not valid at this moment",
@@ -80,7 +81,9 @@ export class FrrDaemon implements FrrPort {
     // a line that really did not take effect fails it again.
     let result = await this.run(this.options.python ?? 'python3', args, this.timeoutMs);
     if (result.code !== 0) result = await this.run(this.options.python ?? 'python3', args, this.timeoutMs);
-    if (result.code !== 0) throw new FrrError(`frr-reload.py failed (exit ${result.code}): ${tail(result.stdout + result.stderr)}`);
+    if (result.code !== 0) {
+      throw new FrrError(`frr-reload.py failed (exit ${result.code}): ${tail(result.stdout + result.stderr)}`);
+    }
   }
 
   async runningConfig(): Promise<string> {
@@ -96,10 +99,12 @@ export class FrrDaemon implements FrrPort {
   }
 
   private async vtysh(command: string): Promise<string> {
-    const result = await this.run(this.vtyshPath, ['--vty_socket', this.options.socketDir, '-c', command], this.timeoutMs);
+    const args = ['--vty_socket', this.options.socketDir, '-c', command];
+    const result = await this.run(this.vtyshPath, args, this.timeoutMs);
     // vtysh exits 0 with nothing on stdout when the daemon behind the command is not running.
     if (result.code !== 0 || result.stdout.trim() === '') {
-      throw new FrrError(`vtysh -c "${command}" failed (exit ${result.code}): ${tail(result.stderr + result.stdout) || 'no output'}`);
+      const output = tail(result.stderr + result.stdout) || 'no output';
+      throw new FrrError(`vtysh -c "${command}" failed (exit ${result.code}): ${output}`);
     }
     return result.stdout;
   }

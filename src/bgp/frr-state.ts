@@ -65,7 +65,8 @@ export function parseBgpNeighbors(text: string): Map<string, BgpSessionState> {
     }
     const reset = str(value.lastResetDueTo);
     const notification = str(value.lastNotificationReason);
-    const lastError = reset === undefined ? notification : notification === undefined ? reset : `${reset} (${notification})`;
+    const lastError =
+      reset === undefined ? notification : notification === undefined ? reset : `${reset} (${notification})`;
     const peer = str(value.nbrDesc);
     result.set(address, {
       address,
@@ -91,9 +92,12 @@ export function parseBfdPeers(text: string): BfdPeerState[] {
     if (!isPlainObject(value)) return [];
     const peer = str(value.peer);
     const status = str(value.status);
-    if (peer === undefined || status === undefined) throw new FrrOutputError(`${command}: a peer without "peer" or "status"`);
+    if (peer === undefined || status === undefined) {
+      throw new FrrOutputError(`${command}: a peer without "peer" or "status"`);
+    }
     const local = str(value.local);
     const diagnostic = str(value.diagnostic);
-    return [{ peer, status, ...(local !== undefined ? { local } : {}), ...(diagnostic !== undefined && diagnostic !== 'ok' ? { diagnostic } : {}) }];
+    const why = diagnostic !== undefined && diagnostic !== 'ok' ? { diagnostic } : {};
+    return [{ peer, status, ...(local !== undefined ? { local } : {}), ...why }];
   });
 }

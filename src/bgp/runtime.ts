@@ -10,7 +10,14 @@ import type { FrrPort } from './frr-daemon.js';
 import { renderFrrConfig } from './frr-config.js';
 import type { BfdPeerState, BgpSessionState } from './frr-state.js';
 import { planNode, type BgpNodeInputs, type ConfigError, type NodeBgpPlan } from './plan.js';
-import { frrHasPlannedPeers, peerStatuses, sessionChanges, withdrawnPlan, type BgpNodeStatus, type PeerStatus } from './status.js';
+import {
+  frrHasPlannedPeers,
+  peerStatuses,
+  sessionChanges,
+  withdrawnPlan,
+  type BgpNodeStatus,
+  type PeerStatus,
+} from './status.js';
 
 /** The metrics the runtime sets (declared in src/metrics/metrics.ts). */
 export interface BgpRuntimeMetrics {
@@ -90,7 +97,9 @@ export class BgpRuntime {
     this.errors = [...parseErrors, ...this.plan.errors];
     this.haveInputs = true;
     this.reportConfigErrors(this.errors);
-    this.peers = peerStatuses(this.plan, {}).map((p) => this.peers.find((q) => q.name === p.name && q.address === p.address) ?? p);
+    // Keep what FRR last said of peers still planned; new ones are Unknown until the next reading.
+    const known = (p: PeerStatus) => this.peers.find((q) => q.name === p.name && q.address === p.address) ?? p;
+    this.peers = peerStatuses(this.plan, {}).map(known);
     this.kick();
   }
 
@@ -134,7 +143,8 @@ export class BgpRuntime {
   }
 
   status(): BgpNodeStatus {
-    const frr = this.frrError !== undefined ? 'failed' : this.applied !== undefined && this.applied === this.desiredConfig() ? 'applied' : 'pending';
+    const current = this.applied !== undefined && this.applied === this.desiredConfig();
+    const frr = this.frrError !== undefined ? 'failed' : current ? 'applied' : 'pending';
     return {
       frr,
       ...(this.frrError !== undefined ? { frrError: this.frrError } : {}),
@@ -163,7 +173,10 @@ export class BgpRuntime {
       this.applies += 1;
       this.applied = text;
       metrics.configApplied.set(1);
-      if (this.failures > 0) events.node('Normal', BGP_EVENT_REASONS.applied, `FRR runs the wanted configuration again after ${this.failures} failed attempt(s)`);
+      if (this.failures > 0) {
+        const message = `FRR runs the wanted configuration again after ${this.failures} failed attempt(s)`;
+        events.node('Normal', BGP_EVENT_REASONS.applied, message);
+      }
       this.failures = 0;
       this.frrError = undefined;
       logger.info({ peers: this.plan.sessions.length, withdrawn: this.withdrawn }, 'FRR configuration applied');
@@ -174,9 +187,12 @@ export class BgpRuntime {
       this.frrError = message;
       metrics.configApplied.set(0);
       metrics.applyFailures.inc();
-      const delay = Math.min(this.options.retryMaxMs ?? 30_000, (this.options.retryInitialMs ?? 1000) * 2 ** Math.min(this.failures - 1, 20));
+      const initial = this.options.retryInitialMs ?? 1000;
+      const delay = Math.min(this.options.retryMaxMs ?? 30_000, initial * 2 ** Math.min(this.failures - 1, 20));
       // FRR may still announce what it was last given: said loudly, retried.
-      events.node('Warning', BGP_EVENT_REASONS.applyFailed, `FRR did not take the configuration (retrying); it may still announce what it was given before: ${message}`);
+      const said =
+        `FRR did not take the configuration (retrying); it may still announce what it was given before: ${message}`;
+      events.node('Warning', BGP_EVENT_REASONS.applyFailed, said);
       logger.warn({ err: message, attempt: this.failures, retryInMs: delay }, 'applying the FRR configuration failed');
       if (!this.stopped) {
         this.retryTimer = this.options.scheduler.setTimer(delay, () => {
@@ -189,7 +205,8 @@ export class BgpRuntime {
 
   private schedulePoll(ms: number): void {
     if (this.stopped) return;
-    this.pollTimer = this.options.scheduler.setTimer(ms, () => void this.poll().finally(() => this.schedulePoll(this.pollMs)));
+    const next = () => this.schedulePoll(this.pollMs);
+    this.pollTimer = this.options.scheduler.setTimer(ms, () => void this.poll().finally(next));
   }
 
   /** Reads FRR's sessions; re-applies when FRR lost its configuration or came back after not answering. */
@@ -212,12 +229,16 @@ export class BgpRuntime {
     }
     if (this.stopped) return;
     if (sessions !== undefined && current() && this.applied !== undefined && !frrHasPlannedPeers(this.plan, sessions)) {
-      logger.warn({ running: [...sessions.keys()] }, 'FRR runs other neighbors than planned (restarted?); applying again');
+      const running = [...sessions.keys()];
+      logger.warn({ running }, 'FRR runs other neighbors than planned (restarted?); applying again');
       this.applied = undefined;
     }
     const peers = peerStatuses(this.plan, { ...(sessions ? { sessions } : {}), ...(bfd ? { bfd } : {}) });
     for (const change of sessionChanges(this.options.node, this.peers, peers)) {
-      this.options.events.object('BGPPeer', change.peer, change.up ? 'Normal' : 'Warning', change.up ? BGP_EVENT_REASONS.sessionUp : BGP_EVENT_REASONS.sessionDown, change.message);
+      const [type, reason] = change.up
+        ? (['Normal', BGP_EVENT_REASONS.sessionUp] as const)
+        : (['Warning', BGP_EVENT_REASONS.sessionDown] as const);
+      this.options.events.object('BGPPeer', change.peer, type, reason, change.message);
     }
     this.peers = peers;
     this.publish();
@@ -261,7 +282,8 @@ export class BgpRuntime {
       if (this.reportedErrors.get(key) === e.message) continue;
       this.reportedErrors.set(key, e.message);
       logger.warn({ kind: e.kind, name: e.name, err: e.message }, 'BGP object left out');
-      events.object(e.kind, e.name, 'Warning', BGP_EVENT_REASONS.invalid, `node ${this.options.node}: left out: ${e.message}`);
+      const message = `node ${this.options.node}: left out: ${e.message}`;
+      events.object(e.kind, e.name, 'Warning', BGP_EVENT_REASONS.invalid, message);
     }
     for (const key of [...this.reportedErrors.keys()]) if (!current.has(key)) this.reportedErrors.delete(key);
   }

@@ -25,7 +25,10 @@ export interface PeerStatus {
 }
 
 export interface BgpNodeStatus {
-  /** `applied`: FRR runs the wanted configuration; `failed`: it could not be applied (see `frrError`); `pending`: not yet. */
+  /**
+   * `applied`: FRR runs the wanted configuration; `failed`: it could not be
+   * applied (see `frrError`); `pending`: not yet.
+   */
   readonly frr: 'applied' | 'failed' | 'pending';
   readonly frrError?: string;
   /** True after SIGTERM: every announcement withdrawn. */
@@ -41,12 +44,14 @@ export interface SessionView {
 
 /** Peer statuses of the plan's sessions, matched to FRR's by address (FRR prints IPv6 in its own case). */
 export function peerStatuses(plan: NodeBgpPlan, view: SessionView): PeerStatus[] {
-  const byAddress = new Map([...(view.sessions ?? new Map<string, BgpSessionState>())].map(([a, s]) => [a.toLowerCase(), s]));
+  const sessions = [...(view.sessions ?? new Map<string, BgpSessionState>())];
+  const byAddress = new Map(sessions.map(([a, s]) => [a.toLowerCase(), s]));
   const bfdByAddress = new Map((view.bfd ?? []).map((b) => [b.peer.toLowerCase(), b]));
   return plan.sessions.map(({ peer }) => {
     const address = peer.peerAddress.text;
     const session = byAddress.get(address.toLowerCase());
-    const bfd = peer.bfdProfile === undefined ? undefined : bfdByAddress.get(address.toLowerCase())?.status ?? (view.bfd ? 'none' : 'unknown');
+    const bfdStatus = () => bfdByAddress.get(address.toLowerCase())?.status ?? (view.bfd ? 'none' : 'unknown');
+    const bfd = peer.bfdProfile === undefined ? undefined : bfdStatus();
     const lastError = session?.lastError;
     return {
       name: peer.name,
@@ -68,21 +73,28 @@ export interface SessionChange {
 }
 
 /** Sessions that came up or went down between two readings (a first reading reports only sessions up). */
-export function sessionChanges(node: string, before: readonly PeerStatus[] | undefined, after: readonly PeerStatus[]): SessionChange[] {
+export function sessionChanges(
+  node: string,
+  before: readonly PeerStatus[] | undefined,
+  after: readonly PeerStatus[],
+): SessionChange[] {
   const was = new Map((before ?? []).map((p) => [p.name, p.established]));
   const changes: SessionChange[] = [];
   for (const p of after) {
     const previous = was.get(p.name) ?? false;
-    if (p.established && !previous) changes.push({ peer: p.name, up: true, message: `node ${node}: BGP session with ${p.address} established` });
+    if (p.established && !previous) {
+      changes.push({ peer: p.name, up: true, message: `node ${node}: BGP session with ${p.address} established` });
+    }
     if (!p.established && previous) {
       const why = p.lastError ? `: ${p.lastError}` : '';
-      changes.push({ peer: p.name, up: false, message: `node ${node}: BGP session with ${p.address} is ${p.state}${why}` });
+      const message = `node ${node}: BGP session with ${p.address} is ${p.state}${why}`;
+      changes.push({ peer: p.name, up: false, message });
     }
   }
   return changes;
 }
 
-/** Whether FRR's neighbors are exactly the plan's: if not, FRR lost the configuration (a restart) and needs it again. */
+/** Whether FRR's neighbors are exactly the plan's: if not, FRR lost its configuration (a restart). */
 export function frrHasPlannedPeers(plan: NodeBgpPlan, sessions: ReadonlyMap<string, BgpSessionState>): boolean {
   const planned = new Set(plan.sessions.map((s) => s.peer.peerAddress.text.toLowerCase()));
   const running = new Set([...sessions.keys()].map((a) => a.toLowerCase()));

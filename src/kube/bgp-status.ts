@@ -35,7 +35,8 @@ export class BgpStatusPublisher {
       try {
         await this.write(json);
       } catch (err) {
-        this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'writing the BGP status Lease failed');
+        const message = err instanceof Error ? err.message : String(err);
+        this.logger.warn({ err: message }, 'writing the BGP status Lease failed');
       }
     }
   }
@@ -44,11 +45,15 @@ export class BgpStatusPublisher {
     const name = bgpStatusLeaseName(this.node);
     for (let attempt = 0; attempt < 3; attempt++) {
       const lease = await this.leases.get(name);
+      const fields = { holderIdentity: this.node, renewTime: new Date() };
       const result = lease === undefined
-        ? await this.leases.create(name, { holderIdentity: this.node, renewTime: new Date() }, { annotations: { [BGP_STATUS_ANNOTATION]: json } })
+        ? await this.leases.create(name, fields, { annotations: { [BGP_STATUS_ANNOTATION]: json } })
         : await this.leases.update({
             ...lease,
-            metadata: { ...lease.metadata, annotations: { ...lease.metadata?.annotations, [BGP_STATUS_ANNOTATION]: json } },
+            metadata: {
+              ...lease.metadata,
+              annotations: { ...lease.metadata?.annotations, [BGP_STATUS_ANNOTATION]: json },
+            },
             spec: { ...lease.spec, holderIdentity: this.node, renewTime: new Date() },
           });
       if (result.ok) return;

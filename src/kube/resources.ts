@@ -38,7 +38,8 @@ export function namespacesKind(): ResourceKind<V1Namespace> {
 }
 
 export function secretsKind(namespace: string): ResourceKind<V1Secret> {
-  return { resource: 'secrets', path: `/api/v1${nsPath(namespace)}/secrets`, decode: decodeModel<V1Secret>('V1Secret') };
+  const path = `/api/v1${nsPath(namespace)}/secrets`;
+  return { resource: 'secrets', path, decode: decodeModel<V1Secret>('V1Secret') };
 }
 
 export function endpointSlicesKind(namespace?: string): ResourceKind<V1EndpointSlice> {

@@ -51,7 +51,8 @@ export class SpeakerBgpCaches {
   }
 
   private get informers(): Informer<KubernetesObject>[] {
-    return [this.peers, this.advertisements, this.profiles, this.communities, this.secrets] as Informer<KubernetesObject>[];
+    const all = [this.peers, this.advertisements, this.profiles, this.communities, this.secrets];
+    return all as Informer<KubernetesObject>[];
   }
 
   async start(): Promise<void> {
@@ -69,19 +70,36 @@ export class SpeakerBgpCaches {
 
   /** A BGP object's uid and resourceVersion, so `kubectl describe` lists its Events. */
   reference(kind: ConfigError['kind'], name: string): CachedRef {
-    const informer = { BGPPeer: this.peers, BGPAdvertisement: this.advertisements, BFDProfile: this.profiles, Community: this.communities }[kind];
+    const byKind = {
+      BGPPeer: this.peers,
+      BGPAdvertisement: this.advertisements,
+      BFDProfile: this.profiles,
+      Community: this.communities,
+    };
+    const informer = byKind[kind];
     const meta = informer.get(this.options.namespace, name)?.metadata;
-    return { ...(meta?.uid ? { uid: meta.uid } : {}), ...(meta?.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}) };
+    return {
+      ...(meta?.uid ? { uid: meta.uid } : {}),
+      ...(meta?.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
+    };
   }
 
-  /** planNode's inputs for `node`; undefined node facts (not in the cache yet) count as a node whose network is unavailable. */
+  /**
+   * planNode's inputs for `node`; undefined node facts (not in the cache yet)
+   * count as a node whose network is unavailable.
+   */
   inputs(
     nodeName: string,
     node: NodeFacts | undefined,
     cluster: { pools: KubernetesObject[]; services: ServiceFacts[]; endpoints: EndpointFacts[] },
   ): BgpInputs {
     const parseErrors: ConfigError[] = [];
-    const parseAll = <T>(kind: ConfigError['kind'], informer: Informer<KubernetesObject>, parse: (raw: unknown) => { ok: true; value: T } | { ok: false; errors: string[] }): T[] =>
+    type Parsed<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+    const parseAll = <T>(
+      kind: ConfigError['kind'],
+      informer: Informer<KubernetesObject>,
+      parse: (raw: unknown) => Parsed<T>,
+    ): T[] =>
       informer.list().flatMap((raw) => {
         const result = parse(raw);
         if (result.ok) return [result.value];
@@ -111,7 +129,10 @@ export class SpeakerBgpCaches {
     });
     const secrets = new Map<string, SecretFacts>();
     for (const s of this.secrets.list()) {
-      secrets.set(s.metadata?.name ?? '', { ...(s.type !== undefined ? { type: s.type } : {}), ...(s.data !== undefined ? { data: s.data } : {}) });
+      secrets.set(s.metadata?.name ?? '', {
+        ...(s.type !== undefined ? { type: s.type } : {}),
+        ...(s.data !== undefined ? { data: s.data } : {}),
+      });
     }
     return {
       inputs: {

@@ -46,17 +46,31 @@ export function createSpeakerMetrics(registry = new Registry()) {
 
 /** BGP mode (src/bgp/runtime.ts); every series is this node's. */
 function bgpSpeakerMetrics(registry: Registry) {
-  const peer = ['peer', 'address'];
+  const perPeer = (name: string, help: string) =>
+    new Gauge({ name, help, labelNames: ['peer', 'address'], registers: [registry] });
+  const gauge = (name: string, help: string) => new Gauge({ name, help, registers: [registry] });
   return {
-    bgpSessionUp: new Gauge({ name: 'ironlb_bgp_session_up', help: '1 while the BGP session with the peer is Established (as FRR reports it)', labelNames: peer, registers: [registry] }),
-    bgpPrefixesSent: new Gauge({ name: 'ironlb_bgp_prefixes_sent', help: 'Prefixes FRR sent the peer', labelNames: peer, registers: [registry] }),
-    bgpBfdUp: new Gauge({ name: 'ironlb_bgp_bfd_session_up', help: '1 while the BFD session with the peer is up (peers with a bfdProfile only)', labelNames: peer, registers: [registry] }),
-    bgpSessionsConfigured: new Gauge({ name: 'ironlb_bgp_sessions_configured', help: 'BGP sessions this node is configured to have', registers: [registry] }),
-    bgpSessionsEstablished: new Gauge({ name: 'ironlb_bgp_sessions_established', help: 'BGP sessions of this node that are Established', registers: [registry] }),
-    bgpConfigApplied: new Gauge({ name: 'ironlb_bgp_frr_config_applied', help: '1 while FRR runs the configuration the speaker wants; 0: it could not be applied (stale routes possible)', registers: [registry] }),
-    bgpApplyFailures: new Counter({ name: 'ironlb_bgp_frr_apply_failures_total', help: 'Failed attempts to apply the FRR configuration', registers: [registry] }),
-    bgpFrrReachable: new Gauge({ name: 'ironlb_bgp_frr_reachable', help: '1 while FRR answers vtysh', registers: [registry] }),
-    bgpConfigErrors: new Gauge({ name: 'ironlb_bgp_config_errors', help: 'BGP objects (or parts of them) left out of this node\'s configuration, with the reason in an Event', labelNames: ['kind', 'name'], registers: [registry] }),
+    bgpSessionUp: perPeer('ironlb_bgp_session_up', '1 while the BGP session with the peer is Established (FRR says)'),
+    bgpPrefixesSent: perPeer('ironlb_bgp_prefixes_sent', 'Prefixes FRR sent the peer'),
+    bgpBfdUp: perPeer('ironlb_bgp_bfd_session_up', '1 while the BFD session with the peer is up (with a bfdProfile)'),
+    bgpSessionsConfigured: gauge('ironlb_bgp_sessions_configured', 'BGP sessions this node is configured to have'),
+    bgpSessionsEstablished: gauge('ironlb_bgp_sessions_established', 'BGP sessions of this node that are Established'),
+    bgpConfigApplied: gauge(
+      'ironlb_bgp_frr_config_applied',
+      '1 while FRR runs the configuration the speaker wants; 0: it could not be applied (stale routes possible)',
+    ),
+    bgpApplyFailures: new Counter({
+      name: 'ironlb_bgp_frr_apply_failures_total',
+      help: 'Failed attempts to apply the FRR configuration',
+      registers: [registry],
+    }),
+    bgpFrrReachable: gauge('ironlb_bgp_frr_reachable', '1 while FRR answers vtysh'),
+    bgpConfigErrors: new Gauge({
+      name: 'ironlb_bgp_config_errors',
+      help: "BGP objects (or parts of them) left out of this node's configuration, with the reason in an Event",
+      labelNames: ['kind', 'name'],
+      registers: [registry],
+    }),
   };
 }
 export type SpeakerMetrics = ReturnType<typeof createSpeakerMetrics>;
