@@ -23,6 +23,24 @@ const IP2 = '203.0.113.31';
 
 let lab: Lab;
 let bgp: BgpLab;
+
+/** node1 peering with the router, announcing `ips`. */
+function configFor(ips: string[]): string {
+  const plan = planNode({
+    node: { name: lab.node(1).name, labels: {}, networkUnavailable: false },
+    peers: [peer('tor', { myASN: 64512, peerASN: 64513, peerAddress: ROUTER_IPV4, connectTime: '1s' })],
+    advertisements: [advertisement('all', {})],
+    bfdProfiles: [],
+    communities: [],
+    secrets: new Map(),
+    pools: [pool('lab', ['203.0.113.16/28'])],
+    services: ips.map((ip, i) => ({
+      namespace: 'default', name: `web${i}`, ips: [ip], pool: 'lab', externalTrafficPolicy: 'Cluster' as const,
+    })),
+    endpoints: [],
+  });
+  return renderFrrConfig(plan, { hostname: lab.node(1).name });
+}
 let dir: string;
 let script: ChildProcess;
 
@@ -63,16 +81,7 @@ describe('speaker/frr-start.sh', () => {
     expect(folder.gid).toBe(frrvty);
     expect(folder.mode & 0o7777).toBe(0o2775);
 
-    const plan = planNode({
-      node: { name: lab.node(1).name, labels: {}, networkUnavailable: false },
-      peers: [peer('tor', { myASN: 64512, peerASN: 64513, peerAddress: ROUTER_IPV4, connectTime: '1s' })],
-      advertisements: [advertisement('all', {})],
-      bfdProfiles: [], communities: [], secrets: new Map(),
-      pools: [pool('lab', ['203.0.113.16/28'])],
-      services: [{ namespace: 'default', name: 'web', ips: [IP], pool: 'lab', externalTrafficPolicy: 'Cluster' }],
-      endpoints: [],
-    });
-    await new FrrDaemon({ socketDir: dir }).apply(renderFrrConfig(plan, { hostname: lab.node(1).name }));
+    await new FrrDaemon({ socketDir: dir }).apply(configFor([IP]));
     await waitFor('the route on the router', async () => ((await bgp.nextHops(`${IP}/32`)).length === 1 ? true : undefined), 30_000);
     expect(await bgp.nextHops(`${IP}/32`)).toEqual([lab.node(1).ipv4]);
   });
@@ -89,16 +98,7 @@ describe('speaker/frr-start.sh', () => {
 
     const speaker = new FrrDaemon({ socketDir: dir, run: asSpeaker });
     expect((await speaker.sessions()).get(ROUTER_IPV4)?.peer).toBe('tor');
-    const plan = planNode({
-      node: { name: lab.node(1).name, labels: {}, networkUnavailable: false },
-      peers: [peer('tor', { myASN: 64512, peerASN: 64513, peerAddress: ROUTER_IPV4, connectTime: '1s' })],
-      advertisements: [advertisement('all', {})],
-      bfdProfiles: [], communities: [], secrets: new Map(),
-      pools: [pool('lab', ['203.0.113.16/28'])],
-      services: [IP, IP2].map((ip, i) => ({ namespace: 'default', name: `web${i}`, ips: [ip], pool: 'lab', externalTrafficPolicy: 'Cluster' as const })),
-      endpoints: [],
-    });
-    await speaker.apply(renderFrrConfig(plan, { hostname: lab.node(1).name }));
+    await speaker.apply(configFor([IP, IP2]));
     await waitFor('the second route on the router', async () => ((await bgp.nextHops(`${IP2}/32`)).length === 1 ? true : undefined), 30_000);
   });
 
