@@ -32,13 +32,28 @@ let work: string;
 function inputs(ips: string[]): BgpNodeInputs {
   return {
     node: { name: lab.node(1).name, labels: {}, networkUnavailable: false },
-    peers: [peer('tor', { myASN: NODE_ASN, peerASN: ROUTER_ASN, peerAddress: ROUTER_IPV4, holdTime: '9s', keepaliveTime: '3s', connectTime: '1s' })],
+    peers: [
+      peer('tor', {
+        myASN: NODE_ASN,
+        peerASN: ROUTER_ASN,
+        peerAddress: ROUTER_IPV4,
+        holdTime: '9s',
+        keepaliveTime: '3s',
+        connectTime: '1s',
+      }),
+    ],
     advertisements: [advertisement('all', {})],
     bfdProfiles: [],
     communities: [],
     secrets: new Map(),
     pools: [pool('lab', ['203.0.113.16/28'])],
-    services: ips.map((ip, i) => ({ namespace: 'default', name: `svc${i}`, ips: [ip], pool: 'lab', externalTrafficPolicy: 'Cluster' as const })),
+    services: ips.map((ip, i) => ({
+      namespace: 'default',
+      name: `svc${i}`,
+      ips: [ip],
+      pool: 'lab',
+      externalTrafficPolicy: 'Cluster' as const,
+    })),
     endpoints: [],
   };
 }
@@ -57,14 +72,18 @@ async function settledSince(): Promise<string | undefined> {
   return before;
 }
 const established = async () => ((await session())?.info.startsWith('Established') ? true : undefined);
-const routeIs = (ip: string, hops: string[]) => async () => (JSON.stringify(await bgp.nextHops(`${ip}/32`)) === JSON.stringify(hops) ? true : undefined);
+const routeIs = (ip: string, hops: string[]) => async () =>
+  JSON.stringify(await bgp.nextHops(`${ip}/32`)) === JSON.stringify(hops) ? true : undefined;
 
 beforeAll(async () => {
   lab = await createLab({ nodes: 1 });
   bgp = new BgpLab(lab);
   work = mkdtempSync(path.join(os.tmpdir(), `${lab.prefix}-work-`));
   try {
-    await bgp.startRouter({ asn: ROUTER_ASN, neighbors: [{ name: 'node1', address: lab.node(1).ipv4, asn: NODE_ASN }] });
+    await bgp.startRouter({
+      asn: ROUTER_ASN,
+      neighbors: [{ name: 'node1', address: lab.node(1).ipv4, asn: NODE_ASN }],
+    });
     frr = await bgp.startFrr(lab.node(1), empty());
   } catch (err) {
     await bgp.teardown();
@@ -80,15 +99,21 @@ afterAll(async () => {
 });
 
 describe('FrrDaemon: frr-reload.py and vtysh against real FRR 8.4', () => {
-  it('applies a configuration; the router gets the session and the route; FRR\'s JSON agrees', async () => {
+  it("applies a configuration; the router gets the session and the route; FRR's JSON agrees", async () => {
     const daemon = new FrrDaemon({ socketDir: frr.dir, workDir: work });
     expect(await daemon.runningConfig()).not.toMatch(/^router bgp/m);
     await daemon.apply(config([IP_A]));
     expect(await daemon.runningConfig()).toMatch(/^ neighbor 192\.0\.2\.254 graceful-restart-disable$/m);
     await waitFor('the session', established);
     await waitFor('the route', routeIs(IP_A, [lab.node(1).ipv4]));
-    await waitFor('FRR to count the prefix sent', async () => ((await daemon.sessions()).get(ROUTER_IPV4)?.prefixesSent === 1 ? true : undefined));
-    expect((await daemon.sessions()).get(ROUTER_IPV4)).toMatchObject({ peer: 'tor', state: 'Established', established: true });
+    await waitFor('FRR to count the prefix sent', async () =>
+      (await daemon.sessions()).get(ROUTER_IPV4)?.prefixesSent === 1 ? true : undefined,
+    );
+    expect((await daemon.sessions()).get(ROUTER_IPV4)).toMatchObject({
+      peer: 'tor',
+      state: 'Established',
+      established: true,
+    });
   });
 
   it('a change is applied without resetting the session', async () => {
@@ -101,7 +126,7 @@ describe('FrrDaemon: frr-reload.py and vtysh against real FRR 8.4', () => {
     expect(after?.since).toBe(since);
   });
 
-  it('a configuration FRR refuses is an FrrError with FRR\'s words; what ran before keeps running', async () => {
+  it("a configuration FRR refuses is an FrrError with FRR's words; what ran before keeps running", async () => {
     const daemon = new FrrDaemon({ socketDir: frr.dir, workDir: work });
     const bad = `${config([IP_A, IP_B])}router bgp ${NODE_ASN}\n neighbor ${ROUTER_IPV4} timers 1 not-a-number\nexit\n`;
     await expect(daemon.apply(bad)).rejects.toThrow(FrrError);
@@ -120,15 +145,23 @@ describe('BgpRuntime on real FRR', () => {
   it('withdraws everything but keeps the session; re-applies after FRR restarts empty', async () => {
     const metrics = createSpeakerMetrics();
     const events: string[] = [];
-    const sink: BgpRuntimeEvents = { object: (_k, name, _t, reason) => events.push(`${reason} ${name}`), node: (_t, reason) => events.push(reason) };
+    const sink: BgpRuntimeEvents = {
+      object: (_k, name, _t, reason) => events.push(`${reason} ${name}`),
+      node: (_t, reason) => events.push(reason),
+    };
     const runtime = new BgpRuntime({
       node: lab.node(1).name,
       port: new FrrDaemon({ socketDir: frr.dir, workDir: work }),
       scheduler: realScheduler(),
       metrics: {
-        sessionUp: metrics.bgpSessionUp, prefixesSent: metrics.bgpPrefixesSent, bfdUp: metrics.bgpBfdUp,
-        sessionsConfigured: metrics.bgpSessionsConfigured, sessionsEstablished: metrics.bgpSessionsEstablished,
-        configApplied: metrics.bgpConfigApplied, applyFailures: metrics.bgpApplyFailures, frrReachable: metrics.bgpFrrReachable,
+        sessionUp: metrics.bgpSessionUp,
+        prefixesSent: metrics.bgpPrefixesSent,
+        bfdUp: metrics.bgpBfdUp,
+        sessionsConfigured: metrics.bgpSessionsConfigured,
+        sessionsEstablished: metrics.bgpSessionsEstablished,
+        configApplied: metrics.bgpConfigApplied,
+        applyFailures: metrics.bgpApplyFailures,
+        frrReachable: metrics.bgpFrrReachable,
         configErrors: metrics.bgpConfigErrors,
       },
       events: sink,

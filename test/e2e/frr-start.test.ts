@@ -35,7 +35,11 @@ function configFor(ips: string[]): string {
     secrets: new Map(),
     pools: [pool('lab', ['203.0.113.16/28'])],
     services: ips.map((ip, i) => ({
-      namespace: 'default', name: `web${i}`, ips: [ip], pool: 'lab', externalTrafficPolicy: 'Cluster' as const,
+      namespace: 'default',
+      name: `web${i}`,
+      ips: [ip],
+      pool: 'lab',
+      externalTrafficPolicy: 'Cluster' as const,
     })),
     endpoints: [],
   });
@@ -74,32 +78,54 @@ afterAll(async () => {
 });
 
 describe('speaker/frr-start.sh', () => {
-  it('opens FRR\'s sockets in the shared folder (group frrvty, setgid); the adapter applies through them; the router gets the route', async () => {
-    await waitFor('the three vty sockets', async () => (['zebra', 'bgpd', 'bfdd'].every((d) => { try { return statSync(path.join(dir, `${d}.vty`)).isSocket(); } catch { return false; } }) ? true : undefined));
+  it("FRR's sockets in the shared folder (frrvty, setgid); the adapter applies; the router has the route", async () => {
+    await waitFor('the three vty sockets', async () =>
+      ['zebra', 'bgpd', 'bfdd'].every((d) => {
+        try {
+          return statSync(path.join(dir, `${d}.vty`)).isSocket();
+        } catch {
+          return false;
+        }
+      })
+        ? true
+        : undefined,
+    );
     const folder = statSync(dir);
     const frrvty = Number(/^frrvty:x:(\d+):/m.exec(readFileSync('/etc/group', 'utf8'))?.[1]);
     expect(folder.gid).toBe(frrvty);
     expect(folder.mode & 0o7777).toBe(0o2775);
 
     await new FrrDaemon({ socketDir: dir }).apply(configFor([IP]));
-    await waitFor('the route on the router', async () => ((await bgp.nextHops(`${IP}/32`)).length === 1 ? true : undefined), 30_000);
+    await waitFor(
+      'the route on the router',
+      async () => ((await bgp.nextHops(`${IP}/32`)).length === 1 ? true : undefined),
+      30_000,
+    );
     expect(await bgp.nextHops(`${IP}/32`)).toEqual([lab.node(1).ipv4]);
   });
 
-  it('the speaker as deploy/bgp runs it (root with NET_RAW only, group frrvty) reads and applies through the folder', async () => {
+  it('the speaker as deploy/bgp runs it (root, NET_RAW only, group frrvty) reads and applies', async () => {
     const frrvty = /^frrvty:x:(\d+):/m.exec(readFileSync('/etc/group', 'utf8'))?.[1] ?? '';
     // Every capability but NET_RAW gone from the bounding set: no DAC_OVERRIDE, as in the pod.
     const asSpeaker: CommandRunner = (command, args, timeoutMs) =>
       runCommand('setpriv', ['--bounding-set', '-all,+net_raw', '--groups', frrvty, '--', command, ...args], timeoutMs);
     const caps = await asSpeaker('sh', ['-c', 'grep CapEff /proc/self/status'], 10_000);
     expect(caps.stdout.trim()).toBe('CapEff:\t0000000000002000'); // CAP_NET_RAW (13) only
-    const denied = await runCommand('setpriv', ['--bounding-set', '-all,+net_raw', '--clear-groups', '--', 'vtysh', '--vty_socket', dir, '-c', 'show version'], 10_000);
+    const denied = await runCommand(
+      'setpriv',
+      ['--bounding-set', '-all,+net_raw', '--clear-groups', '--', 'vtysh', '--vty_socket', dir, '-c', 'show version'],
+      10_000,
+    );
     expect(`${denied.stdout}${denied.stderr}`).toMatch(/Permission denied|failed to connect|Exiting/i);
 
     const speaker = new FrrDaemon({ socketDir: dir, run: asSpeaker });
     expect((await speaker.sessions()).get(ROUTER_IPV4)?.peer).toBe('tor');
     await speaker.apply(configFor([IP, IP2]));
-    await waitFor('the second route on the router', async () => ((await bgp.nextHops(`${IP2}/32`)).length === 1 ? true : undefined), 30_000);
+    await waitFor(
+      'the second route on the router',
+      async () => ((await bgp.nextHops(`${IP2}/32`)).length === 1 ? true : undefined),
+      30_000,
+    );
   });
 
   it('a daemon killed: the script stops the others and exits non-zero', async () => {
@@ -108,7 +134,11 @@ describe('speaker/frr-start.sh', () => {
     const exited = new Promise<number | null>((resolve) => script.once('exit', (code) => resolve(code)));
     process.kill(bgpd, 'SIGKILL');
     expect(await exited).toBe(1);
-    await waitFor('zebra gone', async () => ((await run('kill', ['-0', String(zebra)], true)).code !== 0 ? true : undefined));
-    await waitFor('the route withdrawn', async () => ((await bgp.nextHops(`${IP}/32`)).length === 0 ? true : undefined));
+    await waitFor('zebra gone', async () =>
+      (await run('kill', ['-0', String(zebra)], true)).code !== 0 ? true : undefined,
+    );
+    await waitFor('the route withdrawn', async () =>
+      (await bgp.nextHops(`${IP}/32`)).length === 0 ? true : undefined,
+    );
   });
 });

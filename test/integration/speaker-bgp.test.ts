@@ -53,21 +53,49 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(frr: RecordingFrr): Promise<{ bgp: SpeakerBgp; custom: CustomObjectsApi; core: CoreV1Api; coordination: CoordinationV1Api; metrics: ReturnType<typeof createSpeakerMetrics> }> {
+async function start(
+  frr: RecordingFrr,
+): Promise<{
+  bgp: SpeakerBgp;
+  custom: CustomObjectsApi;
+  core: CoreV1Api;
+  coordination: CoordinationV1Api;
+  metrics: ReturnType<typeof createSpeakerMetrics>;
+}> {
   server = await startApiServer({ namespaces: [NS] });
   const kc = server.kubeConfig;
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
   await core.createNode({ body: { metadata: { name: NODE, labels: { rack: 'r1' } } } });
-  await custom.createNamespacedCustomObject({ ...GROUP, plural: 'ipaddresspools', body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'web', namespace: NS }, spec: { addresses: ['203.0.113.0/28'] } } });
+  await custom.createNamespacedCustomObject({
+    ...GROUP,
+    plural: 'ipaddresspools',
+    body: {
+      apiVersion: 'ironlb.io/v1beta1',
+      kind: 'IPAddressPool',
+      metadata: { name: 'web', namespace: NS },
+      spec: { addresses: ['203.0.113.0/28'] },
+    },
+  });
   const client = createKubeClient({ kubeConfig: kc });
   const logger = silentLogger();
   const metrics = createSpeakerMetrics();
   const events = new EventRecorder(client, { component: 'ironlb-speaker', host: NODE, logger, minWriteIntervalMs: 0 });
   let bgp: SpeakerBgp | undefined;
   const view = new SpeakerView({ client, namespace: NS, logger, onCandidates: () => bgp?.update() });
-  bgp = createSpeakerBgp({ node: NODE, namespace: NS, client, view, events, metrics, logger, socketDir: '/nonexistent', port: frr, pollIntervalMs: 100 });
+  bgp = createSpeakerBgp({
+    node: NODE,
+    namespace: NS,
+    client,
+    view,
+    events,
+    metrics,
+    logger,
+    socketDir: '/nonexistent',
+    port: frr,
+    pollIntervalMs: 100,
+  });
   await view.start();
   await bgp.start();
   stops.push(async () => {
@@ -79,13 +107,18 @@ async function start(frr: RecordingFrr): Promise<{ bgp: SpeakerBgp; custom: Cust
 }
 
 const object = (kind: string, plural: string, name: string, spec: Record<string, unknown>) => ({
-  ...GROUP, plural, body: { apiVersion: 'ironlb.io/v1beta1', kind, metadata: { name, namespace: NS }, spec },
+  ...GROUP,
+  plural,
+  body: { apiVersion: 'ironlb.io/v1beta1', kind, metadata: { name, namespace: NS }, spec },
 });
 
 async function service(core: CoreV1Api, name: string, ip: string): Promise<void> {
   await core.createNamespacedService({
     namespace: 'default',
-    body: { metadata: { name, annotations: { 'ironlb.io/ip-allocated-from-pool': 'web' } }, spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }] } },
+    body: {
+      metadata: { name, annotations: { 'ironlb.io/ip-allocated-from-pool': 'web' } },
+      spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }] },
+    },
   });
   const current = await core.readNamespacedService({ name, namespace: 'default' });
   current.status = { loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] } };
@@ -108,31 +141,57 @@ async function status(coordination: CoordinationV1Api): Promise<BgpNodeStatus | 
 }
 
 describe('speaker BGP side against the API server double', () => {
-  it('no BGPPeer: FRR gets a configuration without router bgp; a peer and a Service: the peer and the /32', async () => {
+  it('no BGPPeer: no router bgp; then a peer and a Service: the peer and the /32', async () => {
     const frr = new RecordingFrr();
     const { custom, core } = await start(frr);
     await waitFor('a first configuration', () => frr.applied.length > 0);
     expect(frr.last).not.toContain('router bgp');
 
-    await custom.createNamespacedCustomObject(object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }));
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+    );
     await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
     await service(core, 'web', '203.0.113.5');
-    await waitFor('the peer and the route', () => frr.last.includes('neighbor 192.0.2.254 remote-as 64513') && frr.last.includes('network 203.0.113.5/32'));
+    await waitFor(
+      'the peer and the route',
+      () => frr.last.includes('neighbor 192.0.2.254 remote-as 64513') && frr.last.includes('network 203.0.113.5/32'),
+    );
   });
 
-  it('a peer with a missing password Secret and one with an unknown BFD profile: Events naming the field; the good peer is untouched', async () => {
+  it('missing password Secret, unknown BFD profile: Events naming the field; the good peer untouched', async () => {
     const frr = new RecordingFrr();
     const { custom, core } = await start(frr);
-    await custom.createNamespacedCustomObject(object('BGPPeer', 'bgppeers', 'good', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }));
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'good', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+    );
     await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
     await service(core, 'web', '203.0.113.5');
-    await waitFor('the good peer and its route', () => frr.last.includes('neighbor 192.0.2.254 remote-as') && frr.last.includes('network 203.0.113.5/32'));
+    await waitFor(
+      'the good peer and its route',
+      () => frr.last.includes('neighbor 192.0.2.254 remote-as') && frr.last.includes('network 203.0.113.5/32'),
+    );
     const before = frr.last;
 
-    await custom.createNamespacedCustomObject(object('BGPPeer', 'bgppeers', 'secretless', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.253', passwordSecret: { name: 'nope' } }));
-    await custom.createNamespacedCustomObject(object('BGPPeer', 'bgppeers', 'nobfd', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.252', bfdProfile: 'missing' }));
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'secretless', {
+        myASN: 64512,
+        peerASN: 64513,
+        peerAddress: '192.0.2.253',
+        passwordSecret: { name: 'nope' },
+      }),
+    );
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'nobfd', {
+        myASN: 64512,
+        peerASN: 64513,
+        peerAddress: '192.0.2.252',
+        bfdProfile: 'missing',
+      }),
+    );
     await waitFor('two Events', async () => (await eventsOf(core, 'InvalidBGPConfiguration')).length === 2);
-    const messages = (await eventsOf(core, 'InvalidBGPConfiguration')).map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`).sort();
+    const messages = (await eventsOf(core, 'InvalidBGPConfiguration'))
+      .map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`)
+      .sort();
     expect(messages).toEqual([
       'BGPPeer/nobfd: node node-a: left out: spec.bfdProfile: BFDProfile "missing" not found',
       'BGPPeer/secretless: node node-a: left out: spec.passwordSecret: Secret "nope" not found',
@@ -140,7 +199,14 @@ describe('speaker BGP side against the API server double', () => {
     expect(frr.last).toBe(before);
 
     // The Secret arrives: the peer joins with its password.
-    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'nope' }, type: 'kubernetes.io/basic-auth', data: { password: Buffer.from('s3cret').toString('base64') } } });
+    await core.createNamespacedSecret({
+      namespace: NS,
+      body: {
+        metadata: { name: 'nope' },
+        type: 'kubernetes.io/basic-auth',
+        data: { password: Buffer.from('s3cret').toString('base64') },
+      },
+    });
     await waitFor('the peer with its password', () => frr.last.includes('neighbor 192.0.2.253 password s3cret'));
   });
 
@@ -148,7 +214,9 @@ describe('speaker BGP side against the API server double', () => {
     const frr = new RecordingFrr();
     frr.refuse = 'frr-reload.py failed (exit 1): bgpd is not running';
     const { custom, core, coordination, metrics } = await start(frr);
-    await custom.createNamespacedCustomObject(object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }));
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+    );
     await waitFor('a Warning Event', async () => (await eventsOf(core, 'FRRConfigurationFailed')).length > 0);
     const [event] = await eventsOf(core, 'FRRConfigurationFailed');
     expect(event?.involvedObject).toMatchObject({ kind: 'Node', name: NODE });
@@ -161,16 +229,33 @@ describe('speaker BGP side against the API server double', () => {
     expect(frr.last).toContain('neighbor 192.0.2.254 remote-as 64513');
   });
 
-  it('sessions read back: status Lease, metric and a session-up Event; withdraw keeps the peer and drops the routes', async () => {
+  it('sessions read back: status Lease, metric, session-up Event; withdraw keeps the peer, drops routes', async () => {
     const frr = new RecordingFrr();
     const { bgp, custom, core, coordination, metrics } = await start(frr);
-    await custom.createNamespacedCustomObject(object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }));
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+    );
     await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
     await service(core, 'web', '203.0.113.5');
     await waitFor('the route', () => frr.last.includes('network 203.0.113.5/32'));
-    frr.sessionsJson = JSON.stringify({ '192.0.2.254': { nbrDesc: 'tor', bgpState: 'Established', addressFamilyInfo: { ipv4Unicast: { sentPrefixCounter: 1 } } } });
+    frr.sessionsJson = JSON.stringify({
+      '192.0.2.254': {
+        nbrDesc: 'tor',
+        bgpState: 'Established',
+        addressFamilyInfo: { ipv4Unicast: { sentPrefixCounter: 1 } },
+      },
+    });
     await waitFor('status established', async () => (await status(coordination))?.peers[0]?.established === true);
-    expect((await status(coordination))?.peers).toEqual([{ name: 'tor', address: '192.0.2.254', state: 'Established', established: true, prefixesSent: 1, prefixesPlanned: 1 }]);
+    expect((await status(coordination))?.peers).toEqual([
+      {
+        name: 'tor',
+        address: '192.0.2.254',
+        state: 'Established',
+        established: true,
+        prefixesSent: 1,
+        prefixesPlanned: 1,
+      },
+    ]);
     await waitFor('a session-up Event', async () => (await eventsOf(core, 'BGPSessionUp')).length === 1);
     const up = await metrics.registry.getSingleMetric('ironlb_bgp_session_up')?.get();
     expect(up?.values).toEqual([{ labels: { peer: 'tor', address: '192.0.2.254' }, value: 1 }]);

@@ -40,11 +40,16 @@ describe.runIf(kubectlAvailable)('deploy/ with the deploy/bgp component', () => 
   const speaker = pod.containers.find((c) => c.name === 'speaker')!;
   const frr = pod.containers.find((c) => c.name === 'frr')!;
 
-  it('adds the FRR container, from the same image, with exactly FRR\'s four capabilities', () => {
+  it("adds the FRR container, from the same image, with exactly FRR's four capabilities", () => {
     expect(pod.containers.map((c) => c.name)).toEqual(['speaker', 'frr']);
     expect(frr.image).toBe(speaker.image);
     expect(frr.command).toEqual(['/usr/local/bin/ironlb-frr-start']);
-    expect([...(frr.securityContext?.capabilities?.add ?? [])].sort()).toEqual(['NET_ADMIN', 'NET_BIND_SERVICE', 'NET_RAW', 'SYS_ADMIN']);
+    expect([...(frr.securityContext?.capabilities?.add ?? [])].sort()).toEqual([
+      'NET_ADMIN',
+      'NET_BIND_SERVICE',
+      'NET_RAW',
+      'SYS_ADMIN',
+    ]);
     expect(frr.securityContext?.allowPrivilegeEscalation).toBe(false);
   });
 
@@ -52,10 +57,13 @@ describe.runIf(kubectlAvailable)('deploy/ with the deploy/bgp component', () => 
     expect(speaker.securityContext?.capabilities).toEqual({ drop: ['ALL'], add: ['NET_RAW'] });
     // $(VAR) is the kubelet's expansion of the container's env.
     const env: Record<string, string> = { NODE_NAME: 'node-a', POD_NAMESPACE: 'ironlb-system', HOST_IP: '192.0.2.11' };
-    const args = (speaker.args ?? []).slice(1).map((a) => a.replace(/\$\((\w+)\)/g, (_, name: string) => env[name] ?? ''));
+    const args = (speaker.args ?? [])
+      .slice(1)
+      .map((a) => a.replace(/\$\((\w+)\)/g, (_, name: string) => env[name] ?? ''));
     const flags = parseSpeakerFlags(args, env);
     expect(flags.frrVtySocket).toBe('/var/run/frr');
-    for (const c of [speaker, frr]) expect(c.volumeMounts).toContainEqual({ name: 'frr-sockets', mountPath: '/var/run/frr' });
+    for (const c of [speaker, frr])
+      expect(c.volumeMounts).toContainEqual({ name: 'frr-sockets', mountPath: '/var/run/frr' });
     expect(pod.volumes).toContainEqual({ name: 'frr-sockets', emptyDir: {} });
   });
 

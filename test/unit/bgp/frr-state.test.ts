@@ -13,13 +13,26 @@ describe('show bgp neighbors json (FRR 8.4)', () => {
   it('gives every neighbor by address with its state, peer name and prefixes sent', () => {
     expect([...sessions.keys()].sort()).toEqual(['192.0.2.250', '192.0.2.254', '2001:db8::fa']);
     expect(sessions.get('192.0.2.254')).toEqual({
-      address: '192.0.2.254', peer: 'tor', state: 'Established', established: true, prefixesSent: 2, prefixesReceived: 0,
-      lastError: 'BGP Notification received (Cease/Unspecific)', connectionsEstablished: 2, connectionsDropped: 1,
+      address: '192.0.2.254',
+      peer: 'tor',
+      state: 'Established',
+      established: true,
+      prefixesSent: 2,
+      prefixesReceived: 0,
+      lastError: 'BGP Notification received (Cease/Unspecific)',
+      connectionsEstablished: 2,
+      connectionsDropped: 1,
     });
   });
 
   it('a neighbor that never came up: its state and why, nothing sent', () => {
-    expect(sessions.get('192.0.2.250')).toMatchObject({ peer: 'nobody', state: 'Connect', established: false, prefixesSent: 0, lastError: 'Waiting for peer OPEN' });
+    expect(sessions.get('192.0.2.250')).toMatchObject({
+      peer: 'nobody',
+      state: 'Connect',
+      established: false,
+      prefixesSent: 0,
+      lastError: 'Waiting for peer OPEN',
+    });
     expect(sessions.get('2001:db8::fa')).toMatchObject({ peer: 'nobody6', state: 'Connect', established: false });
   });
 
@@ -37,12 +50,18 @@ describe('show bgp neighbors json (FRR 8.4)', () => {
 
 describe('show bfd peers json (FRR 8.4)', () => {
   it('gives each peer and its status', () => {
-    expect(parseBfdPeers(fixture('bfd-peers.json'))).toEqual([{ peer: '192.0.2.254', local: '192.0.2.11', status: 'up' }]);
+    expect(parseBfdPeers(fixture('bfd-peers.json'))).toEqual([
+      { peer: '192.0.2.254', local: '192.0.2.11', status: 'up' },
+    ]);
   });
 
   it('keeps the diagnostic of a session that went down', () => {
-    const down = JSON.stringify([{ peer: '192.0.2.254', status: 'down', diagnostic: 'control detection time expired' }]);
-    expect(parseBfdPeers(down)).toEqual([{ peer: '192.0.2.254', status: 'down', diagnostic: 'control detection time expired' }]);
+    const down = JSON.stringify([
+      { peer: '192.0.2.254', status: 'down', diagnostic: 'control detection time expired' },
+    ]);
+    expect(parseBfdPeers(down)).toEqual([
+      { peer: '192.0.2.254', status: 'down', diagnostic: 'control detection time expired' },
+    ]);
   });
 
   it('refuses output that is not a list of peers', () => {

@@ -11,7 +11,10 @@ import { createSpeakerMetrics } from '../../../src/metrics/metrics.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { advertisement, peer, pool } from './fixtures.js';
 
-interface Call<T> { resolve: (value: T) => void; reject: (err: Error) => void }
+interface Call<T> {
+  resolve: (value: T) => void;
+  reject: (err: Error) => void;
+}
 
 /** Every call waits until the test answers it. */
 class HeldFrr implements FrrPort {
@@ -40,16 +43,38 @@ function inputs(ips: string[], extra: Partial<BgpNodeInputs> = {}): BgpNodeInput
     node: { name: 'node-a', labels: {}, networkUnavailable: false },
     peers: [peer('tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' })],
     advertisements: [advertisement('all', {})],
-    bfdProfiles: [], communities: [], secrets: new Map(),
+    bfdProfiles: [],
+    communities: [],
+    secrets: new Map(),
     pools: [pool('web', ['203.0.113.0/28'])],
-    services: ips.map((ip, i) => ({ namespace: 'd', name: `s${i}`, ips: [ip], pool: 'web', externalTrafficPolicy: 'Cluster' as const })),
+    services: ips.map((ip, i) => ({
+      namespace: 'd',
+      name: `s${i}`,
+      ips: [ip],
+      pool: 'web',
+      externalTrafficPolicy: 'Cluster' as const,
+    })),
     endpoints: [],
     ...extra,
   };
 }
 
 const established = (prefixes: number) =>
-  new Map([['192.0.2.254', { address: '192.0.2.254', peer: 'tor', state: 'Established', established: true, prefixesSent: prefixes, prefixesReceived: 0, connectionsEstablished: 1, connectionsDropped: 0 }]]);
+  new Map([
+    [
+      '192.0.2.254',
+      {
+        address: '192.0.2.254',
+        peer: 'tor',
+        state: 'Established',
+        established: true,
+        prefixesSent: prefixes,
+        prefixesReceived: 0,
+        connectionsEstablished: 1,
+        connectionsDropped: 0,
+      },
+    ],
+  ]);
 
 function setUp() {
   const clock = new VirtualScheduler();
@@ -57,14 +82,28 @@ function setUp() {
   const metrics = createSpeakerMetrics();
   const events: string[] = [];
   const runtime = new BgpRuntime({
-    node: 'node-a', port: frr, scheduler: clock, logger: silentLogger(), pollIntervalMs: 5000, retryInitialMs: 1000, retryMaxMs: 4000,
+    node: 'node-a',
+    port: frr,
+    scheduler: clock,
+    logger: silentLogger(),
+    pollIntervalMs: 5000,
+    retryInitialMs: 1000,
+    retryMaxMs: 4000,
     metrics: {
-      sessionUp: metrics.bgpSessionUp, prefixesSent: metrics.bgpPrefixesSent, bfdUp: metrics.bgpBfdUp,
-      sessionsConfigured: metrics.bgpSessionsConfigured, sessionsEstablished: metrics.bgpSessionsEstablished,
-      configApplied: metrics.bgpConfigApplied, applyFailures: metrics.bgpApplyFailures, frrReachable: metrics.bgpFrrReachable,
+      sessionUp: metrics.bgpSessionUp,
+      prefixesSent: metrics.bgpPrefixesSent,
+      bfdUp: metrics.bgpBfdUp,
+      sessionsConfigured: metrics.bgpSessionsConfigured,
+      sessionsEstablished: metrics.bgpSessionsEstablished,
+      configApplied: metrics.bgpConfigApplied,
+      applyFailures: metrics.bgpApplyFailures,
+      frrReachable: metrics.bgpFrrReachable,
       configErrors: metrics.bgpConfigErrors,
     },
-    events: { object: (kind, name, type, reason) => events.push(`${type} ${reason} ${kind}/${name}`), node: (type, reason) => events.push(`${type} ${reason} Node`) },
+    events: {
+      object: (kind, name, type, reason) => events.push(`${type} ${reason} ${kind}/${name}`),
+      node: (type, reason) => events.push(`${type} ${reason} Node`),
+    },
   });
   return { clock, frr, metrics, events, runtime };
 }
@@ -114,7 +153,7 @@ describe('BgpRuntime', () => {
     expect(events.at(-1)).toBe('Normal FRRConfigurationApplied Node');
   });
 
-  it('FRR without the planned neighbors (restarted empty) gets the configuration again; a reading raced by an apply does not', async () => {
+  it('FRR restarted empty gets the configuration again; a reading raced by an apply does not', async () => {
     const { clock, frr, runtime } = setUp();
     runtime.setInputs(inputs(['203.0.113.1']));
     runtime.start();
@@ -140,14 +179,31 @@ describe('BgpRuntime', () => {
     frr.reads[2]!.resolve(established(1));
     await flush();
     expect(frr.applies).toHaveLength(2);
-    expect(runtime.status().peers).toEqual([{ name: 'tor', address: '192.0.2.254', state: 'Established', established: true, prefixesSent: 1, prefixesPlanned: 1 }]);
+    expect(runtime.status().peers).toEqual([
+      {
+        name: 'tor',
+        address: '192.0.2.254',
+        state: 'Established',
+        established: true,
+        prefixesSent: 1,
+        prefixesPlanned: 1,
+      },
+    ]);
   });
 
   it('session up and down become Events on the BGPPeer; config errors one Event each until they change', async () => {
     const { clock, frr, events, runtime } = setUp();
     const bad = peer('nobfd', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.253', bfdProfile: 'missing' });
-    runtime.setInputs(inputs(['203.0.113.1'], { peers: [peer('tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }), bad] }));
-    runtime.setInputs(inputs(['203.0.113.2'], { peers: [peer('tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }), bad] }));
+    runtime.setInputs(
+      inputs(['203.0.113.1'], {
+        peers: [peer('tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }), bad],
+      }),
+    );
+    runtime.setInputs(
+      inputs(['203.0.113.2'], {
+        peers: [peer('tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }), bad],
+      }),
+    );
     expect(events).toEqual(['Warning InvalidBGPConfiguration BGPPeer/nobfd']);
     frr.applies[0]!.resolve();
     await flush();
@@ -159,9 +215,25 @@ describe('BgpRuntime', () => {
     await flush();
     clock.advance(5000);
     await flush();
-    frr.reads[1]!.resolve(new Map([['192.0.2.254', { ...established(0).get('192.0.2.254')!, state: 'Active', established: false, lastError: 'Hold Timer Expired' }]]));
+    frr.reads[1]!.resolve(
+      new Map([
+        [
+          '192.0.2.254',
+          {
+            ...established(0).get('192.0.2.254')!,
+            state: 'Active',
+            established: false,
+            lastError: 'Hold Timer Expired',
+          },
+        ],
+      ]),
+    );
     await flush();
-    expect(events).toEqual(['Warning InvalidBGPConfiguration BGPPeer/nobfd', 'Normal BGPSessionUp BGPPeer/tor', 'Warning BGPSessionDown BGPPeer/tor']);
+    expect(events).toEqual([
+      'Warning InvalidBGPConfiguration BGPPeer/nobfd',
+      'Normal BGPSessionUp BGPPeer/tor',
+      'Warning BGPSessionDown BGPPeer/tor',
+    ]);
   });
 
   it('withdraw: the same peer, no prefix; resolves once FRR has it', async () => {
