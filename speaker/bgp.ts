@@ -56,17 +56,7 @@ export function createSpeakerBgp(options: SpeakerBgpOptions): SpeakerBgp {
     node,
     port: options.port ?? new FrrDaemon({ socketDir: options.socketDir }),
     scheduler: realScheduler(),
-    metrics: {
-      sessionUp: metrics.bgpSessionUp,
-      prefixesSent: metrics.bgpPrefixesSent,
-      bfdUp: metrics.bgpBfdUp,
-      sessionsConfigured: metrics.bgpSessionsConfigured,
-      sessionsEstablished: metrics.bgpSessionsEstablished,
-      configApplied: metrics.bgpConfigApplied,
-      applyFailures: metrics.bgpApplyFailures,
-      frrReachable: metrics.bgpFrrReachable,
-      configErrors: metrics.bgpConfigErrors,
-    },
+    metrics: metrics.bgp,
     events: {
       object: (kind, name, type, reason, message) => {
         const apiVersion = `${IRONLB_GROUP}/${IRONLB_VERSION}`;

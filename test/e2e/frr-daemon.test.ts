@@ -16,7 +16,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { BgpLab, ROUTER_IPV4, type FrrInstance } from '../lab/bgp.js';
 import { createLab, type Lab } from '../lab/lab.js';
 import { waitFor } from '../lab/system.js';
-import { advertisement, peer, pool } from '../unit/bgp/fixtures.js';
+import { oneRouter } from '../unit/bgp/fixtures.js';
 import { sleep } from '../wait.js';
 
 const NODE_ASN = 64512;
@@ -30,32 +30,8 @@ let frr: FrrInstance;
 let work: string;
 
 function inputs(ips: string[]): BgpNodeInputs {
-  return {
-    node: { name: lab.node(1).name, labels: {}, networkUnavailable: false },
-    peers: [
-      peer('tor', {
-        myASN: NODE_ASN,
-        peerASN: ROUTER_ASN,
-        peerAddress: ROUTER_IPV4,
-        holdTime: '9s',
-        keepaliveTime: '3s',
-        connectTime: '1s',
-      }),
-    ],
-    advertisements: [advertisement('all', {})],
-    bfdProfiles: [],
-    communities: [],
-    secrets: new Map(),
-    pools: [pool('lab', ['203.0.113.16/28'])],
-    services: ips.map((ip, i) => ({
-      namespace: 'default',
-      name: `svc${i}`,
-      ips: [ip],
-      pool: 'lab',
-      externalTrafficPolicy: 'Cluster' as const,
-    })),
-    endpoints: [],
-  };
+  const timers = { holdTime: '9s', keepaliveTime: '3s', connectTime: '1s' };
+  return oneRouter(lab.node(1).name, ips, { peerAddress: ROUTER_IPV4, ...timers });
 }
 const config = (ips: string[]) => renderFrrConfig(planNode(inputs(ips)), { hostname: lab.node(1).name });
 const empty = () => renderFrrConfig(planNode({ ...inputs([]), peers: [] }), { hostname: lab.node(1).name });
@@ -153,17 +129,7 @@ describe('BgpRuntime on real FRR', () => {
       node: lab.node(1).name,
       port: new FrrDaemon({ socketDir: frr.dir, workDir: work }),
       scheduler: realScheduler(),
-      metrics: {
-        sessionUp: metrics.bgpSessionUp,
-        prefixesSent: metrics.bgpPrefixesSent,
-        bfdUp: metrics.bgpBfdUp,
-        sessionsConfigured: metrics.bgpSessionsConfigured,
-        sessionsEstablished: metrics.bgpSessionsEstablished,
-        configApplied: metrics.bgpConfigApplied,
-        applyFailures: metrics.bgpApplyFailures,
-        frrReachable: metrics.bgpFrrReachable,
-        configErrors: metrics.bgpConfigErrors,
-      },
+      metrics: metrics.bgp,
       events: sink,
       logger: silentLogger(),
       pollIntervalMs: 500,

@@ -15,7 +15,7 @@ import { planNode } from '../../src/bgp/plan.js';
 import { BgpLab, ROUTER_IPV4 } from '../lab/bgp.js';
 import { createLab, run, type Lab } from '../lab/lab.js';
 import { waitFor } from '../lab/system.js';
-import { advertisement, peer, pool } from '../unit/bgp/fixtures.js';
+import { oneRouter } from '../unit/bgp/fixtures.js';
 
 const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'speaker', 'frr-start.sh');
 const IP = '203.0.113.30';
@@ -26,23 +26,7 @@ let bgp: BgpLab;
 
 /** node1 peering with the router, announcing `ips`. */
 function configFor(ips: string[]): string {
-  const plan = planNode({
-    node: { name: lab.node(1).name, labels: {}, networkUnavailable: false },
-    peers: [peer('tor', { myASN: 64512, peerASN: 64513, peerAddress: ROUTER_IPV4, connectTime: '1s' })],
-    advertisements: [advertisement('all', {})],
-    bfdProfiles: [],
-    communities: [],
-    secrets: new Map(),
-    pools: [pool('lab', ['203.0.113.16/28'])],
-    services: ips.map((ip, i) => ({
-      namespace: 'default',
-      name: `web${i}`,
-      ips: [ip],
-      pool: 'lab',
-      externalTrafficPolicy: 'Cluster' as const,
-    })),
-    endpoints: [],
-  });
+  const plan = planNode(oneRouter(lab.node(1).name, ips, { peerAddress: ROUTER_IPV4, connectTime: '1s' }));
   return renderFrrConfig(plan, { hostname: lab.node(1).name });
 }
 let dir: string;

@@ -9,7 +9,7 @@ import type { BgpNodeInputs } from '../../../src/bgp/plan.js';
 import { BgpRuntime } from '../../../src/bgp/runtime.js';
 import { createSpeakerMetrics } from '../../../src/metrics/metrics.js';
 import { silentLogger } from '../../../src/log/logger.js';
-import { advertisement, peer, pool } from './fixtures.js';
+import { oneRouter, peer } from './fixtures.js';
 
 interface Call<T> {
   resolve: (value: T) => void;
@@ -39,24 +39,7 @@ const flush = async () => {
 };
 
 function inputs(ips: string[], extra: Partial<BgpNodeInputs> = {}): BgpNodeInputs {
-  return {
-    node: { name: 'node-a', labels: {}, networkUnavailable: false },
-    peers: [peer('tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' })],
-    advertisements: [advertisement('all', {})],
-    bfdProfiles: [],
-    communities: [],
-    secrets: new Map(),
-    pools: [pool('web', ['203.0.113.0/28'])],
-    services: ips.map((ip, i) => ({
-      namespace: 'd',
-      name: `s${i}`,
-      ips: [ip],
-      pool: 'web',
-      externalTrafficPolicy: 'Cluster' as const,
-    })),
-    endpoints: [],
-    ...extra,
-  };
+  return { ...oneRouter('node-a', ips, { peerAddress: '192.0.2.254' }), ...extra };
 }
 
 const established = (prefixes: number) =>
@@ -89,17 +72,7 @@ function setUp() {
     pollIntervalMs: 5000,
     retryInitialMs: 1000,
     retryMaxMs: 4000,
-    metrics: {
-      sessionUp: metrics.bgpSessionUp,
-      prefixesSent: metrics.bgpPrefixesSent,
-      bfdUp: metrics.bgpBfdUp,
-      sessionsConfigured: metrics.bgpSessionsConfigured,
-      sessionsEstablished: metrics.bgpSessionsEstablished,
-      configApplied: metrics.bgpConfigApplied,
-      applyFailures: metrics.bgpApplyFailures,
-      frrReachable: metrics.bgpFrrReachable,
-      configErrors: metrics.bgpConfigErrors,
-    },
+    metrics: metrics.bgp,
     events: {
       object: (kind, name, type, reason) => events.push(`${type} ${reason} ${kind}/${name}`),
       node: (type, reason) => events.push(`${type} ${reason} Node`),
@@ -144,8 +117,8 @@ describe('BgpRuntime', () => {
     }
     expect(due).toEqual([1000, 2000, 4000, 4000]);
     expect(runtime.status()).toMatchObject({ frr: 'failed', frrError: 'bgpd is not running' });
-    expect((await metrics.bgpConfigApplied.get()).values[0]?.value).toBe(0);
-    expect((await metrics.bgpApplyFailures.get()).values[0]?.value).toBe(4);
+    expect((await metrics.bgp.configApplied.get()).values[0]?.value).toBe(0);
+    expect((await metrics.bgp.applyFailures.get()).values[0]?.value).toBe(4);
     expect(events).toEqual(Array(4).fill('Warning FRRConfigurationFailed Node'));
     frr.applies.at(-1)!.resolve();
     await flush();
