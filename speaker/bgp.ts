@@ -29,6 +29,8 @@ export interface SpeakerBgpOptions {
   pollIntervalMs?: number;
   /** Tests give another FRR; default FrrDaemon on socketDir. */
   port?: FrrPort;
+  /** SIGTERM waits this long at most for FRR to withdraw (default 5 s: inside the pod's grace period). */
+  withdrawTimeoutMs?: number;
 }
 
 export interface SpeakerBgp {
@@ -91,11 +93,18 @@ export function createSpeakerBgp(options: SpeakerBgpOptions): SpeakerBgp {
       runtime.start();
     },
     withdraw: async () => {
-      const done = await runtime.withdraw();
-      if (!done) {
-        log.error('SIGTERM: FRR could not be told to withdraw; it may keep announcing until its sessions time out');
+      // A hung FRR must not hold the rest of the shutdown past the grace period.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), options.withdrawTimeoutMs ?? 5000);
+      });
+      const done = await Promise.race([runtime.withdraw(), timeout]);
+      clearTimeout(timer);
+      if (done !== true) {
+        const why = done === 'timeout' ? 'FRR did not answer in time' : 'FRR could not be told';
+        log.error(`SIGTERM: ${why}; it may keep announcing until its sessions time out`);
       }
-      await status.flush();
+      await Promise.race([status.flush(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     },
     stop: async () => {
       runtime.stop();

@@ -25,8 +25,11 @@ const GROUP = { group: 'ironlb.io', version: 'v1beta1', namespace: NS };
 class RecordingFrr implements FrrPort {
   applied: string[] = [];
   refuse: string | undefined;
+  /** An FRR that takes a configuration and never answers (hung). */
+  hang = false;
   sessionsJson = '{}';
   async apply(config: string): Promise<void> {
+    if (this.hang) return new Promise(() => undefined);
     if (this.refuse !== undefined) throw new FrrError(this.refuse);
     this.applied.push(config);
   }
@@ -95,6 +98,7 @@ async function start(
     socketDir: '/nonexistent',
     port: frr,
     pollIntervalMs: 100,
+    withdrawTimeoutMs: 300,
   });
   await view.start();
   await bgp.start();
@@ -264,5 +268,17 @@ describe('speaker BGP side against the API server double', () => {
     expect(frr.last).toContain('neighbor 192.0.2.254 remote-as 64513');
     expect(frr.last).not.toContain('network 203.0.113.5/32');
     expect((await status(coordination))?.withdrawn).toBe(true);
+  });
+
+  it('SIGTERM with a hung FRR: the withdrawal gives up after its bound, so the rest of the shutdown runs', async () => {
+    const frr = new RecordingFrr();
+    const { bgp, custom } = await start(frr);
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+    );
+    await waitFor('the peer', () => frr.last.includes('neighbor 192.0.2.254'));
+    frr.hang = true;
+    await bgp.withdraw(); // resolves: a hung FRR does not hold the speaker
+    expect(frr.last).toContain('neighbor 192.0.2.254'); // nothing newer was taken
   });
 });
