@@ -27,6 +27,10 @@ export interface SpeakerFlags {
   livenessIntervalMs: number;
   livenessDetectMultiplier: number;
   logLevel?: string;
+  /** BGP mode: FRR's vty socket folder; undefined = no BGP. */
+  frrVtySocket?: string;
+  /** How often FRR's sessions are read back. */
+  bgpPollIntervalMs: number;
   help: boolean;
 }
 
@@ -46,6 +50,8 @@ export const USAGE = `usage: node dist/speaker/main.js [flags]
   --stagger DUR               delay per rank before a takeover attempt (default 150ms)
   --garp-rounds N             gratuitous ARP / unsolicited NA rounds on takeover (default 3)
   --garp-refresh DUR          re-announce owned IPs this often; 0 disables (default 0)
+  --frr-vty-socket DIR        BGP mode: drive the FRR whose vty sockets are in DIR (default: no BGP mode)
+  --bgp-poll-interval DUR     BGP mode: read FRR's sessions this often (default 5s)
   --log-level LEVEL           pino level (default $LOG_LEVEL or info)
   --help                      this text`;
 
@@ -56,6 +62,7 @@ const WITH_VALUE = new Set([
   '--node-name', '--kubeconfig', '--namespace', '--lb-class', '--interfaces', '--metrics-port',
   '--heartbeat-interval', '--lease-duration', '--stagger', '--garp-rounds', '--garp-refresh', '--log-level',
   '--liveness-port', '--liveness-address', '--liveness-interval', '--liveness-detect-multiplier',
+  '--frr-vty-socket', '--bgp-poll-interval',
 ]);
 
 export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): SpeakerFlags {
@@ -72,6 +79,7 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
     livenessAddress: env.HOST_IP ?? '',
     livenessIntervalMs: 100,
     livenessDetectMultiplier: 4,
+    bgpPollIntervalMs: 5000,
     help: false,
   };
   walkFlags(argv, { withValue: WITH_VALUE, usage: USAGE }, (name, given) => {
@@ -99,6 +107,13 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
         break;
       case '--garp-refresh': flags.garpRefreshMs = parseDuration(name, value, true); break;
       case '--log-level': flags.logLevel = value; break;
+      case '--frr-vty-socket':
+        if (!value.startsWith('/')) {
+          throw new Error(`--frr-vty-socket: expected an absolute folder path, got "${value}"`);
+        }
+        flags.frrVtySocket = value;
+        break;
+      case '--bgp-poll-interval': flags.bgpPollIntervalMs = parseDuration(name, value); break;
       case '--liveness-port': flags.livenessPort = parsePort(name, value); break;
       case '--liveness-address':
         if (isIP(value) === 0) throw new Error(`--liveness-address: "${value}" is not an IP address`);

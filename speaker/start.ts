@@ -22,6 +22,7 @@ import { MeshLiveness } from '../src/liveness/mesh.js';
 import { PortInUseError } from '../src/liveness/udp.js';
 import type { Logger } from '../src/log/logger.js';
 import type { SpeakerMetrics } from '../src/metrics/metrics.js';
+import { createSpeakerBgp } from './bgp.js';
 
 
 export interface RunningSpeaker {
@@ -110,9 +111,17 @@ export async function startSpeaker(flags: SpeakerFlags, logger: Logger, onFatal:
     onCandidates: (next) => {
       candidates = next;
       election.setCandidates(next);
+      bgp?.update();
     },
   });
   const caches = view;
+  const bgp =
+    flags.frrVtySocket === undefined
+      ? undefined
+      : createSpeakerBgp({
+          node, namespace: flags.namespace, client, view, events, metrics, logger,
+          socketDir: flags.frrVtySocket, pollIntervalMs: flags.bgpPollIntervalMs,
+        });
   caches.setSpeakerInterfaces(election.speakers());
   election.start();
   const server = await startMetricsServer({
@@ -124,6 +133,7 @@ export async function startSpeaker(flags: SpeakerFlags, logger: Logger, onFatal:
   });
   const keys = mesh === undefined ? undefined : watchLivenessKeys(client, flags.namespace, mesh, metrics, logger, onFatal);
   await caches.start();
+  await bgp?.start();
   logger.info(
     { namespace: flags.namespace, lbClass: flags.lbClass ?? '(none)', metricsPort: server?.port ?? 0, heartbeatIntervalMs: flags.heartbeatIntervalMs, leaseDurationMs: flags.leaseDurationMs },
     'speaker started',
@@ -133,10 +143,13 @@ export async function startSpeaker(flags: SpeakerFlags, logger: Logger, onFatal:
   return {
     metricsPort: server?.port,
     stop: async () => {
+      // BGP first: the routers withdraw this node while everything else still runs.
+      await bgp?.withdraw();
       keys?.stop();
       await election.stop();
       wire.close();
       interfaces.stop();
+      await bgp?.stop();
       await caches.stop();
       await server?.close();
     },

@@ -48,7 +48,7 @@ export interface PrefixAttributes {
 }
 
 export interface ConfigError {
-  readonly kind: 'BGPPeer' | 'BGPAdvertisement';
+  readonly kind: 'BGPPeer' | 'BGPAdvertisement' | 'BFDProfile' | 'Community';
   readonly name: string;
   readonly message: string;
 }

@@ -5,6 +5,7 @@ import {
   type V1Lease,
   type V1Namespace,
   type V1Node,
+  type V1Secret,
   type V1Service,
 } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
@@ -34,6 +35,11 @@ export function nodesKind(): ResourceKind<V1Node> {
 
 export function namespacesKind(): ResourceKind<V1Namespace> {
   return { resource: 'namespaces', path: '/api/v1/namespaces', decode: decodeModel<V1Namespace>('V1Namespace') };
+}
+
+export function secretsKind(namespace: string): ResourceKind<V1Secret> {
+  const path = `/api/v1${nsPath(namespace)}/secrets`;
+  return { resource: 'secrets', path, decode: decodeModel<V1Secret>('V1Secret') };
 }
 
 export function endpointSlicesKind(namespace?: string): ResourceKind<V1EndpointSlice> {
@@ -99,4 +105,12 @@ export function ipAddressPoolsKind<T extends KubernetesObject = KubernetesObject
 
 export function l2AdvertisementsKind<T extends KubernetesObject = KubernetesObject>(namespace?: string): ResourceKind<T> {
   return customResourceKind<T>({ group: IRONLB_GROUP, version: IRONLB_VERSION, plural: 'l2advertisements', namespace });
+}
+
+/** BGPPeer, BGPAdvertisement, BFDProfile, Community: the BGP mode's kinds (namespaced, like the pools). */
+export function bgpKind<T extends KubernetesObject = KubernetesObject>(
+  plural: 'bgppeers' | 'bgpadvertisements' | 'bfdprofiles' | 'communities',
+  namespace?: string,
+): ResourceKind<T> {
+  return customResourceKind<T>({ group: IRONLB_GROUP, version: IRONLB_VERSION, plural, namespace });
 }

@@ -90,6 +90,15 @@ export class SpeakerView {
     };
   }
 
+  /** What BGP mode plans from besides its own kinds (src/kube/speaker-bgp.ts); the same caches, not copies. */
+  clusterFacts(): { pools: KubernetesObject[]; services: ServiceFacts[]; endpoints: EndpointFacts[] } {
+    return {
+      pools: this.pools.list(),
+      services: this.services.list().flatMap((s) => serviceFactsOf(s, this.options.loadBalancerClass)),
+      endpoints: this.slices.list().flatMap(endpointFactsOf),
+    };
+  }
+
   poolFacts(): PoolFacts[] {
     return this.pools.list().map((p) => ({ name: p.metadata?.name ?? '', labels: p.metadata?.labels ?? {} }));
   }

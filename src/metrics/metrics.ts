@@ -39,7 +39,38 @@ export function createSpeakerMetrics(registry = new Registry()) {
     conflicts: new Counter({ name: 'ironlb_l2_conflicts_total', help: 'Frames claiming an owned IP from another MAC', labelNames: ['kind'], registers: [registry] }),
     apiReachable: new Gauge({ name: 'ironlb_speaker_api_reachable', help: '1 while the node heartbeat Lease can be written', registers: [registry] }),
     apiRequests: new Counter({ name: 'ironlb_api_requests_total', help: 'Kubernetes API requests by verb and resource', labelNames: ['verb', 'resource'], registers: [registry] }),
+    bgp: bgpSpeakerMetrics(registry),
   };
   return m;
+}
+
+/** BGP mode (src/bgp/runtime.ts); every series is this node's. */
+function bgpSpeakerMetrics(registry: Registry) {
+  const perPeer = (name: string, help: string) =>
+    new Gauge({ name, help, labelNames: ['peer', 'address'], registers: [registry] });
+  const gauge = (name: string, help: string) => new Gauge({ name, help, registers: [registry] });
+  return {
+    sessionUp: perPeer('ironlb_bgp_session_up', '1 while the BGP session with the peer is Established (FRR says)'),
+    prefixesSent: perPeer('ironlb_bgp_prefixes_sent', 'Prefixes FRR sent the peer'),
+    bfdUp: perPeer('ironlb_bgp_bfd_session_up', '1 while the BFD session with the peer is up (with a bfdProfile)'),
+    sessionsConfigured: gauge('ironlb_bgp_sessions_configured', 'BGP sessions this node is configured to have'),
+    sessionsEstablished: gauge('ironlb_bgp_sessions_established', 'BGP sessions of this node that are Established'),
+    configApplied: gauge(
+      'ironlb_bgp_frr_config_applied',
+      '1 while FRR runs the configuration the speaker wants; 0: it could not be applied (stale routes possible)',
+    ),
+    applyFailures: new Counter({
+      name: 'ironlb_bgp_frr_apply_failures_total',
+      help: 'Failed attempts to apply the FRR configuration',
+      registers: [registry],
+    }),
+    frrReachable: gauge('ironlb_bgp_frr_reachable', '1 while FRR answers vtysh'),
+    configErrors: new Gauge({
+      name: 'ironlb_bgp_config_errors',
+      help: "BGP objects (or parts of them) left out of this node's configuration, with the reason in an Event",
+      labelNames: ['kind', 'name'],
+      registers: [registry],
+    }),
+  };
 }
 export type SpeakerMetrics = ReturnType<typeof createSpeakerMetrics>;

@@ -4,6 +4,7 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import { CONFLICT_ANNOTATION, IP_ANNOTATION, MACS_ANNOTATION, nodeFromLeaseName, nodeFromMemberLeaseName, parseMacsAnnotation, type PublishedInterface } from '../api/leases.js';
 import { timeOf, type ClusterState } from './state.js';
+import { BGP_STATUS_ANNOTATION, bgpStatusLeaseName, type BgpNodeStatus } from '../bgp/status.js';
 
 export interface NodeLiveness {
   live: boolean;
@@ -23,6 +24,26 @@ export interface NodeRow {
   interfaces: PublishedInterface[];
   /** A malformed `ironlb.io/macs` annotation, said rather than hidden. */
   problem?: string;
+  /** BGP mode: the node's status Lease (`ironlb-bgp-<node>`), when it has one. */
+  bgp?: BgpNodeStatus;
+}
+
+/** The BGP status a node's speaker published, or a problem; undefined without the Lease (no BGP mode). */
+export function bgpStatusOf(
+  leases: readonly V1Lease[],
+  node: string,
+): { status?: BgpNodeStatus; problem?: string } | undefined {
+  const lease = leases.find((l) => l.metadata?.name === bgpStatusLeaseName(node));
+  const raw = lease?.metadata?.annotations?.[BGP_STATUS_ANNOTATION];
+  if (raw === undefined) return undefined;
+  try {
+    const status = JSON.parse(raw) as BgpNodeStatus;
+    if (!Array.isArray(status.peers) || typeof status.frr !== 'string') throw new Error('no peers or frr field');
+    return { status };
+  } catch (err) {
+    const where = `annotation ${BGP_STATUS_ANNOTATION} of Lease ${bgpStatusLeaseName(node)}`;
+    return { problem: `${where} is malformed: ${(err as Error).message}` };
+  }
 }
 
 /** A heartbeat Lease is live while now < renewTime + leaseDurationSeconds (both from the Lease itself). */
@@ -87,13 +108,16 @@ export function nodeRows(state: ClusterState, now: number): NodeRow[] {
   return [...names].sort().map((node) => {
     const speaker = speakers.get(node);
     const liveness = speaker ? leaseLiveness(speaker.lease, now) : { live: false };
+    const bgp = bgpStatusOf(state.leases, node);
+    const problem = [speaker?.problem, bgp?.problem].filter((p) => p !== undefined).join('; ');
     return {
       node,
       speaker: speaker !== undefined,
       ...liveness,
       ips: (held.get(node) ?? []).sort(),
       interfaces: speaker?.interfaces ?? [],
-      ...(speaker?.problem ? { problem: speaker.problem } : {}),
+      ...(problem ? { problem } : {}),
+      ...(bgp?.status ? { bgp: bgp.status } : {}),
     };
   });
 }

@@ -68,8 +68,10 @@ export function renderPools(view: PoolsView): string {
 
 export function renderNodes(rows: readonly NodeRow[]): string {
   if (rows.length === 0) return 'No nodes or speakers found.\n';
+  // The BGP column only in BGP mode (some speaker published a BGP status).
+  const bgp = rows.some((r) => r.bgp !== undefined);
   let out = renderTable(
-    ['NODE', 'LIVE', 'RENEWED', 'LEASE', 'IPS', 'INTERFACES'],
+    ['NODE', 'LIVE', 'RENEWED', 'LEASE', 'IPS', 'INTERFACES', ...(bgp ? ['BGP PEERS (STATE/SENT)'] : [])],
     rows.map((r) => [
       r.node,
       !r.speaker ? 'no speaker' : r.live ? 'yes' : 'no',
@@ -77,10 +79,29 @@ export function renderNodes(rows: readonly NodeRow[]): string {
       r.leaseDurationSeconds === undefined ? '' : `${r.leaseDurationSeconds}s`,
       r.ips.join(','),
       r.interfaces.map((i) => `${i.ifname}=${i.mac}`).join(','),
+      ...(bgp ? [bgpCell(r)] : []),
     ]),
   );
   for (const r of rows) if (r.problem) out += `\n${r.node}: ${r.problem}\n`;
+  for (const r of rows) {
+    if (r.bgp?.frr === 'failed') {
+      out += `\n${r.node}: FRR does not run the wanted configuration: ${r.bgp.frrError ?? ''}\n`;
+    }
+    for (const p of r.bgp?.peers ?? []) {
+      if (!p.established && p.lastError) out += `\n${r.node}: ${p.name}: ${p.lastError}\n`;
+    }
+    for (const e of r.bgp?.errors ?? []) out += `\n${r.node}: ${e.kind} ${e.name} left out: ${e.message}\n`;
+  }
   return out;
+}
+
+/** `tor=Established/2`, one per peer; FRR's own trouble first. */
+function bgpCell(row: NodeRow): string {
+  if (row.bgp === undefined) return '';
+  const peers = row.bgp.peers.map((p) => `${p.name}=${p.state}/${p.prefixesSent}`);
+  const frr = row.bgp.frr === 'applied' ? [] : [`frr:${row.bgp.frr}`];
+  const withdrawn = row.bgp.withdrawn ? ['withdrawn'] : [];
+  return [...frr, ...withdrawn, ...peers].join(',') || '<no peer>';
 }
 
 export function renderReport(report: readonly ReportLine[]): string {

@@ -20,6 +20,10 @@ import {
 } from '../../src/kube/resources.js';
 import { EventRecorder } from '../../src/kube/events.js';
 import { KubeSpeakerLeaseStore } from '../../src/kube/speaker-leases.js';
+import { SpeakerBgpCaches } from '../../src/kube/speaker-bgp.js';
+import { BgpStatusPublisher } from '../../src/kube/bgp-status.js';
+import { LeaseClient } from '../../src/kube/leases.js';
+import { BGP_STATUS_ANNOTATION, bgpStatusLeaseName } from '../../src/bgp/status.js';
 import { startController } from '../../controller/start.js';
 import {
   type RequestAttributes, isAllowed, renderKustomization, rulesForServiceAccount,
@@ -279,6 +283,29 @@ describe('the speaker\'s Kubernetes layer with exactly its shipped RBAC', () => 
     }
     expect(proxy.seen.filter((s) => s.user === 'speaker').length).toBeGreaterThan(10);
     expect(refused('speaker')).toEqual([]);
+  }, 120_000);
+
+  it('BGP mode: the BGP kinds, the Secrets of its namespace and its status Lease; nothing refused', async () => {
+    const client = createKubeClient({ kubeConfig: kubeConfigWithToken(proxy.url, 'speaker'), requestTimeoutMs: 5_000 });
+    const caches = new SpeakerBgpCaches({ client, namespace: NS, informerOptions: { backoff: { initialMs: 50, maxMs: 500 }, logger: silentLogger() }, onChange: () => undefined });
+    const before = refused('speaker').length;
+    try {
+      await caches.start();
+      const publisher = new BgpStatusPublisher(new LeaseClient(client, NS), 'node-a', silentLogger());
+      publisher.publish({ frr: 'pending', withdrawn: false, peers: [], errors: [] });
+      await publisher.flush();
+      publisher.publish({ frr: 'applied', withdrawn: false, peers: [], errors: [] });
+      await publisher.flush();
+      const lease = await admin.leases.readNamespacedLease({ namespace: NS, name: bgpStatusLeaseName('node-a') });
+      expect(JSON.parse(lease.metadata?.annotations?.[BGP_STATUS_ANNOTATION] ?? '{}')).toMatchObject({ frr: 'applied' });
+    } finally {
+      await caches.stop();
+    }
+    expect(refused('speaker').slice(before)).toEqual([]);
+    // Secrets of other namespaces stay closed.
+    const core = kubeConfigWithToken(proxy.url, 'speaker').makeApiClient(CoreV1Api);
+    expect(await statusOf(core.listNamespacedSecret({ namespace: APPS }))).toBe(403);
+    expect(await statusOf(core.listSecretForAllNamespaces())).toBe(403);
   }, 120_000);
 
   it('refuses the speaker what it must not do', async () => {

@@ -153,9 +153,12 @@ export class BgpLab {
     }, 20_000);
   }
 
-  /** Starts zebra, bgpd and bfdd in a node's namespace and loads `config` with vtysh. */
-  async startFrr(node: LabNode, config: string): Promise<FrrInstance> {
-    const dir = path.join(this.dir, `frr-${node.index}`);
+  /**
+   * Starts zebra, bgpd and bfdd in a node's namespace and loads `config` with
+   * vtysh. `dir`: their socket folder, when a speaker was told it beforehand
+   * (default one in the BGP temp folder); emptied first.
+   */
+  async startFrr(node: LabNode, config: string, dir = path.join(this.dir, `frr-${node.index}`)): Promise<FrrInstance> {
     rmSync(dir, { recursive: true, force: true }); // a restart starts clean
     mkdirSync(dir);
     const { uid, gid } = frrIds();

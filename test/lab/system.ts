@@ -35,6 +35,8 @@ export interface SystemOptions {
   kubeconfig?: string;
   /** Extra speaker flags, e.g. ['--garp-rounds', '1']. */
   speakerArgs?: string[];
+  /** Extra flags for one node's speaker (after speakerArgs), e.g. its own FRR socket folder. */
+  speakerArgsFor?: (node: LabNode) => string[];
   /** Directory for process logs; default a temporary one removed at teardown. */
   logDir?: string;
 }
@@ -107,6 +109,7 @@ export class LabSystem {
     readonly logDir: string,
     readonly speakerArgs: string[],
     readonly api: ApiServer | undefined,
+    readonly speakerArgsFor: (node: LabNode) => string[] = () => [],
   ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.leases = kubeConfig.makeApiClient(CoordinationV1Api);
@@ -151,7 +154,7 @@ export class LabSystem {
 
   startSpeaker(node: LabNode): ChildProcess {
     const fd = this.logFd(node.name);
-    const args = [programPath('speaker'), '--node-name', node.name, '--kubeconfig', this.kubeconfigPath, '--interfaces', 'eth0', '--liveness-address', node.ipv4, ...this.speakerArgs];
+    const args = [programPath('speaker'), '--node-name', node.name, '--kubeconfig', this.kubeconfigPath, '--interfaces', 'eth0', '--liveness-address', node.ipv4, ...this.speakerArgs, ...this.speakerArgsFor(node)];
     const child = this.lab.spawn(node.name, process.execPath, args, { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.speakers.set(node.name, child);
@@ -395,7 +398,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<LabSyste
     const kubeconfigPath = path.join(logDir, 'kubeconfig');
     labKubeconfig(kubeConfig, kubeconfigPath, api !== undefined);
 
-    system = new LabSystem(lab, kubeConfig, kubeconfigPath, logDir, options.speakerArgs ?? [], api);
+    system = new LabSystem(lab, kubeConfig, kubeconfigPath, logDir, options.speakerArgs ?? [], api, options.speakerArgsFor);
     const started = system;
     // Run after the processes die and the objects go (cleanups run last-first).
     for (const step of undo.splice(0)) started.onTeardown(step);

@@ -62,3 +62,24 @@ export function everyField(): BgpNodeInputs {
     ],
   };
 }
+
+/**
+ * Node `node` peering with one router (BGPPeer `tor`, AS 64512 to 64513, plus
+ * `peerSpec`), every pool advertised to it, one Cluster Service per IP of pool
+ * `lab` (203.0.113.0/27). The runtime tests and the lab tests share it.
+ */
+export function oneRouter(node: string, ips: readonly string[], peerSpec: Record<string, unknown>): BgpNodeInputs {
+  return {
+    node: { name: node, labels: {}, networkUnavailable: false },
+    peers: [peer('tor', { myASN: 64512, peerASN: 64513, ...peerSpec })],
+    advertisements: [advertisement('all', {})],
+    bfdProfiles: [],
+    communities: [],
+    secrets: new Map(),
+    pools: [pool('lab', ['203.0.113.0/27'])],
+    services: ips.map((ip, i) => ({
+      namespace: 'default', name: `svc${i}`, ips: [ip], pool: 'lab', externalTrafficPolicy: 'Cluster' as const,
+    })),
+    endpoints: [],
+  };
+}

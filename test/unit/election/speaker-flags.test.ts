@@ -18,8 +18,14 @@ describe('parseSpeakerFlags', () => {
       livenessAddress: '192.0.2.11',
       livenessIntervalMs: 100,
       livenessDetectMultiplier: 4,
+      bgpPollIntervalMs: 5000,
       help: false,
     });
+  });
+
+  it('BGP mode: --frr-vty-socket takes an absolute folder, --bgp-poll-interval a duration', () => {
+    expect(parseSpeakerFlags(['--frr-vty-socket', '/var/run/frr', '--bgp-poll-interval=2s'], env)).toMatchObject({ frrVtySocket: '/var/run/frr', bgpPollIntervalMs: 2000 });
+    expect(() => parseSpeakerFlags(['--frr-vty-socket', 'run/frr'], env)).toThrow('--frr-vty-socket: expected an absolute folder path, got "run/frr"');
   });
 
   it('reads every flag, in both --flag value and --flag=value forms', () => {

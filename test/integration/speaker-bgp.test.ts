@@ -1,0 +1,284 @@
+// The speaker's BGP side through the API server double: its caches of the BGP
+// kinds, Secrets, Nodes, pools, Services and EndpointSlices become the FRR
+// configuration handed to an FRR port; bad objects get an Event and disturb
+// nothing else; the status Lease says what FRR reported. The port here is a
+// recorder that can be told to fail; the real FRR is test/e2e/frr-daemon.test.ts.
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type CoreV1Event } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FrrError, type FrrPort } from '../../src/bgp/frr-daemon.js';
+import { parseBgpNeighbors, type BfdPeerState, type BgpSessionState } from '../../src/bgp/frr-state.js';
+import { BGP_STATUS_ANNOTATION, bgpStatusLeaseName, type BgpNodeStatus } from '../../src/bgp/status.js';
+import { createKubeClient } from '../../src/kube/client.js';
+import { EventRecorder } from '../../src/kube/events.js';
+import { SpeakerView } from '../../src/kube/speaker-view.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { createSpeakerMetrics } from '../../src/metrics/metrics.js';
+import { createSpeakerBgp, type SpeakerBgp } from '../../speaker/bgp.js';
+import { startApiServer, type ApiServer } from '../kube/apiserver.js';
+import { waitFor } from '../wait.js';
+
+const NS = 'ironlb-system';
+const NODE = 'node-a';
+const GROUP = { group: 'ironlb.io', version: 'v1beta1', namespace: NS };
+
+/** FRR as the speaker sees it: takes configurations (or refuses them), reports sessions. */
+class RecordingFrr implements FrrPort {
+  applied: string[] = [];
+  refuse: string | undefined;
+  /** An FRR that takes a configuration and never answers (hung). */
+  hang = false;
+  sessionsJson = '{}';
+  async apply(config: string): Promise<void> {
+    if (this.hang) return new Promise(() => undefined);
+    if (this.refuse !== undefined) throw new FrrError(this.refuse);
+    this.applied.push(config);
+  }
+  async runningConfig(): Promise<string> {
+    return this.applied.at(-1) ?? '';
+  }
+  async sessions(): Promise<Map<string, BgpSessionState>> {
+    return parseBgpNeighbors(this.sessionsJson);
+  }
+  async bfdPeers(): Promise<BfdPeerState[]> {
+    return [];
+  }
+  get last(): string {
+    return this.applied.at(-1) ?? '';
+  }
+}
+
+let server: ApiServer | undefined;
+let stops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const stop of stops.reverse()) await stop();
+  stops = [];
+  await server?.close();
+  server = undefined;
+});
+
+async function start(
+  frr: RecordingFrr,
+): Promise<{
+  bgp: SpeakerBgp;
+  custom: CustomObjectsApi;
+  core: CoreV1Api;
+  coordination: CoordinationV1Api;
+  metrics: ReturnType<typeof createSpeakerMetrics>;
+}> {
+  server = await startApiServer({ namespaces: [NS] });
+  const kc = server.kubeConfig;
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  await core.createNode({ body: { metadata: { name: NODE, labels: { rack: 'r1' } } } });
+  await custom.createNamespacedCustomObject({
+    ...GROUP,
+    plural: 'ipaddresspools',
+    body: {
+      apiVersion: 'ironlb.io/v1beta1',
+      kind: 'IPAddressPool',
+      metadata: { name: 'web', namespace: NS },
+      spec: { addresses: ['203.0.113.0/28'] },
+    },
+  });
+  const client = createKubeClient({ kubeConfig: kc });
+  const logger = silentLogger();
+  const metrics = createSpeakerMetrics();
+  const events = new EventRecorder(client, { component: 'ironlb-speaker', host: NODE, logger, minWriteIntervalMs: 0 });
+  let bgp: SpeakerBgp | undefined;
+  const view = new SpeakerView({ client, namespace: NS, logger, onCandidates: () => bgp?.update() });
+  bgp = createSpeakerBgp({
+    node: NODE,
+    namespace: NS,
+    client,
+    view,
+    events,
+    metrics,
+    logger,
+    socketDir: '/nonexistent',
+    port: frr,
+    pollIntervalMs: 100,
+    withdrawTimeoutMs: 300,
+  });
+  await view.start();
+  await bgp.start();
+  stops.push(async () => {
+    await bgp.stop();
+    await view.stop();
+    events.stop();
+  });
+  return { bgp, custom, core, coordination, metrics };
+}
+
+const object = (kind: string, plural: string, name: string, spec: Record<string, unknown>) => ({
+  ...GROUP,
+  plural,
+  body: { apiVersion: 'ironlb.io/v1beta1', kind, metadata: { name, namespace: NS }, spec },
+});
+
+async function service(core: CoreV1Api, name: string, ip: string): Promise<void> {
+  await core.createNamespacedService({
+    namespace: 'default',
+    body: {
+      metadata: { name, annotations: { 'ironlb.io/ip-allocated-from-pool': 'web' } },
+      spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }] },
+    },
+  });
+  const current = await core.readNamespacedService({ name, namespace: 'default' });
+  current.status = { loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] } };
+  await core.replaceNamespacedServiceStatus({ name, namespace: 'default', body: current });
+}
+
+async function eventsOf(core: CoreV1Api, reason: string): Promise<CoreV1Event[]> {
+  const list = await core.listEventForAllNamespaces();
+  return list.items.filter((e) => e.reason === reason);
+}
+
+async function status(coordination: CoordinationV1Api): Promise<BgpNodeStatus | undefined> {
+  try {
+    const lease = await coordination.readNamespacedLease({ name: bgpStatusLeaseName(NODE), namespace: NS });
+    const raw = lease.metadata?.annotations?.[BGP_STATUS_ANNOTATION];
+    return raw === undefined ? undefined : (JSON.parse(raw) as BgpNodeStatus);
+  } catch {
+    return undefined;
+  }
+}
+
+describe('speaker BGP side against the API server double', () => {
+  it('no BGPPeer: no router bgp; then a peer and a Service: the peer and the /32', async () => {
+    const frr = new RecordingFrr();
+    const { custom, core } = await start(frr);
+    await waitFor('a first configuration', () => frr.applied.length > 0);
+    expect(frr.last).not.toContain('router bgp');
+
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+    );
+    await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
+    await service(core, 'web', '203.0.113.5');
+    await waitFor(
+      'the peer and the route',
+      () => frr.last.includes('neighbor 192.0.2.254 remote-as 64513') && frr.last.includes('network 203.0.113.5/32'),
+    );
+  });
+
+  it('missing password Secret, unknown BFD profile: Events naming the field; the good peer untouched', async () => {
+    const frr = new RecordingFrr();
+    const { custom, core } = await start(frr);
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'good', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+    );
+    await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
+    await service(core, 'web', '203.0.113.5');
+    await waitFor(
+      'the good peer and its route',
+      () => frr.last.includes('neighbor 192.0.2.254 remote-as') && frr.last.includes('network 203.0.113.5/32'),
+    );
+    const before = frr.last;
+
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'secretless', {
+        myASN: 64512,
+        peerASN: 64513,
+        peerAddress: '192.0.2.253',
+        passwordSecret: { name: 'nope' },
+      }),
+    );
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'nobfd', {
+        myASN: 64512,
+        peerASN: 64513,
+        peerAddress: '192.0.2.252',
+        bfdProfile: 'missing',
+      }),
+    );
+    await waitFor('two Events', async () => (await eventsOf(core, 'InvalidBGPConfiguration')).length === 2);
+    const messages = (await eventsOf(core, 'InvalidBGPConfiguration'))
+      .map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`)
+      .sort();
+    expect(messages).toEqual([
+      'BGPPeer/nobfd: node node-a: left out: spec.bfdProfile: BFDProfile "missing" not found',
+      'BGPPeer/secretless: node node-a: left out: spec.passwordSecret: Secret "nope" not found',
+    ]);
+    expect(frr.last).toBe(before);
+
+    // The Secret arrives: the peer joins with its password.
+    await core.createNamespacedSecret({
+      namespace: NS,
+      body: {
+        metadata: { name: 'nope' },
+        type: 'kubernetes.io/basic-auth',
+        data: { password: Buffer.from('s3cret').toString('base64') },
+      },
+    });
+    await waitFor('the peer with its password', () => frr.last.includes('neighbor 192.0.2.253 password s3cret'));
+  });
+
+  it('FRR refuses: a Warning Event on the Node, the status says failed, retried until FRR takes it', async () => {
+    const frr = new RecordingFrr();
+    frr.refuse = 'frr-reload.py failed (exit 1): bgpd is not running';
+    const { custom, core, coordination, metrics } = await start(frr);
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+    );
+    await waitFor('a Warning Event', async () => (await eventsOf(core, 'FRRConfigurationFailed')).length > 0);
+    const [event] = await eventsOf(core, 'FRRConfigurationFailed');
+    expect(event?.involvedObject).toMatchObject({ kind: 'Node', name: NODE });
+    expect(event?.message).toContain('bgpd is not running');
+    await waitFor('status failed', async () => (await status(coordination))?.frr === 'failed');
+    expect((await metrics.registry.getSingleMetric('ironlb_bgp_frr_config_applied')?.get())?.values[0]?.value).toBe(0);
+
+    frr.refuse = undefined;
+    await waitFor('applied after a retry', async () => (await status(coordination))?.frr === 'applied', 10_000);
+    expect(frr.last).toContain('neighbor 192.0.2.254 remote-as 64513');
+  });
+
+  it('sessions read back: status Lease, metric, session-up Event; withdraw keeps the peer, drops routes', async () => {
+    const frr = new RecordingFrr();
+    const { bgp, custom, core, coordination, metrics } = await start(frr);
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+    );
+    await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
+    await service(core, 'web', '203.0.113.5');
+    await waitFor('the route', () => frr.last.includes('network 203.0.113.5/32'));
+    frr.sessionsJson = JSON.stringify({
+      '192.0.2.254': {
+        nbrDesc: 'tor',
+        bgpState: 'Established',
+        addressFamilyInfo: { ipv4Unicast: { sentPrefixCounter: 1 } },
+      },
+    });
+    await waitFor('status established', async () => (await status(coordination))?.peers[0]?.established === true);
+    expect((await status(coordination))?.peers).toEqual([
+      {
+        name: 'tor',
+        address: '192.0.2.254',
+        state: 'Established',
+        established: true,
+        prefixesSent: 1,
+        prefixesPlanned: 1,
+      },
+    ]);
+    await waitFor('a session-up Event', async () => (await eventsOf(core, 'BGPSessionUp')).length === 1);
+    const up = await metrics.registry.getSingleMetric('ironlb_bgp_session_up')?.get();
+    expect(up?.values).toEqual([{ labels: { peer: 'tor', address: '192.0.2.254' }, value: 1 }]);
+
+    await bgp.withdraw();
+    expect(frr.last).toContain('neighbor 192.0.2.254 remote-as 64513');
+    expect(frr.last).not.toContain('network 203.0.113.5/32');
+    expect((await status(coordination))?.withdrawn).toBe(true);
+  });
+
+  it('SIGTERM with a hung FRR: the withdrawal gives up after its bound, so the rest of the shutdown runs', async () => {
+    const frr = new RecordingFrr();
+    const { bgp, custom } = await start(frr);
+    await custom.createNamespacedCustomObject(
+      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+    );
+    await waitFor('the peer', () => frr.last.includes('neighbor 192.0.2.254'));
+    frr.hang = true;
+    await bgp.withdraw(); // resolves: a hung FRR does not hold the speaker
+    expect(frr.last).toContain('neighbor 192.0.2.254'); // nothing newer was taken
+  });
+});
