@@ -1,13 +1,11 @@
 // deploy/bgp, the kustomize Component of BGP mode, added to deploy/ the way
-// its header tells users to: rendered by kubectl's kustomize (the built-in
-// subset in deploy-kustomize.ts implements no patches or components).
+// its header tells users to: rendered by kubectl's kustomize.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSpeakerFlags } from '../../speaker/flags.js';
-import { kubectlAvailable, kubectlKustomize } from './deploy-kustomize.js';
-import { repoRoot } from './deploy-manifests.js';
+import { renderKustomization, repoRoot } from './deploy-manifests.js';
 
 interface Container {
   name: string;
@@ -28,14 +26,14 @@ function render(): PodSpec {
   try {
     const deploy = path.relative(dir, path.join(repoRoot, 'deploy'));
     writeFileSync(path.join(dir, 'kustomization.yaml'), `resources:\n  - ${deploy}\ncomponents:\n  - ${deploy}/bgp\n`);
-    const speaker = kubectlKustomize(dir).find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'ironlb-speaker');
+    const speaker = renderKustomization(dir).find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'ironlb-speaker');
     return (speaker?.spec as { template: { spec: PodSpec } }).template.spec;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-describe.runIf(kubectlAvailable)('deploy/ with the deploy/bgp component', () => {
+describe('deploy/ with the deploy/bgp component', () => {
   const pod = render();
   const speaker = pod.containers.find((c) => c.name === 'speaker')!;
   const frr = pod.containers.find((c) => c.name === 'frr')!;

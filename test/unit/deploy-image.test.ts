@@ -3,6 +3,7 @@
 // here) and the image's own command starts the controller, the speaker's
 // manifest args start the speaker, and the AF_PACKET addon loads, all with
 // nothing but what the runtime stage copies.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,6 +62,14 @@ describe('deploy/Dockerfile, its runtime stage assembled without an engine', () 
     expect(r.stdout.trim()).toBe('true');
   });
 
+  it('installs FRR for BGP mode from packages Debian has (apt-cache knows each, as the image\'s base does)', () => {
+    expect(image.packages).toEqual(expect.arrayContaining(['frr', 'frr-pythontools', 'python3']));
+    for (const pkg of image.packages) {
+      const r = spawnSync('apt-cache', ['show', '--no-all-versions', pkg], { encoding: 'utf8' });
+      expect(r.status, `apt-cache show ${pkg}: ${r.stderr}`).toBe(0);
+    }
+  });
+
   it('runs as a non-root numeric user, so runAsNonRoot pods start without a runAsUser', () => {
     expect(image.user).toMatch(/^[1-9]\d*(:\d+)?$/);
   });
@@ -87,7 +96,8 @@ describe('the stager refuses what docker build would refuse, and what it does no
   it('an instruction or form it does not know', () => {
     expect(() => dockerfile('FROM x AS build\nADD a.tgz /\n')).toThrow(/line 2: ADD is not supported/);
     expect(() => dockerfile('FROM x\nCMD node dist/controller/main.js\n')).toThrow(/line 2: CMD in shell form/);
-    expect(() => dockerfile('FROM x\nRUN true\n')).toThrow(/line 2: RUN in the runtime stage/);
+    expect(() => dockerfile('FROM x\nRUN true\n')).toThrow(/line 2: RUN true in the runtime stage/);
+    expect(() => dockerfile('FROM x\nRUN apt-get update && make\n')).toThrow(/line 2: RUN make in the runtime stage/);
     expect(() => dockerfile('FROM x AS build\nCOPY --chmod=755 package.json ./\n')).toThrow(/COPY --chmod/);
   });
 

@@ -33,6 +33,25 @@ export interface StagedImage {
   cmd: string[];
   env: Record<string, string>;
   user?: string;
+  /** Debian packages the runtime stage's RUN installs (not installed here: no engine, no image root). */
+  packages: string[];
+}
+
+/**
+ * The one kind of RUN a runtime stage may have: system set-up of users and
+ * groups and `apt-get install` of Debian packages. Returns the packages;
+ * throws on any other command, which this stager could not stand in for.
+ */
+export function runtimePackages(ins: Instruction): string[] {
+  const packages: string[] = [];
+  for (const command of ins.args.split(/\s*&&\s*/)) {
+    const install = /^apt-get install -y --no-install-recommends ((?:[a-z0-9][a-z0-9.+-]*\s*)+)$/.exec(command);
+    if (install) packages.push(...(install[1] ?? '').trim().split(/\s+/));
+    else if (!/^(groupadd|useradd) --system [\w ./-]+$|^apt-get update$|^rm -rf \/var\/lib\/apt\/lists\/\*$/.test(command)) {
+      throw new Error(`Dockerfile line ${ins.line}: RUN ${command} in the runtime stage is not run by this stager`);
+    }
+  }
+  return packages;
 }
 
 /** Dockerfile instructions, line continuations joined, comments and blank lines dropped. */
@@ -141,7 +160,7 @@ function stageInto(root: string, options: StageOptions): StagedImage {
         const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(ins.args);
         if (!m) throw new Error(`Dockerfile line ${ins.line}: FROM ${ins.args} is not understood`);
         stageName = m[2] ?? '';
-        image = stageName === '' ? { root, workdir: root, entrypoint: [], cmd: [], env: {} } : undefined;
+        image = stageName === '' ? { root, workdir: root, entrypoint: [], cmd: [], env: {}, packages: [] } : undefined;
         break;
       }
       case 'WORKDIR':
@@ -192,7 +211,7 @@ function stageInto(root: string, options: StageOptions): StagedImage {
         if (image) image.user = ins.args;
         break;
       case 'RUN':
-        if (image) throw new Error(`Dockerfile line ${ins.line}: RUN in the runtime stage is not run by this stager`);
+        if (image) image.packages.push(...runtimePackages(ins));
         break;
       case 'EXPOSE':
         break;
@@ -216,7 +235,8 @@ function ignorePatterns(text: string): string[] {
 /** The build stage's /app: this checkout's outputs, node_modules pruned to production. */
 function stageBuildResult(into: string): void {
   mkdirSync(into, { recursive: true });
-  for (const entry of ['package.json', 'binding.gyp', 'dist', 'build']) {
+  // What the build stage holds after `npm run build` (speaker/ for the FRR start script it copies in).
+  for (const entry of ['package.json', 'binding.gyp', 'dist', 'build', 'speaker']) {
     const from = path.join(repoRoot, entry);
     if (!existsSync(from)) throw new Error(`${from} is missing: run npm ci and npm run build first (npm test does)`);
     if (statSync(from).isDirectory()) symlinkSync(from, path.join(into, entry), 'dir');
