@@ -33,8 +33,15 @@ export const USAGE = `usage: node dist/controller/main.js [flags]
   --help                        this text`;
 
 const WITH_VALUE = new Set([
-  '--kubeconfig', '--namespace', '--lb-class', '--metrics-port', '--leader-lease-duration',
-  '--leader-renew-deadline', '--leader-retry-period', '--identity', '--log-level',
+  '--kubeconfig',
+  '--namespace',
+  '--lb-class',
+  '--metrics-port',
+  '--leader-lease-duration',
+  '--leader-renew-deadline',
+  '--leader-retry-period',
+  '--identity',
+  '--log-level',
 ]);
 const BOOLEANS = new Set(['--leader-elect']);
 
@@ -52,18 +59,40 @@ export function parseControllerFlags(argv: readonly string[]): ControllerFlags {
   walkFlags(argv, { withValue: WITH_VALUE, booleans: BOOLEANS, usage: USAGE }, (name, given) => {
     const value = given ?? '';
     switch (name) {
-      case '--help': flags.help = true; break;
+      case '--help':
+        flags.help = true;
+        break;
       // A bare --leader-elect means true, as in client-go programs.
-      case '--leader-elect': flags.leaderElect = given === undefined ? true : parseBool(name, given); break;
-      case '--kubeconfig': flags.kubeconfig = value; break;
-      case '--namespace': flags.namespace = parseNamespace(name, value); break;
-      case '--lb-class': flags.lbClass = value; break;
-      case '--metrics-port': flags.metricsPort = parsePort(name, value); break;
-      case '--leader-lease-duration': flags.leaderLeaseDurationMs = parseDuration(name, value); break;
-      case '--leader-renew-deadline': flags.leaderRenewDeadlineMs = parseDuration(name, value); break;
-      case '--leader-retry-period': flags.leaderRetryPeriodMs = parseDuration(name, value); break;
-      case '--identity': flags.identity = value; break;
-      case '--log-level': flags.logLevel = value; break;
+      case '--leader-elect':
+        flags.leaderElect = given === undefined ? true : parseBool(name, given);
+        break;
+      case '--kubeconfig':
+        flags.kubeconfig = value;
+        break;
+      case '--namespace':
+        flags.namespace = parseNamespace(name, value);
+        break;
+      case '--lb-class':
+        flags.lbClass = value;
+        break;
+      case '--metrics-port':
+        flags.metricsPort = parsePort(name, value);
+        break;
+      case '--leader-lease-duration':
+        flags.leaderLeaseDurationMs = parseDuration(name, value);
+        break;
+      case '--leader-renew-deadline':
+        flags.leaderRenewDeadlineMs = parseDuration(name, value);
+        break;
+      case '--leader-retry-period':
+        flags.leaderRetryPeriodMs = parseDuration(name, value);
+        break;
+      case '--identity':
+        flags.identity = value;
+        break;
+      case '--log-level':
+        flags.logLevel = value;
+        break;
     }
   });
   if (flags.leaderRenewDeadlineMs >= flags.leaderLeaseDurationMs) {

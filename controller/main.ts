@@ -24,9 +24,21 @@ async function main(): Promise<void> {
     ...(flags.identity ? { identity: flags.identity } : {}),
     logger,
   });
-  logger.info({ identity: controller.identity, namespace: flags.namespace, lbClass: flags.lbClass || '(none)', metricsPort: controller.metricsPort }, 'controller started');
+  logger.info(
+    {
+      identity: controller.identity,
+      namespace: flags.namespace,
+      lbClass: flags.lbClass || '(none)',
+      metricsPort: controller.metricsPort,
+    },
+    'controller started',
+  );
 
-  signals.started('stopping: releasing the leader Lease', () => controller.stop(), () => controller.synced());
+  signals.started(
+    'stopping: releasing the leader Lease',
+    () => controller.stop(),
+    () => controller.synced(),
+  );
 }
 
 main().catch(exitOnStartupFailure('controller'));

@@ -66,7 +66,9 @@ export async function startController(options: StartControllerOptions): Promise<
     onRequest: (verb, resource) => metrics.apiRequests.inc({ verb, resource }),
   });
   const events = new EventRecorder(client, { component: 'ironlb-controller', host: identity, logger });
-  const io = createKubeIO(client, namespace, logger, options.informer ?? {}, (ref, type, reason, message) => events.record(ref, type, reason, message));
+  const io = createKubeIO(client, namespace, logger, options.informer ?? {}, (ref, type, reason, message) =>
+    events.record(ref, type, reason, message),
+  );
   io.start();
 
   // The speakers' mesh key: created once, by whichever replica gets there first.
@@ -95,7 +97,11 @@ export async function startController(options: StartControllerOptions): Promise<
     metrics.isLeader.set(1);
     logger.info({ identity }, 'leading: rebuilding allocations from Service status');
     const controller = new AllocationController({
-      io, namespace, lbClass: options.lbClass ?? '', logger, metrics,
+      io,
+      namespace,
+      lbClass: options.lbClass ?? '',
+      logger,
+      metrics,
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
       ...(options.orphanLeaseGraceMs !== undefined ? { orphanLeaseGraceMs: options.orphanLeaseGraceMs } : {}),
     });

@@ -12,7 +12,11 @@ const args = process.argv.slice(2);
 const check = args.includes('--check');
 const outAt = args.indexOf('--out');
 const dir = outAt >= 0 ? args[outAt + 1] : join(here, 'crds');
-if (!dir || args.some((a) => a.startsWith('-') && a !== '--check' && a !== '--out') || (outAt >= 0 && outAt + 1 >= args.length)) {
+if (
+  !dir ||
+  args.some((a) => a.startsWith('-') && a !== '--check' && a !== '--out') ||
+  (outAt >= 0 && outAt + 1 >= args.length)
+) {
   console.error('usage: node deploy/crds.mjs [--check] [--out DIR]');
   process.exit(2);
 }
@@ -20,7 +24,11 @@ if (!dir || args.some((a) => a.startsWith('-') && a !== '--check' && a !== '--ou
 const { renderCrdFiles, driftedFiles } = await import('../dist/src/api/schema/crds.js');
 const rendered = renderCrdFiles();
 mkdirSync(dir, { recursive: true });
-const committed = new Map(readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+const committed = new Map(
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+);
 const drifted = driftedFiles(rendered, committed);
 
 if (check) {

@@ -62,7 +62,9 @@ export function chooseEngine(options) {
     }
     return { engine, file };
   }
-  return { error: `no usable container engine: ${notes.join('; ')}. Install one of docker (with its daemon), podman or buildah.` };
+  return {
+    error: `no usable container engine: ${notes.join('; ')}. Install one of docker (with its daemon), podman or buildah.`,
+  };
 }
 
 /**
@@ -74,11 +76,19 @@ export function parseImageArgs(argv) {
   const args = { push: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const value = () => inline ?? argv[++i] ?? (() => { throw new Error(`${flag}: needs a value`); })();
+    const value = () =>
+      inline ??
+      argv[++i] ??
+      (() => {
+        throw new Error(`${flag}: needs a value`);
+      })();
     if (flag === '--tag' || flag === '-t') args.tag = value();
     else if (flag === '--engine') args.engine = value();
     else if (flag === '--push') args.push = true;
-    else throw new Error(`unknown argument "${argv[i]}" (usage: npm run image -- [--tag REF] [--engine docker|podman|buildah] [--push])`);
+    else
+      throw new Error(
+        `unknown argument "${argv[i]}" (usage: npm run image -- [--tag REF] [--engine docker|podman|buildah] [--push])`,
+      );
   }
   return args;
 }
@@ -108,11 +118,14 @@ function main() {
     console.log(`$ ${chosen.engine} ${command.join(' ')}`);
     const result = spawnSync(chosen.file, command, { cwd: root, stdio: 'inherit' });
     if (result.status !== 0) {
-      console.error(`${chosen.engine} ${command[0]} failed (${result.error ? result.error.message : `exit ${result.status ?? result.signal}`})`);
+      console.error(
+        `${chosen.engine} ${command[0]} failed (${result.error ? result.error.message : `exit ${result.status ?? result.signal}`})`,
+      );
       return 1;
     }
   }
   return 0;
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main();
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  process.exitCode = main();

@@ -59,13 +59,30 @@ const INTERFACE_NAME = /^[^\s/:,]{1,15}$/;
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 const WITH_VALUE = new Set([
-  '--node-name', '--kubeconfig', '--namespace', '--lb-class', '--interfaces', '--metrics-port',
-  '--heartbeat-interval', '--lease-duration', '--stagger', '--garp-rounds', '--garp-refresh', '--log-level',
-  '--liveness-port', '--liveness-address', '--liveness-interval', '--liveness-detect-multiplier',
-  '--frr-vty-socket', '--bgp-poll-interval',
+  '--node-name',
+  '--kubeconfig',
+  '--namespace',
+  '--lb-class',
+  '--interfaces',
+  '--metrics-port',
+  '--heartbeat-interval',
+  '--lease-duration',
+  '--stagger',
+  '--garp-rounds',
+  '--garp-refresh',
+  '--log-level',
+  '--liveness-port',
+  '--liveness-address',
+  '--liveness-interval',
+  '--liveness-detect-multiplier',
+  '--frr-vty-socket',
+  '--bgp-poll-interval',
 ]);
 
-export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): SpeakerFlags {
+export function parseSpeakerFlags(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): SpeakerFlags {
   const flags: SpeakerFlags = {
     nodeName: env.NODE_NAME ?? '',
     namespace: 'ironlb-system',
@@ -85,36 +102,67 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
   walkFlags(argv, { withValue: WITH_VALUE, usage: USAGE }, (name, given) => {
     const value = given ?? '';
     switch (name) {
-      case '--help': flags.help = true; break;
-      case '--node-name': flags.nodeName = value; break;
-      case '--kubeconfig': flags.kubeconfig = value; break;
-      case '--namespace': flags.namespace = parseNamespace(name, value); break;
-      case '--lb-class': flags.lbClass = value === '' ? undefined : value; break;
+      case '--help':
+        flags.help = true;
+        break;
+      case '--node-name':
+        flags.nodeName = value;
+        break;
+      case '--kubeconfig':
+        flags.kubeconfig = value;
+        break;
+      case '--namespace':
+        flags.namespace = parseNamespace(name, value);
+        break;
+      case '--lb-class':
+        flags.lbClass = value === '' ? undefined : value;
+        break;
       case '--interfaces': {
-        const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const names = value
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
         const bad = names.find((n) => !INTERFACE_NAME.test(n));
-        if (bad !== undefined) throw new Error(`--interfaces: "${bad}" is not an interface name (1-15 characters, no "/", ":" or spaces)`);
+        if (bad !== undefined)
+          throw new Error(`--interfaces: "${bad}" is not an interface name (1-15 characters, no "/", ":" or spaces)`);
         flags.interfaces = names.length > 0 ? names : undefined;
         break;
       }
-      case '--metrics-port': flags.metricsPort = parsePort(name, value); break;
-      case '--heartbeat-interval': flags.heartbeatIntervalMs = parseDuration(name, value); break;
-      case '--lease-duration': flags.leaseDurationMs = parseDuration(name, value); break;
-      case '--stagger': flags.staggerMs = parseDuration(name, value, true); break;
+      case '--metrics-port':
+        flags.metricsPort = parsePort(name, value);
+        break;
+      case '--heartbeat-interval':
+        flags.heartbeatIntervalMs = parseDuration(name, value);
+        break;
+      case '--lease-duration':
+        flags.leaseDurationMs = parseDuration(name, value);
+        break;
+      case '--stagger':
+        flags.staggerMs = parseDuration(name, value, true);
+        break;
       case '--garp-rounds':
-        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100) throw new Error(`--garp-rounds: expected a whole number 1..100, got "${value}"`);
+        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100)
+          throw new Error(`--garp-rounds: expected a whole number 1..100, got "${value}"`);
         flags.garpRounds = Number(value);
         break;
-      case '--garp-refresh': flags.garpRefreshMs = parseDuration(name, value, true); break;
-      case '--log-level': flags.logLevel = value; break;
+      case '--garp-refresh':
+        flags.garpRefreshMs = parseDuration(name, value, true);
+        break;
+      case '--log-level':
+        flags.logLevel = value;
+        break;
       case '--frr-vty-socket':
         if (!value.startsWith('/')) {
           throw new Error(`--frr-vty-socket: expected an absolute folder path, got "${value}"`);
         }
         flags.frrVtySocket = value;
         break;
-      case '--bgp-poll-interval': flags.bgpPollIntervalMs = parseDuration(name, value); break;
-      case '--liveness-port': flags.livenessPort = parsePort(name, value); break;
+      case '--bgp-poll-interval':
+        flags.bgpPollIntervalMs = parseDuration(name, value);
+        break;
+      case '--liveness-port':
+        flags.livenessPort = parsePort(name, value);
+        break;
       case '--liveness-address':
         if (isIP(value) === 0) throw new Error(`--liveness-address: "${value}" is not an IP address`);
         flags.livenessAddress = value;
@@ -126,7 +174,8 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
         break;
       }
       case '--liveness-detect-multiplier':
-        if (!/^\d+$/.test(value) || Number(value) < 2 || Number(value) > 100) throw new Error(`--liveness-detect-multiplier: expected a whole number 2..100, got "${value}"`);
+        if (!/^\d+$/.test(value) || Number(value) < 2 || Number(value) > 100)
+          throw new Error(`--liveness-detect-multiplier: expected a whole number 2..100, got "${value}"`);
         flags.livenessDetectMultiplier = Number(value);
         break;
     }
@@ -142,7 +191,9 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
     );
   }
   if (flags.leaseDurationMs <= flags.heartbeatIntervalMs) {
-    throw new Error(`--lease-duration (${flags.leaseDurationMs} ms) must be longer than --heartbeat-interval (${flags.heartbeatIntervalMs} ms)`);
+    throw new Error(
+      `--lease-duration (${flags.leaseDurationMs} ms) must be longer than --heartbeat-interval (${flags.heartbeatIntervalMs} ms)`,
+    );
   }
   return flags;
 }

@@ -24,7 +24,6 @@ import type { Logger } from '../src/log/logger.js';
 import type { SpeakerMetrics } from '../src/metrics/metrics.js';
 import { createSpeakerBgp } from './bgp.js';
 
-
 export interface RunningSpeaker {
   readonly metricsPort: number | undefined;
   /** SIGTERM: tell the mesh, withdraw, release every held IP, delete the node Leases, close everything. */
@@ -35,12 +34,21 @@ export interface RunningSpeaker {
  * Resolves once the caches have their first lists. `onFatal`: an error after
  * start that the speaker cannot run on (its liveness port is taken).
  */
-export async function startSpeaker(flags: SpeakerFlags, logger: Logger, onFatal: (err: Error) => void): Promise<RunningSpeaker> {
+export async function startSpeaker(
+  flags: SpeakerFlags,
+  logger: Logger,
+  onFatal: (err: Error) => void,
+): Promise<RunningSpeaker> {
   const node = flags.nodeName;
   const metrics = createSpeakerMetrics();
   const kubeConfig = loadKubeConfig(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {});
-  const client = createKubeClient({ kubeConfig, onRequest: (verb, resource) => metrics.apiRequests.inc({ verb, resource }) });
-  const interfaces = watchInterfaces(() => undefined, { onError: (err) => logger.warn({ err: err.message }, 'listing interfaces failed') });
+  const client = createKubeClient({
+    kubeConfig,
+    onRequest: (verb, resource) => metrics.apiRequests.inc({ verb, resource }),
+  });
+  const interfaces = watchInterfaces(() => undefined, {
+    onError: (err) => logger.warn({ err: err.message }, 'listing interfaces failed'),
+  });
 
   let candidates = new Map<string, IpCandidates>();
   // Declared before use by the callbacks below; all are set before anything starts.
@@ -55,7 +63,12 @@ export async function startSpeaker(flags: SpeakerFlags, logger: Logger, onFatal:
       const self = view?.nodeFacts(node);
       if (pool === undefined || self === undefined || view === undefined) return 'auto';
       const names: string[] = wire.publishedInterfaces().map((i) => i.ifname);
-      return announceInterfaces({ advertisements: view.parsedAdvertisements(), pools: view.poolFacts() }, pool, self, names);
+      return announceInterfaces(
+        { advertisements: view.parsedAdvertisements(), pools: view.poolFacts() },
+        pool,
+        self,
+        names,
+      );
     },
     openSocket: (ifname) => openPacketSocket(ifname),
     isSpeakerMac: (mac) => runtime?.machine.isSpeakerMac(mac) ?? false,
@@ -90,7 +103,16 @@ export async function startSpeaker(flags: SpeakerFlags, logger: Logger, onFatal:
     // uid and resourceVersion from the cache, so `kubectl describe service` lists the event.
     events: {
       emit: (service, type, reason, message) =>
-        events.record({ kind: 'Service', apiVersion: 'v1', ...(view?.serviceReference(service.namespace, service.name) ?? service) }, type, reason, message),
+        events.record(
+          {
+            kind: 'Service',
+            apiVersion: 'v1',
+            ...(view?.serviceReference(service.namespace, service.name) ?? service),
+          },
+          type,
+          reason,
+          message,
+        ),
     },
     metrics,
     logger,
@@ -99,7 +121,12 @@ export async function startSpeaker(flags: SpeakerFlags, logger: Logger, onFatal:
     // With the mesh judging peers, a fresh view has heard them within a few detection times.
     settleMs: mesh === undefined ? undefined : 3 * flags.livenessIntervalMs * flags.livenessDetectMultiplier,
     onMeshState: (state) =>
-      events.record({ kind: 'Node', apiVersion: 'v1', name: node }, state === 'ok' ? 'Normal' : 'Warning', MESH_EVENT_REASONS[state], MESH_STATE_MESSAGES[state]),
+      events.record(
+        { kind: 'Node', apiVersion: 'v1', name: node },
+        state === 'ok' ? 'Normal' : 'Warning',
+        MESH_EVENT_REASONS[state],
+        MESH_STATE_MESSAGES[state],
+      ),
   });
   const election = runtime;
   view = new SpeakerView({
@@ -119,8 +146,15 @@ export async function startSpeaker(flags: SpeakerFlags, logger: Logger, onFatal:
     flags.frrVtySocket === undefined
       ? undefined
       : createSpeakerBgp({
-          node, namespace: flags.namespace, client, view, events, metrics, logger,
-          socketDir: flags.frrVtySocket, pollIntervalMs: flags.bgpPollIntervalMs,
+          node,
+          namespace: flags.namespace,
+          client,
+          view,
+          events,
+          metrics,
+          logger,
+          socketDir: flags.frrVtySocket,
+          pollIntervalMs: flags.bgpPollIntervalMs,
         });
   caches.setSpeakerInterfaces(election.speakers());
   election.start();
@@ -131,14 +165,20 @@ export async function startSpeaker(flags: SpeakerFlags, logger: Logger, onFatal:
     // Not ready while it blames itself: it hears no peer and takes no IP.
     ready: () => caches.hasSynced() && election.isSynced() && !election.isSelfBlamed(),
   });
-  const keys = mesh === undefined ? undefined : watchLivenessKeys(client, flags.namespace, mesh, metrics, logger, onFatal);
+  const keys =
+    mesh === undefined ? undefined : watchLivenessKeys(client, flags.namespace, mesh, metrics, logger, onFatal);
   await caches.start();
   await bgp?.start();
   logger.info(
-    { namespace: flags.namespace, lbClass: flags.lbClass ?? '(none)', metricsPort: server?.port ?? 0, heartbeatIntervalMs: flags.heartbeatIntervalMs, leaseDurationMs: flags.leaseDurationMs },
+    {
+      namespace: flags.namespace,
+      lbClass: flags.lbClass ?? '(none)',
+      metricsPort: server?.port ?? 0,
+      heartbeatIntervalMs: flags.heartbeatIntervalMs,
+      leaseDurationMs: flags.leaseDurationMs,
+    },
     'speaker started',
   );
-
 
   return {
     metricsPort: server?.port,
@@ -156,7 +196,11 @@ export async function startSpeaker(flags: SpeakerFlags, logger: Logger, onFatal:
   };
 }
 
-const MESH_EVENT_REASONS: Record<MeshHealth, string> = { ok: 'MeshHealthy', 'self-blamed': 'MeshIsolated', fallback: 'MeshUnreachable' };
+const MESH_EVENT_REASONS: Record<MeshHealth, string> = {
+  ok: 'MeshHealthy',
+  'self-blamed': 'MeshIsolated',
+  fallback: 'MeshUnreachable',
+};
 const KEY_POLL_MS = 2000;
 const KEY_REFRESH_MS = 60_000;
 
@@ -179,7 +223,11 @@ function watchLivenessKeys(
   const check = async (): Promise<void> => {
     try {
       const keys = await readLivenessKeys(client, namespace);
-      if (keys === undefined) logger.warn({ secret: LIVENESS_KEY_SECRET }, 'waiting for the liveness key Secret (the controller creates it); peers are judged by their heartbeat Leases meanwhile');
+      if (keys === undefined)
+        logger.warn(
+          { secret: LIVENESS_KEY_SECRET },
+          'waiting for the liveness key Secret (the controller creates it); peers are judged by their heartbeat Leases meanwhile',
+        );
       else if (!mesh.started) await mesh.start(keys);
       else mesh.setKeys(keys);
     } catch (err) {

@@ -54,7 +54,8 @@ export function mergeConditions(
       status: want.status,
       reason: want.reason,
       message: want.message,
-      lastTransitionTime: previous && previous.status === want.status ? previous.lastTransitionTime : conditionTime(now),
+      lastTransitionTime:
+        previous && previous.status === want.status ? previous.lastTransitionTime : conditionTime(now),
       ...(observedGeneration !== undefined ? { observedGeneration } : {}),
     };
     if (index >= 0) result[index] = next;
@@ -101,7 +102,12 @@ export function announcedCondition(
   ownership: (ip: string) => OwnershipView | undefined,
 ): DesiredCondition<AnnouncedReason> {
   if (ips.length === 0) {
-    return { type: CONDITION_ANNOUNCED, status: 'Unknown', reason: 'NotAllocated', message: 'the Service has no IP yet, so nothing is announced' };
+    return {
+      type: CONDITION_ANNOUNCED,
+      status: 'Unknown',
+      reason: 'NotAllocated',
+      message: 'the Service has no IP yet, so nothing is announced',
+    };
   }
   const parts: string[] = [];
   let anyConflict = false;

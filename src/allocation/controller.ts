@@ -11,7 +11,15 @@ import { Allocator } from '../ipam/allocator.js';
 import type { PoolConflict, PoolsReport } from '../ipam/types.js';
 import { CONFLICT_ANNOTATION, IP_LEASE_PREFIX, ipLeaseName } from '../api/leases.js';
 import { sameConditions, type OwnershipView } from './conditions.js';
-import { POOL_ANNOTATION, ServiceReconciler, serviceKey, statusConditions, statusIPs, type ServiceDecision, type ServiceEvent } from './reconcile.js';
+import {
+  POOL_ANNOTATION,
+  ServiceReconciler,
+  serviceKey,
+  statusConditions,
+  statusIPs,
+  type ServiceDecision,
+  type ServiceEvent,
+} from './reconcile.js';
 import { desiredPoolStatus, poolStatusDiffers, poolWarnings } from './pool-status.js';
 import { sameLabels } from './request-change.js';
 import { WorkQueue } from './work-queue.js';
@@ -97,7 +105,8 @@ export class AllocationController {
     });
     this.queue = new WorkQueue((key) => this.process(key), {
       concurrency: options.concurrency ?? 16,
-      onError: (key, err, retryInMs) => options.logger.warn({ key, err: String(err), retryInMs }, 'write failed, will retry'),
+      onError: (key, err, retryInMs) =>
+        options.logger.warn({ key, err: String(err), retryInMs }, 'write failed, will retry'),
     });
   }
 
@@ -109,21 +118,40 @@ export class AllocationController {
   /** Waits for every cache, rebuilds from status (holders first), then allocates the rest. */
   async start(): Promise<void> {
     const { io, logger } = this.options;
-    const enqueue = (obj: V1Service): void => { if (this.started) this.queue.add(serviceKey(obj)); };
+    const enqueue = (obj: V1Service): void => {
+      if (this.started) this.queue.add(serviceKey(obj));
+    };
     this.unsubscribe.push(
       io.services.on({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue }),
-      io.pools.on({ onAdd: () => this.poolsChanged(), onUpdate: (o, old) => this.poolUpdated(o, old), onDelete: () => this.poolsChanged() }),
+      io.pools.on({
+        onAdd: () => this.poolsChanged(),
+        onUpdate: (o, old) => this.poolUpdated(o, old),
+        onDelete: () => this.poolsChanged(),
+      }),
       io.namespaces.on({ onUpdate: (ns, old) => this.namespaceChanged(ns, old), onAdd: () => this.requeuePending() }),
-      io.leases.on({ onAdd: (l) => this.leaseChanged(l), onUpdate: (l) => this.leaseChanged(l), onDelete: (l) => this.leaseChanged(l) }),
+      io.leases.on({
+        onAdd: (l) => this.leaseChanged(l),
+        onUpdate: (l) => this.leaseChanged(l),
+        onDelete: (l) => this.leaseChanged(l),
+      }),
     );
-    await Promise.all([io.services.waitForSync(), io.pools.waitForSync(), io.namespaces.waitForSync(), io.leases.waitForSync()]);
+    await Promise.all([
+      io.services.waitForSync(),
+      io.pools.waitForSync(),
+      io.namespaces.waitForSync(),
+      io.leases.waitForSync(),
+    ]);
     if (this.stopped) return this.markStarted();
     this.applyPools();
     const services = io.services.list();
     const refused = this.reconciler.restoreAll(services);
-    for (const r of refused) logger.warn({ service: r.key, reason: r.message }, 'could not keep the IP in status; allocating again');
+    for (const r of refused)
+      logger.warn({ service: r.key, reason: r.message }, 'could not keep the IP in status; allocating again');
     const holders = services.filter((s) => statusIPs(s).length > 0);
-    logger.info({ services: services.length, holding: holders.length, refused: refused.length }, 'rebuilt allocations from Service status');
+    logger.info(
+      { services: services.length, holding: holders.length, refused: refused.length },
+      'rebuilt allocations from Service status',
+    );
     this.started = true;
     for (const s of holders) this.queue.add(serviceKey(s));
     for (const s of services) this.queue.add(serviceKey(s));
@@ -153,10 +181,16 @@ export class AllocationController {
   }
 
   /** Warning events on the pool for what its new status says (see poolWarnings). */
-  private poolEvents(raw: KubernetesObject, previous: IPAddressPoolStatus | undefined, desired: IPAddressPoolStatus): void {
+  private poolEvents(
+    raw: KubernetesObject,
+    previous: IPAddressPoolStatus | undefined,
+    desired: IPAddressPoolStatus,
+  ): void {
     const ref: ObjectRef = {
-      kind: 'IPAddressPool', apiVersion: 'ironlb.io/v1beta1',
-      namespace: raw.metadata?.namespace ?? '', name: raw.metadata?.name ?? '',
+      kind: 'IPAddressPool',
+      apiVersion: 'ironlb.io/v1beta1',
+      namespace: raw.metadata?.namespace ?? '',
+      name: raw.metadata?.name ?? '',
       ...(raw.metadata?.uid ? { uid: raw.metadata.uid } : {}),
       ...(raw.metadata?.resourceVersion ? { resourceVersion: raw.metadata.resourceVersion } : {}),
     };
@@ -258,7 +292,8 @@ export class AllocationController {
     this.poolErrors = errors;
     this.poolNotes = notes;
     this.poolConflicts = new Map(report.conflicts.map((c) => [c.pool, c]));
-    for (const c of report.conflicts) this.options.logger.warn({ pool: c.pool, overlapsWith: c.overlapsWith }, c.message);
+    for (const c of report.conflicts)
+      this.options.logger.warn({ pool: c.pool, overlapsWith: c.overlapsWith }, c.message);
     return report;
   }
 
@@ -313,7 +348,8 @@ export class AllocationController {
     const namespace = service.metadata?.namespace ?? '';
     const name = service.metadata?.name ?? '';
     const currentIPs = statusIPs(service);
-    const ingressSame = currentIPs.length === decision.ingressIPs.length && currentIPs.every((ip, i) => ip === decision.ingressIPs[i]);
+    const ingressSame =
+      currentIPs.length === decision.ingressIPs.length && currentIPs.every((ip, i) => ip === decision.ingressIPs[i]);
     const conditionsSame = sameConditions(statusConditions(service), decision.conditions);
     if (!ingressSame || !conditionsSame) {
       await io.writeServiceStatus(namespace, name, {
@@ -389,11 +425,24 @@ export class AllocationController {
       // Undefined for a pool the allocator has not been given yet: counted as empty.
       const usage = errors.length === 0 ? this.allocator.usage(name) : undefined;
       const previous = (raw as KubernetesObject & { status?: IPAddressPoolStatus }).status;
-      const desired = desiredPoolStatus({ errors, notes: this.poolNotes.get(name) ?? [], conflict: this.poolConflicts.get(name), usage, previous, generation: raw.metadata?.generation }, this.now());
+      const desired = desiredPoolStatus(
+        {
+          errors,
+          notes: this.poolNotes.get(name) ?? [],
+          conflict: this.poolConflicts.get(name),
+          usage,
+          previous,
+          generation: raw.metadata?.generation,
+        },
+        this.now(),
+      );
       if (metrics) {
         this.poolsWithMetrics.add(name);
         metrics.poolValid.set({ pool: name }, errors.length === 0 && !this.poolConflicts.has(name) ? 1 : 0);
-        for (const [family, u] of [['ipv4', usage?.ipv4], ['ipv6', usage?.ipv6]] as const) {
+        for (const [family, u] of [
+          ['ipv4', usage?.ipv4],
+          ['ipv6', usage?.ipv6],
+        ] as const) {
           metrics.poolInUse.set({ pool: name, family }, Number(u?.assigned ?? 0n));
           metrics.poolSize.set({ pool: name, family }, Number((u?.assigned ?? 0n) + (u?.available ?? 0n)));
         }

@@ -19,12 +19,23 @@ export interface PoolStatusInput {
 }
 
 export function desiredPoolStatus(input: PoolStatusInput, now: Date): IPAddressPoolStatus {
-  const valid: DesiredCondition = input.errors.length === 0
-    ? { type: POOL_CONDITION_VALID, status: 'True', reason: 'Valid', message: validMessage(input.notes ?? []) }
-    : { type: POOL_CONDITION_VALID, status: 'False', reason: 'InvalidPool', message: input.errors.join('; ') };
+  const valid: DesiredCondition =
+    input.errors.length === 0
+      ? { type: POOL_CONDITION_VALID, status: 'True', reason: 'Valid', message: validMessage(input.notes ?? []) }
+      : { type: POOL_CONDITION_VALID, status: 'False', reason: 'InvalidPool', message: input.errors.join('; ') };
   const conflict: DesiredCondition = input.conflict
-    ? { type: POOL_CONDITION_CONFLICT, status: 'True', reason: 'Overlap', message: `${input.conflict.message}; this pool allocates nothing until the overlap with ${input.conflict.overlapsWith} is removed` }
-    : { type: POOL_CONDITION_CONFLICT, status: 'False', reason: 'NoOverlap', message: 'no other pool overlaps this one' };
+    ? {
+        type: POOL_CONDITION_CONFLICT,
+        status: 'True',
+        reason: 'Overlap',
+        message: `${input.conflict.message}; this pool allocates nothing until the overlap with ${input.conflict.overlapsWith} is removed`,
+      }
+    : {
+        type: POOL_CONDITION_CONFLICT,
+        status: 'False',
+        reason: 'NoOverlap',
+        message: 'no other pool overlaps this one',
+      };
   const previous: ServiceCondition[] = (input.previous?.conditions ?? []).map((c) => ({ ...c }));
   const usage = input.usage;
   return {
@@ -40,7 +51,9 @@ export function desiredPoolStatus(input: PoolStatusInput, now: Date): IPAddressP
 }
 
 function validMessage(notes: readonly string[]): string {
-  return notes.length === 0 ? 'the pool is valid' : `the pool is valid; ${notes.join('; ')} (host bits masked, as MetalLB does)`;
+  return notes.length === 0
+    ? 'the pool is valid'
+    : `the pool is valid; ${notes.join('; ')} (host bits masked, as MetalLB does)`;
 }
 
 /** True when writing `desired` would change what `current` says. */
@@ -62,17 +75,28 @@ export interface PoolWarning {
  * taken with its host bits masked (`notes` from parsePool; valid, but the user
  * should know). Each is sent once per new message.
  */
-export function poolWarnings(previous: IPAddressPoolStatus | undefined, desired: IPAddressPoolStatus, notes: readonly string[]): PoolWarning[] {
+export function poolWarnings(
+  previous: IPAddressPoolStatus | undefined,
+  desired: IPAddressPoolStatus,
+  notes: readonly string[],
+): PoolWarning[] {
   const warnings: PoolWarning[] = [];
   const was = (type: string) => previous?.conditions?.find((c) => c.type === type);
-  for (const [type, bad, reason] of [[POOL_CONDITION_VALID, 'False', 'InvalidPool'], [POOL_CONDITION_CONFLICT, 'True', 'PoolConflict']] as const) {
+  for (const [type, bad, reason] of [
+    [POOL_CONDITION_VALID, 'False', 'InvalidPool'],
+    [POOL_CONDITION_CONFLICT, 'True', 'PoolConflict'],
+  ] as const) {
     const now = desired.conditions?.find((c) => c.type === type);
     const before = was(type);
-    if (now?.status === bad && (before?.status !== bad || before.message !== now.message)) warnings.push({ reason, message: now.message });
+    if (now?.status === bad && (before?.status !== bad || before.message !== now.message))
+      warnings.push({ reason, message: now.message });
   }
   const valid = desired.conditions?.find((c) => c.type === POOL_CONDITION_VALID);
   if (valid?.status === 'True' && notes.length > 0 && was(POOL_CONDITION_VALID)?.message !== valid.message) {
-    warnings.push({ reason: 'AddressMasked', message: `${notes.join('; ')}: host bits are masked, as MetalLB does; write the network address to silence this` });
+    warnings.push({
+      reason: 'AddressMasked',
+      message: `${notes.join('; ')}: host bits are masked, as MetalLB does; write the network address to silence this`,
+    });
   }
   return warnings;
 }

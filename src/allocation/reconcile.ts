@@ -95,7 +95,10 @@ export function statusConditions(service: V1Service): ServiceCondition[] {
     status: c.status,
     reason: c.reason,
     message: c.message,
-    lastTransitionTime: c.lastTransitionTime instanceof Date ? c.lastTransitionTime.toISOString().replace(/\.\d{3}Z$/, 'Z') : String(c.lastTransitionTime),
+    lastTransitionTime:
+      c.lastTransitionTime instanceof Date
+        ? c.lastTransitionTime.toISOString().replace(/\.\d{3}Z$/, 'Z')
+        : String(c.lastTransitionTime),
     ...(c.observedGeneration !== undefined ? { observedGeneration: c.observedGeneration } : {}),
   }));
 }
@@ -103,10 +106,13 @@ export function statusConditions(service: V1Service): ServiceCondition[] {
 /** Why a Service is not ours, or undefined when it is. */
 export function notManagedReason(service: V1Service, lbClass: string): string | undefined {
   if (service.metadata?.deletionTimestamp) return 'the Service is being deleted';
-  if (service.spec?.type !== 'LoadBalancer') return `the Service is of type ${service.spec?.type ?? 'ClusterIP'}, not LoadBalancer`;
+  if (service.spec?.type !== 'LoadBalancer')
+    return `the Service is of type ${service.spec?.type ?? 'ClusterIP'}, not LoadBalancer`;
   const cls = service.spec?.loadBalancerClass ?? '';
   if (cls !== lbClass) {
-    return lbClass ? `its loadBalancerClass "${cls}" is not "${lbClass}"` : `its loadBalancerClass "${cls}" is handled by another controller`;
+    return lbClass
+      ? `its loadBalancerClass "${cls}" is not "${lbClass}"`
+      : `its loadBalancerClass "${cls}" is handled by another controller`;
   }
   return undefined;
 }
@@ -219,7 +225,10 @@ export class ServiceReconciler {
       const dropped = outcome.dropped;
       if (dropped.length > 0) {
         refused.push({ key, message: dropped.map((d) => d.why).join('; ') });
-        this.notices.set(key, dropped.map((d) => ({ type: 'Normal', reason: 'IPReleased', message: `released ${d.address}: ${d.why}` })));
+        this.notices.set(
+          key,
+          dropped.map((d) => ({ type: 'Normal', reason: 'IPReleased', message: `released ${d.address}: ${d.why}` })),
+        );
       }
       this.holdings.set(key, { ...given(outcome), intent });
     }
@@ -333,7 +342,12 @@ export class ServiceReconciler {
     this.lastRefusal.delete(key);
 
     const desired: [DesiredCondition<AllocatedReason>, DesiredCondition<AnnouncedReason>] = [
-      { type: CONDITION_ALLOCATED, status: 'True', reason: 'Allocated', message: `${holding.ips.join(', ')} from pool ${holding.pool}` },
+      {
+        type: CONDITION_ALLOCATED,
+        status: 'True',
+        reason: 'Allocated',
+        message: `${holding.ips.join(', ')} from pool ${holding.pool}`,
+      },
       announcedCondition(holding.ips, this.options.ownership),
     ];
     return {
@@ -354,8 +368,14 @@ export class ServiceReconciler {
   }
 
   private refused(
-    service: V1Service, key: string, current: ServiceCondition[], reason: AllocationFailure, message: string,
-    events: ServiceEvent[], released: boolean, now: Date,
+    service: V1Service,
+    key: string,
+    current: ServiceCondition[],
+    reason: AllocationFailure,
+    message: string,
+    events: ServiceEvent[],
+    released: boolean,
+    now: Date,
   ): ServiceDecision {
     this.pending.add(key);
     const last = this.lastRefusal.get(key);
@@ -389,7 +409,9 @@ export class ServiceReconciler {
     this.stranded.delete(key);
     // Clear what we wrote when we held it, or (after a restart) when the Service is no longer a
     // LoadBalancer at all. A Service of another class may belong to another ironlb: never touch it.
-    const markedOurs = !!service.metadata?.annotations?.[POOL_ANNOTATION] || current.length !== withoutControllerConditions(current).length;
+    const markedOurs =
+      !!service.metadata?.annotations?.[POOL_ANNOTATION] ||
+      current.length !== withoutControllerConditions(current).length;
     const noLongerLoadBalancer = service.spec?.type !== 'LoadBalancer';
     const gone = !!service.metadata?.deletionTimestamp;
     return {

@@ -12,17 +12,19 @@ import type { ServiceIntent, ServicePort } from '../api/service.js';
 export type RequestChange = 'none' | 'placement' | 'identity';
 
 export function requestChange(before: ServiceIntent, after: ServiceIntent): RequestChange {
-  const sameRequestedIPs = before.requestedIPs.length === after.requestedIPs.length
-    && before.requestedIPs.every((ip, i) => sameIP(ip, after.requestedIPs[i]!));
+  const sameRequestedIPs =
+    before.requestedIPs.length === after.requestedIPs.length &&
+    before.requestedIPs.every((ip, i) => sameIP(ip, after.requestedIPs[i]!));
   if (!sameRequestedIPs || before.requestedPool !== after.requestedPool) return 'identity';
-  const samePlacement = before.sharingKey === after.sharingKey
-    && samePorts(before.ports, after.ports)
-    && before.externalTrafficPolicy === after.externalTrafficPolicy
-    && sameLabels(before.selector, after.selector)
-    && sameLabels(before.serviceLabels, after.serviceLabels)
-    && before.ipFamilyPolicy === after.ipFamilyPolicy
-    && before.ipFamilies.length === after.ipFamilies.length
-    && before.ipFamilies.every((family, i) => family === after.ipFamilies[i]);
+  const samePlacement =
+    before.sharingKey === after.sharingKey &&
+    samePorts(before.ports, after.ports) &&
+    before.externalTrafficPolicy === after.externalTrafficPolicy &&
+    sameLabels(before.selector, after.selector) &&
+    sameLabels(before.serviceLabels, after.serviceLabels) &&
+    before.ipFamilyPolicy === after.ipFamilyPolicy &&
+    before.ipFamilies.length === after.ipFamilies.length &&
+    before.ipFamilies.every((family, i) => family === after.ipFamilies[i]);
   return samePlacement ? 'none' : 'placement';
 }
 

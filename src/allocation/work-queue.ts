@@ -87,10 +87,13 @@ export class WorkQueue {
       const delay = Math.min(this.maxRetryMs, this.baseRetryMs * 2 ** (attempts - 1));
       this.options.onError?.(key, err, delay);
       if (!this.stopped && !this.dirty.has(key)) {
-        this.timers.set(key, setTimeout(() => {
-          this.timers.delete(key);
-          this.add(key);
-        }, delay));
+        this.timers.set(
+          key,
+          setTimeout(() => {
+            this.timers.delete(key);
+            this.add(key);
+          }, delay),
+        );
       }
     } finally {
       this.running.delete(key);

@@ -28,7 +28,8 @@ export function lookupAnnotation(
   annotations: Readonly<Record<string, string>> | undefined,
   ironlbKey: string,
 ): AnnotationLookup | undefined {
-  if (!ironlbKey.startsWith(IRONLB_PREFIX)) throw new Error(`lookupAnnotation: "${ironlbKey}" is not an ${IRONLB_PREFIX} annotation`);
+  if (!ironlbKey.startsWith(IRONLB_PREFIX))
+    throw new Error(`lookupAnnotation: "${ironlbKey}" is not an ${IRONLB_PREFIX} annotation`);
   if (!annotations) return undefined;
   const name = ironlbKey.slice(IRONLB_PREFIX.length);
   const prefixes: readonly AnnotationPrefix[] = [IRONLB_PREFIX, ...COMPAT_PREFIXES];

@@ -12,7 +12,9 @@ export interface ParsedL2Advertisement {
   readonly interfaces: readonly string[];
 }
 
-export type ParseL2AdvertisementResult = { ok: true; advertisement: ParsedL2Advertisement } | { ok: false; errors: string[] };
+export type ParseL2AdvertisementResult =
+  | { ok: true; advertisement: ParsedL2Advertisement }
+  | { ok: false; errors: string[] };
 
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 /** The CRD's pattern (IFNAMSIZ 16 with the NUL; no slash, colon, whitespace); "." and ".." are refused below. */
@@ -27,7 +29,13 @@ export function parseL2Advertisement(raw: unknown): ParseL2AdvertisementResult {
   const ipAddressPools = readNames(spec.ipAddressPools, 'spec.ipAddressPools', OBJECT_NAME, 'a pool name', errors);
   const ipAddressPoolSelectors = parseSelectorList(spec.ipAddressPoolSelectors, 'spec.ipAddressPoolSelectors', errors);
   const nodeSelectors = parseSelectorList(spec.nodeSelectors, 'spec.nodeSelectors', errors);
-  const interfaces = readNames(spec.interfaces, 'spec.interfaces', INTERFACE_NAME, 'an interface name (1-15 characters, no "/", ":" or spaces)', errors);
+  const interfaces = readNames(
+    spec.interfaces,
+    'spec.interfaces',
+    INTERFACE_NAME,
+    'an interface name (1-15 characters, no "/", ":" or spaces)',
+    errors,
+  );
   for (const [index, iface] of interfaces.entries()) {
     if (iface === '.' || iface === '..') errors.push(`spec.interfaces[${index}]: "${iface}" is not an interface name`);
   }
@@ -43,7 +51,8 @@ function readNames(raw: unknown, path: string, pattern: RegExp, what: string, er
   }
   const names: string[] = [];
   raw.forEach((item: unknown, index: number) => {
-    if (typeof item !== 'string' || !pattern.test(item)) errors.push(`${path}[${index}]: ${JSON.stringify(item)} is not ${what}`);
+    if (typeof item !== 'string' || !pattern.test(item))
+      errors.push(`${path}[${index}]: ${JSON.stringify(item)} is not ${what}`);
     else names.push(item);
   });
   return names;
@@ -53,9 +62,16 @@ function readNames(raw: unknown, path: string, pattern: RegExp, what: string, er
  * Whether the advertisement covers a pool: named, or selected; with neither set it covers every pool (MetalLB
  * semantics).
  */
-export function advertisementCoversPool(advertisement: ParsedL2Advertisement, poolName: string, poolLabels: Labels): boolean {
+export function advertisementCoversPool(
+  advertisement: ParsedL2Advertisement,
+  poolName: string,
+  poolLabels: Labels,
+): boolean {
   if (advertisement.ipAddressPools.length === 0 && advertisement.ipAddressPoolSelectors.length === 0) return true;
-  return advertisement.ipAddressPools.includes(poolName) || matchesAnySelector(advertisement.ipAddressPoolSelectors, poolLabels);
+  return (
+    advertisement.ipAddressPools.includes(poolName) ||
+    matchesAnySelector(advertisement.ipAddressPoolSelectors, poolLabels)
+  );
 }
 
 /** Whether a node may announce for this advertisement; no node selectors means every node. */

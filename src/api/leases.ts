@@ -60,7 +60,8 @@ export function formatEndpoint(address: string, port: number): string {
 export function parseEndpoint(value: string): { address: string; port: number } {
   const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(value) ?? /^([0-9.]+):(\d{1,5})$/.exec(value);
   const port = Number(m?.[2]);
-  if (m === null || !(port >= 1 && port <= 65535)) throw new Error(`${LIVENESS_ANNOTATION}: ${JSON.stringify(value)} is not address:port`);
+  if (m === null || !(port >= 1 && port <= 65535))
+    throw new Error(`${LIVENESS_ANNOTATION}: ${JSON.stringify(value)} is not address:port`);
   return { address: m[1]!, port };
 }
 
@@ -112,8 +113,12 @@ export function parseMacsAnnotation(value: string): PublishedInterface[] {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new Error(`${MACS_ANNOTATION}: entry ${JSON.stringify(entry)} is not ifname=mac`);
     const ifname = entry.slice(0, eq).trim();
-    const mac = entry.slice(eq + 1).trim().toLowerCase();
-    if (!MAC_PATTERN.test(mac)) throw new Error(`${MACS_ANNOTATION}: entry ${JSON.stringify(entry)} has a malformed MAC`);
+    const mac = entry
+      .slice(eq + 1)
+      .trim()
+      .toLowerCase();
+    if (!MAC_PATTERN.test(mac))
+      throw new Error(`${MACS_ANNOTATION}: entry ${JSON.stringify(entry)} has a malformed MAC`);
     return { ifname, mac };
   });
 }

@@ -66,7 +66,8 @@ export function parsePool(raw: unknown): ParsePoolResult {
   const ranges = parseAddresses(spec.addresses, errors, notes);
   const autoAssign = readBoolean(spec.autoAssign, 'spec.autoAssign', POOL_DEFAULTS.autoAssign, errors);
   const avoidBuggyIPs = readBoolean(spec.avoidBuggyIPs, 'spec.avoidBuggyIPs', POOL_DEFAULTS.avoidBuggyIPs, errors);
-  const serviceAllocation = spec.serviceAllocation === undefined ? undefined : parseServiceAllocation(spec.serviceAllocation, errors);
+  const serviceAllocation =
+    spec.serviceAllocation === undefined ? undefined : parseServiceAllocation(spec.serviceAllocation, errors);
 
   if (errors.length > 0) return { ok: false, errors };
   const pool: ParsedPool = {
@@ -124,7 +125,10 @@ function parseAddresses(raw: unknown, errors: string[], notes: string[]): IPRang
       const a = parsed[i]!;
       const b = parsed[j]!;
       if (rangesOverlap(a.range, b.range)) {
-        errors.push(`spec.addresses[${b.index}]: ${formatRange(b.range)} ` + `overlaps spec.addresses[${a.index}] (${formatRange(a.range)})`);
+        errors.push(
+          `spec.addresses[${b.index}]: ${formatRange(b.range)} ` +
+            `overlaps spec.addresses[${a.index}] (${formatRange(a.range)})`,
+        );
       }
     }
   }

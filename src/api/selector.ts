@@ -13,7 +13,11 @@ export function labelKeyError(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  if (!NAME_PART.test(name)) return `"${key}" is not a valid label key ` + `(name part: up to 63 letters, digits, "-", "_", ".", starting and ending alphanumeric)`;
+  if (!NAME_PART.test(name))
+    return (
+      `"${key}" is not a valid label key ` +
+      `(name part: up to 63 letters, digits, "-", "_", ".", starting and ending alphanumeric)`
+    );
   if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
     return `"${key}" is not a valid label key (prefix must be a DNS subdomain)`;
   }
@@ -22,7 +26,10 @@ export function labelKeyError(key: string): string | undefined {
 
 export function labelValueError(value: string): string | undefined {
   if (value === '' || NAME_PART.test(value)) return undefined;
-  return `"${value}" is not a valid label value ` + `(up to 63 letters, digits, "-", "_", ".", starting and ending alphanumeric)`;
+  return (
+    `"${value}" is not a valid label value ` +
+    `(up to 63 letters, digits, "-", "_", ".", starting and ending alphanumeric)`
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -31,7 +38,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** Checks a raw metav1.LabelSelector; every error names its field under `path`. */
 export function parseLabelSelector(raw: unknown, path: string): ParseSelectorResult {
-  if (!isPlainObject(raw)) return { ok: false, errors: [`${path}: must be an object with matchLabels and/or matchExpressions`] };
+  if (!isPlainObject(raw))
+    return { ok: false, errors: [`${path}: must be an object with matchLabels and/or matchExpressions`] };
   const errors: string[] = [];
   const selector: LabelSelector = {};
   for (const field of Object.keys(raw)) {
@@ -90,8 +98,10 @@ function parseRequirement(raw: unknown, path: string, errors: string[]): LabelSe
     errors.push(`${path}.values: must be a list of strings`);
   }
   const list = Array.isArray(values) ? (values as unknown[]).filter((v): v is string => typeof v === 'string') : [];
-  if ((operator === 'In' || operator === 'NotIn') && list.length === 0) errors.push(`${path}.values: must not be empty for operator ${operator}`);
-  if ((operator === 'Exists' || operator === 'DoesNotExist') && list.length > 0) errors.push(`${path}.values: must be empty for operator ${operator}`);
+  if ((operator === 'In' || operator === 'NotIn') && list.length === 0)
+    errors.push(`${path}.values: must not be empty for operator ${operator}`);
+  if ((operator === 'Exists' || operator === 'DoesNotExist') && list.length > 0)
+    errors.push(`${path}.values: must be empty for operator ${operator}`);
   for (const value of list) {
     const valueError = labelValueError(value);
     if (valueError) errors.push(`${path}.values: ${valueError}`);

@@ -98,8 +98,14 @@ export function readServiceIntent(svc: V1Service): ReadServiceResult {
   const sharingKey = lookup(ANNOTATION_ALLOW_SHARED_IP)?.value.trim() || undefined;
 
   const ipFamilyPolicy = (spec.ipFamilyPolicy ?? 'SingleStack') as IPFamilyPolicy;
-  if (!POLICIES.includes(ipFamilyPolicy)) errors.push(`spec.ipFamilyPolicy: must be one of ${POLICIES.join(', ')} (got "${spec.ipFamilyPolicy}")`);
-  const ipFamilies = readFamilies(spec.ipFamilies, spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : []), ipFamilyPolicy, errors);
+  if (!POLICIES.includes(ipFamilyPolicy))
+    errors.push(`spec.ipFamilyPolicy: must be one of ${POLICIES.join(', ')} (got "${spec.ipFamilyPolicy}")`);
+  const ipFamilies = readFamilies(
+    spec.ipFamilies,
+    spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : []),
+    ipFamilyPolicy,
+    errors,
+  );
 
   const ports = readPorts(spec.ports, errors);
   const externalTrafficPolicy = (spec.externalTrafficPolicy ?? 'Cluster') as ExternalTrafficPolicy;
@@ -154,10 +160,16 @@ function parseRequestedIPs(annotation: AnnotationLookup, errors: string[]): IPAd
  * family; dual-stack policies follow spec.ipFamilies (the API server fills it),
  * and without it try both, IPv4 first.
  */
-function readFamilies(rawFamilies: string[] | undefined, clusterIPs: string[], policy: IPFamilyPolicy, errors: string[]): IPFamily[] {
+function readFamilies(
+  rawFamilies: string[] | undefined,
+  clusterIPs: string[],
+  policy: IPFamilyPolicy,
+  errors: string[],
+): IPFamily[] {
   const declared: IPFamily[] = [];
   for (const [index, family] of (rawFamilies ?? []).entries()) {
-    if (!FAMILIES.includes(family as IPFamily)) errors.push(`spec.ipFamilies[${index}]: must be IPv4 or IPv6 (got "${family}")`);
+    if (!FAMILIES.includes(family as IPFamily))
+      errors.push(`spec.ipFamilies[${index}]: must be IPv4 or IPv6 (got "${family}")`);
     else if (declared.includes(family as IPFamily)) errors.push(`spec.ipFamilies[${index}]: ${family} is listed twice`);
     else declared.push(family as IPFamily);
   }
@@ -178,7 +190,8 @@ function readPorts(rawPorts: readonly V1ServicePort[] | undefined, errors: strin
   const ports: ServicePort[] = [];
   for (const [index, port] of (rawPorts ?? []).entries()) {
     const protocol = (port.protocol ?? 'TCP') as PortProtocol;
-    if (!PROTOCOLS.includes(protocol)) errors.push(`spec.ports[${index}].protocol: must be TCP, UDP or SCTP (got "${port.protocol}")`);
+    if (!PROTOCOLS.includes(protocol))
+      errors.push(`spec.ports[${index}].protocol: must be TCP, UDP or SCTP (got "${port.protocol}")`);
     if (!Number.isInteger(port.port) || port.port < 1 || port.port > 65535) {
       errors.push(`spec.ports[${index}].port: must be 1-65535 (got ${JSON.stringify(port.port)})`);
     }

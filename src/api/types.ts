@@ -29,7 +29,13 @@ export interface ObjectMeta {
   annotations?: Record<string, string>;
 }
 
-export type { Condition, ConditionStatus, LabelSelector, LabelSelectorOperator, LabelSelectorRequirement } from './schema/common.js';
+export type {
+  Condition,
+  ConditionStatus,
+  LabelSelector,
+  LabelSelectorOperator,
+  LabelSelectorRequirement,
+} from './schema/common.js';
 export type { IPAddressPoolSpec, IPAddressPoolStatus, ServiceAllocation } from './schema/ipaddresspool.js';
 export type { L2AdvertisementSpec } from './schema/l2advertisement.js';
 

@@ -23,7 +23,9 @@ export interface ParsedBGPAdvertisement {
   readonly communities: readonly CommunityRef[];
 }
 
-export type ParseBGPAdvertisementResult = { ok: true; advertisement: ParsedBGPAdvertisement } | { ok: false; errors: string[] };
+export type ParseBGPAdvertisementResult =
+  | { ok: true; advertisement: ParsedBGPAdvertisement }
+  | { ok: false; errors: string[] };
 
 const ALIAS_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
@@ -58,8 +60,12 @@ function readCommunities(raw: unknown, errors: string[]): CommunityRef[] {
   raw.forEach((item: unknown, index: number) => {
     const value = typeof item === 'string' ? parseCommunityValue(item) : undefined;
     if (value) result.push(value);
-    else if (typeof item === 'string' && !item.includes(':') && ALIAS_NAME.test(item)) result.push({ kind: 'alias', name: item });
-    else errors.push(`spec.communities[${index}]: ${JSON.stringify(item)} is not a community (like 65535:65282 or large:1:2:3) nor an alias name`);
+    else if (typeof item === 'string' && !item.includes(':') && ALIAS_NAME.test(item))
+      result.push({ kind: 'alias', name: item });
+    else
+      errors.push(
+        `spec.communities[${index}]: ${JSON.stringify(item)} is not a community (like 65535:65282 or large:1:2:3) nor an alias name`,
+      );
   });
   return result;
 }

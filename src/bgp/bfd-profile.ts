@@ -19,7 +19,6 @@ export interface ParsedBFDProfile {
 
 export type ParseBFDProfileResult = { ok: true; profile: ParsedBFDProfile } | { ok: false; errors: string[] };
 
-
 /** Validates a raw BFDProfile; every error names its field. Never throws on bad input. */
 export function parseBFDProfile(raw: unknown): ParseBFDProfileResult {
   const start = readObjectStart(raw, 'BFDProfile', 'optional');

@@ -1,7 +1,9 @@
 import { isPlainObject, readObjectStart } from './fields.js';
 
 /** A BGP community in FRR's spelling: standard `65535:65282` or large `1:2:3`. */
-export type BgpCommunity = { readonly kind: 'standard'; readonly value: string } | { readonly kind: 'large'; readonly value: string };
+export type BgpCommunity =
+  | { readonly kind: 'standard'; readonly value: string }
+  | { readonly kind: 'large'; readonly value: string };
 
 const U16 = 65535;
 const U32 = 4_294_967_295;
@@ -57,7 +59,10 @@ export function parseCommunity(raw: unknown): ParseCommunityResult {
       }
       if (aliases.has(item.name)) errors.push(`${path}.name: "${item.name}" is defined twice`);
       const value = typeof item.value === 'string' ? parseCommunityValue(item.value) : undefined;
-      if (value === undefined) errors.push(`${path}.value: ${JSON.stringify(item.value)} is not a community (like 65535:65282 or large:1:2:3)`);
+      if (value === undefined)
+        errors.push(
+          `${path}.value: ${JSON.stringify(item.value)} is not a community (like 65535:65282 or large:1:2:3)`,
+        );
       else aliases.set(item.name, value);
     });
   }

@@ -9,7 +9,13 @@ export { isPlainObject, readObjectName, readObjectStart } from '../api/object.js
 export const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** A whole number in [min, max]; undefined when absent (or wrong, with an error). */
-export function readInteger(raw: unknown, path: string, min: number, max: number, errors: string[]): number | undefined {
+export function readInteger(
+  raw: unknown,
+  path: string,
+  min: number,
+  max: number,
+  errors: string[],
+): number | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
     errors.push(`${path}: must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
@@ -67,13 +73,22 @@ export function readNameList(raw: unknown, path: string, errors: string[]): stri
   }
   const names: string[] = [];
   raw.forEach((item: unknown, index: number) => {
-    if (typeof item !== 'string' || !OBJECT_NAME.test(item)) errors.push(`${path}[${index}]: ${JSON.stringify(item)} is not an object name`);
+    if (typeof item !== 'string' || !OBJECT_NAME.test(item))
+      errors.push(`${path}[${index}]: ${JSON.stringify(item)} is not an object name`);
     else names.push(item);
   });
   return names;
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 const GO_DURATION = /^(?:\d+(?:\.\d+)?|\.\d+)(?:ns|us|µs|ms|s|m|h)/;
 
 /**
@@ -102,7 +117,13 @@ export function parseGoDuration(raw: unknown, path: string, errors: string[]): n
 }
 
 /** A duration that must be a whole number of seconds in [min, max] (FRR's timers take seconds). */
-export function readSeconds(raw: unknown, path: string, min: number, max: number, errors: string[]): number | undefined {
+export function readSeconds(
+  raw: unknown,
+  path: string,
+  min: number,
+  max: number,
+  errors: string[],
+): number | undefined {
   const before = errors.length;
   const ms = parseGoDuration(raw, path, errors);
   if (ms === undefined || errors.length > before) return undefined;

@@ -33,7 +33,8 @@ export function renderFrrConfig(plan: NodeBgpPlan, options: RenderOptions): stri
     'ipv6 nht resolve-via-default',
     '!',
   ];
-  for (const session of plan.sessions) lines.push(...peerFilters(session.peer.name, plan.prefixes.get(session.peer.name) ?? new Map()));
+  for (const session of plan.sessions)
+    lines.push(...peerFilters(session.peer.name, plan.prefixes.get(session.peer.name) ?? new Map()));
   if (plan.myASN !== undefined && plan.sessions.length > 0) lines.push(...router(plan));
   if (plan.bfdProfiles.length > 0) lines.push(...bfd(plan));
   return `${lines.join('\n')}\n`;
@@ -48,21 +49,39 @@ function peerFilters(peer: string, prefixes: ReadonlyMap<string, PrefixAttribute
   const setEntry = (list: string, family: 'ip' | 'ipv6', members: string[], set: string) => {
     members.forEach((prefix, i) => lines.push(`${family} prefix-list ${list} seq ${(i + 1) * 5} permit ${prefix}`));
     sequence += 10;
-    lines.push(`route-map ${out} permit ${sequence}`, ` match ${family} address prefix-list ${list}`, ` ${set}`, ' on-match next', 'exit', '!');
+    lines.push(
+      `route-map ${out} permit ${sequence}`,
+      ` match ${family} address prefix-list ${list}`,
+      ` ${set}`,
+      ' on-match next',
+      'exit',
+      '!',
+    );
   };
   for (const family of ['ip', 'ipv6'] as const) {
     const ofFamily = sorted.filter(([, a]) => (a.family === 'IPv4') === (family === 'ip'));
     const suffix = family === 'ip' ? 'ipv4' : 'ipv6';
     const localPrefs = [...new Set(ofFamily.map(([, a]) => a.localPref).filter((v) => v > 0))].sort((a, b) => a - b);
     for (const pref of localPrefs) {
-      setEntry(`ironlb-${peer}-localpref-${pref}-${suffix}`, family, ofFamily.filter(([, a]) => a.localPref === pref).map(([p]) => p), `set local-preference ${pref}`);
+      setEntry(
+        `ironlb-${peer}-localpref-${pref}-${suffix}`,
+        family,
+        ofFamily.filter(([, a]) => a.localPref === pref).map(([p]) => p),
+        `set local-preference ${pref}`,
+      );
     }
     const communities = new Map<string, string>();
     for (const [, a] of ofFamily) {
-      for (const c of a.communities) communities.set(formatCommunity(c), c.kind === 'large' ? `set large-community ${c.value} additive` : `set community ${c.value} additive`);
+      for (const c of a.communities)
+        communities.set(
+          formatCommunity(c),
+          c.kind === 'large' ? `set large-community ${c.value} additive` : `set community ${c.value} additive`,
+        );
     }
     for (const [name, set] of communities) {
-      const members = ofFamily.filter(([, a]) => a.communities.some((c) => formatCommunity(c) === name)).map(([p]) => p);
+      const members = ofFamily
+        .filter(([, a]) => a.communities.some((c) => formatCommunity(c) === name))
+        .map(([p]) => p);
       setEntry(`ironlb-${peer}-community-${name}-${suffix}`, family, members, set);
     }
   }
@@ -80,7 +99,12 @@ function peerFilters(peer: string, prefixes: ReadonlyMap<string, PrefixAttribute
 function router(plan: NodeBgpPlan): string[] {
   const lines = [`router bgp ${plan.myASN}`];
   if (plan.routerID !== undefined) lines.push(` bgp router-id ${plan.routerID}`);
-  lines.push(' no bgp ebgp-requires-policy', ' no bgp network import-check', ' no bgp default ipv4-unicast', ' bgp graceful-restart preserve-fw-state');
+  lines.push(
+    ' no bgp ebgp-requires-policy',
+    ' no bgp network import-check',
+    ' no bgp default ipv4-unicast',
+    ' bgp graceful-restart preserve-fw-state',
+  );
   for (const session of plan.sessions) lines.push(...neighbor(session));
   for (const family of ['IPv4', 'IPv6'] as const) {
     const sessions = plan.sessions.filter((s) => s.peer.peerAddress.family === family);
@@ -91,7 +115,11 @@ function router(plan: NodeBgpPlan): string[] {
     for (const prefix of [...networks].sort(compareText)) lines.push(`  network ${prefix}`);
     for (const s of sessions) {
       const address = s.peer.peerAddress.text;
-      lines.push(`  neighbor ${address} activate`, `  neighbor ${address} route-map ${routeMapIn(s.peer.name)} in`, `  neighbor ${address} route-map ${routeMapOut(s.peer.name)} out`);
+      lines.push(
+        `  neighbor ${address} activate`,
+        `  neighbor ${address} route-map ${routeMapIn(s.peer.name)} in`,
+        `  neighbor ${address} route-map ${routeMapOut(s.peer.name)} out`,
+      );
     }
     lines.push(' exit-address-family');
   }
@@ -104,7 +132,8 @@ function neighbor({ peer, password }: PeerSession): string[] {
   const lines = [`${n} remote-as ${peer.peerASN ?? peer.dynamicASN}`, `${n} description ${peer.name}`];
   if (peer.peerPort !== DEFAULT_PEER_PORT) lines.push(`${n} port ${peer.peerPort}`);
   if (peer.sourceAddress) lines.push(`${n} update-source ${peer.sourceAddress.text}`);
-  if (peer.keepaliveTime !== undefined && peer.holdTime !== undefined) lines.push(`${n} timers ${peer.keepaliveTime} ${peer.holdTime}`);
+  if (peer.keepaliveTime !== undefined && peer.holdTime !== undefined)
+    lines.push(`${n} timers ${peer.keepaliveTime} ${peer.holdTime}`);
   if (peer.connectTime !== undefined) lines.push(`${n} timers connect ${peer.connectTime}`);
   if (password !== undefined) lines.push(`${n} password ${password}`);
   if (peer.ebgpMultiHop) lines.push(`${n} ebgp-multihop`);

@@ -70,9 +70,20 @@ export class FrrDaemon implements FrrPort {
     renameSync(temp, file);
     const dir = this.workDir;
     const args = [
-      this.options.reloadScript ?? DEFAULT_FRR_RELOAD, '--reload', '--stdout', '--log-level', 'warning',
-      '--vty_socket', this.options.socketDir, '--rundir', dir, '--confdir', dir,
-      '--bindir', path.dirname(this.vtyshPath), file,
+      this.options.reloadScript ?? DEFAULT_FRR_RELOAD,
+      '--reload',
+      '--stdout',
+      '--log-level',
+      'warning',
+      '--vty_socket',
+      this.options.socketDir,
+      '--rundir',
+      dir,
+      '--confdir',
+      dir,
+      '--bindir',
+      path.dirname(this.vtyshPath),
+      file,
     ];
     // A second pass checks the first: FRR 8.4 sets `neighbor … graceful-restart-disable`
     // on a new peer but then fails to tell zebra ("not valid at this moment",

@@ -2,7 +2,14 @@ import { parseSelectorList } from '../api/pool.js';
 import type { LabelSelector } from '../api/types.js';
 import { DEFAULT_PEER_PORT, bgpPeerSpec } from '../api/schema/bgp.js';
 import {
-  OBJECT_NAME, isPlainObject, readAddress, readBoolean, readObjectStart, readSeconds, readSpecInteger, type Address,
+  OBJECT_NAME,
+  isPlainObject,
+  readAddress,
+  readBoolean,
+  readObjectStart,
+  readSeconds,
+  readSpecInteger,
+  type Address,
 } from './fields.js';
 
 export { DEFAULT_PEER_PORT };
@@ -50,21 +57,26 @@ export function parseBGPPeer(raw: unknown): ParseBGPPeerResult {
     if (spec.dynamicASN === 'internal' || spec.dynamicASN === 'external') dynamicASN = spec.dynamicASN;
     else errors.push(`spec.dynamicASN: must be "internal" or "external" (got ${JSON.stringify(spec.dynamicASN)})`);
   }
-  if (spec.peerASN === undefined && spec.dynamicASN === undefined) errors.push('spec.peerASN: required unless spec.dynamicASN is set');
-  if (spec.peerASN !== undefined && spec.dynamicASN !== undefined) errors.push('spec.dynamicASN: set only one of spec.peerASN and spec.dynamicASN');
+  if (spec.peerASN === undefined && spec.dynamicASN === undefined)
+    errors.push('spec.peerASN: required unless spec.dynamicASN is set');
+  if (spec.peerASN !== undefined && spec.dynamicASN !== undefined)
+    errors.push('spec.dynamicASN: set only one of spec.peerASN and spec.dynamicASN');
 
   const peerAddress = readAddress(spec.peerAddress, 'spec.peerAddress', errors);
   if (spec.peerAddress === undefined) errors.push('spec.peerAddress: required');
   const peerPort = readSpecInteger(spec, 'peerPort', fields, errors) ?? DEFAULT_PEER_PORT;
   const sourceAddress = readAddress(spec.sourceAddress, 'spec.sourceAddress', errors);
   if (sourceAddress && peerAddress && sourceAddress.family !== peerAddress.family) {
-    errors.push(`spec.sourceAddress: ${sourceAddress.text} is ${sourceAddress.family} but spec.peerAddress is ${peerAddress.family}`);
+    errors.push(
+      `spec.sourceAddress: ${sourceAddress.text} is ${sourceAddress.family} but spec.peerAddress is ${peerAddress.family}`,
+    );
   }
 
   const timers = readTimers(spec.holdTime, spec.keepaliveTime, errors);
   const connectTime = readSeconds(spec.connectTime, 'spec.connectTime', 1, 65535, errors);
   const routerID = readAddress(spec.routerID, 'spec.routerID', errors);
-  if (routerID && routerID.family !== 'IPv4') errors.push(`spec.routerID: must be an IPv4 address (got ${JSON.stringify(spec.routerID)})`);
+  if (routerID && routerID.family !== 'IPv4')
+    errors.push(`spec.routerID: must be an IPv4 address (got ${JSON.stringify(spec.routerID)})`);
   const nodeSelectors = parseSelectorList(spec.nodeSelectors, 'spec.nodeSelectors', errors);
 
   let password: string | undefined;
@@ -85,7 +97,8 @@ export function parseBGPPeer(raw: unknown): ParseBGPPeerResult {
   }
   let bfdProfile: string | undefined;
   if (spec.bfdProfile !== undefined && spec.bfdProfile !== '') {
-    if (typeof spec.bfdProfile !== 'string' || !OBJECT_NAME.test(spec.bfdProfile)) errors.push(`spec.bfdProfile: ${JSON.stringify(spec.bfdProfile)} is not a BFDProfile name`);
+    if (typeof spec.bfdProfile !== 'string' || !OBJECT_NAME.test(spec.bfdProfile))
+      errors.push(`spec.bfdProfile: ${JSON.stringify(spec.bfdProfile)} is not a BFDProfile name`);
     else bfdProfile = spec.bfdProfile;
   }
   const ebgpMultiHop = readBoolean(spec.ebgpMultiHop, 'spec.ebgpMultiHop', errors);
@@ -118,7 +131,11 @@ export function parseBGPPeer(raw: unknown): ParseBGPPeerResult {
 }
 
 /** MetalLB's rule: one timer alone sets the other (hold = 3 x keepalive); hold is 0 or >= 3 s; keepalive <= hold. */
-function readTimers(rawHold: unknown, rawKeepalive: unknown, errors: string[]): { holdTime?: number; keepaliveTime?: number } {
+function readTimers(
+  rawHold: unknown,
+  rawKeepalive: unknown,
+  errors: string[],
+): { holdTime?: number; keepaliveTime?: number } {
   const hold = readSeconds(rawHold, 'spec.holdTime', 0, 65535, errors);
   const keepalive = readSeconds(rawKeepalive, 'spec.keepaliveTime', 0, 65535, errors);
   if (hold !== undefined && hold !== 0 && hold < 3) {
@@ -129,7 +146,9 @@ function readTimers(rawHold: unknown, rawKeepalive: unknown, errors: string[]): 
   const holdTime = hold ?? Math.min(keepalive! * 3, 65535);
   const keepaliveTime = keepalive ?? Math.floor(holdTime / 3);
   if (keepaliveTime > holdTime) {
-    errors.push(`spec.keepaliveTime: ${JSON.stringify(rawKeepalive)} must not be longer than spec.holdTime (${holdTime}s)`);
+    errors.push(
+      `spec.keepaliveTime: ${JSON.stringify(rawKeepalive)} must not be longer than spec.holdTime (${holdTime}s)`,
+    );
     return {};
   }
   return { holdTime, keepaliveTime };

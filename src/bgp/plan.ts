@@ -73,12 +73,15 @@ export function planNode(inputs: BgpNodeInputs): NodeBgpPlan {
   const sessions = planSessions(inputs, errors);
   const prefixes = new Map<string, Map<string, PrefixAttributes>>(sessions.map((s) => [s.peer.name, new Map()]));
   const aliases = new Map<string, BgpCommunity>();
-  for (const c of [...inputs.communities].sort(byName)) for (const [alias, value] of c.aliases) if (!aliases.has(alias)) aliases.set(alias, value);
+  for (const c of [...inputs.communities].sort(byName))
+    for (const [alias, value] of c.aliases) if (!aliases.has(alias)) aliases.set(alias, value);
 
   for (const advertisement of [...inputs.advertisements].sort(byName)) {
     const communities = resolveCommunities(advertisement, aliases, errors);
     if (communities === undefined) continue;
-    const targets = sessions.filter((s) => advertisement.peers.length === 0 || advertisement.peers.includes(s.peer.name));
+    const targets = sessions.filter(
+      (s) => advertisement.peers.length === 0 || advertisement.peers.includes(s.peer.name),
+    );
     for (const [ip, pool] of eligibleIps(inputs, advertisement)) {
       const prefix = aggregate(ip, pool, advertisement, inputs.pools, errors);
       if (prefix === undefined) continue;
@@ -120,17 +123,23 @@ function planSessions(inputs: BgpNodeInputs, errors: ConfigError[]): PeerSession
     // One FRR BGP instance per node: one local AS, one router ID.
     const first = sessions[0]?.peer;
     if (first && first.myASN !== peer.myASN) {
-      fail(`spec.myASN: ${peer.myASN} differs from ${first.myASN} of BGPPeer "${first.name}" on node ${inputs.node.name}; a node has one local AS`);
+      fail(
+        `spec.myASN: ${peer.myASN} differs from ${first.myASN} of BGPPeer "${first.name}" on node ${inputs.node.name}; a node has one local AS`,
+      );
       continue;
     }
     const otherId = sessions.find((s) => s.peer.routerID !== undefined)?.peer;
     if (peer.routerID !== undefined && otherId && otherId.routerID !== peer.routerID) {
-      fail(`spec.routerID: ${peer.routerID} differs from ${otherId.routerID} of BGPPeer "${otherId.name}" on node ${inputs.node.name}; a node has one router ID`);
+      fail(
+        `spec.routerID: ${peer.routerID} differs from ${otherId.routerID} of BGPPeer "${otherId.name}" on node ${inputs.node.name}; a node has one router ID`,
+      );
       continue;
     }
     const same = sessions.find((s) => s.peer.peerAddress.text === peer.peerAddress.text);
     if (same) {
-      fail(`spec.peerAddress: ${peer.peerAddress.text} is already the address of BGPPeer "${same.peer.name}" on node ${inputs.node.name}`);
+      fail(
+        `spec.peerAddress: ${peer.peerAddress.text} is already the address of BGPPeer "${same.peer.name}" on node ${inputs.node.name}`,
+      );
       continue;
     }
     if (peer.passwordSecret === undefined) {
@@ -144,23 +153,39 @@ function planSessions(inputs: BgpNodeInputs, errors: ConfigError[]): PeerSession
   return sessions;
 }
 
-function secretPassword(name: string, secret: SecretFacts | undefined): { ok: true; value: string } | { ok: false; error: string } {
+function secretPassword(
+  name: string,
+  secret: SecretFacts | undefined,
+): { ok: true; value: string } | { ok: false; error: string } {
   if (secret === undefined) return { ok: false, error: `Secret "${name}" not found` };
-  if (secret.type !== BASIC_AUTH_SECRET_TYPE) return { ok: false, error: `Secret "${name}" has type ${JSON.stringify(secret.type ?? '')}, not ${BASIC_AUTH_SECRET_TYPE}` };
+  if (secret.type !== BASIC_AUTH_SECRET_TYPE)
+    return {
+      ok: false,
+      error: `Secret "${name}" has type ${JSON.stringify(secret.type ?? '')}, not ${BASIC_AUTH_SECRET_TYPE}`,
+    };
   const encoded = secret.data?.password;
   if (encoded === undefined) return { ok: false, error: `Secret "${name}" has no "password" key` };
   const value = Buffer.from(encoded, 'base64').toString('utf8');
-  if (!/^[\x21-\x7e]{1,80}$/.test(value)) return { ok: false, error: `Secret "${name}": password must be 1 to 80 printable ASCII characters without spaces` };
+  if (!/^[\x21-\x7e]{1,80}$/.test(value))
+    return { ok: false, error: `Secret "${name}": password must be 1 to 80 printable ASCII characters without spaces` };
   return { ok: true, value };
 }
 
-function resolveCommunities(advertisement: ParsedBGPAdvertisement, aliases: ReadonlyMap<string, BgpCommunity>, errors: ConfigError[]): BgpCommunity[] | undefined {
+function resolveCommunities(
+  advertisement: ParsedBGPAdvertisement,
+  aliases: ReadonlyMap<string, BgpCommunity>,
+  errors: ConfigError[],
+): BgpCommunity[] | undefined {
   const result: BgpCommunity[] = [];
   for (const [index, ref] of advertisement.communities.entries()) {
     if (ref.kind !== 'alias') result.push(ref);
     else if (aliases.has(ref.name)) result.push(aliases.get(ref.name)!);
     else {
-      errors.push({ kind: 'BGPAdvertisement', name: advertisement.name, message: `spec.communities[${index}]: no Community defines the alias "${ref.name}"` });
+      errors.push({
+        kind: 'BGPAdvertisement',
+        name: advertisement.name,
+        message: `spec.communities[${index}]: no Community defines the alias "${ref.name}"`,
+      });
       return undefined;
     }
   }
@@ -169,7 +194,8 @@ function resolveCommunities(advertisement: ParsedBGPAdvertisement, aliases: Read
 
 /** IP -> pool for every IP this node is eligible to announce under `advertisement`, by the election's candidate rules. */
 function eligibleIps(inputs: BgpNodeInputs, advertisement: ParsedBGPAdvertisement): Map<string, string> {
-  if (advertisement.nodeSelectors.length > 0 && !matchesAnySelector(advertisement.nodeSelectors, inputs.node.labels)) return new Map();
+  if (advertisement.nodeSelectors.length > 0 && !matchesAnySelector(advertisement.nodeSelectors, inputs.node.labels))
+    return new Map();
   // computeCandidates holds the rules (excluded or unavailable nodes, Local
   // policy, shared IPs, which pool). It was written for L2, whose eligibility
   // also needs an announcing interface; BGP needs none, so the node is given
@@ -177,19 +203,34 @@ function eligibleIps(inputs: BgpNodeInputs, advertisement: ParsedBGPAdvertisemen
   const candidates = computeCandidates({
     nodes: [inputs.node],
     pools: inputs.pools.map((p) => ({ name: p.name, labels: p.labels })),
-    advertisements: [{ name: advertisement.name, ipAddressPools: advertisement.ipAddressPools, ipAddressPoolSelectors: advertisement.ipAddressPoolSelectors, nodeSelectors: [], interfaces: [] }],
+    advertisements: [
+      {
+        name: advertisement.name,
+        ipAddressPools: advertisement.ipAddressPools,
+        ipAddressPoolSelectors: advertisement.ipAddressPoolSelectors,
+        nodeSelectors: [],
+        interfaces: [],
+      },
+    ],
     services: inputs.services,
     endpoints: inputs.endpoints,
     speakerInterfaces: new Map([[inputs.node.name, ['bgp']]]),
     ...(inputs.poolOfIp ? { poolOfIp: inputs.poolOfIp } : {}),
   });
   const result = new Map<string, string>();
-  for (const [ip, c] of candidates) if (c.eligible.has(inputs.node.name) && c.pool !== undefined) result.set(ip, c.pool);
+  for (const [ip, c] of candidates)
+    if (c.eligible.has(inputs.node.name) && c.pool !== undefined) result.set(ip, c.pool);
   return result;
 }
 
 /** The prefix announced for `ip`: itself, or the aggregate, which must stay inside the pool's range. */
-function aggregate(ipText: string, poolName: string, advertisement: ParsedBGPAdvertisement, pools: readonly ParsedPool[], errors: ConfigError[]): { text: string; family: IPFamily } | undefined {
+function aggregate(
+  ipText: string,
+  poolName: string,
+  advertisement: ParsedBGPAdvertisement,
+  pools: readonly ParsedPool[],
+  errors: ConfigError[],
+): { text: string; family: IPFamily } | undefined {
   const parsed = parseIP(ipText);
   if (!parsed.ok) return undefined;
   const ip = parsed.ip;
@@ -203,7 +244,11 @@ function aggregate(ipText: string, poolName: string, advertisement: ParsedBGPAdv
     if (range === undefined || start < range.start || (start | hostMask) > range.end) {
       const field = ip.family === 'IPv4' ? 'spec.aggregationLength' : 'spec.aggregationLengthV6';
       const where = range === undefined ? `pool ${poolName}` : `pool ${poolName}'s range ${formatRange(range)}`;
-      errors.push({ kind: 'BGPAdvertisement', name: advertisement.name, message: `${field}: ${text} (from ${ipText}) is wider than ${where}; not announced` });
+      errors.push({
+        kind: 'BGPAdvertisement',
+        name: advertisement.name,
+        message: `${field}: ${text} (from ${ipText}) is wider than ${where}; not announced`,
+      });
       return undefined;
     }
   }

@@ -19,12 +19,14 @@ export function parseBool(flag: string, text: string): boolean {
 
 export function parsePort(flag: string, text: string): number {
   const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) throw new Error(`${flag}: expected a port 0..65535 (0 disables), got "${text}"`);
+  if (!/^\d+$/.test(text) || port > 65535)
+    throw new Error(`${flag}: expected a port 0..65535 (0 disables), got "${text}"`);
   return port;
 }
 
 export function parseNamespace(flag: string, text: string): string {
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(text)) throw new Error(`${flag}: "${text}" is not a valid namespace name`);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(text))
+    throw new Error(`${flag}: "${text}" is not a valid namespace name`);
   return text;
 }
 
@@ -41,7 +43,11 @@ export interface FlagSyntax {
  * bare boolean). `--help`/`-h` are reported as `--help`. Unknown flags and
  * missing values throw.
  */
-export function walkFlags(argv: readonly string[], syntax: FlagSyntax, onFlag: (name: string, value: string | undefined) => void): void {
+export function walkFlags(
+  argv: readonly string[],
+  syntax: FlagSyntax,
+  onFlag: (name: string, value: string | undefined) => void,
+): void {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const eq = arg.indexOf('=');

@@ -26,7 +26,8 @@ export class ApiContact {
 
   standing(now: number): ApiStanding {
     const cutOff = now - (this.lastOkAt ?? this.startedAt) >= this.leaseDurationMs;
-    const steady = !cutOff && !this.failing && this.contactSince !== undefined && now - this.contactSince >= this.leaseDurationMs;
+    const steady =
+      !cutOff && !this.failing && this.contactSince !== undefined && now - this.contactSince >= this.leaseDurationMs;
     return { cutOff, steady };
   }
 }

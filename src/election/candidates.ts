@@ -1,4 +1,8 @@
-import { advertisementCoversPool, advertisementSelectsNode, type ParsedL2Advertisement } from '../api/l2advertisement.js';
+import {
+  advertisementCoversPool,
+  advertisementSelectsNode,
+  type ParsedL2Advertisement,
+} from '../api/l2advertisement.js';
 import type { Labels } from '../api/selector.js';
 import { compareStrings } from './plan.js';
 
@@ -86,7 +90,12 @@ export function computeCandidates(inputs: CandidateInputs): Map<string, IpCandid
     const pool = services.find((s) => s.pool !== undefined)?.pool ?? inputs.poolOfIp?.(ip);
     const labels = pool === undefined ? undefined : poolLabels.get(pool);
     if (pool === undefined || labels === undefined) {
-      result.set(ip, { eligible: new Set(), services: refs, pool, reason: pool === undefined ? 'no pool holds the IP' : `pool ${pool} not found` });
+      result.set(ip, {
+        eligible: new Set(),
+        services: refs,
+        pool,
+        reason: pool === undefined ? 'no pool holds the IP' : `pool ${pool} not found`,
+      });
       continue;
     }
     const advertisements = inputs.advertisements.filter((a) => advertisementCoversPool(a, pool, labels));
@@ -98,11 +107,15 @@ export function computeCandidates(inputs: CandidateInputs): Map<string, IpCandid
     for (const node of usableNodes) {
       const interfaces = inputs.speakerInterfaces.get(node.name) ?? [];
       const advertised = advertisements.some(
-        (a) => advertisementSelectsNode(a, node.labels) && (a.interfaces.length === 0 ? interfaces.length > 0 : a.interfaces.some((i) => interfaces.includes(i))),
+        (a) =>
+          advertisementSelectsNode(a, node.labels) &&
+          (a.interfaces.length === 0 ? interfaces.length > 0 : a.interfaces.some((i) => interfaces.includes(i))),
       );
       if (!advertised) continue;
       const servesLocally = services.every(
-        (s) => s.externalTrafficPolicy !== 'Local' || (readyNodes.get(serviceKey(s.namespace, s.name))?.has(node.name) ?? false),
+        (s) =>
+          s.externalTrafficPolicy !== 'Local' ||
+          (readyNodes.get(serviceKey(s.namespace, s.name))?.has(node.name) ?? false),
       );
       if (servesLocally) eligible.add(node.name);
     }

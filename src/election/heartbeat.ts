@@ -43,12 +43,16 @@ export class Heartbeat {
     this.scheduler = options.scheduler ?? realScheduler({ unref: false });
     if (!(options.intervalMs > 0)) throw new Error(`heartbeat interval must be > 0, got ${options.intervalMs}`);
     if (options.leaseDurationMs <= options.intervalMs) {
-      throw new Error(`lease duration (${options.leaseDurationMs} ms) must exceed the heartbeat interval (${options.intervalMs} ms)`);
+      throw new Error(
+        `lease duration (${options.leaseDurationMs} ms) must exceed the heartbeat interval (${options.intervalMs} ms)`,
+      );
     }
   }
 
   private pace(): { intervalMs: number; leaseDurationMs: number } {
-    return this.options.pace?.() ?? { intervalMs: this.options.intervalMs, leaseDurationMs: this.options.leaseDurationMs };
+    return (
+      this.options.pace?.() ?? { intervalMs: this.options.intervalMs, leaseDurationMs: this.options.leaseDurationMs }
+    );
   }
 
   /** The resourceVersion of our last successful renewal. */
@@ -76,7 +80,8 @@ export class Heartbeat {
     this.options.onWrite?.();
     await this.options.store.delete(this.options.leaseName, this.resourceVersion).catch(async (err: unknown) => {
       // Our version may be stale (a renewal raced the stop): delete unconditionally once.
-      if (err instanceof LeaseStoreError && err.kind === 'conflict') return this.options.store.delete(this.options.leaseName);
+      if (err instanceof LeaseStoreError && err.kind === 'conflict')
+        return this.options.store.delete(this.options.leaseName);
       if (err instanceof LeaseStoreError && err.kind === 'not-found') return;
       throw err;
     });
@@ -132,7 +137,8 @@ export class Heartbeat {
       this.options.onResult(true);
     } catch (err) {
       // A 409 or 404 means our version is stale: read it again on the next beat.
-      if (err instanceof LeaseStoreError && (err.kind === 'conflict' || err.kind === 'not-found')) this.resourceVersion = undefined;
+      if (err instanceof LeaseStoreError && (err.kind === 'conflict' || err.kind === 'not-found'))
+        this.resourceVersion = undefined;
       this.failing = true;
       this.options.onResult(false, err instanceof Error ? err : new Error(String(err)));
     }

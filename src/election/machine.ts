@@ -1,5 +1,15 @@
 import { compareStrings, planTakeovers, type OrphanedIp } from './plan.js';
-import type { ElectionConfig, Evaluation, HeartbeatView, Intent, IpState, NodeState, OwnershipView, PeerVerdict, WriteOutcome } from './types.js';
+import type {
+  ElectionConfig,
+  Evaluation,
+  HeartbeatView,
+  Intent,
+  IpState,
+  NodeState,
+  OwnershipView,
+  PeerVerdict,
+  WriteOutcome,
+} from './types.js';
 
 // The per-IP election of one speaker as a pure state machine (docs/election.md).
 // Inputs are observations stamped with the observer's monotonic clock; the
@@ -8,7 +18,15 @@ import type { ElectionConfig, Evaluation, HeartbeatView, Intent, IpState, NodeSt
 // evaluate() derives everything from the current view, so calling it more
 // often never changes the outcome.
 
-export type { ElectionConfig, Evaluation, HeartbeatView, Intent, OwnershipView, PeerVerdict, WriteOutcome } from './types.js';
+export type {
+  ElectionConfig,
+  Evaluation,
+  HeartbeatView,
+  Intent,
+  OwnershipView,
+  PeerVerdict,
+  WriteOutcome,
+} from './types.js';
 
 const RECENT_VERSIONS = 8;
 
@@ -39,7 +57,8 @@ export class ElectionMachine {
 
   constructor(private readonly config: ElectionConfig) {
     if (config.self === '') throw new Error('election: node name is empty');
-    if (!(config.leaseDurationMs > 0)) throw new Error(`election: lease duration must be > 0, got ${config.leaseDurationMs}`);
+    if (!(config.leaseDurationMs > 0))
+      throw new Error(`election: lease duration must be > 0, got ${config.leaseDurationMs}`);
     if (!(config.staggerMs >= 0)) throw new Error(`election: stagger must be >= 0, got ${config.staggerMs}`);
     this.retryBackoffMs = config.retryBackoffMs ?? Math.max(config.staggerMs, 100);
   }
@@ -120,7 +139,14 @@ export class ElectionMachine {
     const silent = how.silent || (pending?.silent ?? false);
     const link = how.link ?? pending?.link;
     const since = pending?.link !== undefined ? pending.since : now;
-    state.confirm = { id: this.nextConfirmId++, reason: pending?.silent === true ? pending.reason : reason, requested: false, silent, link, since };
+    state.confirm = {
+      id: this.nextConfirmId++,
+      reason: pending?.silent === true ? pending.reason : reason,
+      requested: false,
+      silent,
+      link,
+      since,
+    };
   }
 
   /** Duration of one of our Lease writes (heartbeats included), for the stagger. */
@@ -149,14 +175,23 @@ export class ElectionMachine {
     }
     const known = this.nodes.get(node);
     if (known === undefined || known.resourceVersion !== view.resourceVersion) {
-      this.nodes.set(node, { resourceVersion: view.resourceVersion, leaseDurationMs: view.leaseDurationMs, seenChangeAt: now, macs: view.macs });
+      this.nodes.set(node, {
+        resourceVersion: view.resourceVersion,
+        leaseDurationMs: view.leaseDurationMs,
+        seenChangeAt: now,
+        macs: view.macs,
+      });
     }
   }
 
   /** A speaker's member Lease (undefined: gone): membership and the MACs it publishes. */
   observeMember(node: string, macs: readonly string[] | undefined): void {
     if (macs === undefined) this.members.delete(node);
-    else this.members.set(node, macs.map((m) => m.toLowerCase()));
+    else
+      this.members.set(
+        node,
+        macs.map((m) => m.toLowerCase()),
+      );
   }
 
   /** The failure detector's word on `node` (undefined: forget it). */
@@ -252,7 +287,10 @@ export class ElectionMachine {
     }
     if (state.reportedConflicts.has(claimant)) return { effect: 'conflict', intents: [] };
     state.reportedConflicts.add(claimant);
-    return { effect: 'conflict', intents: [{ kind: 'conflict', ip, mac: claimant, reason: 'a host that is no speaker answers for this IP' }] };
+    return {
+      effect: 'conflict',
+      intents: [{ kind: 'conflict', ip, mac: claimant, reason: 'a host that is no speaker answers for this IP' }],
+    };
   }
 
   /** A MAC some speaker publishes in its heartbeat Lease (this one included). */
@@ -296,7 +334,12 @@ export class ElectionMachine {
     }
     for (const [ip, state] of this.sortedIps()) {
       if (state.lease?.holder === this.config.self) {
-        intents.push({ kind: 'release', ip, expectedResourceVersion: state.lease.resourceVersion, reason: 'speaker shutting down' });
+        intents.push({
+          kind: 'release',
+          ip,
+          expectedResourceVersion: state.lease.resourceVersion,
+          reason: 'speaker shutting down',
+        });
       }
     }
     return intents;
@@ -321,7 +364,8 @@ export class ElectionMachine {
       const gapAt = this.unreachableSince + this.config.leaseDurationMs;
       if (now >= gapAt) {
         this.gapConfirmed = true;
-        for (const ip of this.heldIps()) this.requireConfirmation(ip, 'own heartbeat unseen for a lease-duration', { silent: false }, now);
+        for (const ip of this.heldIps())
+          this.requireConfirmation(ip, 'own heartbeat unseen for a lease-duration', { silent: false }, now);
       } else {
         wake(gapAt);
       }
@@ -347,7 +391,8 @@ export class ElectionMachine {
       state.reportedConflicts.clear();
       if (state.eligible === undefined) {
         // Forget IPs that are gone and whose Lease we have no business with.
-        if (state.lease === undefined && !state.writeInFlight && state.awaitingVersion === undefined) this.ips.delete(ip);
+        if (state.lease === undefined && !state.writeInFlight && state.awaitingVersion === undefined)
+          this.ips.delete(ip);
         continue;
       }
       const reason = this.needsOwner(state, holder, candidates, now, wake);
@@ -420,7 +465,11 @@ export class ElectionMachine {
     if (state.confirm?.link !== undefined && !deadLink) wake(state.confirm.since + 2 * this.config.leaseDurationMs);
     if (state.eligible === undefined || !candidates.includes(this.config.self) || deadLink) {
       const gone = state.eligible === undefined;
-      const reason = gone ? 'IP no longer allocated' : deadLink ? `link ${state.confirm?.link} down for 2 x lease-duration` : 'this node is no longer a candidate';
+      const reason = gone
+        ? 'IP no longer allocated'
+        : deadLink
+          ? `link ${state.confirm?.link} down for 2 x lease-duration`
+          : 'this node is no longer a candidate';
       stopAnswering(reason);
       if (state.writeInFlight) return;
       if (state.retryAt !== undefined && now < state.retryAt) {
@@ -442,7 +491,11 @@ export class ElectionMachine {
     const confirm = state.confirm;
     if (confirm !== undefined) {
       if (confirm.silent) stopAnswering(`confirming ownership: ${confirm.reason}`);
-      if (confirm.link === undefined && !confirm.requested && (confirm.retryAt === undefined || now >= confirm.retryAt)) {
+      if (
+        confirm.link === undefined &&
+        !confirm.requested &&
+        (confirm.retryAt === undefined || now >= confirm.retryAt)
+      ) {
         confirm.requested = true;
         intents.push({ kind: 'confirm', ip, id: confirm.id, reason: confirm.reason });
       } else if (confirm.retryAt !== undefined && !confirm.requested && confirm.link === undefined) {
@@ -452,14 +505,25 @@ export class ElectionMachine {
     }
     if (!state.announcing) {
       state.announcing = true;
-      intents.push({ kind: 'announce', ip, reason: 'lease names this node', probe: state.acquiredNew === true, ownerNeededSince: state.ownerNeededSince });
+      intents.push({
+        kind: 'announce',
+        ip,
+        reason: 'lease names this node',
+        probe: state.acquiredNew === true,
+        ownerNeededSince: state.ownerNeededSince,
+      });
       state.ownerNeededSince = undefined;
       state.acquiredNew = false;
     }
     if (state.resumedOverMac !== undefined) {
       const mac = state.resumedOverMac;
       state.resumedOverMac = undefined;
-      intents.push({ kind: 'conflict', ip, mac, reason: `speaker with ${mac} announces it but the lease still names this node` });
+      intents.push({
+        kind: 'conflict',
+        ip,
+        mac,
+        reason: `speaker with ${mac} announces it but the lease still names this node`,
+      });
     }
   }
 
@@ -504,7 +568,9 @@ export class ElectionMachine {
     const verdict = this.verdicts.get(node);
     if (verdict !== undefined && verdict !== 'unknown') return undefined;
     const seen = this.nodes.get(node);
-    return seen === undefined ? undefined : Math.max(seen.seenChangeAt, this.livenessFrom) + (seen.leaseDurationMs ?? this.config.leaseDurationMs);
+    return seen === undefined
+      ? undefined
+      : Math.max(seen.seenChangeAt, this.livenessFrom) + (seen.leaseDurationMs ?? this.config.leaseDurationMs);
   }
 
   /** Every node live now, this one included (computed once per evaluation). */
@@ -537,7 +603,14 @@ export class ElectionMachine {
   private state(ip: string): IpState {
     let state = this.ips.get(ip);
     if (state === undefined) {
-      state = { lease: undefined, eligible: undefined, writeInFlight: false, announcing: false, reportedConflicts: new Set(), recentVersions: [] };
+      state = {
+        lease: undefined,
+        eligible: undefined,
+        writeInFlight: false,
+        announcing: false,
+        reportedConflicts: new Set(),
+        recentVersions: [],
+      };
       this.ips.set(ip, state);
     }
     return state;

@@ -89,7 +89,9 @@ export class Membership {
 
   /** Whether liveness comes from the heartbeat Leases for some peer (no mesh, or no verdict on it). */
   usesHeartbeats(): boolean {
-    return this.options.liveness === undefined || this.options.liveness.isolated() || this.options.machine.needsHeartbeats();
+    return (
+      this.options.liveness === undefined || this.options.liveness.isolated() || this.options.machine.needsHeartbeats()
+    );
   }
 
   /** This node hears none of its peers while they hear each other. */
@@ -106,7 +108,10 @@ export class Membership {
     } catch (err) {
       this.options.logger.warn({ lease: lease.name, err: String(err) }, 'ignoring malformed MAC annotation');
     }
-    this.options.machine.observeMember(node, published.map((p) => p.mac));
+    this.options.machine.observeMember(
+      node,
+      published.map((p) => p.mac),
+    );
     const endpoint = lease.annotations[LIVENESS_ANNOTATION];
     let peer: MeshPeer | undefined;
     if (endpoint !== undefined) {
@@ -147,7 +152,8 @@ export class Membership {
   syncVerdicts(): void {
     const { liveness, machine, node: self } = this.options;
     if (liveness === undefined) return;
-    for (const node of this.speakerInterfaces.keys()) if (node !== self) machine.observeVerdict(node, liveness.verdict(node));
+    for (const node of this.speakerInterfaces.keys())
+      if (node !== self) machine.observeVerdict(node, liveness.verdict(node));
     const isolated = liveness.isolated();
     // Hearing no one while a peer says it hears the mesh: the fault is ours.
     // When every peer is isolated too, the mesh is down (a firewall): the
@@ -182,7 +188,13 @@ export class Membership {
     try {
       const written =
         this.published === undefined
-          ? await store.get(name).then((existing) => (existing === undefined ? store.create(name, content) : store.update(name, existing.resourceVersion, content)))
+          ? await store
+              .get(name)
+              .then((existing) =>
+                existing === undefined
+                  ? store.create(name, content)
+                  : store.update(name, existing.resourceVersion, content),
+              )
           : await store.update(name, this.published.resourceVersion, content);
       this.published = { resourceVersion: written.resourceVersion, annotations: text };
     } catch (err) {
@@ -218,8 +230,13 @@ export class Membership {
         if (node === undefined) continue;
         seen.add(node);
         const wasLive = this.options.machine.isLive(node, now);
-        const leaseDurationMs = lease.leaseDurationSeconds === undefined ? undefined : lease.leaseDurationSeconds * 1000;
-        this.options.machine.observeHeartbeat(node, { resourceVersion: lease.resourceVersion, leaseDurationMs, macs: [] }, now);
+        const leaseDurationMs =
+          lease.leaseDurationSeconds === undefined ? undefined : lease.leaseDurationSeconds * 1000;
+        this.options.machine.observeHeartbeat(
+          node,
+          { resourceVersion: lease.resourceVersion, leaseDurationMs, macs: [] },
+          now,
+        );
         if (node === this.options.node && lease.resourceVersion === ownVersion) this.lastOwnRenewalSeenAt = now;
         if (!wasLive) this.options.onChange();
       }
@@ -262,7 +279,10 @@ export class Membership {
         continue;
       }
       if (now - silence.since < staleAfterMs || machine.isLive(node, now)) continue;
-      logger.warn({ member: node, silentMs: Math.round(now - silence.since) }, 'deleting the Leases of a speaker gone for good');
+      logger.warn(
+        { member: node, silentMs: Math.round(now - silence.since) },
+        'deleting the Leases of a speaker gone for good',
+      );
       try {
         await store.delete(memberLeaseName(node), memberVersion);
         if (version !== '') await store.delete(nodeLeaseName(node), version);
@@ -275,7 +295,12 @@ export class Membership {
 
   private setPeer(node: string, peer: MeshPeer | undefined): void {
     const before = this.peers.get(node);
-    if (peer === undefined ? before === undefined : before !== undefined && before.address === peer.address && before.port === peer.port) return;
+    if (
+      peer === undefined
+        ? before === undefined
+        : before !== undefined && before.address === peer.address && before.port === peer.port
+    )
+      return;
     if (peer === undefined) this.peers.delete(node);
     else this.peers.set(node, peer);
     this.options.liveness?.setMembers([...this.peers.values()]);

@@ -48,7 +48,10 @@ export function planTakeovers(
     if (plan.has(ip)) throw new Error(`IP ${ip} listed twice in the takeover plan`);
     const ranked = [...new Set(candidates)]
       .map((node) => ({ node, load: load.get(node) ?? 0, weight: rendezvousWeight(ip, node) }))
-      .sort((a, b) => a.load - b.load || (a.weight > b.weight ? -1 : a.weight < b.weight ? 1 : 0) || compareStrings(a.node, b.node))
+      .sort(
+        (a, b) =>
+          a.load - b.load || (a.weight > b.weight ? -1 : a.weight < b.weight ? 1 : 0) || compareStrings(a.node, b.node),
+      )
       .map((c) => c.node);
     plan.set(ip, ranked);
     const first = ranked[0];

@@ -7,8 +7,24 @@ import { ApiContact } from './api-contact.js';
 import { Heartbeat } from './heartbeat.js';
 import { ElectionMachine, type Intent, type OwnershipView } from './machine.js';
 import { Membership, type MeshHealth } from './membership.js';
-import { CONFLICT_ANNOTATION, IP_ANNOTATION, IP_LEASE_PREFIX, ipLeaseName, nodeFromMemberLeaseName, nodeLeaseName, type PublishedInterface } from '../api/leases.js';
-import { LeaseStoreError, type LeaseRecord, type LeaseStore, type Liveness, type ServiceEventSink, type ServiceRef, type Wire } from './boundaries.js';
+import {
+  CONFLICT_ANNOTATION,
+  IP_ANNOTATION,
+  IP_LEASE_PREFIX,
+  ipLeaseName,
+  nodeFromMemberLeaseName,
+  nodeLeaseName,
+  type PublishedInterface,
+} from '../api/leases.js';
+import {
+  LeaseStoreError,
+  type LeaseRecord,
+  type LeaseStore,
+  type Liveness,
+  type ServiceEventSink,
+  type ServiceRef,
+  type Wire,
+} from './boundaries.js';
 
 // Drives the election machine from the lease store, the mesh and the wire:
 // feeds it observations, carries out its intents, and keeps the heartbeat
@@ -22,8 +38,10 @@ const STALE_MEMBER_LEASE_DURATIONS = 10;
 
 export const MESH_STATE_MESSAGES: Record<MeshHealth, string> = {
   ok: 'the liveness mesh judges the peers',
-  'self-blamed': 'this node hears no peer on the liveness mesh while they hear each other: it takes no IP until it does',
-  fallback: 'no speaker hears another on the liveness mesh (UDP blocked?): peers are judged by their heartbeat Leases, failover is slow',
+  'self-blamed':
+    'this node hears no peer on the liveness mesh while they hear each other: it takes no IP until it does',
+  fallback:
+    'no speaker hears another on the liveness mesh (UDP blocked?): peers are judged by their heartbeat Leases, failover is slow',
 };
 
 export interface SpeakerRuntimeOptions {
@@ -93,7 +111,12 @@ export class SpeakerRuntime {
     this.apiContact = new ApiContact(options.leaseDurationMs, this.now());
     // Our heartbeats tell the mesh when we are cut off from the API server, so peers take our IPs (docs/liveness.md).
     options.liveness?.setApiStanding(() => this.apiContact.standing(this.now()));
-    this.machine = new ElectionMachine({ self: options.node, leaseDurationMs: options.leaseDurationMs, staggerMs: options.staggerMs, settleMs: options.settleMs });
+    this.machine = new ElectionMachine({
+      self: options.node,
+      leaseDurationMs: options.leaseDurationMs,
+      staggerMs: options.staggerMs,
+      settleMs: options.settleMs,
+    });
     this.membership = new Membership({
       node: options.node,
       store: options.store,
@@ -162,7 +185,11 @@ export class SpeakerRuntime {
       const early = this.unmapped.get(name);
       if (early !== undefined) {
         this.unmapped.delete(name);
-        this.machine.observeLease(ip, { holder: early.holderIdentity, resourceVersion: early.resourceVersion }, this.now());
+        this.machine.observeLease(
+          ip,
+          { holder: early.holderIdentity, resourceVersion: early.resourceVersion },
+          this.now(),
+        );
       }
     }
     for (const ip of [...this.services.keys()]) {
@@ -204,7 +231,6 @@ export class SpeakerRuntime {
     return this.membership.selfBlamed();
   }
 
-
   /** SIGTERM: silence, release every held IP, delete our node Lease. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -217,10 +243,16 @@ export class SpeakerRuntime {
     // writes on the old versions, and lose a retry.
     for (const intent of intents) if (intent.kind === 'withdraw') void this.execute(intent);
     await this.heartbeat.stop();
-    await Promise.allSettled(intents.filter((intent) => intent.kind !== 'withdraw').map((intent) => this.execute(intent)));
+    await Promise.allSettled(
+      intents.filter((intent) => intent.kind !== 'withdraw').map((intent) => this.execute(intent)),
+    );
     this.options.liveness?.leave();
-    await this.heartbeat.deleteLease().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not delete the node lease'));
-    await this.membership.deleteMemberLease().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not delete the member lease'));
+    await this.heartbeat
+      .deleteLease()
+      .catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not delete the node lease'));
+    await this.membership
+      .deleteMemberLease()
+      .catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not delete the member lease'));
     this.options.liveness?.stop();
     await this.watcher?.stop();
   }
@@ -266,7 +298,8 @@ export class SpeakerRuntime {
   }
 
   private heartbeatResult(ok: boolean, error?: Error): void {
-    if (!ok && !this.heartbeatFailing) this.log.warn({ err: error?.message }, 'node lease renewal failed: keeping what we hold, acquiring nothing');
+    if (!ok && !this.heartbeatFailing)
+      this.log.warn({ err: error?.message }, 'node lease renewal failed: keeping what we hold, acquiring nothing');
     if (ok && this.heartbeatFailing) this.log.info('node lease renewed again');
     this.heartbeatFailing = !ok;
     this.apiContact.result(ok, this.now());
@@ -303,8 +336,12 @@ export class SpeakerRuntime {
    */
   private pace(): { intervalMs: number; leaseDurationMs: number } {
     const { heartbeatIntervalMs, leaseDurationMs, liveness } = this.options;
-    if (liveness === undefined || liveness.quorumPossible()) return { intervalMs: heartbeatIntervalMs, leaseDurationMs };
-    return { intervalMs: Math.min(heartbeatIntervalMs, SMALL_CLUSTER_PACE.intervalMs), leaseDurationMs: Math.min(leaseDurationMs, SMALL_CLUSTER_PACE.leaseDurationMs) };
+    if (liveness === undefined || liveness.quorumPossible())
+      return { intervalMs: heartbeatIntervalMs, leaseDurationMs };
+    return {
+      intervalMs: Math.min(heartbeatIntervalMs, SMALL_CLUSTER_PACE.intervalMs),
+      leaseDurationMs: Math.min(leaseDurationMs, SMALL_CLUSTER_PACE.leaseDurationMs),
+    };
   }
 
   private wireClaim(ip: string, mac: string): void {
@@ -347,8 +384,14 @@ export class SpeakerRuntime {
     // Timers run before pending I/O after a stall: the renewals that arrived
     // meanwhile are still unread, so judge nobody dead on this run.
     const { heartbeatIntervalMs, leaseDurationMs } = this.options;
-    if (this.lastRunAt !== undefined && now - this.lastRunAt > heartbeatIntervalMs + (leaseDurationMs - heartbeatIntervalMs) / 2) {
-      this.log.warn({ stalledMs: Math.round(now - this.lastRunAt) }, 'process stalled: giving every peer a fresh lease-duration');
+    if (
+      this.lastRunAt !== undefined &&
+      now - this.lastRunAt > heartbeatIntervalMs + (leaseDurationMs - heartbeatIntervalMs) / 2
+    ) {
+      this.log.warn(
+        { stalledMs: Math.round(now - this.lastRunAt) },
+        'process stalled: giving every peer a fresh lease-duration',
+      );
       this.machine.restartView(now);
     }
     this.lastRunAt = now;
@@ -399,21 +442,31 @@ export class SpeakerRuntime {
     this.log.info({ ip: intent.ip, services, decision: intent.kind, reason: intent.reason, ...extra }, message);
   }
 
-  private emit(ip: string, type: 'Normal' | 'Warning', reason: 'Announcing' | 'Withdrawn' | 'IPConflict', message: string): void {
+  private emit(
+    ip: string,
+    type: 'Normal' | 'Warning',
+    reason: 'Announcing' | 'Withdrawn' | 'IPConflict',
+    message: string,
+  ): void {
     for (const service of this.services.get(ip) ?? []) this.options.events?.emit(service, type, reason, message);
   }
 
   private async execute(intent: Intent): Promise<void> {
     const { ip } = intent;
     const self = this.options.node;
-    const content = (holder: string, extra: Record<string, string> = {}) => ({ holderIdentity: holder, annotations: { [IP_ANNOTATION]: ip, ...extra } });
+    const content = (holder: string, extra: Record<string, string> = {}) => ({
+      holderIdentity: holder,
+      annotations: { [IP_ANNOTATION]: ip, ...extra },
+    });
     const name = ipLeaseName(ip);
     const store = this.options.store;
     switch (intent.kind) {
       case 'acquire': {
         this.decision(intent, 'acquiring');
         const expected = intent.expectedResourceVersion;
-        return this.write(ip, 'acquire', () => (expected === undefined ? store.create(name, content(self)) : store.update(name, expected, content(self))));
+        return this.write(ip, 'acquire', () =>
+          expected === undefined ? store.create(name, content(self)) : store.update(name, expected, content(self)),
+        );
       }
       case 'release':
         this.decision(intent, 'releasing');
@@ -492,12 +545,16 @@ export class SpeakerRuntime {
     this.options.metrics?.ownershipChanges.inc({ change: 'announced' });
     this.decision(intent, 'announcing');
     this.emit(ip, 'Normal', 'Announcing', `node ${this.options.node} announces ${ip}`);
-    const result: { conflictMac?: string } = await this.options.wire.announce(ip, { probe: intent.probe }).catch((err: unknown) => {
-      this.log.error({ ip, err: String(err) }, 'announcing failed on the wire');
-      return {};
-    });
-    if (intent.ownerNeededSince !== undefined) this.options.metrics?.takeoverLatency.observe((this.now() - intent.ownerNeededSince) / 1000);
-    if (result.conflictMac !== undefined) await this.conflict(ip, result.conflictMac, 'the conflict probe got an answer: nothing announced', intent);
+    const result: { conflictMac?: string } = await this.options.wire
+      .announce(ip, { probe: intent.probe })
+      .catch((err: unknown) => {
+        this.log.error({ ip, err: String(err) }, 'announcing failed on the wire');
+        return {};
+      });
+    if (intent.ownerNeededSince !== undefined)
+      this.options.metrics?.takeoverLatency.observe((this.now() - intent.ownerNeededSince) / 1000);
+    if (result.conflictMac !== undefined)
+      await this.conflict(ip, result.conflictMac, 'the conflict probe got an answer: nothing announced', intent);
   }
 
   private async conflict(ip: string, mac: string, reason: string, intent: Intent): Promise<void> {
@@ -509,25 +566,39 @@ export class SpeakerRuntime {
     if (lease === undefined || lease.holderIdentity !== this.options.node) return;
     this.options.metrics?.leaseWrites.inc({ kind: 'conflict' });
     await this.options.store
-      .update(lease.name, lease.resourceVersion, { holderIdentity: lease.holderIdentity, annotations: { ...lease.annotations, [CONFLICT_ANNOTATION]: `${mac}: ${reason}` } })
+      .update(lease.name, lease.resourceVersion, {
+        holderIdentity: lease.holderIdentity,
+        annotations: { ...lease.annotations, [CONFLICT_ANNOTATION]: `${mac}: ${reason}` },
+      })
       .then((written) => this.machine.observeLeaseRead(ip, viewOf(written), this.now()))
       .catch((err: unknown) => this.log.warn({ ip, err: String(err) }, 'could not record the conflict on the lease'));
     this.kick();
   }
 
-  private async write(ip: string, kind: 'acquire' | 'release' | 'delete', op: () => Promise<LeaseRecord | undefined>): Promise<void> {
+  private async write(
+    ip: string,
+    kind: 'acquire' | 'release' | 'delete',
+    op: () => Promise<LeaseRecord | undefined>,
+  ): Promise<void> {
     this.options.metrics?.leaseWrites.inc({ kind });
     const started = this.now();
     try {
       const written = await op();
       this.machine.observeWriteLatency(this.now() - started);
-      this.machine.writeFinished(ip, { kind: 'ok', lease: written === undefined ? undefined : viewOf(written) }, this.now());
+      this.machine.writeFinished(
+        ip,
+        { kind: 'ok', lease: written === undefined ? undefined : viewOf(written) },
+        this.now(),
+      );
       this.options.metrics?.ownershipChanges.inc({ change: kind === 'acquire' ? 'acquired' : 'released' });
       this.log.info({ ip, decision: kind, resourceVersion: written?.resourceVersion }, `${kind} written`);
     } catch (err) {
       const stale = err instanceof LeaseStoreError && err.kind !== 'unavailable';
       this.machine.writeFinished(ip, { kind: stale ? 'conflict' : 'failed' }, this.now());
-      this.log.info({ ip, decision: kind, err: String(err) }, stale ? `${kind} lost the race: re-reading` : `${kind} failed`);
+      this.log.info(
+        { ip, decision: kind, err: String(err) },
+        stale ? `${kind} lost the race: re-reading` : `${kind} failed`,
+      );
       if (stale) await this.reread(ip);
     }
     this.kick();

@@ -67,10 +67,7 @@ export interface Evaluation {
   wakeAt?: number;
 }
 
-export type WriteOutcome =
-  | { kind: 'ok'; lease: OwnershipView | undefined }
-  | { kind: 'conflict' }
-  | { kind: 'failed' };
+export type WriteOutcome = { kind: 'ok'; lease: OwnershipView | undefined } | { kind: 'conflict' } | { kind: 'failed' };
 
 export interface IpState {
   lease: OwnershipView | undefined;
@@ -98,7 +95,15 @@ export interface IpState {
    * not answering meanwhile (after a link went down). `link`: waiting for
    * that interface to come back before asking, down `since`.
    */
-  confirm?: { id: number; reason: string; silent: boolean; link?: string; since: number; requested: boolean; retryAt?: number };
+  confirm?: {
+    id: number;
+    reason: string;
+    silent: boolean;
+    link?: string;
+    since: number;
+    requested: boolean;
+    retryAt?: number;
+  };
   /** A fenced IP whose re-read still named us: report the other speaker once we resume. */
   resumedOverMac?: string;
   reportedConflicts: Set<string>;

@@ -39,11 +39,14 @@ export function parseIP(text: string): ParseIPResult {
   }
   if (text.includes(':') && ipaddr.IPv6.isValid(text)) {
     const parsed = ipaddr.IPv6.parse(text);
-    if (parsed.zoneId !== undefined) return { ok: false, error: `"${text}" has a zone id, which has no meaning for a service address` };
-    if (parsed.isIPv4MappedAddress()) return { ok: false, error: `"${text}" is an IPv4-mapped IPv6 address; write the IPv4 address instead` };
+    if (parsed.zoneId !== undefined)
+      return { ok: false, error: `"${text}" has a zone id, which has no meaning for a service address` };
+    if (parsed.isIPv4MappedAddress())
+      return { ok: false, error: `"${text}" is an IPv4-mapped IPv6 address; write the IPv4 address instead` };
     return { ok: true, ip: { family: 'IPv6', value: bytesToBigInt(parsed.toByteArray()) } };
   }
-  if (/^\d+(\.\d+){0,2}$/.test(text)) return { ok: false, error: `"${text}" is not a full IPv4 address (four decimal parts expected)` };
+  if (/^\d+(\.\d+){0,2}$/.test(text))
+    return { ok: false, error: `"${text}" is not a full IPv4 address (four decimal parts expected)` };
   return { ok: false, error: `"${text}" is not an IPv4 or IPv6 address` };
 }
 

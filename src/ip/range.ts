@@ -47,7 +47,8 @@ function parseCIDR(entry: string): ParseRangeResult {
 
 function parseStartEnd(entry: string): ParseRangeResult {
   const parts = entry.split('-');
-  if (parts.length !== 2) return { ok: false, error: `"${entry}" is not a "start-end" range (exactly one "-" expected)` };
+  if (parts.length !== 2)
+    return { ok: false, error: `"${entry}" is not a "start-end" range (exactly one "-" expected)` };
   const start = parseIP(parts[0]!.trim());
   if (!start.ok) return { ok: false, error: `"${entry}": range start ${start.error}` };
   const end = parseIP(parts[1]!.trim());

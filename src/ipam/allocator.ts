@@ -20,8 +20,6 @@ interface ServiceRecord {
   ips: IPAddress[];
 }
 
-
-
 function refusal(reason: RefusalReason, message: string): Refusal {
   return { ok: false, reason, message };
 }
@@ -74,7 +72,11 @@ export class Allocator {
     this.pools = next;
     const lost: LostAllocation[] = [...lostByService].map(([service, ips]) => {
       const addresses = ips.map(formatIP);
-      return { service, ips: addresses, message: `${service}: ${addresses.join(', ')} is no longer in any pool; the Service needs a new address` };
+      return {
+        service,
+        ips: addresses,
+        message: `${service}: ${addresses.join(', ')} is no longer in any pool; the Service needs a new address`,
+      };
     });
     return { conflicts: next.conflicts, lost, moved };
   }
@@ -93,15 +95,20 @@ export class Allocator {
     const terms = termsOf(request);
     const record = this.services.get(service);
     const dropped: Drop[] = [];
-    const planned = request.requestedIPs.length > 0
-      ? this.planRequested(service, namespace, request, wanted, terms)
-      : this.planFromPools(service, namespace, request, wanted, terms, record, dropped);
+    const planned =
+      request.requestedIPs.length > 0
+        ? this.planRequested(service, namespace, request, wanted, terms)
+        : this.planFromPools(service, namespace, request, wanted, terms, record, dropped);
     if (!Array.isArray(planned)) return planned;
     if (planned.length > 1) planned.sort((a, b) => wanted.indexOf(a.ip.family) - wanted.indexOf(b.ip.family));
     for (const ip of record?.ips ?? []) {
       if (planned.some((p) => sameIP(p.ip, ip)) || dropped.some((d) => d.address === formatIP(ip))) continue;
       const requested = request.requestedIPs.map(formatIP).join(', ');
-      dropped.push({ address: formatIP(ip), why: requested ? `the Service requests ${requested}` : 'the Service asks for another address', reason: 'InvalidRequest' });
+      dropped.push({
+        address: formatIP(ip),
+        why: requested ? `the Service requests ${requested}` : 'the Service asks for another address',
+        reason: 'InvalidRequest',
+      });
     }
     return this.commit(service, planned, terms, record, dropped);
   }
@@ -135,14 +142,22 @@ export class Allocator {
       const kept = planned.filter((p) => held.some((ip) => sameIP(ip, p.ip)));
       const dropped = held
         .filter((ip) => !kept.some((p) => sameIP(p.ip, ip)))
-        .map((ip): Drop => ({ address: formatIP(ip), why: `the Service requests ${request.requestedIPs.map(formatIP).join(', ')}`, reason: 'InvalidRequest' }));
+        .map(
+          (ip): Drop => ({
+            address: formatIP(ip),
+            why: `the Service requests ${request.requestedIPs.map(formatIP).join(', ')}`,
+            reason: 'InvalidRequest',
+          }),
+        );
       fit = { kept, dropped };
     } else {
       fit = fitting(this.pools, this.uses, held, service, namespace, request, wanted, terms);
     }
     if (fit.kept.length === 0) {
       const first = fit.dropped[0];
-      return first ? refusal(first.reason, `${service}: ${first.why}`) : refusal('InvalidRequest', `${service}: no address to restore`);
+      return first
+        ? refusal(first.reason, `${service}: ${first.why}`)
+        : refusal('InvalidRequest', `${service}: no address to restore`);
     }
     fit.kept.sort((a, b) => wanted.indexOf(a.ip.family) - wanted.indexOf(b.ip.family));
     return this.commit(service, fit.kept, terms, this.services.get(service), fit.dropped);
@@ -195,45 +210,75 @@ export class Allocator {
     }
     const families = request.ipFamilies;
     if (families.length === 0 || families.length > 2 || (families.length === 2 && families[0] === families[1])) {
-      return refusal('InvalidRequest', `${service}: ipFamilies must list one or two distinct families (got ${JSON.stringify(families)})`);
+      return refusal(
+        'InvalidRequest',
+        `${service}: ipFamilies must list one or two distinct families (got ${JSON.stringify(families)})`,
+      );
     }
     if (request.ipFamilyPolicy === 'RequireDualStack' && families.length !== 2) {
       return refusal('InvalidRequest', `${service}: RequireDualStack needs both families in ipFamilies`);
     }
     const seen = new Set<IPFamily>();
     for (const ip of request.requestedIPs) {
-      if (seen.has(ip.family)) return refusal('InvalidRequest', `${service}: two requested ${ip.family} addresses; at most one per family`);
+      if (seen.has(ip.family))
+        return refusal('InvalidRequest', `${service}: two requested ${ip.family} addresses; at most one per family`);
       seen.add(ip.family);
     }
     return undefined;
   }
 
-  private planRequested(service: string, namespace: string, request: AllocationRequest, wanted: IPFamily[], terms: ShareTerms): Pick[] | Refusal {
+  private planRequested(
+    service: string,
+    namespace: string,
+    request: AllocationRequest,
+    wanted: IPFamily[],
+    terms: ShareTerms,
+  ): Pick[] | Refusal {
     const picks: Pick[] = [];
     for (const ip of request.requestedIPs) {
       const address = formatIP(ip);
       if (!wanted.includes(ip.family)) {
-        return refusal('IPFamilyMismatch', `${service}: requested ${address} is ${ip.family}, ` + `but the Service is ${request.ipFamilyPolicy} ${wanted.join('/')}`);
+        return refusal(
+          'IPFamilyMismatch',
+          `${service}: requested ${address} is ${ip.family}, ` +
+            `but the Service is ${request.ipFamilyPolicy} ${wanted.join('/')}`,
+        );
       }
       const pool = this.pools.activePoolFor(ip);
       if (!pool) {
         const conflicted = this.pools.holderFor(ip);
-        if (conflicted) return refusal('PoolInConflict', `${service}: requested ${address} is only in pool "${conflicted.definition.name}", ` + `which is in conflict (${conflicted.conflict!.message})`);
+        if (conflicted)
+          return refusal(
+            'PoolInConflict',
+            `${service}: requested ${address} is only in pool "${conflicted.definition.name}", ` +
+              `which is in conflict (${conflicted.conflict!.message})`,
+          );
         return refusal('IPNotInAnyPool', `${service}: requested ${address} is not in any pool`);
       }
       const poolName = pool.definition.name;
       if (request.requestedPool !== undefined && request.requestedPool !== poolName) {
-        return refusal('IPNotInRequestedPool', `${service}: requested ${address} is in pool "${poolName}", ` + `not in the requested pool "${request.requestedPool}"`);
+        return refusal(
+          'IPNotInRequestedPool',
+          `${service}: requested ${address} is in pool "${poolName}", ` +
+            `not in the requested pool "${request.requestedPool}"`,
+        );
       }
       if (!poolAllowsService(pool.definition, namespace, request)) {
-        return refusal('PoolNotAllowed', `${service}: pool "${poolName}" holding ${address} does not allow this Service (serviceAllocation)`);
+        return refusal(
+          'PoolNotAllowed',
+          `${service}: pool "${poolName}" holding ${address} does not allow this Service (serviceAllocation)`,
+        );
       }
       const shareProblem = this.uses.checkShare(ip, service, terms);
       if (shareProblem) return shareProblem;
       picks.push({ ip, pool });
     }
     if (request.ipFamilyPolicy === 'RequireDualStack' && picks.length < 2) {
-      return refusal('IPFamilyMismatch', `${service}: RequireDualStack needs a requested address of each family, ` + `got only ${picks.map((p) => formatIP(p.ip)).join(', ')}`);
+      return refusal(
+        'IPFamilyMismatch',
+        `${service}: RequireDualStack needs a requested address of each family, ` +
+          `got only ${picks.map((p) => formatIP(p.ip)).join(', ')}`,
+      );
     }
     return picks;
   }
@@ -251,9 +296,16 @@ export class Allocator {
     if (request.requestedPool !== undefined) {
       const pool = this.pools.get(request.requestedPool);
       if (!pool) return refusal('PoolNotFound', `${service}: requested pool "${request.requestedPool}" does not exist`);
-      if (pool.conflict) return refusal('PoolInConflict', `${service}: requested pool "${request.requestedPool}" is in conflict (${pool.conflict.message})`);
+      if (pool.conflict)
+        return refusal(
+          'PoolInConflict',
+          `${service}: requested pool "${request.requestedPool}" is in conflict (${pool.conflict.message})`,
+        );
       if (!poolAllowsService(pool.definition, namespace, request)) {
-        return refusal('PoolNotAllowed', `${service}: requested pool "${request.requestedPool}" does not allow this Service (serviceAllocation)`);
+        return refusal(
+          'PoolNotAllowed',
+          `${service}: requested pool "${request.requestedPool}" does not allow this Service (serviceAllocation)`,
+        );
       }
       candidates = [pool];
     } else {
@@ -265,11 +317,17 @@ export class Allocator {
     const missing = wanted.filter((family) => !kept.some((p) => p.ip.family === family));
     if (missing.length === 0) return kept;
     if (candidates.length === 0) {
-      return refusal('NoMatchingPool', `${service}: no pool can serve it (no autoAssign pool outside conflict allows this Service)`);
+      return refusal(
+        'NoMatchingPool',
+        `${service}: no pool can serve it (no autoAssign pool outside conflict allows this Service)`,
+      );
     }
     // Try the pools the Service already uses first, so a new family lands beside the old one.
     const keptPools = new Set(kept.map((p) => p.pool));
-    const ordered = kept.length === 0 ? candidates : [...candidates.filter((p) => keptPools.has(p)), ...candidates.filter((p) => !keptPools.has(p))];
+    const ordered =
+      kept.length === 0
+        ? candidates
+        : [...candidates.filter((p) => keptPools.has(p)), ...candidates.filter((p) => !keptPools.has(p))];
     const fresh: Pick[] = [];
     if (missing.length === 2) {
       for (const pool of ordered) {
@@ -300,7 +358,10 @@ export class Allocator {
       const family = unfilled[0]!;
       const offering = ordered.filter((p) => p.spaces.has(family)).map((p) => `"${p.definition.name}"`);
       if (offering.length === 0) {
-        return refusal('NoPoolForFamily', `${service}: no usable pool has ${family} addresses (${request.ipFamilyPolicy})`);
+        return refusal(
+          'NoPoolForFamily',
+          `${service}: no usable pool has ${family} addresses (${request.ipFamilyPolicy})`,
+        );
       }
       return refusal('PoolExhausted', `${service}: no free ${family} address in pool ${offering.join(', ')}`);
     }
@@ -327,7 +388,13 @@ export class Allocator {
     return value === undefined ? undefined : { family, value };
   }
 
-  private commit(service: string, picks: Pick[], terms: ShareTerms, record: ServiceRecord | undefined, dropped: readonly Drop[] = []): AssignResult {
+  private commit(
+    service: string,
+    picks: Pick[],
+    terms: ShareTerms,
+    record: ServiceRecord | undefined,
+    dropped: readonly Drop[] = [],
+  ): AssignResult {
     const previous = record?.ips ?? [];
     const unchanged = previous.length === picks.length && previous.every((ip, i) => sameIP(ip, picks[i]!.ip));
     for (const ip of previous) {
@@ -343,7 +410,12 @@ export class Allocator {
     if (picks.length === 0) this.services.delete(service);
     else if (record) record.ips = picks.map((p) => p.ip);
     else this.services.set(service, { ips: picks.map((p) => p.ip) });
-    return { ok: true, ips: assigned, changed: !unchanged, dropped: dropped.map(({ address, why }) => ({ address, why })) };
+    return {
+      ok: true,
+      ips: assigned,
+      changed: !unchanged,
+      dropped: dropped.map(({ address, why }) => ({ address, why })),
+    };
   }
 
   private leave(ip: IPAddress, service: string): void {
@@ -375,4 +447,3 @@ export class Allocator {
     return { ip, address: use?.address ?? formatIP(ip), pool: use?.pool ?? '' };
   }
 }
-

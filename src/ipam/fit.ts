@@ -47,7 +47,10 @@ export function fitting(
       dropped.push({ address, why, reason });
     };
     if (!wanted.includes(ip.family)) {
-      drop('IPFamilyMismatch', `${address} is ${ip.family}, but the Service is ${request.ipFamilyPolicy} ${wanted.join('/')}`);
+      drop(
+        'IPFamilyMismatch',
+        `${address} is ${ip.family}, but the Service is ${request.ipFamilyPolicy} ${wanted.join('/')}`,
+      );
       continue;
     }
     if (kept.some((p) => p.ip.family === ip.family)) {
@@ -61,7 +64,10 @@ export function fitting(
     }
     const poolName = pool.definition.name;
     if (request.requestedPool !== undefined && request.requestedPool !== poolName) {
-      drop('IPNotInRequestedPool', `${address} is in pool "${poolName}", not in the requested pool "${request.requestedPool}"`);
+      drop(
+        'IPNotInRequestedPool',
+        `${address} is in pool "${poolName}", not in the requested pool "${request.requestedPool}"`,
+      );
       continue;
     }
     if (!poolAllowsService(pool.definition, namespace, request)) {
@@ -71,7 +77,10 @@ export function fitting(
     const shareProblem = uses.checkShare(ip, service, terms);
     if (shareProblem) {
       const prefix = `${service}: `;
-      drop(shareProblem.reason, shareProblem.message.startsWith(prefix) ? shareProblem.message.slice(prefix.length) : shareProblem.message);
+      drop(
+        shareProblem.reason,
+        shareProblem.message.startsWith(prefix) ? shareProblem.message.slice(prefix.length) : shareProblem.message,
+      );
       continue;
     }
     kept.push({ ip, pool });

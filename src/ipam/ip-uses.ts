@@ -42,7 +42,9 @@ export function termsOf(request: AllocationRequest): ShareTerms {
 }
 
 function describeBackend(backendKey: string): string {
-  return backendKey === '' ? 'externalTrafficPolicy Cluster' : `externalTrafficPolicy Local with selector {${backendKey.slice('Local:'.length)}}`;
+  return backendKey === ''
+    ? 'externalTrafficPolicy Cluster'
+    : `externalTrafficPolicy Local with selector {${backendKey.slice('Local:'.length)}}`;
 }
 
 /**
@@ -117,20 +119,29 @@ export class IPUseTable {
       message: `${service}: ${use.address} is already used by ${holder} (${cause})`,
     });
     if (use.sharingKey === undefined) return refuse('IPInUse', `${holder} does not allow sharing`);
-    if (terms.sharingKey === undefined) return refuse('IPInUse', `this Service has no sharing key, ${holder} shares under "${use.sharingKey}"`);
+    if (terms.sharingKey === undefined)
+      return refuse('IPInUse', `this Service has no sharing key, ${holder} shares under "${use.sharingKey}"`);
     if (terms.sharingKey !== use.sharingKey) {
       return refuse('IPInUse', `sharing key "${terms.sharingKey}" does not match "${use.sharingKey}"`);
     }
     if (terms.backendKey !== use.backendKey) {
       return refuse(
         'SelectorMismatch',
-        `sharing with externalTrafficPolicy Local needs identical selectors: ` + `this Service has ${describeBackend(terms.backendKey)}, ` + `the other ${describeBackend(use.backendKey)}`,
+        `sharing with externalTrafficPolicy Local needs identical selectors: ` +
+          `this Service has ${describeBackend(terms.backendKey)}, ` +
+          `the other ${describeBackend(use.backendKey)}`,
       );
     }
     for (const other of others) {
       const clash = terms.ports.find((p) => other.ports.some((t) => t.protocol === p.protocol && t.port === p.port));
       if (clash) {
-        return { ok: false, reason: 'PortConflict', message: `${service}: port ${clash.protocol}/${clash.port} on ${use.address} ` + `is already used by ${other.service}` };
+        return {
+          ok: false,
+          reason: 'PortConflict',
+          message:
+            `${service}: port ${clash.protocol}/${clash.port} on ${use.address} ` +
+            `is already used by ${other.service}`,
+        };
       }
     }
     return undefined;

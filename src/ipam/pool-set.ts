@@ -103,7 +103,9 @@ export class PoolSet {
         return {
           pool: definition.name,
           overlapsWith: older,
-          message: `pool "${definition.name}" (${formatRange(range)}) ` + `overlaps the older pool "${older}" (${formatRange(segment.range)})`,
+          message:
+            `pool "${definition.name}" (${formatRange(range)}) ` +
+            `overlaps the older pool "${older}" (${formatRange(segment.range)})`,
         };
       }
     }
@@ -142,10 +144,15 @@ export function poolAllowsService(definition: PoolDefinition, namespace: string,
   const allocation = definition.serviceAllocation;
   if (!allocation) return true;
   const namespaceConstrained = allocation.namespaces.length > 0 || allocation.namespaceSelectors.length > 0;
-  if (namespaceConstrained && !allocation.namespaces.includes(namespace) && !matchesAnySelector(allocation.namespaceSelectors, request.namespaceLabels)) {
+  if (
+    namespaceConstrained &&
+    !allocation.namespaces.includes(namespace) &&
+    !matchesAnySelector(allocation.namespaceSelectors, request.namespaceLabels)
+  ) {
     return false;
   }
-  if (allocation.serviceSelectors.length > 0 && !matchesAnySelector(allocation.serviceSelectors, request.serviceLabels)) return false;
+  if (allocation.serviceSelectors.length > 0 && !matchesAnySelector(allocation.serviceSelectors, request.serviceLabels))
+    return false;
   return true;
 }
 

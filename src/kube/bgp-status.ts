@@ -46,16 +46,17 @@ export class BgpStatusPublisher {
     for (let attempt = 0; attempt < 3; attempt++) {
       const lease = await this.leases.get(name);
       const fields = { holderIdentity: this.node, renewTime: new Date() };
-      const result = lease === undefined
-        ? await this.leases.create(name, fields, { annotations: { [BGP_STATUS_ANNOTATION]: json } })
-        : await this.leases.update({
-            ...lease,
-            metadata: {
-              ...lease.metadata,
-              annotations: { ...lease.metadata?.annotations, [BGP_STATUS_ANNOTATION]: json },
-            },
-            spec: { ...lease.spec, holderIdentity: this.node, renewTime: new Date() },
-          });
+      const result =
+        lease === undefined
+          ? await this.leases.create(name, fields, { annotations: { [BGP_STATUS_ANNOTATION]: json } })
+          : await this.leases.update({
+              ...lease,
+              metadata: {
+                ...lease.metadata,
+                annotations: { ...lease.metadata?.annotations, [BGP_STATUS_ANNOTATION]: json },
+              },
+              spec: { ...lease.spec, holderIdentity: this.node, renewTime: new Date() },
+            });
       if (result.ok) return;
     }
     throw new Error(`lease ${name}: three write conflicts in a row`);

@@ -2,7 +2,7 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
   Observable,
   ServerConfiguration,
   createConfiguration,

@@ -28,7 +28,8 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig 
   const kubeConfig = new KubeConfig();
 
   if (options.kubeconfig) {
-    if (!fs.existsSync(options.kubeconfig)) throw new Error(`kubeconfig ${options.kubeconfig} (given explicitly) does not exist`);
+    if (!fs.existsSync(options.kubeconfig))
+      throw new Error(`kubeconfig ${options.kubeconfig} (given explicitly) does not exist`);
     loadFile(kubeConfig, options.kubeconfig);
     return checked(kubeConfig, `kubeconfig ${options.kubeconfig}`);
   }
@@ -74,7 +75,8 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig 
 /** A KubeConfig for a plain-HTTP server with no auth (the API server double, the lab). */
 export function kubeConfigForServer(server: string): KubeConfig {
   const url = new URL(server);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`API server URL must be http(s), got ${server}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`API server URL must be http(s), got ${server}`);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
     clusters: [{ name: 'ironlb', server: server.replace(/\/+$/, ''), skipTLSVerify: true }],
@@ -100,7 +102,10 @@ function loadFile(kubeConfig: KubeConfig, file: string): void {
 
 function checked(kubeConfig: KubeConfig, source: string): KubeConfig {
   const cluster = kubeConfig.getCurrentCluster();
-  if (!cluster) throw new Error(`${source}: no current cluster (current-context ${JSON.stringify(kubeConfig.getCurrentContext())} names no known context/cluster)`);
+  if (!cluster)
+    throw new Error(
+      `${source}: no current cluster (current-context ${JSON.stringify(kubeConfig.getCurrentContext())} names no known context/cluster)`,
+    );
   if (!cluster.server) throw new Error(`${source}: cluster ${cluster.name} has no server URL`);
   return kubeConfig;
 }

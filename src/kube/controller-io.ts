@@ -19,7 +19,13 @@ export interface KubeIO extends ControllerIO {
 
 export type EventWriter = (ref: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string) => void;
 
-export function createKubeIO(client: KubeClient, namespace: string, logger: Logger, informerOptions: InformerOptions, recordEvent: EventWriter): KubeIO {
+export function createKubeIO(
+  client: KubeClient,
+  namespace: string,
+  logger: Logger,
+  informerOptions: InformerOptions,
+  recordEvent: EventWriter,
+): KubeIO {
   const opts = { ...informerOptions, logger };
   // Services and Leases decide allocations and the Announced condition: retry them promptly.
   const prompt = { backoff: PROMPT_BACKOFF, ...opts };
@@ -27,7 +33,10 @@ export function createKubeIO(client: KubeClient, namespace: string, logger: Logg
   const pools: Informer<KubernetesObject> = createInformer(client, ipAddressPoolsKind(namespace), opts);
   const namespaces: Informer<V1Namespace> = createInformer(client, namespacesKind(), opts);
   // Ownership Leases only: the speakers' heartbeats and member Leases never reach the controller.
-  const leases: Informer<V1Lease> = createInformer(client, leasesKind(namespace), { ...prompt, labelSelector: leaseRoleSelector('ip') });
+  const leases: Informer<V1Lease> = createInformer(client, leasesKind(namespace), {
+    ...prompt,
+    labelSelector: leaseRoleSelector('ip'),
+  });
   const all = [services, pools, namespaces, leases];
   const leaseClient = new LeaseClient(client, namespace);
   return {
@@ -36,10 +45,18 @@ export function createKubeIO(client: KubeClient, namespace: string, logger: Logg
     namespaces,
     leases,
     start: () => all.forEach((i) => i.start()),
-    stop: async () => { await Promise.all(all.map((i) => i.stop())); },
-    writeServiceStatus: async (ns, name, status) => { await patchServiceStatus(client, ns, name, status); },
-    writeServiceAnnotations: async (ns, name, annotations) => { await patchServiceAnnotations(client, ns, name, annotations); },
-    writePoolStatus: async (ns, name, status) => { await patchIPAddressPoolStatus(client, ns, name, { ...status }); },
+    stop: async () => {
+      await Promise.all(all.map((i) => i.stop()));
+    },
+    writeServiceStatus: async (ns, name, status) => {
+      await patchServiceStatus(client, ns, name, status);
+    },
+    writeServiceAnnotations: async (ns, name, annotations) => {
+      await patchServiceAnnotations(client, ns, name, annotations);
+    },
+    writePoolStatus: async (ns, name, status) => {
+      await patchIPAddressPoolStatus(client, ns, name, { ...status });
+    },
     recordEvent,
     deleteLease: async (name, resourceVersion) => {
       // A conflict means the Lease changed meanwhile (a speaker took it): leave it.

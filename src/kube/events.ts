@@ -103,8 +103,10 @@ export class EventRecorder {
 
   record(ref: EventObjectRef, type: EventType, reason: string, message: string): void {
     if (this.stopped) return;
-    if (!ref.kind || !ref.name) throw new Error(`event object reference needs kind and name, got ${JSON.stringify(ref)}`);
-    if (type !== 'Normal' && type !== 'Warning') throw new Error(`event type must be Normal or Warning, got ${String(type)}`);
+    if (!ref.kind || !ref.name)
+      throw new Error(`event object reference needs kind and name, got ${JSON.stringify(ref)}`);
+    if (type !== 'Normal' && type !== 'Warning')
+      throw new Error(`event type must be Normal or Warning, got ${String(type)}`);
     if (!reason) throw new Error('event reason is empty');
     const text = message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 3)}...` : message;
     const nowMs = this.now();
@@ -215,7 +217,11 @@ export class EventRecorder {
       if (entry.name) {
         try {
           await this.client.core.patchNamespacedEvent(
-            { namespace: entry.namespace, name: entry.name, body: { count, lastTimestamp: lastTimestamp.toISOString() } },
+            {
+              namespace: entry.namespace,
+              name: entry.name,
+              body: { count, lastTimestamp: lastTimestamp.toISOString() },
+            },
             callOptions({ contentType: PatchStrategy.MergePatch }),
           );
           entry.writtenCount = count;
@@ -254,7 +260,10 @@ export class EventRecorder {
     } catch (err) {
       // Events are best effort: a lost one must not stop the caller.
       entry.writtenCount = count;
-      this.logger.warn({ err: describeError(err), reason: entry.reason, object: entry.ref.name }, 'could not write event');
+      this.logger.warn(
+        { err: describeError(err), reason: entry.reason, object: entry.ref.name },
+        'could not write event',
+      );
     }
   }
 }

@@ -68,7 +68,12 @@ function errorFromStatusBody(statusCode: number, body: string): KubeHttpError {
 }
 
 /** GET a path and parse the JSON answer; non-2xx answers throw KubeHttpError. */
-export async function getJson(client: KubeClient, path: string, query: Query = {}, abort?: AbortSignal): Promise<unknown> {
+export async function getJson(
+  client: KubeClient,
+  path: string,
+  query: Query = {},
+  abort?: AbortSignal,
+): Promise<unknown> {
   const timeout = AbortSignal.timeout(client.requestTimeoutMs);
   const signal = abort ? AbortSignal.any([abort, timeout]) : timeout;
   const response = await openRequest(client, buildUrl(client, path, query), signal);

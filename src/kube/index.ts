@@ -1,7 +1,13 @@
 // The only door to the API server. Everything else in ironlb gets plain data
 // and callbacks from here.
 export { loadKubeConfig, kubeConfigForServer, describeKubeConfig, type LoadKubeConfigOptions } from './config.js';
-export { createKubeClient, DEFAULT_REQUEST_TIMEOUT_MS, type KubeClient, type KubeClientOptions, type OnRequest } from './client.js';
+export {
+  createKubeClient,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type KubeClient,
+  type KubeClientOptions,
+  type OnRequest,
+} from './client.js';
 export { KubeHttpError, statusCodeOf, isNotFound, isConflict, isGone, describeError } from './errors.js';
 export {
   Informer,

@@ -76,8 +76,10 @@ function parseListPage(raw: unknown, path: string): ListPage {
   let resourceVersion = '';
   let continueToken: string | undefined;
   if (metadata && typeof metadata === 'object') {
-    if ('resourceVersion' in metadata && typeof metadata.resourceVersion === 'string') resourceVersion = metadata.resourceVersion;
-    if ('continue' in metadata && typeof metadata.continue === 'string' && metadata.continue) continueToken = metadata.continue;
+    if ('resourceVersion' in metadata && typeof metadata.resourceVersion === 'string')
+      resourceVersion = metadata.resourceVersion;
+    if ('continue' in metadata && typeof metadata.continue === 'string' && metadata.continue)
+      continueToken = metadata.continue;
   }
   return { items: raw.items as unknown[], resourceVersion, continueToken };
 }
@@ -156,7 +158,8 @@ export class Informer<T extends KubernetesObject> {
     this.abort.abort();
     await this.running;
     const waiters = this.syncWaiters.splice(0);
-    for (const waiter of waiters) waiter.reject(new Error(`informer for ${this.kind.resource} stopped before its first list`));
+    for (const waiter of waiters)
+      waiter.reject(new Error(`informer for ${this.kind.resource} stopped before its first list`));
   }
 
   hasSynced(): boolean {
@@ -196,7 +199,8 @@ export class Informer<T extends KubernetesObject> {
       // A watch that worked for a while proves the API server healthy again: the
       // failure that ended it starts a fresh backoff, not the one left over from
       // an earlier outage (which would ignore a healthy server for up to maxMs).
-      const watchWasHealthy = () => watch.startedAt > 0 && (watch.delivered > 0 || performance.now() - watch.startedAt >= HEALTHY_WATCH_MS);
+      const watchWasHealthy = () =>
+        watch.startedAt > 0 && (watch.delivered > 0 || performance.now() - watch.startedAt >= HEALTHY_WATCH_MS);
       try {
         if (!this.resourceVersion) await this.relist();
         watch.startedAt = performance.now();
@@ -232,12 +236,17 @@ export class Informer<T extends KubernetesObject> {
     let continueToken: string | undefined;
     do {
       const page = parseListPage(
-        await getJson(this.client, this.kind.path, {
-          labelSelector: this.options.labelSelector,
-          fieldSelector: this.options.fieldSelector,
-          limit: this.options.pageSize ?? DEFAULT_PAGE_SIZE,
-          continue: continueToken,
-        }, this.abort.signal),
+        await getJson(
+          this.client,
+          this.kind.path,
+          {
+            labelSelector: this.options.labelSelector,
+            fieldSelector: this.options.fieldSelector,
+            limit: this.options.pageSize ?? DEFAULT_PAGE_SIZE,
+            continue: continueToken,
+          },
+          this.abort.signal,
+        ),
         this.kind.path,
       );
       raw.push(...page.items);
@@ -340,6 +349,10 @@ export class Informer<T extends KubernetesObject> {
   }
 }
 
-export function createInformer<T extends KubernetesObject>(client: KubeClient, kind: ResourceKind<T>, options?: InformerOptions): Informer<T> {
+export function createInformer<T extends KubernetesObject>(
+  client: KubeClient,
+  kind: ResourceKind<T>,
+  options?: InformerOptions,
+): Informer<T> {
   return new Informer(client, kind, options);
 }

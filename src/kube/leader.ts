@@ -67,12 +67,17 @@ export class LeaderElector {
     if (!options.identity) throw new Error('leader election: identity is empty');
     if (!options.leaseName) throw new Error('leader election: leaseName is empty');
     if (this.leaseDurationMs <= this.renewDeadlineMs) {
-      throw new Error(`leader election: leaseDuration (${this.leaseDurationMs} ms) must be greater than renewDeadline (${this.renewDeadlineMs} ms)`);
+      throw new Error(
+        `leader election: leaseDuration (${this.leaseDurationMs} ms) must be greater than renewDeadline (${this.renewDeadlineMs} ms)`,
+      );
     }
     if (this.renewDeadlineMs <= JITTER_FACTOR * this.retryPeriodMs) {
-      throw new Error(`leader election: renewDeadline (${this.renewDeadlineMs} ms) must be greater than ${JITTER_FACTOR} x retryPeriod (${this.retryPeriodMs} ms)`);
+      throw new Error(
+        `leader election: renewDeadline (${this.renewDeadlineMs} ms) must be greater than ${JITTER_FACTOR} x retryPeriod (${this.retryPeriodMs} ms)`,
+      );
     }
-    if (this.leaseDurationMs < 1000) throw new Error('leader election: leaseDuration must be at least 1000 ms (the lease stores whole seconds)');
+    if (this.leaseDurationMs < 1000)
+      throw new Error('leader election: leaseDuration must be at least 1000 ms (the lease stores whole seconds)');
     this.logger = (options.logger ?? silentLogger()).child({ lease: options.leaseName, identity: options.identity });
     this.scheduler = options.scheduler ?? realScheduler({ unref: false });
     this.now = options.monotonicNow ?? (() => this.scheduler.now());
@@ -159,7 +164,13 @@ export class LeaderElector {
         const wallNow = new Date();
         const created = await leases.create(
           leaseName,
-          { holderIdentity: identity, leaseDurationSeconds, acquireTime: wallNow, renewTime: wallNow, leaseTransitions: 0 },
+          {
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            acquireTime: wallNow,
+            renewTime: wallNow,
+            leaseTransitions: 0,
+          },
           {},
           { signal },
         );
@@ -231,12 +242,21 @@ export class LeaderElector {
     try {
       const result = await this.options.leases.update({
         ...current,
-        spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: wallNow, acquireTime: wallNow },
+        spec: {
+          ...current.spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          renewTime: wallNow,
+          acquireTime: wallNow,
+        },
       });
       if (result.ok) this.observe(result.lease);
       else this.logger.info({ reason: result.reason }, 'lease changed before release; nothing to release');
     } catch (err) {
-      this.logger.warn({ err: describeError(err) }, 'could not release the lease; the standby takes over after leaseDuration');
+      this.logger.warn(
+        { err: describeError(err) },
+        'could not release the lease; the standby takes over after leaseDuration',
+      );
     }
   }
 

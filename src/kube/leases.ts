@@ -69,7 +69,9 @@ function withMicroTimes(lease: V1Lease): V1Lease {
 function requireLeaseName(name: string): void {
   if (!name) throw new Error('lease name is empty');
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
-    throw new Error(`lease name ${JSON.stringify(name)} is not a valid DNS subdomain (lowercase letters, digits, '-', '.')`);
+    throw new Error(
+      `lease name ${JSON.stringify(name)} is not a valid DNS subdomain (lowercase letters, digits, '-', '.')`,
+    );
   }
 }
 
@@ -86,7 +88,10 @@ export class LeaseClient {
   async get(name: string, options: LeaseCallOptions = {}): Promise<V1Lease | undefined> {
     requireLeaseName(name);
     try {
-      const lease = await this.client.coordination.readNamespacedLease({ name, namespace: this.namespace }, callOptions(options));
+      const lease = await this.client.coordination.readNamespacedLease(
+        { name, namespace: this.namespace },
+        callOptions(options),
+      );
       return decodeLease(lease);
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -95,7 +100,12 @@ export class LeaseClient {
   }
 
   /** Creates the lease; `conflict` when one of that name already exists (409 AlreadyExists). */
-  async create(name: string, fields: LeaseFields, meta: LeaseMeta = {}, options: LeaseCallOptions = {}): Promise<LeaseWriteResult> {
+  async create(
+    name: string,
+    fields: LeaseFields,
+    meta: LeaseMeta = {},
+    options: LeaseCallOptions = {},
+  ): Promise<LeaseWriteResult> {
     requireLeaseName(name);
     const body: V1Lease = {
       apiVersion: 'coordination.k8s.io/v1',
@@ -104,7 +114,10 @@ export class LeaseClient {
       spec: specFrom(fields),
     };
     try {
-      const lease = await this.client.coordination.createNamespacedLease({ namespace: this.namespace, body }, callOptions(options));
+      const lease = await this.client.coordination.createNamespacedLease(
+        { namespace: this.namespace, body },
+        callOptions(options),
+      );
       return { ok: true, lease: decodeLease(lease) };
     } catch (err) {
       if (isConflict(err)) return { ok: false, conflict: true, reason: 'AlreadyExists' };
@@ -120,10 +133,14 @@ export class LeaseClient {
     const name = lease.metadata?.name ?? '';
     requireLeaseName(name);
     if (!lease.metadata?.resourceVersion) {
-      throw new Error(`lease ${name}: update needs metadata.resourceVersion (it is a compare-and-swap); read the lease first`);
+      throw new Error(
+        `lease ${name}: update needs metadata.resourceVersion (it is a compare-and-swap); read the lease first`,
+      );
     }
     if (lease.metadata.namespace && lease.metadata.namespace !== this.namespace) {
-      throw new Error(`lease ${name} is in namespace ${lease.metadata.namespace}, this client writes ${this.namespace}`);
+      throw new Error(
+        `lease ${name} is in namespace ${lease.metadata.namespace}, this client writes ${this.namespace}`,
+      );
     }
     try {
       const stored = await this.client.coordination.replaceNamespacedLease(
@@ -142,11 +159,17 @@ export class LeaseClient {
    * Deletes the lease. With `resourceVersion`, only if it is unchanged
    * (`conflict` otherwise). Deleting a lease that is already gone is `ok` with `existed: false`.
    */
-  async delete(name: string, options: LeaseCallOptions & { resourceVersion?: string } = {}): Promise<LeaseDeleteResult> {
+  async delete(
+    name: string,
+    options: LeaseCallOptions & { resourceVersion?: string } = {},
+  ): Promise<LeaseDeleteResult> {
     requireLeaseName(name);
     const body = options.resourceVersion ? { preconditions: { resourceVersion: options.resourceVersion } } : undefined;
     try {
-      await this.client.coordination.deleteNamespacedLease({ name, namespace: this.namespace, body }, callOptions(options));
+      await this.client.coordination.deleteNamespacedLease(
+        { name, namespace: this.namespace, body },
+        callOptions(options),
+      );
       return { ok: true, existed: true };
     } catch (err) {
       if (isNotFound(err)) return { ok: true, existed: false };
@@ -157,7 +180,10 @@ export class LeaseClient {
 
   /** The namespace's leases matching a label selector, straight from the API server. */
   async list(options: { labelSelector?: string } & LeaseCallOptions = {}): Promise<V1Lease[]> {
-    const list = await this.client.coordination.listNamespacedLease({ namespace: this.namespace, labelSelector: options.labelSelector }, callOptions(options));
+    const list = await this.client.coordination.listNamespacedLease(
+      { namespace: this.namespace, labelSelector: options.labelSelector },
+      callOptions(options),
+    );
     return list.items.map(decodeLease);
   }
 

@@ -18,7 +18,11 @@ const KEY_BYTES = 32;
 export function parseLivenessKeys(secret: V1Secret): Buffer[] {
   const field = secret.data?.[KEYS_FIELD];
   if (field === undefined) throw new Error(`secret ${LIVENESS_KEY_SECRET} has no data.${KEYS_FIELD}`);
-  const lines = Buffer.from(field, 'base64').toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = Buffer.from(field, 'base64')
+    .toString('utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (lines.length === 0) throw new Error(`secret ${LIVENESS_KEY_SECRET}: data.${KEYS_FIELD} holds no key`);
   return lines.map((line, i) => {
     const key = Buffer.from(line, 'base64');
@@ -49,7 +53,10 @@ export async function ensureLivenessKey(client: KubeClient, namespace: string, l
     if (!isNotFound(err)) throw err;
   }
   try {
-    await client.core.createNamespacedSecret({ namespace, body: livenessKeySecret(namespace, [randomBytes(KEY_BYTES)]) });
+    await client.core.createNamespacedSecret({
+      namespace,
+      body: livenessKeySecret(namespace, [randomBytes(KEY_BYTES)]),
+    });
     logger.info({ secret: LIVENESS_KEY_SECRET }, 'created the liveness key');
   } catch (err) {
     if (!isConflict(err)) throw err; // another controller replica made it first

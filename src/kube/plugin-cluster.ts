@@ -30,7 +30,8 @@ function items<T>(list: unknown): T[] {
 export function connectPluginCluster(options: { kubeconfig?: string; context?: string }): PluginCluster {
   const kubeConfig = loadKubeConfig(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {});
   if (options.context !== undefined) {
-    if (!kubeConfig.getContexts().some((c) => c.name === options.context)) throw new Error(`--context: no context named "${options.context}" in the kubeconfig`);
+    if (!kubeConfig.getContexts().some((c) => c.name === options.context))
+      throw new Error(`--context: no context named "${options.context}" in the kubeconfig`);
     kubeConfig.setCurrentContext(options.context);
   }
   const client = createKubeClient({ kubeConfig });
@@ -49,10 +50,15 @@ export class KubePluginCluster implements PluginCluster {
     const { core, coordination, custom } = this.client;
     const ns = query.ironlbNamespace;
     const customList = (plural: string) =>
-      custom.listNamespacedCustomObject({ group: IRONLB_GROUP, version: IRONLB_VERSION, namespace: ns, plural }).catch((err: unknown) => {
-        if (isNotFound(err)) throw new Error(`${plural}.${IRONLB_GROUP} not found: are ironlb's CRDs installed (kubectl apply -k deploy/crds)?`);
-        throw new Error(`listing ${plural} in ${ns}: ${describeError(err)}`);
-      });
+      custom
+        .listNamespacedCustomObject({ group: IRONLB_GROUP, version: IRONLB_VERSION, namespace: ns, plural })
+        .catch((err: unknown) => {
+          if (isNotFound(err))
+            throw new Error(
+              `${plural}.${IRONLB_GROUP} not found: are ironlb's CRDs installed (kubectl apply -k deploy/crds)?`,
+            );
+          throw new Error(`listing ${plural} in ${ns}: ${describeError(err)}`);
+        });
     const [services, leases, pools, advertisements, nodes, events] = await Promise.all([
       query.withoutServices ? [] : this.services(query),
       coordination.listNamespacedLease({ namespace: ns }).then((l) => l.items),
@@ -75,14 +81,23 @@ export class KubePluginCluster implements PluginCluster {
         throw err;
       }
     }
-    const list = query.namespace === undefined ? await core.listServiceForAllNamespaces() : await core.listNamespacedService({ namespace: query.namespace });
+    const list =
+      query.namespace === undefined
+        ? await core.listServiceForAllNamespaces()
+        : await core.listNamespacedService({ namespace: query.namespace });
     return list.items.filter((s) => s.spec?.type === 'LoadBalancer');
   }
 
   private async events(query: StateQuery): Promise<CoreV1Event[]> {
     const { core } = this.client;
-    const fieldSelector = ['involvedObject.kind=Service', ...(query.service !== undefined ? [`involvedObject.name=${query.service}`] : [])].join(',');
-    const list = query.namespace === undefined ? await core.listEventForAllNamespaces({ fieldSelector }) : await core.listNamespacedEvent({ namespace: query.namespace, fieldSelector });
+    const fieldSelector = [
+      'involvedObject.kind=Service',
+      ...(query.service !== undefined ? [`involvedObject.name=${query.service}`] : []),
+    ].join(',');
+    const list =
+      query.namespace === undefined
+        ? await core.listEventForAllNamespaces({ fieldSelector })
+        : await core.listNamespacedEvent({ namespace: query.namespace, fieldSelector });
     return list.items;
   }
 
@@ -90,13 +105,30 @@ export class KubePluginCluster implements PluginCluster {
     const found: unknown[] = [];
     for (const kind of METALLB_KINDS) {
       try {
-        const list = await this.client.custom.listNamespacedCustomObject({ group: 'metallb.io', version: kind.version, namespace, plural: kind.plural });
+        const list = await this.client.custom.listNamespacedCustomObject({
+          group: 'metallb.io',
+          version: kind.version,
+          namespace,
+          plural: kind.plural,
+        });
         // A list's items carry no apiVersion/kind of their own.
-        const kindName = { ipaddresspools: 'IPAddressPool', l2advertisements: 'L2Advertisement', bgpadvertisements: 'BGPAdvertisement', bgppeers: 'BGPPeer', bfdprofiles: 'BFDProfile', communities: 'Community' }[kind.plural];
-        for (const item of items<Record<string, unknown>>(list)) found.push({ apiVersion: `metallb.io/${kind.version}`, kind: kindName, ...item });
+        const kindName = {
+          ipaddresspools: 'IPAddressPool',
+          l2advertisements: 'L2Advertisement',
+          bgpadvertisements: 'BGPAdvertisement',
+          bgppeers: 'BGPPeer',
+          bfdprofiles: 'BFDProfile',
+          communities: 'Community',
+        }[kind.plural];
+        for (const item of items<Record<string, unknown>>(list))
+          found.push({ apiVersion: `metallb.io/${kind.version}`, kind: kindName, ...item });
       } catch (err) {
-        if (!isNotFound(err)) throw new Error(`listing ${kind.plural}.metallb.io in ${namespace}: ${describeError(err)}`);
-        if (kind.required) throw new Error(`${kind.plural}.metallb.io/${kind.version} not found: is MetalLB (0.13 or newer, with CRDs) installed?`);
+        if (!isNotFound(err))
+          throw new Error(`listing ${kind.plural}.metallb.io in ${namespace}: ${describeError(err)}`);
+        if (kind.required)
+          throw new Error(
+            `${kind.plural}.metallb.io/${kind.version} not found: is MetalLB (0.13 or newer, with CRDs) installed?`,
+          );
       }
     }
     return found;
@@ -108,13 +140,21 @@ export class KubePluginCluster implements PluginCluster {
       const label = `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`;
       try {
         await this.client.custom.createNamespacedCustomObject(
-          { group: IRONLB_GROUP, version: IRONLB_VERSION, namespace: object.metadata.namespace, plural: PLURALS[object.kind] ?? '', body: object },
+          {
+            group: IRONLB_GROUP,
+            version: IRONLB_VERSION,
+            namespace: object.metadata.namespace,
+            plural: PLURALS[object.kind] ?? '',
+            body: object,
+          },
           callOptions({}),
         );
         results.push({ object: label, result: 'created' });
       } catch (err) {
         if (isNotFound(err)) {
-          throw new Error(`creating ${label}: the namespace or ironlb's CRDs are missing (kubectl apply -f deploy/namespace.yaml && kubectl apply -k deploy/crds/): ${describeError(err)}`);
+          throw new Error(
+            `creating ${label}: the namespace or ironlb's CRDs are missing (kubectl apply -f deploy/namespace.yaml && kubectl apply -k deploy/crds/): ${describeError(err)}`,
+          );
         }
         if (!isConflict(err)) throw new Error(`creating ${label}: ${describeError(err)}`);
         results.push({ object: label, result: 'exists' });

@@ -19,7 +19,10 @@ export function describeRequest(method: string, url: string): RequestKind {
   const hasName = resourcePart.length >= 2;
   const subresource = resourcePart.length >= 3 ? `/${resourcePart[2]}` : '';
   const upper = method.toUpperCase();
-  return { verb: requestVerb(upper, hasName, parsed.searchParams.get('watch') === 'true') ?? upper.toLowerCase(), resource: resource + subresource };
+  return {
+    verb: requestVerb(upper, hasName, parsed.searchParams.get('watch') === 'true') ?? upper.toLowerCase(),
+    resource: resource + subresource,
+  };
 }
 
 function resourceSegments(segments: string[]): string[] {

@@ -22,11 +22,16 @@ function decodeModel<T>(modelType: string): (raw: unknown) => T {
   };
 }
 
-const nsPath = (namespace: string | undefined): string => (namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '');
+const nsPath = (namespace: string | undefined): string =>
+  namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
 
 /** Services of all namespaces, or of one. */
 export function servicesKind(namespace?: string): ResourceKind<V1Service> {
-  return { resource: 'services', path: `/api/v1${nsPath(namespace)}/services`, decode: decodeModel<V1Service>('V1Service') };
+  return {
+    resource: 'services',
+    path: `/api/v1${nsPath(namespace)}/services`,
+    decode: decodeModel<V1Service>('V1Service'),
+  };
 }
 
 export function nodesKind(): ResourceKind<V1Node> {
@@ -103,7 +108,9 @@ export function ipAddressPoolsKind<T extends KubernetesObject = KubernetesObject
   return customResourceKind<T>({ group: IRONLB_GROUP, version: IRONLB_VERSION, plural: 'ipaddresspools', namespace });
 }
 
-export function l2AdvertisementsKind<T extends KubernetesObject = KubernetesObject>(namespace?: string): ResourceKind<T> {
+export function l2AdvertisementsKind<T extends KubernetesObject = KubernetesObject>(
+  namespace?: string,
+): ResourceKind<T> {
   return customResourceKind<T>({ group: IRONLB_GROUP, version: IRONLB_VERSION, plural: 'l2advertisements', namespace });
 }
 

@@ -1,5 +1,11 @@
 import type { V1Lease } from '@kubernetes/client-node';
-import { LeaseStoreError, type LeaseContent, type LeaseRecord, type LeaseStore, type LeaseWatchHandlers } from '../election/boundaries.js';
+import {
+  LeaseStoreError,
+  type LeaseContent,
+  type LeaseRecord,
+  type LeaseStore,
+  type LeaseWatchHandlers,
+} from '../election/boundaries.js';
 import type { KubeClient } from './client.js';
 import { describeError } from './errors.js';
 import { PROMPT_BACKOFF, type InformerOptions } from './informer.js';
@@ -49,7 +55,13 @@ export class KubeSpeakerLeaseStore implements LeaseStore {
     const body: V1Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name, namespace: this.leases.namespace, resourceVersion: expectedResourceVersion, labels: labelsOf(name), annotations: { ...content.annotations } },
+      metadata: {
+        name,
+        namespace: this.leases.namespace,
+        resourceVersion: expectedResourceVersion,
+        labels: labelsOf(name),
+        annotations: { ...content.annotations },
+      },
       spec: fieldsOf(content, new Date()),
     };
     const result = await this.leases.update(body).catch(unavailable(`update lease ${name}`));
@@ -58,18 +70,26 @@ export class KubeSpeakerLeaseStore implements LeaseStore {
   }
 
   async delete(name: string, expectedResourceVersion?: string): Promise<void> {
-    const result = await this.leases.delete(name, { resourceVersion: expectedResourceVersion }).catch(unavailable(`delete lease ${name}`));
+    const result = await this.leases
+      .delete(name, { resourceVersion: expectedResourceVersion })
+      .catch(unavailable(`delete lease ${name}`));
     if (!result.ok) throw conflictError(name, result);
     if (!result.existed) throw new LeaseStoreError('not-found', `lease ${name} does not exist`);
   }
 
   async listHeartbeats(): Promise<LeaseRecord[]> {
-    const leases = await this.leases.list({ labelSelector: leaseRoleSelector('heartbeat') }).catch(unavailable('list heartbeat leases'));
+    const leases = await this.leases
+      .list({ labelSelector: leaseRoleSelector('heartbeat') })
+      .catch(unavailable('list heartbeat leases'));
     return leases.filter((l) => leaseRoleOf(l.metadata?.name ?? '') === 'heartbeat').map(toRecord);
   }
 
   watch(handlers: LeaseWatchHandlers): { stop(): Promise<void> } {
-    const informer = this.leases.informer({ backoff: PROMPT_BACKOFF, labelSelector: WATCHED_ROLES, ...this.informerOptions });
+    const informer = this.leases.informer({
+      backoff: PROMPT_BACKOFF,
+      labelSelector: WATCHED_ROLES,
+      ...this.informerOptions,
+    });
     const watched = (name: string) => leaseRoleOf(name) === 'ip' || leaseRoleOf(name) === 'member';
     const deliver = (lease: V1Lease) => {
       const name = lease.metadata?.name ?? '';
@@ -107,7 +127,8 @@ function toRecord(lease: V1Lease): LeaseRecord {
 }
 
 function conflictError(name: string, conflict: LeaseConflict): LeaseStoreError {
-  const kind = conflict.reason === 'AlreadyExists' ? 'exists' : conflict.reason === 'NotFound' ? 'not-found' : 'conflict';
+  const kind =
+    conflict.reason === 'AlreadyExists' ? 'exists' : conflict.reason === 'NotFound' ? 'not-found' : 'conflict';
   return new LeaseStoreError(kind, `lease ${name}: ${conflict.reason}`);
 }
 

@@ -4,7 +4,14 @@
 import type { KubernetesObject, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { parseL2Advertisement, type ParsedL2Advertisement } from '../api/l2advertisement.js';
 import { ANNOTATION_IP_ALLOCATED_FROM_POOL } from '../api/annotations.js';
-import { computeCandidates, type EndpointFacts, type IpCandidates, type NodeFacts, type PoolFacts, type ServiceFacts } from '../election/candidates.js';
+import {
+  computeCandidates,
+  type EndpointFacts,
+  type IpCandidates,
+  type NodeFacts,
+  type PoolFacts,
+  type ServiceFacts,
+} from '../election/candidates.js';
 import type { KubeClient } from './client.js';
 import { PROMPT_BACKOFF, createInformer, type Informer, type InformerOptions } from './informer.js';
 import { endpointSlicesKind, ipAddressPoolsKind, l2AdvertisementsKind, nodesKind, servicesKind } from './resources.js';
@@ -80,7 +87,10 @@ export class SpeakerView {
    * The cached Service as an Event's involvedObject: with its uid (which
    * `kubectl describe` selects events by) and resourceVersion, when cached.
    */
-  serviceReference(namespace: string, name: string): { namespace: string; name: string; uid?: string; resourceVersion?: string } {
+  serviceReference(
+    namespace: string,
+    name: string,
+  ): { namespace: string; name: string; uid?: string; resourceVersion?: string } {
     const meta = this.services.get(namespace, name)?.metadata;
     return {
       namespace,
@@ -141,7 +151,9 @@ export class SpeakerView {
 }
 
 export function nodeFactsOf(node: V1Node): NodeFacts {
-  const networkUnavailable = (node.status?.conditions ?? []).some((c) => c.type === 'NetworkUnavailable' && c.status === 'True');
+  const networkUnavailable = (node.status?.conditions ?? []).some(
+    (c) => c.type === 'NetworkUnavailable' && c.status === 'True',
+  );
   return { name: node.metadata?.name ?? '', labels: node.metadata?.labels ?? {}, networkUnavailable };
 }
 
@@ -166,5 +178,10 @@ export function endpointFactsOf(slice: V1EndpointSlice): EndpointFacts[] {
   const serviceName = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
   if (serviceName === undefined) return [];
   const serviceNamespace = slice.metadata?.namespace ?? '';
-  return (slice.endpoints ?? []).map((e) => ({ serviceNamespace, serviceName, nodeName: e.nodeName, ready: e.conditions?.ready }));
+  return (slice.endpoints ?? []).map((e) => ({
+    serviceNamespace,
+    serviceName,
+    nodeName: e.nodeName,
+    ready: e.conditions?.ready,
+  }));
 }

@@ -38,7 +38,10 @@ export async function patchServiceStatus(
   requireName('Service status', namespace, name);
   // Sent as given: JSON turns Dates into RFC 3339, which the server accepts for metav1.Time.
   const body = { ...metadataPrecondition(options), status };
-  return client.core.patchNamespacedServiceStatus({ namespace, name, body }, callOptions({ contentType: PatchStrategy.MergePatch }));
+  return client.core.patchNamespacedServiceStatus(
+    { namespace, name, body },
+    callOptions({ contentType: PatchStrategy.MergePatch }),
+  );
 }
 
 /** Sets annotations on a Service (a `null` value removes that annotation); nothing else is touched. */
@@ -50,9 +53,13 @@ export async function patchServiceAnnotations(
   options?: WriteOptions,
 ): Promise<V1Service> {
   requireName('Service annotations', namespace, name);
-  for (const key of Object.keys(annotations)) if (!key) throw new Error('Service annotations write: empty annotation key');
+  for (const key of Object.keys(annotations))
+    if (!key) throw new Error('Service annotations write: empty annotation key');
   const body = { metadata: { ...metadataPrecondition(options).metadata, annotations } };
-  return client.core.patchNamespacedService({ namespace, name, body }, callOptions({ contentType: PatchStrategy.MergePatch }));
+  return client.core.patchNamespacedService(
+    { namespace, name, body },
+    callOptions({ contentType: PatchStrategy.MergePatch }),
+  );
 }
 
 export interface CustomObjectRef {
@@ -87,5 +94,10 @@ export async function patchIPAddressPoolStatus(
   status: Record<string, unknown>,
   options?: WriteOptions,
 ): Promise<unknown> {
-  return patchCustomObjectStatus(client, { group: IRONLB_GROUP, version: IRONLB_VERSION, plural: 'ipaddresspools', namespace, name }, status, options);
+  return patchCustomObjectStatus(
+    client,
+    { group: IRONLB_GROUP, version: IRONLB_VERSION, plural: 'ipaddresspools', namespace, name },
+    status,
+    options,
+  );
 }

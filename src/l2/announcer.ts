@@ -72,8 +72,10 @@ export class Announcer {
     const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
     const refreshMs = options.refreshMs ?? 0;
     if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`rounds must be an integer >= 1, got ${rounds}`);
-    if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new Error(`intervalMs must be a finite number >= 0, got ${intervalMs}`);
-    if (!Number.isFinite(refreshMs) || refreshMs < 0) throw new Error(`refreshMs must be a finite number >= 0, got ${refreshMs}`);
+    if (!Number.isFinite(intervalMs) || intervalMs < 0)
+      throw new Error(`intervalMs must be a finite number >= 0, got ${intervalMs}`);
+    if (!Number.isFinite(refreshMs) || refreshMs < 0)
+      throw new Error(`refreshMs must be a finite number >= 0, got ${refreshMs}`);
     if (sockets.length === 0) throw new Error(`no interface to announce ${key} on`);
     this.stop(key);
 
@@ -132,7 +134,13 @@ export class Announcer {
     }
   }
 
-  private sendRound(ip: string, address: NeighborIp, socket: PacketSocket, round: number, options: AnnounceOptions): void {
+  private sendRound(
+    ip: string,
+    address: NeighborIp,
+    socket: PacketSocket,
+    round: number,
+    options: AnnounceOptions,
+  ): void {
     const frames =
       address.family === 4
         ? [gratuitousArpRequestFrame(socket.mac, address.bytes), gratuitousArpReplyFrame(socket.mac, address.bytes)]
@@ -146,7 +154,14 @@ export class Announcer {
         options.onError?.(asError(err), socket.ifname);
       }
     }
-    if (sent > 0) options.onSent?.({ ip, ifname: socket.ifname, protocol: address.family === 4 ? 'arp' : 'ndp', frames: sent, round });
+    if (sent > 0)
+      options.onSent?.({
+        ip,
+        ifname: socket.ifname,
+        protocol: address.family === 4 ? 'arp' : 'ndp',
+        frames: sent,
+        round,
+      });
   }
 }
 

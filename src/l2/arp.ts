@@ -32,7 +32,8 @@ export const UNSPECIFIED_IPV4: Buffer = Buffer.alloc(4, 0);
 
 /** Decodes an ARP packet (the Ethernet payload). Trailing link padding is allowed. */
 export function decodeArp(payload: Buffer): Decoded<ArpPacket> {
-  if (payload.length < ARP_PACKET_LENGTH) return refuse(`truncated ARP packet: ${payload.length} bytes < ${ARP_PACKET_LENGTH}`);
+  if (payload.length < ARP_PACKET_LENGTH)
+    return refuse(`truncated ARP packet: ${payload.length} bytes < ${ARP_PACKET_LENGTH}`);
   const frameLength = payload.length + ETHERNET_HEADER_LENGTH;
   if (!onlyPaddingAfter(frameLength, ETHERNET_HEADER_LENGTH + ARP_PACKET_LENGTH)) {
     return refuse(`oversized ARP frame: ${frameLength} bytes`);
@@ -81,7 +82,13 @@ export function encodeArpFrame(dst: Buffer, src: Buffer, packet: ArpPacket): Buf
 
 /** Broadcast who-has `targetIp`, as the kernel sends it (THA zero). */
 export function arpRequestFrame(mac: Buffer, senderIp: Buffer, targetIp: Buffer): Buffer {
-  return encodeArpFrame(BROADCAST_MAC, mac, { op: ARP_OP_REQUEST, senderMac: mac, senderIp, targetMac: ZERO_MAC, targetIp });
+  return encodeArpFrame(BROADCAST_MAC, mac, {
+    op: ARP_OP_REQUEST,
+    senderMac: mac,
+    senderIp,
+    targetMac: ZERO_MAC,
+    targetIp,
+  });
 }
 
 /** Answer to `request`: unicast to its sender, claiming `ownedIp` for `mac`. */
@@ -97,17 +104,35 @@ export function arpReplyFrame(mac: Buffer, ownedIp: Buffer, request: ArpPacket):
 
 /** Gratuitous request form (RFC 5227 announcement): SPA = TPA = ip, THA zero, broadcast. */
 export function gratuitousArpRequestFrame(mac: Buffer, ip: Buffer): Buffer {
-  return encodeArpFrame(BROADCAST_MAC, mac, { op: ARP_OP_REQUEST, senderMac: mac, senderIp: ip, targetMac: ZERO_MAC, targetIp: ip });
+  return encodeArpFrame(BROADCAST_MAC, mac, {
+    op: ARP_OP_REQUEST,
+    senderMac: mac,
+    senderIp: ip,
+    targetMac: ZERO_MAC,
+    targetIp: ip,
+  });
 }
 
 /** Gratuitous reply form (arping -A): SPA = TPA = ip, THA = SHA, broadcast. */
 export function gratuitousArpReplyFrame(mac: Buffer, ip: Buffer): Buffer {
-  return encodeArpFrame(BROADCAST_MAC, mac, { op: ARP_OP_REPLY, senderMac: mac, senderIp: ip, targetMac: mac, targetIp: ip });
+  return encodeArpFrame(BROADCAST_MAC, mac, {
+    op: ARP_OP_REPLY,
+    senderMac: mac,
+    senderIp: ip,
+    targetMac: mac,
+    targetIp: ip,
+  });
 }
 
 /** RFC 5227 probe: SPA 0.0.0.0 so no neighbour cache learns anything from it. */
 export function arpProbeFrame(mac: Buffer, ip: Buffer): Buffer {
-  return encodeArpFrame(BROADCAST_MAC, mac, { op: ARP_OP_REQUEST, senderMac: mac, senderIp: UNSPECIFIED_IPV4, targetMac: ZERO_MAC, targetIp: ip });
+  return encodeArpFrame(BROADCAST_MAC, mac, {
+    op: ARP_OP_REQUEST,
+    senderMac: mac,
+    senderIp: UNSPECIFIED_IPV4,
+    targetMac: ZERO_MAC,
+    targetIp: ip,
+  });
 }
 
 export function isArpProbe(packet: ArpPacket): boolean {

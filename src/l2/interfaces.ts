@@ -8,7 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { formatMac } from './ethernet.js';
-import { IFF_BROADCAST, IFF_LOOPBACK, IFF_NOARP, IFF_RUNNING, IFF_UP, loadPacketAddon, type NativeInterface } from '../native/addon.js';
+import {
+  IFF_BROADCAST,
+  IFF_LOOPBACK,
+  IFF_NOARP,
+  IFF_RUNNING,
+  IFF_UP,
+  loadPacketAddon,
+  type NativeInterface,
+} from '../native/addon.js';
 
 export interface InterfaceAddress {
   address: string;
@@ -72,7 +80,11 @@ function canAnnounce(iface: NetInterface): boolean {
  * - else every up, broadcast-capable, non-virtual interface that is not a
  *   bridge/bond member.
  */
-export function chooseInterfaces(ip: string, interfaces: readonly NetInterface[], override?: readonly string[]): NetInterface[] {
+export function chooseInterfaces(
+  ip: string,
+  interfaces: readonly NetInterface[],
+  override?: readonly string[],
+): NetInterface[] {
   const target = parseIp(ip, 'chooseInterfaces');
   const byName = (a: NetInterface, b: NetInterface) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   if (override !== undefined && override.length > 0) {
@@ -97,7 +109,10 @@ export interface InterfaceChanges {
 }
 
 function fingerprint(i: NetInterface): string {
-  const addrs = i.addresses.map((a) => `${a.address}/${a.prefixLength}`).sort().join(',');
+  const addrs = i.addresses
+    .map((a) => `${a.address}/${a.prefixLength}`)
+    .sort()
+    .join(',');
   return [i.ifindex, i.mac, i.up, i.broadcast, i.loopback, i.noarp, i.mtu, i.master ?? '', addrs].join('|');
 }
 
@@ -188,7 +203,8 @@ export function watchInterfaces(
   options: { intervalMs?: number; list?: () => NetInterface[]; onError?: (err: Error) => void } = {},
 ): InterfaceWatcher {
   const intervalMs = options.intervalMs ?? 2000;
-  if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new Error(`watchInterfaces: intervalMs must be a positive number, got ${intervalMs}`);
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0)
+    throw new Error(`watchInterfaces: intervalMs must be a positive number, got ${intervalMs}`);
   const list = options.list ?? listInterfaces;
   let latest = list();
   const poll = () => {

@@ -65,7 +65,9 @@ export class L2Wire implements Wire {
   private linkTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: L2WireOptions) {
-    this.prober = new ConflictProber({ onError: (err, ifname) => options.logger.warn({ ifname, err: err.message }, 'probe not sent') });
+    this.prober = new ConflictProber({
+      onError: (err, ifname) => options.logger.warn({ ifname, err: err.message }, 'probe not sent'),
+    });
     this.watch = new WireWatch([], {
       holds: (ip) => this.owned.has(ip),
       onClaim: (claim) => {
@@ -74,19 +76,24 @@ export class L2Wire implements Wire {
       },
       onError: (err) => options.logger.warn({ err: err.message }, 'wire watch callback failed'),
     });
-    if (options.linkStates !== undefined) this.linkTimer = setInterval(() => this.pollLinks(), options.linkPollMs ?? DEFAULT_LINK_POLL_MS);
+    if (options.linkStates !== undefined)
+      this.linkTimer = setInterval(() => this.pollLinks(), options.linkPollMs ?? DEFAULT_LINK_POLL_MS);
   }
 
   /** The interfaces this node may announce on, published in its heartbeat Lease. */
   publishedInterfaces(): PublishedInterface[] {
     const wanted = this.options.override;
-    return this.options
-      .interfaces()
-      // Down or not: a link flap must not make the node drop out of the
-      // candidates (the election yields on its own while a link is down).
-      .filter((i) => i.broadcast && !i.loopback && !i.noarp && i.master === undefined)
-      .filter((i) => (wanted !== undefined && wanted.length > 0 ? wanted.includes(i.name) : !isVirtualInterface(i.name)))
-      .map((i) => ({ ifname: i.name, mac: i.mac }));
+    return (
+      this.options
+        .interfaces()
+        // Down or not: a link flap must not make the node drop out of the
+        // candidates (the election yields on its own while a link is down).
+        .filter((i) => i.broadcast && !i.loopback && !i.noarp && i.master === undefined)
+        .filter((i) =>
+          wanted !== undefined && wanted.length > 0 ? wanted.includes(i.name) : !isVirtualInterface(i.name),
+        )
+        .map((i) => ({ ifname: i.name, mac: i.mac }))
+    );
   }
 
   async announce(ip: string, options: { probe: boolean }): Promise<{ conflictMac?: string }> {
@@ -102,7 +109,8 @@ export class L2Wire implements Wire {
         this.options.logger.warn({ ip, err: String(err) }, 'conflict probe failed; announcing anyway');
         return { inUse: false as const, mac: undefined };
       });
-      if (result.inUse && result.mac !== undefined && !this.options.isSpeakerMac(result.mac)) return { conflictMac: result.mac };
+      if (result.inUse && result.mac !== undefined && !this.options.isSpeakerMac(result.mac))
+        return { conflictMac: result.mac };
       this.probed.add(key);
     }
     // Withdrawn while probing: stay silent.
@@ -113,7 +121,8 @@ export class L2Wire implements Wire {
       rounds: this.options.garpRounds,
       refreshMs: this.options.garpRefreshMs,
       stillOwned: () => this.owned.has(key),
-      onSent: (sent) => this.options.metrics?.gratuitous.inc({ interface: sent.ifname, protocol: sent.protocol }, sent.frames),
+      onSent: (sent) =>
+        this.options.metrics?.gratuitous.inc({ interface: sent.ifname, protocol: sent.protocol }, sent.frames),
       onError: (err, ifname) => this.options.logger.warn({ ip, ifname, err: err.message }, 'gratuitous frame not sent'),
     });
     return {};
@@ -178,7 +187,10 @@ export class L2Wire implements Wire {
   }
 
   private socketsFor(ip: string): PacketSocket[] {
-    const named = this.options.override !== undefined && this.options.override.length > 0 ? this.options.override : this.options.interfacesForIp(ip);
+    const named =
+      this.options.override !== undefined && this.options.override.length > 0
+        ? this.options.override
+        : this.options.interfacesForIp(ip);
     const chosen = chooseInterfaces(ip, this.options.interfaces(), named === 'auto' ? undefined : named);
     const sockets: PacketSocket[] = [];
     for (const iface of chosen) {

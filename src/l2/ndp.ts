@@ -79,17 +79,22 @@ export function multicastMacForIpv6(group: Buffer): Buffer {
 
 /** Decodes the IPv6 packet carried in an Ethernet payload as an ND message. */
 export function decodeNdp(payload: Buffer): Decoded<NdpMessage> {
-  if (payload.length < IPV6_HEADER_LENGTH) return refuse(`truncated IPv6 header: ${payload.length} bytes < ${IPV6_HEADER_LENGTH}`);
+  if (payload.length < IPV6_HEADER_LENGTH)
+    return refuse(`truncated IPv6 header: ${payload.length} bytes < ${IPV6_HEADER_LENGTH}`);
   const version = payload[0]! >> 4;
   if (version !== 6) return refuse(`IP version ${version} in an IPv6 frame`);
   const payloadLength = payload.readUInt16BE(4);
   const packetLength = IPV6_HEADER_LENGTH + payloadLength;
-  if (packetLength > payload.length) return refuse(`truncated IPv6 packet: payload length ${payloadLength}, ${payload.length - IPV6_HEADER_LENGTH} bytes present`);
+  if (packetLength > payload.length)
+    return refuse(
+      `truncated IPv6 packet: payload length ${payloadLength}, ${payload.length - IPV6_HEADER_LENGTH} bytes present`,
+    );
   if (!onlyPaddingAfter(payload.length + ETHERNET_HEADER_LENGTH, packetLength + ETHERNET_HEADER_LENGTH)) {
     return refuse(`oversized IPv6 frame: ${payload.length - packetLength} bytes after the packet`);
   }
   const nextHeader = payload[6]!;
-  if (nextHeader !== NEXT_HEADER_ICMPV6) return refuse(`IPv6 next header ${nextHeader} is not ICMPv6 (extension headers are not accepted for ND)`);
+  if (nextHeader !== NEXT_HEADER_ICMPV6)
+    return refuse(`IPv6 next header ${nextHeader} is not ICMPv6 (extension headers are not accepted for ND)`);
   const hopLimit = payload[7]!;
   if (hopLimit !== ND_HOP_LIMIT) return refuse(`ND hop limit ${hopLimit} is not 255 (the message was forwarded)`);
   const src = payload.subarray(8, 24);
@@ -98,9 +103,11 @@ export function decodeNdp(payload: Buffer): Decoded<NdpMessage> {
   const message = payload.subarray(IPV6_HEADER_LENGTH, packetLength);
   if (message.length < 4) return refuse(`truncated ICMPv6 header: ${message.length} bytes`);
   const type = message[0]!;
-  if (type !== ICMPV6_NEIGHBOR_SOLICITATION && type !== ICMPV6_NEIGHBOR_ADVERTISEMENT) return refuse(`ICMPv6 type ${type} is not NS (135) or NA (136)`);
+  if (type !== ICMPV6_NEIGHBOR_SOLICITATION && type !== ICMPV6_NEIGHBOR_ADVERTISEMENT)
+    return refuse(`ICMPv6 type ${type} is not NS (135) or NA (136)`);
   if (message[1] !== 0) return refuse(`ND code ${message[1]} is not 0`);
-  if (message.length < ND_MIN_MESSAGE_LENGTH) return refuse(`truncated ND message: ${message.length} bytes < ${ND_MIN_MESSAGE_LENGTH}`);
+  if (message.length < ND_MIN_MESSAGE_LENGTH)
+    return refuse(`truncated ND message: ${message.length} bytes < ${ND_MIN_MESSAGE_LENGTH}`);
   if (icmpv6Checksum(src, dst, message) !== 0) return refuse('bad ICMPv6 checksum');
   const target = message.subarray(8, 24);
   if (isMulticastIpv6(target)) return refuse('ND target is a multicast address');
@@ -111,7 +118,8 @@ export function decodeNdp(payload: Buffer): Decoded<NdpMessage> {
   if (type === ICMPV6_NEIGHBOR_SOLICITATION) {
     const sourceLinkLayer = options.value.source;
     if (isUnspecifiedIpv6(src)) {
-      if (!isSolicitedNodeAddress(dst)) return refuse('DAD solicitation (source ::) not sent to a solicited-node group');
+      if (!isSolicitedNodeAddress(dst))
+        return refuse('DAD solicitation (source ::) not sent to a solicited-node group');
       if (sourceLinkLayer) return refuse('DAD solicitation (source ::) carries a source link-layer option');
     }
     return { ok: true, value: { type: 'ns', ...common, sourceLinkLayer } };
@@ -201,18 +209,27 @@ export function encodeNdpFrame(fields: NdpFrameFields, body: NdpBody): Buffer {
 /** Address resolution: multicast to the target's solicited-node group, with our MAC. */
 export function neighborSolicitationFrame(mac: Buffer, src: Buffer, target: Buffer): Buffer {
   const group = solicitedNodeAddress(target);
-  return encodeNdpFrame({ srcMac: mac, dstMac: multicastMacForIpv6(group), src, dst: group }, { type: 'ns', target, sourceLinkLayer: mac });
+  return encodeNdpFrame(
+    { srcMac: mac, dstMac: multicastMacForIpv6(group), src, dst: group },
+    { type: 'ns', target, sourceLinkLayer: mac },
+  );
 }
 
 /** Unicast NUD probe straight to the neighbour's cached MAC. */
 export function unicastSolicitationFrame(mac: Buffer, src: Buffer, target: Buffer, targetMac: Buffer): Buffer {
-  return encodeNdpFrame({ srcMac: mac, dstMac: targetMac, src, dst: target }, { type: 'ns', target, sourceLinkLayer: mac });
+  return encodeNdpFrame(
+    { srcMac: mac, dstMac: targetMac, src, dst: target },
+    { type: 'ns', target, sourceLinkLayer: mac },
+  );
 }
 
 /** Duplicate address detection (RFC 4862 5.4.2): from ::, no source link-layer option. */
 export function dadSolicitationFrame(mac: Buffer, target: Buffer): Buffer {
   const group = solicitedNodeAddress(target);
-  return encodeNdpFrame({ srcMac: mac, dstMac: multicastMacForIpv6(group), src: UNSPECIFIED_IPV6, dst: group }, { type: 'ns', target });
+  return encodeNdpFrame(
+    { srcMac: mac, dstMac: multicastMacForIpv6(group), src: UNSPECIFIED_IPV6, dst: group },
+    { type: 'ns', target },
+  );
 }
 
 /**
@@ -279,7 +296,8 @@ export type NeighborIp = { family: 4; bytes: Buffer } | { family: 6; bytes: Buff
 /** Parses an IP as ownership is keyed (dotted quad or RFC 5952 text); throws on anything else. */
 export function parseNeighborIp(text: string): NeighborIp {
   if (text.includes(':')) return { family: 6, bytes: ipv6ToBytes(text) };
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return { family: 4, bytes: Buffer.from(ipaddr.IPv4.parse(text).toByteArray()) };
+  if (ipaddr.IPv4.isValidFourPartDecimal(text))
+    return { family: 4, bytes: Buffer.from(ipaddr.IPv4.parse(text).toByteArray()) };
   throw new Error(`not an IP address: "${text}"`);
 }
 

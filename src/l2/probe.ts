@@ -66,10 +66,13 @@ export class ConflictProber {
     const intervalMs = options.intervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
     const waitMs = options.waitMs ?? DEFAULT_PROBE_WAIT_MS;
     if (!Number.isInteger(probes) || probes < 1) throw new Error(`probes must be an integer >= 1, got ${probes}`);
-    if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new Error(`intervalMs must be a finite number >= 0, got ${intervalMs}`);
+    if (!Number.isFinite(intervalMs) || intervalMs < 0)
+      throw new Error(`intervalMs must be a finite number >= 0, got ${intervalMs}`);
     if (!Number.isFinite(waitMs) || waitMs < 0) throw new Error(`waitMs must be a finite number >= 0, got ${waitMs}`);
     if (probes > 1 && (probes - 1) * intervalMs >= waitMs) {
-      throw new Error(`the last of ${probes} probes ${intervalMs} ms apart would go out after the ${waitMs} ms wait ends`);
+      throw new Error(
+        `the last of ${probes} probes ${intervalMs} ms apart would go out after the ${waitMs} ms wait ends`,
+      );
     }
     if (sockets.length === 0) throw new Error(`no interface to probe ${key} on`);
     for (const socket of sockets) this.listen(socket);
@@ -96,7 +99,8 @@ export class ConflictProber {
       }
       // An answer may already have come back while sending.
       if (entry.settled) return;
-      for (let i = 1; i < probes; i++) timers.push(this.scheduler.schedule(i * intervalMs, () => this.sendProbes(address, sentFirst)));
+      for (let i = 1; i < probes; i++)
+        timers.push(this.scheduler.schedule(i * intervalMs, () => this.sendProbes(address, sentFirst)));
       timers.push(this.scheduler.schedule(waitMs, () => entry.settle({ inUse: false })));
     });
   }
@@ -105,7 +109,10 @@ export class ConflictProber {
   private sendProbes(address: NeighborIp, sockets: readonly PacketSocket[]): PacketSocket[] {
     const sent: PacketSocket[] = [];
     for (const socket of sockets) {
-      const frame = address.family === 4 ? arpProbeFrame(socket.mac, address.bytes) : dadSolicitationFrame(socket.mac, address.bytes);
+      const frame =
+        address.family === 4
+          ? arpProbeFrame(socket.mac, address.bytes)
+          : dadSolicitationFrame(socket.mac, address.bytes);
       try {
         socket.send(frame);
         sent.push(socket);
@@ -130,7 +137,8 @@ export class ConflictProber {
     const claim = claimOf(decoded.value);
     if (!claim || this.ownMacs.has(claim.mac)) return;
     for (const entry of [...this.pending]) {
-      if (entry.ip === claim.ip) entry.settle({ inUse: true, mac: formatMac(claim.mac), ifname: socket.ifname, kind: claim.kind });
+      if (entry.ip === claim.ip)
+        entry.settle({ inUse: true, mac: formatMac(claim.mac), ifname: socket.ifname, kind: claim.kind });
     }
   }
 }

@@ -153,7 +153,8 @@ export class Responder {
   }
 
   private handleSolicitation(ethernet: EthernetFrame, ns: NeighborSolicitation): void {
-    if (ns.sourceLinkLayer && (ns.sourceLinkLayer.equals(this.socket.mac) || isMulticastMac(ns.sourceLinkLayer))) return;
+    if (ns.sourceLinkLayer && (ns.sourceLinkLayer.equals(this.socket.mac) || isMulticastMac(ns.sourceLinkLayer)))
+      return;
     if (!this.addressedToUs(ethernet, ns)) return;
     const ip = ipv6ToString(ns.target);
     if (!this.options.owns(ip, this.socket.ifname)) return;

@@ -50,7 +50,8 @@ export function multicastMac(group: Buffer): Buffer {
 
 function checkGroup(group: Buffer): void {
   if (!Buffer.isBuffer(group) || group.length !== 16) throw new Error('an IPv6 multicast group is a 16-byte Buffer');
-  if (group[0] !== 0xff) throw new Error(`${group.toString('hex')} is not an IPv6 multicast address (must start with ff)`);
+  if (group[0] !== 0xff)
+    throw new Error(`${group.toString('hex')} is not an IPv6 multicast address (must start with ff)`);
 }
 
 /** Opens a packet socket on `ifname` (needs CAP_NET_RAW). Throws when the interface is missing or not Ethernet. */
@@ -147,7 +148,9 @@ class ReopeningPacketSocket implements AfPacketSocket {
       this.stats.reopens++;
       for (const hex of this.groups.keys()) this.joinOnSocket(Buffer.from(hex, 'hex'));
     } catch (err) {
-      this.report(new Error(`${this.ifname}: reopening the packet socket failed: ${toError(err).message}`, { cause: err }));
+      this.report(
+        new Error(`${this.ifname}: reopening the packet socket failed: ${toError(err).message}`, { cause: err }),
+      );
     }
   }
 
@@ -185,7 +188,12 @@ class ReopeningPacketSocket implements AfPacketSocket {
       // MLD reports for snooping switches; fails where IPv6 is disabled on the link.
       this.socket.joinGroup6(group);
     } catch (err) {
-      this.report(new Error(`${this.ifname}: IPv6 join of ${group.toString('hex')} ` + `failed (frames still received): ${toError(err).message}`));
+      this.report(
+        new Error(
+          `${this.ifname}: IPv6 join of ${group.toString('hex')} ` +
+            `failed (frames still received): ${toError(err).message}`,
+        ),
+      );
     }
   }
 

@@ -24,13 +24,16 @@ export function claimOf(frame: NeighborFrame): AddressClaim | undefined {
   if (frame.protocol === 'arp') {
     const arp = frame.arp;
     if (arp.senderIp.equals(UNSPECIFIED_IPV4)) {
-      return arp.op === ARP_OP_REQUEST ? { ip: ipv4ToString(arp.targetIp), mac: arp.senderMac, kind: 'arp-probe' } : undefined;
+      return arp.op === ARP_OP_REQUEST
+        ? { ip: ipv4ToString(arp.targetIp), mac: arp.senderMac, kind: 'arp-probe' }
+        : undefined;
     }
     const kind = arp.op !== ARP_OP_REQUEST ? 'arp-reply' : isGratuitousArp(arp) ? 'arp-announcement' : 'arp-request';
     return { ip: ipv4ToString(arp.senderIp), mac: arp.senderMac, kind };
   }
   const ndp = frame.ndp;
-  if (ndp.type === 'na') return { ip: ipv6ToString(ndp.target), mac: ndp.targetLinkLayer ?? frame.ethernet.src, kind: 'na' };
+  if (ndp.type === 'na')
+    return { ip: ipv6ToString(ndp.target), mac: ndp.targetLinkLayer ?? frame.ethernet.src, kind: 'na' };
   if (isUnspecifiedIpv6(ndp.src)) return { ip: ipv6ToString(ndp.target), mac: frame.ethernet.src, kind: 'dad' };
   return undefined;
 }

@@ -19,7 +19,10 @@ export interface ChannelOptions {
 export class AuthenticatedChannel {
   private seq = 0;
   private readonly replay = new ReplayGuard();
-  readonly dropped: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+  readonly dropped: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
+    DropReason,
+    number
+  >;
 
   constructor(private readonly options: ChannelOptions) {}
 

@@ -36,10 +36,39 @@ const NODE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export type DecodeFailure = 'truncated' | 'oversized' | 'bad-magic' | 'bad-version' | 'malformed';
 export type DropReason = DecodeFailure | 'unknown-key' | 'bad-mac' | 'unknown-sender' | 'replayed';
-export const DROP_REASONS: readonly DropReason[] = ['truncated', 'oversized', 'bad-magic', 'bad-version', 'malformed', 'unknown-key', 'bad-mac', 'unknown-sender', 'replayed'];
+export const DROP_REASONS: readonly DropReason[] = [
+  'truncated',
+  'oversized',
+  'bad-magic',
+  'bad-version',
+  'malformed',
+  'unknown-key',
+  'bad-mac',
+  'unknown-sender',
+  'replayed',
+];
 
-const KIND_CODES: Record<RecordKind, number> = { alive: 1, suspect: 2, dead: 3, left: 4, watch: 5, ping: 6, ack: 7, doubt: 8 };
-const KINDS: readonly (RecordKind | undefined)[] = [undefined, 'alive', 'suspect', 'dead', 'left', 'watch', 'ping', 'ack', 'doubt'];
+const KIND_CODES: Record<RecordKind, number> = {
+  alive: 1,
+  suspect: 2,
+  dead: 3,
+  left: 4,
+  watch: 5,
+  ping: 6,
+  ack: 7,
+  doubt: 8,
+};
+const KINDS: readonly (RecordKind | undefined)[] = [
+  undefined,
+  'alive',
+  'suspect',
+  'dead',
+  'left',
+  'watch',
+  'ping',
+  'ack',
+  'doubt',
+];
 
 export interface SigningKey {
   id: number;
@@ -72,11 +101,15 @@ export function messageOverheadBytes(sender: string): number {
 }
 
 function checkName(name: string, what: string): void {
-  if (!isNodeName(name)) throw new Error(`${what} ${JSON.stringify(name)} is not a valid node name (DNS subdomain, at most ${MAX_NAME_BYTES} bytes)`);
+  if (!isNodeName(name))
+    throw new Error(
+      `${what} ${JSON.stringify(name)} is not a valid node name (DNS subdomain, at most ${MAX_NAME_BYTES} bytes)`,
+    );
 }
 
 function checkCounter(value: number, what: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${what} must be an integer in [0, 2^53), got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`${what} must be an integer in [0, 2^53), got ${value}`);
 }
 
 export function mac(secret: Buffer, bytes: Buffer): Buffer {
@@ -158,7 +191,14 @@ export function decodeMessage(buf: Buffer): DecodeResult {
     at = name.next;
   }
   if (at !== end) return { ok: false, reason: 'malformed' };
-  const message: Message = { type: typeCode === 1 ? 'heartbeat' : 'notice', sender: sender.name, incarnation, subscribed: (flags & FLAG_SUBSCRIBED) !== 0, apiCutOff: (flags & FLAG_API_CUT_OFF) !== 0, records };
+  const message: Message = {
+    type: typeCode === 1 ? 'heartbeat' : 'notice',
+    sender: sender.name,
+    incarnation,
+    subscribed: (flags & FLAG_SUBSCRIBED) !== 0,
+    apiCutOff: (flags & FLAG_API_CUT_OFF) !== 0,
+    records,
+  };
   return { ok: true, message, seq, keyId, signed: buf.subarray(0, end), mac: buf.subarray(end) };
 }
 

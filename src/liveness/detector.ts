@@ -88,7 +88,14 @@ export class FailureDetector {
     this.rumors = new RumorQueue(settings.relayRounds);
     this.rumorBudget = MAX_DATAGRAM_BYTES - messageOverheadBytes(this.self);
     this.blame = new SelfBlame(this.detectMs, this.intervalMs);
-    this.out = new Outbox({ self: this.self, transport: this.transport, counters: this.counters, incarnation: () => this.incarnationValue, random: this.random, fanout: settings.gossipFanout });
+    this.out = new Outbox({
+      self: this.self,
+      transport: this.transport,
+      counters: this.counters,
+      incarnation: () => this.incarnationValue,
+      random: this.random,
+      fanout: settings.gossipFanout,
+    });
     this.transport.onMessage((m) => this.receive(m));
   }
 
@@ -99,9 +106,12 @@ export class FailureDetector {
   /** The members (from the node Leases, this node included or not). Throws on a bad entry and keeps the old list. */
   setMembers(members: readonly Readonly<Peer>[]): void {
     for (const m of members) {
-      if (!isNodeName(m.node)) throw new Error(`liveness: member name ${JSON.stringify(m.node)} is not a valid node name`);
-      if (!Number.isInteger(m.port) || m.port < 1 || m.port > 65535) throw new Error(`liveness: member ${m.node} has port ${m.port}, expected 1-65535`);
-      if (typeof m.address !== 'string' || m.address.length === 0) throw new Error(`liveness: member ${m.node} has no address`);
+      if (!isNodeName(m.node))
+        throw new Error(`liveness: member name ${JSON.stringify(m.node)} is not a valid node name`);
+      if (!Number.isInteger(m.port) || m.port < 1 || m.port > 65535)
+        throw new Error(`liveness: member ${m.node} has port ${m.port}, expected 1-65535`);
+      if (typeof m.address !== 'string' || m.address.length === 0)
+        throw new Error(`liveness: member ${m.node} has no address`);
     }
     const next = new Map<string, PeerState>();
     for (const m of members) {
@@ -170,7 +180,16 @@ export class FailureDetector {
   }
 
   /** What the caller needs to tell "I hear no one" from "my peers are dead". */
-  status(): { isolated: boolean; quorumPossible: boolean; msSinceHeartbeat: number; msSinceProbeAnswer: number; monitoring: string[]; monitoredBy: string[]; livePeers: number; deadPeers: number } {
+  status(): {
+    isolated: boolean;
+    quorumPossible: boolean;
+    msSinceHeartbeat: number;
+    msSinceProbeAnswer: number;
+    monitoring: string[];
+    monitoredBy: string[];
+    livePeers: number;
+    deadPeers: number;
+  } {
     const now = this.scheduler.now();
     return {
       isolated: this.blame.isolated,
@@ -207,7 +226,9 @@ export class FailureDetector {
         continue;
       }
       const suspicions = p.suspicions;
-      if (suspicions) for (const [from, s] of suspicions) if (now - s.at > this.detectMs || s.incarnation < p.incarnation) suspicions.delete(from);
+      if (suspicions)
+        for (const [from, s] of suspicions)
+          if (now - s.at > this.detectMs || s.incarnation < p.incarnation) suspicions.delete(from);
       if (p.status === 'alive' && p.suspectedSince !== undefined) this.checkQuorum(node, p);
       this.report(node, p);
       if ((p.suspicions?.size ?? 0) === 0 && p.suspectedSince === undefined) {
@@ -247,7 +268,12 @@ export class FailureDetector {
   private checkPredecessor(node: string, w: Watched, now: number): void {
     const p = this.peers.get(node);
     if (p === undefined || p.status !== 'alive') return;
-    const since = Math.max(p.lastHeard ?? Number.NEGATIVE_INFINITY, w.assignedAt + this.graceMs, this.resumedAt, p.refutedAt);
+    const since = Math.max(
+      p.lastHeard ?? Number.NEGATIVE_INFINITY,
+      w.assignedAt + this.graceMs,
+      this.resumedAt,
+      p.refutedAt,
+    );
     const heardLately = p.lastHeard !== undefined && now - p.lastHeard <= 2 * this.intervalMs;
     // Ask for heartbeats when they do not come (the predecessor's ring may differ), and renew a subscription.
     const renew = w.subscribed && now - w.lastWatchAt > this.subscriptionMs / 3;
@@ -350,7 +376,8 @@ export class FailureDetector {
   private apply(sender: string, from: PeerState, r: NodeRecord, now: number): void {
     if (r.node === this.self) {
       if (r.kind === 'watch') this.subscribe(sender, from, now);
-      else if (r.kind === 'ping') this.out.notice(from.peer, [{ kind: 'ack', node: sender, incarnation: r.incarnation }]);
+      else if (r.kind === 'ping')
+        this.out.notice(from.peer, [{ kind: 'ack', node: sender, incarnation: r.incarnation }]);
       else if (r.kind === 'ack') this.blame.ack(now);
       else if (r.kind !== 'alive' && r.incarnation >= this.incarnationValue) this.claimedGone(r, from);
       return;
@@ -367,7 +394,12 @@ export class FailureDetector {
       this.attention.add(r.node);
       // A monitor that still hears the suspect tells it, so it refutes and the stale suspicion dies.
       const hearing = p.lastHeard !== undefined && now - p.lastHeard <= 2 * this.intervalMs;
-      if (hearing && p.suspectedSince === undefined && this.watched.has(r.node) && p.forwardedIncarnation < r.incarnation) {
+      if (
+        hearing &&
+        p.suspectedSince === undefined &&
+        this.watched.has(r.node) &&
+        p.forwardedIncarnation < r.incarnation
+      ) {
         p.forwardedIncarnation = r.incarnation;
         this.out.notice(p.peer, [r]);
       }
@@ -478,7 +510,9 @@ export class FailureDetector {
       const p = this.peers.get(node);
       if (p) p.suspectedSince = undefined;
     }
-    for (const node of preds) if (!this.watched.has(node)) this.watched.set(node, { assignedAt: now, lastWatchAt: Number.NEGATIVE_INFINITY, subscribed: false });
+    for (const node of preds)
+      if (!this.watched.has(node))
+        this.watched.set(node, { assignedAt: now, lastWatchAt: Number.NEGATIVE_INFINITY, subscribed: false });
   }
 
   private monitorsOf(node: string): string[] {
@@ -495,7 +529,9 @@ export class FailureDetector {
     if (v === p.reported) return;
     p.reported = v;
     const reason = p.status === 'dead' ? 'confirmed' : p.status === 'left' ? 'left' : undefined;
-    this.options.onChange?.(reason ? { type: 'verdict', node, verdict: v, reason } : { type: 'verdict', node, verdict: v });
+    this.options.onChange?.(
+      reason ? { type: 'verdict', node, verdict: v, reason } : { type: 'verdict', node, verdict: v },
+    );
   }
 
   /** News this node just learned: on its next heartbeats, and at once to a few random members. */

@@ -4,4 +4,10 @@ export { DROP_REASONS, MAX_DATAGRAM_BYTES, type DropReason } from './codec.js';
 export { FailureDetector, type FailureDetectorOptions, type LivenessCounters, type LivenessEvent } from './detector.js';
 export { KeyRing, MIN_KEY_BYTES } from './keyring.js';
 export type { LivenessTransport, Message, NodeRecord, Peer, Verdict } from './types.js';
-export { DEFAULT_LIVENESS_PORT, METALLB_MEMBERLIST_PORT, PortInUseError, UdpTransport, type UdpTransportOptions } from './udp.js';
+export {
+  DEFAULT_LIVENESS_PORT,
+  METALLB_MEMBERLIST_PORT,
+  PortInUseError,
+  UdpTransport,
+  type UdpTransportOptions,
+} from './udp.js';

@@ -45,7 +45,10 @@ export class KeyRing {
   /** Replaces the keys (newest first); throws on an empty, short, duplicate or over-long list and keeps the old keys. */
   set(secrets: readonly Buffer[]): void {
     const now = this.now();
-    this.keys = this.validate(secrets).map((k) => ({ ...k, since: this.keys.find((old) => old.id === k.id)?.since ?? now }));
+    this.keys = this.validate(secrets).map((k) => ({
+      ...k,
+      since: this.keys.find((old) => old.id === k.id)?.since ?? now,
+    }));
   }
 
   /** The key new datagrams are signed with: the newest adopted one, else the newest. */
@@ -62,12 +65,15 @@ export class KeyRing {
 
   private validate(secrets: readonly Buffer[]): SigningKey[] {
     if (secrets.length === 0) throw new Error('the liveness key ring needs at least one key');
-    if (secrets.length > MAX_KEYS) throw new Error(`the liveness key ring holds at most ${MAX_KEYS} keys, got ${secrets.length}`);
+    if (secrets.length > MAX_KEYS)
+      throw new Error(`the liveness key ring holds at most ${MAX_KEYS} keys, got ${secrets.length}`);
     const keys = secrets.map((secret, i) => {
-      if (secret.length < MIN_KEY_BYTES) throw new Error(`liveness key ${i} has ${secret.length} bytes; at least ${MIN_KEY_BYTES} are needed`);
+      if (secret.length < MIN_KEY_BYTES)
+        throw new Error(`liveness key ${i} has ${secret.length} bytes; at least ${MIN_KEY_BYTES} are needed`);
       return { id: keyId(secret), secret: Buffer.from(secret) };
     });
-    if (new Set(keys.map((k) => k.id)).size !== keys.length) throw new Error('the liveness key ring holds the same key twice');
+    if (new Set(keys.map((k) => k.id)).size !== keys.length)
+      throw new Error('the liveness key ring holds the same key twice');
     return keys;
   }
 }

@@ -41,7 +41,11 @@ export class MeshLiveness implements Liveness {
   async start(keys: readonly Buffer[]): Promise<void> {
     if (this.detector !== undefined || this.stopped) return;
     this.keys = new KeyRing(keys);
-    const channel = new AuthenticatedChannel({ keys: this.keys, isMember: (node) => this.memberNames.has(node), onDrop: this.options.onDrop });
+    const channel = new AuthenticatedChannel({
+      keys: this.keys,
+      isMember: (node) => this.memberNames.has(node),
+      onDrop: this.options.onDrop,
+    });
     this.transport = await UdpTransport.open({ port: this.options.port, channel, onError: this.options.onError });
     this.detector = new FailureDetector({
       self: this.options.self,

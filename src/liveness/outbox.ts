@@ -26,7 +26,14 @@ export class Outbox {
   notice(to: Readonly<Peer> | undefined, records: readonly NodeRecord[]): void {
     if (to === undefined) return;
     this.o.counters.sent.notice++;
-    this.o.transport.send(to, { type: 'notice', sender: this.o.self, incarnation: this.o.incarnation(), subscribed: false, apiCutOff: false, records });
+    this.o.transport.send(to, {
+      type: 'notice',
+      sender: this.o.self,
+      incarnation: this.o.incarnation(),
+      subscribed: false,
+      apiCutOff: false,
+      records,
+    });
   }
 
   broadcast(peers: Iterable<PeerState>, record: NodeRecord): void {

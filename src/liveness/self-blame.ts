@@ -29,7 +29,8 @@ export class SelfBlame {
 
   /** A probe nonce when probes are due now (at most every 2 intervals), else undefined. */
   probeDue(now: number, resumedAt: number, expecting: boolean): number | undefined {
-    if (!expecting || this.silence(now, resumedAt) <= this.detectMs / 2 || now - this.lastProbeAt < 2 * this.intervalMs) return undefined;
+    if (!expecting || this.silence(now, resumedAt) <= this.detectMs / 2 || now - this.lastProbeAt < 2 * this.intervalMs)
+      return undefined;
     this.lastProbeAt = now;
     return ++this.nonce;
   }

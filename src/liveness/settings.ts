@@ -33,7 +33,9 @@ export interface FailureDetectorOptions {
   onChange?: (event: LivenessEvent) => void;
 }
 
-export type LivenessEvent = { type: 'verdict'; node: string; verdict: 'alive' | 'suspect' | 'dead'; reason?: 'confirmed' | 'left' } | { type: 'isolated'; isolated: boolean };
+export type LivenessEvent =
+  | { type: 'verdict'; node: string; verdict: 'alive' | 'suspect' | 'dead'; reason?: 'confirmed' | 'left' }
+  | { type: 'isolated'; isolated: boolean };
 
 export interface LivenessCounters {
   sent: { heartbeat: number; notice: number };
@@ -66,25 +68,43 @@ export interface Settings {
 
 /** Defaults filled in; throws a clear error on a setting that would break the protocol. */
 export function resolveSettings(options: FailureDetectorOptions): Settings {
-  if (!isNodeName(options.self)) throw new Error(`liveness: self ${JSON.stringify(options.self)} is not a valid node name`);
+  if (!isNodeName(options.self))
+    throw new Error(`liveness: self ${JSON.stringify(options.self)} is not a valid node name`);
   const intervalMs = options.intervalMs ?? 100;
   const multiplier = options.detectMultiplier ?? 4;
   const monitors = options.monitors ?? 3;
   const quorum = options.quorum ?? 2;
   if (!(intervalMs >= 10)) throw new Error(`liveness: interval must be at least 10 ms, got ${intervalMs}`);
-  if (!Number.isInteger(multiplier) || multiplier < 2) throw new Error(`liveness: detect multiplier must be an integer >= 2, got ${multiplier}`);
-  if (!Number.isInteger(quorum) || quorum < 2) throw new Error(`liveness: quorum must be an integer >= 2 (no single observer's word), got ${quorum}`);
-  if (!Number.isInteger(monitors) || monitors < quorum) throw new Error(`liveness: monitors (${monitors}) must be an integer >= quorum (${quorum})`);
+  if (!Number.isInteger(multiplier) || multiplier < 2)
+    throw new Error(`liveness: detect multiplier must be an integer >= 2, got ${multiplier}`);
+  if (!Number.isInteger(quorum) || quorum < 2)
+    throw new Error(`liveness: quorum must be an integer >= 2 (no single observer's word), got ${quorum}`);
+  if (!Number.isInteger(monitors) || monitors < quorum)
+    throw new Error(`liveness: monitors (${monitors}) must be an integer >= quorum (${quorum})`);
   const gossipFanout = options.gossipFanout ?? 3;
-  if (!Number.isInteger(gossipFanout) || gossipFanout < 0) throw new Error(`liveness: gossip fanout must be a non-negative integer, got ${gossipFanout}`);
+  if (!Number.isInteger(gossipFanout) || gossipFanout < 0)
+    throw new Error(`liveness: gossip fanout must be a non-negative integer, got ${gossipFanout}`);
   const relayRounds = options.relayRounds ?? 3;
-  if (!Number.isInteger(relayRounds) || relayRounds < 1) throw new Error(`liveness: relay rounds must be a positive integer, got ${relayRounds}`);
+  if (!Number.isInteger(relayRounds) || relayRounds < 1)
+    throw new Error(`liveness: relay rounds must be a positive integer, got ${relayRounds}`);
   const incarnation = options.incarnation ?? Date.now();
-  if (!Number.isSafeInteger(incarnation) || incarnation < 0) throw new Error(`liveness: incarnation must be a non-negative safe integer, got ${incarnation}`);
+  if (!Number.isSafeInteger(incarnation) || incarnation < 0)
+    throw new Error(`liveness: incarnation must be a non-negative safe integer, got ${incarnation}`);
   const assignmentGraceMs = options.assignmentGraceMs ?? 5 * intervalMs;
   const subscriptionMs = options.subscriptionMs ?? 10_000;
-  if (!(assignmentGraceMs >= 0) || !(subscriptionMs > 3 * intervalMs)) throw new Error('liveness: assignment grace must be >= 0 and the subscription longer than 3 intervals');
-  return { intervalMs, detectMs: intervalMs * multiplier, monitors, quorum, assignmentGraceMs, relayRounds, gossipFanout, subscriptionMs, incarnation };
+  if (!(assignmentGraceMs >= 0) || !(subscriptionMs > 3 * intervalMs))
+    throw new Error('liveness: assignment grace must be >= 0 and the subscription longer than 3 intervals');
+  return {
+    intervalMs,
+    detectMs: intervalMs * multiplier,
+    monitors,
+    quorum,
+    assignmentGraceMs,
+    relayRounds,
+    gossipFanout,
+    subscriptionMs,
+    incarnation,
+  };
 }
 
 export function newCounters(): LivenessCounters {

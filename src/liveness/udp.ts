@@ -66,10 +66,12 @@ export class UdpTransport implements LivenessTransport {
 
   /** Binds the sockets; rejects with PortInUseError when the port is taken. */
   static async open(options: UdpTransportOptions): Promise<UdpTransport> {
-    if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error(`liveness port must be 0-65535 (0: any free port), got ${options.port}`);
+    if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)
+      throw new Error(`liveness port must be 0-65535 (0: any free port), got ${options.port}`);
     const v4Address = options.ipv4 === undefined ? '0.0.0.0' : options.ipv4;
     const v6Address = options.ipv6 === undefined ? '::' : options.ipv6;
-    if (v4Address === null && v6Address === null) throw new Error('liveness transport needs an IPv4 or an IPv6 address to bind');
+    if (v4Address === null && v6Address === null)
+      throw new Error('liveness transport needs an IPv4 or an IPv6 address to bind');
     const v4 = v4Address === null ? undefined : await bind('udp4', v4Address, options.port);
     try {
       // With port 0 the IPv6 socket takes the port the IPv4 one got.
@@ -83,7 +85,10 @@ export class UdpTransport implements LivenessTransport {
 
   /** The bound port (useful with port 0 in tests). */
   address(): { ipv4?: number; ipv6?: number } {
-    return { ...(this.v4 ? { ipv4: this.v4.address().port } : {}), ...(this.v6 ? { ipv6: this.v6.address().port } : {}) };
+    return {
+      ...(this.v4 ? { ipv4: this.v4.address().port } : {}),
+      ...(this.v6 ? { ipv6: this.v6.address().port } : {}),
+    };
   }
 
   send(to: Readonly<Peer>, message: Message): void {
@@ -140,7 +145,11 @@ function bind(type: 'udp4' | 'udp6', address: string, port: number): Promise<Soc
     const socket = createSocket({ type, ipv6Only: type === 'udp6', reuseAddr: false });
     const fail = (error: NodeJS.ErrnoException) => {
       socket.close();
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, address) : new Error(`liveness: cannot bind ${type} ${address} port ${port}: ${error.message}`));
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new PortInUseError(port, address)
+          : new Error(`liveness: cannot bind ${type} ${address} port ${port}: ${error.message}`),
+      );
     };
     socket.once('error', fail);
     socket.bind({ port, address, exclusive: true }, () => {

@@ -64,7 +64,8 @@ function packageRoot(): string {
   for (;;) {
     if (existsSync(path.join(dir, 'binding.gyp'))) return dir;
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('ironlb: cannot find the package root (binding.gyp) above the packet addon loader');
+    if (parent === dir)
+      throw new Error('ironlb: cannot find the package root (binding.gyp) above the packet addon loader');
     dir = parent;
   }
 }
@@ -73,7 +74,10 @@ export function loadPacketAddon(): PacketAddon {
   if (loaded) return loaded;
   const file = path.join(packageRoot(), 'build', 'Release', 'ironlb_packet.node');
   if (!existsSync(file)) {
-    throw new Error(`ironlb: the packet addon is not built (${path.basename(file)} missing); ` + `run \`npm ci\` or \`node src/native/build.mjs\``);
+    throw new Error(
+      `ironlb: the packet addon is not built (${path.basename(file)} missing); ` +
+        `run \`npm ci\` or \`node src/native/build.mjs\``,
+    );
   }
   const require = createRequire(import.meta.url);
   loaded = require(file) as PacketAddon;

@@ -81,21 +81,27 @@ export function parsePluginArgs(argv: readonly string[]): PluginArgs | 'help' {
   if (rest.length > maxArgs) throw new Error(`${command}: unexpected argument "${rest[maxArgs]}"`);
   const outputs = command === 'migrate' ? ['yaml', 'json'] : ['table', 'json'];
   const output = values.output ?? outputs[0]!;
-  if (!outputs.includes(output)) throw new Error(`--output: "${output}" is not one of ${outputs.join(', ')} for ${command}`);
+  if (!outputs.includes(output))
+    throw new Error(`--output: "${output}" is not one of ${outputs.join(', ')} for ${command}`);
   const files = values.filename ?? [];
   const fromCluster = values['from-cluster'] ?? false;
-  if (command === 'migrate' && files.length === 0 && !fromCluster) throw new Error('migrate: give -f FILE (MetalLB YAML) or --from-cluster');
-  if (command === 'migrate' && files.length > 0 && fromCluster) throw new Error('migrate: -f and --from-cluster exclude each other');
+  if (command === 'migrate' && files.length === 0 && !fromCluster)
+    throw new Error('migrate: give -f FILE (MetalLB YAML) or --from-cluster');
+  if (command === 'migrate' && files.length > 0 && fromCluster)
+    throw new Error('migrate: -f and --from-cluster exclude each other');
   if (command !== 'migrate') {
     for (const flag of ['filename', 'from-cluster', 'metallb-namespace', 'dry-run'] as const) {
       if (values[flag] !== undefined) throw new Error(`--${flag}: only for migrate`);
     }
   }
   if (command !== 'status' && (values.namespace !== undefined || values['all-namespaces'])) {
-    throw new Error(`${command}: -n/-A select Services and apply to status only (pools and speakers live in --ironlb-namespace)`);
+    throw new Error(
+      `${command}: -n/-A select Services and apply to status only (pools and speakers live in --ironlb-namespace)`,
+    );
   }
   if (values.namespace !== undefined && values['all-namespaces']) throw new Error('-n and -A exclude each other');
-  if (rest[0] !== undefined && values['all-namespaces']) throw new Error('status SERVICE names one Service of one namespace: drop -A');
+  if (rest[0] !== undefined && values['all-namespaces'])
+    throw new Error('status SERVICE names one Service of one namespace: drop -A');
   const namespace = namespaceFlag('--namespace', values.namespace);
   return {
     command,

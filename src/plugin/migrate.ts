@@ -59,14 +59,19 @@ export function convertAddress(entry: string): { value: string; why?: string } |
     const network = ip.ip.value & ~hostMask & maxValue(ip.ip.family);
     if (network !== ip.ip.value) {
       const value = `${formatIP({ family: ip.ip.family, value: network })}/${length}`;
-      return { value, why: `host bits set: MetalLB used the network ${value}; ironlb masks them too; the network is written so the pool says what it means` };
+      return {
+        value,
+        why: `host bits set: MetalLB used the network ${value}; ironlb masks them too; the network is written so the pool says what it means`,
+      };
     }
     return trimmed === entry ? { value: entry } : { value: trimmed, why: 'surrounding spaces removed' };
   }
   if (trimmed.includes('-')) {
     const parts = trimmed.split('-').map((p) => p.trim());
     const value = parts.join('-');
-    return value === entry ? { value } : { value, why: 'spaces around the range dash removed (the ironlb schema has none)' };
+    return value === entry
+      ? { value }
+      : { value, why: 'spaces around the range dash removed (the ironlb schema has none)' };
   }
   return trimmed === entry ? { value: entry } : { value: trimmed, why: 'surrounding spaces removed' };
 }
@@ -76,8 +81,9 @@ const ALLOCATION_FIELDS = ['priority', 'namespaces', 'namespaceSelectors', 'serv
 const ADVERTISEMENT_FIELDS = ['ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'interfaces'];
 const ADVERTISEMENT_NO_EQUIVALENT: Record<string, string> = {
   serviceSelectors:
-    'no equivalent: ironlb announces every Service of the pools an advertisement covers; restrict Services with the pool\'s serviceAllocation.serviceSelectors instead',
-  preferredNodeSelectors: 'no equivalent: ironlb balances IPs across eligible nodes (fewest held first) and keeps an owner while it lives',
+    "no equivalent: ironlb announces every Service of the pools an advertisement covers; restrict Services with the pool's serviceAllocation.serviceSelectors instead",
+  preferredNodeSelectors:
+    'no equivalent: ironlb balances IPs across eligible nodes (fewest held first) and keeps an owner while it lives',
 };
 
 export interface MigrateOptions {
@@ -93,7 +99,12 @@ export function migrate(documents: readonly { source: string; object: unknown }[
   for (const { source, object } of documents) {
     if (object === null || object === undefined) continue;
     if (!isRaw(object)) {
-      report.push({ object: source, field: '-', outcome: 'error', detail: 'not a Kubernetes object (a YAML mapping expected)' });
+      report.push({
+        object: source,
+        field: '-',
+        outcome: 'error',
+        detail: 'not a Kubernetes object (a YAML mapping expected)',
+      });
       failed = true;
       continue;
     }
@@ -102,16 +113,24 @@ export function migrate(documents: readonly { source: string; object: unknown }[
     const meta = isRaw(object.metadata) ? object.metadata : {};
     const name = typeof meta.name === 'string' ? meta.name : '';
     const label = `${kind || '(no kind)'} ${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${name || '(no name)'}`;
-    const line = (field: string, outcome: Outcome, detail: string) => report.push({ object: label, field, outcome, detail });
+    const line = (field: string, outcome: Outcome, detail: string) =>
+      report.push({ object: label, field, outcome, detail });
     if (kind === 'List' && Array.isArray(object.items)) {
-      const inner = migrate(object.items.map((item) => ({ source, object: item })), options);
+      const inner = migrate(
+        object.items.map((item) => ({ source, object: item })),
+        options,
+      );
       objects.push(...inner.objects);
       report.push(...inner.report);
       failed ||= inner.failed;
       continue;
     }
     if (kind === 'ConfigMap' && name === 'config' && isRaw(object.data) && typeof object.data.config === 'string') {
-      line('-', 'error', 'MetalLB\'s legacy ConfigMap configuration: convert it to custom resources with MetalLB\'s configmaptocrs tool first');
+      line(
+        '-',
+        'error',
+        "MetalLB's legacy ConfigMap configuration: convert it to custom resources with MetalLB's configmaptocrs tool first",
+      );
       failed = true;
       continue;
     }
@@ -134,14 +153,22 @@ export function migrate(documents: readonly { source: string; object: unknown }[
     }
     const key = `${kind}/${name}`;
     if (names.has(key)) {
-      line('metadata.name', 'error', `a ${kind} named ${name} was already converted from ${names.get(key)}: ironlb keeps all of them in one namespace`);
+      line(
+        'metadata.name',
+        'error',
+        `a ${kind} named ${name} was already converted from ${names.get(key)}: ironlb keeps all of them in one namespace`,
+      );
       failed = true;
       continue;
     }
     names.set(key, typeof meta.namespace === 'string' ? meta.namespace : source);
     const metadata: MigratedObject['metadata'] = { name, namespace: options.namespace };
     line('apiVersion', 'changed', `${apiVersion} -> ${API_GROUP_VERSION}`);
-    line('metadata.namespace', meta.namespace === options.namespace ? 'carried' : 'changed', `${typeof meta.namespace === 'string' ? meta.namespace : '(none)'} -> ${options.namespace}`);
+    line(
+      'metadata.namespace',
+      meta.namespace === options.namespace ? 'carried' : 'changed',
+      `${typeof meta.namespace === 'string' ? meta.namespace : '(none)'} -> ${options.namespace}`,
+    );
     if (isRaw(meta.labels) && Object.keys(meta.labels).length > 0) {
       metadata.labels = Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [k, String(v)]));
       line('metadata.labels', 'carried', Object.keys(metadata.labels).join(', '));
@@ -170,7 +197,11 @@ export function migrate(documents: readonly { source: string; object: unknown }[
           line(field, 'error', converted.error);
           return entry;
         }
-        line(field, converted.why ? 'changed' : 'carried', converted.why ? `${entry} -> ${converted.value}: ${converted.why}` : entry);
+        line(
+          field,
+          converted.why ? 'changed' : 'carried',
+          converted.why ? `${entry} -> ${converted.value}: ${converted.why}` : entry,
+        );
         return converted.value;
       });
       for (const field of ['autoAssign', 'avoidBuggyIPs'] as const) {
@@ -184,14 +215,19 @@ export function migrate(documents: readonly { source: string; object: unknown }[
         for (const [field, value] of Object.entries(spec.serviceAllocation)) {
           if (ALLOCATION_FIELDS.includes(field)) {
             allocation[field] = value;
-            line(`spec.serviceAllocation.${field}`, 'carried', field === 'priority' ? `${String(value)} (lower is tried first, as in MetalLB)` : 'same meaning');
+            line(
+              `spec.serviceAllocation.${field}`,
+              'carried',
+              field === 'priority' ? `${String(value)} (lower is tried first, as in MetalLB)` : 'same meaning',
+            );
           } else {
             line(`spec.serviceAllocation.${field}`, 'dropped', 'unknown field: no equivalent');
           }
         }
         out.serviceAllocation = allocation;
       }
-      for (const field of Object.keys(spec).filter((f) => !POOL_FIELDS.includes(f))) line(`spec.${field}`, 'dropped', 'unknown field: no equivalent');
+      for (const field of Object.keys(spec).filter((f) => !POOL_FIELDS.includes(f)))
+        line(`spec.${field}`, 'dropped', 'unknown field: no equivalent');
     } else {
       for (const [field, value] of Object.entries(spec)) {
         if (ADVERTISEMENT_FIELDS.includes(field)) {
@@ -209,7 +245,12 @@ export function migrate(documents: readonly { source: string; object: unknown }[
       }
       if (Object.keys(spec).length === 0) line('spec', 'carried', 'empty: every pool, from every node (as in MetalLB)');
     }
-    const result: MigratedObject = { apiVersion: API_GROUP_VERSION, kind: kind === 'IPAddressPool' ? IP_ADDRESS_POOL_KIND : L2_ADVERTISEMENT_KIND, metadata, spec: out };
+    const result: MigratedObject = {
+      apiVersion: API_GROUP_VERSION,
+      kind: kind === 'IPAddressPool' ? IP_ADDRESS_POOL_KIND : L2_ADVERTISEMENT_KIND,
+      metadata,
+      spec: out,
+    };
     // The converted object must pass ironlb's own validation, or it is not written.
     const check = kind === 'IPAddressPool' ? parsePool(result) : parseL2Advertisement(result);
     if (!check.ok || report.some((l) => l.object === label && l.outcome === 'error')) {

@@ -2,7 +2,15 @@
 // interfaces. Liveness is judged from each node Lease's own renewTime plus
 // its own leaseDurationSeconds, so it follows whatever timing the speakers run with.
 import type { V1Lease } from '@kubernetes/client-node';
-import { CONFLICT_ANNOTATION, IP_ANNOTATION, MACS_ANNOTATION, nodeFromLeaseName, nodeFromMemberLeaseName, parseMacsAnnotation, type PublishedInterface } from '../api/leases.js';
+import {
+  CONFLICT_ANNOTATION,
+  IP_ANNOTATION,
+  MACS_ANNOTATION,
+  nodeFromLeaseName,
+  nodeFromMemberLeaseName,
+  parseMacsAnnotation,
+  type PublishedInterface,
+} from '../api/leases.js';
 import { timeOf, type ClusterState } from './state.js';
 import { BGP_STATUS_ANNOTATION, bgpStatusLeaseName, type BgpNodeStatus } from '../bgp/status.js';
 
@@ -51,7 +59,11 @@ export function leaseLiveness(lease: V1Lease, now: number): NodeLiveness {
   const renewed = timeOf(lease.spec?.renewTime as Date | string | undefined);
   const duration = lease.spec?.leaseDurationSeconds;
   if (renewed === undefined || duration === undefined || duration <= 0) {
-    return { live: false, ...(renewed !== undefined ? { renewedAgoMs: now - renewed } : {}), ...(duration !== undefined ? { leaseDurationSeconds: duration } : {}) };
+    return {
+      live: false,
+      ...(renewed !== undefined ? { renewedAgoMs: now - renewed } : {}),
+      ...(duration !== undefined ? { leaseDurationSeconds: duration } : {}),
+    };
   }
   return { live: now - renewed < duration * 1000, renewedAgoMs: now - renewed, leaseDurationSeconds: duration };
 }
@@ -90,7 +102,8 @@ export function ipHolders(leases: readonly V1Lease[]): Map<string, { holder: str
   for (const lease of leases) {
     const ip = lease.metadata?.annotations?.[IP_ANNOTATION];
     const name = lease.metadata?.name ?? '';
-    if (ip === undefined || nodeFromLeaseName(name) !== undefined || nodeFromMemberLeaseName(name) !== undefined) continue;
+    if (ip === undefined || nodeFromLeaseName(name) !== undefined || nodeFromMemberLeaseName(name) !== undefined)
+      continue;
     const conflict = lease.metadata?.annotations?.[CONFLICT_ANNOTATION];
     result.set(ip, { holder: lease.spec?.holderIdentity ?? '', ...(conflict ? { conflict } : {}) });
   }

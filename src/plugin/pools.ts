@@ -1,7 +1,12 @@
 // `kubectl ironlb pools`: per pool its addresses, used and free per family
 // (the controller's status), Valid/Conflict, and which L2Advertisements and
 // nodes cover it (the same selector rules the speakers apply).
-import { advertisementCoversPool, advertisementSelectsNode, parseL2Advertisement, type ParsedL2Advertisement } from '../api/l2advertisement.js';
+import {
+  advertisementCoversPool,
+  advertisementSelectsNode,
+  parseL2Advertisement,
+  type ParsedL2Advertisement,
+} from '../api/l2advertisement.js';
 import { EXCLUDE_FROM_LB_LABEL } from '../election/candidates.js';
 import { conditionsOf, fieldOf, type ClusterState } from './state.js';
 
@@ -32,7 +37,8 @@ export interface PoolsView {
   invalidAdvertisements: { name: string; errors: string[] }[];
 }
 
-const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+const text = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 
 function use(status: Record<string, unknown>, family: '4' | '6'): FamilyUse {
   const used = text(status[`assignedIPv${family}`]);
@@ -69,7 +75,10 @@ export function poolRows(state: ClusterState): PoolsView {
       ipv6: use(status, '6'),
       valid: valid?.status || 'Unknown',
       conflict: conflict?.status || 'Unknown',
-      problems: [valid?.status === 'False' ? valid.message : '', conflict?.status === 'True' ? conflict.message : ''].filter((m) => m !== ''),
+      problems: [
+        valid?.status === 'False' ? valid.message : '',
+        conflict?.status === 'True' ? conflict.message : '',
+      ].filter((m) => m !== ''),
       advertisements: covering.map((a) => a.name).sort(),
       nodes: covered,
     };

@@ -47,7 +47,8 @@ export function renderStatus(services: readonly ServiceStatus[], detailed: boole
   return out;
 }
 
-const familyCell = (u: { used?: string; free?: string }): string => (u.used === undefined && u.free === undefined ? '' : `${u.used ?? '?'}/${u.free ?? '?'}`);
+const familyCell = (u: { used?: string; free?: string }): string =>
+  u.used === undefined && u.free === undefined ? '' : `${u.used ?? '?'}/${u.free ?? '?'}`;
 
 export function renderPools(view: PoolsView): string {
   let out =
@@ -56,13 +57,19 @@ export function renderPools(view: PoolsView): string {
       : renderTable(
           ['POOL', 'ADDRESSES', 'IPV4 USED/FREE', 'IPV6 USED/FREE', 'VALID', 'CONFLICT', 'ADVERTISEMENTS', 'NODES'],
           view.pools.map((p) => [
-            p.name, p.addresses.join(','), familyCell(p.ipv4), familyCell(p.ipv6), p.valid, p.conflict,
+            p.name,
+            p.addresses.join(','),
+            familyCell(p.ipv4),
+            familyCell(p.ipv6),
+            p.valid,
+            p.conflict,
             p.advertisements.length > 0 ? p.advertisements.join(',') : '<none: not announced>',
             p.nodes.join(','),
           ]),
         );
   for (const p of view.pools) for (const problem of p.problems) out += `\n${p.name}: ${problem}\n`;
-  for (const a of view.invalidAdvertisements) out += `\nL2Advertisement ${a.name} is invalid and covers nothing: ${a.errors.join('; ')}\n`;
+  for (const a of view.invalidAdvertisements)
+    out += `\nL2Advertisement ${a.name} is invalid and covers nothing: ${a.errors.join('; ')}\n`;
   return out;
 }
 
@@ -106,5 +113,8 @@ function bgpCell(row: NodeRow): string {
 
 export function renderReport(report: readonly ReportLine[]): string {
   if (report.length === 0) return 'Nothing to migrate: no objects found.\n';
-  return renderTable(['OBJECT', 'FIELD', 'RESULT', 'DETAIL'], report.map((l) => [l.object, l.field, l.outcome, l.detail]));
+  return renderTable(
+    ['OBJECT', 'FIELD', 'RESULT', 'DETAIL'],
+    report.map((l) => [l.object, l.field, l.outcome, l.detail]),
+  );
 }

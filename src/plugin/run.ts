@@ -62,11 +62,18 @@ const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
 async function execute(args: PluginArgs, io: PluginIO): Promise<number> {
   if (args.command === 'migrate' && args.files.length > 0 && args.dryRun) return migrateCommand(args, io, undefined);
-  const cluster = io.connect({ ...(args.kubeconfig ? { kubeconfig: args.kubeconfig } : {}), ...(args.context ? { context: args.context } : {}) });
+  const cluster = io.connect({
+    ...(args.kubeconfig ? { kubeconfig: args.kubeconfig } : {}),
+    ...(args.context ? { context: args.context } : {}),
+  });
   switch (args.command) {
     case 'status': {
       const namespace = args.allNamespaces ? undefined : (args.namespace ?? cluster.contextNamespace());
-      const state = await cluster.readState({ ironlbNamespace: args.ironlbNamespace, ...(namespace ? { namespace } : {}), ...(args.service ? { service: args.service } : {}) });
+      const state = await cluster.readState({
+        ironlbNamespace: args.ironlbNamespace,
+        ...(namespace ? { namespace } : {}),
+        ...(args.service ? { service: args.service } : {}),
+      });
       const services = serviceStatuses(state, io.now());
       io.stdout(args.output === 'json' ? json(services) : renderStatus(services, args.service !== undefined, io.now()));
       return 0;
@@ -77,7 +84,10 @@ async function execute(args: PluginArgs, io: PluginIO): Promise<number> {
       return 0;
     }
     case 'nodes': {
-      const rows = nodeRows(await cluster.readState({ ironlbNamespace: args.ironlbNamespace, withoutServices: true }), io.now());
+      const rows = nodeRows(
+        await cluster.readState({ ironlbNamespace: args.ironlbNamespace, withoutServices: true }),
+        io.now(),
+      );
       io.stdout(args.output === 'json' ? json(rows) : renderNodes(rows));
       return 0;
     }
@@ -86,10 +96,17 @@ async function execute(args: PluginArgs, io: PluginIO): Promise<number> {
   }
 }
 
-async function readDocuments(args: PluginArgs, io: PluginIO, cluster: PluginCluster | undefined): Promise<{ source: string; object: unknown }[]> {
+async function readDocuments(
+  args: PluginArgs,
+  io: PluginIO,
+  cluster: PluginCluster | undefined,
+): Promise<{ source: string; object: unknown }[]> {
   if (args.fromCluster) {
     if (!cluster) throw new Error('--from-cluster needs a cluster');
-    return (await cluster.readMetalLB(args.metallbNamespace)).map((object) => ({ source: `cluster ${args.metallbNamespace}`, object }));
+    return (await cluster.readMetalLB(args.metallbNamespace)).map((object) => ({
+      source: `cluster ${args.metallbNamespace}`,
+      object,
+    }));
   }
   const documents: { source: string; object: unknown }[] = [];
   for (const file of args.files) {
@@ -118,6 +135,7 @@ async function migrateCommand(args: PluginArgs, io: PluginIO, cluster: PluginClu
   }
   if (args.dryRun) return 0;
   if (!cluster) throw new Error('no cluster to write to');
-  for (const r of await cluster.create(result.objects)) io.stderr(`${r.object}: ${r.result === 'created' ? 'created' : 'already exists, left unchanged'}\n`);
+  for (const r of await cluster.create(result.objects))
+    io.stderr(`${r.object}: ${r.result === 'created' ? 'created' : 'already exists, left unchanged'}\n`);
   return 0;
 }

@@ -36,7 +36,8 @@ export interface ConditionView {
 
 /** Conditions of a Service or a pool status, whatever their shape. */
 export function conditionsOf(status: unknown): ConditionView[] {
-  const list = typeof status === 'object' && status !== null ? (status as { conditions?: unknown }).conditions : undefined;
+  const list =
+    typeof status === 'object' && status !== null ? (status as { conditions?: unknown }).conditions : undefined;
   if (!Array.isArray(list)) return [];
   return list.flatMap((c: unknown) => {
     if (typeof c !== 'object' || c === null) return [];

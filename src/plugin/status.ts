@@ -39,7 +39,14 @@ export interface ServiceStatus {
 const IRONLB_CONDITION = /^ironlb\.io\//;
 
 function eventTime(e: CoreV1Event): number {
-  return timeOf((e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp) as Date | string | undefined) ?? 0;
+  return (
+    timeOf(
+      (e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp) as
+        | Date
+        | string
+        | undefined,
+    ) ?? 0
+  );
 }
 
 function iso(value: Date | string | undefined): string | undefined {
@@ -52,7 +59,12 @@ export function serviceStatuses(state: ClusterState, now: number, lastEvents = 5
   const speakers = speakerLeases(state.leases);
   const eventsOf = (s: V1Service): EventView[] =>
     state.events
-      .filter((e) => e.involvedObject.kind === 'Service' && e.involvedObject.name === s.metadata?.name && e.involvedObject.namespace === s.metadata?.namespace)
+      .filter(
+        (e) =>
+          e.involvedObject.kind === 'Service' &&
+          e.involvedObject.name === s.metadata?.name &&
+          e.involvedObject.namespace === s.metadata?.namespace,
+      )
       .filter((e) => !e.involvedObject.uid || !s.metadata?.uid || e.involvedObject.uid === s.metadata.uid)
       .sort((a, b) => eventTime(b) - eventTime(a))
       .slice(0, lastEvents)
@@ -60,9 +72,13 @@ export function serviceStatuses(state: ClusterState, now: number, lastEvents = 5
         type: e.type ?? '',
         reason: e.reason ?? '',
         message: e.message ?? '',
-        from: e.source?.host ? `${e.source.component ?? e.reportingComponent ?? ''}, ${e.source.host}` : (e.source?.component ?? e.reportingComponent ?? ''),
+        from: e.source?.host
+          ? `${e.source.component ?? e.reportingComponent ?? ''}, ${e.source.host}`
+          : (e.source?.component ?? e.reportingComponent ?? ''),
         count: e.count ?? 1,
-        ...(iso((e.lastTimestamp ?? e.eventTime) as Date | string | undefined) ? { lastSeen: iso((e.lastTimestamp ?? e.eventTime) as Date | string | undefined) } : {}),
+        ...(iso((e.lastTimestamp ?? e.eventTime) as Date | string | undefined)
+          ? { lastSeen: iso((e.lastTimestamp ?? e.eventTime) as Date | string | undefined) }
+          : {}),
       }));
   return state.services
     .filter((s) => s.spec?.type === 'LoadBalancer')
@@ -72,7 +88,9 @@ export function serviceStatuses(state: ClusterState, now: number, lastEvents = 5
         namespace: s.metadata?.namespace ?? '',
         name: s.metadata?.name ?? '',
         ...(s.spec?.loadBalancerClass ? { loadBalancerClass: s.spec.loadBalancerClass } : {}),
-        ...(s.metadata?.annotations?.[ANNOTATION_IP_ALLOCATED_FROM_POOL] ? { pool: s.metadata.annotations[ANNOTATION_IP_ALLOCATED_FROM_POOL] } : {}),
+        ...(s.metadata?.annotations?.[ANNOTATION_IP_ALLOCATED_FROM_POOL]
+          ? { pool: s.metadata.annotations[ANNOTATION_IP_ALLOCATED_FROM_POOL] }
+          : {}),
         ips: ips.map((ip): IpStatus => {
           const owner = holders.get(ip);
           const node = owner?.holder ?? '';

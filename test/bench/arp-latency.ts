@@ -24,7 +24,14 @@ function percentile(sorted: number[], p: number): number {
 function summarise(samples: number[]): Record<string, number> {
   const s = [...samples].sort((a, b) => a - b);
   const round = (x: number) => Math.round(x * 10) / 10;
-  return { n: s.length, minUs: round(s[0] ?? NaN), p50Us: round(percentile(s, 50)), p90Us: round(percentile(s, 90)), p99Us: round(percentile(s, 99)), maxUs: round(s[s.length - 1] ?? NaN) };
+  return {
+    n: s.length,
+    minUs: round(s[0] ?? NaN),
+    p50Us: round(percentile(s, 50)),
+    p90Us: round(percentile(s, 90)),
+    p99Us: round(percentile(s, 99)),
+    maxUs: round(s[s.length - 1] ?? NaN),
+  };
 }
 
 async function timer(lab: Lab, args: string[]): Promise<Record<string, unknown>> {
@@ -47,11 +54,17 @@ interface RateStep {
  * could not send at the rate or dropped replies itself: the target's real
  * limit is higher than reported), or 'none' (every tested rate passed).
  */
-async function highestLossless(lab: Lab, target: string): Promise<{ perSecond: number; stoppedBy: string; steps: RateStep[] }> {
+async function highestLossless(
+  lab: Lab,
+  target: string,
+): Promise<{ perSecond: number; stoppedBy: string; steps: RateStep[] }> {
   const steps: RateStep[] = [];
   let best = 0;
   for (const perSecond of RATES) {
-    const r = (await timer(lab, ['rate', target, String(perSecond), String(RATE_DURATION_MS)])) as unknown as Omit<RateStep, 'perSecond'>;
+    const r = (await timer(lab, ['rate', target, String(perSecond), String(RATE_DURATION_MS)])) as unknown as Omit<
+      RateStep,
+      'perSecond'
+    >;
     steps.push({ perSecond, ...r });
     const clientKeptUp = r.clientDrops === 0 && r.achievedPerSecond >= perSecond * 0.9;
     if (r.answered === r.sent && clientKeptUp) best = perSecond;
@@ -84,7 +97,9 @@ export async function run(): Promise<object> {
     const kernelRate = await highestLossless(lab, node.ipv4);
     const stats = await agent.stats();
     return {
-      method: `Node client on the packet addon, hrtime around send/receive; ` + `${SAMPLES} requests per target, interleaved, ${GAP_MS} ms apart`,
+      method:
+        `Node client on the packet addon, hrtime around send/receive; ` +
+        `${SAMPLES} requests per target, interleaved, ${GAP_MS} ms apart`,
       responder: { ...ours, lost: latency.lost[VIP] ?? 0 },
       kernel: { ...kernel, lost: latency.lost[node.ipv4] ?? 0 },
       p50Ratio: Math.round((ours.p50Us! / kernel.p50Us!) * 100) / 100,

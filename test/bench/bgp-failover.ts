@@ -33,7 +33,8 @@ function countFromEnv(name: string, fallback: number, min: number, max: number):
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
   return value;
 }
 
@@ -42,7 +43,9 @@ function configFor(node: LabNode, holdTimeS: number): string {
   const spec = role === 'bfd' ? { holdTime: '90s', bfdProfile: 'defaults' } : { holdTime: `${holdTimeS}s` };
   const plan = planNode({
     node: { name: node.name, labels: {}, networkUnavailable: false },
-    peers: [peer('tor', { myASN: NODE_ASN, peerASN: ROUTER_ASN, peerAddress: ROUTER_IPV4, connectTime: '1s', ...spec })],
+    peers: [
+      peer('tor', { myASN: NODE_ASN, peerASN: ROUTER_ASN, peerAddress: ROUTER_IPV4, connectTime: '1s', ...spec }),
+    ],
     advertisements: [advertisement('lab', {})],
     bfdProfiles: [bfdProfile('defaults', {})],
     communities: [],
@@ -89,7 +92,11 @@ class RouteWatch {
 
 async function allThree(bgp: BgpLab, lab: Lab): Promise<void> {
   const all = lab.nodes.map((n) => n.ipv4);
-  await waitFor('every node as a next hop on the router', async () => ((await bgp.nextHops(ROUTE)).length === all.length ? true : undefined), 60_000);
+  await waitFor(
+    'every node as a next hop on the router',
+    async () => ((await bgp.nextHops(ROUTE)).length === all.length ? true : undefined),
+    60_000,
+  );
 }
 
 async function measure(lab: Lab, bgp: BgpLab, watch: RouteWatch, node: LabNode): Promise<number> {
@@ -99,7 +106,12 @@ async function measure(lab: Lab, bgp: BgpLab, watch: RouteWatch, node: LabNode):
   await lab.linkDown(node);
   const at = await Promise.race([
     withdrawn,
-    new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`bgp-failover: ${node.name} still a next hop 120 s after its link was cut`)), 120_000)),
+    new Promise<number>((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`bgp-failover: ${node.name} still a next hop 120 s after its link was cut`)),
+        120_000,
+      ),
+    ),
   ]);
   await lab.linkUp(node);
   return at - cutAt;
@@ -113,16 +125,26 @@ export async function run(): Promise<object> {
   try {
     await bgp.startRouter({
       asn: ROUTER_ASN,
-      neighbors: lab.nodes.map((n) => ({ name: `node${n.index}`, address: n.ipv4, asn: NODE_ASN, bfd: ROLES[n.index - 1] === 'bfd' })),
+      neighbors: lab.nodes.map((n) => ({
+        name: `node${n.index}`,
+        address: n.ipv4,
+        asn: NODE_ASN,
+        bfd: ROLES[n.index - 1] === 'bfd',
+      })),
     });
     for (const node of lab.nodes) await bgp.startFrr(node, configFor(node, holdTimeS));
     const watch = new RouteWatch(bgp, lab.spawn(bgp.router, 'ip', ['monitor', 'route']));
     const samples = { bfd: [] as number[], holdTime: [] as number[] };
     for (let i = 1; i <= trials; i++) {
-      for (const [kind, node] of [['bfd', lab.node(2)], ['holdTime', lab.node(3)]] as const) {
+      for (const [kind, node] of [
+        ['bfd', lab.node(2)],
+        ['holdTime', lab.node(3)],
+      ] as const) {
         const ms = await measure(lab, bgp, watch, node);
         samples[kind].push(ms);
-        process.stderr.write(`bgp-failover ${kind} ${i}/${trials}: ${node.name} withdrawn ${ms.toFixed(0)} ms after its link was cut\n`);
+        process.stderr.write(
+          `bgp-failover ${kind} ${i}/${trials}: ${node.name} withdrawn ${ms.toFixed(0)} ms after its link was cut\n`,
+        );
       }
     }
     const summary = (values: number[]) => ({
@@ -133,7 +155,12 @@ export async function run(): Promise<object> {
     return {
       trials,
       fault: 'link cut',
-      bfd: { ...summary(samples.bfd), receiveIntervalMs: BFD_DEFAULTS.receiveInterval, transmitIntervalMs: BFD_DEFAULTS.transmitInterval, detectMultiplier: BFD_DEFAULTS.detectMultiplier },
+      bfd: {
+        ...summary(samples.bfd),
+        receiveIntervalMs: BFD_DEFAULTS.receiveInterval,
+        transmitIntervalMs: BFD_DEFAULTS.transmitInterval,
+        detectMultiplier: BFD_DEFAULTS.detectMultiplier,
+      },
       holdTime: { ...summary(samples.holdTime), holdTimeS },
       anchor: { metallbBfdDefaultMs: METALLB_BFD_MS },
     };

@@ -48,7 +48,13 @@ async function createServices(api: ApiServer, count: number, parallel = 64): Pro
       const i = next++;
       await request(api, 'POST', `/api/v1/namespaces/${APPS}/services`, {
         metadata: { name: `svc-${i}` },
-        spec: { type: 'LoadBalancer', ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'], ports: [{ port: 80, protocol: 'TCP' }], selector: { app: `svc-${i}` } },
+        spec: {
+          type: 'LoadBalancer',
+          ipFamilyPolicy: 'SingleStack',
+          ipFamilies: ['IPv6'],
+          ports: [{ port: 80, protocol: 'TCP' }],
+          selector: { app: `svc-${i}` },
+        },
       });
     }
   };
@@ -57,7 +63,9 @@ async function createServices(api: ApiServer, count: number, parallel = 64): Pro
 
 async function ipsByService(api: ApiServer): Promise<Map<string, string>> {
   const list = (await request(api, 'GET', `/api/v1/namespaces/${APPS}/services`)) as ServiceList;
-  return new Map(list.items.map((s) => [s.metadata.name, (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).join(',')]));
+  return new Map(
+    list.items.map((s) => [s.metadata.name, (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).join(',')]),
+  );
 }
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs: number): Promise<void> {
@@ -71,10 +79,26 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, inter
 function startControllerProcess(api: ApiServer, metricsPort: number): ChildProcess {
   // BENCH_CONTROLLER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the controller process.
   const nodeArgs = (process.env.BENCH_CONTROLLER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, MAIN, '--kubeconfig', api.kubeconfigPath, '--namespace', SYSTEM, '--leader-elect=false', '--metrics-port', String(metricsPort), '--identity', 'bench'], {
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeArgs,
+      MAIN,
+      '--kubeconfig',
+      api.kubeconfigPath,
+      '--namespace',
+      SYSTEM,
+      '--leader-elect=false',
+      '--metrics-port',
+      String(metricsPort),
+      '--identity',
+      'bench',
+    ],
+    {
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   return child;
 }
 
@@ -103,7 +127,9 @@ async function controllerRequests(metricsPort: number): Promise<{ total: number;
 async function controllerCounter(metricsPort: number, metric: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
 }
 
@@ -125,13 +151,17 @@ async function processStartMs(): Promise<number> {
 
 export async function run(): Promise<object> {
   const services = Number(process.env.SERVICES ?? 10_000);
-  if (!Number.isInteger(services) || services < 1 || services > 60_000) throw new Error(`SERVICES must be 1..60000 (a /112 of IPv6), got ${process.env.SERVICES}`);
+  if (!Number.isInteger(services) || services < 1 || services > 60_000)
+    throw new Error(`SERVICES must be 1..60000 (a /112 of IPv6), got ${process.env.SERVICES}`);
   const startFloorMs = await processStartMs();
   const api = await startApiServer({ historySize: services * 10, namespaces: [SYSTEM, APPS] });
   const children: ChildProcess[] = [];
   try {
     await request(api, 'POST', `/apis/ironlb.io/v1beta1/namespaces/${SYSTEM}/ipaddresspools`, {
-      apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'bench' }, spec: { addresses: ['2001:db8::/112'] },
+      apiVersion: 'ironlb.io/v1beta1',
+      kind: 'IPAddressPool',
+      metadata: { name: 'bench' },
+      spec: { addresses: ['2001:db8::/112'] },
     });
     const port1 = await freePort();
     const first = startControllerProcess(api, port1);
@@ -143,8 +173,16 @@ export async function run(): Promise<object> {
     const createdMs = performance.now() - t0;
     // Cheap signal first (the controller's allocation counter), then the Services' status itself:
     // listing 10k Services every second would load the double more than the controller does.
-    await waitUntil(async () => (await controllerCounter(port1, 'ironlb_allocations_total')) >= services, 30 * 60_000, 500);
-    await waitUntil(async () => [...(await ipsByService(api)).values()].filter((ip) => ip !== '').length === services, 30 * 60_000, 200);
+    await waitUntil(
+      async () => (await controllerCounter(port1, 'ironlb_allocations_total')) >= services,
+      30 * 60_000,
+      500,
+    );
+    await waitUntil(
+      async () => [...(await ipsByService(api)).values()].filter((ip) => ip !== '').length === services,
+      30 * 60_000,
+      200,
+    );
     const assignedMs = performance.now() - t0;
     const firstRequests = await controllerRequests(port1);
     const before = await ipsByService(api);

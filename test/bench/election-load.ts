@@ -27,7 +27,10 @@ const NS = 'ironlb-system';
 const IPS = 1000;
 /** ELECTION_LOAD_SPEAKERS=3,10 runs a subset. */
 const SPEAKER_COUNTS = (process.env.ELECTION_LOAD_SPEAKERS ?? '3,10,50').split(',').map(Number);
-if (SPEAKER_COUNTS.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`ELECTION_LOAD_SPEAKERS: expected a list of speaker counts, got ${process.env.ELECTION_LOAD_SPEAKERS}`);
+if (SPEAKER_COUNTS.some((n) => !Number.isInteger(n) || n < 1))
+  throw new Error(
+    `ELECTION_LOAD_SPEAKERS: expected a list of speaker counts, got ${process.env.ELECTION_LOAD_SPEAKERS}`,
+  );
 /** ironlb defaults. */
 const HEARTBEAT_MS = 10_000;
 const LEASE_MS = 40_000;
@@ -60,7 +63,6 @@ function allAliveMesh(): Liveness {
 
 const WRITE_VERBS = ['create', 'update', 'patch', 'delete'] as const;
 const READ_VERBS = ['get', 'list', 'watch'] as const;
-
 
 interface Rates {
   writesPerSecond: number;
@@ -121,7 +123,12 @@ async function preplace(server: ApiServer, ips: string[], nodes: string[]): Prom
   const store = new KubeSpeakerLeaseStore(createKubeClient({ kubeConfig: server.kubeConfig }), NS);
   for (let start = 0; start < ips.length; start += 25) {
     await Promise.all(
-      ips.slice(start, start + 25).map((ip, i) => store.create(ipLeaseName(ip), { holderIdentity: nodes[(start + i) % nodes.length] ?? '', annotations: { [IP_ANNOTATION]: ip } })),
+      ips.slice(start, start + 25).map((ip, i) =>
+        store.create(ipLeaseName(ip), {
+          holderIdentity: nodes[(start + i) % nodes.length] ?? '',
+          annotations: { [IP_ANNOTATION]: ip },
+        }),
+      ),
     );
   }
 }
@@ -136,7 +143,10 @@ async function measureIronlb(speakers: number): Promise<Rates & { watchEventsPer
     (node, i) =>
       new SpeakerRuntime({
         node,
-        store: countingStore(new KubeSpeakerLeaseStore(createKubeClient({ kubeConfig: server.kubeConfig }), NS), delivered),
+        store: countingStore(
+          new KubeSpeakerLeaseStore(createKubeClient({ kubeConfig: server.kubeConfig }), NS),
+          delivered,
+        ),
         wire: silentWire,
         heartbeatIntervalMs: HEARTBEAT_MS,
         leaseDurationMs: LEASE_MS,
@@ -144,7 +154,12 @@ async function measureIronlb(speakers: number): Promise<Rates & { watchEventsPer
         liveness: allAliveMesh(),
         settleMs: 1000,
         logger: process.env.ELECTION_LOAD_DEBUG ? createLogger('election-load', 'info') : undefined,
-        interfaces: () => [{ ifname: 'eth0', mac: `02:00:5e:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}` }],
+        interfaces: () => [
+          {
+            ifname: 'eth0',
+            mac: `02:00:5e:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+          },
+        ],
       }),
   );
   try {
@@ -154,9 +169,12 @@ async function measureIronlb(speakers: number): Promise<Rates & { watchEventsPer
       if (Date.now() > deadline) throw new Error('speakers never saw each other');
       await sleep(100);
     }
-    const candidates = new Map<string, IpCandidates>(ips.map((ip, i) => [ip, { eligible: new Set(nodes), services: [{ namespace: 'default', name: `svc-${i}` }] }]));
+    const candidates = new Map<string, IpCandidates>(
+      ips.map((ip, i) => [ip, { eligible: new Set(nodes), services: [{ namespace: 'default', name: `svc-${i}` }] }]),
+    );
     for (const r of runtimes) r.setCandidates(candidates);
-    const owned = () => runtimes.reduce((sum, r) => sum + r.machine.heldIps().filter((ip) => r.machine.isAnnouncing(ip)).length, 0);
+    const owned = () =>
+      runtimes.reduce((sum, r) => sum + r.machine.heldIps().filter((ip) => r.machine.isAnnouncing(ip)).length, 0);
     while (owned() < IPS) {
       if (Date.now() > deadline + 120_000) throw new Error(`speakers announce only ${owned()} of ${IPS} IPs`);
       await sleep(100);
@@ -167,7 +185,8 @@ async function measureIronlb(speakers: number): Promise<Rates & { watchEventsPer
       if (Date.now() > deadline + 300_000) throw new Error('ownership writes never settled');
       server.counters.reset();
       await sleep(1000);
-      quiet = server.counters.get('create', 'leases') === 0 && server.counters.get('get', 'leases') === 0 ? quiet + 1 : 0;
+      quiet =
+        server.counters.get('create', 'leases') === 0 && server.counters.get('get', 'leases') === 0 ? quiet + 1 : 0;
     }
     server.counters.reset();
     delivered.events = 0;
@@ -196,7 +215,11 @@ async function measurePreviousDesign(speakers: number): Promise<{ writesPerSec: 
   const timers: NodeJS.Timeout[] = [];
   try {
     for (const informer of informers) {
-      informer.on({ onAdd: () => delivered.events++, onUpdate: () => delivered.events++, onDelete: () => delivered.events++ });
+      informer.on({
+        onAdd: () => delivered.events++,
+        onUpdate: () => delivered.events++,
+        onDelete: () => delivered.events++,
+      });
       informer.start();
     }
     await Promise.all(informers.map((i) => i.waitForSync()));
@@ -206,7 +229,11 @@ async function measurePreviousDesign(speakers: number): Promise<{ writesPerSec: 
       const renew = async () => {
         const now = new Date();
         if (held === undefined) {
-          const created = await leases.create(nodeLeaseName(node), { holderIdentity: node, leaseDurationSeconds: 3, renewTime: now });
+          const created = await leases.create(nodeLeaseName(node), {
+            holderIdentity: node,
+            leaseDurationSeconds: 3,
+            renewTime: now,
+          });
           if (created.ok) held = created.lease;
           return;
         }
@@ -215,7 +242,12 @@ async function measurePreviousDesign(speakers: number): Promise<{ writesPerSec: 
         held = written.ok ? written.lease : undefined;
       };
       const phase = Math.random() * PREVIOUS_HEARTBEAT_MS;
-      timers.push(setTimeout(() => timers.push(setInterval(() => void renew().catch(() => undefined), PREVIOUS_HEARTBEAT_MS)), phase));
+      timers.push(
+        setTimeout(
+          () => timers.push(setInterval(() => void renew().catch(() => undefined), PREVIOUS_HEARTBEAT_MS)),
+          phase,
+        ),
+      );
     });
     await sleep(3 * PREVIOUS_HEARTBEAT_MS);
     server.counters.reset();
@@ -238,17 +270,30 @@ async function measurePreviousDesign(speakers: number): Promise<{ writesPerSec: 
  */
 async function measureBaseline(
   speakers: number,
-): Promise<Rates & { simulatedIps: number; scale: number; formulaWritesPerSecond: number; formulaReadsPerSecond: number }> {
+): Promise<
+  Rates & { simulatedIps: number; scale: number; formulaWritesPerSecond: number; formulaReadsPerSecond: number }
+> {
   const perIpRequestsPerSecond = (speakers + 1) * (1000 / BASELINE_RETRY_MS);
-  const simulatedIps = Math.max(1, Math.min(IPS, Math.floor(BASELINE_REQUEST_BUDGET_PER_SECOND / perIpRequestsPerSecond)));
+  const simulatedIps = Math.max(
+    1,
+    Math.min(IPS, Math.floor(BASELINE_REQUEST_BUDGET_PER_SECOND / perIpRequestsPerSecond)),
+  );
   const server = await startApiServer({ namespaces: [NS] });
-  const clients = Array.from({ length: speakers }, () => new LeaseClient(createKubeClient({ kubeConfig: server.kubeConfig }), NS));
+  const clients = Array.from(
+    { length: speakers },
+    () => new LeaseClient(createKubeClient({ kubeConfig: server.kubeConfig }), NS),
+  );
   const timers: NodeJS.Timeout[] = [];
   const tryAcquireOrRenew = async (leases: LeaseClient, identity: string, name: string) => {
     const now = new Date();
     const lease = await leases.get(name);
     if (lease === undefined) {
-      await leases.create(name, { holderIdentity: identity, leaseDurationSeconds: BASELINE_LEASE_SECONDS, acquireTime: now, renewTime: now });
+      await leases.create(name, {
+        holderIdentity: identity,
+        leaseDurationSeconds: BASELINE_LEASE_SECONDS,
+        acquireTime: now,
+        renewTime: now,
+      });
       return;
     }
     const spec = lease.spec ?? {};
@@ -308,7 +353,8 @@ export async function run(): Promise<object> {
       ownedIps: ironlb.owned,
       previousDesign,
       perServiceLease,
-      watchEventsVsPrevious: previousDesign.watchEventsPerSec === 0 ? null : ironlb.watchEventsPerSecond / previousDesign.watchEventsPerSec,
+      watchEventsVsPrevious:
+        previousDesign.watchEventsPerSec === 0 ? null : ironlb.watchEventsPerSecond / previousDesign.watchEventsPerSec,
       writesVsPrevious: ironlb.writesPerSecond / previousDesign.writesPerSec,
     };
   }

@@ -15,14 +15,21 @@
 //   FAILOVER_SPEAKER_ARGS="--heartbeat-interval 250ms --lease-duration 1s"  (tuned timings)
 import { run as runCommand } from '../lab/lab.js';
 import { SHORT_FLAP_MS, measureLinkFlap, waitForEveryRenewal, type LinkFlapSample } from '../lab/link-flap.js';
-import { FAULT_DESCRIPTIONS, measureFailover, percentile, type FailoverSample, type FaultKind } from '../lab/system-measure.js';
+import {
+  FAULT_DESCRIPTIONS,
+  measureFailover,
+  percentile,
+  type FailoverSample,
+  type FaultKind,
+} from '../lab/system-measure.js';
 import { LAB_POOL, startSystem, type LabSystem } from '../lab/system.js';
 
 function countFromEnv(name: string, fallback: number, min: number): number {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number >= ${min}, got "${text}"`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be a whole number >= ${min}, got "${text}"`);
   return value;
 }
 
@@ -50,27 +57,47 @@ function summarise(all: FailoverSample[]): Summary {
     trials: samples.length,
     rejected: all.length - samples.length,
     trialsWhereClientAsked: samples.filter((s) => s.clientRequests > 0).length,
-    claimP50Ms: ms(samples.map((s) => s.firstClaimMs), 50),
-    claimP95Ms: ms(samples.map((s) => s.firstClaimMs), 95),
+    claimP50Ms: ms(
+      samples.map((s) => s.firstClaimMs),
+      50,
+    ),
+    claimP95Ms: ms(
+      samples.map((s) => s.firstClaimMs),
+      95,
+    ),
     gapP50Ms: ms(gaps, 50),
     gapP95Ms: ms(gaps, 95),
-    replyP50Ms: ms(samples.map((s) => s.firstReplyMs), 50),
-    replyP95Ms: ms(samples.map((s) => s.firstReplyMs), 95),
+    replyP50Ms: ms(
+      samples.map((s) => s.firstReplyMs),
+      50,
+    ),
+    replyP95Ms: ms(
+      samples.map((s) => s.firstReplyMs),
+      95,
+    ),
     gapMinMs: Math.round(Math.min(...gaps)),
     gapMaxMs: Math.round(Math.max(...gaps)),
   };
 }
 
-async function trials(system: LabSystem, vip: string, fault: FaultKind, count: number, label: string = fault): Promise<FailoverSample[]> {
+async function trials(
+  system: LabSystem,
+  vip: string,
+  fault: FaultKind,
+  count: number,
+  label: string = fault,
+): Promise<FailoverSample[]> {
   const samples: FailoverSample[] = [];
   for (let i = 1; i <= count; i++) {
     const sample = await measureFailover(system, vip, fault, { tailMs: 500 });
     samples.push(sample);
-    const verdict = sample.faultNotTaken === undefined ? '' : ` REJECTED: the fault did not take: ${sample.faultNotTaken}`;
+    const verdict =
+      sample.faultNotTaken === undefined ? '' : ` REJECTED: the fault did not take: ${sample.faultNotTaken}`;
     process.stderr.write(
       `failover ${label} ${i}/${count}: ${sample.oldOwner} -> ${sample.newOwner}, ` +
         `claim ${sample.firstClaimMs.toFixed(0)} ms, ` +
-        `reply ${sample.firstReplyMs.toFixed(0)} ms, ` + `gap ${sample.gapMs.toFixed(0)} ms${verdict}\n`,
+        `reply ${sample.firstReplyMs.toFixed(0)} ms, ` +
+        `gap ${sample.gapMs.toFixed(0)} ms${verdict}\n`,
     );
   }
   return samples;
@@ -82,13 +109,17 @@ const FLAP_SHORT_MS = SHORT_FLAP_MS;
 async function linkFlaps(system: LabSystem, vip: string, count: number): Promise<object> {
   const long: LinkFlapSample[] = [];
   const short: LinkFlapSample[] = [];
-  for (const [downMs, into] of [[FLAP_LONG_MS, long], [FLAP_SHORT_MS, short]] as const) {
+  for (const [downMs, into] of [
+    [FLAP_LONG_MS, long],
+    [FLAP_SHORT_MS, short],
+  ] as const) {
     for (let i = 1; i <= count; i++) {
       const sample = await measureLinkFlap(system, vip, downMs, downMs === FLAP_LONG_MS ? 6000 : 3000);
       into.push(sample);
       process.stderr.write(
         `link flap ${downMs} ms ${i}/${count}: ${sample.owner} -> ${sample.holderAfter}, ` +
-          `double-answered requests ${sample.doubleAnswered} (${sample.doubleAnswerMs.toFixed(0)} ms), ` + `resume ${sample.resumeMs?.toFixed(0) ?? '-'} ms\n`,
+          `double-answered requests ${sample.doubleAnswered} (${sample.doubleAnswerMs.toFixed(0)} ms), ` +
+          `resume ${sample.resumeMs?.toFixed(0) ?? '-'} ms\n`,
       );
       await waitForEveryRenewal(system);
     }
@@ -116,21 +147,48 @@ async function linkFlaps(system: LabSystem, vip: string, count: number): Promise
  */
 async function blockAnnouncements(system: LabSystem, on: boolean): Promise<void> {
   const { lab } = system;
-  await runCommand('ip', ['netns', 'exec', lab.lan, 'bridge', 'link', 'set', 'dev', 'client', 'bcast_flood', on ? 'off' : 'on']);
+  await runCommand('ip', [
+    'netns',
+    'exec',
+    lab.lan,
+    'bridge',
+    'link',
+    'set',
+    'dev',
+    'client',
+    'bcast_flood',
+    on ? 'off' : 'on',
+  ]);
   const clientMac = await lab.macOf(lab.client, 'eth0');
   for (const node of lab.nodes) {
-    if (on) await runCommand('ip', ['-n', node.name, 'neigh', 'replace', '192.0.2.100', 'lladdr', clientMac, 'dev', 'eth0', 'nud', 'permanent']);
+    if (on)
+      await runCommand('ip', [
+        '-n',
+        node.name,
+        'neigh',
+        'replace',
+        '192.0.2.100',
+        'lladdr',
+        clientMac,
+        'dev',
+        'eth0',
+        'nud',
+        'permanent',
+      ]);
     else await runCommand('ip', ['-n', node.name, 'neigh', 'del', '192.0.2.100', 'dev', 'eth0'], true);
   }
 }
 
 export async function run(): Promise<object> {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) throw new Error('the failover benchmark needs root (network namespaces)');
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0)
+    throw new Error('the failover benchmark needs root (network namespaces)');
   const count = countFromEnv('FAILOVER_TRIALS', 10, 1);
   const baselineCount = countFromEnv('FAILOVER_BASELINE_TRIALS', 3, 0);
   const flapCount = countFromEnv('FAILOVER_FLAP_TRIALS', 10, 1);
   const parts = new Set((process.env.FAILOVER_PARTS ?? 'kill,term,link,flap,baseline').split(',').map((p) => p.trim()));
-  for (const part of parts) if (!['kill', 'term', 'link', 'flap', 'baseline'].includes(part)) throw new Error(`FAILOVER_PARTS: unknown part "${part}"`);
+  for (const part of parts)
+    if (!['kill', 'term', 'link', 'flap', 'baseline'].includes(part))
+      throw new Error(`FAILOVER_PARTS: unknown part "${part}"`);
   const started = Date.now();
   const speakerArgs = (process.env.FAILOVER_SPEAKER_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '');
   const system = await startSystem({ nodes: 3, speakerArgs });
@@ -165,7 +223,9 @@ export async function run(): Promise<object> {
       'defaults (liveness mesh 100 ms x 4, heartbeat Lease 10s/40s, stagger 150ms, 3 GARP rounds 1.1s apart)';
     const byFault = { kill9: results.kill, sigterm: results.term, linkCut: results.link };
     const result = {
-      setup: `3 nodes, speaker ${speakerArgs.length > 0 ? speakerArgs.join(' ') : defaultTimings}; ` + 'client pings the VIP every 10 ms',
+      setup:
+        `3 nodes, speaker ${speakerArgs.length > 0 ? speakerArgs.join(' ') : defaultTimings}; ` +
+        'client pings the VIP every 10 ms',
       faults: FAULT_DESCRIPTIONS,
       measures: {
         firstClaimMs: "fault -> first ARP from the new owner claiming the VIP, at the client's tcpdump",
@@ -186,7 +246,12 @@ export async function run(): Promise<object> {
           ? { gapP50: Number((baseline.gapP50Ms / results.kill.gapP50Ms).toFixed(1)) }
           : undefined,
       anchors: 'MetalLB ~3-4 s, kube-vip ~3-17 s, Cilium 10-20 s, keepalived 3.5 s',
-      samples: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.map((s) => `${s.firstClaimMs.toFixed(0)}/${s.firstReplyMs.toFixed(0)}/${s.gapMs.toFixed(0)}`).join(' ')])),
+      samples: Object.fromEntries(
+        Object.entries(raw).map(([k, v]) => [
+          k,
+          v.map((s) => `${s.firstClaimMs.toFixed(0)}/${s.firstReplyMs.toFixed(0)}/${s.gapMs.toFixed(0)}`).join(' '),
+        ]),
+      ),
       wallSeconds: Math.round((Date.now() - started) / 1000),
     };
     succeeded = true;

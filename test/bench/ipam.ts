@@ -34,7 +34,6 @@ function requestFor(family: IPFamily, requestedIPs: IPAddress[] = []): Allocatio
   };
 }
 
-
 function shuffled<T>(items: T[], seed: number): T[] {
   const next = seededRandom(seed);
   const out = [...items];
@@ -81,7 +80,13 @@ function median(values: number[]): number {
 }
 
 /** Runs `count` ops, timing 1000-op batches inside the two windows starting at the given op indexes. */
-function timed(count: number, lowWindowStart: number, highWindowStart: number, liveInHighWindow: number, op: (i: number) => void): PhaseFigures {
+function timed(
+  count: number,
+  lowWindowStart: number,
+  highWindowStart: number,
+  liveInHighWindow: number,
+  op: (i: number) => void,
+): PhaseFigures {
   const low: number[] = [];
   const high: number[] = [];
   let lowCpuMicros = 0;
@@ -136,10 +141,14 @@ function bulk(family: IPFamily, cidr: string): { allocate: PhaseFigures; free: P
   const request = requestFor(family);
   const started = performance.now();
   // Allocation: ~10k live in ops [10k, 20k), ~1M live in the last 10k.
-  const allocate = timed(TOTAL, WINDOW, TOTAL - WINDOW, TOTAL, (i) => expectOk(allocator.assign(keys[i]!, request).ok, `assign ${i}`));
+  const allocate = timed(TOTAL, WINDOW, TOTAL - WINDOW, TOTAL, (i) =>
+    expectOk(allocator.assign(keys[i]!, request).ok, `assign ${i}`),
+  );
   const order = shuffled(keys, 7);
   // Freeing: ~1M live in the first 10k, ~10k live in ops [N-20k, N-10k).
-  const freeing = timed(TOTAL, TOTAL - 2 * WINDOW, 0, TOTAL, (i) => expectOk(allocator.release(order[i]!).length === 1, `release ${i}`));
+  const freeing = timed(TOTAL, TOTAL - 2 * WINDOW, 0, TOTAL, (i) =>
+    expectOk(allocator.release(order[i]!).length === 1, `release ${i}`),
+  );
   const usage = allocator.usage('bench')!;
   expectOk((family === 'IPv4' ? usage.ipv4 : usage.ipv6).assigned === 0n, 'all freed');
   return { allocate, free: freeing, seconds: (performance.now() - started) / 1000 };
@@ -175,7 +184,10 @@ function scattered(): { assignSpecific: PhaseFigures; freeIntervalsAtPeak: numbe
  */
 class LinearScanAllocator {
   private readonly used = new Map<string, string>();
-  constructor(private readonly start: bigint, private readonly end: bigint) {}
+  constructor(
+    private readonly start: bigint,
+    private readonly end: bigint,
+  ) {}
 
   allocate(service: string): string | undefined {
     for (let value = this.start; value <= this.end; value++) {
@@ -194,7 +206,8 @@ class LinearScanAllocator {
 
   /** Setup only: marks the first `count` addresses used without scanning (what `count` allocations would leave). */
   prefill(count: number): void {
-    for (let i = 0; i < count; i++) this.used.set(formatIP({ family: 'IPv4', value: this.start + BigInt(i) }), keys[i]!);
+    for (let i = 0; i < count; i++)
+      this.used.set(formatIP({ family: 'IPv4', value: this.start + BigInt(i) }), keys[i]!);
   }
 }
 
@@ -221,7 +234,11 @@ function steadyState(live: number, operations: number): { linearScanNs: number; 
     allocator.release(probes[i]!);
   }
   const ironlbNs = ((performance.now() - started) * 1e6) / ironlbOperations;
-  return { linearScanNs: Math.round(linearScanNs), ironlbNs: Math.round(ironlbNs), speedup: Math.round(linearScanNs / ironlbNs) };
+  return {
+    linearScanNs: Math.round(linearScanNs),
+    ironlbNs: Math.round(ironlbNs),
+    speedup: Math.round(linearScanNs / ironlbNs),
+  };
 }
 
 function warmUp(): void {

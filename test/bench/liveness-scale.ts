@@ -14,7 +14,8 @@ import { SimCluster } from '../sim/cluster.js';
 
 /** LIVENESS_SCALE_SPEAKERS=10,100 runs a subset. */
 const SIZES = (process.env.LIVENESS_SCALE_SPEAKERS ?? '10,100,1000').split(',').map(Number);
-if (SIZES.some((n) => !Number.isInteger(n) || n < 3)) throw new Error(`LIVENESS_SCALE_SPEAKERS: expected speaker counts >= 3, got ${process.env.LIVENESS_SCALE_SPEAKERS}`);
+if (SIZES.some((n) => !Number.isInteger(n) || n < 3))
+  throw new Error(`LIVENESS_SCALE_SPEAKERS: expected speaker counts >= 3, got ${process.env.LIVENESS_SCALE_SPEAKERS}`);
 /**
  * Virtual hours per size (LIVENESS_SCALE_HOURS=12,3,1 overrides). 1000
  * speakers cost about 2-4 min of wall time per virtual hour here, so the
@@ -110,7 +111,8 @@ export async function run(): Promise<object> {
   const result: Record<string, object> = {};
   SIZES.forEach((size, i) => {
     const hours = HOURS_OVERRIDE?.[i] ?? DEFAULT_HOURS[size] ?? 1;
-    if (!(hours > 0)) throw new Error(`LIVENESS_SCALE_HOURS: expected positive hours, got ${process.env.LIVENESS_SCALE_HOURS}`);
+    if (!(hours > 0))
+      throw new Error(`LIVENESS_SCALE_HOURS: expected positive hours, got ${process.env.LIVENESS_SCALE_HOURS}`);
     result[String(size)] = measure(size, hours);
   });
   return {

@@ -40,14 +40,17 @@ function pidOf(system: LabSystem, node: string): number {
 
 async function countOwned(system: LabSystem, node: string): Promise<number> {
   const list = await system.leases.listNamespacedLease({ namespace: 'ironlb-system' });
-  return list.items.filter((l) => l.metadata?.name?.startsWith(IP_LEASE_PREFIX) && l.spec?.holderIdentity === node).length;
+  return list.items.filter((l) => l.metadata?.name?.startsWith(IP_LEASE_PREFIX) && l.spec?.holderIdentity === node)
+    .length;
 }
 
 export async function run(): Promise<object> {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) throw new Error('the memory benchmark needs root (network namespaces)');
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0)
+    throw new Error('the memory benchmark needs root (network namespaces)');
   const text = process.env.MEMORY_SERVICES ?? '1000';
   const services = Number(text);
-  if (!Number.isInteger(services) || services < 1 || services > 4000) throw new Error(`MEMORY_SERVICES must be a whole number 1..4000, got "${text}"`);
+  if (!Number.isInteger(services) || services < 1 || services > 4000)
+    throw new Error(`MEMORY_SERVICES must be a whole number 1..4000, got "${text}"`);
   const system = await startSystem({ nodes: 2 });
   try {
     const [owner, cacheOnly] = system.lab.nodes.map((n) => n.name) as [string, string];
@@ -57,19 +60,34 @@ export async function run(): Promise<object> {
     await system.applyPool('memory', POOL);
     await system.applyAdvertisement('memory', { ipAddressPools: ['memory'] });
     await sleep(3000);
-    const idle = { owner: await settledRssMiB(pidOf(system, owner)), cacheOnly: await settledRssMiB(pidOf(system, cacheOnly)) };
+    const idle = {
+      owner: await settledRssMiB(pidOf(system, owner)),
+      cacheOnly: await settledRssMiB(pidOf(system, cacheOnly)),
+    };
 
     const createStarted = Date.now();
-    const names = Array.from({ length: services }, (_, i) => ({ name: `mem-${i}`, family: i % 2 === 0 ? ('IPv4' as const) : ('IPv6' as const) }));
-    for (let i = 0; i < names.length; i += 25) await Promise.all(names.slice(i, i + 25).map((spec) => system.createService(spec)));
-    const owned = await waitFor(`${owner} to own ${services} IPs`, async () => {
-      const count = await countOwned(system, owner);
-      return count >= services ? count : undefined;
-    }, 600_000, 1000);
+    const names = Array.from({ length: services }, (_, i) => ({
+      name: `mem-${i}`,
+      family: i % 2 === 0 ? ('IPv4' as const) : ('IPv6' as const),
+    }));
+    for (let i = 0; i < names.length; i += 25)
+      await Promise.all(names.slice(i, i + 25).map((spec) => system.createService(spec)));
+    const owned = await waitFor(
+      `${owner} to own ${services} IPs`,
+      async () => {
+        const count = await countOwned(system, owner);
+        return count >= services ? count : undefined;
+      },
+      600_000,
+      1000,
+    );
     const ownAllSeconds = Math.round((Date.now() - createStarted) / 100) / 10;
     // The takeover announcements (3 rounds, 1.1 s apart) finish before measuring.
     await sleep(5000);
-    const loaded = { owner: await settledRssMiB(pidOf(system, owner)), cacheOnly: await settledRssMiB(pidOf(system, cacheOnly)) };
+    const loaded = {
+      owner: await settledRssMiB(pidOf(system, owner)),
+      cacheOnly: await settledRssMiB(pidOf(system, cacheOnly)),
+    };
     const cacheOnlyOwned = await countOwned(system, cacheOnly);
     return {
       services,

@@ -34,7 +34,14 @@ const EXTRA_IP = '203.0.113.12';
 const ROLES = ['plain', 'plain', 'bfd', 'wrong-password'] as const;
 
 const tor = (name: string, role: string, spec: Record<string, unknown>) =>
-  peer(name, { myASN: NODE_ASN, peerASN: ROUTER_ASN, peerAddress: ROUTER_IPV4, password: SECRET, nodeSelectors: [{ matchLabels: { bgp: role } }], ...spec });
+  peer(name, {
+    myASN: NODE_ASN,
+    peerASN: ROUTER_ASN,
+    peerAddress: ROUTER_IPV4,
+    password: SECRET,
+    nodeSelectors: [{ matchLabels: { bgp: role } }],
+    ...spec,
+  });
 
 interface Variant {
   /** node4's password for its peer (wrong unless set). */
@@ -50,9 +57,21 @@ function inputsFor(node: LabNode, { node4Password = 'not-the-secret', extraIp }:
     peers: [
       tor('tor', 'plain', { holdTime: '3s', keepaliveTime: '1s', connectTime: '1s' }),
       tor('tor-bfd', 'bfd', { holdTime: '90s', connectTime: '1s', bfdProfile: 'defaults' }),
-      tor('tor-wrong', 'wrong-password', { holdTime: '3s', keepaliveTime: '1s', connectTime: '1s', password: node4Password }),
+      tor('tor-wrong', 'wrong-password', {
+        holdTime: '3s',
+        keepaliveTime: '1s',
+        connectTime: '1s',
+        password: node4Password,
+      }),
       tor('tor-v6', 'plain', { peerAddress: ROUTER_IPV6, holdTime: '3s', keepaliveTime: '1s', connectTime: '1s' }),
-      tor('tor-ibgp', 'plain', { peerASN: NODE_ASN, peerAddress: ROUTER_IBGP_IPV4, peerPort: IBGP_PORT, holdTime: '3s', keepaliveTime: '1s', connectTime: '1s' }),
+      tor('tor-ibgp', 'plain', {
+        peerASN: NODE_ASN,
+        peerAddress: ROUTER_IBGP_IPV4,
+        peerPort: IBGP_PORT,
+        holdTime: '3s',
+        keepaliveTime: '1s',
+        connectTime: '1s',
+      }),
     ],
     advertisements: [
       advertisement('lab6', { ipAddressPools: ['lab6'] }),
@@ -67,7 +86,17 @@ function inputsFor(node: LabNode, { node4Password = 'not-the-secret', extraIp }:
       { namespace: 'default', name: 'web', ips: [CLUSTER_IP], pool: 'lab', externalTrafficPolicy: 'Cluster' },
       { namespace: 'default', name: 'local', ips: [LOCAL_IP], pool: 'lab', externalTrafficPolicy: 'Local' },
       { namespace: 'default', name: 'six', ips: [IPV6_IP], pool: 'lab6', externalTrafficPolicy: 'Cluster' },
-      ...(extraIp ? [{ namespace: 'default', name: 'extra', ips: [extraIp], pool: 'lab', externalTrafficPolicy: 'Cluster' as const }] : []),
+      ...(extraIp
+        ? [
+            {
+              namespace: 'default',
+              name: 'extra',
+              ips: [extraIp],
+              pool: 'lab',
+              externalTrafficPolicy: 'Cluster' as const,
+            },
+          ]
+        : []),
     ],
     endpoints: [{ serviceNamespace: 'default', serviceName: 'local', nodeName: lab.node(1).name, ready: true }],
   };
@@ -92,9 +121,21 @@ beforeAll(async () => {
     await bgp.startRouter({
       asn: ROUTER_ASN,
       neighbors: [
-        ...lab.nodes.map((n) => ({ name: `node${n.index}`, address: n.ipv4, asn: NODE_ASN, password: SECRET, bfd: ROLES[n.index - 1] === 'bfd' })),
+        ...lab.nodes.map((n) => ({
+          name: `node${n.index}`,
+          address: n.ipv4,
+          asn: NODE_ASN,
+          password: SECRET,
+          bfd: ROLES[n.index - 1] === 'bfd',
+        })),
         ...[1, 2].map((i) => ({ name: `node${i}v6`, address: lab.node(i).ipv6, asn: NODE_ASN, password: SECRET })),
-        ...[1, 2].map((i) => ({ name: `ibgp${i}`, address: lab.node(i).ipv4, asn: NODE_ASN, password: SECRET, ibgp: { localAddress: ROUTER_IBGP_IPV4, port: IBGP_PORT } })),
+        ...[1, 2].map((i) => ({
+          name: `ibgp${i}`,
+          address: lab.node(i).ipv4,
+          asn: NODE_ASN,
+          password: SECRET,
+          ibgp: { localAddress: ROUTER_IBGP_IPV4, port: IBGP_PORT },
+        })),
       ],
     });
     for (const node of lab.nodes) frr.push(await bgp.startFrr(node, configFor(node)));
@@ -112,18 +153,26 @@ afterAll(async () => {
 
 describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
   it('sessions come up, and the router has one next hop per node for a Cluster Service, only the endpoint node for a Local one', async () => {
-    for (const n of ['node1', 'node2', 'node3']) await waitFor(`the router's session with ${n}`, async () => ((await established(n)) ? true : undefined));
-    await waitFor('ECMP next hops on the router', async () => ((await bgp.nextHops(`${CLUSTER_IP}/32`)).length === 3 ? true : undefined));
+    for (const n of ['node1', 'node2', 'node3'])
+      await waitFor(`the router's session with ${n}`, async () => ((await established(n)) ? true : undefined));
+    await waitFor('ECMP next hops on the router', async () =>
+      (await bgp.nextHops(`${CLUSTER_IP}/32`)).length === 3 ? true : undefined,
+    );
     expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).toEqual([ip(1), ip(2), ip(3)]);
     expect(await bgp.nextHops(`${LOCAL_IP}/32`)).toEqual([ip(1)]);
     const route = await run('ip', ['-n', bgp.router, 'route', 'show', 'exact', `${CLUSTER_IP}/32`]);
     expect(route.stdout).toContain('proto bird');
-    expect(await bgp.birdc(['show', 'bfd', 'sessions'])).toMatch(new RegExp(`${ip(3).replace(/\./g, '\\.')}\\s+eth0\\s+Up`));
+    expect(await bgp.birdc(['show', 'bfd', 'sessions'])).toMatch(
+      new RegExp(`${ip(3).replace(/\./g, '\\.')}\\s+eth0\\s+Up`),
+    );
   });
 
   it('IPv6: sessions over IPv6 carry the IPv6 Service IP as a /128, one next hop per node', async () => {
-    for (const n of ['node1v6', 'node2v6']) await waitFor(`the router's IPv6 session with ${n}`, async () => ((await established(n)) ? true : undefined));
-    await waitFor('IPv6 ECMP next hops on the router', async () => ((await bgp.nextHops(`${IPV6_IP}/128`)).length === 2 ? true : undefined));
+    for (const n of ['node1v6', 'node2v6'])
+      await waitFor(`the router's IPv6 session with ${n}`, async () => ((await established(n)) ? true : undefined));
+    await waitFor('IPv6 ECMP next hops on the router', async () =>
+      (await bgp.nextHops(`${IPV6_IP}/128`)).length === 2 ? true : undefined,
+    );
     expect(await bgp.nextHops(`${IPV6_IP}/128`)).toEqual([lab.node(1).ipv6, lab.node(2).ipv6]);
     // IPv4 sessions carry no IPv6 prefix, and the other way round.
     const fromV4 = await bgp.birdc(['show', 'route', 'protocol', 'node1']);
@@ -135,7 +184,8 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
   });
 
   it('the communities reach the router on every session, the local preference on the iBGP ones only', async () => {
-    for (const n of ['ibgp1', 'ibgp2']) await waitFor(`the router's iBGP session with ${n}`, async () => ((await established(n)) ? true : undefined));
+    for (const n of ['ibgp1', 'ibgp2'])
+      await waitFor(`the router's iBGP session with ${n}`, async () => ((await established(n)) ? true : undefined));
     const ebgp = await bgp.birdc(['show', 'route', 'all', `${CLUSTER_IP}/32`, 'protocol', 'node1']);
     expect(ebgp).toContain('BGP.community: (64512,100) (64512,300)');
     expect(ebgp).toContain('BGP.large_community: (64512, 7, 8)');
@@ -150,7 +200,8 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
   it('a changed configuration applied with frr-reload.py: the new IP is announced, and no session of the node is reset', async () => {
     const sessions = ['node1', 'node1v6', 'ibgp1'];
     for (let attempt = 1; ; attempt++) {
-      for (const n of sessions) await waitFor(`the router's session ${n}`, async () => ((await established(n)) ? true : undefined));
+      for (const n of sessions)
+        await waitFor(`the router's session ${n}`, async () => ((await established(n)) ? true : undefined));
       const expiredBefore = bgp.holdTimerExpiries();
       // A session that has just come up is still settling (BIRD restamps its
       // `since` a millisecond later): take the snapshot once two reads agree.
@@ -162,7 +213,9 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
         before = again;
       }
       await bgp.reloadFrr(frr[0]!, configFor(lab.node(1), { extraIp: EXTRA_IP }));
-      await waitFor('the new IP from node1', async () => ((await bgp.nextHops(`${EXTRA_IP}/32`)).length > 0 ? true : undefined));
+      await waitFor('the new IP from node1', async () =>
+        (await bgp.nextHops(`${EXTRA_IP}/32`)).length > 0 ? true : undefined,
+      );
       expect(await bgp.nextHops(`${EXTRA_IP}/32`)).toEqual([ip(1)]);
       const after = await bgp.protocols();
       const reset = sessions.filter((n) => JSON.stringify(after.get(n)) !== JSON.stringify(before.get(n)));
@@ -172,7 +225,9 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
       // expired hold timer is the reload's, and fails.
       if (reset.length > 0 && bgp.holdTimerExpiries() > expiredBefore && attempt < 3) {
         await bgp.reloadFrr(frr[0]!, configFor(lab.node(1)));
-        await waitFor('the extra IP withdrawn', async () => ((await bgp.nextHops(`${EXTRA_IP}/32`)).length === 0 ? true : undefined));
+        await waitFor('the extra IP withdrawn', async () =>
+          (await bgp.nextHops(`${EXTRA_IP}/32`)).length === 0 ? true : undefined,
+        );
         continue;
       }
       expect(reset).toEqual([]);
@@ -182,14 +237,18 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
 
   it('a wrong TCP MD5 password gives no session: the router drops the signed segments; the right one brings the session up', async () => {
     const before = await bgp.tcpExtCounter('TCPMD5Failure');
-    await waitFor('the router to drop node4 segments for their MD5 signature', async () => ((await bgp.tcpExtCounter('TCPMD5Failure')) > before ? true : undefined));
+    await waitFor('the router to drop node4 segments for their MD5 signature', async () =>
+      (await bgp.tcpExtCounter('TCPMD5Failure')) > before ? true : undefined,
+    );
     expect(await established('node4')).toBe(false);
     expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).not.toContain(ip(4));
 
     await bgp.stopFrr(frr[3]!);
     frr[3] = await bgp.startFrr(lab.node(4), configFor(lab.node(4), { node4Password: SECRET }));
     await waitFor("the router's session with node4", async () => ((await established('node4')) ? true : undefined));
-    await waitFor('node4 as a fourth next hop', async () => ((await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(4)) ? true : undefined));
+    await waitFor('node4 as a fourth next hop', async () =>
+      (await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(4)) ? true : undefined,
+    );
     expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).toEqual([ip(1), ip(2), ip(3), ip(4)]);
   });
 
@@ -198,21 +257,29 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
     // The pid we started is bgpd's own (ip netns exec execs it).
     expect(Number(readFileSync(path.join(frr[1]!.dir, 'bgpd.pid'), 'utf8').trim())).toBe(bgpd.pid);
     process.kill(bgpd.pid!, 'SIGKILL');
-    await waitFor('node2 withdrawn', async () => ((await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(2)) ? undefined : true));
+    await waitFor('node2 withdrawn', async () =>
+      (await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(2)) ? undefined : true,
+    );
     expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).toEqual([ip(1), ip(3), ip(4)]);
     expect(await established('node2')).toBe(false);
   });
 
   it("a node's link cut without BFD: the router withdraws it when the 3 s hold time expires", async () => {
     await lab.linkDown(lab.node(4));
-    await waitFor('node4 withdrawn', async () => ((await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(4)) ? undefined : true));
+    await waitFor('node4 withdrawn', async () =>
+      (await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(4)) ? undefined : true,
+    );
     expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).toEqual([ip(1), ip(3)]);
     expect(await bgp.birdc(['show', 'protocols', 'all', 'node4'])).toContain('Hold timer expired');
   });
 
   it("a node's link cut with BFD: BFD takes the session down long before its 90 s hold time", async () => {
     await lab.linkDown(lab.node(3));
-    await waitFor('node3 withdrawn', async () => ((await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(3)) ? undefined : true), 60_000);
+    await waitFor(
+      'node3 withdrawn',
+      async () => ((await bgp.nextHops(`${CLUSTER_IP}/32`)).includes(ip(3)) ? undefined : true),
+      60_000,
+    );
     expect(await bgp.nextHops(`${CLUSTER_IP}/32`)).toEqual([ip(1)]);
     expect(await bgp.birdc(['show', 'protocols', 'all', 'node3'])).toContain('BFD session down');
   });

@@ -3,7 +3,7 @@
 // configuration through the sockets it opens, and the BIRD router gets the
 // route. A daemon that dies takes the whole script down (the kubelet then
 // restarts the container), and the script's own daemons go with it.
-import { ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -8,7 +8,10 @@ import { CannotStartError, createLab, defaultPrefix, run, ROOT_ACCESS_IPV4 } fro
 
 async function namespacesWith(prefix: string): Promise<string[]> {
   const out = await run('ip', ['netns', 'list']);
-  return out.stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(prefix));
+  return out.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith(prefix));
 }
 
 async function rootLinksWith(prefix: string): Promise<string[]> {
@@ -55,7 +58,9 @@ describe('lab', () => {
         `cannot start "ironlb-no-such-command" in namespace ${ns}: No such file or directory`,
       );
       await expect(lab.exec(ns, ['ironlb-no-such-command'])).rejects.toBeInstanceOf(CannotStartError);
-      expect(() => lab.spawn(ns, 'ironlb-no-such-command', [])).toThrow(`cannot start "ironlb-no-such-command" in namespace ${ns}: not found on PATH`);
+      expect(() => lab.spawn(ns, 'ironlb-no-such-command', [])).toThrow(
+        `cannot start "ironlb-no-such-command" in namespace ${ns}: not found on PATH`,
+      );
       // A command that starts and fails is still an allowed result.
       expect((await lab.exec(ns, ['sh', '-c', 'exit 255'])).code).toBe(255);
     } finally {
@@ -72,7 +77,12 @@ describe('lab', () => {
     expect(existsSync(captures)).toBe(true);
     expect(await namespacesWith(prefix)).toHaveLength(4);
     const removed = await cleanupStale(prefix);
-    expect(removed.namespaces.sort()).toEqual([`${prefix}-client`, `${prefix}-lan`, `${prefix}-node1`, `${prefix}-node2`]);
+    expect(removed.namespaces.sort()).toEqual([
+      `${prefix}-client`,
+      `${prefix}-lan`,
+      `${prefix}-node1`,
+      `${prefix}-node2`,
+    ]);
     expect(removed.folders).toEqual([captures]);
     expect(await namespacesWith(prefix)).toEqual([]);
     expect(existsSync(captures)).toBe(false);
@@ -82,7 +92,9 @@ describe('lab', () => {
   it('rejects bad options with the reason', async () => {
     await expect(createLab({ nodes: 0 })).rejects.toThrow(/nodes must be an integer from 1 to 80, got 0/);
     await expect(createLab({ nodes: 1.5 })).rejects.toThrow(/nodes must be an integer/);
-    await expect(createLab({ nodes: 1, prefix: 'this-prefix-is-too-long' })).rejects.toThrow(/prefix "this-prefix-is-too-long" must be 1-10/);
+    await expect(createLab({ nodes: 1, prefix: 'this-prefix-is-too-long' })).rejects.toThrow(
+      /prefix "this-prefix-is-too-long" must be 1-10/,
+    );
     await expect(createLab({ nodes: 1, prefix: 'Bad' })).rejects.toThrow(/must be 1-10 lower-case/);
     await expect(cleanupStale('il')).rejects.toThrow(/too short to be safe/);
   });

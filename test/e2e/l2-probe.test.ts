@@ -54,12 +54,27 @@ describe('conflict probe', () => {
     const arpProbes = frames.filter((f): f is WireArp => f?.kind === 'arp' && f.tpa === FREE4);
     expect(arpProbes.length).toBeGreaterThan(0);
     for (const p of arpProbes) {
-      expect(p).toEqual({ kind: 'arp', ethSrc: node.mac, ethDst: BROADCAST, op: 1, sha: node.mac, spa: '0.0.0.0', tha: '00:00:00:00:00:00', tpa: FREE4 });
+      expect(p).toEqual({
+        kind: 'arp',
+        ethSrc: node.mac,
+        ethDst: BROADCAST,
+        op: 1,
+        sha: node.mac,
+        spa: '0.0.0.0',
+        tha: '00:00:00:00:00:00',
+        tpa: FREE4,
+      });
     }
     const dad = frames.filter((f): f is WireNdp => f?.kind === 'ns' && f.target === FREE6);
     expect(dad.length).toBeGreaterThan(0);
     for (const p of dad) {
-      expect(p).toMatchObject({ ethSrc: node.mac, ethDst: multicastMacFor(solicitedNode(FREE6)), srcIp: '::', dstIp: solicitedNode(FREE6), hopLimit: 255 });
+      expect(p).toMatchObject({
+        ethSrc: node.mac,
+        ethDst: multicastMacFor(solicitedNode(FREE6)),
+        srcIp: '::',
+        dstIp: solicitedNode(FREE6),
+        hopLimit: 255,
+      });
       // RFC 4861 7.1.1: no source link-layer option from the unspecified address.
       expect(p.sourceLla).toBeUndefined();
     }

@@ -72,19 +72,45 @@ describe('responder', () => {
     const ownerMac = lab.node(2).mac;
     const arpReplies = frames.filter((f): f is WireArp => f?.kind === 'arp' && f.op === 2 && f.spa === VIP4);
     expect(arpReplies).toEqual([
-      { kind: 'arp', ethSrc: ownerMac, ethDst: clientMac, op: 2, sha: ownerMac, spa: VIP4, tha: clientMac, tpa: CLIENT_IPV4 },
+      {
+        kind: 'arp',
+        ethSrc: ownerMac,
+        ethDst: clientMac,
+        op: 2,
+        sha: ownerMac,
+        spa: VIP4,
+        tha: clientMac,
+        tpa: CLIENT_IPV4,
+      },
     ]);
     const nas = frames.filter((f): f is WireNdp => f?.kind === 'na' && f.target === VIP6);
     expect(nas).toHaveLength(1);
-    expect(nas[0]).toMatchObject({ ethSrc: ownerMac, ethDst: clientMac, srcIp: VIP6, hopLimit: 255, solicited: true, override: true, router: false, targetLla: ownerMac });
+    expect(nas[0]).toMatchObject({
+      ethSrc: ownerMac,
+      ethDst: clientMac,
+      srcIp: VIP6,
+      hopLimit: 255,
+      solicited: true,
+      override: true,
+      router: false,
+      targetLla: ownerMac,
+    });
     // ndisc6 solicits from the client's link-local or global address; the NA goes back to it.
-    expect([CLIENT_IPV6, ...frames.filter((f): f is WireNdp => f?.kind === 'ns' && f.target === VIP6).map((f) => f.srcIp)]).toContain(nas[0]!.dstIp);
+    expect([
+      CLIENT_IPV6,
+      ...frames.filter((f): f is WireNdp => f?.kind === 'ns' && f.target === VIP6).map((f) => f.srcIp),
+    ]).toContain(nas[0]!.dstIp);
   });
 
   it('answers unicast NUD probes (NS sent to the owner MAC, not the solicited-node group)', async () => {
     // Short reachable time so the client's entry goes STALE quickly; the next
     // packet then makes the kernel re-confirm the owner by unicast NS.
-    await lab.exec(lab.client, ['sysctl', '-qw', 'net.ipv6.neigh.eth0.base_reachable_time_ms=500', 'net.ipv6.neigh.eth0.delay_first_probe_time=1']);
+    await lab.exec(lab.client, [
+      'sysctl',
+      '-qw',
+      'net.ipv6.neigh.eth0.base_reachable_time_ms=500',
+      'net.ipv6.neigh.eth0.delay_first_probe_time=1',
+    ]);
     await lab.flushNeigh();
     const capture = await lab.startCapture();
     expect((await lab.ping(VIP6, { count: 1 })).received).toBe(1);
@@ -104,7 +130,9 @@ describe('responder', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const frames = (await capture.stop()).map((f) => f.decoded);
-    const unicastNs = frames.filter((f): f is WireNdp => f?.kind === 'ns' && f.target === VIP6 && f.ethDst === lab.node(2).mac);
+    const unicastNs = frames.filter(
+      (f): f is WireNdp => f?.kind === 'ns' && f.target === VIP6 && f.ethDst === lab.node(2).mac,
+    );
     expect(unicastNs.length).toBeGreaterThan(0);
     expect(neigh?.mac).toBe(lab.node(2).mac);
     expect(neigh?.state).toContain('REACHABLE');

@@ -53,7 +53,9 @@ describe('packet socket (AF_PACKET addon)', () => {
     const arping = await lab.arping(node.ipv4);
     expect(arping.macs).toEqual([node.mac]);
     const { frames } = (await agent.command({ op: 'recorded' }, 'recorded')) as unknown as { frames: Recorded[] };
-    const arps = frames.map((f) => ({ f, arp: decodeFrame(Buffer.from(f.hex, 'hex')) })).filter((x) => x.arp?.kind === 'arp');
+    const arps = frames
+      .map((f) => ({ f, arp: decodeFrame(Buffer.from(f.hex, 'hex')) }))
+      .filter((x) => x.arp?.kind === 'arp');
     const replies = arps.filter((x) => x.arp!.ethSrc === node.mac);
     const requests = arps.filter((x) => x.arp!.ethSrc !== node.mac);
     expect(replies.length).toBeGreaterThan(0);
@@ -69,8 +71,14 @@ describe('packet socket (AF_PACKET addon)', () => {
   });
 
   it('refuses a missing interface and a non-Ethernet one with clear messages', async () => {
-    expect(await check('open', 'nosuch0')).toMatchObject({ ok: false, message: expect.stringMatching(/no interface named nosuch0/) });
-    expect(await check('open', 'lo')).toMatchObject({ ok: false, message: expect.stringMatching(/lo is not an Ethernet interface/) });
+    expect(await check('open', 'nosuch0')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/no interface named nosuch0/),
+    });
+    expect(await check('open', 'lo')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/lo is not an Ethernet interface/),
+    });
   });
 
   it('fails with EPERM, not silently, without CAP_NET_RAW', async () => {
@@ -95,13 +103,29 @@ describe('packet socket (AF_PACKET addon)', () => {
   });
 
   it('lists interfaces with MAC, flags, addresses and bridge membership, and chooses by subnet', async () => {
-    type Listed = { interfaces: Array<{ name: string; mac: string; up: boolean; broadcast: boolean; loopback: boolean; master?: string; addresses: Array<{ address: string; prefixLength: number }> }>; chosen: string[] };
+    type Listed = {
+      interfaces: Array<{
+        name: string;
+        mac: string;
+        up: boolean;
+        broadcast: boolean;
+        loopback: boolean;
+        master?: string;
+        addresses: Array<{ address: string; prefixLength: number }>;
+      }>;
+      chosen: string[];
+    };
     const node = lab.node(1);
     const inNode = (await check('interfaces', '192.0.2.200')) as unknown as Listed;
     const eth0 = inNode.interfaces.find((i) => i.name === 'eth0');
     expect(eth0).toMatchObject({ mac: node.mac, up: true, broadcast: true, loopback: false });
     expect(eth0?.master).toBeUndefined();
-    expect(eth0?.addresses).toEqual(expect.arrayContaining([{ address: node.ipv4, family: 'IPv4', prefixLength: 24 }, { address: node.ipv6, family: 'IPv6', prefixLength: 64 }]));
+    expect(eth0?.addresses).toEqual(
+      expect.arrayContaining([
+        { address: node.ipv4, family: 'IPv4', prefixLength: 24 },
+        { address: node.ipv6, family: 'IPv6', prefixLength: 64 },
+      ]),
+    );
     expect(inNode.interfaces.find((i) => i.name === 'lo')).toMatchObject({ loopback: true });
     expect(inNode.chosen).toEqual(['eth0']);
     // In the bridge namespace the node's port is a bridge member: never chosen.

@@ -21,7 +21,6 @@ afterAll(async () => {
   await lab?.teardown();
 });
 
-
 async function waitForNeighMac(ip: string, mac: string, timeoutMs = 10_000): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;
   let seen = (await lab.neigh(ip))?.mac;
@@ -74,9 +73,27 @@ describe('takeover', () => {
     const arps = frames.map((f) => f.decoded).filter((d): d is WireArp => d?.kind === 'arp' && d.ethSrc === node2.mac);
     expect(arps).toEqual([
       // Request form: sender = target = VIP, to broadcast.
-      { kind: 'arp', ethSrc: node2.mac, ethDst: BROADCAST, op: 1, sha: node2.mac, spa: VIP4, tha: '00:00:00:00:00:00', tpa: VIP4 },
+      {
+        kind: 'arp',
+        ethSrc: node2.mac,
+        ethDst: BROADCAST,
+        op: 1,
+        sha: node2.mac,
+        spa: VIP4,
+        tha: '00:00:00:00:00:00',
+        tpa: VIP4,
+      },
       // Reply form: target MAC = sender MAC.
-      { kind: 'arp', ethSrc: node2.mac, ethDst: BROADCAST, op: 2, sha: node2.mac, spa: VIP4, tha: node2.mac, tpa: VIP4 },
+      {
+        kind: 'arp',
+        ethSrc: node2.mac,
+        ethDst: BROADCAST,
+        op: 2,
+        sha: node2.mac,
+        spa: VIP4,
+        tha: node2.mac,
+        tpa: VIP4,
+      },
     ]);
     const nas = frames.map((f) => f.decoded).filter((d): d is WireNdp => d?.kind === 'na' && d.ethSrc === node2.mac);
     expect(nas).toEqual([
@@ -110,17 +127,23 @@ describe('takeover', () => {
     const end = await agent.waitFor((e) => e.event === 'announce-end' && e.ip === VIP4);
     const frames = await capture.stop();
     expect(end.why).toBe('completed');
-    const requests = frames.filter((f) => f.decoded?.kind === 'arp' && f.decoded.op === 1 && f.decoded.spa === VIP4 && f.decoded.tpa === VIP4);
+    const requests = frames.filter(
+      (f) => f.decoded?.kind === 'arp' && f.decoded.op === 1 && f.decoded.spa === VIP4 && f.decoded.tpa === VIP4,
+    );
     expect(requests).toHaveLength(3);
 
     // Released during the rounds: the rest are not sent.
     const capture2 = await lab.startCapture();
     await agent.announce(VIP4, { rounds: 3, intervalMs: 1100 });
     await agent.release(VIP4);
-    const end2 = await agent.waitFor((e) => e.event === 'announce-end' && e.ip === VIP4 && agent.events.indexOf(e) > agent.events.indexOf(end));
+    const end2 = await agent.waitFor(
+      (e) => e.event === 'announce-end' && e.ip === VIP4 && agent.events.indexOf(e) > agent.events.indexOf(end),
+    );
     const frames2 = await capture2.stop();
     expect(['stopped', 'not-owned']).toContain(end2.why);
-    const requests2 = frames2.filter((f) => f.decoded?.kind === 'arp' && f.decoded.op === 1 && f.decoded.spa === VIP4 && f.decoded.tpa === VIP4);
+    const requests2 = frames2.filter(
+      (f) => f.decoded?.kind === 'arp' && f.decoded.op === 1 && f.decoded.spa === VIP4 && f.decoded.tpa === VIP4,
+    );
     expect(requests2).toHaveLength(1);
   });
 });

@@ -51,13 +51,19 @@ if (${JSON.stringify(apt === 'installs')} && args[0] === 'install') {
 }
 
 function check(pathDir: string, purpose = 'test') {
-  const r = spawnSync(path.join(pathDir, 'node'), [SCRIPT, purpose], { env: { PATH: pathDir, IRONLB_TOOLS_ROOT: pathDir }, encoding: 'utf8' });
+  const r = spawnSync(path.join(pathDir, 'node'), [SCRIPT, purpose], {
+    env: { PATH: pathDir, IRONLB_TOOLS_ROOT: pathDir },
+    encoding: 'utf8',
+  });
   if (r.error) throw r.error;
   return { code: r.status, out: String(r.stdout), err: String(r.stderr) };
 }
 
 function aptCalls(pathDir: string): Array<{ args: string[]; frontend?: string }> {
-  return readFileSync(path.join(pathDir, 'apt.log'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { args: string[]; frontend?: string });
+  return readFileSync(path.join(pathDir, 'apt.log'), 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { args: string[]; frontend?: string });
 }
 
 describe('set-up check as root', () => {
@@ -82,7 +88,9 @@ describe('set-up check as root', () => {
     const pathDir = bin(100);
     const r = check(pathDir);
     expect(r.code).toBe(1);
-    expect(r.err).toContain(`failed (exit status 100); install these packages yourself: apt-get install -y ${ALL_PACKAGES.join(' ')}`);
+    expect(r.err).toContain(
+      `failed (exit status 100); install these packages yourself: apt-get install -y ${ALL_PACKAGES.join(' ')}`,
+    );
   });
 
   it('when the packages are installed but the commands are still not on PATH, says so', () => {

@@ -22,7 +22,11 @@ const env = { ...process.env, IRONLB_LAB_BUILT: '1' };
 async function runLab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   if (!existsSync(demo)) throw new Error(`${demo} is missing: run \`npm run build\` first`);
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [entry, ...args], { env, timeout: 150_000, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await execFileAsync(process.execPath, [entry, ...args], {
+      env,
+      timeout: 150_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -31,7 +35,15 @@ async function runLab(args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 /** A running lab process: its output so far, a wait for a line, its exit. */
-function startLab(command: string, args: string[]): { child: ChildProcess; output: () => string; printed: (text: string) => Promise<void>; exited: Promise<number | null> } {
+function startLab(
+  command: string,
+  args: string[],
+): {
+  child: ChildProcess;
+  output: () => string;
+  printed: (text: string) => Promise<void>;
+  exited: Promise<number | null>;
+} {
   if (!existsSync(demo)) throw new Error(`${demo} is missing: run \`npm run build\` first`);
   const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
@@ -58,7 +70,10 @@ function startLab(command: string, args: string[]): { child: ChildProcess; outpu
 
 async function labNamespaces(): Promise<string[]> {
   const namespaces = await run('ip', ['netns', 'list']);
-  return namespaces.stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('ironlb-'));
+  return namespaces.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith('ironlb-'));
 }
 
 /** The lab's temporary folders: ironlb-lab and ironlb-XXXXXX in the temp dir. */
@@ -105,7 +120,9 @@ describe('npm run lab', () => {
   }, 200_000);
 
   it('with --keep stays up until SIGTERM reaches npm itself, then tears down and exits 0', async () => {
-    const npm = existsSync(path.join(path.dirname(process.execPath), 'npm')) ? path.join(path.dirname(process.execPath), 'npm') : 'npm';
+    const npm = existsSync(path.join(path.dirname(process.execPath), 'npm'))
+      ? path.join(path.dirname(process.execPath), 'npm')
+      : 'npm';
     const lab = startLab(npm, ['run', 'lab', '--', '--keep']);
     running = lab.child;
     await lab.printed('The lab stays up');
@@ -130,7 +147,7 @@ describe('npm run lab', () => {
     expect(labFolders()).toEqual([]);
   }, 200_000);
 
-  it('--down removes a killed run\'s namespaces, their processes and its temp folders, nothing else', async () => {
+  it("--down removes a killed run's namespaces, their processes and its temp folders, nothing else", async () => {
     expect(await labNamespaces(), 'another lab is up').toEqual([]);
     await run('ip', ['netns', 'add', 'ironlb-node1']);
     const sleeper = spawn('ip', ['netns', 'exec', 'ironlb-node1', 'sleep', '600'], { stdio: 'ignore' });

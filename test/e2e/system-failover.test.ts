@@ -31,10 +31,14 @@ afterAll(async () => {
 
 /** Waits until the client's own neighbour table (read, never refreshed) maps ip to mac. */
 async function clientNeighMovesTo(ip: string, mac: string): Promise<string | undefined> {
-  return waitFor(`the client's neighbour entry for ${ip} to become ${mac}`, async () => {
-    const entry = await system.lab.neigh(ip);
-    return entry?.mac === mac ? entry.mac : undefined;
-  }, 30_000);
+  return waitFor(
+    `the client's neighbour entry for ${ip} to become ${mac}`,
+    async () => {
+      const entry = await system.lab.neigh(ip);
+      return entry?.mac === mac ? entry.mac : undefined;
+    },
+    30_000,
+  );
 }
 
 function clientAskedFor(frames: CapturedFrame[], ip: string): CapturedFrame[] {
@@ -47,11 +51,15 @@ function clientAskedFor(frames: CapturedFrame[], ip: string): CapturedFrame[] {
 
 /** Every ARP the node sent claiming ip (sender address = ip). */
 function arpClaims(frames: CapturedFrame[], ip: string, mac: string): WireArp[] {
-  return frames.map((f) => f.decoded).filter((d): d is WireArp => d?.kind === 'arp' && d.ethSrc === mac && d.spa === ip);
+  return frames
+    .map((f) => f.decoded)
+    .filter((d): d is WireArp => d?.kind === 'arp' && d.ethSrc === mac && d.spa === ip);
 }
 
 function naClaims(frames: CapturedFrame[], ip: string, mac: string): WireNdp[] {
-  return frames.map((f) => f.decoded).filter((d): d is WireNdp => d?.kind === 'na' && d.ethSrc === mac && d.target === ip);
+  return frames
+    .map((f) => f.decoded)
+    .filter((d): d is WireNdp => d?.kind === 'na' && d.ethSrc === mac && d.target === ip);
 }
 
 function macOfNode(name: string): string {
@@ -85,13 +93,37 @@ describe('system: controller + speakers in the lab', () => {
 
     expect(clientAskedFor(frames, vip4)).toEqual([]);
     const claims = arpClaims(frames, vip4, newMac);
-    const requestForm = { kind: 'arp', ethSrc: newMac, ethDst: BROADCAST, op: 1, sha: newMac, spa: vip4, tha: '00:00:00:00:00:00', tpa: vip4 };
-    const replyForm = { kind: 'arp', ethSrc: newMac, ethDst: BROADCAST, op: 2, sha: newMac, spa: vip4, tha: newMac, tpa: vip4 };
+    const requestForm = {
+      kind: 'arp',
+      ethSrc: newMac,
+      ethDst: BROADCAST,
+      op: 1,
+      sha: newMac,
+      spa: vip4,
+      tha: '00:00:00:00:00:00',
+      tpa: vip4,
+    };
+    const replyForm = {
+      kind: 'arp',
+      ethSrc: newMac,
+      ethDst: BROADCAST,
+      op: 2,
+      sha: newMac,
+      spa: vip4,
+      tha: newMac,
+      tpa: vip4,
+    };
     expect(claims).toContainEqual(requestForm);
     expect(claims).toContainEqual(replyForm);
     for (const claim of claims) expect([requestForm, replyForm]).toContainEqual(claim);
     // Nothing from the dead node after the fault.
-    expect(arpClaims(frames.filter((f) => f.timeUs > killedAtUs), vip4, macOfNode(old))).toEqual([]);
+    expect(
+      arpClaims(
+        frames.filter((f) => f.timeUs > killedAtUs),
+        vip4,
+        macOfNode(old),
+      ),
+    ).toEqual([]);
 
     // The old node's data plane is gone, so a reply can only come from the new owner.
     expect((await system.lab.ping(vip4, { count: 3 })).received).toBeGreaterThan(0);
@@ -115,9 +147,16 @@ describe('system: controller + speakers in the lab', () => {
     await clientNeighMovesTo(vip4, newMac);
     const frames = await capture.stop();
 
-    expect(await system.leases.readNamespacedLease({ name: nodeLeaseName(old), namespace: 'ironlb-system' }).then(() => 'present', () => 'gone')).toBe('gone');
+    expect(
+      await system.leases.readNamespacedLease({ name: nodeLeaseName(old), namespace: 'ironlb-system' }).then(
+        () => 'present',
+        () => 'gone',
+      ),
+    ).toBe('gone');
     expect(clientAskedFor(frames, vip4)).toEqual([]);
-    expect(arpClaims(frames, vip4, newMac).some((a) => a.op === 1 && a.tpa === vip4 && a.ethDst === BROADCAST)).toBe(true);
+    expect(arpClaims(frames, vip4, newMac).some((a) => a.op === 1 && a.tpa === vip4 && a.ethDst === BROADCAST)).toBe(
+      true,
+    );
     expect((await system.lab.ping(vip4, { count: 3 })).received).toBeGreaterThan(0);
 
     await system.restartSpeaker(old);
@@ -156,7 +195,13 @@ describe('system: controller + speakers in the lab', () => {
         targetLla: newMac,
       });
     }
-    expect(naClaims(frames.filter((f) => f.timeUs > killedAtUs), vip6, macOfNode(old))).toEqual([]);
+    expect(
+      naClaims(
+        frames.filter((f) => f.timeUs > killedAtUs),
+        vip6,
+        macOfNode(old),
+      ),
+    ).toEqual([]);
     expect((await system.lab.ping(vip6, { count: 3 })).received).toBeGreaterThan(0);
 
     await system.restoreDataPlane(system.node(old), [vip6]);

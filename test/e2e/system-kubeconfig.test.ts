@@ -27,7 +27,9 @@ it('runs controller and speakers against a given kubeconfig through the relay', 
   await system.serveOnAllNodes(ip!);
   const owner = await system.waitForOwner(ip!);
   // The objects live on the server we were given, written by the programs in the lab.
-  expect(external.counters.get('update', 'services/status') + external.counters.get('patch', 'services/status')).toBeGreaterThan(0);
+  expect(
+    external.counters.get('update', 'services/status') + external.counters.get('patch', 'services/status'),
+  ).toBeGreaterThan(0);
   expect(external.counters.get('create', 'leases')).toBeGreaterThan(0);
   const arping = await system.lab.arping(ip!, { count: 2 });
   expect(new Set(arping.macs)).toEqual(new Set([system.node(owner).mac]));

@@ -32,7 +32,11 @@ const peer = (spec: Spec): Spec => ({ myASN: 64512, peerASN: 64513, peerAddress:
 
 /** The fields a refusal names, and its whole message. */
 function refusal(status: StatusLike): { code?: number; fields: string[]; message: string } {
-  return { code: status.code, fields: (status.details?.causes ?? []).map((c) => c.field ?? ''), message: status.message ?? '' };
+  return {
+    code: status.code,
+    fields: (status.details?.causes ?? []).map((c) => c.field ?? ''),
+    message: status.message ?? '',
+  };
 }
 
 for (const factory of apiTargets()) {
@@ -53,7 +57,10 @@ for (const factory of apiTargets()) {
 
     const create = (plural: Plural, name: string, spec: Spec) =>
       custom.createNamespacedCustomObject({
-        group, version, namespace, plural,
+        group,
+        version,
+        namespace,
+        plural,
         body: { apiVersion: `${group}/${version}`, kind: kinds[plural], metadata: { name }, spec },
       }) as Promise<Stored>;
 
@@ -64,16 +71,25 @@ for (const factory of apiTargets()) {
 
       const profile = await create('bfdprofiles', 'fast', {});
       expect(profile.spec).toEqual({
-        receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3, echoInterval: 50,
-        echoMode: false, passiveMode: false, minimumTtl: 254,
+        receiveInterval: 300,
+        transmitInterval: 300,
+        detectMultiplier: 3,
+        echoInterval: 50,
+        echoMode: false,
+        passiveMode: false,
+        minimumTtl: 254,
       });
       expect(parseBFDProfile(profile).ok).toBe(true);
 
-      const advertisement = await create('bgpadvertisements', 'all', { communities: ['65535:65282', 'large:1:2:3', 'no-export'] });
+      const advertisement = await create('bgpadvertisements', 'all', {
+        communities: ['65535:65282', 'large:1:2:3', 'no-export'],
+      });
       expect(advertisement.spec).toMatchObject({ aggregationLength: 32, aggregationLengthV6: 128 });
       expect(parseBGPAdvertisement(advertisement).ok).toBe(true);
 
-      const community = await create('communities', 'aliases', { communities: [{ name: 'no-export', value: '65535:65281' }] });
+      const community = await create('communities', 'aliases', {
+        communities: [{ name: 'no-export', value: '65535:65281' }],
+      });
       expect(parseCommunity(community).ok).toBe(true);
     });
 
@@ -90,7 +106,11 @@ for (const factory of apiTargets()) {
       ['a connect time of 0', peer({ connectTime: '0s' }), 'spec.connectTime'],
       ['a duration that is not one', peer({ holdTime: 'soon' }), 'spec.holdTime'],
       ['eBGP multi-hop to an iBGP peer', peer({ peerASN: 64512, ebgpMultiHop: true }), 'spec.ebgpMultiHop'],
-      ['a password and a passwordSecret', peer({ password: 'secret', passwordSecret: { name: 'bgp' } }), 'spec.passwordSecret'],
+      [
+        'a password and a passwordSecret',
+        peer({ password: 'secret', passwordSecret: { name: 'bgp' } }),
+        'spec.passwordSecret',
+      ],
       ['a password with a space', peer({ password: 'two words' }), 'spec.password'],
       ['a router ID that is no IPv4 address', peer({ routerID: '2001:db8::1' }), 'spec.routerID'],
       ['a peer address that is no address', peer({ peerAddress: 'router.example' }), 'spec.peerAddress'],
@@ -114,7 +134,14 @@ for (const factory of apiTargets()) {
       const status = refusal(
         await failure(
           custom.patchNamespacedCustomObject(
-            { group, version, namespace, plural: 'bgppeers', name: 'router', body: { spec: { enableGracefulRestart: true } } },
+            {
+              group,
+              version,
+              namespace,
+              plural: 'bgppeers',
+              name: 'router',
+              body: { spec: { enableGracefulRestart: true } },
+            },
             mergePatch,
           ),
         ),
@@ -125,17 +152,33 @@ for (const factory of apiTargets()) {
     });
 
     it('refuses a community that is neither a value nor an alias name, and more than 63 of them', async () => {
-      const bad = refusal(await failure(create('bgpadvertisements', 'bad', { communities: ['65535:65282', 'not a community'] })));
+      const bad = refusal(
+        await failure(create('bgpadvertisements', 'bad', { communities: ['65535:65282', 'not a community'] })),
+      );
       expect(bad.fields).toEqual(['spec.communities[1]']);
-      const many = refusal(await failure(create('bgpadvertisements', 'many', { communities: Array.from({ length: 64 }, (_, i) => `65000:${i}`) })));
+      const many = refusal(
+        await failure(
+          create('bgpadvertisements', 'many', { communities: Array.from({ length: 64 }, (_, i) => `65000:${i}`) }),
+        ),
+      );
       expect(many.fields).toEqual(['spec.communities']);
-      const alias = refusal(await failure(create('communities', 'aliases', { communities: [{ name: 'no-export', value: 'no-export' }] })));
+      const alias = refusal(
+        await failure(create('communities', 'aliases', { communities: [{ name: 'no-export', value: 'no-export' }] })),
+      );
       expect(alias.fields).toEqual(['spec.communities[0].value']);
-      const twice = [{ name: 'no-export', value: '65535:65281' }, { name: 'no-export', value: '65535:65282' }];
+      const twice = [
+        { name: 'no-export', value: '65535:65281' },
+        { name: 'no-export', value: '65535:65282' },
+      ];
       const duplicate = await failure(create('communities', 'twice', { communities: twice }));
       expect(refusal(duplicate).fields).toEqual(['spec.communities[1]']);
-      expect(duplicate.details?.causes?.[0]).toMatchObject({ reason: 'FieldValueDuplicate', message: 'Duplicate value: map[string]interface {}{"name":"no-export"}' });
-      expect(parseCommunity({ metadata: { name: 'twice' }, spec: { communities: twice } })).toMatchObject({ ok: false });
+      expect(duplicate.details?.causes?.[0]).toMatchObject({
+        reason: 'FieldValueDuplicate',
+        message: 'Duplicate value: map[string]interface {}{"name":"no-export"}',
+      });
+      expect(parseCommunity({ metadata: { name: 'twice' }, spec: { communities: twice } })).toMatchObject({
+        ok: false,
+      });
     });
 
     it('refuses BFD timers out of range, naming each', async () => {

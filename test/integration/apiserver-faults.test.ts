@@ -1,6 +1,13 @@
 // The double's own controls: counters, injected faults, watch history window,
 // bookmarks, RBAC. These run against the double only (a real server has no faults to inject).
-import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  Watch,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../kube/apiserver.js';
 import { failure, installCrds, statusOf } from '../kube/targets.js';
@@ -19,7 +26,6 @@ afterEach(async () => {
 });
 
 const lease = (name: string) => ({ metadata: { name }, spec: { holderIdentity: 'node-a', leaseDurationSeconds: 3 } });
-
 
 interface Seen {
   type: string;
@@ -44,18 +50,30 @@ describe('API server double: counters', () => {
   it('counts requests by verb and resource, subresources apart', async () => {
     const server = await start();
     const core = server.kubeConfig.makeApiClient(CoreV1Api);
-    const svc = await core.createNamespacedService({ namespace: 'ironlb-system', body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } } });
+    const svc = await core.createNamespacedService({
+      namespace: 'ironlb-system',
+      body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } },
+    });
     await core.readNamespacedService({ namespace: 'ironlb-system', name: 'web' });
     await core.readNamespacedService({ namespace: 'ironlb-system', name: 'web' });
     await core.listNamespacedService({ namespace: 'ironlb-system' });
-    await core.replaceNamespacedServiceStatus({ namespace: 'ironlb-system', name: 'web', body: { ...svc, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } } } });
+    await core.replaceNamespacedServiceStatus({
+      namespace: 'ironlb-system',
+      name: 'web',
+      body: { ...svc, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } } },
+    });
     expect(server.counters.get('create', 'services')).toBe(1);
     expect(server.counters.get('get', 'services')).toBe(2);
     expect(server.counters.get('list', 'services')).toBe(1);
     expect(server.counters.get('update', 'services/status')).toBe(1);
     expect(server.counters.get('update', 'services')).toBe(0);
     expect(server.counters.get('get')).toBe(2);
-    expect(server.counters.snapshot()).toEqual({ 'create services': 1, 'get services': 2, 'list services': 1, 'update services/status': 1 });
+    expect(server.counters.snapshot()).toEqual({
+      'create services': 1,
+      'get services': 2,
+      'list services': 1,
+      'update services/status': 1,
+    });
     server.counters.reset();
     expect(server.counters.total()).toBe(0);
   });
@@ -82,7 +100,11 @@ describe('API server double: faults', () => {
     const response = await fetch(`${server.url}/api/v1/namespaces`);
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('1');
-    expect(await response.json()).toMatchObject({ reason: 'TooManyRequests', code: 429, details: { retryAfterSeconds: 1 } });
+    expect(await response.json()).toMatchObject({
+      reason: 'TooManyRequests',
+      code: 429,
+      details: { retryAfterSeconds: 1 },
+    });
   });
 
   it('errorRate fails all, none, or a repeatable share of requests', async () => {
@@ -120,7 +142,11 @@ describe('API server double: faults', () => {
 
   it('dropWatches cuts open watches; the client sees its watch end', async () => {
     const server = await start();
-    const watch = await watchEvents(server.kubeConfig, '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases', {});
+    const watch = await watchEvents(
+      server.kubeConfig,
+      '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases',
+      {},
+    );
     expect(server.openWatches).toBe(1);
     expect(server.faults.dropWatches()).toBe(1);
     await waitFor('the watch to end', () => watch.done() !== undefined);
@@ -158,11 +184,18 @@ describe('API server double: watch history and bookmarks', () => {
     const leases = server.kubeConfig.makeApiClient(CoordinationV1Api);
     const first = await leases.createNamespacedLease({ namespace: 'ironlb-system', body: lease('l0') });
     const from = first.metadata?.resourceVersion as string;
-    const recent = await watchEvents(server.kubeConfig, '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases', { resourceVersion: from });
-    for (let i = 1; i <= 4; i++) await leases.createNamespacedLease({ namespace: 'ironlb-system', body: lease(`l${i}`) });
+    const recent = await watchEvents(
+      server.kubeConfig,
+      '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases',
+      { resourceVersion: from },
+    );
+    for (let i = 1; i <= 4; i++)
+      await leases.createNamespacedLease({ namespace: 'ironlb-system', body: lease(`l${i}`) });
     await waitFor('four live events', () => recent.events.length === 4);
     recent.stop();
-    const old = await watchEvents(server.kubeConfig, '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases', { resourceVersion: from });
+    const old = await watchEvents(server.kubeConfig, '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases', {
+      resourceVersion: from,
+    });
     await waitFor('the expired watch to end', () => old.done() !== undefined);
     expect(old.events).toHaveLength(1);
     expect(old.events[0].type).toBe('ERROR');
@@ -175,7 +208,9 @@ describe('API server double: watch history and bookmarks', () => {
     const created = await leases.createNamespacedLease({ namespace: 'ironlb-system', body: lease('l0') });
     await leases.createNamespacedLease({ namespace: 'ironlb-system', body: lease('l1') });
     server.compactHistory();
-    const old = await watchEvents(server.kubeConfig, '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases', { resourceVersion: created.metadata?.resourceVersion as string });
+    const old = await watchEvents(server.kubeConfig, '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases', {
+      resourceVersion: created.metadata?.resourceVersion as string,
+    });
     await waitFor('the expired watch to end', () => old.done() !== undefined);
     expect(old.events[0]?.object.code).toBe(410);
   });
@@ -191,15 +226,22 @@ describe('API server double: watch history and bookmarks', () => {
     await waitFor('a bookmark', () => watch.events.some((e) => e.type === 'BOOKMARK'));
     watch.stop();
     const bookmark = watch.events.find((e) => e.type === 'BOOKMARK');
-    expect(Number(bookmark?.object.metadata?.resourceVersion)).toBeGreaterThanOrEqual(Number(created.metadata?.resourceVersion));
+    expect(Number(bookmark?.object.metadata?.resourceVersion)).toBeGreaterThanOrEqual(
+      Number(created.metadata?.resourceVersion),
+    );
   });
 
   it('without bookmarks asked for, sends none', async () => {
     const server = await start({ bookmarkIntervalMs: 5 });
-    const watch = await watchEvents(server.kubeConfig, '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases', {});
+    const watch = await watchEvents(
+      server.kubeConfig,
+      '/apis/coordination.k8s.io/v1/namespaces/ironlb-system/leases',
+      {},
+    );
     const leases = server.kubeConfig.makeApiClient(CoordinationV1Api);
     // Two writes, observed in order, give bookmarks many intervals to appear.
-    for (let i = 0; i < 5; i++) await leases.createNamespacedLease({ namespace: 'ironlb-system', body: lease(`l${i}`) });
+    for (let i = 0; i < 5; i++)
+      await leases.createNamespacedLease({ namespace: 'ironlb-system', body: lease(`l${i}`) });
     await waitFor('five events', () => watch.events.length === 5);
     watch.stop();
     expect(watch.events.map((e) => e.type)).toEqual(['ADDED', 'ADDED', 'ADDED', 'ADDED', 'ADDED']);
@@ -214,8 +256,16 @@ describe('API server double: watch history and bookmarks', () => {
       resourceVersion: created.metadata?.resourceVersion as string,
       labelSelector: 'pick=yes',
     });
-    const off = await core.replaceNamespacedService({ namespace: 'ironlb-system', name: 'web', body: { ...created, metadata: { ...created.metadata, labels: { pick: 'no' } } } });
-    await core.replaceNamespacedService({ namespace: 'ironlb-system', name: 'web', body: { ...off, metadata: { ...off.metadata, labels: { pick: 'yes' } } } });
+    const off = await core.replaceNamespacedService({
+      namespace: 'ironlb-system',
+      name: 'web',
+      body: { ...created, metadata: { ...created.metadata, labels: { pick: 'no' } } },
+    });
+    await core.replaceNamespacedService({
+      namespace: 'ironlb-system',
+      name: 'web',
+      body: { ...off, metadata: { ...off.metadata, labels: { pick: 'yes' } } },
+    });
     await waitFor('two events', () => watch.events.length === 2);
     watch.stop();
     expect(watch.events.map((e) => e.type)).toEqual(['DELETED', 'ADDED']);
@@ -236,7 +286,12 @@ describe('API server double: RBAC', () => {
       'speaker-token': {
         name: 'system:serviceaccount:ironlb-system:speaker',
         rules: [
-          { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update'], namespace: 'ironlb-system' },
+          {
+            apiGroups: ['coordination.k8s.io'],
+            resources: ['leases'],
+            verbs: ['get', 'list', 'watch', 'create', 'update'],
+            namespace: 'ironlb-system',
+          },
           { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
         ],
       },
@@ -256,7 +311,8 @@ describe('API server double: RBAC', () => {
     const denied = await failure(leases.deleteNamespacedLease({ namespace: 'ironlb-system', name: 'ironlb-node-a' }));
     expect(denied).toMatchObject({ kind: 'Status', code: 403, reason: 'Forbidden' });
     expect(denied.message).toBe(
-      'leases.coordination.k8s.io "ironlb-node-a" is forbidden: User "system:serviceaccount:ironlb-system:speaker" ' + 'cannot delete resource "leases" in API group "coordination.k8s.io" in the namespace "ironlb-system"',
+      'leases.coordination.k8s.io "ironlb-node-a" is forbidden: User "system:serviceaccount:ironlb-system:speaker" ' +
+        'cannot delete resource "leases" in API group "coordination.k8s.io" in the namespace "ironlb-system"',
     );
     // The Role-like rule does not reach other namespaces.
     const elsewhere = await failure(leases.listNamespacedLease({ namespace: 'default' }));
@@ -273,20 +329,28 @@ describe('API server double: RBAC', () => {
     const controller = server.kubeConfigFor('controller-token').makeApiClient(CoreV1Api);
     await controller.readNamespace({ name: 'ironlb-system' });
     expect((await failure(controller.readNamespace({ name: 'default' }))).code).toBe(403);
-    const write = await failure(controller.patchNamespacedService({ namespace: 'ironlb-system', name: 'web', body: [] }));
+    const write = await failure(
+      controller.patchNamespacedService({ namespace: 'ironlb-system', name: 'web', body: [] }),
+    );
     expect(write.message).toContain('cannot patch resource "services" in API group ""');
     // Allowed by the services/status rule: the request gets past RBAC and finds no such Service.
-    const statusWrite = await failure(controller.patchNamespacedServiceStatus({ namespace: 'ironlb-system', name: 'web', body: [] }));
+    const statusWrite = await failure(
+      controller.patchNamespacedServiceStatus({ namespace: 'ironlb-system', name: 'web', body: [] }),
+    );
     expect(statusWrite.code).toBe(404);
   });
 
   it('answers an unknown token with 401', async () => {
     const server = await start({ rbac });
     // client-node drops the body of a 401, so only the code is visible through it.
-    const code = await server.kubeConfigFor('nobody').makeApiClient(CoreV1Api).listNamespace().then(
-      () => 200,
-      (error: unknown) => (error as { code?: number }).code,
-    );
+    const code = await server
+      .kubeConfigFor('nobody')
+      .makeApiClient(CoreV1Api)
+      .listNamespace()
+      .then(
+        () => 200,
+        (error: unknown) => (error as { code?: number }).code,
+      );
     expect(code).toBe(401);
     const raw = await fetch(`${server.url}/api/v1/namespaces`, { headers: { authorization: 'Bearer nobody' } });
     expect(await raw.json()).toMatchObject({ kind: 'Status', code: 401, reason: 'Unauthorized' });
@@ -307,7 +371,14 @@ describe('API server double: CustomResourceDefinitions through the API', () => {
           name: 'v1',
           served: true,
           storage: true,
-          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', required: ['size'], properties: { size: { type: 'integer', minimum: 1 } } } } } },
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: { type: 'object', required: ['size'], properties: { size: { type: 'integer', minimum: 1 } } },
+              },
+            },
+          },
         },
       ],
     },
@@ -324,8 +395,16 @@ describe('API server double: CustomResourceDefinitions through the API', () => {
     expect(after.metadata?.resourceVersion).toBe(pools.metadata?.resourceVersion);
     const status = await failure(
       server.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-        group: 'ironlb.io', version: 'v1beta1', namespace: 'ironlb-system', plural: 'ipaddresspools',
-        body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'p' }, spec: { addresses: ['192.0.2.9-192.0.2.1'] } },
+        group: 'ironlb.io',
+        version: 'v1beta1',
+        namespace: 'ironlb-system',
+        plural: 'ipaddresspools',
+        body: {
+          apiVersion: 'ironlb.io/v1beta1',
+          kind: 'IPAddressPool',
+          metadata: { name: 'p' },
+          spec: { addresses: ['192.0.2.9-192.0.2.1'] },
+        },
       }),
     );
     // Only the CEL rule catches a reversed range: the rules survived the round trip.
@@ -340,9 +419,15 @@ describe('API server double: CustomResourceDefinitions through the API', () => {
     const target = { group: 'example.org', version: 'v1', namespace: 'ironlb-system', plural: 'widgets' };
     expect((await failure(custom.listNamespacedCustomObject(target))).code).toBe(404);
     await crds.createCustomResourceDefinition({ body: widgetCrd });
-    await custom.createNamespacedCustomObject({ ...target, body: { apiVersion: 'example.org/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 2 } } });
+    await custom.createNamespacedCustomObject({
+      ...target,
+      body: { apiVersion: 'example.org/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 2 } },
+    });
     const small = await failure(
-      custom.createNamespacedCustomObject({ ...target, body: { apiVersion: 'example.org/v1', kind: 'Widget', metadata: { name: 'x' }, spec: { size: 0 } } }),
+      custom.createNamespacedCustomObject({
+        ...target,
+        body: { apiVersion: 'example.org/v1', kind: 'Widget', metadata: { name: 'x' }, spec: { size: 0 } },
+      }),
     );
     expect(small.message).toContain('spec.size in body should be greater than or equal to 1');
     await crds.deleteCustomResourceDefinition({ name: 'widgets.example.org' });
@@ -352,10 +437,14 @@ describe('API server double: CustomResourceDefinitions through the API', () => {
   it('refuses a CRD whose name is not plural.group, and one with a CEL rule that does not compile', async () => {
     const server = await start();
     const crds = server.kubeConfig.makeApiClient(ApiextensionsV1Api);
-    const misnamed = await failure(crds.createCustomResourceDefinition({ body: { ...widgetCrd, metadata: { name: 'gadgets.example.org' } } }));
+    const misnamed = await failure(
+      crds.createCustomResourceDefinition({ body: { ...widgetCrd, metadata: { name: 'gadgets.example.org' } } }),
+    );
     expect(misnamed).toMatchObject({ code: 422, reason: 'Invalid' });
     expect(misnamed.message).toContain('must be spec.names.plural+"."+spec.group');
-    const withRule = structuredClone(widgetCrd) as unknown as { spec: { versions: Array<{ schema: { openAPIV3Schema: Record<string, unknown> } }> } };
+    const withRule = structuredClone(widgetCrd) as unknown as {
+      spec: { versions: Array<{ schema: { openAPIV3Schema: Record<string, unknown> } }> };
+    };
     // client-node's model name for x-kubernetes-validations.
     withRule.spec.versions[0].schema.openAPIV3Schema.x_kubernetes_validations = [{ rule: 'has(self.spec' }];
     const badRule = await failure(crds.createCustomResourceDefinition({ body: withRule as typeof widgetCrd }));

@@ -34,7 +34,10 @@ function pool(name: string, spec: Record<string, unknown>): Pool {
 }
 
 function lbService(name: string, labels: Record<string, string> = {}, type = 'LoadBalancer'): V1Service {
-  return { metadata: { name, labels }, spec: { type, ports: [{ port: 80, protocol: 'TCP' }], selector: { app: name } } };
+  return {
+    metadata: { name, labels },
+    spec: { type, ports: [{ port: 80, protocol: 'TCP' }], selector: { app: name } },
+  };
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -66,7 +69,6 @@ async function collectWatch(kubeConfig: KubeConfig, path: string, query: Record<
   };
 }
 
-
 for (const factory of apiTargets()) {
   describe(`API server faithfulness (${factory.name})`, () => {
     let target: ApiTarget;
@@ -87,12 +89,19 @@ for (const factory of apiTargets()) {
       },
     });
 
-    const createPool = (body: Pool) => custom.createNamespacedCustomObject({ group, version, namespace, plural, body }) as Promise<Pool>;
+    const createPool = (body: Pool) =>
+      custom.createNamespacedCustomObject({ group, version, namespace, plural, body }) as Promise<Pool>;
 
     it('answers a second create with 409 AlreadyExists as a metav1.Status', async () => {
       await core.createNamespacedService({ namespace, body: lbService('web') });
       const status = await failure(core.createNamespacedService({ namespace, body: lbService('web') }));
-      expect(status).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'AlreadyExists', code: 409 });
+      expect(status).toMatchObject({
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        reason: 'AlreadyExists',
+        code: 409,
+      });
       expect(status.message).toBe('services "web" already exists');
       expect(status.details).toMatchObject({ name: 'web', kind: 'services' });
     });
@@ -118,7 +127,11 @@ for (const factory of apiTargets()) {
       const withStatus = await core.replaceNamespacedServiceStatus({
         namespace,
         name: 'web',
-        body: { ...created, spec: { ...created.spec, ports: [{ port: 8080, protocol: 'TCP' }] }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.10', ipMode: 'VIP' }] } } },
+        body: {
+          ...created,
+          spec: { ...created.spec, ports: [{ port: 8080, protocol: 'TCP' }] },
+          status: { loadBalancer: { ingress: [{ ip: '192.0.2.10', ipMode: 'VIP' }] } },
+        },
       });
       expect(withStatus.spec?.ports?.map((p) => p.port)).toEqual([80]);
       expect(withStatus.status?.loadBalancer?.ingress?.[0]?.ip).toBe('192.0.2.10');
@@ -133,20 +146,35 @@ for (const factory of apiTargets()) {
     });
 
     it('keeps IPAddressPool status apart and bumps generation only on spec changes', async () => {
-      const created = await createPool({ ...pool('p1', { addresses: ['192.0.2.0/28'] }), status: { assignedIPv4: '5' } });
+      const created = await createPool({
+        ...pool('p1', { addresses: ['192.0.2.0/28'] }),
+        status: { assignedIPv4: '5' },
+      });
       expect(created.status).toBeUndefined();
       expect(created.metadata.generation).toBe(1);
 
       const statusWrite = (await custom.replaceNamespacedCustomObjectStatus({
-        group, version, namespace, plural, name: 'p1',
-        body: { ...created, spec: { addresses: ['198.51.100.0/28'] }, status: { assignedIPv4: '1', availableIPv4: '15' } },
+        group,
+        version,
+        namespace,
+        plural,
+        name: 'p1',
+        body: {
+          ...created,
+          spec: { addresses: ['198.51.100.0/28'] },
+          status: { assignedIPv4: '1', availableIPv4: '15' },
+        },
       })) as Pool;
       expect(statusWrite.spec.addresses).toEqual(['192.0.2.0/28']);
       expect(statusWrite.status).toEqual({ assignedIPv4: '1', availableIPv4: '15' });
       expect(statusWrite.metadata.generation).toBe(1);
 
       const specWrite = (await custom.replaceNamespacedCustomObject({
-        group, version, namespace, plural, name: 'p1',
+        group,
+        version,
+        namespace,
+        plural,
+        name: 'p1',
         body: { ...statusWrite, spec: { ...statusWrite.spec, addresses: ['203.0.113.0/28'] }, status: {} },
       })) as Pool;
       expect(specWrite.metadata.generation).toBe(2);
@@ -155,7 +183,9 @@ for (const factory of apiTargets()) {
 
     it('ends a watch from a long-compacted resourceVersion with 410 Expired', async () => {
       await core.createNamespacedService({ namespace, body: lbService('web') });
-      const watch = await collectWatch(target.kubeConfig, `/api/v1/namespaces/${namespace}/services`, { resourceVersion: '1' });
+      const watch = await collectWatch(target.kubeConfig, `/api/v1/namespaces/${namespace}/services`, {
+        resourceVersion: '1',
+      });
       try {
         await waitFor('the watch to answer', () => watch.events.length > 0 || watch.isDone());
         // The watch cache answers 200 and an ERROR event carrying the 410 Status.
@@ -177,7 +207,10 @@ for (const factory of apiTargets()) {
         await core.createNamespacedService({ namespace, body: lbService('second') });
         await core.deleteNamespacedService({ namespace, name: 'first' });
         await waitFor('two events', () => watch.events.length >= 2);
-        expect(watch.events.map((e) => `${e.type} ${e.object.metadata?.name}`)).toEqual(['ADDED second', 'DELETED first']);
+        expect(watch.events.map((e) => `${e.type} ${e.object.metadata?.name}`)).toEqual([
+          'ADDED second',
+          'DELETED first',
+        ]);
       } finally {
         watch.stop();
       }
@@ -190,9 +223,13 @@ for (const factory of apiTargets()) {
       expect(byName.items.map((s) => s.metadata?.name)).toEqual(['a']);
       const byType = await core.listNamespacedService({ namespace, fieldSelector: 'spec.type!=LoadBalancer' });
       expect(byType.items.map((s) => s.metadata?.name)).toEqual(['b']);
-      const both = await core.listServiceForAllNamespaces({ fieldSelector: `metadata.namespace=${namespace},spec.type=LoadBalancer` });
+      const both = await core.listServiceForAllNamespaces({
+        fieldSelector: `metadata.namespace=${namespace},spec.type=LoadBalancer`,
+      });
       expect(both.items.map((s) => s.metadata?.name)).toEqual(['a']);
-      const status = await failure(core.listNamespacedService({ namespace, fieldSelector: 'spec.loadBalancerClass=x' }));
+      const status = await failure(
+        core.listNamespacedService({ namespace, fieldSelector: 'spec.loadBalancerClass=x' }),
+      );
       expect(status).toMatchObject({ code: 400, reason: 'BadRequest' });
       expect(status.message).toContain('field label not supported: spec.loadBalancerClass');
     });
@@ -246,7 +283,12 @@ for (const factory of apiTargets()) {
       expect(wrongType.message).toContain('spec.autoAssign');
       expect(wrongType.message).toContain('must be of type boolean');
       const badOperator = await failure(
-        createPool(pool('e', { addresses: ['192.0.2.1'], serviceAllocation: { serviceSelectors: [{ matchExpressions: [{ key: 'a', operator: 'Near' }] }] } })),
+        createPool(
+          pool('e', {
+            addresses: ['192.0.2.1'],
+            serviceAllocation: { serviceSelectors: [{ matchExpressions: [{ key: 'a', operator: 'Near' }] }] },
+          }),
+        ),
       );
       expect(badOperator.message).toContain('spec.serviceAllocation.serviceSelectors[0].matchExpressions[0].operator');
       expect(badOperator.message).toContain('Unsupported value: "Near"');
@@ -254,7 +296,16 @@ for (const factory of apiTargets()) {
 
     it('accepts every address form and applies the defaults', async () => {
       const created = await createPool(
-        pool('good', { addresses: ['192.0.2.0/24', '198.51.100.7', '203.0.113.10-203.0.113.20', '2001:db8::/64', '2001:db8:1::1-2001:db8:1::ff', '2001:db8:2::5'] }),
+        pool('good', {
+          addresses: [
+            '192.0.2.0/24',
+            '198.51.100.7',
+            '203.0.113.10-203.0.113.20',
+            '2001:db8::/64',
+            '2001:db8:1::1-2001:db8:1::ff',
+            '2001:db8:2::5',
+          ],
+        }),
       );
       expect(created.spec).toMatchObject({ autoAssign: true, avoidBuggyIPs: false });
       const kept = await createPool(pool('kept', { addresses: ['192.0.2.1'], autoAssign: false, unknownField: 1 }));
@@ -266,7 +317,10 @@ for (const factory of apiTargets()) {
       const renewTime = new V1MicroTime('2026-01-02T03:04:05.123456Z');
       const created = await leases.createNamespacedLease({
         namespace,
-        body: { metadata: { name: 'ironlb-node-a' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 3, renewTime, acquireTime: renewTime } },
+        body: {
+          metadata: { name: 'ironlb-node-a' },
+          spec: { holderIdentity: 'a', leaseDurationSeconds: 3, renewTime, acquireTime: renewTime },
+        },
       });
       expect(new Date(created.spec?.renewTime as unknown as string).toISOString()).toBe('2026-01-02T03:04:05.123Z');
       expect(created.spec?.holderIdentity).toBe('a');
@@ -276,7 +330,10 @@ for (const factory of apiTargets()) {
       const status = await failure(
         leases.createNamespacedLease({
           namespace,
-          body: { metadata: { name: 'ironlb-node-b' }, spec: { holderIdentity: 'b', renewTime: new Date() as unknown as V1MicroTime } },
+          body: {
+            metadata: { name: 'ironlb-node-b' },
+            spec: { holderIdentity: 'b', renewTime: new Date() as unknown as V1MicroTime },
+          },
         }),
       );
       expect(status).toMatchObject({ code: 400, reason: 'BadRequest' });
@@ -284,7 +341,10 @@ for (const factory of apiTargets()) {
 
     it('applies merge patches and JSON patches, with resourceVersion and test preconditions', async () => {
       const created = await core.createNamespacedService({ namespace, body: lbService('web', { a: '1' }) });
-      const merged = await core.patchNamespacedService({ namespace, name: 'web', body: { metadata: { labels: { b: '2', a: null } } } }, mergePatch);
+      const merged = await core.patchNamespacedService(
+        { namespace, name: 'web', body: { metadata: { labels: { b: '2', a: null } } } },
+        mergePatch,
+      );
       expect(merged.metadata?.labels).toEqual({ b: '2' });
 
       const patched = await core.patchNamespacedService({
@@ -298,13 +358,21 @@ for (const factory of apiTargets()) {
       expect(patched.metadata?.annotations).toEqual({ 'ironlb.io/address-pool': 'p1' });
 
       const failedTest = await failure(
-        core.patchNamespacedService({ namespace, name: 'web', body: [{ op: 'test', path: '/metadata/labels/b', value: 'other' }] }),
+        core.patchNamespacedService({
+          namespace,
+          name: 'web',
+          body: [{ op: 'test', path: '/metadata/labels/b', value: 'other' }],
+        }),
       );
       expect(failedTest.code).toBe(422);
 
       const stale = await failure(
         core.patchNamespacedService(
-          { namespace, name: 'web', body: { metadata: { resourceVersion: created.metadata?.resourceVersion, labels: { c: '3' } } } },
+          {
+            namespace,
+            name: 'web',
+            body: { metadata: { resourceVersion: created.metadata?.resourceVersion, labels: { c: '3' } } },
+          },
           mergePatch,
         ),
       );
@@ -314,7 +382,14 @@ for (const factory of apiTargets()) {
     it('merge-patches a custom resource status through /status only', async () => {
       await createPool(pool('p1', { addresses: ['192.0.2.0/28'] }));
       const patched = (await custom.patchNamespacedCustomObjectStatus(
-        { group, version, namespace, plural, name: 'p1', body: { spec: { autoAssign: false }, status: { availableIPv4: '16' } } },
+        {
+          group,
+          version,
+          namespace,
+          plural,
+          name: 'p1',
+          body: { spec: { autoAssign: false }, status: { availableIPv4: '16' } },
+        },
         mergePatch,
       )) as Pool;
       expect(patched.status).toEqual({ availableIPv4: '16' });
@@ -323,8 +398,15 @@ for (const factory of apiTargets()) {
 
     it('answers 404 NotFound with the resource and name', async () => {
       const status = await failure(leases.readNamespacedLease({ namespace, name: 'missing' }));
-      expect(status).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404, message: 'leases.coordination.k8s.io "missing" not found' });
-      const crStatus = await failure(custom.getNamespacedCustomObject({ group, version, namespace, plural, name: 'missing' }));
+      expect(status).toMatchObject({
+        kind: 'Status',
+        reason: 'NotFound',
+        code: 404,
+        message: 'leases.coordination.k8s.io "missing" not found',
+      });
+      const crStatus = await failure(
+        custom.getNamespacedCustomObject({ group, version, namespace, plural, name: 'missing' }),
+      );
       expect(crStatus.message).toBe('ipaddresspools.ironlb.io "missing" not found');
     });
   });

@@ -1,7 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  condition, createPool, createService, eventually, getPool, getService, ips, patchService, serviceEvents, setup, targets,
-  waitForAllocated, waitForEvent, waitForIPs, type Env,
+  condition,
+  createPool,
+  createService,
+  eventually,
+  getPool,
+  getService,
+  ips,
+  patchService,
+  serviceEvents,
+  setup,
+  targets,
+  waitForAllocated,
+  waitForEvent,
+  waitForIPs,
+  type Env,
 } from './controller-harness.js';
 
 let env: Env | undefined;
@@ -20,7 +33,11 @@ describe.each(targets({ faults: false }))('controller allocation (%s)', (target)
     const svc = await getService(env, 'web');
     expect(svc.status?.loadBalancer?.ingress?.[0]?.ipMode).toBe('VIP');
     expect(svc.metadata?.annotations?.['ironlb.io/ip-allocated-from-pool']).toBe('main');
-    expect(condition(svc, 'ironlb.io/Allocated')).toMatchObject({ status: 'True', reason: 'Allocated', message: '192.0.2.10 from pool main' });
+    expect(condition(svc, 'ironlb.io/Allocated')).toMatchObject({
+      status: 'True',
+      reason: 'Allocated',
+      message: '192.0.2.10 from pool main',
+    });
     expect(condition(svc, 'ironlb.io/Announced')).toMatchObject({ status: 'Unknown' });
     const event = await waitForEvent(env, 'web', 'IPAllocated');
     expect(event.message).toBe('assigned 192.0.2.10 from pool main');
@@ -53,7 +70,8 @@ describe.each(targets({ faults: false }))('controller allocation (%s)', (target)
     expect(await waitForIPs(env, 'b')).toEqual(['192.0.2.30']);
     const a = await eventually(async () => {
       const s = await getService(env!, 'a');
-      if (ips(s).length !== 0 || s.metadata?.annotations?.['ironlb.io/ip-allocated-from-pool']) throw new Error('a still shows its IP');
+      if (ips(s).length !== 0 || s.metadata?.annotations?.['ironlb.io/ip-allocated-from-pool'])
+        throw new Error('a still shows its IP');
       return s;
     });
     expect(condition(a, 'ironlb.io/Allocated')).toBeUndefined();
@@ -76,8 +94,12 @@ describe.each(targets({ faults: false }))('controller allocation (%s)', (target)
     env = await setup(target);
     await createPool(env, 'general', ['192.0.2.50/31']);
     await createPool(env, 'manual', ['198.51.100.10/31'], { autoAssign: false });
-    await createPool(env, 'blue-low', ['203.0.113.20/31'], { serviceAllocation: { priority: 20, namespaces: [env.apps] } });
-    await createPool(env, 'blue-high', ['203.0.113.10/31'], { serviceAllocation: { priority: 10, namespaceSelectors: [{ matchLabels: { team: 'blue' } }] } });
+    await createPool(env, 'blue-low', ['203.0.113.20/31'], {
+      serviceAllocation: { priority: 20, namespaces: [env.apps] },
+    });
+    await createPool(env, 'blue-high', ['203.0.113.10/31'], {
+      serviceAllocation: { priority: 10, namespaceSelectors: [{ matchLabels: { team: 'blue' } }] },
+    });
     await env.startController();
     await createService(env, 'asks-pool', { annotations: { 'ironlb.io/address-pool': 'manual' } });
     await createService(env, 'pinned');
@@ -106,7 +128,12 @@ describe.each(targets({ faults: false }))('controller allocation (%s)', (target)
     await waitForIPs(env, 'web');
     await eventually(async () => {
       const pool = await getPool(env!, 'main');
-      expect(pool.status).toMatchObject({ assignedIPv4: '1', availableIPv4: '3', assignedIPv6: '0', availableIPv6: '4' });
+      expect(pool.status).toMatchObject({
+        assignedIPv4: '1',
+        availableIPv4: '3',
+        assignedIPv6: '0',
+        availableIPv6: '4',
+      });
       expect(pool.status?.conditions?.find((c) => c.type === 'Valid')?.status).toBe('True');
       expect(pool.status?.conditions?.find((c) => c.type === 'Conflict')?.status).toBe('False');
     });

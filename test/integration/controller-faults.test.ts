@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {changedIPs, createPool, createServices, eventually, setup, waitAllAssigned, type Env,
+import {
+  changedIPs,
+  createPool,
+  createServices,
+  eventually,
+  setup,
+  waitAllAssigned,
+  type Env,
 } from './controller-harness.js';
 
 // Faults exist only on the double, so these run against it alone.
@@ -43,7 +50,12 @@ describe('controller under API faults (double)', { timeout: 120_000 }, () => {
     await createPool(env, 'main', ['192.0.2.128/27']);
     // Leader election on, with timings far shorter than the outage: the leader
     // loses its Lease during the outage and must win it back and resync.
-    const controller = await env.startController({ leaderElect: true, leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 });
+    const controller = await env.startController({
+      leaderElect: true,
+      leaseDurationMs: 3000,
+      renewDeadlineMs: 2000,
+      retryPeriodMs: 500,
+    });
     await createServices(env, 'svc', 10);
     const before = await waitAllAssigned(env, 10);
 

@@ -3,13 +3,22 @@
 // helpers to create pools and Services and to wait for the controller.
 
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event, type V1Service } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Event,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { startController, type RunningController, type StartControllerOptions } from '../../controller/start.js';
 
 export const REAL_KUBECONFIG = process.env.IRONLB_TEST_KUBECONFIG;
-if (!REAL_KUBECONFIG) console.log('ironlb: IRONLB_TEST_KUBECONFIG not set, controller tests run against the API server double only');
+if (!REAL_KUBECONFIG)
+  console.log('ironlb: IRONLB_TEST_KUBECONFIG not set, controller tests run against the API server double only');
 
 /** A real cluster serves IPv6 Services only when dual-stack or IPv6: say so with IRONLB_TEST_IPV6=1. */
 export const REAL_HAS_IPV6 = process.env.IRONLB_TEST_IPV6 === '1';
@@ -40,7 +49,10 @@ export interface Env {
   close(): Promise<void>;
 }
 
-export async function setup(target: 'double' | 'real' = 'double', apiOptions: Parameters<typeof startApiServer>[0] = {}): Promise<Env> {
+export async function setup(
+  target: 'double' | 'real' = 'double',
+  apiOptions: Parameters<typeof startApiServer>[0] = {},
+): Promise<Env> {
   const suffix = randomBytes(3).toString('hex');
   let api: ApiServer | undefined;
   let kubeConfig: KubeConfig;
@@ -59,7 +71,12 @@ export async function setup(target: 'double' | 'real' = 'double', apiOptions: Pa
   await core.createNamespace({ body: { metadata: { name: apps, labels: { team: 'blue' } } } });
   const controllers: RunningController[] = [];
   const env: Env = {
-    kubeConfig, api, core, custom, system, apps,
+    kubeConfig,
+    api,
+    core,
+    custom,
+    system,
+    apps,
     lbClass: target === 'real' ? `ironlb.io/test-${suffix}` : '',
     controllers,
     async startController(extra = {}) {
@@ -87,9 +104,17 @@ export async function setup(target: 'double' | 'real' = 'double', apiOptions: Pa
   return env;
 }
 
-export async function createPool(env: Env, name: string, addresses: string[], spec: Record<string, unknown> = {}): Promise<void> {
+export async function createPool(
+  env: Env,
+  name: string,
+  addresses: string[],
+  spec: Record<string, unknown> = {},
+): Promise<void> {
   await env.custom.createNamespacedCustomObject({
-    group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'ipaddresspools',
+    group: 'ironlb.io',
+    version: 'v1beta1',
+    namespace: env.system,
+    plural: 'ipaddresspools',
     body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name }, spec: { addresses, ...spec } },
   });
 }
@@ -97,11 +122,23 @@ export async function createPool(env: Env, name: string, addresses: string[], sp
 export interface PoolObject {
   metadata: { name: string; generation?: number; resourceVersion?: string };
   spec: { addresses: string[] } & Record<string, unknown>;
-  status?: { assignedIPv4?: string; availableIPv4?: string; assignedIPv6?: string; availableIPv6?: string; conditions?: Array<{ type: string; status: string; reason: string; message: string }> };
+  status?: {
+    assignedIPv4?: string;
+    availableIPv4?: string;
+    assignedIPv6?: string;
+    availableIPv6?: string;
+    conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+  };
 }
 
 export async function getPool(env: Env, name: string): Promise<PoolObject> {
-  const raw: unknown = await env.custom.getNamespacedCustomObject({ group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'ipaddresspools', name });
+  const raw: unknown = await env.custom.getNamespacedCustomObject({
+    group: 'ironlb.io',
+    version: 'v1beta1',
+    namespace: env.system,
+    plural: 'ipaddresspools',
+    name,
+  });
   return raw as PoolObject;
 }
 
@@ -113,7 +150,13 @@ export async function patchPool(env: Env, name: string, spec: Record<string, unk
 }
 
 export async function deletePool(env: Env, name: string): Promise<void> {
-  await env.custom.deleteNamespacedCustomObject({ group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'ipaddresspools', name });
+  await env.custom.deleteNamespacedCustomObject({
+    group: 'ironlb.io',
+    version: 'v1beta1',
+    namespace: env.system,
+    plural: 'ipaddresspools',
+    name,
+  });
 }
 
 export interface ServiceOptions {
@@ -141,7 +184,10 @@ export async function createService(env: Env, name: string, opts: ServiceOptions
 }
 
 export async function patchService(env: Env, name: string, body: Record<string, unknown>): Promise<void> {
-  await env.core.patchNamespacedService({ namespace: env.apps, name, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await env.core.patchNamespacedService(
+    { namespace: env.apps, name, body },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
 }
 
 export async function getService(env: Env, name: string): Promise<V1Service> {
@@ -152,7 +198,10 @@ export function ips(svc: V1Service): string[] {
   return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
 }
 
-export function condition(svc: V1Service, type: string): { status: string; reason: string; message: string } | undefined {
+export function condition(
+  svc: V1Service,
+  type: string,
+): { status: string; reason: string; message: string } | undefined {
   return svc.status?.conditions?.find((c) => c.type === type);
 }
 
@@ -186,10 +235,15 @@ export async function waitForIPs(env: Env, name: string, count = 1, timeoutMs?: 
 }
 
 /** Waits for the Allocated condition to have this status and returns it. */
-export async function waitForAllocated(env: Env, name: string, status: 'True' | 'False'): Promise<{ status: string; reason: string; message: string }> {
+export async function waitForAllocated(
+  env: Env,
+  name: string,
+  status: 'True' | 'False',
+): Promise<{ status: string; reason: string; message: string }> {
   return eventually(async () => {
     const c = condition(await getService(env, name), 'ironlb.io/Allocated');
-    if (c?.status !== status) throw new Error(`${name}: Allocated is ${c?.status}/${c?.reason}: ${c?.message}, expected ${status}`);
+    if (c?.status !== status)
+      throw new Error(`${name}: Allocated is ${c?.status}/${c?.reason}: ${c?.message}, expected ${status}`);
     return c;
   });
 }
@@ -203,10 +257,17 @@ export async function waitForEvent(env: Env, name: string, reason: string): Prom
 }
 
 /** Creates `count` Services named `${prefix}-<i>`, `parallel` at a time. */
-export async function createServices(env: Env, prefix: string, count: number, parallel = 50, opts: ServiceOptions = {}): Promise<void> {
+export async function createServices(
+  env: Env,
+  prefix: string,
+  count: number,
+  parallel = 50,
+  opts: ServiceOptions = {},
+): Promise<void> {
   for (let start = 0; start < count; start += parallel) {
     const batch: Array<Promise<unknown>> = [];
-    for (let i = start; i < Math.min(count, start + parallel); i++) batch.push(createService(env, `${prefix}-${i}`, opts));
+    for (let i = start; i < Math.min(count, start + parallel); i++)
+      batch.push(createService(env, `${prefix}-${i}`, opts));
     await Promise.all(batch);
   }
 }
@@ -219,12 +280,17 @@ export async function allIPs(env: Env): Promise<Map<string, string[]>> {
 
 /** Waits until every Service of the test namespace has exactly one IP. */
 export async function waitAllAssigned(env: Env, expected: number, timeoutMs = 180_000): Promise<Map<string, string[]>> {
-  return eventually(async () => {
-    const map = await allIPs(env);
-    const missing = [...map.values()].filter((v) => v.length !== 1).length;
-    if (map.size !== expected || missing > 0) throw new Error(`${map.size} Services, ${missing} without exactly one IP`);
-    return map;
-  }, timeoutMs, 1000);
+  return eventually(
+    async () => {
+      const map = await allIPs(env);
+      const missing = [...map.values()].filter((v) => v.length !== 1).length;
+      if (map.size !== expected || missing > 0)
+        throw new Error(`${map.size} Services, ${missing} without exactly one IP`);
+      return map;
+    },
+    timeoutMs,
+    1000,
+  );
 }
 
 /** Names whose IPs differ between two snapshots (only names present in both). */

@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  condition, createPool, createService, getService, ips, setup, targets, waitForAllocated, waitForEvent, waitForIPs, type Env,
+  condition,
+  createPool,
+  createService,
+  getService,
+  ips,
+  setup,
+  targets,
+  waitForAllocated,
+  waitForEvent,
+  waitForIPs,
+  type Env,
 } from './controller-harness.js';
 
 let env: Env | undefined;
@@ -47,9 +57,15 @@ describe.each(targets({ faults: false }))('controller bad input (%s)', (target) 
 
   it('refuses a conflicting sharing key', async () => {
     env = await withBystander();
-    await createService(env, 'share-a', { annotations: { 'ironlb.io/allow-shared-ip': 'a', 'ironlb.io/loadBalancerIPs': '192.0.2.15' }, ports: [{ port: 80 }] });
+    await createService(env, 'share-a', {
+      annotations: { 'ironlb.io/allow-shared-ip': 'a', 'ironlb.io/loadBalancerIPs': '192.0.2.15' },
+      ports: [{ port: 80 }],
+    });
     await waitForIPs(env, 'share-a');
-    await createService(env, 'share-b', { annotations: { 'ironlb.io/allow-shared-ip': 'b', 'ironlb.io/loadBalancerIPs': '192.0.2.15' }, ports: [{ port: 81 }] });
+    await createService(env, 'share-b', {
+      annotations: { 'ironlb.io/allow-shared-ip': 'b', 'ironlb.io/loadBalancerIPs': '192.0.2.15' },
+      ports: [{ port: 81 }],
+    });
     await expectRefused(env, 'share-b', 'IPInUse', '192.0.2.15');
   });
 
@@ -79,8 +95,16 @@ describe('controller class filtering (double)', () => {
     const otherSystem = `${env.system}-other`;
     await env.core.createNamespace({ body: { metadata: { name: otherSystem } } });
     await env.custom.createNamespacedCustomObject({
-      group: 'ironlb.io', version: 'v1beta1', namespace: otherSystem, plural: 'ipaddresspools',
-      body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'other' }, spec: { addresses: ['198.51.100.50/32'] } },
+      group: 'ironlb.io',
+      version: 'v1beta1',
+      namespace: otherSystem,
+      plural: 'ipaddresspools',
+      body: {
+        apiVersion: 'ironlb.io/v1beta1',
+        kind: 'IPAddressPool',
+        metadata: { name: 'other' },
+        spec: { addresses: ['198.51.100.50/32'] },
+      },
     });
     expect(ips(await getService(env, 'foreign'))).toEqual([]);
     await env.startController({ lbClass: 'example.com/other', namespace: otherSystem });

@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import {
-  changedIPs, createPool, createServices, eventually, setup, targets, waitAllAssigned, type Env,
+  changedIPs,
+  createPool,
+  createServices,
+  eventually,
+  setup,
+  targets,
+  waitAllAssigned,
+  type Env,
 } from './controller-harness.js';
 import type { RunningController } from '../../controller/start.js';
 
@@ -34,7 +41,9 @@ describe.each(targets({ faults: false }))('controller leader election (%s)', { t
 
     await createServices(env, 'svc', 20);
     const before = await waitAllAssigned(env, 20);
-    const lease = await env.kubeConfig.makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: env.system, name: 'ironlb-controller' });
+    const lease = await env.kubeConfig
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ namespace: env.system, name: 'ironlb-controller' });
     expect(lease.spec?.holderIdentity).toBe(leader.identity);
 
     await leader.stop();

@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPool, createService, deletePool, eventually, setup, targets, waitForAllocated, waitForIPs, type Env } from './controller-harness.js';
+import {
+  createPool,
+  createService,
+  deletePool,
+  eventually,
+  setup,
+  targets,
+  waitForAllocated,
+  waitForIPs,
+  type Env,
+} from './controller-harness.js';
 
 let env: Env | undefined;
 afterEach(async () => {
@@ -35,7 +45,9 @@ describe.each(targets({ faults: false }))('controller metrics and probes (%s)', 
     expect(text).toMatch(/ironlb_api_requests_total\{verb="patch",resource="services\/status"\} [1-9]/);
     expect(text).toMatch(/ironlb_api_requests_total\{verb="watch",resource="services"\} [1-9]/);
     await deletePool(env, 'main');
-    await eventually(async () => expect(await (await fetch(`${base}/metrics`)).text()).not.toMatch(/ironlb_pool_[a-z_]+\{pool="main"/));
+    await eventually(async () =>
+      expect(await (await fetch(`${base}/metrics`)).text()).not.toMatch(/ironlb_pool_[a-z_]+\{pool="main"/),
+    );
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });

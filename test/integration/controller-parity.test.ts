@@ -4,8 +4,19 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  createPool, createService, eventually, getService, ips, patchPool, patchService, serviceEvents, setup, targets,
-  waitForAllocated, waitForIPs, type Env,
+  createPool,
+  createService,
+  eventually,
+  getService,
+  ips,
+  patchPool,
+  patchService,
+  serviceEvents,
+  setup,
+  targets,
+  waitForAllocated,
+  waitForIPs,
+  type Env,
 } from './controller-harness.js';
 
 let env: Env | undefined;
@@ -14,49 +25,60 @@ afterEach(async () => {
   env = undefined;
 });
 
-describe.each(targets({ faults: false }))('controller retries waiting Services when a holder changes its sharing terms (%s)', (target) => {
-  it('gives the IP back once the holder moves to Local with the same selector', async () => {
-    env = await setup(target);
-    await createPool(env, 'one', ['192.0.2.160/32']);
-    await env.startController();
-    const shared = { 'ironlb.io/allow-shared-ip': 'k' };
-    await createService(env, 'first', { annotations: shared, ports: [{ port: 80 }], spec: { selector: { app: 'x' } } });
-    await createService(env, 'second', { annotations: shared, ports: [{ port: 81 }], spec: { selector: { app: 'x' } } });
-    expect(await waitForIPs(env, 'first')).toEqual(['192.0.2.160']);
-    expect(await waitForIPs(env, 'second')).toEqual(['192.0.2.160']);
-    await patchService(env, 'second', { spec: { externalTrafficPolicy: 'Local' } });
-    await eventually(async () => expect(ips(await getService(env!, 'second'))).toEqual([]));
-    expect((await waitForAllocated(env, 'second', 'False')).reason).toBe('PoolExhausted');
-    await patchService(env, 'first', { spec: { externalTrafficPolicy: 'Local' } });
-    expect(await waitForIPs(env, 'second')).toEqual(['192.0.2.160']);
-    expect(ips(await getService(env, 'first'))).toEqual(['192.0.2.160']);
-  });
+describe.each(targets({ faults: false }))(
+  'controller retries waiting Services when a holder changes its sharing terms (%s)',
+  (target) => {
+    it('gives the IP back once the holder moves to Local with the same selector', async () => {
+      env = await setup(target);
+      await createPool(env, 'one', ['192.0.2.160/32']);
+      await env.startController();
+      const shared = { 'ironlb.io/allow-shared-ip': 'k' };
+      await createService(env, 'first', {
+        annotations: shared,
+        ports: [{ port: 80 }],
+        spec: { selector: { app: 'x' } },
+      });
+      await createService(env, 'second', {
+        annotations: shared,
+        ports: [{ port: 81 }],
+        spec: { selector: { app: 'x' } },
+      });
+      expect(await waitForIPs(env, 'first')).toEqual(['192.0.2.160']);
+      expect(await waitForIPs(env, 'second')).toEqual(['192.0.2.160']);
+      await patchService(env, 'second', { spec: { externalTrafficPolicy: 'Local' } });
+      await eventually(async () => expect(ips(await getService(env!, 'second'))).toEqual([]));
+      expect((await waitForAllocated(env, 'second', 'False')).reason).toBe('PoolExhausted');
+      await patchService(env, 'first', { spec: { externalTrafficPolicy: 'Local' } });
+      expect(await waitForIPs(env, 'second')).toEqual(['192.0.2.160']);
+      expect(ips(await getService(env, 'first'))).toEqual(['192.0.2.160']);
+    });
 
-  it('gives the IP to a Service refused for a port clash once the holder moves its port', async () => {
-    env = await setup(target);
-    await createPool(env, 'main', ['192.0.2.170-192.0.2.179']);
-    await env.startController();
-    const shared = { 'ironlb.io/allow-shared-ip': 'k', 'ironlb.io/loadBalancerIPs': '192.0.2.175' };
-    await createService(env, 'holder', { annotations: shared, ports: [{ port: 80 }] });
-    expect(await waitForIPs(env, 'holder')).toEqual(['192.0.2.175']);
-    await createService(env, 'waiting', { annotations: shared, ports: [{ port: 80 }] });
-    expect((await waitForAllocated(env, 'waiting', 'False')).reason).toBe('PortConflict');
-    await patchService(env, 'holder', { spec: { ports: [{ port: 8080, protocol: 'TCP' }] } });
-    expect(await waitForIPs(env, 'waiting')).toEqual(['192.0.2.175']);
-  });
+    it('gives the IP to a Service refused for a port clash once the holder moves its port', async () => {
+      env = await setup(target);
+      await createPool(env, 'main', ['192.0.2.170-192.0.2.179']);
+      await env.startController();
+      const shared = { 'ironlb.io/allow-shared-ip': 'k', 'ironlb.io/loadBalancerIPs': '192.0.2.175' };
+      await createService(env, 'holder', { annotations: shared, ports: [{ port: 80 }] });
+      expect(await waitForIPs(env, 'holder')).toEqual(['192.0.2.175']);
+      await createService(env, 'waiting', { annotations: shared, ports: [{ port: 80 }] });
+      expect((await waitForAllocated(env, 'waiting', 'False')).reason).toBe('PortConflict');
+      await patchService(env, 'holder', { spec: { ports: [{ port: 8080, protocol: 'TCP' }] } });
+      expect(await waitForIPs(env, 'waiting')).toEqual(['192.0.2.175']);
+    });
 
-  it('gives the IP to a Service refused for another sharing key once the holder takes its key', async () => {
-    env = await setup(target);
-    await createPool(env, 'one', ['192.0.2.180/32']);
-    await env.startController();
-    await createService(env, 'holder', { annotations: { 'ironlb.io/allow-shared-ip': 'a' }, ports: [{ port: 80 }] });
-    expect(await waitForIPs(env, 'holder')).toEqual(['192.0.2.180']);
-    await createService(env, 'waiting', { annotations: { 'ironlb.io/allow-shared-ip': 'b' }, ports: [{ port: 81 }] });
-    await waitForAllocated(env, 'waiting', 'False');
-    await patchService(env, 'holder', { metadata: { annotations: { 'ironlb.io/allow-shared-ip': 'b' } } });
-    expect(await waitForIPs(env, 'waiting')).toEqual(['192.0.2.180']);
-  });
-});
+    it('gives the IP to a Service refused for another sharing key once the holder takes its key', async () => {
+      env = await setup(target);
+      await createPool(env, 'one', ['192.0.2.180/32']);
+      await env.startController();
+      await createService(env, 'holder', { annotations: { 'ironlb.io/allow-shared-ip': 'a' }, ports: [{ port: 80 }] });
+      expect(await waitForIPs(env, 'holder')).toEqual(['192.0.2.180']);
+      await createService(env, 'waiting', { annotations: { 'ironlb.io/allow-shared-ip': 'b' }, ports: [{ port: 81 }] });
+      await waitForAllocated(env, 'waiting', 'False');
+      await patchService(env, 'holder', { metadata: { annotations: { 'ironlb.io/allow-shared-ip': 'b' } } });
+      expect(await waitForIPs(env, 'waiting')).toEqual(['192.0.2.180']);
+    });
+  },
+);
 
 describe.each(targets({ faults: false, ipv6: true }))('controller adds the second family in place (%s)', (target) => {
   it('when its pool gains IPv6, a PreferDualStack Service holding IPv4 gets IPv6 too and keeps its IPv4', async () => {
@@ -97,33 +119,48 @@ describe.each(targets({ faults: false, ipv6: true }))('controller adds the secon
   });
 });
 
-describe.each(targets({ faults: false }))('controller checks holders again when a pool or namespace changes (%s)', (target) => {
-  it('moves a Service whose pool stops admitting it, as a restart would, and keeps the others', async () => {
-    env = await setup(target);
-    await createPool(env, 'general', ['192.0.2.200-192.0.2.203']);
-    await createPool(env, 'team', ['198.51.100.200-198.51.100.203'], { serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'blue' } }] } });
-    await env.startController();
-    await createService(env, 'web');
-    expect(await waitForIPs(env, 'web')).toEqual(['198.51.100.200']);
-    await patchPool(env, 'team', { serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'red' } }] } });
-    await eventually(async () => expect(ips(await getService(env!, 'web'))).toEqual(['192.0.2.200']));
-    const released = (await serviceEvents(env, 'web')).find((e) => e.reason === 'IPReleased');
-    expect(released?.message).toBe('released 198.51.100.200: pool "team" holding 198.51.100.200 no longer allows this Service (serviceAllocation)');
-    // The namespace takes the label the pool now asks for: a new Service gets the team pool again; web keeps its IP.
-    await env.core.patchNamespace({ name: env.apps, body: { metadata: { labels: { team: 'red' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-    await createService(env, 'api');
-    expect(await waitForIPs(env, 'api')).toEqual(['198.51.100.200']);
-    expect(ips(await getService(env, 'web'))).toEqual(['192.0.2.200']);
-  });
+describe.each(targets({ faults: false }))(
+  'controller checks holders again when a pool or namespace changes (%s)',
+  (target) => {
+    it('moves a Service whose pool stops admitting it, as a restart would, and keeps the others', async () => {
+      env = await setup(target);
+      await createPool(env, 'general', ['192.0.2.200-192.0.2.203']);
+      await createPool(env, 'team', ['198.51.100.200-198.51.100.203'], {
+        serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'blue' } }] },
+      });
+      await env.startController();
+      await createService(env, 'web');
+      expect(await waitForIPs(env, 'web')).toEqual(['198.51.100.200']);
+      await patchPool(env, 'team', { serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'red' } }] } });
+      await eventually(async () => expect(ips(await getService(env!, 'web'))).toEqual(['192.0.2.200']));
+      const released = (await serviceEvents(env, 'web')).find((e) => e.reason === 'IPReleased');
+      expect(released?.message).toBe(
+        'released 198.51.100.200: pool "team" holding 198.51.100.200 no longer allows this Service (serviceAllocation)',
+      );
+      // The namespace takes the label the pool now asks for: a new Service gets the team pool again; web keeps its IP.
+      await env.core.patchNamespace(
+        { name: env.apps, body: { metadata: { labels: { team: 'red' } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await createService(env, 'api');
+      expect(await waitForIPs(env, 'api')).toEqual(['198.51.100.200']);
+      expect(ips(await getService(env, 'web'))).toEqual(['192.0.2.200']);
+    });
 
-  it('moves a Service when its namespace loses the label its pool selects it by', async () => {
-    env = await setup(target);
-    await createPool(env, 'general', ['192.0.2.204-192.0.2.207']);
-    await createPool(env, 'team', ['198.51.100.204-198.51.100.207'], { serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'blue' } }] } });
-    await env.startController();
-    await createService(env, 'web');
-    expect(await waitForIPs(env, 'web')).toEqual(['198.51.100.204']);
-    await env.core.patchNamespace({ name: env.apps, body: { metadata: { labels: { team: 'green' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-    await eventually(async () => expect(ips(await getService(env!, 'web'))).toEqual(['192.0.2.204']));
-  });
-});
+    it('moves a Service when its namespace loses the label its pool selects it by', async () => {
+      env = await setup(target);
+      await createPool(env, 'general', ['192.0.2.204-192.0.2.207']);
+      await createPool(env, 'team', ['198.51.100.204-198.51.100.207'], {
+        serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'blue' } }] },
+      });
+      await env.startController();
+      await createService(env, 'web');
+      expect(await waitForIPs(env, 'web')).toEqual(['198.51.100.204']);
+      await env.core.patchNamespace(
+        { name: env.apps, body: { metadata: { labels: { team: 'green' } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await eventually(async () => expect(ips(await getService(env!, 'web'))).toEqual(['192.0.2.204']));
+    });
+  },
+);

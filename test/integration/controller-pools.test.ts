@@ -1,8 +1,20 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  createPool, createService, deletePool, eventually, getPool, getService, ips, patchPool, setup, targets,
-  waitForAllocated, waitForEvent, waitForIPs, type Env,
+  createPool,
+  createService,
+  deletePool,
+  eventually,
+  getPool,
+  getService,
+  ips,
+  patchPool,
+  setup,
+  targets,
+  waitForAllocated,
+  waitForEvent,
+  waitForIPs,
+  type Env,
 } from './controller-harness.js';
 
 let env: Env | undefined;
@@ -83,7 +95,9 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
     });
     await eventually(async () => {
       const events = (await env!.core.listNamespacedEvent({ namespace: env!.system })).items;
-      expect(events.find((ev) => ev.involvedObject.name === 'bad' && ev.reason === 'InvalidPool')?.message).toContain('range start is after end');
+      expect(events.find((ev) => ev.involvedObject.name === 'bad' && ev.reason === 'InvalidPool')?.message).toContain(
+        'range start is after end',
+      );
     });
     await createService(env, 'web');
     expect(await waitForIPs(env, 'web')).toEqual(['198.51.100.40']);
@@ -120,9 +134,18 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
     await env.startController();
     await createService(env, 'web');
     await waitForIPs(env, 'web');
-    await eventually(async () => expect((await getPool(env!, 'main')).status).toMatchObject({ assignedIPv4: '1', availableIPv4: '3' }));
+    await eventually(async () =>
+      expect((await getPool(env!, 'main')).status).toMatchObject({ assignedIPv4: '1', availableIPv4: '3' }),
+    );
     await env.custom.patchNamespacedCustomObjectStatus(
-      { group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'ipaddresspools', name: 'main', body: { status: { assignedIPv4: '999', availableIPv4: '0', conditions: null } } },
+      {
+        group: 'ironlb.io',
+        version: 'v1beta1',
+        namespace: env.system,
+        plural: 'ipaddresspools',
+        name: 'main',
+        body: { status: { assignedIPv4: '999', availableIPv4: '0', conditions: null } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     await eventually(async () => {

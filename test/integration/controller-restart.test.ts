@@ -1,8 +1,23 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  REAL_HAS_IPV6, allIPs, changedIPs, createPool, createService, createServices, eventually, getService, ips, patchPool, patchService,
-  serviceEvents, setup, targets, waitAllAssigned, waitForIPs, type Env,
+  REAL_HAS_IPV6,
+  allIPs,
+  changedIPs,
+  createPool,
+  createService,
+  createServices,
+  eventually,
+  getService,
+  ips,
+  patchPool,
+  patchService,
+  serviceEvents,
+  setup,
+  targets,
+  waitAllAssigned,
+  waitForIPs,
+  type Env,
 } from './controller-harness.js';
 
 let env: Env | undefined;
@@ -29,7 +44,8 @@ describe.each(targets({ faults: false }))('controller restart (%s)', (target) =>
     env.controllers.splice(env.controllers.indexOf(first), 1);
 
     // While no controller runs: free some IPs and add Services whose names sort first.
-    for (const name of ['svc-1', 'svc-2', 'svc-3']) await env.core.deleteNamespacedService({ namespace: env.apps, name });
+    for (const name of ['svc-1', 'svc-2', 'svc-3'])
+      await env.core.deleteNamespacedService({ namespace: env.apps, name });
     await createServices(env, 'aaa', 5, 5, v6);
 
     t = Date.now();
@@ -54,73 +70,99 @@ async function writeIngress(env: Env, name: string, addresses: string[]): Promis
   );
 }
 
-describe.each(targets({ faults: false, ipv6: true }))('controller restart checks status as run time does (%s)', (target) => {
-  it('keeps every IP that still fits and fixes, at start, each one that no longer does', async () => {
-    env = await setup(target);
-    await createPool(env, 'general', ['192.0.2.0/28', '2001:db8::/120']);
-    await createPool(env, 'team', ['198.51.100.0/28'], { serviceAllocation: { priority: 1, namespaces: [env.apps] } });
-    await createPool(env, 'other', ['203.0.113.0/28'], { autoAssign: false });
-    const first = await env.startController();
-    const v4 = { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'] };
-    await createService(env, 'in-team-pool', { spec: v4 });
-    await createService(env, 'wrong-family', { spec: v4 });
-    await createService(env, 'was-dual', { spec: { ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'] } });
-    await createService(env, 'require-dual', { spec: { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] } });
-    await createService(env, 'asks-other-pool', { spec: v4 });
-    const before = new Map<string, string[]>();
-    for (const name of ['in-team-pool', 'wrong-family', 'asks-other-pool']) before.set(name, await waitForIPs(env, name));
-    for (const name of ['was-dual', 'require-dual']) before.set(name, await waitForIPs(env, name, 2));
-    // Pinned by priority to the namespace: every IPv4 address so far comes from "team".
-    expect(before.get('in-team-pool')![0]).toMatch(/^198\.51\.100\./);
-    await first.stop();
-    env.controllers.splice(env.controllers.indexOf(first), 1);
+describe.each(targets({ faults: false, ipv6: true }))(
+  'controller restart checks status as run time does (%s)',
+  (target) => {
+    it('keeps every IP that still fits and fixes, at start, each one that no longer does', async () => {
+      env = await setup(target);
+      await createPool(env, 'general', ['192.0.2.0/28', '2001:db8::/120']);
+      await createPool(env, 'team', ['198.51.100.0/28'], {
+        serviceAllocation: { priority: 1, namespaces: [env.apps] },
+      });
+      await createPool(env, 'other', ['203.0.113.0/28'], { autoAssign: false });
+      const first = await env.startController();
+      const v4 = { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'] };
+      await createService(env, 'in-team-pool', { spec: v4 });
+      await createService(env, 'wrong-family', { spec: v4 });
+      await createService(env, 'was-dual', {
+        spec: { ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'] },
+      });
+      await createService(env, 'require-dual', {
+        spec: { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] },
+      });
+      await createService(env, 'asks-other-pool', { spec: v4 });
+      const before = new Map<string, string[]>();
+      for (const name of ['in-team-pool', 'wrong-family', 'asks-other-pool'])
+        before.set(name, await waitForIPs(env, name));
+      for (const name of ['was-dual', 'require-dual']) before.set(name, await waitForIPs(env, name, 2));
+      // Pinned by priority to the namespace: every IPv4 address so far comes from "team".
+      expect(before.get('in-team-pool')![0]).toMatch(/^198\.51\.100\./);
+      await first.stop();
+      env.controllers.splice(env.controllers.indexOf(first), 1);
 
-    // While no controller runs: what a user (or another writer) could change.
-    await writeIngress(env, 'wrong-family', ['2001:db8::77']);
-    await patchService(env, 'was-dual', { spec: { ipFamilyPolicy: 'SingleStack' } });
-    await writeIngress(env, 'require-dual', [before.get('require-dual')![0]]);
-    await patchService(env, 'asks-other-pool', { metadata: { annotations: { 'ironlb.io/address-pool': 'other' } } });
-    await patchPool(env, 'team', { serviceAllocation: { priority: 1, namespaces: ['elsewhere'] } });
+      // While no controller runs: what a user (or another writer) could change.
+      await writeIngress(env, 'wrong-family', ['2001:db8::77']);
+      await patchService(env, 'was-dual', { spec: { ipFamilyPolicy: 'SingleStack' } });
+      await writeIngress(env, 'require-dual', [before.get('require-dual')![0]]);
+      await patchService(env, 'asks-other-pool', { metadata: { annotations: { 'ironlb.io/address-pool': 'other' } } });
+      await patchPool(env, 'team', { serviceAllocation: { priority: 1, namespaces: ['elsewhere'] } });
 
-    await env.startController();
-    // The team pool no longer admits the namespace: its holders move to the general pool,
-    // as a run-time pool edit does.
-    await eventually(async () => expect(ips(await getService(env!, 'in-team-pool'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]));
-    await eventually(async () => expect(ips(await getService(env!, 'wrong-family'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]));
-    await eventually(async () => expect(ips(await getService(env!, 'was-dual'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]));
-    await eventually(async () => expect(ips(await getService(env!, 'asks-other-pool'))).toEqual([expect.stringMatching(/^203\.0\.113\./)]));
-    await eventually(async () => {
-      const dual = ips(await getService(env!, 'require-dual'));
-      expect(dual).toHaveLength(2);
-      expect(dual[1]).toMatch(/^2001:db8::/);
-    });
-    const released = (await serviceEvents(env, 'wrong-family')).find((e) => e.reason === 'PoolChanged' || e.reason === 'IPReleased');
-    expect(released?.message).toContain('2001:db8::77');
-  }, 60_000);
+      await env.startController();
+      // The team pool no longer admits the namespace: its holders move to the general pool,
+      // as a run-time pool edit does.
+      await eventually(async () =>
+        expect(ips(await getService(env!, 'in-team-pool'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]),
+      );
+      await eventually(async () =>
+        expect(ips(await getService(env!, 'wrong-family'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]),
+      );
+      await eventually(async () =>
+        expect(ips(await getService(env!, 'was-dual'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]),
+      );
+      await eventually(async () =>
+        expect(ips(await getService(env!, 'asks-other-pool'))).toEqual([expect.stringMatching(/^203\.0\.113\./)]),
+      );
+      await eventually(async () => {
+        const dual = ips(await getService(env!, 'require-dual'));
+        expect(dual).toHaveLength(2);
+        expect(dual[1]).toMatch(/^2001:db8::/);
+      });
+      const released = (await serviceEvents(env, 'wrong-family')).find(
+        (e) => e.reason === 'PoolChanged' || e.reason === 'IPReleased',
+      );
+      expect(released?.message).toContain('2001:db8::77');
+    }, 60_000);
 
-  it('changes nothing at start when every IP still fits, whatever the families, pools and requests', async () => {
-    env = await setup(target);
-    await createPool(env, 'general', ['192.0.2.0/28', '2001:db8::/120']);
-    await createPool(env, 'team', ['198.51.100.0/28'], { serviceAllocation: { priority: 1, namespaces: [env.apps] } });
-    await createPool(env, 'other', ['203.0.113.0/28'], { autoAssign: false });
-    const first = await env.startController();
-    await createService(env, 'v4');
-    await createService(env, 'v6', { spec: { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'] } });
-    await createService(env, 'prefer', { spec: { ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv6', 'IPv4'] } });
-    await createService(env, 'require', { spec: { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] } });
-    await createService(env, 'pool', { annotations: { 'ironlb.io/address-pool': 'other' } });
-    await createService(env, 'ip', { annotations: { 'ironlb.io/loadBalancerIPs': '192.0.2.9' } });
-    const counts: Record<string, number> = { v4: 1, v6: 1, prefer: 2, require: 2, pool: 1, ip: 1 };
-    const before = new Map<string, string[]>();
-    for (const [name, n] of Object.entries(counts)) before.set(name, await waitForIPs(env, name, n));
-    await first.stop();
-    env.controllers.splice(env.controllers.indexOf(first), 1);
-    const second = await env.startController();
-    await second.idle();
-    const after = await allIPs(env);
-    expect(changedIPs(before, after)).toEqual([]);
-    for (const name of Object.keys(counts)) {
-      expect((await serviceEvents(env, name)).filter((e) => e.reason === 'IPReleased' || e.reason === 'PoolChanged')).toEqual([]);
-    }
-  }, 60_000);
-});
+    it('changes nothing at start when every IP still fits, whatever the families, pools and requests', async () => {
+      env = await setup(target);
+      await createPool(env, 'general', ['192.0.2.0/28', '2001:db8::/120']);
+      await createPool(env, 'team', ['198.51.100.0/28'], {
+        serviceAllocation: { priority: 1, namespaces: [env.apps] },
+      });
+      await createPool(env, 'other', ['203.0.113.0/28'], { autoAssign: false });
+      const first = await env.startController();
+      await createService(env, 'v4');
+      await createService(env, 'v6', { spec: { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'] } });
+      await createService(env, 'prefer', { spec: { ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv6', 'IPv4'] } });
+      await createService(env, 'require', {
+        spec: { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] },
+      });
+      await createService(env, 'pool', { annotations: { 'ironlb.io/address-pool': 'other' } });
+      await createService(env, 'ip', { annotations: { 'ironlb.io/loadBalancerIPs': '192.0.2.9' } });
+      const counts: Record<string, number> = { v4: 1, v6: 1, prefer: 2, require: 2, pool: 1, ip: 1 };
+      const before = new Map<string, string[]>();
+      for (const [name, n] of Object.entries(counts)) before.set(name, await waitForIPs(env, name, n));
+      await first.stop();
+      env.controllers.splice(env.controllers.indexOf(first), 1);
+      const second = await env.startController();
+      await second.idle();
+      const after = await allIPs(env);
+      expect(changedIPs(before, after)).toEqual([]);
+      for (const name of Object.keys(counts)) {
+        expect(
+          (await serviceEvents(env, name)).filter((e) => e.reason === 'IPReleased' || e.reason === 'PoolChanged'),
+        ).toEqual([]);
+      }
+    }, 60_000);
+  },
+);

@@ -3,7 +3,16 @@ import { V1MicroTime } from '@kubernetes/client-node';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { CONFLICT_ANNOTATION, ipLeaseName, ROLE_LABEL } from '../../src/api/leases.js';
 import {
-  condition, createPool, createService, eventually, getService, setup, targets, waitForAllocated, waitForIPs, type Env,
+  condition,
+  createPool,
+  createService,
+  eventually,
+  getService,
+  setup,
+  targets,
+  waitForAllocated,
+  waitForIPs,
+  type Env,
 } from './controller-harness.js';
 
 let env: Env | undefined;
@@ -35,7 +44,10 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
     await createService(env, 'dns-udp', { annotations: shared, ports: [{ port: 53, protocol: 'UDP' }] });
     expect(await waitForIPs(env, 'dns-tcp')).toEqual(['192.0.2.105']);
     expect(await waitForIPs(env, 'dns-udp')).toEqual(['192.0.2.105']);
-    await createService(env, 'intruder', { annotations: { 'ironlb.io/allow-shared-ip': 'k2', 'ironlb.io/loadBalancerIPs': '192.0.2.105' }, ports: [{ port: 80 }] });
+    await createService(env, 'intruder', {
+      annotations: { 'ironlb.io/allow-shared-ip': 'k2', 'ironlb.io/loadBalancerIPs': '192.0.2.105' },
+      ports: [{ port: 80 }],
+    });
     const refused = await waitForAllocated(env, 'intruder', 'False');
     expect(refused.reason).toBe('IPInUse');
     expect(refused.message).toContain('192.0.2.105');
@@ -58,9 +70,21 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
     await createPool(env, 'main', ['192.0.2.140-192.0.2.149']);
     await env.startController();
     const shared = { 'ironlb.io/allow-shared-ip': 'k', 'ironlb.io/loadBalancerIPs': '192.0.2.141' };
-    await createService(env, 'local-a', { annotations: shared, ports: [{ port: 80 }], spec: { externalTrafficPolicy: 'Local', selector: { app: 'x' } } });
-    await createService(env, 'local-b', { annotations: shared, ports: [{ port: 81 }], spec: { externalTrafficPolicy: 'Local', selector: { app: 'x' } } });
-    await createService(env, 'local-c', { annotations: shared, ports: [{ port: 82 }], spec: { externalTrafficPolicy: 'Local', selector: { app: 'y' } } });
+    await createService(env, 'local-a', {
+      annotations: shared,
+      ports: [{ port: 80 }],
+      spec: { externalTrafficPolicy: 'Local', selector: { app: 'x' } },
+    });
+    await createService(env, 'local-b', {
+      annotations: shared,
+      ports: [{ port: 81 }],
+      spec: { externalTrafficPolicy: 'Local', selector: { app: 'x' } },
+    });
+    await createService(env, 'local-c', {
+      annotations: shared,
+      ports: [{ port: 82 }],
+      spec: { externalTrafficPolicy: 'Local', selector: { app: 'y' } },
+    });
     expect(await waitForIPs(env, 'local-a')).toEqual(['192.0.2.141']);
     expect(await waitForIPs(env, 'local-b')).toEqual(['192.0.2.141']);
     expect((await waitForAllocated(env, 'local-c', 'False')).reason).toBe('SelectorMismatch');
@@ -75,17 +99,25 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
     const leases = env.kubeConfig.makeApiClient(CoordinationV1Api);
     await leases.createNamespacedLease({
       namespace: env.system,
-      body: { metadata: { name: ipLeaseName('192.0.2.120'), labels: { [ROLE_LABEL]: 'ip' } }, spec: { holderIdentity: 'node-b', acquireTime: new V1MicroTime() } },
+      body: {
+        metadata: { name: ipLeaseName('192.0.2.120'), labels: { [ROLE_LABEL]: 'ip' } },
+        spec: { holderIdentity: 'node-b', acquireTime: new V1MicroTime() },
+      },
     });
     await eventually(async () => {
-      expect(condition(await getService(env!, 'web'), 'ironlb.io/Announced')).toMatchObject({ status: 'True', message: '192.0.2.120 announced by node-b' });
+      expect(condition(await getService(env!, 'web'), 'ironlb.io/Announced')).toMatchObject({
+        status: 'True',
+        message: '192.0.2.120 announced by node-b',
+      });
     });
     const lease = await leases.readNamespacedLease({ namespace: env.system, name: ipLeaseName('192.0.2.120') });
     lease.spec!.holderIdentity = '';
     await leases.replaceNamespacedLease({ namespace: env.system, name: ipLeaseName('192.0.2.120'), body: lease });
     await eventually(async () => {
       expect(condition(await getService(env!, 'web'), 'ironlb.io/Announced')).toMatchObject({
-        status: 'False', reason: 'NoEligibleSpeaker', message: 'no node holds 192.0.2.120: no eligible speaker',
+        status: 'False',
+        reason: 'NoEligibleSpeaker',
+        message: 'no node holds 192.0.2.120: no eligible speaker',
       });
     });
     // A speaker that hears another host answer for the IP notes it on the Lease.
@@ -110,7 +142,10 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
     // As a speaker writes them: ownership Leases carry the role label; 'unrelated' is someone else's.
     for (const name of [ipLeaseName('192.0.2.130'), ipLeaseName('192.0.2.131'), 'unrelated']) {
       const labels: Record<string, string> = name === 'unrelated' ? {} : { [ROLE_LABEL]: 'ip' };
-      await leases.createNamespacedLease({ namespace: env.system, body: { metadata: { name, labels }, spec: { holderIdentity: 'node-a' } } });
+      await leases.createNamespacedLease({
+        namespace: env.system,
+        body: { metadata: { name, labels }, spec: { holderIdentity: 'node-a' } },
+      });
     }
     await eventually(async () => {
       const names = (await leases.listNamespacedLease({ namespace: env!.system })).items.map((l) => l.metadata?.name);

@@ -12,7 +12,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import {
-  type KubeObject, podTemplateOf, renderKustomization, repoRoot, requireKubectl,
+  type KubeObject,
+  podTemplateOf,
+  renderKustomization,
+  repoRoot,
+  requireKubectl,
 } from '../unit/deploy-manifests.js';
 
 const install = renderKustomization('deploy');
@@ -44,22 +48,28 @@ function kubectl(server: ApiServer, ...args: string[]): Promise<{ code: number; 
   });
 }
 
-interface Answer { status: number; body: { message?: string; metadata?: { name?: string } }; warnings: string | null }
+interface Answer {
+  status: number;
+  body: { message?: string; metadata?: { name?: string } };
+  warnings: string | null;
+}
 
 /** POSTs one object with `fieldValidation`, finding its resource through discovery as clients do. */
 async function create(server: ApiServer, object: KubeObject, fieldValidation = 'Strict'): Promise<Answer> {
   const base = server.kubeConfig.getCurrentCluster()?.server ?? '';
   const groupVersion = object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
-  const discovery = await (await fetch(`${base}${groupVersion}`)).json() as {
+  const discovery = (await (await fetch(`${base}${groupVersion}`)).json()) as {
     resources?: Array<{ name: string; kind: string; namespaced: boolean }>;
   };
   const resource = discovery.resources?.find((r) => r.kind === object.kind && !r.name.includes('/'));
   if (!resource) throw new Error(`the double serves no ${object.apiVersion} ${object.kind}`);
   const namespace = resource.namespaced ? `/namespaces/${object.metadata.namespace ?? 'default'}` : '';
   const answer = await fetch(`${base}${groupVersion}${namespace}/${resource.name}?fieldValidation=${fieldValidation}`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(object),
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(object),
   });
-  const body = await answer.json() as Answer['body'];
+  const body = (await answer.json()) as Answer['body'];
   return { status: answer.status, body, warnings: answer.headers.get('warning') };
 }
 
@@ -84,10 +94,20 @@ describe('the manifests on the API server double', () => {
     const installed = await kubectl(server, 'apply', '--validate=false', '-k', 'deploy/');
     expect(installed.stderr).toBe('');
     expect(installed.code).toBe(0);
-    expect(installed.stdout.trim().split('\n').filter((l) => l.endsWith(' created'))).toHaveLength(install.length);
+    expect(
+      installed.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.endsWith(' created')),
+    ).toHaveLength(install.length);
     const applied = await kubectl(server, 'apply', '--validate=false', '-k', 'deploy/samples');
     expect(applied.stderr).toBe('');
-    expect(applied.stdout.trim().split('\n').filter((l) => l.endsWith(' created'))).toHaveLength(samples.length);
+    expect(
+      applied.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.endsWith(' created')),
+    ).toHaveLength(samples.length);
     const pools = await kubectl(server, 'get', 'ipaddresspools', '-n', 'ironlb-system', '-o', 'name');
     expect(pools.stdout.trim().split('\n').length).toBe(samples.filter((o) => o.kind === 'IPAddressPool').length);
   });
@@ -110,7 +130,8 @@ describe('the manifests on the API server double', () => {
     sc.readOnlyRootFileSystem = true;
     const field = 'spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem';
     expect(await create(server, deployment)).toMatchObject({
-      status: 400, body: { message: `strict decoding error: unknown field "${field}"` },
+      status: 400,
+      body: { message: `strict decoding error: unknown field "${field}"` },
     });
     // Without Strict (kubectl's --validate=false sends Ignore; no parameter means Warn) it is dropped with a warning.
     const warned = await create(server, deployment, 'Warn');
@@ -118,18 +139,21 @@ describe('the manifests on the API server double', () => {
     expect(warned.warnings).toBe(`299 - "unknown field \\"${field}\\""`);
     deployment.metadata.name = 'ignored';
     expect(await create(server, deployment, 'Ignore')).toMatchObject({ status: 201, warnings: null });
-    expect((await create(server, deployment, 'Loose')).body.message)
-      .toBe('fieldValidation: Unsupported value: "Loose": supported values: "Ignore", "Strict", "Warn"');
+    expect((await create(server, deployment, 'Loose')).body.message).toBe(
+      'fieldValidation: Unsupported value: "Loose": supported values: "Ignore", "Strict", "Warn"',
+    );
     deployment.metadata.name = 'other';
     deployment.spec.replicas = '2';
-    expect((await create(server, deployment)).body.message)
-      .toMatch(/cannot be handled as a Deployment: .*spec\.replicas/);
+    expect((await create(server, deployment)).body.message).toMatch(
+      /cannot be handled as a Deployment: .*spec\.replicas/,
+    );
 
     type Pool = KubeObject & { spec: Record<string, unknown> };
     const pool = structuredClone(samples.find((o) => o.kind === 'IPAddressPool')) as Pool;
     pool.spec.autoassign = false;
     expect(await create(server, pool)).toMatchObject({
-      status: 400, body: { message: 'strict decoding error: unknown field "spec.autoassign"' },
+      status: 400,
+      body: { message: 'strict decoding error: unknown field "spec.autoassign"' },
     });
     delete pool.spec.autoassign;
     pool.spec.addresses = ['192.0.2.300/24'];

@@ -39,8 +39,14 @@ for (const factory of apiTargets()) {
 
     it('reports each request by verb and resource, matching what the server counted', async () => {
       const seen: string[] = [];
-      const client = createKubeClient({ kubeConfig: target.kubeConfig, onRequest: (verb, resource) => seen.push(`${verb} ${resource}`) });
-      await client.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } } });
+      const client = createKubeClient({
+        kubeConfig: target.kubeConfig,
+        onRequest: (verb, resource) => seen.push(`${verb} ${resource}`),
+      });
+      await client.core.createNamespacedService({
+        namespace: ns,
+        body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } },
+      });
       await client.core.readNamespacedService({ namespace: ns, name: 'web' });
       await patchServiceStatus(client, ns, 'web', { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } });
       const leases = new LeaseClient(client, ns);
@@ -52,7 +58,8 @@ for (const factory of apiTargets()) {
       informer.start();
       await informer.waitForSync();
       // Counted on sending; on the double, also wait until the server has it before aborting the watch.
-      const watchReached = (): boolean => seen.includes('watch services') && (target.double?.counters.get('watch', 'services') ?? 1) >= 1;
+      const watchReached = (): boolean =>
+        seen.includes('watch services') && (target.double?.counters.get('watch', 'services') ?? 1) >= 1;
       while (!watchReached()) await new Promise((resolve) => setTimeout(resolve, 10));
       await informer.stop();
       expect(tally(seen)).toEqual({
@@ -71,7 +78,10 @@ for (const factory of apiTargets()) {
 
     it('feeds ironlb_api_requests_total', async () => {
       const metrics = createControllerMetrics(new Registry());
-      const client = createKubeClient({ kubeConfig: target.kubeConfig, onRequest: (verb, resource) => metrics.apiRequests.inc({ verb, resource }) });
+      const client = createKubeClient({
+        kubeConfig: target.kubeConfig,
+        onRequest: (verb, resource) => metrics.apiRequests.inc({ verb, resource }),
+      });
       await client.core.listNamespacedService({ namespace: ns });
       await client.core.listNamespacedService({ namespace: ns });
       const text = await metrics.registry.metrics();

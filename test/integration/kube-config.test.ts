@@ -57,14 +57,17 @@ describe('loadKubeConfig', () => {
   it('fails for an explicit path that does not exist, without falling back', () => {
     write('env', 'https://env.example:6443');
     const missing = path.join(dir, 'missing');
-    expect(() => loadKubeConfig({ kubeconfig: missing, env: { KUBECONFIG: path.join(dir, 'env') }, homeDir: home })).toThrow(
-      `kubeconfig ${missing} (given explicitly) does not exist`,
-    );
+    expect(() =>
+      loadKubeConfig({ kubeconfig: missing, env: { KUBECONFIG: path.join(dir, 'env') }, homeDir: home }),
+    ).toThrow(`kubeconfig ${missing} (given explicitly) does not exist`);
   });
 
   it('then $KUBECONFIG, skipping entries that do not exist', () => {
     const file = write('env', 'https://env.example:6443');
-    const kc = loadKubeConfig({ env: { KUBECONFIG: [path.join(dir, 'nope'), file].join(path.delimiter) }, homeDir: home });
+    const kc = loadKubeConfig({
+      env: { KUBECONFIG: [path.join(dir, 'nope'), file].join(path.delimiter) },
+      homeDir: home,
+    });
     expect(kc.getCurrentCluster()?.server).toBe('https://env.example:6443');
   });
 
@@ -74,7 +77,11 @@ describe('loadKubeConfig', () => {
     fs.writeFileSync(path.join(saDir, 'token'), 'token');
     fs.writeFileSync(path.join(saDir, 'ca.crt'), '');
     fs.writeFileSync(path.join(saDir, 'namespace'), 'ironlb-system');
-    const kc = loadKubeConfig({ env: { KUBERNETES_SERVICE_HOST: '2001:db8::1', KUBERNETES_SERVICE_PORT: '443' }, homeDir: home, rootDir: dir });
+    const kc = loadKubeConfig({
+      env: { KUBERNETES_SERVICE_HOST: '2001:db8::1', KUBERNETES_SERVICE_PORT: '443' },
+      homeDir: home,
+      rootDir: dir,
+    });
     expect(kc.getCurrentCluster()?.server).toBe('https://[2001:db8::1]:443');
   });
 
@@ -96,14 +103,20 @@ describe('loadKubeConfig', () => {
   });
 
   it('reports an in-cluster environment without a token', () => {
-    expect(() => loadKubeConfig({ env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, homeDir: home, rootDir: dir })).toThrow(
-      /in-cluster \(KUBERNETES_SERVICE_HOST set, but .*token missing/,
-    );
+    expect(() =>
+      loadKubeConfig({
+        env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' },
+        homeDir: home,
+        rootDir: dir,
+      }),
+    ).toThrow(/in-cluster \(KUBERNETES_SERVICE_HOST set, but .*token missing/);
   });
 
   it('rejects a kubeconfig whose current-context names nothing', () => {
     const file = write('broken', 'https://x.example', 'no-such-context');
-    expect(() => loadKubeConfig({ kubeconfig: file })).toThrow(/no current cluster \(current-context "no-such-context"/);
+    expect(() => loadKubeConfig({ kubeconfig: file })).toThrow(
+      /no current cluster \(current-context "no-such-context"/,
+    );
   });
 
   it('rejects a file that is not a kubeconfig', () => {

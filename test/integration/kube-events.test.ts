@@ -1,6 +1,12 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EventRecorder, createKubeClient, type EventObjectRef, type EventRecorderOptions, type KubeClient } from '../../src/kube/index.js';
+import {
+  EventRecorder,
+  createKubeClient,
+  type EventObjectRef,
+  type EventRecorderOptions,
+  type KubeClient,
+} from '../../src/kube/index.js';
 import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } from '../kube/targets.js';
 
 // Events: one Event per distinct (object, type, reason, message) with a count,
@@ -17,17 +23,26 @@ for (const factory of apiTargets()) {
     const recorders: EventRecorder[] = [];
 
     const recorder = (options: Partial<EventRecorderOptions> = {}): EventRecorder => {
-      const r = new EventRecorder(client, { component: 'ironlb-controller', host: 'node-a', minWriteIntervalMs: 50, ...options });
+      const r = new EventRecorder(client, {
+        component: 'ironlb-controller',
+        host: 'node-a',
+        minWriteIntervalMs: 50,
+        ...options,
+      });
       recorders.push(r);
       return r;
     };
 
-    const events = async (namespace = ns): Promise<CoreV1Event[]> => (await client.core.listNamespacedEvent({ namespace })).items;
+    const events = async (namespace = ns): Promise<CoreV1Event[]> =>
+      (await client.core.listNamespacedEvent({ namespace })).items;
     const count = (entry: string): number => requests.filter((r) => r === entry).length;
 
     beforeAll(async () => {
       target = await factory.start();
-      client = createKubeClient({ kubeConfig: target.kubeConfig, onRequest: (verb, resource) => requests.push(`${verb} ${resource}`) });
+      client = createKubeClient({
+        kubeConfig: target.kubeConfig,
+        onRequest: (verb, resource) => requests.push(`${verb} ${resource}`),
+      });
     });
     afterAll(async () => {
       await target.stop();
@@ -48,7 +63,13 @@ for (const factory of apiTargets()) {
       await r.flush();
       const [event, ...rest] = await events();
       expect(rest).toEqual([]);
-      expect(event?.involvedObject).toMatchObject({ kind: 'Service', namespace: ns, name: 'web', uid: 'uid-web', apiVersion: 'v1' });
+      expect(event?.involvedObject).toMatchObject({
+        kind: 'Service',
+        namespace: ns,
+        name: 'web',
+        uid: 'uid-web',
+        apiVersion: 'v1',
+      });
       expect(event).toMatchObject({
         type: 'Normal',
         reason: 'IPAllocated',
@@ -119,10 +140,16 @@ for (const factory of apiTargets()) {
     it('sends events of cluster-scoped objects to the default namespace', async () => {
       const r = recorder();
       const node = `node-${ns}`; // unique: the default namespace is shared with other tests
-      r.record({ kind: 'Node', name: node, uid: `uid-${ns}` }, 'Warning', 'NoInterface', 'no eligible interface for 192.0.2.10');
+      r.record(
+        { kind: 'Node', name: node, uid: `uid-${ns}` },
+        'Warning',
+        'NoInterface',
+        'no eligible interface for 192.0.2.10',
+      );
       await r.flush();
       const mine = (await events('default')).filter((e) => e.involvedObject?.name === node);
-      for (const event of mine) await client.core.deleteNamespacedEvent({ namespace: 'default', name: event.metadata!.name! });
+      for (const event of mine)
+        await client.core.deleteNamespacedEvent({ namespace: 'default', name: event.metadata!.name! });
       expect(mine).toHaveLength(1);
       expect(mine[0]?.involvedObject).toMatchObject({ kind: 'Node', name: node });
       expect(mine[0]?.involvedObject?.namespace).toBeUndefined();

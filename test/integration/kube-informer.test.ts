@@ -22,7 +22,6 @@ import { waitFor } from '../wait.js';
 // server; the ways a watch goes wrong (410 Gone, dropped connections, a full
 // outage) on the double, which can inject them.
 
-
 function service(name: string, port = 80): V1Service {
   return { metadata: { name }, spec: { type: 'LoadBalancer', ports: [{ port, protocol: 'TCP' }] } };
 }
@@ -36,7 +35,8 @@ function record(informer: Informer<V1Service>): Recorded {
   const recorded: Recorded = { events: [], synced: 0 };
   informer.on({
     onAdd: (s) => recorded.events.push(`add ${s.metadata?.name}`),
-    onUpdate: (s, old) => recorded.events.push(`update ${s.metadata?.name} ${old.spec?.ports?.[0]?.port}->${s.spec?.ports?.[0]?.port}`),
+    onUpdate: (s, old) =>
+      recorded.events.push(`update ${s.metadata?.name} ${old.spec?.ports?.[0]?.port}->${s.spec?.ports?.[0]?.port}`),
     onDelete: (s) => recorded.events.push(`delete ${s.metadata?.name}`),
     onSynced: () => {
       recorded.synced += 1;
@@ -85,12 +85,19 @@ for (const factory of apiTargets()) {
       await informer.waitForSync();
       expect(recorded.events.slice().sort()).toEqual(['add a', 'add b', 'synced']);
       expect(recorded.events[2]).toBe('synced');
-      expect(informer.list().map((s) => s.metadata?.name).sort()).toEqual(['a', 'b']);
+      expect(
+        informer
+          .list()
+          .map((s) => s.metadata?.name)
+          .sort(),
+      ).toEqual(['a', 'b']);
 
       await writer.core.createNamespacedService({ namespace: ns, body: service('c') });
-      await writer.core.patchNamespacedService(
-        { namespace: ns, name: 'a', body: [{ op: 'replace', path: '/spec/ports/0/port', value: 8080 }] },
-      );
+      await writer.core.patchNamespacedService({
+        namespace: ns,
+        name: 'a',
+        body: [{ op: 'replace', path: '/spec/ports/0/port', value: 8080 }],
+      });
       await writer.core.deleteNamespacedService({ namespace: ns, name: 'b' });
       await waitFor('three watch events', () => recorded.events.length === 6);
       expect(recorded.events.slice(3)).toEqual(['add c', 'update a 80->8080', 'delete b']);
@@ -149,21 +156,44 @@ for (const factory of apiTargets()) {
         expect(namespaces.get('', ns)?.metadata?.name).toBe(ns);
         expect(nodes.hasSynced()).toBe(true);
         await writer.custom.createNamespacedCustomObject({
-          group: 'ironlb.io', version: 'v1beta1', namespace: ns, plural: 'ipaddresspools',
-          body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'lab' }, spec: { addresses: ['192.0.2.0/28'] } },
+          group: 'ironlb.io',
+          version: 'v1beta1',
+          namespace: ns,
+          plural: 'ipaddresspools',
+          body: {
+            apiVersion: 'ironlb.io/v1beta1',
+            kind: 'IPAddressPool',
+            metadata: { name: 'lab' },
+            spec: { addresses: ['192.0.2.0/28'] },
+          },
         });
         await writer.custom.createNamespacedCustomObject({
-          group: 'ironlb.io', version: 'v1beta1', namespace: ns, plural: 'l2advertisements',
+          group: 'ironlb.io',
+          version: 'v1beta1',
+          namespace: ns,
+          plural: 'l2advertisements',
           body: { apiVersion: 'ironlb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'all' }, spec: {} },
         });
         await writer.core.createNamespacedService({ namespace: ns, body: service('web') });
         await target.kubeConfig.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({
           namespace: ns,
-          body: { metadata: { name: 'web-1', labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints: [{ addresses: ['198.51.100.7'], nodeName: 'node-a' }] },
+          body: {
+            metadata: { name: 'web-1', labels: { 'kubernetes.io/service-name': 'web' } },
+            addressType: 'IPv4',
+            endpoints: [{ addresses: ['198.51.100.7'], nodeName: 'node-a' }],
+          },
         });
-        await writer.coordination.createNamespacedLease({ namespace: ns, body: { metadata: { name: 'ironlb-node-a' }, spec: { holderIdentity: 'node-a' } } });
-        await waitFor('every object in its cache', () =>
-          pools.get(ns, 'lab') !== undefined && adverts.get(ns, 'all') !== undefined && slices.get(ns, 'web-1') !== undefined && leases.get(ns, 'ironlb-node-a') !== undefined,
+        await writer.coordination.createNamespacedLease({
+          namespace: ns,
+          body: { metadata: { name: 'ironlb-node-a' }, spec: { holderIdentity: 'node-a' } },
+        });
+        await waitFor(
+          'every object in its cache',
+          () =>
+            pools.get(ns, 'lab') !== undefined &&
+            adverts.get(ns, 'all') !== undefined &&
+            slices.get(ns, 'web-1') !== undefined &&
+            leases.get(ns, 'ironlb-node-a') !== undefined,
         );
         expect((pools.get(ns, 'lab') as { spec?: unknown }).spec).toMatchObject({ addresses: ['192.0.2.0/28'] });
         expect(slices.get(ns, 'web-1')?.endpoints?.[0]?.nodeName).toBe('node-a');
@@ -188,7 +218,10 @@ for (const factory of apiTargets()) {
     });
 
     it('filters by label selector on list and watch', async () => {
-      await writer.core.createNamespacedService({ namespace: ns, body: { ...service('mine'), metadata: { name: 'mine', namespace: ns, labels: { team: 'lb' } } } });
+      await writer.core.createNamespacedService({
+        namespace: ns,
+        body: { ...service('mine'), metadata: { name: 'mine', namespace: ns, labels: { team: 'lb' } } },
+      });
       await writer.core.createNamespacedService({ namespace: ns, body: service('other') });
       const informer = start({ labelSelector: 'team=lb' });
       informer.start();
@@ -214,7 +247,10 @@ describe('informer under faults (double)', () => {
   beforeEach(async () => {
     server = await startApiServer({ bookmarkIntervalMs: 200 });
     requests = [];
-    client = createKubeClient({ kubeConfig: server.kubeConfig, onRequest: (verb, resource) => requests.push(`${verb} ${resource}`) });
+    client = createKubeClient({
+      kubeConfig: server.kubeConfig,
+      onRequest: (verb, resource) => requests.push(`${verb} ${resource}`),
+    });
     writer = createKubeClient({ kubeConfig: server.kubeConfig });
   });
 
@@ -243,7 +279,11 @@ describe('informer under faults (double)', () => {
     server.faults.latency(20_000);
     server.faults.dropWatches();
     // The first watch, the hung one, and at least one more after the hung one was given up.
-    await waitFor('a retry after the hung watch', () => requests.filter((r) => r === 'watch services').length >= 3, 10_000);
+    await waitFor(
+      'a retry after the hung watch',
+      () => requests.filter((r) => r === 'watch services').length >= 3,
+      10_000,
+    );
     server.faults.latency(0);
     await writer.core.createNamespacedService({ namespace: 'default', body: service('after-hang') });
     await waitFor('event after the hang', () => informer.get('default', 'after-hang') !== undefined);
@@ -276,14 +316,23 @@ describe('informer under faults (double)', () => {
     await waitFor('a failed re-watch', () => requests.filter((r) => r === 'watch services').length >= 2);
     // Meanwhile: one added, one changed, one deleted; then history is gone.
     await writer.core.createNamespacedService({ namespace: 'default', body: service('added') });
-    await writer.core.patchNamespacedService({ namespace: 'default', name: 'kept', body: [{ op: 'replace', path: '/spec/ports/0/port', value: 81 }] });
+    await writer.core.patchNamespacedService({
+      namespace: 'default',
+      name: 'kept',
+      body: [{ op: 'replace', path: '/spec/ports/0/port', value: 81 }],
+    });
     await writer.core.deleteNamespacedService({ namespace: 'default', name: 'removed' });
     server.compactHistory();
     await server.faults.reset();
     await waitFor('relist', () => requests.filter((r) => r === 'list services').length === 2);
     await waitFor('changes reported', () => recorded.events.length >= 6);
     expect(recorded.events.slice(3).sort()).toEqual(['add added', 'delete removed', 'update kept 80->81']);
-    expect(informer.list().map((s) => s.metadata?.name).sort()).toEqual(['added', 'kept']);
+    expect(
+      informer
+        .list()
+        .map((s) => s.metadata?.name)
+        .sort(),
+    ).toEqual(['added', 'kept']);
     expect(recorded.synced).toBe(1);
   });
 
@@ -322,14 +371,20 @@ describe('informer under faults (double)', () => {
     // Changes made right after the outage, before the informer is back, must still arrive.
     await writer.core.createNamespacedService({ namespace: 'default', body: service('during') });
     await writer.core.deleteNamespacedService({ namespace: 'default', name: 'before' });
-    await waitFor('catch-up', () => recorded.events.includes('delete before') && recorded.events.includes('add during'));
+    await waitFor(
+      'catch-up',
+      () => recorded.events.includes('delete before') && recorded.events.includes('add during'),
+    );
     expect(informer.list().map((s) => s.metadata?.name)).toEqual(['during']);
   });
 
   it('starts a fresh backoff when a watch that was healthy fails, whatever an earlier outage left', async () => {
     // Every retry is logged with the backoff it will wait: read them from the log.
     const retries: number[] = [];
-    const logger = pino({ level: 'warn' }, { write: (line: string) => void retries.push((JSON.parse(line) as { retryInMs: number }).retryInMs) });
+    const logger = pino(
+      { level: 'warn' },
+      { write: (line: string) => void retries.push((JSON.parse(line) as { retryInMs: number }).retryInMs) },
+    );
     const informer = start({ backoff: { initialMs: 50, maxMs: 60_000 }, logger });
     informer.start();
     await informer.waitForSync();
@@ -371,10 +426,16 @@ describe('informer on a quiet resource (double)', () => {
 
   it('reconnects at once after a quiet watch ends normally (no growing backoff)', async () => {
     const requests: string[] = [];
-    const client = createKubeClient({ kubeConfig: server.kubeConfig, onRequest: (verb, resource) => requests.push(`${verb} ${resource}`) });
+    const client = createKubeClient({
+      kubeConfig: server.kubeConfig,
+      onRequest: (verb, resource) => requests.push(`${verb} ${resource}`),
+    });
     // A 20 s initial backoff: were quiet watch ends treated as failures, the third watch would start after 30 s or
     // more.
-    const informer = createInformer(client, servicesKind(), { watchTimeoutSeconds: 1, backoff: { initialMs: 20_000, maxMs: 60_000 } });
+    const informer = createInformer(client, servicesKind(), {
+      watchTimeoutSeconds: 1,
+      backoff: { initialMs: 20_000, maxMs: 60_000 },
+    });
     informer.start();
     await informer.waitForSync();
     await waitFor('three watches', () => requests.filter((r) => r === 'watch services').length >= 3, 15_000);

@@ -21,7 +21,6 @@ function bind(leases: LeaseClient): LeaderLeases {
   return { get: leases.get.bind(leases), create: leases.create.bind(leases), update: leases.update.bind(leases) };
 }
 
-
 interface Replica {
   elector: LeaderElector;
   log: string[];
@@ -151,7 +150,12 @@ for (const factory of apiTargets()) {
     it('judges expiry from when the lease last changed, not from its renewTime (clock skew)', async () => {
       // A holder whose clock runs an hour behind: its renewTime looks long expired.
       const anHourAgo = new Date(Date.now() - 3_600_000);
-      await leases.create(LEASE, { holderIdentity: 'skewed', leaseDurationSeconds: 2, renewTime: anHourAgo, acquireTime: anHourAgo });
+      await leases.create(LEASE, {
+        holderIdentity: 'skewed',
+        leaseDurationSeconds: 2,
+        renewTime: anHourAgo,
+        acquireTime: anHourAgo,
+      });
       let clock = 0;
       let reads = 0;
       const get: LeaderLeases['get'] = (...args) => {
@@ -190,7 +194,10 @@ for (const factory of apiTargets()) {
       await waitFor('a leads', () => a.elector.isLeader());
       const lease = await leases.get(LEASE);
       if (!lease) throw new Error('lease missing');
-      const stolen = await leases.update({ ...lease, spec: { ...lease.spec, holderIdentity: 'intruder', renewTime: new Date() } });
+      const stolen = await leases.update({
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: 'intruder', renewTime: new Date() },
+      });
       expect(stolen.ok).toBe(true);
       await waitFor('a steps down', () => !a.elector.isLeader(), 10_000);
       expect(a.elector.currentLeader()).toBe('intruder');
@@ -213,9 +220,15 @@ for (const factory of apiTargets()) {
       const base = { leases, leaseName: LEASE, identity: 'a', onStartedLeading: () => {}, onStoppedLeading: () => {} };
       expect(() => new LeaderElector({ ...base, identity: '' })).toThrow(/identity is empty/);
       expect(() => new LeaderElector({ ...base, leaseName: '' })).toThrow(/leaseName is empty/);
-      expect(() => new LeaderElector({ ...base, leaseDurationMs: 10_000, renewDeadlineMs: 10_000 })).toThrow(/must be greater than renewDeadline/);
-      expect(() => new LeaderElector({ ...base, renewDeadlineMs: 2_000, retryPeriodMs: 2_000 })).toThrow(/must be greater than 1.2 x retryPeriod/);
-      expect(() => new LeaderElector({ ...base, leaseDurationMs: 500, renewDeadlineMs: 400, retryPeriodMs: 100 })).toThrow(/at least 1000 ms/);
+      expect(() => new LeaderElector({ ...base, leaseDurationMs: 10_000, renewDeadlineMs: 10_000 })).toThrow(
+        /must be greater than renewDeadline/,
+      );
+      expect(() => new LeaderElector({ ...base, renewDeadlineMs: 2_000, retryPeriodMs: 2_000 })).toThrow(
+        /must be greater than 1.2 x retryPeriod/,
+      );
+      expect(
+        () => new LeaderElector({ ...base, leaseDurationMs: 500, renewDeadlineMs: 400, retryPeriodMs: 100 }),
+      ).toThrow(/at least 1000 ms/);
     });
   });
 }

@@ -9,7 +9,6 @@ import { waitFor } from '../wait.js';
 // ({ ok: false, conflict: true }), never an exception. Runs against the
 // double, and a real API server when configured (fault tests: double only).
 
-
 for (const factory of apiTargets()) {
   describe(`LeaseClient (${factory.name})`, () => {
     let target: ApiTarget;
@@ -30,7 +29,11 @@ for (const factory of apiTargets()) {
 
     it('creates and reads a lease; times come back as V1MicroTime with microseconds on the wire', async () => {
       const renewTime = new Date('2026-11-24T10:00:00.123Z');
-      const created = await leases.create('ironlb-node-a', { holderIdentity: 'a', leaseDurationSeconds: 3, renewTime }, { annotations: { 'ironlb.io/macs': 'eth0=02:00:00:00:00:01' } });
+      const created = await leases.create(
+        'ironlb-node-a',
+        { holderIdentity: 'a', leaseDurationSeconds: 3, renewTime },
+        { annotations: { 'ironlb.io/macs': 'eth0=02:00:00:00:00:01' } },
+      );
       expect(created.ok).toBe(true);
       const read = await leases.get('ironlb-node-a');
       expect(read?.spec?.holderIdentity).toBe('a');
@@ -38,7 +41,13 @@ for (const factory of apiTargets()) {
       expect(read?.spec?.renewTime?.getTime()).toBe(renewTime.getTime());
       expect(read?.metadata?.annotations?.['ironlb.io/macs']).toBe('eth0=02:00:00:00:00:01');
       // What went over the wire: the raw JSON, not client-node's decoding of it.
-      const raw = await client.custom.getNamespacedCustomObject({ group: 'coordination.k8s.io', version: 'v1', namespace: ns, plural: 'leases', name: 'ironlb-node-a' });
+      const raw = await client.custom.getNamespacedCustomObject({
+        group: 'coordination.k8s.io',
+        version: 'v1',
+        namespace: ns,
+        plural: 'leases',
+        name: 'ironlb-node-a',
+      });
       expect((raw as { spec: { renewTime: string } }).spec.renewTime).toBe('2026-11-24T10:00:00.123000Z');
     });
 
@@ -48,7 +57,11 @@ for (const factory of apiTargets()) {
 
     it('create of an existing lease is a conflict (AlreadyExists)', async () => {
       expect((await leases.create('ironlb-ip-192-0-2-1', { holderIdentity: 'a' })).ok).toBe(true);
-      expect(await leases.create('ironlb-ip-192-0-2-1', { holderIdentity: 'b' })).toEqual({ ok: false, conflict: true, reason: 'AlreadyExists' });
+      expect(await leases.create('ironlb-ip-192-0-2-1', { holderIdentity: 'b' })).toEqual({
+        ok: false,
+        conflict: true,
+        reason: 'AlreadyExists',
+      });
       expect((await leases.get('ironlb-ip-192-0-2-1'))?.spec?.holderIdentity).toBe('a');
     });
 
@@ -57,8 +70,14 @@ for (const factory of apiTargets()) {
       const seenByA = await leases.get('ironlb-ip-192-0-2-1');
       const seenByB = await leases.get('ironlb-ip-192-0-2-1');
       if (!seenByA || !seenByB) throw new Error('lease missing');
-      const a = await leases.update({ ...seenByA, spec: { ...seenByA.spec, holderIdentity: 'a', renewTime: new Date() } });
-      const b = await leases.update({ ...seenByB, spec: { ...seenByB.spec, holderIdentity: 'b', renewTime: new Date() } });
+      const a = await leases.update({
+        ...seenByA,
+        spec: { ...seenByA.spec, holderIdentity: 'a', renewTime: new Date() },
+      });
+      const b = await leases.update({
+        ...seenByB,
+        spec: { ...seenByB.spec, holderIdentity: 'b', renewTime: new Date() },
+      });
       expect(a.ok).toBe(true);
       expect(b).toEqual({ ok: false, conflict: true, reason: 'Conflict' });
       expect((await leases.get('ironlb-ip-192-0-2-1'))?.spec?.holderIdentity).toBe('a');
@@ -82,17 +101,25 @@ for (const factory of apiTargets()) {
       const staleVersion = created.lease.metadata?.resourceVersion;
       const updated = await leases.update({ ...created.lease, spec: { ...created.lease.spec, holderIdentity: 'b' } });
       expect(updated.ok).toBe(true);
-      expect(await leases.delete('ironlb-ip-192-0-2-1', { resourceVersion: staleVersion })).toEqual({ ok: false, conflict: true, reason: 'Conflict' });
+      expect(await leases.delete('ironlb-ip-192-0-2-1', { resourceVersion: staleVersion })).toEqual({
+        ok: false,
+        conflict: true,
+        reason: 'Conflict',
+      });
       expect(await leases.get('ironlb-ip-192-0-2-1')).toBeDefined();
       if (!updated.ok) return;
-      expect(await leases.delete('ironlb-ip-192-0-2-1', { resourceVersion: updated.lease.metadata?.resourceVersion })).toEqual({ ok: true, existed: true });
+      expect(
+        await leases.delete('ironlb-ip-192-0-2-1', { resourceVersion: updated.lease.metadata?.resourceVersion }),
+      ).toEqual({ ok: true, existed: true });
       expect(await leases.delete('ironlb-ip-192-0-2-1')).toEqual({ ok: true, existed: false });
     });
 
     if (factory.name === 'double') {
       it('throws (not a conflict) when the API server fails', async () => {
         target.double?.faults.failNext(1, 500, { verb: 'create', resource: 'leases' });
-        await expect(leases.create('ironlb-ip-192-0-2-1', { holderIdentity: 'a' })).rejects.toMatchObject({ code: 500 });
+        await expect(leases.create('ironlb-ip-192-0-2-1', { holderIdentity: 'a' })).rejects.toMatchObject({
+          code: 500,
+        });
       });
     }
 
@@ -110,10 +137,16 @@ for (const factory of apiTargets()) {
       expect(() => new LeaseClient(client, '')).toThrow(/needs a namespace/);
       await expect(leases.get('')).rejects.toThrow(/lease name is empty/);
       await expect(leases.get('Bad_Name')).rejects.toThrow(/not a valid DNS subdomain/);
-      await expect(leases.create('ok', { leaseDurationSeconds: 0 })).rejects.toThrow(/leaseDurationSeconds must be a whole number >= 1/);
+      await expect(leases.create('ok', { leaseDurationSeconds: 0 })).rejects.toThrow(
+        /leaseDurationSeconds must be a whole number >= 1/,
+      );
       await expect(leases.create('ok', { renewTime: new Date(Number.NaN) })).rejects.toThrow(/not a valid time/);
-      await expect(leases.update({ metadata: { name: 'ok' }, spec: {} })).rejects.toThrow(/needs metadata.resourceVersion/);
-      await expect(leases.update({ metadata: { name: 'ok', namespace: 'other', resourceVersion: '1' }, spec: {} })).rejects.toThrow(/is in namespace other/);
+      await expect(leases.update({ metadata: { name: 'ok' }, spec: {} })).rejects.toThrow(
+        /needs metadata.resourceVersion/,
+      );
+      await expect(
+        leases.update({ metadata: { name: 'ok', namespace: 'other', resourceVersion: '1' }, spec: {} }),
+      ).rejects.toThrow(/is in namespace other/);
     });
   });
 }

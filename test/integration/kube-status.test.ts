@@ -49,7 +49,12 @@ for (const factory of apiTargets()) {
         version: 'v1beta1',
         namespace: ns,
         plural: 'ipaddresspools',
-        body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name }, spec: { addresses: ['192.0.2.0/28'] } },
+        body: {
+          apiVersion: 'ironlb.io/v1beta1',
+          kind: 'IPAddressPool',
+          metadata: { name },
+          spec: { addresses: ['192.0.2.0/28'] },
+        },
       });
 
     it('writes Service status through the status subresource and leaves spec and metadata alone', async () => {
@@ -58,7 +63,13 @@ for (const factory of apiTargets()) {
       const stored = await patchServiceStatus(client, ns, 'web', {
         loadBalancer: { ingress: [{ ip: '192.0.2.10', ipMode: 'VIP' }] },
         conditions: [
-          { type: 'ironlb.io/Allocated', status: 'True', reason: 'IPAllocated', message: '192.0.2.10 from pool lab', lastTransitionTime: new Date('2026-01-01T00:00:00Z') },
+          {
+            type: 'ironlb.io/Allocated',
+            status: 'True',
+            reason: 'IPAllocated',
+            message: '192.0.2.10 from pool lab',
+            lastTransitionTime: new Date('2026-01-01T00:00:00Z'),
+          },
         ],
       });
       expect(stored.status?.loadBalancer?.ingress).toEqual([{ ip: '192.0.2.10', ipMode: 'VIP' }]);
@@ -71,8 +82,12 @@ for (const factory of apiTargets()) {
 
     it('replaces the ingress list whole, so an IP can be withdrawn', async () => {
       await client.core.createNamespacedService({ namespace: ns, body: service('web') });
-      await patchServiceStatus(client, ns, 'web', { loadBalancer: { ingress: [{ ip: '192.0.2.10' }, { ip: '2001:db8::10' }] } });
-      const stored = await patchServiceStatus(client, ns, 'web', { loadBalancer: { ingress: [{ ip: '2001:db8::10' }] } });
+      await patchServiceStatus(client, ns, 'web', {
+        loadBalancer: { ingress: [{ ip: '192.0.2.10' }, { ip: '2001:db8::10' }] },
+      });
+      const stored = await patchServiceStatus(client, ns, 'web', {
+        loadBalancer: { ingress: [{ ip: '2001:db8::10' }] },
+      });
       // The server fills in ipMode VIP.
       expect(stored.status?.loadBalancer?.ingress).toEqual([{ ip: '2001:db8::10', ipMode: 'VIP' }]);
     });
@@ -81,7 +96,10 @@ for (const factory of apiTargets()) {
       await client.core.createNamespacedService({ namespace: ns, body: service('web') });
       await patchServiceStatus(client, ns, 'web', { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } });
       const added = await patchServiceAnnotations(client, ns, 'web', { 'ironlb.io/ip-allocated-from-pool': 'lab' });
-      expect(added.metadata?.annotations).toEqual({ 'user/note': 'keep me', 'ironlb.io/ip-allocated-from-pool': 'lab' });
+      expect(added.metadata?.annotations).toEqual({
+        'user/note': 'keep me',
+        'ironlb.io/ip-allocated-from-pool': 'lab',
+      });
       expect(added.status?.loadBalancer?.ingress).toEqual([{ ip: '192.0.2.10', ipMode: 'VIP' }]);
       const removed = await patchServiceAnnotations(client, ns, 'web', { 'ironlb.io/ip-allocated-from-pool': null });
       expect(removed.metadata?.annotations).toEqual({ 'user/note': 'keep me' });
@@ -92,7 +110,13 @@ for (const factory of apiTargets()) {
       const created = await client.core.createNamespacedService({ namespace: ns, body: service('web') });
       const staleVersion = created.metadata?.resourceVersion;
       await patchServiceAnnotations(client, ns, 'web', { a: '1' });
-      const statusWrite = patchServiceStatus(client, ns, 'web', { loadBalancer: { ingress: [] } }, { resourceVersion: staleVersion });
+      const statusWrite = patchServiceStatus(
+        client,
+        ns,
+        'web',
+        { loadBalancer: { ingress: [] } },
+        { resourceVersion: staleVersion },
+      );
       await expect(statusWrite).rejects.toSatisfy(isConflict);
       const annotationWrite = patchServiceAnnotations(client, ns, 'web', { b: '2' }, { resourceVersion: staleVersion });
       await expect(annotationWrite).rejects.toSatisfy(isConflict);
@@ -103,10 +127,15 @@ for (const factory of apiTargets()) {
       const status = {
         assignedIPv4: '1',
         availableIPv4: '15',
-        conditions: [{ type: 'Valid', status: 'True', reason: 'Valid', message: 'ok', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+        conditions: [
+          { type: 'Valid', status: 'True', reason: 'Valid', message: 'ok', lastTransitionTime: '2026-01-01T00:00:00Z' },
+        ],
       };
       requests = [];
-      const stored = (await patchIPAddressPoolStatus(client, ns, 'lab', status)) as { spec?: unknown; status?: unknown };
+      const stored = (await patchIPAddressPoolStatus(client, ns, 'lab', status)) as {
+        spec?: unknown;
+        status?: unknown;
+      };
       expect(stored.status).toEqual(status);
       expect(stored.spec).toEqual(created.spec);
       expect(stored.spec).toMatchObject({ addresses: ['192.0.2.0/28'] });
@@ -116,7 +145,9 @@ for (const factory of apiTargets()) {
     it('surfaces the server refusing a malformed pool status (schema) as an error', async () => {
       await createPool('lab');
       const bad = patchIPAddressPoolStatus(client, ns, 'lab', {
-        conditions: [{ type: 'Valid', status: 'Maybe', reason: 'X', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+        conditions: [
+          { type: 'Valid', status: 'Maybe', reason: 'X', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' },
+        ],
       });
       await expect(bad).rejects.toMatchObject({ code: 422 });
     });

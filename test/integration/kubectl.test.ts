@@ -38,22 +38,57 @@ beforeAll(async () => {
   server = await startApiServer({ namespaces: [NS, APPS] });
   const core = server.kubeConfig.makeApiClient(CoreV1Api);
   const custom = server.kubeConfig.makeApiClient(CustomObjectsApi);
-  await core.createNamespacedService({ namespace: APPS, body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80 }] } } });
+  await core.createNamespacedService({
+    namespace: APPS,
+    body: {
+      metadata: { name: 'web' },
+      spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80 }] },
+    },
+  });
   await core.patchNamespacedServiceStatus({
     namespace: APPS,
     name: 'web',
-    body: [{ op: 'add', path: '/status', value: { loadBalancer: { ingress: [{ ip: '2001:db8::10', ipMode: 'VIP' }, { ip: '192.0.2.10', ipMode: 'VIP' }] } } }],
+    body: [
+      {
+        op: 'add',
+        path: '/status',
+        value: {
+          loadBalancer: {
+            ingress: [
+              { ip: '2001:db8::10', ipMode: 'VIP' },
+              { ip: '192.0.2.10', ipMode: 'VIP' },
+            ],
+          },
+        },
+      },
+    ],
   });
-  await core.createNamespacedService({ namespace: APPS, body: { metadata: { name: 'waiting' }, spec: { type: 'LoadBalancer', ports: [{ port: 53, protocol: 'UDP' }] } } });
+  await core.createNamespacedService({
+    namespace: APPS,
+    body: { metadata: { name: 'waiting' }, spec: { type: 'LoadBalancer', ports: [{ port: 53, protocol: 'UDP' }] } },
+  });
   await server.kubeConfig.makeApiClient(CoordinationV1Api).createNamespacedLease({
     namespace: NS,
     body: { metadata: { name: ipLeaseName('192.0.2.10') }, spec: { holderIdentity: 'node-a' } },
   });
   await custom.createNamespacedCustomObject({
-    group: 'ironlb.io', version: 'v1beta1', namespace: NS, plural: 'ipaddresspools',
-    body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'lab' }, spec: { addresses: ['192.0.2.0/28'] } },
+    group: 'ironlb.io',
+    version: 'v1beta1',
+    namespace: NS,
+    plural: 'ipaddresspools',
+    body: {
+      apiVersion: 'ironlb.io/v1beta1',
+      kind: 'IPAddressPool',
+      metadata: { name: 'lab' },
+      spec: { addresses: ['192.0.2.0/28'] },
+    },
   });
-  view = new SpeakerView({ client: createKubeClient({ kubeConfig: server.kubeConfig }), namespace: NS, logger: silentLogger(), onCandidates: () => undefined });
+  view = new SpeakerView({
+    client: createKubeClient({ kubeConfig: server.kubeConfig }),
+    namespace: NS,
+    logger: silentLogger(),
+    onCandidates: () => undefined,
+  });
   await view.start();
 });
 
@@ -67,10 +102,23 @@ describe('kubectl against the double', () => {
     await until(() => view.serviceReference(APPS, 'web').uid !== undefined, 10_000, 'the Service in the cache');
     const ref = view.serviceReference(APPS, 'web');
     expect(ref.resourceVersion).toMatch(/^\d+$/);
-    const events = new EventRecorder(createKubeClient({ kubeConfig: server.kubeConfig }), { component: 'ironlb-speaker', host: 'node-a' });
-    events.record({ kind: 'Service', apiVersion: 'v1', ...ref }, 'Normal', 'Announcing', '192.0.2.10 announced by node-a');
+    const events = new EventRecorder(createKubeClient({ kubeConfig: server.kubeConfig }), {
+      component: 'ironlb-speaker',
+      host: 'node-a',
+    });
+    events.record(
+      { kind: 'Service', apiVersion: 'v1', ...ref },
+      'Normal',
+      'Announcing',
+      '192.0.2.10 announced by node-a',
+    );
     // What the speaker wrote before: no uid. A real server's uid selector leaves it out too.
-    events.record({ kind: 'Service', apiVersion: 'v1', namespace: APPS, name: 'web' }, 'Normal', 'NoUid', 'not listed by describe');
+    events.record(
+      { kind: 'Service', apiVersion: 'v1', namespace: APPS, name: 'web' },
+      'Normal',
+      'NoUid',
+      'not listed by describe',
+    );
     await events.stop();
 
     const text = await kubectl('describe', 'service', '-n', APPS, 'web');
@@ -82,7 +130,14 @@ describe('kubectl against the double', () => {
 
   it('get svc shows TYPE, CLUSTER-IP, EXTERNAL-IP (sorted, or <pending>) and PORT(S)', async () => {
     const table = rows(await kubectl('get', 'svc', '-n', APPS));
-    expect(table.map((r) => Object.keys(r))[0]).toEqual(['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
+    expect(table.map((r) => Object.keys(r))[0]).toEqual([
+      'NAME',
+      'TYPE',
+      'CLUSTER-IP',
+      'EXTERNAL-IP',
+      'PORT(S)',
+      'AGE',
+    ]);
     const web = table.find((r) => r.NAME === 'web');
     expect(web).toMatchObject({ TYPE: 'LoadBalancer', 'EXTERNAL-IP': '192.0.2.10,2001:db8::10' });
     expect(web?.['PORT(S)']).toMatch(/^80:\d+\/TCP$/);
@@ -93,10 +148,16 @@ describe('kubectl against the double', () => {
   });
 
   it('get lease shows HOLDER, get events the event columns, get ipp the pool printer columns', async () => {
-    expect(rows(await kubectl('get', 'lease', '-n', NS))).toEqual([{ NAME: ipLeaseName('192.0.2.10'), HOLDER: 'node-a', AGE: expect.stringMatching(/^\d+s$/) }]);
+    expect(rows(await kubectl('get', 'lease', '-n', NS))).toEqual([
+      { NAME: ipLeaseName('192.0.2.10'), HOLDER: 'node-a', AGE: expect.stringMatching(/^\d+s$/) },
+    ]);
     const events = rows(await kubectl('get', 'events', '-n', APPS));
     expect(Object.keys(events[0] ?? {})).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
-    expect(events.find((e) => e.REASON === 'Announcing')).toMatchObject({ TYPE: 'Normal', OBJECT: 'service/web', MESSAGE: '192.0.2.10 announced by node-a' });
+    expect(events.find((e) => e.REASON === 'Announcing')).toMatchObject({
+      TYPE: 'Normal',
+      OBJECT: 'service/web',
+      MESSAGE: '192.0.2.10 announced by node-a',
+    });
     const pools = await kubectl('get', 'ipp', '-n', NS);
     expect(pools.split('\n')[0]).toMatch(/^NAME\s+AUTO ASSIGN\s+ADDRESSES\s+/);
     expect(pools).toContain('["192.0.2.0/28"]');

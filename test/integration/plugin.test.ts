@@ -10,14 +10,30 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ApiextensionsV1Api, CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONFLICT_ANNOTATION, IP_ANNOTATION, ipLeaseName, MACS_ANNOTATION, memberLeaseName, nodeLeaseName } from '../../src/api/leases.js';
+import {
+  CONFLICT_ANNOTATION,
+  IP_ANNOTATION,
+  ipLeaseName,
+  MACS_ANNOTATION,
+  memberLeaseName,
+  nodeLeaseName,
+} from '../../src/api/leases.js';
 import { toMicroTime } from '../../src/kube/resources.js';
 import { connectPluginCluster } from '../../src/kube/plugin-cluster.js';
 import { runPlugin } from '../../src/plugin/run.js';
 import type { NodeRow } from '../../src/plugin/nodes.js';
 import type { PoolsView } from '../../src/plugin/pools.js';
 import type { ServiceStatus } from '../../src/plugin/status.js';
-import { condition, createPool, createService, eventually, getPool, getService, setup, type Env } from './controller-harness.js';
+import {
+  condition,
+  createPool,
+  createService,
+  eventually,
+  getPool,
+  getService,
+  setup,
+  type Env,
+} from './controller-harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixtures = path.join(root, 'test', 'unit', 'plugin', 'fixtures', 'metallb');
@@ -31,41 +47,73 @@ let configDir: string;
 async function plugin(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runPlugin([...argv, `--kubeconfig=${env.api!.kubeconfigPath}`, `--ironlb-namespace=${env.system}`], {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    readFile: async (p) => (await import('node:fs/promises')).readFile(p, 'utf8'),
-    connect: connectPluginCluster,
-    now: () => NOW,
-  });
+  const code = await runPlugin(
+    [...argv, `--kubeconfig=${env.api!.kubeconfigPath}`, `--ironlb-namespace=${env.system}`],
+    {
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      readFile: async (p) => (await import('node:fs/promises')).readFile(p, 'utf8'),
+      connect: connectPluginCluster,
+      now: () => NOW,
+    },
+  );
   return { code, stdout, stderr };
 }
 
-async function speakerLease(name: string, holder: string, renewedAgoMs: number, durationSeconds: number, annotations: Record<string, string>): Promise<void> {
+async function speakerLease(
+  name: string,
+  holder: string,
+  renewedAgoMs: number,
+  durationSeconds: number,
+  annotations: Record<string, string>,
+): Promise<void> {
   await env.kubeConfig.makeApiClient(CoordinationV1Api).createNamespacedLease({
     namespace: env.system,
-    body: { metadata: { name, annotations }, spec: { holderIdentity: holder, leaseDurationSeconds: durationSeconds, renewTime: toMicroTime(new Date(NOW - renewedAgoMs)) as unknown as Date } },
+    body: {
+      metadata: { name, annotations },
+      spec: {
+        holderIdentity: holder,
+        leaseDurationSeconds: durationSeconds,
+        renewTime: toMicroTime(new Date(NOW - renewedAgoMs)) as unknown as Date,
+      },
+    },
   });
 }
 
 beforeAll(async () => {
   env = await setup('double');
   configDir = mkdtempSync(path.join(tmpdir(), 'ironlb-plugin-test-'));
-  for (const [name, labels] of Object.entries({ 'node-a': { zone: 'a' }, 'node-b': { zone: 'a' }, 'node-c': { zone: 'b' } })) {
+  for (const [name, labels] of Object.entries({
+    'node-a': { zone: 'a' },
+    'node-b': { zone: 'a' },
+    'node-c': { zone: 'b' },
+  })) {
     await env.core.createNode({ body: { metadata: { name, labels } } });
   }
   await createPool(env, 'lab', ['192.0.2.200-192.0.2.201']);
   await env.custom.createNamespacedCustomObject({
-    group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'l2advertisements',
-    body: { apiVersion: 'ironlb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'zone-a' }, spec: { ipAddressPools: ['lab'], nodeSelectors: [{ matchLabels: { zone: 'a' } }] } },
+    group: 'ironlb.io',
+    version: 'v1beta1',
+    namespace: env.system,
+    plural: 'l2advertisements',
+    body: {
+      apiVersion: 'ironlb.io/v1beta1',
+      kind: 'L2Advertisement',
+      metadata: { name: 'zone-a' },
+      spec: { ipAddressPools: ['lab'], nodeSelectors: [{ matchLabels: { zone: 'a' } }] },
+    },
   });
   await env.startController();
   for (const name of ['web', 'db']) {
     await createService(env, name);
-    await eventually(async () => expect(condition(await getService(env, name), 'ironlb.io/Allocated')?.status).toBe('True'));
+    await eventually(async () =>
+      expect(condition(await getService(env, name), 'ironlb.io/Allocated')?.status).toBe('True'),
+    );
   }
   await createService(env, 'late');
-  await eventually(async () => expect(condition(await getService(env, 'late'), 'ironlb.io/Allocated')?.reason).toBe('PoolExhausted'));
+  await eventually(async () =>
+    expect(condition(await getService(env, 'late'), 'ironlb.io/Allocated')?.reason).toBe('PoolExhausted'),
+  );
   await eventually(async () => expect((await getPool(env, 'lab')).status?.assignedIPv4).toBe('2'));
   const webIp = (await getService(env, 'web')).status?.loadBalancer?.ingress?.[0]?.ip ?? '';
   const dbIp = (await getService(env, 'db')).status?.loadBalancer?.ingress?.[0]?.ip ?? '';
@@ -75,10 +123,15 @@ beforeAll(async () => {
   await speakerLease(nodeLeaseName('node-b'), 'node-b', 4000, 3, {});
   await speakerLease(nodeLeaseName('node-c'), 'node-c', 5000, 10, {});
   await speakerLease(memberLeaseName('node-a'), 'node-a', 60_000, 3, { [MACS_ANNOTATION]: 'eth0=02:00:5e:00:53:0a' });
-  await speakerLease(memberLeaseName('node-b'), 'node-b', 60_000, 3, { [MACS_ANNOTATION]: 'eth0=02:00:5e:00:53:0b,eth1=02:00:5e:00:53:1b' });
+  await speakerLease(memberLeaseName('node-b'), 'node-b', 60_000, 3, {
+    [MACS_ANNOTATION]: 'eth0=02:00:5e:00:53:0b,eth1=02:00:5e:00:53:1b',
+  });
   await speakerLease(memberLeaseName('node-c'), 'node-c', 60_000, 3, { [MACS_ANNOTATION]: 'eth0=02:00:5e:00:53:0c' });
   await speakerLease(ipLeaseName(webIp), 'node-a', 30_000, 3, { [IP_ANNOTATION]: webIp });
-  await speakerLease(ipLeaseName(dbIp), 'node-b', 30_000, 3, { [IP_ANNOTATION]: dbIp, [CONFLICT_ANNOTATION]: '02:00:5e:00:53:99: answered ARP' });
+  await speakerLease(ipLeaseName(dbIp), 'node-b', 30_000, 3, {
+    [IP_ANNOTATION]: dbIp,
+    [CONFLICT_ANNOTATION]: '02:00:5e:00:53:99: answered ARP',
+  });
 });
 
 afterAll(async () => {
@@ -94,14 +147,33 @@ describe('kubectl ironlb against the API server double', () => {
     expect(services.map((s) => s.name)).toEqual(['db', 'late', 'web']);
     const web = services.find((s) => s.name === 'web')!;
     expect(web.pool).toBe('lab');
-    expect(web.ips).toEqual([{ ip: expect.stringMatching(/^192\.0\.2\.20[01]$/), node: 'node-a', macs: ['eth0=02:00:5e:00:53:0a'], holderLive: true }]);
+    expect(web.ips).toEqual([
+      {
+        ip: expect.stringMatching(/^192\.0\.2\.20[01]$/),
+        node: 'node-a',
+        macs: ['eth0=02:00:5e:00:53:0a'],
+        holderLive: true,
+      },
+    ]);
     expect(web.events.map((e) => e.reason)).toContain('IPAllocated');
     const db = services.find((s) => s.name === 'db')!;
-    expect(db.ips[0]).toMatchObject({ node: 'node-b', holderLive: false, conflict: '02:00:5e:00:53:99: answered ARP', macs: ['eth0=02:00:5e:00:53:0b', 'eth1=02:00:5e:00:53:1b'] });
+    expect(db.ips[0]).toMatchObject({
+      node: 'node-b',
+      holderLive: false,
+      conflict: '02:00:5e:00:53:99: answered ARP',
+      macs: ['eth0=02:00:5e:00:53:0b', 'eth1=02:00:5e:00:53:1b'],
+    });
     const late = services.find((s) => s.name === 'late')!;
     expect(late.ips).toEqual([]);
-    expect(late.conditions.find((c) => c.type === 'ironlb.io/Allocated')).toMatchObject({ status: 'False', reason: 'PoolExhausted' });
-    expect(late.events[0]).toMatchObject({ type: 'Warning', reason: 'AllocationFailed', from: expect.stringContaining('ironlb-controller') });
+    expect(late.conditions.find((c) => c.type === 'ironlb.io/Allocated')).toMatchObject({
+      status: 'False',
+      reason: 'PoolExhausted',
+    });
+    expect(late.events[0]).toMatchObject({
+      type: 'Warning',
+      reason: 'AllocationFailed',
+      from: expect.stringContaining('ironlb-controller'),
+    });
   });
 
   it('status as a table names the pending reason, and SERVICE gives conditions and events', async () => {
@@ -125,21 +197,32 @@ describe('kubectl ironlb against the API server double', () => {
     const view = JSON.parse(stdout) as PoolsView;
     expect(view.pools).toEqual([
       {
-        name: 'lab', addresses: ['192.0.2.200-192.0.2.201'], ipv4: { used: '2', free: '0' }, ipv6: { used: '0', free: '0' },
-        valid: 'True', conflict: 'False', problems: [], advertisements: ['zone-a'], nodes: ['node-a', 'node-b'],
+        name: 'lab',
+        addresses: ['192.0.2.200-192.0.2.201'],
+        ipv4: { used: '2', free: '0' },
+        ipv6: { used: '0', free: '0' },
+        valid: 'True',
+        conflict: 'False',
+        problems: [],
+        advertisements: ['zone-a'],
+        nodes: ['node-a', 'node-b'],
       },
     ]);
     const table = await plugin('pools');
     const [header, row, ...rest] = table.stdout.split('\n');
-    expect(header).toMatch(/^POOL\s+ADDRESSES\s+IPV4 USED\/FREE\s+IPV6 USED\/FREE\s+VALID\s+CONFLICT\s+ADVERTISEMENTS\s+NODES$/);
+    expect(header).toMatch(
+      /^POOL\s+ADDRESSES\s+IPV4 USED\/FREE\s+IPV6 USED\/FREE\s+VALID\s+CONFLICT\s+ADVERTISEMENTS\s+NODES$/,
+    );
     expect(row).toMatch(/^lab\s+192\.0\.2\.200-192\.0\.2\.201\s+2\/0\s+0\/0\s+True\s+False\s+zone-a\s+node-a,node-b$/);
     expect(rest).toEqual(['']);
   });
 
-  it('nodes: live from each Lease\'s own renewTime + leaseDurationSeconds, IPs held, interfaces', async () => {
+  it("nodes: live from each Lease's own renewTime + leaseDurationSeconds, IPs held, interfaces", async () => {
     const { stdout } = await plugin('nodes', '-o', 'json');
     const rows = JSON.parse(stdout) as NodeRow[];
-    expect(rows.map((r) => [r.node, r.live, r.leaseDurationSeconds, r.ips.length, r.interfaces.map((i) => i.ifname)])).toEqual([
+    expect(
+      rows.map((r) => [r.node, r.live, r.leaseDurationSeconds, r.ips.length, r.interfaces.map((i) => i.ifname)]),
+    ).toEqual([
       ['node-a', true, 3, 1, ['eth0']],
       ['node-b', false, 3, 1, ['eth0', 'eth1']],
       ['node-c', true, 10, 0, ['eth0']],
@@ -157,24 +240,52 @@ describe('kubectl ironlb against the API server double', () => {
     expect(first.code).toBe(0);
     expect(first.stderr).toContain(`IPAddressPool ${env.system}/example: created`);
     expect(first.stderr).toContain(`L2Advertisement ${env.system}/empty: created`);
-    const pool = (await env.custom.getNamespacedCustomObject({ group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'ipaddresspools', name: 'example' })) as { spec: { addresses: string[]; autoAssign: boolean } };
-    expect(pool.spec).toEqual({ addresses: ['192.168.10.0/24', '192.168.9.1-192.168.9.5', 'fc00:f853:0ccd:e799::/124'], autoAssign: true, avoidBuggyIPs: false });
+    const pool = (await env.custom.getNamespacedCustomObject({
+      group: 'ironlb.io',
+      version: 'v1beta1',
+      namespace: env.system,
+      plural: 'ipaddresspools',
+      name: 'example',
+    })) as { spec: { addresses: string[]; autoAssign: boolean } };
+    expect(pool.spec).toEqual({
+      addresses: ['192.168.10.0/24', '192.168.9.1-192.168.9.5', 'fc00:f853:0ccd:e799::/124'],
+      autoAssign: true,
+      avoidBuggyIPs: false,
+    });
     const again = await plugin('migrate', '-f', file);
     expect(again.stderr).toContain(`IPAddressPool ${env.system}/example: already exists, left unchanged`);
-    const nowhere = await runPlugin(['migrate', '-f', file, `--kubeconfig=${env.api!.kubeconfigPath}`, '--ironlb-namespace=no-such-ns'], {
-      stdout: () => undefined, stderr: (t) => (nowhereErr += t), readFile: async (p) => (await import('node:fs/promises')).readFile(p, 'utf8'), connect: connectPluginCluster, now: () => NOW,
-    });
+    const nowhere = await runPlugin(
+      ['migrate', '-f', file, `--kubeconfig=${env.api!.kubeconfigPath}`, '--ironlb-namespace=no-such-ns'],
+      {
+        stdout: () => undefined,
+        stderr: (t) => (nowhereErr += t),
+        readFile: async (p) => (await import('node:fs/promises')).readFile(p, 'utf8'),
+        connect: connectPluginCluster,
+        now: () => NOW,
+      },
+    );
     expect(nowhere).toBe(1);
-    expect(nowhereErr).toContain('IPAddressPool no-such-ns/example: the namespace or ironlb\'s CRDs are missing');
+    expect(nowhereErr).toContain("IPAddressPool no-such-ns/example: the namespace or ironlb's CRDs are missing");
   });
 
-  it('migrate --from-cluster reads MetalLB\'s objects; --dry-run writes nothing', async () => {
+  it("migrate --from-cluster reads MetalLB's objects; --dry-run writes nothing", async () => {
     // client-node's typed body: the schema flag is spelled as its TypeScript property.
     const crd = (plural: string, kind: string, version: string) => ({
-      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${plural}.metallb.io` },
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `${plural}.metallb.io` },
       spec: {
-        group: 'metallb.io', scope: 'Namespaced', names: { plural, kind, singular: kind.toLowerCase(), listKind: `${kind}List` },
-        versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
+        group: 'metallb.io',
+        scope: 'Namespaced',
+        names: { plural, kind, singular: kind.toLowerCase(), listKind: `${kind}List` },
+        versions: [
+          {
+            name: version,
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } },
+          },
+        ],
       },
     });
     const crds = env.kubeConfig.makeApiClient(ApiextensionsV1Api);
@@ -182,33 +293,60 @@ describe('kubectl ironlb against the API server double', () => {
     await crds.createCustomResourceDefinition({ body: crd('l2advertisements', 'L2Advertisement', 'v1beta1') });
     await env.core.createNamespace({ body: { metadata: { name: 'metallb-system' } } });
     await env.custom.createNamespacedCustomObject({
-      group: 'metallb.io', version: 'v1beta1', namespace: 'metallb-system', plural: 'ipaddresspools',
-      body: { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'old' }, spec: { addresses: ['203.0.113.9/29'] } },
+      group: 'metallb.io',
+      version: 'v1beta1',
+      namespace: 'metallb-system',
+      plural: 'ipaddresspools',
+      body: {
+        apiVersion: 'metallb.io/v1beta1',
+        kind: 'IPAddressPool',
+        metadata: { name: 'old' },
+        spec: { addresses: ['203.0.113.9/29'] },
+      },
     });
     const { code, stdout, stderr } = await plugin('migrate', '--from-cluster', '--dry-run');
     expect(stderr).not.toContain('error');
     expect(code).toBe(0);
     expect(stdout).toContain('name: old');
     expect(stdout).toContain('- 203.0.113.8/29');
-    expect(stderr).toMatch(/IPAddressPool metallb-system\/old\s+spec\.addresses\[0\]\s+changed\s+203\.0\.113\.9\/29 -> 203\.0\.113\.8\/29/);
-    const pools = (await env.custom.listNamespacedCustomObject({ group: 'ironlb.io', version: 'v1beta1', namespace: env.system, plural: 'ipaddresspools' })) as { items: { metadata: { name: string } }[] };
+    expect(stderr).toMatch(
+      /IPAddressPool metallb-system\/old\s+spec\.addresses\[0\]\s+changed\s+203\.0\.113\.9\/29 -> 203\.0\.113\.8\/29/,
+    );
+    const pools = (await env.custom.listNamespacedCustomObject({
+      group: 'ironlb.io',
+      version: 'v1beta1',
+      namespace: env.system,
+      plural: 'ipaddresspools',
+    })) as { items: { metadata: { name: string } }[] };
     expect(pools.items.map((p) => p.metadata.name)).not.toContain('old');
   });
 
-  it('the installed entry finds the cluster via $KUBECONFIG and the context\'s namespace, like kubectl', async () => {
+  it("the installed entry finds the cluster via $KUBECONFIG and the context's namespace, like kubectl", async () => {
     expect(existsSync(entry), `${entry} is built by npm test`).toBe(true);
     const kc = new KubeConfig();
     kc.loadFromFile(env.api!.kubeconfigPath);
     const context = kc.getContextObject(kc.getCurrentContext())!;
-    const withNamespace = { ...kc, contexts: kc.contexts.map((c) => (c.name === context.name ? { ...c, namespace: env.apps } : c)) };
+    const withNamespace = {
+      ...kc,
+      contexts: kc.contexts.map((c) => (c.name === context.name ? { ...c, namespace: env.apps } : c)),
+    };
     const file = path.join(configDir, 'kubeconfig');
     const copy = new KubeConfig();
     copy.loadFromOptions(withNamespace);
     writeFileSync(file, copy.exportConfig());
-    const { stdout } = await promisify(execFile)(process.execPath, [entry, 'status', `--ironlb-namespace=${env.system}`], { env: { PATH: process.env.PATH ?? '', KUBECONFIG: file, HOME: configDir } });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [entry, 'status', `--ironlb-namespace=${env.system}`],
+      { env: { PATH: process.env.PATH ?? '', KUBECONFIG: file, HOME: configDir } },
+    );
     expect(stdout).toMatch(/\nNAMESPACE|^NAMESPACE/);
     expect(stdout).toContain(`${env.apps}   web`);
-    const bad = await promisify(execFile)(process.execPath, [entry, 'nodes', '-n', 'x'], { env: { PATH: process.env.PATH ?? '' } }).catch((err: { code: number; stderr: string }) => err);
-    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('nodes: -n/-A select Services and apply to status only') });
+    const bad = await promisify(execFile)(process.execPath, [entry, 'nodes', '-n', 'x'], {
+      env: { PATH: process.env.PATH ?? '' },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('nodes: -n/-A select Services and apply to status only'),
+    });
   });
 });

@@ -7,7 +7,14 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { ruleAllows as doubleRuleAllows, type PolicyRule as DoubleRule } from '../kube/rbac.js';
 import { builtinResources } from '../kube/resources.js';
@@ -16,7 +23,12 @@ import { ipLeaseName, MACS_ANNOTATION, nodeLeaseName, ROLE_LABEL } from '../../s
 import { createKubeClient } from '../../src/kube/client.js';
 import { createInformer } from '../../src/kube/informer.js';
 import {
-  endpointSlicesKind, ipAddressPoolsKind, l2AdvertisementsKind, leasesKind, nodesKind, servicesKind,
+  endpointSlicesKind,
+  ipAddressPoolsKind,
+  l2AdvertisementsKind,
+  leasesKind,
+  nodesKind,
+  servicesKind,
 } from '../../src/kube/resources.js';
 import { EventRecorder } from '../../src/kube/events.js';
 import { KubeSpeakerLeaseStore } from '../../src/kube/speaker-leases.js';
@@ -26,7 +38,10 @@ import { LeaseClient } from '../../src/kube/leases.js';
 import { BGP_STATUS_ANNOTATION, bgpStatusLeaseName } from '../../src/bgp/status.js';
 import { startController } from '../../controller/start.js';
 import {
-  type RequestAttributes, isAllowed, renderKustomization, rulesForServiceAccount,
+  type RequestAttributes,
+  isAllowed,
+  renderKustomization,
+  rulesForServiceAccount,
 } from '../unit/deploy-manifests.js';
 
 const NS = 'ironlb-system';
@@ -36,8 +51,13 @@ const manifests = renderKustomization('deploy');
 /** The manifests' grants for one ServiceAccount, as the double's rules (Role rules keep their namespace). */
 function doubleRulesFor(serviceAccount: string): DoubleRule[] {
   const granted = rulesForServiceAccount(manifests, NS, serviceAccount);
-  const asDouble = (r: { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[] }, namespace?: string): DoubleRule => ({
-    apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], verbs: r.verbs,
+  const asDouble = (
+    r: { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[] },
+    namespace?: string,
+  ): DoubleRule => ({
+    apiGroups: r.apiGroups ?? [],
+    resources: r.resources ?? [],
+    verbs: r.verbs,
     resourceNames: r.resourceNames,
     namespace,
   });
@@ -47,7 +67,12 @@ function doubleRulesFor(serviceAccount: string): DoubleRule[] {
   ];
 }
 
-interface Seen { method: string; path: string; status: number; user: string }
+interface Seen {
+  method: string;
+  path: string;
+  status: number;
+  user: string;
+}
 
 /** Forwards to the double and records every answer, so a refused request cannot go unnoticed. */
 async function startRecordingProxy(target: URL): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
@@ -70,10 +95,11 @@ async function startRecordingProxy(target: URL): Promise<{ url: string; seen: Se
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -118,14 +144,21 @@ beforeAll(async () => {
     rbac: {
       users: {
         admin: { name: 'admin', rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] },
-        controller: { name: `system:serviceaccount:${NS}:ironlb-controller`, rules: doubleRulesFor('ironlb-controller') },
+        controller: {
+          name: `system:serviceaccount:${NS}:ironlb-controller`,
+          rules: doubleRulesFor('ironlb-controller'),
+        },
         speaker: { name: `system:serviceaccount:${NS}:ironlb-speaker`, rules: doubleRulesFor('ironlb-speaker') },
       },
     },
   });
   proxy = await startRecordingProxy(new URL(api.url));
   const kc = kubeConfigWithToken(proxy.url, 'admin');
-  admin = { core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi), leases: kc.makeApiClient(CoordinationV1Api) };
+  admin = {
+    core: kc.makeApiClient(CoreV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+    leases: kc.makeApiClient(CoordinationV1Api),
+  };
 });
 
 afterAll(async () => {
@@ -134,15 +167,22 @@ afterAll(async () => {
 });
 
 describe('the shipped rules, read from the rendered manifests', () => {
-  it('the pure matcher and the double\'s authorizer agree on what each program may do', () => {
+  it("the pure matcher and the double's authorizer agree on what each program may do", () => {
     const resources = builtinResources();
     const pools = { ...resources[0], group: 'ironlb.io', plural: 'ipaddresspools' };
-    const byPlural = (group: string, plural: string) => resources.find((r) => r.group === group && r.plural === plural) ?? { ...pools, group, plural };
+    const byPlural = (group: string, plural: string) =>
+      resources.find((r) => r.group === group && r.plural === plural) ?? { ...pools, group, plural };
     const requests: RequestAttributes[] = [
       { verb: 'list', apiGroup: '', resource: 'services', namespace: '' },
       { verb: 'patch', apiGroup: '', resource: 'services/status', namespace: APPS, name: 'web' },
       { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: NS, name: 'ironlb-controller' },
-      { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: NS, name: ipLeaseName('192.0.2.10') },
+      {
+        verb: 'update',
+        apiGroup: 'coordination.k8s.io',
+        resource: 'leases',
+        namespace: NS,
+        name: ipLeaseName('192.0.2.10'),
+      },
       { verb: 'create', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: APPS },
       { verb: 'watch', apiGroup: 'ironlb.io', resource: 'ipaddresspools', namespace: NS },
       { verb: 'list', apiGroup: 'ironlb.io', resource: 'ipaddresspools', namespace: '' },
@@ -157,7 +197,10 @@ describe('the shipped rules, read from the rendered manifests', () => {
         const [plural, subresource] = r.resource.split('/');
         // An empty namespace is a cluster-wide request.
         const target = {
-          resource: byPlural(r.apiGroup, plural), namespace: r.namespace || undefined, name: r.name, subresource,
+          resource: byPlural(r.apiGroup, plural),
+          namespace: r.namespace || undefined,
+          name: r.name,
+          subresource,
         };
         const theirs = rules.some((rule) => doubleRuleAllows(rule, r.verb, target));
         expect(isAllowed(granted, r), `${sa} ${r.verb} ${r.resource} ${r.namespace}/${r.name ?? ''}`).toBe(theirs);
@@ -175,19 +218,32 @@ describe('the shipped rules, read from the rendered manifests', () => {
 describe('the controller with exactly its shipped RBAC', () => {
   it('elects, assigns an IP, writes status, annotation, pool status, events, Announced; nothing refused', async () => {
     await admin.custom.createNamespacedCustomObject({
-      group: 'ironlb.io', version: 'v1beta1', namespace: NS, plural: 'ipaddresspools',
-      body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'default' }, spec: { addresses: ['192.0.2.10-192.0.2.20'] } },
+      group: 'ironlb.io',
+      version: 'v1beta1',
+      namespace: NS,
+      plural: 'ipaddresspools',
+      body: {
+        apiVersion: 'ironlb.io/v1beta1',
+        kind: 'IPAddressPool',
+        metadata: { name: 'default' },
+        spec: { addresses: ['192.0.2.10-192.0.2.20'] },
+      },
     });
     await admin.core.createNamespacedService({
       namespace: APPS,
-      body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, protocol: 'TCP' }] } },
+      body: {
+        metadata: { name: 'web' },
+        spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, protocol: 'TCP' }] },
+      },
     });
     const controller = await startController({
       kubeConfig: kubeConfigWithToken(proxy.url, 'controller'),
       namespace: NS,
       leaderElect: true,
       // Generous: a loaded machine must not make the only replica lose its lease.
-      leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 500,
+      leaseDurationMs: 6_000,
+      renewDeadlineMs: 4_000,
+      retryPeriodMs: 500,
       identity: 'controller-0',
       logger: silentLogger(),
       informer: { backoff: { initialMs: 50, maxMs: 500 } },
@@ -199,7 +255,10 @@ describe('the controller with exactly its shipped RBAC', () => {
       });
       await admin.leases.createNamespacedLease({
         namespace: NS,
-        body: { metadata: { name: ipLeaseName(ip), labels: { [ROLE_LABEL]: 'ip' } }, spec: { holderIdentity: 'node-a' } },
+        body: {
+          metadata: { name: ipLeaseName(ip), labels: { [ROLE_LABEL]: 'ip' } },
+          spec: { holderIdentity: 'node-a' },
+        },
       });
       await eventually('Announced=True', async () => {
         const s = await admin.core.readNamespacedService({ namespace: APPS, name: 'web' });
@@ -210,7 +269,13 @@ describe('the controller with exactly its shipped RBAC', () => {
         return s.metadata?.annotations?.['ironlb.io/ip-allocated-from-pool'];
       });
       await eventually('pool status', async () => {
-        const pool = (await admin.custom.getNamespacedCustomObject({ group: 'ironlb.io', version: 'v1beta1', namespace: NS, plural: 'ipaddresspools', name: 'default' })) as { status?: { assignedIPv4?: string } };
+        const pool = (await admin.custom.getNamespacedCustomObject({
+          group: 'ironlb.io',
+          version: 'v1beta1',
+          namespace: NS,
+          plural: 'ipaddresspools',
+          name: 'default',
+        })) as { status?: { assignedIPv4?: string } };
         return pool.status?.assignedIPv4 === '1' ? true : undefined;
       });
       await eventually('an IPAllocated event', async () => {
@@ -222,7 +287,9 @@ describe('the controller with exactly its shipped RBAC', () => {
     } finally {
       await controller.stop();
     }
-    const writes = proxy.seen.filter((s) => s.user === 'controller' && s.method !== 'GET').map((s) => `${s.method} ${s.path.split('?')[0]}`);
+    const writes = proxy.seen
+      .filter((s) => s.user === 'controller' && s.method !== 'GET')
+      .map((s) => `${s.method} ${s.path.split('?')[0]}`);
     expect(writes.some((w) => w.includes('/services/web/status'))).toBe(true);
     expect(writes.some((w) => w.includes('/leases'))).toBe(true);
     expect(refused('controller')).toEqual([]);
@@ -237,18 +304,36 @@ describe('the controller with exactly its shipped RBAC', () => {
     // test checks no rule names them. Pods and configmaps it does serve.
     expect(await statusOf(core.listPodForAllNamespaces())).toBe(403);
     expect(await statusOf(core.listNamespacedConfigMap({ namespace: NS }))).toBe(403);
-    expect(await statusOf(leases.createNamespacedLease({ namespace: APPS, body: { metadata: { name: 'x' }, spec: {} } }))).toBe(403);
-    await admin.leases.createNamespacedLease({ namespace: NS, body: { metadata: { name: ipLeaseName('198.51.100.1') }, spec: { holderIdentity: 'node-a' } } });
+    expect(
+      await statusOf(leases.createNamespacedLease({ namespace: APPS, body: { metadata: { name: 'x' }, spec: {} } })),
+    ).toBe(403);
+    await admin.leases.createNamespacedLease({
+      namespace: NS,
+      body: { metadata: { name: ipLeaseName('198.51.100.1') }, spec: { holderIdentity: 'node-a' } },
+    });
     const owned = await leases.readNamespacedLease({ namespace: NS, name: ipLeaseName('198.51.100.1') });
-    expect(await statusOf(leases.replaceNamespacedLease({ namespace: NS, name: ipLeaseName('198.51.100.1'), body: owned }))).toBe(403);
-    expect(await statusOf(custom.patchNamespacedCustomObject(
-      { group: 'ironlb.io', version: 'v1beta1', namespace: NS, plural: 'ipaddresspools', name: 'default', body: { spec: { autoAssign: false } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    ))).toBe(403);
+    expect(
+      await statusOf(leases.replaceNamespacedLease({ namespace: NS, name: ipLeaseName('198.51.100.1'), body: owned })),
+    ).toBe(403);
+    expect(
+      await statusOf(
+        custom.patchNamespacedCustomObject(
+          {
+            group: 'ironlb.io',
+            version: 'v1beta1',
+            namespace: NS,
+            plural: 'ipaddresspools',
+            name: 'default',
+            body: { spec: { autoAssign: false } },
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        ),
+      ),
+    ).toBe(403);
   });
 });
 
-describe('the speaker\'s Kubernetes layer with exactly its shipped RBAC', () => {
+describe("the speaker's Kubernetes layer with exactly its shipped RBAC", () => {
   it('watches what decides candidates, writes its Leases and Events; nothing refused', async () => {
     const client = createKubeClient({ kubeConfig: kubeConfigWithToken(proxy.url, 'speaker'), requestTimeoutMs: 5_000 });
     const options = { backoff: { initialMs: 50, maxMs: 500 }, logger: silentLogger() };
@@ -265,13 +350,31 @@ describe('the speaker\'s Kubernetes layer with exactly its shipped RBAC', () => 
     const events = new EventRecorder(client, { component: 'ironlb-speaker', host: 'node-a', logger: silentLogger() });
     try {
       await Promise.all(informers.map((i) => i.waitForSync()));
-      const heartbeat = await store.create(nodeLeaseName('node-a'), { holderIdentity: 'node-a', leaseDurationSeconds: 3, annotations: { [MACS_ANNOTATION]: 'eth0=02:00:5e:00:53:01' }, renew: true });
-      await store.update(nodeLeaseName('node-a'), heartbeat.resourceVersion, { holderIdentity: 'node-a', leaseDurationSeconds: 3, annotations: heartbeat.annotations, renew: true });
+      const heartbeat = await store.create(nodeLeaseName('node-a'), {
+        holderIdentity: 'node-a',
+        leaseDurationSeconds: 3,
+        annotations: { [MACS_ANNOTATION]: 'eth0=02:00:5e:00:53:01' },
+        renew: true,
+      });
+      await store.update(nodeLeaseName('node-a'), heartbeat.resourceVersion, {
+        holderIdentity: 'node-a',
+        leaseDurationSeconds: 3,
+        annotations: heartbeat.annotations,
+        renew: true,
+      });
       const owned = await store.create(ipLeaseName('192.0.2.99'), { holderIdentity: 'node-a', annotations: {} });
-      const released = await store.update(ipLeaseName('192.0.2.99'), owned.resourceVersion, { holderIdentity: '', annotations: {} });
+      const released = await store.update(ipLeaseName('192.0.2.99'), owned.resourceVersion, {
+        holderIdentity: '',
+        annotations: {},
+      });
       await store.delete(ipLeaseName('192.0.2.99'), released.resourceVersion);
       await store.delete(nodeLeaseName('node-a'));
-      events.record({ kind: 'Service', apiVersion: 'v1', namespace: APPS, name: 'web' }, 'Normal', 'Announcing', '192.0.2.10 announced by node-a');
+      events.record(
+        { kind: 'Service', apiVersion: 'v1', namespace: APPS, name: 'web' },
+        'Normal',
+        'Announcing',
+        '192.0.2.10 announced by node-a',
+      );
       await events.flush();
       await eventually('the Announcing event', async () => {
         const list = await admin.core.listNamespacedEvent({ namespace: APPS });
@@ -287,7 +390,12 @@ describe('the speaker\'s Kubernetes layer with exactly its shipped RBAC', () => 
 
   it('BGP mode: the BGP kinds, the Secrets of its namespace and its status Lease; nothing refused', async () => {
     const client = createKubeClient({ kubeConfig: kubeConfigWithToken(proxy.url, 'speaker'), requestTimeoutMs: 5_000 });
-    const caches = new SpeakerBgpCaches({ client, namespace: NS, informerOptions: { backoff: { initialMs: 50, maxMs: 500 }, logger: silentLogger() }, onChange: () => undefined });
+    const caches = new SpeakerBgpCaches({
+      client,
+      namespace: NS,
+      informerOptions: { backoff: { initialMs: 50, maxMs: 500 }, logger: silentLogger() },
+      onChange: () => undefined,
+    });
     const before = refused('speaker').length;
     try {
       await caches.start();
@@ -297,7 +405,9 @@ describe('the speaker\'s Kubernetes layer with exactly its shipped RBAC', () => 
       publisher.publish({ frr: 'applied', withdrawn: false, peers: [], errors: [] });
       await publisher.flush();
       const lease = await admin.leases.readNamespacedLease({ namespace: NS, name: bgpStatusLeaseName('node-a') });
-      expect(JSON.parse(lease.metadata?.annotations?.[BGP_STATUS_ANNOTATION] ?? '{}')).toMatchObject({ frr: 'applied' });
+      expect(JSON.parse(lease.metadata?.annotations?.[BGP_STATUS_ANNOTATION] ?? '{}')).toMatchObject({
+        frr: 'applied',
+      });
     } finally {
       await caches.stop();
     }
@@ -314,15 +424,25 @@ describe('the speaker\'s Kubernetes layer with exactly its shipped RBAC', () => 
     const leases = kc.makeApiClient(CoordinationV1Api);
     expect(await statusOf(core.listNamespacedPod({ namespace: NS }))).toBe(403);
     expect(await statusOf(core.listConfigMapForAllNamespaces())).toBe(403);
-    expect(await statusOf(leases.createNamespacedLease({ namespace: APPS, body: { metadata: { name: 'x' }, spec: {} } }))).toBe(403);
+    expect(
+      await statusOf(leases.createNamespacedLease({ namespace: APPS, body: { metadata: { name: 'x' }, spec: {} } })),
+    ).toBe(403);
     expect(await statusOf(leases.listLeaseForAllNamespaces())).toBe(403);
-    expect(await statusOf(core.patchNamespacedServiceStatus(
-      { namespace: APPS, name: 'web', body: { status: { loadBalancer: {} } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    ))).toBe(403);
-    expect(await statusOf(core.patchNamespacedService(
-      { namespace: APPS, name: 'web', body: { metadata: { annotations: { a: 'b' } } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    ))).toBe(403);
+    expect(
+      await statusOf(
+        core.patchNamespacedServiceStatus(
+          { namespace: APPS, name: 'web', body: { status: { loadBalancer: {} } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        ),
+      ),
+    ).toBe(403);
+    expect(
+      await statusOf(
+        core.patchNamespacedService(
+          { namespace: APPS, name: 'web', body: { metadata: { annotations: { a: 'b' } } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        ),
+      ),
+    ).toBe(403);
   });
 });

@@ -56,9 +56,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(
-  frr: RecordingFrr,
-): Promise<{
+async function start(frr: RecordingFrr): Promise<{
   bgp: SpeakerBgp;
   custom: CustomObjectsApi;
   core: CoreV1Api;

@@ -13,7 +13,11 @@ afterEach(async () => {
 });
 
 const GROUP = { group: 'ironlb.io', version: 'v1beta1', namespace: NS };
-const NODES: Record<string, Record<string, string>> = { 'node-a': { zone: 'a' }, 'node-b': { zone: 'a' }, 'node-c': { zone: 'b' } };
+const NODES: Record<string, Record<string, string>> = {
+  'node-a': { zone: 'a' },
+  'node-b': { zone: 'a' },
+  'node-c': { zone: 'b' },
+};
 
 interface Apis {
   core: CoreV1Api;
@@ -25,17 +29,32 @@ async function setUp(advertisementSpec: Record<string, unknown>): Promise<{ c: C
   const c = await Cluster.start();
   cluster = c;
   const kc = c.server.kubeConfig;
-  const apis = { core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi), discovery: kc.makeApiClient(DiscoveryV1Api) };
-  for (const [name, labels] of Object.entries(NODES)) await apis.core.createNode({ body: { metadata: { name, labels } } });
+  const apis = {
+    core: kc.makeApiClient(CoreV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+    discovery: kc.makeApiClient(DiscoveryV1Api),
+  };
+  for (const [name, labels] of Object.entries(NODES))
+    await apis.core.createNode({ body: { metadata: { name, labels } } });
   await apis.custom.createNamespacedCustomObject({
     ...GROUP,
     plural: 'ipaddresspools',
-    body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'pool-a', namespace: NS }, spec: { addresses: ['198.51.100.0/24'] } },
+    body: {
+      apiVersion: 'ironlb.io/v1beta1',
+      kind: 'IPAddressPool',
+      metadata: { name: 'pool-a', namespace: NS },
+      spec: { addresses: ['198.51.100.0/24'] },
+    },
   });
   await apis.custom.createNamespacedCustomObject({
     ...GROUP,
     plural: 'l2advertisements',
-    body: { apiVersion: 'ironlb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'l2', namespace: NS }, spec: advertisementSpec },
+    body: {
+      apiVersion: 'ironlb.io/v1beta1',
+      kind: 'L2Advertisement',
+      metadata: { name: 'l2', namespace: NS },
+      spec: advertisementSpec,
+    },
   });
   for (const node of Object.keys(NODES)) await c.addSpeakerWithView(node);
   await c.settled();
@@ -43,12 +62,22 @@ async function setUp(advertisementSpec: Record<string, unknown>): Promise<{ c: C
 }
 
 /** A LoadBalancer Service holding `ip` from pool-a, as the controller leaves it. */
-async function service(apis: Apis, name: string, ip: string, externalTrafficPolicy: 'Cluster' | 'Local'): Promise<void> {
+async function service(
+  apis: Apis,
+  name: string,
+  ip: string,
+  externalTrafficPolicy: 'Cluster' | 'Local',
+): Promise<void> {
   await apis.core.createNamespacedService({
     namespace: 'default',
     body: {
       metadata: { name, annotations: { 'ironlb.io/ip-allocated-from-pool': 'pool-a' } },
-      spec: { type: 'LoadBalancer', externalTrafficPolicy, selector: { app: name }, ports: [{ port: 80, protocol: 'TCP' }] },
+      spec: {
+        type: 'LoadBalancer',
+        externalTrafficPolicy,
+        selector: { app: name },
+        ports: [{ port: 80, protocol: 'TCP' }],
+      },
     },
   });
   const current = await apis.core.readNamespacedService({ name, namespace: 'default' });
@@ -62,7 +91,11 @@ function slice(service: string, nodes: Record<string, boolean>): V1EndpointSlice
     kind: 'EndpointSlice',
     metadata: { name: `${service}-1`, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
     addressType: 'IPv4',
-    endpoints: Object.entries(nodes).map(([nodeName, ready], i) => ({ addresses: [`10.0.0.${i + 1}`], nodeName, conditions: { ready } })),
+    endpoints: Object.entries(nodes).map(([nodeName, ready], i) => ({
+      addresses: [`10.0.0.${i + 1}`],
+      nodeName,
+      conditions: { ready },
+    })),
   };
 }
 
@@ -76,11 +109,22 @@ describe('speaker candidates through the caches', () => {
   it('externalTrafficPolicy Local: the owner follows the ready endpoints', async () => {
     const { c, apis } = await setUp({});
     const ip = '198.51.100.10';
-    await apis.discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('web', { 'node-b': true, 'node-a': false }) });
+    await apis.discovery.createNamespacedEndpointSlice({
+      namespace: 'default',
+      body: slice('web', { 'node-b': true, 'node-a': false }),
+    });
     await service(apis, 'web', ip, 'Local');
-    await until(() => c.segment.ownerOf(ip) === 'node-b', 30_000, 'node-b, the only node with a ready endpoint, to answer');
+    await until(
+      () => c.segment.ownerOf(ip) === 'node-b',
+      30_000,
+      'node-b, the only node with a ready endpoint, to answer',
+    );
     // The endpoint moves to node-c: node-b steps down, node-c takes over.
-    await apis.discovery.replaceNamespacedEndpointSlice({ name: 'web-1', namespace: 'default', body: slice('web', { 'node-b': false, 'node-c': true }) });
+    await apis.discovery.replaceNamespacedEndpointSlice({
+      name: 'web-1',
+      namespace: 'default',
+      body: slice('web', { 'node-b': false, 'node-c': true }),
+    });
     await until(() => c.segment.ownerOf(ip) === 'node-c', 30_000, 'node-c to take over');
     expect(c.segment.maxAnswering.get(ip)).toBe(1);
     expect((await c.holders()).get(ip)).toBe('node-c');
@@ -96,7 +140,11 @@ describe('speaker candidates through the caches', () => {
     const heldByA = ips.filter((ip) => c.segment.ownerOf(ip) === 'node-a');
     expect(heldByA.length).toBeGreaterThan(0);
     await setLabels(apis, 'node-a', { ...NODES['node-a'], [EXCLUDE_FROM_LB_LABEL]: 'true' });
-    await until(() => heldByA.every((ip) => c.segment.ownerOf(ip) === 'node-b'), 30_000, 'node-b to take over from the excluded node');
+    await until(
+      () => heldByA.every((ip) => c.segment.ownerOf(ip) === 'node-b'),
+      30_000,
+      'node-b to take over from the excluded node',
+    );
     for (const ip of ips) expect(c.segment.maxAnswering.get(ip)).toBe(1);
     expect([...c.segment.answering.values()].some((set) => set.has('node-c'))).toBe(false);
   });

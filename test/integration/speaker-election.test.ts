@@ -85,7 +85,10 @@ describe('speaker election on Leases with the API server rules', () => {
     const held = ips.filter((ip) => c.segment.ownerOf(ip) === leaving);
     expect(held.length).toBeGreaterThan(0);
     let stopped = false;
-    void c.speaker(leaving).runtime.stop().then(() => (stopped = true));
+    void c
+      .speaker(leaving)
+      .runtime.stop()
+      .then(() => (stopped = true));
     await c.until('the SIGTERM handover to finish', () => stopped, 10_000);
     for (const ip of held) expect(c.segment.answering.get(ip)?.has(leaving)).toBe(false);
     await c.until('handover', () => held.every((ip) => c.segment.ownerOf(ip) !== undefined));

@@ -47,11 +47,18 @@ export class Cluster {
   static async start(timing: Partial<typeof TIMING> = {}): Promise<Cluster> {
     const server = await startApiServer({ namespaces: [NS] });
     const cluster = new Cluster(server, { ...TIMING, ...timing });
-    const informer = createInformer(createKubeClient({ kubeConfig: server.kubeConfig }), leasesKind(NS), { backoff: { initialMs: 20, maxMs: 100 } });
+    const informer = createInformer(createKubeClient({ kubeConfig: server.kubeConfig }), leasesKind(NS), {
+      backoff: { initialMs: 20, maxMs: 100 },
+    });
     const record = (deleted: boolean) => (lease: V1Lease) => {
       const ip = lease.metadata?.annotations?.[IP_ANNOTATION];
       if (ip === undefined) return;
-      cluster.leaseHistory.push({ ip, holder: lease.spec?.holderIdentity ?? '', resourceVersion: lease.metadata?.resourceVersion ?? '', deleted });
+      cluster.leaseHistory.push({
+        ip,
+        holder: lease.spec?.holderIdentity ?? '',
+        resourceVersion: lease.metadata?.resourceVersion ?? '',
+        deleted,
+      });
     };
     informer.on({ onAdd: record(false), onUpdate: record(false), onDelete: record(true) });
     informer.start();
@@ -97,7 +104,10 @@ export class Cluster {
       wire,
       ...this.timing,
       interfaces: () => [{ ifname: 'eth0', mac: macOf(index) }],
-      events: { emit: (service, _type, reason, message) => events.push({ reason, service: `${service.namespace}/${service.name}`, message }) },
+      events: {
+        emit: (service, _type, reason, message) =>
+          events.push({ reason, service: `${service.namespace}/${service.name}`, message }),
+      },
       onSpeakersChanged,
       liveness,
       settleMs: liveness === undefined ? undefined : 500,
@@ -205,7 +215,11 @@ export class FakeMesh implements Liveness {
 }
 
 /** Polls `condition` every 20 ms until it holds or `timeoutMs` passes (generous: behaviour, not speed). */
-export function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   return waitFor(what, condition, timeoutMs, 20);
 }
 

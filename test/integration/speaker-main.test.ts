@@ -9,7 +9,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { livenessKeySecret } from '../../src/kube/liveness-key.js';
-import { LIVENESS_ANNOTATION, MACS_ANNOTATION, memberLeaseName, nodeLeaseName, ROLE_LABEL } from '../../src/api/leases.js';
+import {
+  LIVENESS_ANNOTATION,
+  MACS_ANNOTATION,
+  memberLeaseName,
+  nodeLeaseName,
+  ROLE_LABEL,
+} from '../../src/api/leases.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { startSilentApiServer, type SilentApiServer } from './silent-apiserver.js';
@@ -50,7 +56,10 @@ function portTaken(port: number): Promise<boolean> {
 describe('speaker program', () => {
   it('refuses to start without a node name, saying which flag is missing', async () => {
     expect(existsSync(entry), `${entry} is built by npm test`).toBe(true);
-    const proc = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [entry], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     expect(await exited(proc)).toBe(2);
@@ -63,11 +72,21 @@ describe('speaker program', () => {
     const leases = server.kubeConfig.makeApiClient(CoordinationV1Api);
     const names = async () => (await leases.listNamespacedLease({ namespace: NS })).items.map((l) => l.metadata?.name);
     // The controller would have made it.
-    await server.kubeConfig.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: NS, body: livenessKeySecret(NS, [randomBytes(32)]) });
+    await server.kubeConfig
+      .makeApiClient(CoreV1Api)
+      .createNamespacedSecret({ namespace: NS, body: livenessKeySecret(NS, [randomBytes(32)]) });
     child = spawn(
       process.execPath,
-      [entry, '--node-name=node-a', `--kubeconfig=${server.kubeconfigPath}`, '--metrics-port=0', '--heartbeat-interval=200ms', '--lease-duration=1s',
-        '--liveness-address=127.0.0.1', `--liveness-port=${MESH_PORT}`],
+      [
+        entry,
+        '--node-name=node-a',
+        `--kubeconfig=${server.kubeconfigPath}`,
+        '--metrics-port=0',
+        '--heartbeat-interval=200ms',
+        '--lease-duration=1s',
+        '--liveness-address=127.0.0.1',
+        `--liveness-port=${MESH_PORT}`,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
     );
     const proc = child;
@@ -96,10 +115,14 @@ describe('speaker program', () => {
     expect(existsSync(entry), `${entry} is built by npm test`).toBe(true);
     const silent = await startSilentApiServer();
     server = silent;
-    const proc = spawn(process.execPath, [entry, '--node-name=node-a', `--kubeconfig=${silent.kubeconfigPath}`, '--metrics-port=0', '--liveness-port=0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'info' },
-    });
+    const proc = spawn(
+      process.execPath,
+      [entry, '--node-name=node-a', `--kubeconfig=${silent.kubeconfigPath}`, '--metrics-port=0', '--liveness-port=0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LOG_LEVEL: 'info' },
+      },
+    );
     child = proc;
     let output = '';
     proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

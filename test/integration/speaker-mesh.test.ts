@@ -51,13 +51,22 @@ describe('speaker election on the liveness mesh', () => {
     const member = await client.coordination.readNamespacedLease({ name: memberLeaseName('node-a'), namespace: NS });
     expect(member.metadata?.annotations?.['ironlb.io/liveness']).toBe('192.0.2.1:7947');
     expect(member.metadata?.labels?.['ironlb.io/role']).toBe('member');
-    expect(meshes.get('node-b')?.members.map((m) => m.node).sort()).toEqual(NODES);
+    expect(
+      meshes
+        .get('node-b')
+        ?.members.map((m) => m.node)
+        .sort(),
+    ).toEqual(NODES);
 
     const held = ips.filter((ip) => c.segment.ownerOf(ip) === 'node-a');
     expect(held.length).toBeGreaterThan(0);
     // node-a keeps renewing its heartbeat Lease: by the Leases alone it is live forever.
     for (const node of ['node-b', 'node-c']) meshes.get(node)?.set({ verdicts: { 'node-a': 'dead' } });
-    await until(() => held.every((ip) => ['node-b', 'node-c'].includes(c.segment.ownerOf(ip) ?? '')), 30_000, 'the others to take over');
+    await until(
+      () => held.every((ip) => ['node-b', 'node-c'].includes(c.segment.ownerOf(ip) ?? '')),
+      30_000,
+      'the others to take over',
+    );
     const holders = await c.holders();
     for (const ip of held) expect(holders.get(ip)).toBe(c.segment.ownerOf(ip));
     // node-a heard the new owners on the wire and fell silent (the fence).
@@ -71,7 +80,9 @@ describe('speaker election on the liveness mesh', () => {
     await until(() => speaker(c, 'node-c').runtime.isSelfBlamed(), 10_000, 'node-c to blame itself');
     const client = createKubeClient({ kubeConfig: c.server.kubeConfig });
     await until(
-      async () => (await client.coordination.readNamespacedLease({ name: memberLeaseName('node-c'), namespace: NS })).metadata?.annotations?.[MESH_ANNOTATION] === 'isolated',
+      async () =>
+        (await client.coordination.readNamespacedLease({ name: memberLeaseName('node-c'), namespace: NS })).metadata
+          ?.annotations?.[MESH_ANNOTATION] === 'isolated',
       10_000,
       'node-c to publish that it is isolated',
     );
@@ -95,9 +106,17 @@ describe('speaker election on the liveness mesh', () => {
     for (const mesh of meshes.values()) mesh.set({ isolated: true });
     const held = ips.filter((ip) => c.segment.ownerOf(ip) === 'node-a');
     expect(held.length).toBeGreaterThan(0);
-    await until(() => ['node-b', 'node-c'].every((n) => !speaker(c, n).runtime.isSelfBlamed()), 10_000, 'no self-blame when nobody hears anybody');
+    await until(
+      () => ['node-b', 'node-c'].every((n) => !speaker(c, n).runtime.isSelfBlamed()),
+      10_000,
+      'no self-blame when nobody hears anybody',
+    );
     await crash(c, 'node-a', held);
-    await until(() => held.every((ip) => ['node-b', 'node-c'].includes(c.segment.ownerOf(ip) ?? '')), 30_000, 'takeover by the heartbeat Leases');
+    await until(
+      () => held.every((ip) => ['node-b', 'node-c'].includes(c.segment.ownerOf(ip) ?? '')),
+      30_000,
+      'takeover by the heartbeat Leases',
+    );
     expect(['node-b', 'node-c'].some((n) => speaker(c, n).runtime.isSelfBlamed())).toBe(false);
   });
 
@@ -125,19 +144,30 @@ describe('speaker election on the liveness mesh', () => {
     speaker(c, 'node-a').store.severed = true;
     // The mesh carries the flag a lease-duration after node-a's last renewal (src/liveness; unit-tested there).
     await until(() => standing('node-a')?.cutOff === true, 10_000, 'node-a to report itself cut off');
-    expect(['node-b', 'node-c'].map((n) => standing(n))).toEqual([{ cutOff: false, steady: true }, { cutOff: false, steady: true }]);
+    expect(['node-b', 'node-c'].map((n) => standing(n))).toEqual([
+      { cutOff: false, steady: true },
+      { cutOff: false, steady: true },
+    ]);
     // Steady monitors do not count its heartbeats, so the mesh declares it dead, as the unit tests show.
     for (const node of ['node-b', 'node-c']) meshes.get(node)?.set({ verdicts: { 'node-a': 'dead' } });
-    await until(() => held.every((ip) => ['node-b', 'node-c'].includes(c.segment.ownerOf(ip) ?? '')), 30_000, 'the others to take over');
+    await until(
+      () => held.every((ip) => ['node-b', 'node-c'].includes(c.segment.ownerOf(ip) ?? '')),
+      30_000,
+      'the others to take over',
+    );
     // node-a could not learn of the takeover through the API: the new owners' announcements silenced it.
     expect(held.filter((ip) => speaker(c, 'node-a').runtime.machine.isAnnouncing(ip))).toEqual([]);
     speaker(c, 'node-a').store.severed = false;
     await until(() => standing('node-a')?.cutOff === false, 10_000, 'node-a back on the API');
     for (const node of ['node-b', 'node-c']) meshes.get(node)?.set({ verdicts: { 'node-a': 'alive' } });
-    await until(async () => {
-      const holders = await c.holders();
-      return ips.every((ip) => holders.get(ip) === c.segment.ownerOf(ip));
-    }, 10_000, 'every Lease holder to be the one answering');
+    await until(
+      async () => {
+        const holders = await c.holders();
+        return ips.every((ip) => holders.get(ip) === c.segment.ownerOf(ip));
+      },
+      10_000,
+      'every Lease holder to be the one answering',
+    );
     // The fence acts on the new owner's first announcement; from then on one answer per IP.
     for (const ip of ips) expect(c.segment.answering.get(ip)?.size).toBe(1);
   });

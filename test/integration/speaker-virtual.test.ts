@@ -88,15 +88,22 @@ describe('speakers on a virtual clock (real runtime, real detector, simulated ne
     expect(held.length).toBeGreaterThan(0);
     c.speaker(victim).store.severed = true;
     // Its last renewal was at most one heartbeat ago: flagged within a lease-duration more, then detected.
-    await c.until('its IPs answered by the others', () => held.every((ip) => ![victim, undefined].includes(c.segment.ownerOf(ip))), 60_000);
-    for (const other of NODES.filter((n) => n !== victim)) expect(c.speaker(other).liveness?.verdict(victim)).toBe('dead');
+    await c.until(
+      'its IPs answered by the others',
+      () => held.every((ip) => ![victim, undefined].includes(c.segment.ownerOf(ip))),
+      60_000,
+    );
+    for (const other of NODES.filter((n) => n !== victim))
+      expect(c.speaker(other).liveness?.verdict(victim)).toBe('dead');
     expect(held.filter((ip) => c.speaker(victim).runtime.machine.isAnnouncing(ip))).toEqual([]);
     // The fence acts on the new owner's first announcement (the stale owner learns of the takeover no other
     // way): from then on one answer per IP.
     const oneAnswerEach = () => IPS.every((ip) => c.segment.answering.get(ip)?.size === 1);
     expect(oneAnswerEach()).toBe(true);
     c.speaker(victim).store.severed = false;
-    await c.until('it rejoins the mesh', () => NODES.every((n) => n === victim || c.speaker(n).liveness?.verdict(victim) === 'alive'));
+    await c.until('it rejoins the mesh', () =>
+      NODES.every((n) => n === victim || c.speaker(n).liveness?.verdict(victim) === 'alive'),
+    );
     await run(c.scheduler, 60_000);
     expect(c.consistent(IPS)).toBe(true);
     expect(oneAnswerEach()).toBe(true);
@@ -132,8 +139,16 @@ describe('speakers on a virtual clock (real runtime, real detector, simulated ne
     c.kill('node-d');
     await run(c.scheduler, 5 * TIMING.leaseDurationMs);
     expect(c.store.lease(memberLeaseName('node-d'))).toBeDefined();
-    await c.until('node-d\'s Leases deleted', () => c.store.lease(memberLeaseName('node-d')) === undefined, 10 * TIMING.leaseDurationMs);
-    await c.until('its heartbeat Lease too', () => c.store.lease(nodeLeaseName('node-d')) === undefined, TIMING.leaseDurationMs);
+    await c.until(
+      "node-d's Leases deleted",
+      () => c.store.lease(memberLeaseName('node-d')) === undefined,
+      10 * TIMING.leaseDurationMs,
+    );
+    await c.until(
+      'its heartbeat Lease too',
+      () => c.store.lease(nodeLeaseName('node-d')) === undefined,
+      TIMING.leaseDurationMs,
+    );
     for (const n of NODES.filter((n) => n !== 'node-d')) {
       expect(c.store.lease(memberLeaseName(n))).toBeDefined();
       expect(c.store.lease(nodeLeaseName(n))).toBeDefined();

@@ -101,7 +101,10 @@ function writeRequest(url: URL): WriteRequest {
 /** Sends JSON, with the write's warnings as `Warning: 299 - "..."` headers. */
 function sendJson(response: ServerResponse, code: number, body: unknown, write?: WriteRequest): void {
   if (write && write.warnings.length > 0) {
-    response.setHeader('Warning', write.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+    response.setHeader(
+      'Warning',
+      write.warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+    );
   }
   const text = JSON.stringify(body);
   response.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -166,7 +169,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     }
     if (rest.length === 0) return 'discovery';
     let namespace: string | undefined;
-    if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+    if (
+      rest[0] === 'namespaces' &&
+      rest.length >= 3 &&
+      !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))
+    ) {
       namespace = rest[1];
       rest = rest.slice(2);
     }
@@ -178,18 +185,25 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 
   function verbOf(method: string, route: Route, url: URL): Verb {
     const watch = url.searchParams.get('watch');
-    const verb = requestVerb(method, route.name !== undefined, route.name === undefined && (watch === 'true' || watch === '1'));
-    if (verb === undefined) throw methodNotAllowed(`the server does not allow this method on the requested resource: ${method}`);
+    const verb = requestVerb(
+      method,
+      route.name !== undefined,
+      route.name === undefined && (watch === 'true' || watch === '1'),
+    );
+    if (verb === undefined)
+      throw methodNotAllowed(`the server does not allow this method on the requested resource: ${method}`);
     return verb;
   }
-
 
   function list(r: Route, url: URL): JsonObject {
     const labels = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
     const fields = parseFieldSelector(url.searchParams.get('fieldSelector') ?? '', fieldSelectorsOf(r.resource));
     const items = store
       .list(r.resource, r.namespace)
-      .filter((o) => matchesLabels(labels, metadataOf(o).labels as Record<string, string> | undefined) && matchesFields(fields, o))
+      .filter(
+        (o) =>
+          matchesLabels(labels, metadataOf(o).labels as Record<string, string> | undefined) && matchesFields(fields, o),
+      )
       // Typed lists carry kind/apiVersion on the list only; custom resource lists on every item.
       .map((o) => (r.resource.schema ? present(r.resource, o) : o));
     return {
@@ -245,12 +259,20 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       case 'get': {
         const found = objects.get(r.resource, r.namespace, name);
         const table = wantsTable(request.headers.accept);
-        return sendJson(response, 200, table ? toTable(r.resource, [found], String(store.currentRevision)) : present(r.resource, found));
+        return sendJson(
+          response,
+          200,
+          table ? toTable(r.resource, [found], String(store.currentRevision)) : present(r.resource, found),
+        );
       }
       case 'list': {
         const answer = list(r, url);
         const table = wantsTable(request.headers.accept);
-        return sendJson(response, 200, table ? toTable(r.resource, answer.items as JsonObject[], String(store.currentRevision)) : answer);
+        return sendJson(
+          response,
+          200,
+          table ? toTable(r.resource, answer.items as JsonObject[], String(store.currentRevision)) : answer,
+        );
       }
       case 'watch': {
         const timeout = url.searchParams.get('timeoutSeconds');
@@ -293,7 +315,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       }
       case 'deletecollection': {
         const victims = list(r, url).items as JsonObject[];
-        for (const v of victims) objects.delete(r.resource, metadataOf(v).namespace as string | undefined, metadataOf(v).name as string, body);
+        for (const v of victims)
+          objects.delete(r.resource, metadataOf(v).namespace as string | undefined, metadataOf(v).name as string, body);
         return sendJson(response, 200, { ...list(r, url), items: victims.map((v) => present(r.resource, v)) });
       }
     }
@@ -301,7 +324,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     handle(request, response).catch((error: unknown) => {
-      const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
+      const apiError =
+        error instanceof ApiError
+          ? error
+          : new ApiError(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
       if (!response.headersSent) sendError(response, apiError);
       else response.end();
     });

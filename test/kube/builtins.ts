@@ -16,7 +16,13 @@ const conditionSchema: Schema = {
   type: 'object',
   required: ['lastTransitionTime', 'message', 'reason', 'status', 'type'],
   properties: {
-    type: { type: 'string', maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?' + '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$' },
+    type: {
+      type: 'string',
+      maxLength: 316,
+      pattern:
+        '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?' +
+        '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+    },
     status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
     reason: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' },
     message: { type: 'string', maxLength: 32768 },
@@ -67,24 +73,59 @@ function validateService(service: JsonObject, ctx: BuiltinContext): FieldError[]
   const spec = service.spec as JsonObject;
   const types = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
   if (!types.includes(spec.type as string)) {
-    errors.push(field('spec.type', 'FieldValueNotSupported', `Unsupported value: ${JSON.stringify(spec.type)}: supported values: ${types.map((t) => `"${t}"`).join(', ')}`));
+    errors.push(
+      field(
+        'spec.type',
+        'FieldValueNotSupported',
+        `Unsupported value: ${JSON.stringify(spec.type)}: supported values: ${types.map((t) => `"${t}"`).join(', ')}`,
+      ),
+    );
   }
-  if (spec.type !== 'ExternalName' && (!Array.isArray(spec.ports) || spec.ports.length === 0) && spec.clusterIP !== 'None') {
+  if (
+    spec.type !== 'ExternalName' &&
+    (!Array.isArray(spec.ports) || spec.ports.length === 0) &&
+    spec.clusterIP !== 'None'
+  ) {
     errors.push(field('spec.ports', 'FieldValueRequired', 'Required value'));
   }
   const policies = ['SingleStack', 'PreferDualStack', 'RequireDualStack'];
   if (!policies.includes(spec.ipFamilyPolicy as string)) {
-    errors.push(field('spec.ipFamilyPolicy', 'FieldValueNotSupported', `Unsupported value: ${JSON.stringify(spec.ipFamilyPolicy)}: ` + `supported values: "PreferDualStack", "RequireDualStack", "SingleStack"`));
+    errors.push(
+      field(
+        'spec.ipFamilyPolicy',
+        'FieldValueNotSupported',
+        `Unsupported value: ${JSON.stringify(spec.ipFamilyPolicy)}: ` +
+          `supported values: "PreferDualStack", "RequireDualStack", "SingleStack"`,
+      ),
+    );
   }
   if (spec.ipFamilyPolicy === 'RequireDualStack' && ctx.clusterFamilies.length < 2) {
-    errors.push(field('spec.ipFamilyPolicy', 'FieldValueInvalid', 'Invalid value: "RequireDualStack": this cluster is not configured for dual-stack services'));
+    errors.push(
+      field(
+        'spec.ipFamilyPolicy',
+        'FieldValueInvalid',
+        'Invalid value: "RequireDualStack": this cluster is not configured for dual-stack services',
+      ),
+    );
   }
   if (spec.loadBalancerClass !== undefined && spec.type !== 'LoadBalancer') {
-    errors.push(field('spec.loadBalancerClass', 'FieldValueForbidden', 'Forbidden: may only be used when `type` is \'LoadBalancer\''));
+    errors.push(
+      field(
+        'spec.loadBalancerClass',
+        'FieldValueForbidden',
+        "Forbidden: may only be used when `type` is 'LoadBalancer'",
+      ),
+    );
   }
   const etp = spec.externalTrafficPolicy;
   if (etp !== undefined && etp !== 'Cluster' && etp !== 'Local') {
-    errors.push(field('spec.externalTrafficPolicy', 'FieldValueNotSupported', `Unsupported value: ${JSON.stringify(etp)}: supported values: "Cluster", "Local"`));
+    errors.push(
+      field(
+        'spec.externalTrafficPolicy',
+        'FieldValueNotSupported',
+        `Unsupported value: ${JSON.stringify(etp)}: supported values: "Cluster", "Local"`,
+      ),
+    );
   }
   return errors;
 }
@@ -97,16 +138,34 @@ function validateServiceStatus(service: JsonObject): FieldError[] {
   const spec = isObject(service.spec) ? service.spec : {};
   // Since 1.29 (gate AllowServiceLBStatusOnNonLB, removed in 1.32): nothing else is checked then.
   if (spec.type !== 'LoadBalancer' && ingress.length > 0) {
-    return [field('status.loadBalancer.ingress', 'FieldValueForbidden', "Forbidden: may only be used when `spec.type` is 'LoadBalancer'")];
+    return [
+      field(
+        'status.loadBalancer.ingress',
+        'FieldValueForbidden',
+        "Forbidden: may only be used when `spec.type` is 'LoadBalancer'",
+      ),
+    ];
   }
   ingress.forEach((entry, i) => {
     const path = `status.loadBalancer.ingress[${i}]`;
     if (!isObject(entry)) return;
     if (entry.ip !== undefined && isIP(String(entry.ip)) === 0) {
-      errors.push(field(`${path}.ip`, 'FieldValueInvalid', `Invalid value: ${JSON.stringify(entry.ip)}: must be a valid IP address`));
+      errors.push(
+        field(
+          `${path}.ip`,
+          'FieldValueInvalid',
+          `Invalid value: ${JSON.stringify(entry.ip)}: must be a valid IP address`,
+        ),
+      );
     }
     if (entry.ipMode !== undefined && entry.ipMode !== 'VIP' && entry.ipMode !== 'Proxy') {
-      errors.push(field(`${path}.ipMode`, 'FieldValueNotSupported', `Unsupported value: ${JSON.stringify(entry.ipMode)}: supported values: "Proxy", "VIP"`));
+      errors.push(
+        field(
+          `${path}.ipMode`,
+          'FieldValueNotSupported',
+          `Unsupported value: ${JSON.stringify(entry.ipMode)}: supported values: "Proxy", "VIP"`,
+        ),
+      );
     }
     if (entry.ipMode !== undefined && entry.ip === undefined) {
       errors.push(field(`${path}.ipMode`, 'FieldValueForbidden', 'Forbidden: may not be specified when `ip` is not'));
@@ -124,7 +183,11 @@ const microTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2}
 function checkMicroTime(kind: string, value: Json | undefined): void {
   if (value === undefined || value === null) return;
   if (typeof value !== 'string' || !microTime.test(value)) {
-    throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: ` + `parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05.000000Z07:00": ` + `cannot parse as RFC3339 with microseconds`);
+    throw badRequest(
+      `${kind} in version "v1" cannot be handled as a ${kind}: ` +
+        `parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05.000000Z07:00": ` +
+        `cannot parse as RFC3339 with microseconds`,
+    );
   }
 }
 
@@ -138,10 +201,22 @@ function validateLease(lease: JsonObject): FieldError[] {
   const errors: FieldError[] = [];
   const spec = isObject(lease.spec) ? lease.spec : {};
   if (typeof spec.leaseDurationSeconds === 'number' && spec.leaseDurationSeconds <= 0) {
-    errors.push(field('spec.leaseDurationSeconds', 'FieldValueInvalid', `Invalid value: ${spec.leaseDurationSeconds}: must be greater than 0`));
+    errors.push(
+      field(
+        'spec.leaseDurationSeconds',
+        'FieldValueInvalid',
+        `Invalid value: ${spec.leaseDurationSeconds}: must be greater than 0`,
+      ),
+    );
   }
   if (typeof spec.leaseTransitions === 'number' && spec.leaseTransitions < 0) {
-    errors.push(field('spec.leaseTransitions', 'FieldValueInvalid', `Invalid value: ${spec.leaseTransitions}: must be greater than or equal to 0`));
+    errors.push(
+      field(
+        'spec.leaseTransitions',
+        'FieldValueInvalid',
+        `Invalid value: ${spec.leaseTransitions}: must be greater than or equal to 0`,
+      ),
+    );
   }
   return errors;
 }
@@ -150,17 +225,30 @@ function validateEventsV1(event: JsonObject): FieldError[] {
   checkMicroTime('Event', event.eventTime);
   const errors: FieldError[] = [];
   for (const name of ['eventTime', 'reportingController', 'reportingInstance', 'action', 'reason']) {
-    if (event[name] === undefined || event[name] === '') errors.push(field(name, 'FieldValueRequired', 'Required value'));
+    if (event[name] === undefined || event[name] === '')
+      errors.push(field(name, 'FieldValueRequired', 'Required value'));
   }
   if (event.type !== 'Normal' && event.type !== 'Warning') {
-    errors.push(field('type', 'FieldValueNotSupported', `Unsupported value: ${JSON.stringify(event.type ?? '')}: supported values: "Normal", "Warning"`));
+    errors.push(
+      field(
+        'type',
+        'FieldValueNotSupported',
+        `Unsupported value: ${JSON.stringify(event.type ?? '')}: supported values: "Normal", "Warning"`,
+      ),
+    );
   }
   return errors;
 }
 
 function validateCoreEvent(event: JsonObject): FieldError[] {
   if (event.type === undefined || event.type === 'Normal' || event.type === 'Warning') return [];
-  return [field('type', 'FieldValueNotSupported', `Unsupported value: ${JSON.stringify(event.type)}: supported values: "Normal", "Warning"`)];
+  return [
+    field(
+      'type',
+      'FieldValueNotSupported',
+      `Unsupported value: ${JSON.stringify(event.type)}: supported values: "Normal", "Warning"`,
+    ),
+  ];
 }
 
 // metav1.Time is serialized with whole seconds: a client's "…05.123Z" comes back "…05Z".
@@ -182,7 +270,8 @@ export function normalizeTimes(resource: ResourceType, object: JsonObject): void
   if (resource.id === '/services') normalizeConditionTimes(object, ['lastTransitionTime']);
   if (resource.id === '/nodes') normalizeConditionTimes(object, ['lastHeartbeatTime', 'lastTransitionTime']);
   if (resource.id === '/events') {
-    for (const name of ['firstTimestamp', 'lastTimestamp']) if (object[name] !== undefined) object[name] = toSeconds(object[name]) ?? null;
+    for (const name of ['firstTimestamp', 'lastTimestamp'])
+      if (object[name] !== undefined) object[name] = toSeconds(object[name]) ?? null;
   }
 }
 
@@ -206,7 +295,8 @@ export function defaultOnWrite(resource: ResourceType, object: JsonObject): void
   const lb = isObject(status.loadBalancer) ? status.loadBalancer : {};
   if (spec.type !== 'LoadBalancer' || !Array.isArray(lb.ingress)) return;
   for (const entry of lb.ingress) {
-    if (isObject(entry) && typeof entry.ip === 'string' && entry.ip !== '' && entry.ipMode === undefined) entry.ipMode = 'VIP';
+    if (isObject(entry) && typeof entry.ip === 'string' && entry.ip !== '' && entry.ipMode === undefined)
+      entry.ipMode = 'VIP';
   }
 }
 

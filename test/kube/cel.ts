@@ -21,13 +21,55 @@ export interface CompiledRule {
  * parser and never reach this list.
  */
 export const KUBE_1_29_FUNCTIONS: ReadonlySet<string> = new Set([
-  'size', 'int', 'uint', 'double', 'string', 'bool', 'bytes', 'type', 'duration', 'timestamp', 'dyn',
-  'contains', 'startsWith', 'endsWith', 'matches',
-  'getHours', 'getMinutes', 'getSeconds', 'getMilliseconds',
-  'getFullYear', 'getMonth', 'getDate', 'getDayOfMonth', 'getDayOfWeek', 'getDayOfYear',
-  'charAt', 'indexOf', 'lastIndexOf', 'lowerAscii', 'upperAscii', 'replace', 'split', 'substring', 'trim', 'join',
-  'isSorted', 'sum', 'min', 'max', 'find', 'findAll', 'url', 'isURL',
-  'getScheme', 'getHost', 'getHostname', 'getPort', 'getEscapedPath', 'getQuery',
+  'size',
+  'int',
+  'uint',
+  'double',
+  'string',
+  'bool',
+  'bytes',
+  'type',
+  'duration',
+  'timestamp',
+  'dyn',
+  'contains',
+  'startsWith',
+  'endsWith',
+  'matches',
+  'getHours',
+  'getMinutes',
+  'getSeconds',
+  'getMilliseconds',
+  'getFullYear',
+  'getMonth',
+  'getDate',
+  'getDayOfMonth',
+  'getDayOfWeek',
+  'getDayOfYear',
+  'charAt',
+  'indexOf',
+  'lastIndexOf',
+  'lowerAscii',
+  'upperAscii',
+  'replace',
+  'split',
+  'substring',
+  'trim',
+  'join',
+  'isSorted',
+  'sum',
+  'min',
+  'max',
+  'find',
+  'findAll',
+  'url',
+  'isURL',
+  'getScheme',
+  'getHost',
+  'getHostname',
+  'getPort',
+  'getEscapedPath',
+  'getQuery',
 ]);
 
 const env = celEnv({ funcs: strings });
@@ -46,7 +88,8 @@ function calledFunctions(node: unknown, into = new Set<string>()): Set<string> {
   if (Array.isArray(node)) for (const child of node) calledFunctions(child, into);
   else if (node !== null && typeof node === 'object') {
     const record = node as Record<string, unknown>;
-    const name = record.case === 'callExpr' ? (record.value as { function?: unknown } | undefined)?.function : undefined;
+    const name =
+      record.case === 'callExpr' ? (record.value as { function?: unknown } | undefined)?.function : undefined;
     if (typeof name === 'string' && /^[A-Za-z]/.test(name)) into.add(name);
     for (const child of Object.values(record)) calledFunctions(child, into);
   }
@@ -59,7 +102,8 @@ export function compileRule(rule: string): CompiledRule {
   if (known) return known;
   const parsed = parse(rule);
   for (const name of calledFunctions(parsed.expr)) {
-    if (!KUBE_1_29_FUNCTIONS.has(name)) throw new Error(`undeclared reference to '${name}' (not in the CEL of Kubernetes 1.29)`);
+    if (!KUBE_1_29_FUNCTIONS.has(name))
+      throw new Error(`undeclared reference to '${name}' (not in the CEL of Kubernetes 1.29)`);
   }
   const run = plan(env, parsed);
   const compiled: CompiledRule = {
@@ -74,4 +118,3 @@ export function compileRule(rule: string): CompiledRule {
   cache.set(rule, compiled);
   return compiled;
 }
-

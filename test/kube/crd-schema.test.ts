@@ -25,10 +25,10 @@ function nodes(schema: Schema, path = ''): Array<[string, Schema]> {
   const out: Array<[string, Schema]> = [[path, schema]];
   for (const [key, child] of Object.entries(schema.properties ?? {})) out.push(...nodes(child, `${path}.${key}`));
   if (schema.items) out.push(...nodes(schema.items, `${path}[*]`));
-  if (schema.additionalProperties && typeof schema.additionalProperties === 'object') out.push(...nodes(schema.additionalProperties, `${path}{*}`));
+  if (schema.additionalProperties && typeof schema.additionalProperties === 'object')
+    out.push(...nodes(schema.additionalProperties, `${path}{*}`));
   return out;
 }
-
 
 describe.each(crds)('CRD $name', ({ versions }) => {
   const version = versions[0];
@@ -36,9 +36,13 @@ describe.each(crds)('CRD $name', ({ versions }) => {
 
   it('is structural: every node has a type, properties and additionalProperties never together', () => {
     for (const [path, node] of nodes(root)) {
-      const exempt = node['x-kubernetes-int-or-string'] === true || node['x-kubernetes-preserve-unknown-fields'] === true;
+      const exempt =
+        node['x-kubernetes-int-or-string'] === true || node['x-kubernetes-preserve-unknown-fields'] === true;
       if (!exempt) expect(node.type, `type missing at ${path || '<root>'}`).toBeDefined();
-      expect(node.properties !== undefined && node.additionalProperties !== undefined, `properties with additionalProperties at ${path}`).toBe(false);
+      expect(
+        node.properties !== undefined && node.additionalProperties !== undefined,
+        `properties with additionalProperties at ${path}`,
+      ).toBe(false);
     }
   });
 
@@ -97,13 +101,35 @@ describe('the IPAddressPool address pattern', () => {
     return errors.length === 0;
   };
 
-  it.each(['192.0.2.0/24', '192.0.2.7', '0.0.0.0/0', '2001:db8::/64', '2001:db8::1', '::', '::1/128', '1:2:3:4:5:6:7:8', 'fe80::1-fe80::9', '192.0.2.1-192.0.2.2', '192.0.2.1 - 192.0.2.2', 'fe80::1 -fe80::9', '192.0.2.100/24'])(
-    'accepts %s',
-    (value) => expect(accepts(value)).toBe(true),
-  );
+  it.each([
+    '192.0.2.0/24',
+    '192.0.2.7',
+    '0.0.0.0/0',
+    '2001:db8::/64',
+    '2001:db8::1',
+    '::',
+    '::1/128',
+    '1:2:3:4:5:6:7:8',
+    'fe80::1-fe80::9',
+    '192.0.2.1-192.0.2.2',
+    '192.0.2.1 - 192.0.2.2',
+    'fe80::1 -fe80::9',
+    '192.0.2.100/24',
+  ])('accepts %s', (value) => expect(accepts(value)).toBe(true));
 
-  it.each(['', '192.0.2.0/33', '256.0.0.1', '192.0.2', '192.0.2.1/', '2001:db8::/129', '1::2::3', '1:2:3:4:5:6:7:8:9', 'gggg::1', ' 192.0.2.1', '192.0.2.1 -', '192.0.2.1\t-192.0.2.2', 'fe80::1%eth0'])(
-    'refuses %j',
-    (value) => expect(accepts(value)).toBe(false),
-  );
+  it.each([
+    '',
+    '192.0.2.0/33',
+    '256.0.0.1',
+    '192.0.2',
+    '192.0.2.1/',
+    '2001:db8::/129',
+    '1::2::3',
+    '1:2:3:4:5:6:7:8:9',
+    'gggg::1',
+    ' 192.0.2.1',
+    '192.0.2.1 -',
+    '192.0.2.1\t-192.0.2.2',
+    'fe80::1%eth0',
+  ])('refuses %j', (value) => expect(accepts(value)).toBe(false));
 });

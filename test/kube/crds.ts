@@ -62,13 +62,18 @@ export function typeFromCrdBody(body: Json): ResourceType {
   try {
     if (!isObject(body) || !isObject(body.spec)) throw new Error('spec: Required value');
     const type = resourceFromCrd(body);
-    if (name !== `${type.plural}.${type.group}`) throw new Error(`metadata.name: Invalid value: "${name}": must be spec.names.plural+"."+spec.group`);
+    if (name !== `${type.plural}.${type.group}`)
+      throw new Error(`metadata.name: Invalid value: "${name}": must be spec.names.plural+"."+spec.group`);
     return type;
   } catch (error) {
     const text = (error as Error).message;
     const field = /^([\w.[\]]+): /.exec(text)?.[1] ?? 'spec';
     throw invalid('CustomResourceDefinition', 'apiextensions.k8s.io', name, [
-      { field, type: 'FieldValueInvalid', text: text.startsWith(`${field}: `) ? text : `${field}: Invalid value: ${text}` },
+      {
+        field,
+        type: 'FieldValueInvalid',
+        text: text.startsWith(`${field}: `) ? text : `${field}: Invalid value: ${text}`,
+      },
     ]);
   }
 }
@@ -91,8 +96,20 @@ export class CrdController {
       acceptedNames: spec.names ?? null,
       storedVersions: [type.version],
       conditions: [
-        { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: now },
-        { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: now },
+        {
+          type: 'NamesAccepted',
+          status: 'True',
+          reason: 'NoConflicts',
+          message: 'no conflicts found',
+          lastTransitionTime: now,
+        },
+        {
+          type: 'Established',
+          status: 'True',
+          reason: 'InitialNamesAccepted',
+          message: 'the initial names have been accepted',
+          lastTransitionTime: now,
+        },
       ],
     };
     const current = this.store.get(crdResource, undefined, meta.name as string) as JsonObject;

@@ -7,8 +7,22 @@ const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', '
 function resourceList(groupVersion: string, resources: ResourceType[]): unknown {
   const entries: unknown[] = [];
   for (const r of resources.filter((x) => apiVersionOf(x) === groupVersion)) {
-    entries.push({ name: r.plural, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs, shortNames: r.shortNames });
-    if (r.hasStatus) entries.push({ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
+    entries.push({
+      name: r.plural,
+      singularName: r.kind.toLowerCase(),
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs,
+      shortNames: r.shortNames,
+    });
+    if (r.hasStatus)
+      entries.push({
+        name: `${r.plural}/status`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: ['get', 'patch', 'update'],
+      });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources: entries };
 }
@@ -20,7 +34,11 @@ export function discovery(path: string, resources: ResourceType[], address: stri
   }
   if (trimmed === '/healthz' || trimmed === '/readyz' || trimmed === '/livez') return 'ok';
   if (trimmed === '/api') {
-    return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: address }] };
+    return {
+      kind: 'APIVersions',
+      versions: ['v1'],
+      serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: address }],
+    };
   }
   if (trimmed === '/apis') {
     const groups = [...new Set(resources.filter((r) => r.group !== '').map((r) => r.group))];

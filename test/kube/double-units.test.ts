@@ -21,7 +21,8 @@ function crdRules(): string[] {
     if (Array.isArray(node)) node.forEach(walk);
     else if (node && typeof node === 'object') {
       for (const [key, value] of Object.entries(node)) {
-        if (key === 'x-kubernetes-validations' && Array.isArray(value)) rules.push(...value.map((v: { rule: string }) => v.rule));
+        if (key === 'x-kubernetes-validations' && Array.isArray(value))
+          rules.push(...value.map((v: { rule: string }) => v.rule));
         else walk(value);
       }
     }
@@ -46,15 +47,24 @@ describe('CEL rules of deploy/crds', () => {
         group: 'example.org',
         scope: 'Namespaced',
         names: { plural: 'things', kind: 'Thing' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.size() >' }] } } }],
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.size() >' }] } },
+          },
+        ],
       },
     };
-    expect(() => resourceFromCrd(crd)).toThrow(/x-kubernetes-validations: Invalid value: compilation failed: .*: self.size\(\) >$/);
+    expect(() => resourceFromCrd(crd)).toThrow(
+      /x-kubernetes-validations: Invalid value: compilation failed: .*: self.size\(\) >$/,
+    );
   });
 
   it.each([
-    ["isIP(self)", /'isIP'/],
-    ["ip(self).family() == 4", /'(ip|family)'/],
+    ['isIP(self)', /'isIP'/],
+    ['ip(self).family() == 4', /'(ip|family)'/],
     ["cidr(self).containsIP('192.0.2.1')", /'(cidr|containsIP)'/],
     ["cel.bind(x, self, x == 'a')", /'bind'/],
   ])('refuses %s: not in the CEL of Kubernetes 1.29', (rule, name) => {
@@ -65,17 +75,37 @@ describe('CEL rules of deploy/crds', () => {
   it('a CRD with a pattern RE2 cannot compile (a JavaScript lookahead) is refused when loaded', () => {
     const crd = {
       spec: {
-        group: 'example.org', scope: 'Namespaced', names: { plural: 'things', kind: 'Thing' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { a: { type: 'string', pattern: '^(?!x)' } } } } }],
+        group: 'example.org',
+        scope: 'Namespaced',
+        names: { plural: 'things', kind: 'Thing' },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', properties: { a: { type: 'string', pattern: '^(?!x)' } } } },
+          },
+        ],
       },
     };
-    expect(() => resourceFromCrd(crd)).toThrow(/\.a\.pattern: Invalid value: "\^\(\?!x\)": must be a valid regular expression, but isn't/);
+    expect(() => resourceFromCrd(crd)).toThrow(
+      /\.a\.pattern: Invalid value: "\^\(\?!x\)": must be a valid regular expression, but isn't/,
+    );
   });
 
   it('a CRD whose rule reports at a fieldPath the schema does not have is refused when loaded', () => {
-    const schema = { type: 'object', properties: { a: { type: 'string' } }, 'x-kubernetes-validations': [{ rule: 'true', fieldPath: '.b' }] };
+    const schema = {
+      type: 'object',
+      properties: { a: { type: 'string' } },
+      'x-kubernetes-validations': [{ rule: 'true', fieldPath: '.b' }],
+    };
     const crd = {
-      spec: { group: 'example.org', scope: 'Namespaced', names: { plural: 'things', kind: 'Thing' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: schema } }] },
+      spec: {
+        group: 'example.org',
+        scope: 'Namespaced',
+        names: { plural: 'things', kind: 'Thing' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: schema } }],
+      },
     };
     expect(() => resourceFromCrd(crd)).toThrow(/fieldPath must be a valid path/);
     schema['x-kubernetes-validations'][0].fieldPath = '.a';
@@ -85,13 +115,22 @@ describe('CEL rules of deploy/crds', () => {
   it('reports a failed rule at its fieldPath, and an evaluation error with the rule', () => {
     const schema: Schema = {
       type: 'object',
-      properties: { spec: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, 'x-kubernetes-validations': [
-        { rule: 'self.a < self.b', message: 'spec.a: must be below spec.b', fieldPath: '.a' },
-      ] } },
+      properties: {
+        spec: {
+          type: 'object',
+          properties: { a: { type: 'integer' }, b: { type: 'integer' } },
+          'x-kubernetes-validations': [
+            { rule: 'self.a < self.b', message: 'spec.a: must be below spec.b', fieldPath: '.a' },
+          ],
+        },
+      },
     };
-    const admitSpec = (spec: JsonObject) => admitCustomResource({ metadata: { name: 'x' }, spec }, schema).map((e) => [e.field, e.text]);
+    const admitSpec = (spec: JsonObject) =>
+      admitCustomResource({ metadata: { name: 'x' }, spec }, schema).map((e) => [e.field, e.text]);
     expect(admitSpec({ a: 1, b: 2 })).toEqual([]);
-    expect(admitSpec({ a: 2, b: 1 })).toEqual([['spec.a', 'spec.a: Invalid value: "object": spec.a: must be below spec.b']]);
+    expect(admitSpec({ a: 2, b: 1 })).toEqual([
+      ['spec.a', 'spec.a: Invalid value: "object": spec.a: must be below spec.b'],
+    ]);
     // cel-go says "no such key: b", @bufbuild/cel "field not found: b".
     const [[field, text]] = admitSpec({ a: 2 });
     expect(field).toBe('spec');
@@ -99,8 +138,12 @@ describe('CEL rules of deploy/crds', () => {
   });
 
   it('checks format: duration as Go durations', () => {
-    const schema: Schema = { type: 'object', properties: { spec: { type: 'object', properties: { t: { type: 'string', format: 'duration' } } } } };
-    const admitT = (t: string) => admitCustomResource({ metadata: { name: 'x' }, spec: { t } }, schema).map((e) => e.text);
+    const schema: Schema = {
+      type: 'object',
+      properties: { spec: { type: 'object', properties: { t: { type: 'string', format: 'duration' } } } },
+    };
+    const admitT = (t: string) =>
+      admitCustomResource({ metadata: { name: 'x' }, spec: { t } }, schema).map((e) => e.text);
     for (const good of ['90s', '1m30s', '-1.5h', '0', '300ms']) expect(admitT(good), good).toEqual([]);
     expect(admitT('soon')).toEqual(['spec.t: Invalid value: "soon": spec.t in body must be of type duration: "soon"']);
     expect(admitT('5')).toHaveLength(1);
@@ -109,7 +152,17 @@ describe('CEL rules of deploy/crds', () => {
   it('runs a transition rule on updates only, against the correlated old value', () => {
     const schema: Schema = {
       type: 'object',
-      properties: { spec: { type: 'object', properties: { fixed: { type: 'boolean', 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'spec.fixed: cannot be changed' }] } } } },
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            fixed: {
+              type: 'boolean',
+              'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'spec.fixed: cannot be changed' }],
+            },
+          },
+        },
+      },
     };
     const object = (fixed: boolean): JsonObject => ({ metadata: { name: 'x' }, spec: { fixed } });
     expect(admitCustomResource(object(true), schema)).toEqual([]);
@@ -118,9 +171,12 @@ describe('CEL rules of deploy/crds', () => {
     expect(admitCustomResource(object(false), schema, { metadata: { name: 'x' }, spec: {} })).toEqual([]);
   });
 
-  const poolSchema = (loadCrdDir(findCrdDir()).find((r) => r.plural === 'ipaddresspools')?.schema) as Schema;
+  const poolSchema = loadCrdDir(findCrdDir()).find((r) => r.plural === 'ipaddresspools')?.schema as Schema;
   const admit = (addresses: Json[]) =>
-    admitCustomResource({ apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'p' }, spec: { addresses } }, poolSchema).map((e) => e.text);
+    admitCustomResource(
+      { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'p' }, spec: { addresses } },
+      poolSchema,
+    ).map((e) => e.text);
 
   it.each([
     ['192.0.2.1-192.0.2.1'],
@@ -135,32 +191,44 @@ describe('CEL rules of deploy/crds', () => {
 
   it('names a mixed-family range and a reversed IPv4 range with the rule messages', () => {
     expect(admit(['2001:db8::1-192.0.2.1'])).toEqual([
-      `spec.addresses[0]: Invalid value: "string": ` + `spec.addresses: a range's start and end must be of the same IP family`,
+      `spec.addresses[0]: Invalid value: "string": ` +
+        `spec.addresses: a range's start and end must be of the same IP family`,
     ]);
     // Ordering is numeric, not textual: .9 < .10.
-    expect(admit(['192.0.2.10-192.0.2.9'])).toEqual([`spec.addresses[0]: Invalid value: "string": spec.addresses: a range's start must not be above its end`]);
+    expect(admit(['192.0.2.10-192.0.2.9'])).toEqual([
+      `spec.addresses[0]: Invalid value: "string": spec.addresses: a range's start must not be above its end`,
+    ]);
     expect(admit(['192.0.2.9-192.0.2.10'])).toEqual([]);
   });
 
   it('takes spaces around the dash of a range, as MetalLB, and still orders and matches families', () => {
     expect(admit(['192.0.2.9 - 192.0.2.10', '2001:db8::1 - 2001:db8::2'])).toEqual([]);
-    expect(admit(['192.0.2.10 - 192.0.2.9'])).toEqual([`spec.addresses[0]: Invalid value: "string": spec.addresses: a range's start must not be above its end`]);
+    expect(admit(['192.0.2.10 - 192.0.2.9'])).toEqual([
+      `spec.addresses[0]: Invalid value: "string": spec.addresses: a range's start must not be above its end`,
+    ]);
     expect(admit(['2001:db8::1 - 192.0.2.1'])).toEqual([
-      `spec.addresses[0]: Invalid value: "string": ` + `spec.addresses: a range's start and end must be of the same IP family`,
+      `spec.addresses[0]: Invalid value: "string": ` +
+        `spec.addresses: a range's start and end must be of the same IP family`,
     ]);
   });
 
   it('skips the CEL rules after a blocking schema error (type, required, enum, size), and says so', () => {
     const errors = admit([7, '192.0.2.10-192.0.2.9']);
-    expect(errors[0]).toMatch(/^spec\.addresses\[0\]: Invalid value: "integer": spec\.addresses\[0\] in body must be of type string/);
+    expect(errors[0]).toMatch(
+      /^spec\.addresses\[0\]: Invalid value: "integer": spec\.addresses\[0\] in body must be of type string/,
+    );
     expect(errors[1]).toContain('some validation rules were not checked');
     expect(errors).toHaveLength(2);
   });
 
   it('still runs the CEL rules after a pattern failure, as kube-apiserver (strategy.go hasBlockingErr)', () => {
     const errors = admit(['nonsense', '192.0.2.10-192.0.2.9']);
-    expect(errors[0]).toMatch(/^spec\.addresses\[0\]: Invalid value: "nonsense": spec\.addresses\[0\] in body should match/);
-    expect(errors[1]).toBe(`spec.addresses[1]: Invalid value: "string": spec.addresses: a range's start must not be above its end`);
+    expect(errors[0]).toMatch(
+      /^spec\.addresses\[0\]: Invalid value: "nonsense": spec\.addresses\[0\] in body should match/,
+    );
+    expect(errors[1]).toBe(
+      `spec.addresses[1]: Invalid value: "string": spec.addresses: a range's start must not be above its end`,
+    );
     expect(errors).toHaveLength(2);
   });
 });
@@ -199,14 +267,19 @@ describe('field selectors', () => {
   });
 
   it('refuses unsupported fields and unparsable text with a 400', () => {
-    expect(() => parseFieldSelector('spec.other=x', ['metadata.name'])).toThrow('field label not supported: spec.other');
+    expect(() => parseFieldSelector('spec.other=x', ['metadata.name'])).toThrow(
+      'field label not supported: spec.other',
+    );
     expect(() => parseFieldSelector('metadata.name', ['metadata.name'])).toThrow(/invalid selector/);
   });
 });
 
 describe('patches', () => {
   it('merge patch replaces, deletes with null and recurses into objects only', () => {
-    expect(mergePatch({ a: { b: 1, c: 2 }, l: [1, 2] }, { a: { b: null, d: 3 }, l: [3] })).toEqual({ a: { c: 2, d: 3 }, l: [3] });
+    expect(mergePatch({ a: { b: 1, c: 2 }, l: [1, 2] }, { a: { b: null, d: 3 }, l: [3] })).toEqual({
+      a: { c: 2, d: 3 },
+      l: [3],
+    });
   });
 
   it('JSON patch applies add/remove/replace/move/copy/test and escapes ~0 ~1', () => {
@@ -242,7 +315,11 @@ describe('patches', () => {
 describe('Table answers for kubectl get', () => {
   const poolType = loadCrdDir(findCrdDir()).find((r) => r.plural === 'ipaddresspools');
   const object = {
-    metadata: { name: 'p1', namespace: 'ironlb-system', creationTimestamp: new Date(Date.now() - 3 * 3600 * 1000).toISOString() },
+    metadata: {
+      name: 'p1',
+      namespace: 'ironlb-system',
+      creationTimestamp: new Date(Date.now() - 3 * 3600 * 1000).toISOString(),
+    },
     spec: { addresses: ['192.0.2.0/28'], autoAssign: true },
     status: {
       assignedIPv4: '2',
@@ -265,17 +342,39 @@ describe('Table answers for kubectl get', () => {
     expect(wantsTable('application/json')).toBe(false);
     const table = toTable(poolType as NonNullable<typeof poolType>, [object], '5');
     const names = (table.columnDefinitions as Array<{ name: string }>).map((c) => c.name);
-    expect(names).toEqual(['Name', 'Auto Assign', 'Addresses', 'Assigned v4', 'Assigned v6', 'Available v4', 'Available v6', 'Valid', 'Age']);
-    expect((table.rows as Array<{ cells: Json[] }>)[0].cells).toEqual(['p1', true, '["192.0.2.0/28"]', '2', null, '14', null, 'True', '3h']);
+    expect(names).toEqual([
+      'Name',
+      'Auto Assign',
+      'Addresses',
+      'Assigned v4',
+      'Assigned v6',
+      'Available v4',
+      'Available v6',
+      'Valid',
+      'Age',
+    ]);
+    expect((table.rows as Array<{ cells: Json[] }>)[0].cells).toEqual([
+      'p1',
+      true,
+      '["192.0.2.0/28"]',
+      '2',
+      null,
+      '14',
+      null,
+      'True',
+      '3h',
+    ]);
   });
 });
 
 describe('built-in Table printers', () => {
   it('ages like apimachinery HumanDuration', () => {
     const s = 1000;
-    expect([0, 119, 120, 150, 600, 10_799, 10_800, 12_600, 28_800, 172_800, 183_600, 691_200].map((n) => humanDuration(n * s))).toEqual(
-      ['0s', '119s', '2m', '2m30s', '10m', '179m', '3h', '3h30m', '8h', '2d', '2d3h', '8d'],
-    );
+    expect(
+      [0, 119, 120, 150, 600, 10_799, 10_800, 12_600, 28_800, 172_800, 183_600, 691_200].map((n) =>
+        humanDuration(n * s),
+      ),
+    ).toEqual(['0s', '119s', '2m', '2m30s', '10m', '179m', '3h', '3h30m', '8h', '2d', '2d3h', '8d']);
     expect(humanDuration(-1500)).toBe('0s');
     expect(humanDuration(-5000)).toBe('<invalid>');
   });
@@ -283,15 +382,43 @@ describe('built-in Table printers', () => {
   it('prints events.k8s.io/v1 events with the core columns, from regarding/note', () => {
     const printer = builtinPrinter('events.k8s.io/events');
     const now = Date.parse('2026-01-01T00:01:00Z');
-    const cells = printer?.cells({
-      metadata: { name: 'e1' }, type: 'Warning', reason: 'IPConflict', note: ' 192.0.2.10 answered by 02:00:00:00:00:01 ',
-      regarding: { kind: 'Service', name: 'web' }, eventTime: '2026-01-01T00:00:00.000000Z', reportingController: 'ironlb-speaker', reportingInstance: 'node-a',
-    }, now);
-    expect(cells).toEqual(['60s', 'Warning', 'IPConflict', 'service/web', '', 'ironlb-speaker, node-a', '192.0.2.10 answered by 02:00:00:00:00:01', '60s', 1, 'e1']);
+    const cells = printer?.cells(
+      {
+        metadata: { name: 'e1' },
+        type: 'Warning',
+        reason: 'IPConflict',
+        note: ' 192.0.2.10 answered by 02:00:00:00:00:01 ',
+        regarding: { kind: 'Service', name: 'web' },
+        eventTime: '2026-01-01T00:00:00.000000Z',
+        reportingController: 'ironlb-speaker',
+        reportingInstance: 'node-a',
+      },
+      now,
+    );
+    expect(cells).toEqual([
+      '60s',
+      'Warning',
+      'IPConflict',
+      'service/web',
+      '',
+      'ironlb-speaker, node-a',
+      '192.0.2.10 answered by 02:00:00:00:00:01',
+      '60s',
+      1,
+      'e1',
+    ]);
   });
 
   it('has the real Service columns and none for custom resources (they use their printer columns)', () => {
-    expect(builtinPrinter('/services')?.columns.map((c) => c.name)).toEqual(['Name', 'Type', 'Cluster-IP', 'External-IP', 'Port(s)', 'Age', 'Selector']);
+    expect(builtinPrinter('/services')?.columns.map((c) => c.name)).toEqual([
+      'Name',
+      'Type',
+      'Cluster-IP',
+      'External-IP',
+      'Port(s)',
+      'Age',
+      'Selector',
+    ]);
     expect(builtinPrinter('ironlb.io/ipaddresspools')).toBeUndefined();
   });
 });

@@ -87,14 +87,16 @@ export class Faults {
   /** The next `n` requests matching `match` fail with `code` (a metav1.Status body). */
   failNext(n: number, code: number, match: FailureMatch = {}): void {
     if (!Number.isInteger(n) || n < 1) throw new Error(`failNext needs a positive whole count, got ${n}`);
-    if (!Number.isInteger(code) || code < 400 || code > 599) throw new Error(`failNext needs an HTTP error code 400-599, got ${code}`);
+    if (!Number.isInteger(code) || code < 400 || code > 599)
+      throw new Error(`failNext needs an HTTP error code 400-599, got ${code}`);
     this.pending.push({ remaining: n, code, match });
   }
 
   /** Every request fails with `code` with probability `fraction` (0 turns it off). */
   errorRate(fraction: number, code = 500): void {
     if (!(fraction >= 0 && fraction <= 1)) throw new Error(`errorRate fraction must be within 0..1, got ${fraction}`);
-    if (!Number.isInteger(code) || code < 400 || code > 599) throw new Error(`errorRate needs an HTTP error code 400-599, got ${code}`);
+    if (!Number.isInteger(code) || code < 400 || code > 599)
+      throw new Error(`errorRate needs an HTTP error code 400-599, got ${code}`);
     this.rate = fraction;
     this.rateCode = code;
   }
@@ -124,7 +126,9 @@ export class Faults {
   /** The error code this request must fail with, if any; consumes a failNext slot. */
   failureFor(verb: Verb, resource: string): number | undefined {
     const index = this.pending.findIndex(
-      (p) => (p.match.verb === undefined || p.match.verb === verb) && (p.match.resource === undefined || p.match.resource === resource),
+      (p) =>
+        (p.match.verb === undefined || p.match.verb === verb) &&
+        (p.match.resource === undefined || p.match.resource === resource),
     );
     if (index >= 0) {
       const failure = this.pending[index];

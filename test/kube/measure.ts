@@ -11,7 +11,10 @@ async function main(): Promise<void> {
 
   let lease = await leases.createNamespacedLease({
     namespace: 'ironlb-system',
-    body: { metadata: { name: 'ironlb-node-a' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 3, renewTime: new V1MicroTime() } },
+    body: {
+      metadata: { name: 'ironlb-node-a' },
+      spec: { holderIdentity: 'a', leaseDurationSeconds: 3, renewTime: new V1MicroTime() },
+    },
   });
   const updates = 2000;
   let started = performance.now();

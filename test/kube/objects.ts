@@ -1,11 +1,27 @@
 // The verbs on stored objects, with kube-apiserver's rules for names,
 // resourceVersion preconditions, generation, the status subresource and patches.
 import { randomUUID } from 'node:crypto';
-import { decode, defaultOnCreate, defaultOnWrite, normalizeTimes, validateBuiltin, type BuiltinContext } from './builtins.js';
+import {
+  decode,
+  defaultOnCreate,
+  defaultOnWrite,
+  normalizeTimes,
+  validateBuiltin,
+  type BuiltinContext,
+} from './builtins.js';
 import { canonicalJson, clone, isObject, jsonPatch, mergePatch, type Json, type JsonObject } from './patch.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
 import { admitCustomResource } from './schema.js';
-import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMediaType, type FieldError } from './status.js';
+import {
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  invalid,
+  notFound,
+  unsupportedMediaType,
+  type FieldError,
+} from './status.js';
 import { metadataOf, type Store } from './store.js';
 import { decodeTyped } from './typed.js';
 
@@ -33,17 +49,27 @@ const nameRules = {
   dns1035Label: {
     regex: /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
     max: 63,
-    text: "a DNS-1035 label must consist of lower case alphanumeric characters or '-', " + "start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', " + "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+    text:
+      "a DNS-1035 label must consist of lower case alphanumeric characters or '-', " +
+      "start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', " +
+      "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
   },
   dns1123Label: {
     regex: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
     max: 63,
-    text: "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', " + "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', " + "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+    text:
+      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', " +
+      "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', " +
+      "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
   },
   dns1123Subdomain: {
     regex: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
     max: 253,
-    text: "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', " + "and must start and end with an alphanumeric character (e.g. 'example.com', " + "regex used for validation is " + "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+    text:
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', " +
+      "and must start and end with an alphanumeric character (e.g. 'example.com', " +
+      'regex used for validation is ' +
+      "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
   },
 };
 
@@ -96,16 +122,26 @@ export class Objects {
   }
 
   private checkBody(
-    resource: ResourceType, body: Json, namespace: string | undefined, write: WriteRequest,
+    resource: ResourceType,
+    body: Json,
+    namespace: string | undefined,
+    write: WriteRequest,
   ): JsonObject {
     if (!isObject(body)) throw badRequest(`the body of the request is not a ${resource.kind} object`);
     const apiVersion = apiVersionOf(resource);
-    if (resource.schema && body.kind === undefined) throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
+    if (resource.schema && body.kind === undefined)
+      throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
     if (body.kind !== undefined && body.kind !== resource.kind) {
-      throw badRequest(`${body.kind} in version "${resource.version}" ` + `cannot be handled as a ${resource.kind}: the kind does not match`);
+      throw badRequest(
+        `${body.kind} in version "${resource.version}" ` +
+          `cannot be handled as a ${resource.kind}: the kind does not match`,
+      );
     }
     if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
-      throw badRequest(`the API version in the data (${String(body.apiVersion)}) ` + `does not match the expected API version (${apiVersion})`);
+      throw badRequest(
+        `the API version in the data (${String(body.apiVersion)}) ` +
+          `does not match the expected API version (${apiVersion})`,
+      );
     }
     const object = clone(body);
     object.kind = resource.kind;
@@ -121,10 +157,15 @@ export class Objects {
       delete meta.namespace;
     }
     if (resource.typeName) {
-      const { unknown, wrongTypes: [wrong] } = decodeTyped(object, resource.typeName);
+      const {
+        unknown,
+        wrongTypes: [wrong],
+      } = decodeTyped(object, resource.typeName);
       if (wrong) {
-        throw badRequest(`${resource.kind} in version "${resource.version}" cannot be handled as a ${resource.kind}: `
-          + `json: cannot unmarshal ${wrong.got} into Go struct field ${wrong.path} of type ${wrong.expected}`);
+        throw badRequest(
+          `${resource.kind} in version "${resource.version}" cannot be handled as a ${resource.kind}: ` +
+            `json: cannot unmarshal ${wrong.got} into Go struct field ${wrong.path} of type ${wrong.expected}`,
+        );
       }
       reportUnknown(unknown, write);
     }
@@ -146,33 +187,53 @@ export class Objects {
   private requireNamespace(resource: ResourceType, namespace: string | undefined, namespaces: ResourceType): void {
     if (!resource.namespaced) return;
     if (!this.store.get(namespaces, undefined, namespace ?? '')) {
-      throw new ApiError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
+      throw new ApiError(404, 'NotFound', `namespaces "${namespace}" not found`, {
+        name: namespace,
+        kind: 'namespaces',
+      });
     }
   }
 
   create(
-    resource: ResourceType, namespace: string | undefined, body: Json, namespaces: ResourceType, write = defaultWrite(),
+    resource: ResourceType,
+    namespace: string | undefined,
+    body: Json,
+    namespaces: ResourceType,
+    write = defaultWrite(),
   ): JsonObject {
     const object = this.checkBody(resource, body, namespace, write);
     const meta = metadataOf(object);
     if (meta.resourceVersion !== undefined && meta.resourceVersion !== '') {
       throw badRequest('resourceVersion should not be set on objects to be created');
     }
-    if ((meta.name === undefined || meta.name === '') && typeof meta.generateName === 'string' && meta.generateName !== '') {
+    if (
+      (meta.name === undefined || meta.name === '') &&
+      typeof meta.generateName === 'string' &&
+      meta.generateName !== ''
+    ) {
       let suffix = '';
-      for (let i = 0; i < 5; i++) suffix += generateNameAlphabet[Math.floor(Math.random() * generateNameAlphabet.length)];
+      for (let i = 0; i < 5; i++)
+        suffix += generateNameAlphabet[Math.floor(Math.random() * generateNameAlphabet.length)];
       meta.name = `${meta.generateName}${suffix}`;
     }
     const name = typeof meta.name === 'string' ? meta.name : '';
     if (name === '') {
       this.errorsFor(resource, '', [
-        { field: 'metadata.name', type: 'FieldValueRequired', text: 'metadata.name: Required value: name or generateName is required' },
+        {
+          field: 'metadata.name',
+          type: 'FieldValueRequired',
+          text: 'metadata.name: Required value: name or generateName is required',
+        },
       ]);
     }
     const rule = nameRules[resource.nameRule];
     if (!rule.regex.test(name) || name.length > rule.max) {
       this.errorsFor(resource, name, [
-        { field: 'metadata.name', type: 'FieldValueInvalid', text: `metadata.name: Invalid value: ${JSON.stringify(name)}: ${rule.text}` },
+        {
+          field: 'metadata.name',
+          type: 'FieldValueInvalid',
+          text: `metadata.name: Invalid value: ${JSON.stringify(name)}: ${rule.text}`,
+        },
       ]);
     }
     this.requireNamespace(resource, namespace, namespaces);
@@ -196,7 +257,11 @@ export class Objects {
 
   /** PUT on the object (`subresource` undefined) or on its `/status`. */
   update(
-    resource: ResourceType, namespace: string | undefined, name: string, body: Json, subresource?: string,
+    resource: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: Json,
+    subresource?: string,
     write = defaultWrite(),
   ): JsonObject {
     const incoming = this.checkBody(resource, body, namespace, write);
@@ -209,11 +274,20 @@ export class Objects {
     // object deleted since it was read answers 409, not 404 (as kube-apiserver).
     const uidPrecondition = meta.uid !== undefined && meta.uid !== '' ? String(meta.uid) : undefined;
     if (uidPrecondition !== undefined && uidPrecondition !== (old ? metadataOf(old).uid : '')) {
-      throw conflict(resource, name, `Precondition failed: UID in precondition: ${uidPrecondition}, ` + `UID in object meta: ${old ? String(metadataOf(old).uid) : ''}`);
+      throw conflict(
+        resource,
+        name,
+        `Precondition failed: UID in precondition: ${uidPrecondition}, ` +
+          `UID in object meta: ${old ? String(metadataOf(old).uid) : ''}`,
+      );
     }
     if (!old) throw notFound(resource, name);
     const oldMeta = metadataOf(old);
-    if (meta.resourceVersion !== undefined && meta.resourceVersion !== '' && meta.resourceVersion !== oldMeta.resourceVersion) {
+    if (
+      meta.resourceVersion !== undefined &&
+      meta.resourceVersion !== '' &&
+      meta.resourceVersion !== oldMeta.resourceVersion
+    ) {
       throw conflict(resource, name);
     }
     let next: JsonObject;
@@ -257,13 +331,22 @@ export class Objects {
   }
 
   patch(
-    resource: ResourceType, namespace: string | undefined, name: string, patch: Json, type: PatchType,
+    resource: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patch: Json,
+    type: PatchType,
     subresource?: string,
     write = defaultWrite(),
   ): JsonObject {
-    if (type === 'apply') throw unsupportedMediaType('application/apply-patch+yaml (server-side apply is not served by the double)');
+    if (type === 'apply')
+      throw unsupportedMediaType('application/apply-patch+yaml (server-side apply is not served by the double)');
     if (type === 'strategic' && resource.schema) {
-      throw new ApiError(415, 'UnsupportedMediaType', 'strategic merge patch is not supported for custom resources; use a merge patch or a JSON patch');
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        'strategic merge patch is not supported for custom resources; use a merge patch or a JSON patch',
+      );
     }
     const current = this.get(resource, namespace, name);
     // Strategic merge differs from merge only for lists with patch keys, which we do not rely on.
@@ -277,10 +360,21 @@ export class Objects {
     const meta = metadataOf(current);
     const preconditions = isObject(options) && isObject(options.preconditions) ? options.preconditions : {};
     if (preconditions.uid !== undefined && preconditions.uid !== meta.uid) {
-      throw conflict(resource, name, `Precondition failed: UID in precondition: ${String(preconditions.uid)}, ` + `UID in object meta: ${String(meta.uid)}`);
+      throw conflict(
+        resource,
+        name,
+        `Precondition failed: UID in precondition: ${String(preconditions.uid)}, ` +
+          `UID in object meta: ${String(meta.uid)}`,
+      );
     }
     if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== meta.resourceVersion) {
-      throw conflict(resource, name, `the ResourceVersion in the precondition (${String(preconditions.resourceVersion)}) ` + `does not match the ResourceVersion in record (${String(meta.resourceVersion)}). ` + `The object might have been modified`);
+      throw conflict(
+        resource,
+        name,
+        `the ResourceVersion in the precondition (${String(preconditions.resourceVersion)}) ` +
+          `does not match the ResourceVersion in record (${String(meta.resourceVersion)}). ` +
+          `The object might have been modified`,
+      );
     }
     if (hasFinalizers(current)) {
       if (meta.deletionTimestamp !== undefined) return current;
@@ -296,9 +390,19 @@ function checkServiceUpdate(resource: ResourceType, old: JsonObject, next: JsonO
   const oldSpec = isObject(old.spec) ? old.spec : {};
   const spec = next.spec as JsonObject;
   const name = metadataOf(old).name as string;
-  if (oldSpec.type === 'LoadBalancer' && spec.type === 'LoadBalancer' && JSON.stringify(oldSpec.loadBalancerClass ?? null) !== JSON.stringify(spec.loadBalancerClass ?? null)) {
+  if (
+    oldSpec.type === 'LoadBalancer' &&
+    spec.type === 'LoadBalancer' &&
+    JSON.stringify(oldSpec.loadBalancerClass ?? null) !== JSON.stringify(spec.loadBalancerClass ?? null)
+  ) {
     throw invalid(resource.kind, resource.group, name, [
-      { field: 'spec.loadBalancerClass', type: 'FieldValueInvalid', text: `spec.loadBalancerClass: Invalid value: ${JSON.stringify(spec.loadBalancerClass ?? null)}: ` + `may not change once set` },
+      {
+        field: 'spec.loadBalancerClass',
+        type: 'FieldValueInvalid',
+        text:
+          `spec.loadBalancerClass: Invalid value: ${JSON.stringify(spec.loadBalancerClass ?? null)}: ` +
+          `may not change once set`,
+      },
     ]);
   }
   // A Service that stops being a LoadBalancer loses its load-balancer status.
@@ -338,7 +442,15 @@ function keepAllocatedServiceValues(old: JsonObject, next: JsonObject): void {
   const oldSpec = isObject(old.spec) ? old.spec : {};
   const spec = isObject(next.spec) ? next.spec : {};
   next.spec = spec;
-  for (const key of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'type', 'sessionAffinity', 'internalTrafficPolicy']) {
+  for (const key of [
+    'clusterIP',
+    'clusterIPs',
+    'ipFamilies',
+    'ipFamilyPolicy',
+    'type',
+    'sessionAffinity',
+    'internalTrafficPolicy',
+  ]) {
     if (spec[key] === undefined && oldSpec[key] !== undefined) spec[key] = clone(oldSpec[key]);
   }
   const oldPorts = Array.isArray(oldSpec.ports) ? oldSpec.ports.filter(isObject) : [];

@@ -51,7 +51,9 @@ function servicePorts(ports: Json[]): string {
     .map(obj)
     .map((p) => {
       const protocol = str(p.protocol) || 'TCP';
-      return typeof p.nodePort === 'number' && p.nodePort > 0 ? `${String(p.port)}:${p.nodePort}/${protocol}` : `${String(p.port)}/${protocol}`;
+      return typeof p.nodePort === 'number' && p.nodePort > 0
+        ? `${String(p.port)}:${p.nodePort}/${protocol}`
+        : `${String(p.port)}/${protocol}`;
     })
     .join(',');
 }
@@ -64,7 +66,14 @@ function serviceExternalIp(spec: JsonObject, status: JsonObject): string {
       return externalIPs.length > 0 ? externalIPs.join(',') : '<none>';
     case 'LoadBalancer': {
       // A sorted set of ingress IPs (or hostnames), as loadBalancerStatusStringer.
-      const ingress = [...new Set(arr(obj(status.loadBalancer).ingress).map(obj).map((i) => str(i.ip) || str(i.hostname)).filter((s) => s !== ''))].sort();
+      const ingress = [
+        ...new Set(
+          arr(obj(status.loadBalancer).ingress)
+            .map(obj)
+            .map((i) => str(i.ip) || str(i.hostname))
+            .filter((s) => s !== ''),
+        ),
+      ].sort();
       const all = [...ingress, ...externalIPs];
       return all.length > 0 ? all.join(',') : '<pending>';
     }
@@ -85,14 +94,27 @@ const age = (o: JsonObject, now: number): string => since(obj(o.metadata).creati
 
 const service: BuiltinPrinter = {
   columns: [
-    { name: 'Name', format: 'name' }, { name: 'Type' }, { name: 'Cluster-IP' }, { name: 'External-IP' },
-    { name: 'Port(s)' }, { name: 'Age' }, { name: 'Selector', priority: 1 },
+    { name: 'Name', format: 'name' },
+    { name: 'Type' },
+    { name: 'Cluster-IP' },
+    { name: 'External-IP' },
+    { name: 'Port(s)' },
+    { name: 'Age' },
+    { name: 'Selector', priority: 1 },
   ],
   cells(o, now) {
     const spec = obj(o.spec);
     const clusterIPs = arr(spec.clusterIPs).map(str);
     const ports = servicePorts(arr(spec.ports));
-    return [name(o), str(spec.type), clusterIPs[0] || '<none>', serviceExternalIp(spec, obj(o.status)), ports || '<none>', age(o, now), selectorText(spec.selector)];
+    return [
+      name(o),
+      str(spec.type),
+      clusterIPs[0] || '<none>',
+      serviceExternalIp(spec, obj(o.status)),
+      ports || '<none>',
+      age(o, now),
+      selectorText(spec.selector),
+    ];
   },
 };
 
@@ -121,15 +143,29 @@ function eventCells(o: JsonObject, now: number): Json[] {
   const kind = str(ref.kind).toLowerCase();
   const target = str(ref.name) ? `${kind}/${str(ref.name)}` : kind;
   return [
-    last, str(o.type), str(o.reason), target, str(ref.fieldPath),
+    last,
+    str(o.type),
+    str(o.reason),
+    target,
+    str(ref.fieldPath),
     eventSource(obj(o.source), str(o.reportingComponent), str(o.reportingInstance)),
-    str(o.message).trim(), first, count, name(o),
+    str(o.message).trim(),
+    first,
+    count,
+    name(o),
   ];
 }
 
 const eventColumns: BuiltinColumn[] = [
-  { name: 'Last Seen' }, { name: 'Type' }, { name: 'Reason' }, { name: 'Object' }, { name: 'Subobject', priority: 1 },
-  { name: 'Source', priority: 1 }, { name: 'Message' }, { name: 'First Seen', priority: 1 }, { name: 'Count', priority: 1 },
+  { name: 'Last Seen' },
+  { name: 'Type' },
+  { name: 'Reason' },
+  { name: 'Object' },
+  { name: 'Subobject', priority: 1 },
+  { name: 'Source', priority: 1 },
+  { name: 'Message' },
+  { name: 'First Seen', priority: 1 },
+  { name: 'Count', priority: 1 },
   { name: 'Name', priority: 1, format: 'name' },
 ];
 
@@ -155,7 +191,9 @@ const eventsV1Event: BuiltinPrinter = {
 };
 
 function nodeStatus(o: JsonObject): string {
-  const ready = arr(obj(o.status).conditions).map(obj).find((c) => c.type === 'Ready');
+  const ready = arr(obj(o.status).conditions)
+    .map(obj)
+    .find((c) => c.type === 'Ready');
   const state = ready?.status === 'True' ? 'Ready' : ready === undefined ? 'Unknown' : 'NotReady';
   return obj(o.spec).unschedulable === true ? `${state},SchedulingDisabled` : state;
 }
@@ -170,21 +208,40 @@ function nodeRoles(o: JsonObject): string {
 }
 
 function nodeAddress(o: JsonObject, type: string): string {
-  return arr(obj(o.status).addresses).map(obj).find((a) => a.type === type)?.address as string | undefined ?? '<none>';
+  return (
+    (arr(obj(o.status).addresses)
+      .map(obj)
+      .find((a) => a.type === type)?.address as string | undefined) ?? '<none>'
+  );
 }
 
 const node: BuiltinPrinter = {
   columns: [
-    { name: 'Name', format: 'name' }, { name: 'Status' }, { name: 'Roles' }, { name: 'Age' }, { name: 'Version' },
-    { name: 'Internal-IP', priority: 1 }, { name: 'External-IP', priority: 1 }, { name: 'OS-Image', priority: 1 },
-    { name: 'Kernel-Version', priority: 1 }, { name: 'Container-Runtime', priority: 1 },
+    { name: 'Name', format: 'name' },
+    { name: 'Status' },
+    { name: 'Roles' },
+    { name: 'Age' },
+    { name: 'Version' },
+    { name: 'Internal-IP', priority: 1 },
+    { name: 'External-IP', priority: 1 },
+    { name: 'OS-Image', priority: 1 },
+    { name: 'Kernel-Version', priority: 1 },
+    { name: 'Container-Runtime', priority: 1 },
   ],
   cells(o, now) {
     const info = obj(obj(o.status).nodeInfo);
     const or = (v: Json | undefined) => str(v) || '<unknown>';
     return [
-      name(o), nodeStatus(o), nodeRoles(o), age(o, now), str(info.kubeletVersion), nodeAddress(o, 'InternalIP'), nodeAddress(o, 'ExternalIP'),
-      or(info.osImage), or(info.kernelVersion), or(info.containerRuntimeVersion),
+      name(o),
+      nodeStatus(o),
+      nodeRoles(o),
+      age(o, now),
+      str(info.kubeletVersion),
+      nodeAddress(o, 'InternalIP'),
+      nodeAddress(o, 'ExternalIP'),
+      or(info.osImage),
+      or(info.kernelVersion),
+      or(info.containerRuntimeVersion),
     ];
   },
 };

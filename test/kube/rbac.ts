@@ -45,16 +45,26 @@ export interface RuleRequest {
 
 /** The authorizer's match of one rule (no namespace: the caller picks the rules that apply there). */
 export function ruleMatches(
-  rule: { apiGroups?: readonly string[]; resources?: readonly string[]; verbs: readonly string[]; resourceNames?: readonly string[] },
+  rule: {
+    apiGroups?: readonly string[];
+    resources?: readonly string[];
+    verbs: readonly string[];
+    resourceNames?: readonly string[];
+  },
   request: RuleRequest,
 ): boolean {
   if (!covers(rule.apiGroups, request.apiGroup)) return false;
   const slash = request.resource.indexOf('/');
   const subresource = slash < 0 ? undefined : request.resource.slice(slash + 1);
-  if (!covers(rule.resources, request.resource) && !(subresource !== undefined && (rule.resources ?? []).includes(`*/${subresource}`))) return false;
+  if (
+    !covers(rule.resources, request.resource) &&
+    !(subresource !== undefined && (rule.resources ?? []).includes(`*/${subresource}`))
+  )
+    return false;
   if (!covers(rule.verbs, request.verb)) return false;
   // resourceNames cannot restrict list/watch/create/deletecollection (no name in the request).
-  if (rule.resourceNames && rule.resourceNames.length > 0) return request.name !== undefined && rule.resourceNames.includes(request.name);
+  if (rule.resourceNames && rule.resourceNames.length > 0)
+    return request.name !== undefined && rule.resourceNames.includes(request.name);
   return true;
 }
 
@@ -76,7 +86,12 @@ export function authorize(options: RbacOptions, header: string | undefined, verb
   if (user.rules.some((rule) => ruleAllows(rule, verb, target))) return;
   const { resource } = target;
   const what = target.subresource ? `${resource.plural}/${target.subresource}` : resource.plural;
-  const subject = target.name !== undefined ? `${resource.group ? `${resource.plural}.${resource.group}` : resource.plural} "${target.name}"` : resource.group ? `${resource.plural}.${resource.group}` : resource.plural;
+  const subject =
+    target.name !== undefined
+      ? `${resource.group ? `${resource.plural}.${resource.group}` : resource.plural} "${target.name}"`
+      : resource.group
+        ? `${resource.plural}.${resource.group}`
+        : resource.plural;
   const scope = target.namespace !== undefined ? ` in the namespace "${target.namespace}"` : ' at the cluster scope';
   const details: { name?: string; kind: string; group?: string } = { kind: resource.plural };
   if (target.name !== undefined) details.name = target.name;
@@ -84,7 +99,8 @@ export function authorize(options: RbacOptions, header: string | undefined, verb
   throw new ApiError(
     403,
     'Forbidden',
-    `${subject} is forbidden: User "${user.name}" ` + `cannot ${verb} resource "${what}" in API group "${resource.group}"${scope}`,
+    `${subject} is forbidden: User "${user.name}" ` +
+      `cannot ${verb} resource "${what}" in API group "${resource.group}"${scope}`,
     details,
   );
 }

@@ -46,7 +46,9 @@ export function fieldSelectorsOf(resource: ResourceType): string[] {
   return [...base, ...resource.extraFieldSelectors];
 }
 
-function builtin(partial: Partial<ResourceType> & Pick<ResourceType, 'group' | 'version' | 'plural' | 'kind'>): ResourceType {
+function builtin(
+  partial: Partial<ResourceType> & Pick<ResourceType, 'group' | 'version' | 'plural' | 'kind'>,
+): ResourceType {
   return {
     id: `${partial.group}/${partial.plural}`,
     namespaced: true,
@@ -61,73 +63,168 @@ function builtin(partial: Partial<ResourceType> & Pick<ResourceType, 'group' | '
 }
 
 const coreEventFields = [
-  'involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid',
-  'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath',
-  'reason', 'reportingComponent', 'source', 'type',
+  'involvedObject.kind',
+  'involvedObject.namespace',
+  'involvedObject.name',
+  'involvedObject.uid',
+  'involvedObject.apiVersion',
+  'involvedObject.resourceVersion',
+  'involvedObject.fieldPath',
+  'reason',
+  'reportingComponent',
+  'source',
+  'type',
 ];
 
 export function builtinResources(): ResourceType[] {
   return [
     builtin({
       // The real Service strategy sets no metadata.generation.
-      group: '', version: 'v1', plural: 'services', kind: 'Service', typeName: 'V1Service',
-      hasStatus: true, clearStatusOnCreate: true,
-      nameRule: 'dns1035Label', extraFieldSelectors: ['spec.clusterIP', 'spec.type'],
-      deleteReturnsObject: true, shortNames: ['svc'],
+      group: '',
+      version: 'v1',
+      plural: 'services',
+      kind: 'Service',
+      typeName: 'V1Service',
+      hasStatus: true,
+      clearStatusOnCreate: true,
+      nameRule: 'dns1035Label',
+      extraFieldSelectors: ['spec.clusterIP', 'spec.type'],
+      deleteReturnsObject: true,
+      shortNames: ['svc'],
     }),
     builtin({
-      group: '', version: 'v1', plural: 'nodes', shortNames: ['no'], kind: 'Node', typeName: 'V1Node',
-      namespaced: false, hasStatus: true,
-      extraFieldSelectors: ['spec.unschedulable'], deleteReturnsObject: true,
+      group: '',
+      version: 'v1',
+      plural: 'nodes',
+      shortNames: ['no'],
+      kind: 'Node',
+      typeName: 'V1Node',
+      namespaced: false,
+      hasStatus: true,
+      extraFieldSelectors: ['spec.unschedulable'],
+      deleteReturnsObject: true,
     }),
     builtin({
-      group: '', version: 'v1', plural: 'namespaces', shortNames: ['ns'], kind: 'Namespace', typeName: 'V1Namespace',
-      namespaced: false, hasStatus: true,
-      nameRule: 'dns1123Label', extraFieldSelectors: ['status.phase'], deleteReturnsObject: true,
+      group: '',
+      version: 'v1',
+      plural: 'namespaces',
+      shortNames: ['ns'],
+      kind: 'Namespace',
+      typeName: 'V1Namespace',
+      namespaced: false,
+      hasStatus: true,
+      nameRule: 'dns1123Label',
+      extraFieldSelectors: ['status.phase'],
+      deleteReturnsObject: true,
     }),
     builtin({
-      group: '', version: 'v1', plural: 'events', kind: 'Event', typeName: 'CoreV1Event',
-      extraFieldSelectors: coreEventFields, shortNames: ['ev'],
+      group: '',
+      version: 'v1',
+      plural: 'events',
+      kind: 'Event',
+      typeName: 'CoreV1Event',
+      extraFieldSelectors: coreEventFields,
+      shortNames: ['ev'],
     }),
     builtin({
-      group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', typeName: 'V1ConfigMap', shortNames: ['cm'],
+      group: '',
+      version: 'v1',
+      plural: 'configmaps',
+      kind: 'ConfigMap',
+      typeName: 'V1ConfigMap',
+      shortNames: ['cm'],
     }),
     builtin({
-      group: '', version: 'v1', plural: 'secrets', kind: 'Secret', typeName: 'V1Secret', extraFieldSelectors: ['type'],
+      group: '',
+      version: 'v1',
+      plural: 'secrets',
+      kind: 'Secret',
+      typeName: 'V1Secret',
+      extraFieldSelectors: ['type'],
     }),
     builtin({
-      group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', typeName: 'V1ServiceAccount',
+      group: '',
+      version: 'v1',
+      plural: 'serviceaccounts',
+      kind: 'ServiceAccount',
+      typeName: 'V1ServiceAccount',
       shortNames: ['sa'],
     }),
     builtin({
-      group: '', version: 'v1', plural: 'pods', kind: 'Pod', typeName: 'V1Pod', shortNames: ['po'],
-      hasStatus: true, deleteReturnsObject: true,
-      extraFieldSelectors: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+      group: '',
+      version: 'v1',
+      plural: 'pods',
+      kind: 'Pod',
+      typeName: 'V1Pod',
+      shortNames: ['po'],
+      hasStatus: true,
+      deleteReturnsObject: true,
+      extraFieldSelectors: [
+        'spec.nodeName',
+        'spec.restartPolicy',
+        'spec.schedulerName',
+        'spec.serviceAccountName',
+        'status.phase',
+        'status.podIP',
+        'status.nominatedNodeName',
+      ],
     }),
     builtin({
-      group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice',
+      group: 'discovery.k8s.io',
+      version: 'v1',
+      plural: 'endpointslices',
+      kind: 'EndpointSlice',
       typeName: 'V1EndpointSlice',
     }),
     builtin({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', typeName: 'V1Lease' }),
     builtin({
-      group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', typeName: 'EventsV1Event',
-      extraFieldSelectors: ['reason', 'type', 'regarding.kind', 'regarding.name', 'regarding.namespace', 'reportingController'],
+      group: 'events.k8s.io',
+      version: 'v1',
+      plural: 'events',
+      kind: 'Event',
+      typeName: 'EventsV1Event',
+      extraFieldSelectors: [
+        'reason',
+        'type',
+        'regarding.kind',
+        'regarding.name',
+        'regarding.namespace',
+        'reportingController',
+      ],
     }),
     // What `kubectl apply -k deploy/` installs besides the above, so the shipped manifests can be applied.
-    ...(['Deployment', 'DaemonSet'] as const).map((kind) => builtin({
-      group: 'apps', version: 'v1', plural: `${kind.toLowerCase()}s`, kind, typeName: `V1${kind}`,
-      hasStatus: true, tracksGeneration: true,
-      shortNames: [kind === 'Deployment' ? 'deploy' : 'ds'],
-    })),
+    ...(['Deployment', 'DaemonSet'] as const).map((kind) =>
+      builtin({
+        group: 'apps',
+        version: 'v1',
+        plural: `${kind.toLowerCase()}s`,
+        kind,
+        typeName: `V1${kind}`,
+        hasStatus: true,
+        tracksGeneration: true,
+        shortNames: [kind === 'Deployment' ? 'deploy' : 'ds'],
+      }),
+    ),
     builtin({
-      group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget',
+      group: 'policy',
+      version: 'v1',
+      plural: 'poddisruptionbudgets',
+      kind: 'PodDisruptionBudget',
       typeName: 'V1PodDisruptionBudget',
-      hasStatus: true, tracksGeneration: true, shortNames: ['pdb'],
+      hasStatus: true,
+      tracksGeneration: true,
+      shortNames: ['pdb'],
     }),
-    ...(['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'] as const).map((kind) => builtin({
-      group: 'rbac.authorization.k8s.io', version: 'v1', plural: `${kind.toLowerCase()}s`, kind, typeName: `V1${kind}`,
-      namespaced: !kind.startsWith('Cluster'),
-    })),
+    ...(['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'] as const).map((kind) =>
+      builtin({
+        group: 'rbac.authorization.k8s.io',
+        version: 'v1',
+        plural: `${kind.toLowerCase()}s`,
+        kind,
+        typeName: `V1${kind}`,
+        namespaced: !kind.startsWith('Cluster'),
+      }),
+    ),
   ];
 }
 
@@ -168,14 +265,18 @@ export function resourceFromCrd(crd: JsonObject): ResourceType {
     schema,
     shortNames: spec.names.shortNames,
     // Without its own columns a CRD shows Age, as the real server does.
-    printerColumns: version.additionalPrinterColumns ?? [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
+    printerColumns: version.additionalPrinterColumns ?? [
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
   };
 }
 
 /** Every CustomResourceDefinition document in the YAML files of a folder. */
 export function readCrdDocs(dir: string): JsonObject[] {
   const docs: JsonObject[] = [];
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
       const value: unknown = doc.toJS();
       if (isObject(value) && value.kind === 'CustomResourceDefinition') docs.push(value);

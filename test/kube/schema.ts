@@ -58,7 +58,10 @@ export function compileRules(schema: Schema, path = ''): void {
     try {
       re2(schema.pattern);
     } catch (error) {
-      throw new Error(`spec.validation.openAPIV3Schema${path}.pattern: Invalid value: ${JSON.stringify(schema.pattern)}: ` + `must be a valid regular expression, but isn't: ${(error as Error).message}`);
+      throw new Error(
+        `spec.validation.openAPIV3Schema${path}.pattern: Invalid value: ${JSON.stringify(schema.pattern)}: ` +
+          `must be a valid regular expression, but isn't: ${(error as Error).message}`,
+      );
     }
   }
   for (const { rule, fieldPath } of schema['x-kubernetes-validations'] ?? []) {
@@ -69,7 +72,10 @@ export function compileRules(schema: Schema, path = ''): void {
       throw new Error(`${at}: Invalid value: compilation failed: ${(error as Error).message}: ${rule}`);
     }
     if (fieldPath !== undefined && !fieldPathExists(schema, fieldPath)) {
-      throw new Error(`${at}: Invalid value: ${JSON.stringify(fieldPath)}: ` + `fieldPath must be a valid path: does not refer to a field of the schema`);
+      throw new Error(
+        `${at}: Invalid value: ${JSON.stringify(fieldPath)}: ` +
+          `fieldPath must be a valid path: does not refer to a field of the schema`,
+      );
     }
   }
   for (const [name, child] of Object.entries(schema.properties ?? {})) compileRules(child, `${path}.${name}`);
@@ -151,11 +157,19 @@ function invalidValue(path: string, value: Json, detail: string, type = 'FieldVa
 function validateScalar(value: Json, schema: Schema, path: string, errors: FieldError[]): void {
   if (schema.enum && !schema.enum.some((allowed) => JSON.stringify(allowed) === JSON.stringify(value))) {
     const supported = schema.enum.map((v) => JSON.stringify(v)).join(', ');
-    errors.push({ field: path, type: 'FieldValueNotSupported', text: `${path}: Unsupported value: ${show(value)}: supported values: ${supported}` });
+    errors.push({
+      field: path,
+      type: 'FieldValueNotSupported',
+      text: `${path}: Unsupported value: ${show(value)}: supported values: ${supported}`,
+    });
   }
   if (typeof value === 'string') {
     if (schema.maxLength !== undefined && value.length > schema.maxLength) {
-      errors.push({ field: path, type: 'FieldValueTooLong', text: `${path}: Too long: may not be longer than ${schema.maxLength}` });
+      errors.push({
+        field: path,
+        type: 'FieldValueTooLong',
+        text: `${path}: Too long: may not be longer than ${schema.maxLength}`,
+      });
     }
     if (schema.minLength !== undefined && value.length < schema.minLength) {
       errors.push(invalidValue(path, value, `${path} in body should be at least ${schema.minLength} chars long`));
@@ -187,13 +201,16 @@ export function validateSchema(value: Json, schema: Schema, path: string, errors
     errors.push({
       field: path,
       type: 'FieldValueTypeInvalid',
-      text: `${path}: Invalid value: "${typeOf(value)}": ` + `${path} in body must be of type ${expected}: "${typeOf(value)}"`,
+      text:
+        `${path}: Invalid value: "${typeOf(value)}": ` +
+        `${path} in body must be of type ${expected}: "${typeOf(value)}"`,
     });
     return;
   }
   if (isObject(value)) {
     for (const key of schema.required ?? []) {
-      if (value[key] === undefined) errors.push({ field: join(path, key), type: 'FieldValueRequired', text: `${join(path, key)}: Required value` });
+      if (value[key] === undefined)
+        errors.push({ field: join(path, key), type: 'FieldValueRequired', text: `${join(path, key)}: Required value` });
     }
     for (const [key, child] of Object.entries(value)) {
       const sub = childSchema(schema, key);
@@ -204,7 +221,11 @@ export function validateSchema(value: Json, schema: Schema, path: string, errors
       errors.push(invalidValue(path, value.length, `${path} in body should have at least ${schema.minItems} items`));
     }
     if (schema.maxItems !== undefined && value.length > schema.maxItems) {
-      errors.push({ field: path, type: 'FieldValueTooMany', text: `${path}: Too many: ${value.length}: must have at most ${schema.maxItems} items` });
+      errors.push({
+        field: path,
+        type: 'FieldValueTooMany',
+        text: `${path}: Too many: ${value.length}: must have at most ${schema.maxItems} items`,
+      });
     }
     if (schema.items) {
       for (const [i, item] of value.entries()) validateSchema(item, schema.items as Schema, `${path}[${i}]`, errors);
@@ -217,7 +238,10 @@ export function validateSchema(value: Json, schema: Schema, path: string, errors
 
 /** Go's %#v of the key map a duplicate is reported with, e.g. map[string]interface {}{"name":"a"}. */
 function goKeyMap(item: JsonObject, keys: string[]): string {
-  return `map[string]interface {}{${[...keys].sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(item[k])}`).join(', ')}}`;
+  return `map[string]interface {}{${[...keys]
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(item[k])}`)
+    .join(', ')}}`;
 }
 
 /** x-kubernetes-list-type map and set: no two items with the same keys (map) or value (set). */
@@ -227,13 +251,18 @@ function validateListType(value: Json[], schema: Schema, path: string, errors: F
   const keys = schema['x-kubernetes-list-map-keys'] ?? [];
   const seen = new Set<string>();
   value.forEach((item, i) => {
-    const identity = listType === 'map' && isObject(item) ? JSON.stringify(keys.map((k) => item[k])) : JSON.stringify(item);
+    const identity =
+      listType === 'map' && isObject(item) ? JSON.stringify(keys.map((k) => item[k])) : JSON.stringify(item);
     if (!seen.has(identity)) {
       seen.add(identity);
       return;
     }
     const shown = listType === 'map' && isObject(item) ? goKeyMap(item, keys) : show(item);
-    errors.push({ field: `${path}[${i}]`, type: 'FieldValueDuplicate', text: `${path}[${i}]: Duplicate value: ${shown}` });
+    errors.push({
+      field: `${path}[${i}]`,
+      type: 'FieldValueDuplicate',
+      text: `${path}[${i}]: Duplicate value: ${shown}`,
+    });
   });
 }
 
@@ -268,7 +297,10 @@ function rootView(value: Json): Json {
 function oldItem(schema: Schema, old: Json | undefined, item: Json): Json | undefined {
   if (!Array.isArray(old) || schema['x-kubernetes-list-type'] !== 'map' || !isObject(item)) return undefined;
   const keys = schema['x-kubernetes-list-map-keys'] ?? [];
-  return old.find((candidate) => isObject(candidate) && keys.every((key) => JSON.stringify(candidate[key]) === JSON.stringify(item[key])));
+  return old.find(
+    (candidate) =>
+      isObject(candidate) && keys.every((key) => JSON.stringify(candidate[key]) === JSON.stringify(item[key])),
+  );
 }
 
 /**
@@ -288,16 +320,21 @@ export function validateRules(value: Json, schema: Schema, path: string, errors:
     const at = fieldPath && outcome === false ? `${path}${fieldPath}` : path;
     const field = at === '' ? '<nil>' : at;
     const detail = outcome === false ? (message ?? `failed rule: ${rule}`) : `${outcome} evaluating rule: ${rule}`;
-    errors.push({ field, type: 'FieldValueInvalid', text: `${field}: Invalid value: "${schema.type ?? typeOf(value)}": ${detail}` });
+    errors.push({
+      field,
+      type: 'FieldValueInvalid',
+      text: `${field}: Invalid value: "${schema.type ?? typeOf(value)}": ${detail}`,
+    });
   }
   if (isObject(value)) {
     for (const [key, child] of Object.entries(value)) {
       const sub = childSchema(schema, key);
-      if (sub) validateRules(child, sub, join(path, key), errors, isObject(old) ? old[key] ?? undefined : undefined);
+      if (sub) validateRules(child, sub, join(path, key), errors, isObject(old) ? (old[key] ?? undefined) : undefined);
     }
   } else if (Array.isArray(value) && schema.items) {
     const items = schema.items;
-    for (const [i, item] of value.entries()) validateRules(item, items, `${path}[${i}]`, errors, oldItem(schema, old, item));
+    for (const [i, item] of value.entries())
+      validateRules(item, items, `${path}[${i}]`, errors, oldItem(schema, old, item));
   }
 }
 
@@ -313,14 +350,23 @@ export function hasRules(schema: Schema): boolean {
  * hasBlockingErr): the object lacks the shape the rules were written for. A
  * pattern, format or minimum failure does not block: the rules still run.
  */
-const blocking = new Set(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid']);
+const blocking = new Set([
+  'FieldValueNotSupported',
+  'FieldValueRequired',
+  'FieldValueTooLong',
+  'FieldValueTooMany',
+  'FieldValueTypeInvalid',
+]);
 
 /**
  * Everything the apiserver does to a custom resource body before storing it;
  * the paths of dropped unknown fields go to `pruned`.
  */
 export function admitCustomResource(
-  object: JsonObject, schema: Schema, old?: JsonObject, pruned: string[] = [],
+  object: JsonObject,
+  schema: Schema,
+  old?: JsonObject,
+  pruned: string[] = [],
 ): FieldError[] {
   defaultAndPrune(object, schema, true, pruned);
   const errors: FieldError[] = [];
@@ -331,7 +377,9 @@ export function admitCustomResource(
     errors.push({
       field: '<nil>',
       type: 'InternalError',
-      text: '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; ' + 'correct the existing errors to complete validation',
+      text:
+        '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; ' +
+        'correct the existing errors to complete validation',
     });
   }
   return errors;

@@ -78,7 +78,12 @@ export function alreadyExists(r: ResourceName, name: string): ApiError {
 
 export function conflict(r: ResourceName, name: string, why?: string): ApiError {
   const reason = why ?? 'the object has been modified; please apply your changes to the latest version and try again';
-  return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(r)} "${name}": ${reason}`, detailsFor(r, name));
+  return new ApiError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified(r)} "${name}": ${reason}`,
+    detailsFor(r, name),
+  );
 }
 
 export function badRequest(message: string): ApiError {
@@ -90,7 +95,12 @@ export function methodNotAllowed(message: string): ApiError {
 }
 
 export function unsupportedMediaType(contentType: string): ApiError {
-  return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, ` + `application/merge-patch+json, application/apply-patch+yaml (got ${contentType})`);
+  return new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, ` +
+      `application/merge-patch+json, application/apply-patch+yaml (got ${contentType})`,
+  );
 }
 
 export interface FieldError {

@@ -40,7 +40,10 @@ export class Store {
   private readonly listeners = new Set<Listener>();
 
   /** `historySize`: events kept per resource, like the real watch cache's capacity. */
-  constructor(private readonly historySize: number, startRevision = 1000) {
+  constructor(
+    private readonly historySize: number,
+    startRevision = 1000,
+  ) {
     this.revision = startRevision;
     this.floor = startRevision;
   }

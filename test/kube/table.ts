@@ -56,7 +56,12 @@ function cell(values: Json[], type: string, now: number): Json {
   }
 }
 
-export function toTable(resource: ResourceType, objects: JsonObject[], resourceVersion: string, now = Date.now()): JsonObject {
+export function toTable(
+  resource: ResourceType,
+  objects: JsonObject[],
+  resourceVersion: string,
+  now = Date.now(),
+): JsonObject {
   const row = (object: JsonObject, cells: Json[]): Json => ({
     cells,
     object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: metadataOf(object) },
@@ -64,16 +69,45 @@ export function toTable(resource: ResourceType, objects: JsonObject[], resourceV
   // Custom resources carry a schema; built-ins do not.
   const builtin = resource.schema === undefined ? builtinPrinter(resource.id) : undefined;
   if (builtin) {
-    const columnDefinitions: Json[] = builtin.columns.map((c) => ({ name: c.name, type: 'string', format: c.format ?? '', description: '', priority: c.priority ?? 0 }));
-    return { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion }, columnDefinitions, rows: objects.map((o) => row(o, builtin.cells(o, now))) };
+    const columnDefinitions: Json[] = builtin.columns.map((c) => ({
+      name: c.name,
+      type: 'string',
+      format: c.format ?? '',
+      description: '',
+      priority: c.priority ?? 0,
+    }));
+    return {
+      kind: 'Table',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata: { resourceVersion },
+      columnDefinitions,
+      rows: objects.map((o) => row(o, builtin.cells(o, now))),
+    };
   }
-  const columns: PrinterColumn[] = resource.printerColumns ?? [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }];
+  const columns: PrinterColumn[] = resource.printerColumns ?? [
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ];
   const columnDefinitions: Json[] = [
-    { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
-    ...columns.map((c) => ({ name: c.name, type: c.type, format: '', description: c.description ?? '', priority: c.priority ?? 0 })),
+    {
+      name: 'Name',
+      type: 'string',
+      format: 'name',
+      description: 'Name must be unique within a namespace.',
+      priority: 0,
+    },
+    ...columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: '',
+      description: c.description ?? '',
+      priority: c.priority ?? 0,
+    })),
   ];
   const rows: Json[] = objects.map((object) =>
-    row(object, [String(metadataOf(object).name), ...columns.map((c) => cell(evaluateJsonPath(object, c.jsonPath), c.type, now))]),
+    row(object, [
+      String(metadataOf(object).name),
+      ...columns.map((c) => cell(evaluateJsonPath(object, c.jsonPath), c.type, now)),
+    ]),
   );
   return { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion }, columnDefinitions, rows };
 }

@@ -1,6 +1,12 @@
 // Where integration tests run: always the double, and a real API server too
 // when IRONLB_TEST_KUBECONFIG names a kubeconfig. Each test gets its own namespace.
-import { ApiextensionsV1Api, CoreV1Api, KubeConfig, loadAllYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  loadAllYaml,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,7 +50,9 @@ export function apiTargets(options: ApiServerOptions = {}): TargetFactory[] {
       },
     });
   } else {
-    console.log('ironlb: IRONLB_TEST_KUBECONFIG is not set; the real API server target is not configured, only the double runs');
+    console.log(
+      'ironlb: IRONLB_TEST_KUBECONFIG is not set; the real API server target is not configured, only the double runs',
+    );
   }
   return targets;
 }
@@ -97,7 +105,12 @@ export interface StatusLike {
   reason?: string;
   code?: number;
   message?: string;
-  details?: { name?: string; kind?: string; group?: string; causes?: Array<{ field?: string; reason?: string; message?: string }> };
+  details?: {
+    name?: string;
+    kind?: string;
+    group?: string;
+    causes?: Array<{ field?: string; reason?: string; message?: string }>;
+  };
 }
 
 /** The metav1.Status of a failed client-node call (its ApiException carries the body as text). */

@@ -7,7 +7,11 @@
 import * as k8s from '@kubernetes/client-node';
 import { isObject, type Json } from './patch.js';
 
-interface AttributeType { name: string; baseName: string; type: string }
+interface AttributeType {
+  name: string;
+  baseName: string;
+  type: string;
+}
 type ModelClass = { getAttributeTypeMap(): AttributeType[] };
 
 const models = k8s as unknown as Record<string, unknown>;
@@ -24,7 +28,11 @@ export function isKubernetesType(typeName: string): boolean {
   return modelFor(typeName) !== undefined;
 }
 
-export interface WrongType { path: string; expected: string; got: string }
+export interface WrongType {
+  path: string;
+  expected: string;
+  got: string;
+}
 
 export interface Decoded {
   /** Paths of fields the type does not have (now removed), as `spec.template.spec.containers[0].x`. */

@@ -55,7 +55,10 @@ export class Watches {
       if (!object) return false;
       const meta = metadataOf(object);
       if (request.namespace !== undefined && meta.namespace !== request.namespace) return false;
-      return matchesLabels(request.labels, meta.labels as Record<string, string> | undefined) && matchesFields(request.fields, object);
+      return (
+        matchesLabels(request.labels, meta.labels as Record<string, string> | undefined) &&
+        matchesFields(request.fields, object)
+      );
     };
 
     let backlog: Array<{ type: string; object: JsonObject }>;
@@ -63,19 +66,32 @@ export class Watches {
     const rv = request.resourceVersion;
     if (rv === undefined || rv === '' || rv === '0') {
       // "Start at most recent": synthetic ADDED for what exists now.
-      backlog = this.store.list(resource, request.namespace).filter(matches).map((object) => ({ type: 'ADDED', object }));
+      backlog = this.store
+        .list(resource, request.namespace)
+        .filter(matches)
+        .map((object) => ({ type: 'ADDED', object }));
     } else {
       if (!/^[0-9]+$/.test(rv)) throw badRequest(`resourceVersion: Invalid value: "${rv}": must be a decimal number`);
       const events = this.store.eventsSince(resource, Number(rv));
       if (events === undefined) {
-        expired = new ApiError(410, 'Expired', `too old resource version: ${rv} (${this.store.oldestWatchable(resource)})`);
+        expired = new ApiError(
+          410,
+          'Expired',
+          `too old resource version: ${rv} (${this.store.oldestWatchable(resource)})`,
+        );
         backlog = [];
       } else {
-        backlog = events.map((e) => translate(e, matches)).filter((e): e is { type: string; object: JsonObject } => e !== undefined);
+        backlog = events
+          .map((e) => translate(e, matches))
+          .filter((e): e is { type: string; object: JsonObject } => e !== undefined);
       }
     }
 
-    response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    response.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Transfer-Encoding': 'chunked',
+      'Cache-Control': 'no-cache, private',
+    });
     // Headers go out at once: clients wait for them before reading events.
     response.flushHeaders();
     const send = (type: string, object: JsonObject): void => {
@@ -122,7 +138,10 @@ export class Watches {
 }
 
 /** What a watcher with a selector sees: leaving the selection is a DELETED. */
-function translate(event: StoredEvent, matches: (o: JsonObject | undefined) => boolean): { type: string; object: JsonObject } | undefined {
+function translate(
+  event: StoredEvent,
+  matches: (o: JsonObject | undefined) => boolean,
+): { type: string; object: JsonObject } | undefined {
   const now = event.type === 'DELETED' ? false : matches(event.object);
   const before = event.type === 'ADDED' ? false : matches(event.previous);
   if (event.type === 'DELETED') return before ? { type: 'DELETED', object: event.object } : undefined;

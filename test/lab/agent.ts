@@ -12,7 +12,9 @@ export type AgentEvent = { event: string } & Record<string, unknown>;
 export function labScript(file: string): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   // From test/lab (vitest) or dist/test/lab (compiled): both lead to dist/test/lab.
-  const root = here.includes(`${path.sep}dist${path.sep}`) ? path.resolve(here, '../../..') : path.resolve(here, '../..');
+  const root = here.includes(`${path.sep}dist${path.sep}`)
+    ? path.resolve(here, '../../..')
+    : path.resolve(here, '../..');
   const script = path.join(root, 'dist', 'test', 'lab', file);
   if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first`);
   return script;
@@ -57,7 +59,11 @@ export class Agent {
     return new Promise((resolve, reject) => {
       const timeout = () => {
         const events = JSON.stringify(this.events);
-        reject(new Error(`agent on ${this.node.name}: no matching event in ${timeoutMs} ms; events ${events}; stderr ${this.stderr}`));
+        reject(
+          new Error(
+            `agent on ${this.node.name}: no matching event in ${timeoutMs} ms; events ${events}; stderr ${this.stderr}`,
+          ),
+        );
       };
       const timer = setTimeout(timeout, timeoutMs);
       this.waiters.push({

@@ -36,7 +36,6 @@ function onReply(listener: (from: string) => void): void {
   });
 }
 
-
 async function latency(count: number, gapMs: number, targets: string[]): Promise<object> {
   const rttUs: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t, []]));
   const lost: Record<string, number> = Object.fromEntries(targets.map((t) => [t, 0]));

@@ -14,11 +14,15 @@ afterEach(() => {
 });
 
 describe('frrRunFolders', () => {
-  it("lists only folders named <prefix>-*, sorted; a missing run folder lists nothing", () => {
+  it('lists only folders named <prefix>-*, sorted; a missing run folder lists nothing', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'ironlb-frr-run-'));
-    for (const name of ['ilbabc12-node2', 'ilbabc12-node1', 'ilbabc123-node1', 'other-node1']) mkdirSync(path.join(dir, name));
+    for (const name of ['ilbabc12-node2', 'ilbabc12-node1', 'ilbabc123-node1', 'other-node1'])
+      mkdirSync(path.join(dir, name));
     writeFileSync(path.join(dir, 'ilbabc12-file'), '');
-    expect(frrRunFolders('ilbabc12', dir)).toEqual([path.join(dir, 'ilbabc12-node1'), path.join(dir, 'ilbabc12-node2')]);
+    expect(frrRunFolders('ilbabc12', dir)).toEqual([
+      path.join(dir, 'ilbabc12-node1'),
+      path.join(dir, 'ilbabc12-node2'),
+    ]);
     expect(frrRunFolders('ilbabc12', path.join(dir, 'missing'))).toEqual([]);
   });
 });

@@ -13,7 +13,18 @@
 // The temp folder is `<prefix>-XXXXXX`, like the lab's own, so `npm run lab --
 // --down` finds it after a crash.
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, type Lab, type LabNode } from './lab.js';
@@ -102,9 +113,16 @@ export function birdConfig(options: RouterOptions, logFile: string): string {
   ];
   if (options.neighbors.some((n) => n.ibgp)) lines.push(`ipv4 table ${IBGP_TABLE};`);
   for (const n of options.neighbors) {
-    lines.push(`protocol bgp ${n.name} from ${n.address.includes(':') ? 'node6' : 'node'} {`, `  neighbor ${n.address}${n.ibgp ? ` port ${n.ibgp.port}` : ''} as ${n.asn};`);
+    lines.push(
+      `protocol bgp ${n.name} from ${n.address.includes(':') ? 'node6' : 'node'} {`,
+      `  neighbor ${n.address}${n.ibgp ? ` port ${n.ibgp.port}` : ''} as ${n.asn};`,
+    );
     if (n.ibgp) {
-      lines.push(`  local ${n.ibgp.localAddress} port ${n.ibgp.port} as ${n.asn};`, '  direct;', `  ipv4 { table ${IBGP_TABLE}; gateway direct; import all; export none; };`);
+      lines.push(
+        `  local ${n.ibgp.localAddress} port ${n.ibgp.port} as ${n.asn};`,
+        '  direct;',
+        `  ipv4 { table ${IBGP_TABLE}; gateway direct; import all; export none; };`,
+      );
     }
     if (n.password !== undefined) lines.push(`  password "${n.password}";`);
     if (n.bfd) lines.push('  bfd on;');
@@ -133,7 +151,20 @@ export class BgpLab {
   async startRouter(options: RouterOptions): Promise<void> {
     await run('ip', ['netns', 'add', this.router]);
     await run('ip', ['-n', this.router, 'link', 'set', 'lo', 'up']);
-    await run('ip', ['link', 'add', 'eth0', 'netns', this.router, 'type', 'veth', 'peer', 'name', 'rtr', 'netns', this.lab.lan]);
+    await run('ip', [
+      'link',
+      'add',
+      'eth0',
+      'netns',
+      this.router,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'rtr',
+      'netns',
+      this.lab.lan,
+    ]);
     await run('ip', ['-n', this.lab.lan, 'link', 'set', 'rtr', 'master', 'br0', 'up']);
     await run('ip', ['-n', this.router, 'addr', 'add', `${ROUTER_IPV4}/24`, 'dev', 'eth0']);
     await run('ip', ['-n', this.router, 'addr', 'add', `${ROUTER_IPV6}/64`, 'dev', 'eth0', 'nodad']);
@@ -144,13 +175,23 @@ export class BgpLab {
     const config = path.join(this.dir, 'bird.conf');
     writeFileSync(config, birdConfig(options, path.join(this.dir, 'bird.log')));
     const out = this.logFile('bird.out');
-    this.bird = this.lab.spawn(this.router, 'bird', ['-f', '-c', config, '-s', this.birdSocket, '-P', path.join(this.dir, 'bird.pid')], { stdio: ['ignore', out, out] });
+    this.bird = this.lab.spawn(
+      this.router,
+      'bird',
+      ['-f', '-c', config, '-s', this.birdSocket, '-P', path.join(this.dir, 'bird.pid')],
+      { stdio: ['ignore', out, out] },
+    );
     closeSync(out);
     const bird = this.bird;
-    await waitFor('BIRD to answer on its socket', async () => {
-      if (bird.exitCode !== null) throw new GiveUp(`BIRD exited (${bird.exitCode}): ${this.readLog('bird.out').trim()}`);
-      return (await this.birdc(['show', 'status'])).includes('Daemon is up') ? true : undefined;
-    }, 20_000);
+    await waitFor(
+      'BIRD to answer on its socket',
+      async () => {
+        if (bird.exitCode !== null)
+          throw new GiveUp(`BIRD exited (${bird.exitCode}): ${this.readLog('bird.out').trim()}`);
+        return (await this.birdc(['show', 'status'])).includes('Daemon is up') ? true : undefined;
+      },
+      20_000,
+    );
   }
 
   /**
@@ -164,15 +205,37 @@ export class BgpLab {
     const { uid, gid } = frrIds();
     chownSync(dir, uid, gid);
     const zserv = path.join(dir, 'zserv.api');
-    const common = (daemon: string) => ['-N', node.name, '--vty_socket', dir, '-z', zserv, '-i', path.join(dir, `${daemon}.pid`), '-P', '0', '--log', `file:${path.join(dir, `${daemon}.log`)}`];
+    const common = (daemon: string) => [
+      '-N',
+      node.name,
+      '--vty_socket',
+      dir,
+      '-z',
+      zserv,
+      '-i',
+      path.join(dir, `${daemon}.pid`),
+      '-P',
+      '0',
+      '--log',
+      `file:${path.join(dir, `${daemon}.log`)}`,
+    ];
     const daemons = new Map<'zebra' | 'bgpd' | 'bfdd', ChildProcess>();
     const instance: FrrInstance = { node, dir, daemons };
     this.frr.push(instance);
     const start = async (daemon: 'zebra' | 'bgpd' | 'bfdd', extra: string[]) => {
       const out = this.logFile(`frr-${node.index}-${daemon}.out`);
-      daemons.set(daemon, this.lab.spawn(node.name, path.join(FRR_DIR, daemon), [...common(daemon), ...extra], { stdio: ['ignore', out, out] }));
+      daemons.set(
+        daemon,
+        this.lab.spawn(node.name, path.join(FRR_DIR, daemon), [...common(daemon), ...extra], {
+          stdio: ['ignore', out, out],
+        }),
+      );
       closeSync(out);
-      await waitFor(`${daemon} of ${node.name} to open its vty socket`, async () => (existsSync(path.join(dir, `${daemon}.vty`)) ? true : undefined), 20_000);
+      await waitFor(
+        `${daemon} of ${node.name} to open its vty socket`,
+        async () => (existsSync(path.join(dir, `${daemon}.vty`)) ? true : undefined),
+        20_000,
+      );
     };
     await start('zebra', []);
     await start('bgpd', []);
@@ -191,7 +254,10 @@ export class BgpLab {
     const file = path.join(instance.dir, 'frr.conf');
     writeFileSync(file, config);
     const result = await this.lab.exec(instance.node.name, ['vtysh', '--vty_socket', instance.dir, '-f', file]);
-    if (result.code !== 0) throw new Error(`vtysh refused the configuration of ${instance.node.name} (${result.code}): ${result.stdout}${result.stderr}`);
+    if (result.code !== 0)
+      throw new Error(
+        `vtysh refused the configuration of ${instance.node.name} (${result.code}): ${result.stdout}${result.stderr}`,
+      );
   }
 
   /** Applies a changed configuration as the speaker will: frr-reload.py sends FRR only the difference. */
@@ -199,16 +265,34 @@ export class BgpLab {
     const file = path.join(instance.dir, 'frr.conf');
     writeFileSync(file, config);
     const dir = instance.dir;
-    const args = ['python3', FRR_RELOAD, '--reload', '--vty_socket', dir, '--rundir', dir, '--confdir', dir, '--bindir', '/usr/bin', file];
+    const args = [
+      'python3',
+      FRR_RELOAD,
+      '--reload',
+      '--vty_socket',
+      dir,
+      '--rundir',
+      dir,
+      '--confdir',
+      dir,
+      '--bindir',
+      '/usr/bin',
+      file,
+    ];
     const result = await this.lab.exec(instance.node.name, args);
-    if (result.code !== 0) throw new Error(`frr-reload.py failed in ${instance.node.name} (${result.code}): ${result.stdout}${result.stderr}`);
+    if (result.code !== 0)
+      throw new Error(
+        `frr-reload.py failed in ${instance.node.name} (${result.code}): ${result.stdout}${result.stderr}`,
+      );
   }
 
   /** How many sessions BIRD has logged as reset by an expired hold timer so far. */
   holdTimerExpiries(): number {
     const file = path.join(this.dir, 'bird.log');
     if (!existsSync(file)) return 0;
-    return readFileSync(file, 'utf8').split('\n').filter((line) => line.includes('Hold timer expired')).length;
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('Hold timer expired')).length;
   }
 
   /** Ends a node's FRR daemons by pid (SIGKILL: no goodbye to the router). */
@@ -219,13 +303,15 @@ export class BgpLab {
   /** A `vtysh -c` command against a node's FRR. */
   async vtysh(instance: FrrInstance, command: string): Promise<string> {
     const result = await this.lab.exec(instance.node.name, ['vtysh', '--vty_socket', instance.dir, '-c', command]);
-    if (result.code !== 0) throw new Error(`vtysh -c "${command}" in ${instance.node.name} failed (${result.code}): ${result.stderr}`);
+    if (result.code !== 0)
+      throw new Error(`vtysh -c "${command}" in ${instance.node.name} failed (${result.code}): ${result.stderr}`);
     return result.stdout;
   }
 
   async birdc(args: string[]): Promise<string> {
     const result = await this.lab.exec(this.router, ['birdc', '-s', this.birdSocket, ...args]);
-    if (result.code !== 0) throw new Error(`birdc ${args.join(' ')} failed (${result.code}): ${result.stdout}${result.stderr}`);
+    if (result.code !== 0)
+      throw new Error(`birdc ${args.join(' ')} failed (${result.code}): ${result.stdout}${result.stderr}`);
     return result.stdout;
   }
 
@@ -236,15 +322,33 @@ export class BgpLab {
     for (const line of out.split('\n').slice(2)) {
       const cols = line.trim().split(/\s+/);
       if (cols.length < 5) continue;
-      result.set(cols[0]!, { name: cols[0]!, proto: cols[1]!, state: cols[3]!, since: cols[4]!, info: cols.slice(5).join(' ') });
+      result.set(cols[0]!, {
+        name: cols[0]!,
+        proto: cols[1]!,
+        state: cols[3]!,
+        since: cols[4]!,
+        info: cols.slice(5).join(' '),
+      });
     }
     return result;
   }
 
   /** Next hops of the router's kernel route for `prefix`, sorted; [] when it has none. */
   async nextHops(prefix: string): Promise<string[]> {
-    const out = await run('ip', ['-n', this.router, prefix.includes(':') ? '-6' : '-4', '-j', 'route', 'show', 'exact', prefix]);
-    const routes = JSON.parse(out.stdout || '[]') as Array<{ gateway?: string; nexthops?: Array<{ gateway?: string }> }>;
+    const out = await run('ip', [
+      '-n',
+      this.router,
+      prefix.includes(':') ? '-6' : '-4',
+      '-j',
+      'route',
+      'show',
+      'exact',
+      prefix,
+    ]);
+    const routes = JSON.parse(out.stdout || '[]') as Array<{
+      gateway?: string;
+      nexthops?: Array<{ gateway?: string }>;
+    }>;
     const hops = routes.flatMap((r) => (r.nexthops ? r.nexthops.map((h) => h.gateway) : [r.gateway]));
     return hops.filter((h): h is string => h !== undefined).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   }
@@ -286,8 +390,13 @@ export class BgpLab {
 }
 
 function frrIds(): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${FRR_USER}:`));
-  if (!line) throw new Error(`no user "${FRR_USER}": is FRR installed? \`node test/setup/tools.mjs lab\` installs it (package frr)`);
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${FRR_USER}:`));
+  if (!line)
+    throw new Error(
+      `no user "${FRR_USER}": is FRR installed? \`node test/setup/tools.mjs lab\` installs it (package frr)`,
+    );
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }

@@ -86,11 +86,19 @@ function describeNodes(system: LabSystem): void {
 export async function runDemo(args: DemoArgs, stop: AbortSignal): Promise<number> {
   const started = Date.now();
   if (await labAlreadyUp()) {
-    throw new Error(`a lab is already up (namespaces ${PREFIX}-*). ` + `Stop its \`npm run lab -- --keep\` with Ctrl-C, or remove it: npm run lab -- --down`);
+    throw new Error(
+      `a lab is already up (namespaces ${PREFIX}-*). ` +
+        `Stop its \`npm run lab -- --keep\` with Ctrl-C, or remove it: npm run lab -- --down`,
+    );
   }
   step('1. Building the lab and starting ironlb');
   // A stop while this builds takes effect once it is built, then tears it down.
-  const system = await startSystem({ nodes: 3, prefix: PREFIX, kubeconfig: args.kubeconfig, logDir: path.join(os.tmpdir(), `${PREFIX}-lab`) });
+  const system = await startSystem({
+    nodes: 3,
+    prefix: PREFIX,
+    kubeconfig: args.kubeconfig,
+    logDir: path.join(os.tmpdir(), `${PREFIX}-lab`),
+  });
   const progress = { exploring: false };
   let failed = true;
   try {
@@ -103,7 +111,9 @@ export async function runDemo(args: DemoArgs, stop: AbortSignal): Promise<number
     if (failed) console.error(`the programs' logs are kept in ${system.logDir}`);
   }
   if (stop.aborted && !progress.exploring) {
-    say(`\nstopped by ${String(stop.reason)} after ${((Date.now() - started) / 1000).toFixed(1)} s; the lab is removed.`);
+    say(
+      `\nstopped by ${String(stop.reason)} after ${((Date.now() - started) / 1000).toFixed(1)} s; the lab is removed.`,
+    );
     return 128 + (os.constants.signals[stop.reason as NodeJS.Signals] ?? 0);
   }
   const hint = args.keep ? '' : ' Run `npm run lab -- --keep` to explore it.';
@@ -114,19 +124,34 @@ export async function runDemo(args: DemoArgs, stop: AbortSignal): Promise<number
 /** Resolves when `work` does or `stop` fires; `work` left running then may fail quietly (its lab is going away). */
 async function untilStopped(work: Promise<void>, stop: AbortSignal): Promise<void> {
   work.catch(() => undefined);
-  await Promise.race([work, new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }))]);
+  await Promise.race([
+    work,
+    new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true })),
+  ]);
 }
 
-async function show(system: LabSystem, args: DemoArgs, stop: AbortSignal, progress: { exploring: boolean }): Promise<void> {
+async function show(
+  system: LabSystem,
+  args: DemoArgs,
+  stop: AbortSignal,
+  progress: { exploring: boolean },
+): Promise<void> {
   describeNodes(system);
-  say(args.kubeconfig ? `API server: yours (${args.kubeconfig}), reached from the lab through 192.0.2.1:6443` : 'API server: the in-process double (test/kube), reached from the lab at 192.0.2.1:6443');
+  say(
+    args.kubeconfig
+      ? `API server: yours (${args.kubeconfig}), reached from the lab through 192.0.2.1:6443`
+      : 'API server: the in-process double (test/kube), reached from the lab at 192.0.2.1:6443',
+  );
   say(`controller (1 process) and one speaker per node are running; logs in ${system.logDir}`);
 
   step('2. Applying the samples');
   const ip = await applySamples(system);
   say(`\nThe controller assigned ${ip}  (status.loadBalancer.ingress of ${SERVICE_NAMESPACE}/web)`);
   await system.serveOnAllNodes(ip);
-  say(`Every node has ${ip} on lo with arp_ignore=1 (kube-proxy IPVS strictARP): ` + `its kernel takes the traffic but never answers ARP; only the speaker does.`);
+  say(
+    `Every node has ${ip} on lo with arp_ignore=1 (kube-proxy IPVS strictARP): ` +
+      `its kernel takes the traffic but never answers ARP; only the speaker does.`,
+  );
 
   step('3. Who answers for it');
   const owner = await system.waitForAnswer(ip);
@@ -142,16 +167,24 @@ async function show(system: LabSystem, args: DemoArgs, stop: AbortSignal, progre
   await system.waitForMesh();
   say(`the speakers hear each other on the liveness mesh (UDP 7947): a dead owner is noticed in about half a second`);
   say(`fault: ${FAULT_DESCRIPTIONS.kill}`);
-  const sample = await measureFailover(system, ip, 'kill', { onFault: (old) => say(`killed the speaker on ${old}; waiting for another node to take over...`) });
+  const sample = await measureFailover(system, ip, 'kill', {
+    onFault: (old) => say(`killed the speaker on ${old}; waiting for another node to take over...`),
+  });
   say(`new owner: ${sample.newOwner} (MAC ${system.node(sample.newOwner).mac})`);
   const row = (label: string, value: string) => say(`  ${label.padEnd(46)} ${value}`);
   row('first frame from the new owner at the client:', `${sample.firstFrameMs.toFixed(0)} ms after the kill`);
   row(`its gratuitous ARP claiming ${ip}:`, `${sample.firstClaimMs.toFixed(0)} ms after the kill`);
   row('first ping reply through the new owner:', `${sample.firstReplyMs.toFixed(0)} ms after the kill`);
   row('longest gap in ping replies (100/s):', `${sample.gapMs.toFixed(0)} ms`);
-  say('  (detection: the dead node\'s two mesh monitors miss 4 heartbeats of 100 ms ' + 'and agree it is dead; then one compare-and-swap on the IP\'s Lease)');
+  say(
+    "  (detection: the dead node's two mesh monitors miss 4 heartbeats of 100 ms " +
+      "and agree it is dead; then one compare-and-swap on the IP's Lease)",
+  );
   const neigh = await system.lab.neigh(ip);
-  const asked = sample.clientRequests === 0 ? 'moved by the announcement alone: the client sent no ARP request' : `the client sent ${sample.clientRequests} ARP request(s) of its own`;
+  const asked =
+    sample.clientRequests === 0
+      ? 'moved by the announcement alone: the client sent no ARP request'
+      : `the client sent ${sample.clientRequests} ARP request(s) of its own`;
   say(`$ ip netns exec ${system.lab.client} ip neigh show ${ip}`);
   say(`  ${ip} lladdr ${neigh?.mac ?? '?'} ${neigh?.state.join(',') ?? ''}  <- ${asked}`);
 
@@ -176,10 +209,15 @@ function explore(system: LabSystem, ip: string): void {
   say(`  kubectl --kubeconfig ${hostKubeconfig} -n ${SYSTEM_NAMESPACE} get ipaddresspools,l2advertisements`);
   say(`  kill -9 <pid>   # a speaker: ${[...system.speakers.entries()].map(([n, c]) => `${n}=${c.pid}`).join(' ')}`);
   say(`  logs: ${system.logDir}/*.log`);
-  say('Ctrl-C here (or SIGTERM to npm run lab) tears everything down. ' + 'If this process is killed with -9 instead: npm run lab -- --down');
+  say(
+    'Ctrl-C here (or SIGTERM to npm run lab) tears everything down. ' +
+      'If this process is killed with -9 instead: npm run lab -- --down',
+  );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  console.error('demo.js is run by test/lab/start.mjs: use `npm run lab` (it checks the tools, builds and owns the signals)');
+  console.error(
+    'demo.js is run by test/lab/start.mjs: use `npm run lab` (it checks the tools, builds and owns the signals)',
+  );
   process.exit(2);
 }

@@ -61,7 +61,8 @@ export function frrRunFolders(prefix, runDir = '/var/run/frr') {
  * folders (FRR's run folders too). Returns what it removed.
  */
 export async function cleanupStale(prefix, tmp = os.tmpdir(), frrRunDir = '/var/run/frr') {
-  if (!/^[a-z][a-z0-9]{2,9}$/.test(prefix)) throw new Error(`cleanupStale: prefix "${prefix}" is too short to be safe (3-10 lower-case letters/digits)`);
+  if (!/^[a-z][a-z0-9]{2,9}$/.test(prefix))
+    throw new Error(`cleanupStale: prefix "${prefix}" is too short to be safe (3-10 lower-case letters/digits)`);
   const namespaces = (await ip(['netns', 'list']))
     .split('\n')
     .map((l) => l.split(' ')[0])

@@ -91,7 +91,11 @@ async function handle(command: Command): Promise<void> {
     }
     case 'probe': {
       const waitMs = command.waitMs ?? 1000;
-      const result = await prober.probe(needIp(), [socket], { waitMs, probes: 2, intervalMs: Math.min(150, waitMs / 2) });
+      const result = await prober.probe(needIp(), [socket], {
+        waitMs,
+        probes: 2,
+        intervalMs: Math.min(150, waitMs / 2),
+      });
       emit({ event: 'probed', ip, conflict: result.inUse, mac: result.mac });
       return;
     }

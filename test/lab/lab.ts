@@ -111,7 +111,12 @@ export class CannotStartError extends Error {
  * Plain lookup rather than test/setup/tools.mjs's: this file also runs from dist/.
  */
 export function assertRunnable(cmd: string, where = ''): void {
-  const candidates = cmd.includes('/') ? [cmd] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, cmd));
+  const candidates = cmd.includes('/')
+    ? [cmd]
+    : (process.env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, cmd));
   for (const file of candidates) {
     try {
       accessSync(file, constants.X_OK);
@@ -128,7 +133,11 @@ const NETNS_EXEC_FAILED = /^exec of "([^"]+)" failed: (.+)/;
 
 export async function run(cmd: string, args: string[], allowFailure = false): Promise<ExecResult> {
   try {
-    const { stdout, stderr } = await execFileAsync(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL' });
+    const { stdout, stderr } = await execFileAsync(cmd, args, {
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: COMMAND_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+    });
     return { stdout, stderr, code: 0 };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; code?: number | string; syscall?: string };
@@ -138,7 +147,10 @@ export async function run(cmd: string, args: string[], allowFailure = false): Pr
     const inNamespace = cmd === 'ip' && args[0] === 'netns' && args[1] === 'exec';
     const failedExec = inNamespace ? NETNS_EXEC_FAILED.exec(result.stderr) : null;
     if (failedExec) throw new CannotStartError(failedExec[1]!, failedExec[2]!, ` in namespace ${args[2]}`);
-    if (!allowFailure) throw new Error(`${cmd} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
+    if (!allowFailure)
+      throw new Error(
+        `${cmd} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim() || result.stdout.trim()}`,
+      );
     return result;
   }
 }
@@ -161,7 +173,13 @@ export class Lab {
     this.lan = `${prefix}-lan`;
     this.hostLink = `${prefix}h`;
     for (let i = 1; i <= nodeCount; i++) {
-      this.nodes.push({ name: `${prefix}-node${i}`, index: i, ipv4: `192.0.2.${10 + i}`, ipv6: `2001:db8::${10 + i}`, mac: '' });
+      this.nodes.push({
+        name: `${prefix}-node${i}`,
+        index: i,
+        ipv4: `192.0.2.${10 + i}`,
+        ipv6: `2001:db8::${10 + i}`,
+        mac: '',
+      });
     }
     this.tmp = mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
   }
@@ -208,7 +226,20 @@ export class Lab {
   }
 
   private async attach(ns: string, bridgePort: string, v4: string, v6: string, strictArp: boolean): Promise<void> {
-    await run('ip', ['link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', bridgePort, 'netns', this.lan]);
+    await run('ip', [
+      'link',
+      'add',
+      'eth0',
+      'netns',
+      ns,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      bridgePort,
+      'netns',
+      this.lan,
+    ]);
     await run('ip', ['-n', this.lan, 'link', 'set', bridgePort, 'master', 'br0', 'up']);
     const sysctls = [
       'net.ipv6.conf.all.accept_dad=0',
@@ -282,7 +313,9 @@ export class Lab {
   async ndisc6(ip: string, options: { tries?: number; ns?: string } = {}): Promise<{ macs: string[]; output: string }> {
     const args = ['ndisc6', '-m', '-n', '-r', String(options.tries ?? 1), '-w', '1000', ip, 'eth0'];
     const out = await this.exec(options.ns ?? this.client, args);
-    const macs = [...out.stdout.matchAll(/Target link-layer address:\s*([0-9A-Fa-f:]{17})/g)].map((m) => m[1]!.toLowerCase());
+    const macs = [...out.stdout.matchAll(/Target link-layer address:\s*([0-9A-Fa-f:]{17})/g)].map((m) =>
+      m[1]!.toLowerCase(),
+    );
     return { macs, output: out.stdout + out.stderr };
   }
 
@@ -299,7 +332,10 @@ export class Lab {
   }
 
   /** Pings from the client; returns how many replies came back. */
-  async ping(ip: string, options: { count?: number; intervalS?: number; ns?: string } = {}): Promise<{ received: number; output: string }> {
+  async ping(
+    ip: string,
+    options: { count?: number; intervalS?: number; ns?: string } = {},
+  ): Promise<{ received: number; output: string }> {
     const count = options.count ?? 1;
     const args = ['ping', '-n', '-c', String(count), '-i', String(options.intervalS ?? 0.2), '-W', '1', ip];
     const out = await this.exec(options.ns ?? this.client, args);
@@ -313,7 +349,20 @@ export class Lab {
     // -Z root: tcpdump would otherwise drop to its own user and fail to write the file.
     // --immediate-mode: frames reach the file as they arrive, not when a ring
     // block fills, so stop() loses nothing that was on the wire.
-    const child = this.spawn(ns, 'tcpdump', ['-i', 'eth0', '-n', '-U', '--immediate-mode', '-Z', 'root', '-s', '512', '-w', file, filter]);
+    const child = this.spawn(ns, 'tcpdump', [
+      '-i',
+      'eth0',
+      '-n',
+      '-U',
+      '--immediate-mode',
+      '-Z',
+      'root',
+      '-s',
+      '512',
+      '-w',
+      file,
+      filter,
+    ]);
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${stderr}`)), 10_000);
@@ -373,7 +422,10 @@ export async function createLab(options: LabOptions): Promise<Lab> {
   }
   const prefix = options.prefix ?? defaultPrefix();
   if (!/^[a-z][a-z0-9]{0,9}$/.test(prefix)) {
-    throw new Error(`createLab: prefix "${prefix}" must be 1-10 lower-case letters/digits ` + `starting with a letter (interface names max 15)`);
+    throw new Error(
+      `createLab: prefix "${prefix}" must be 1-10 lower-case letters/digits ` +
+        `starting with a letter (interface names max 15)`,
+    );
   }
   const lab = new Lab(prefix, options.nodes);
   try {
@@ -392,7 +444,10 @@ async function refuseIfHostUses(v4Prefix: string, v6Prefix: string): Promise<voi
   for (const link of links) {
     for (const a of link.addr_info ?? []) {
       if (a.local.startsWith(v4Prefix) || a.local.startsWith(v6Prefix)) {
-        throw new Error(`lab host access: the host already has ${a.local} on ${link.ifname}; ` + `refusing to add a second route for that subnet`);
+        throw new Error(
+          `lab host access: the host already has ${a.local} on ${link.ifname}; ` +
+            `refusing to add a second route for that subnet`,
+        );
       }
     }
   }

@@ -30,7 +30,12 @@ const PROBE_INTERVAL_MS = 20;
 export const SHORT_FLAP_MS = 250;
 
 /** Per ARP request the client sent after `fromUs`: the MACs whose replies came before the next request. */
-export function answersPerRequest(frames: CapturedFrame[], vip: string, clientMac: string, fromUs: number): { timeUs: number; macs: Set<string> }[] {
+export function answersPerRequest(
+  frames: CapturedFrame[],
+  vip: string,
+  clientMac: string,
+  fromUs: number,
+): { timeUs: number; macs: Set<string> }[] {
   const rounds: { timeUs: number; macs: Set<string> }[] = [];
   for (const frame of frames) {
     const d = frame.decoded;
@@ -50,14 +55,24 @@ export function answersPerRequest(frames: CapturedFrame[], vip: string, clientMa
  * client sees after the link comes back. `settleMs`: how long the client
  * keeps asking after link-up.
  */
-export async function measureLinkFlap(system: LabSystem, vip: string, downMs: number, settleMs = 5000): Promise<LinkFlapSample> {
+export async function measureLinkFlap(
+  system: LabSystem,
+  vip: string,
+  downMs: number,
+  settleMs = 5000,
+): Promise<LinkFlapSample> {
   const { lab } = system;
   const owner = await system.waitForAnswer(vip);
   const node = system.node(owner);
   const clientMac = await lab.macOf(lab.client, 'eth0');
   const capture = await lab.startCapture(lab.client, 'arp');
   // Broadcast requests from the client's own IP and MAC (arping paces in whole seconds only).
-  const prober = lab.spawn(lab.client, process.execPath, [labScript('arp-timer.js'), 'probe', vip, String(PROBE_INTERVAL_MS)]);
+  const prober = lab.spawn(lab.client, process.execPath, [
+    labScript('arp-timer.js'),
+    'probe',
+    vip,
+    String(PROBE_INTERVAL_MS),
+  ]);
   let upAt = 0;
   try {
     await sleep(300);
@@ -72,11 +87,20 @@ export async function measureLinkFlap(system: LabSystem, vip: string, downMs: nu
   const frames = await capture.stop();
   const holderAfter = await waitFor(`a holder of ${vip}`, () => system.ownerOf(vip));
   const rounds = answersPerRequest(frames, vip, clientMac, upAt * 1000);
-  if (rounds.length === 0) throw new Error(`the client sent no ARP request for ${vip} after link-up: is the prober running?`);
+  if (rounds.length === 0)
+    throw new Error(`the client sent no ARP request for ${vip} after link-up: is the prober running?`);
   const doubles = rounds.filter((r) => r.macs.size > 1);
-  const doubleAnswerMs = doubles.length === 0 ? 0 : (doubles[doubles.length - 1]!.timeUs - doubles[0]!.timeUs) / 1000 + PROBE_INTERVAL_MS;
+  const doubleAnswerMs =
+    doubles.length === 0 ? 0 : (doubles[doubles.length - 1]!.timeUs - doubles[0]!.timeUs) / 1000 + PROBE_INTERVAL_MS;
   const holderMac = system.node(holderAfter).mac;
-  const firstReply = frames.find((f) => f.timeUs >= upAt * 1000 && f.decoded?.kind === 'arp' && f.decoded.op === 2 && f.decoded.spa === vip && ethSource(f.data) === holderMac);
+  const firstReply = frames.find(
+    (f) =>
+      f.timeUs >= upAt * 1000 &&
+      f.decoded?.kind === 'arp' &&
+      f.decoded.op === 2 &&
+      f.decoded.spa === vip &&
+      ethSource(f.data) === holderMac,
+  );
   const tail = rounds.slice(-10).filter((r) => r.macs.size > 0);
   const lastMacs = new Set(tail.flatMap((r) => [...r.macs]));
   return {
@@ -93,14 +117,21 @@ export async function measureLinkFlap(system: LabSystem, vip: string, downMs: nu
 /** Waits until every node's speaker has renewed its node Lease after this call (they are all back on the API). */
 export async function waitForEveryRenewal(system: LabSystem, timeoutMs = 60_000): Promise<void> {
   const read = (node: string) =>
-    system.leases.readNamespacedLease({ name: nodeLeaseName(node), namespace: 'ironlb-system' }).then((l) => l.metadata?.resourceVersion, () => undefined);
+    system.leases.readNamespacedLease({ name: nodeLeaseName(node), namespace: 'ironlb-system' }).then(
+      (l) => l.metadata?.resourceVersion,
+      () => undefined,
+    );
   await Promise.all(
     system.lab.nodes.map(async (node) => {
       const before = await read(node.name);
-      await waitFor(`${node.name} to renew its node Lease`, async () => {
-        const now = await read(node.name);
-        return now !== undefined && now !== before ? true : undefined;
-      }, timeoutMs);
+      await waitFor(
+        `${node.name} to renew its node Lease`,
+        async () => {
+          const now = await read(node.name);
+          return now !== undefined && now !== before ? true : undefined;
+        },
+        timeoutMs,
+      );
     }),
   );
 }

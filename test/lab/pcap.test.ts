@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { parsePcap } from './pcap.js';
 import { arpFrame, decodeFrame, ndpFrame, solicitedNode, multicastMacFor, canonicalIp } from './frames.js';
 
-function pcapFile(littleEndian: boolean, nanos: boolean, records: Array<{ sec: number; frac: number; data: Buffer }>): Buffer {
+function pcapFile(
+  littleEndian: boolean,
+  nanos: boolean,
+  records: Array<{ sec: number; frac: number; data: Buffer }>,
+): Buffer {
   const header = Buffer.alloc(24);
   const w32 = (b: Buffer, v: number, at: number) => (littleEndian ? b.writeUInt32LE(v, at) : b.writeUInt32BE(v, at));
   w32(header, nanos ? 0xa1b23c4d : 0xa1b2c3d4, 0);
@@ -27,38 +31,81 @@ describe('parsePcap', () => {
 
   it('reads little- and big-endian files with micro- and nanosecond stamps', () => {
     for (const littleEndian of [true, false]) {
-      const us = parsePcap(pcapFile(littleEndian, false, [{ sec: 10, frac: 250, data: a }, { sec: 11, frac: 0, data: b }]));
+      const us = parsePcap(
+        pcapFile(littleEndian, false, [
+          { sec: 10, frac: 250, data: a },
+          { sec: 11, frac: 0, data: b },
+        ]),
+      );
       expect(us.linkType).toBe(1);
-      expect(us.records.map((r) => [r.timeUs, r.data.toString('hex')])).toEqual([[10_000_250, 'aabbccdd'], [11_000_000, '0102030405']]);
+      expect(us.records.map((r) => [r.timeUs, r.data.toString('hex')])).toEqual([
+        [10_000_250, 'aabbccdd'],
+        [11_000_000, '0102030405'],
+      ]);
       const ns = parsePcap(pcapFile(littleEndian, true, [{ sec: 10, frac: 250_000, data: a }]));
       expect(ns.records[0]!.timeUs).toBe(10_000_250);
     }
   });
 
   it('drops a record cut short at the end of the file', () => {
-    const file = pcapFile(true, false, [{ sec: 1, frac: 0, data: a }, { sec: 2, frac: 0, data: b }]);
+    const file = pcapFile(true, false, [
+      { sec: 1, frac: 0, data: a },
+      { sec: 2, frac: 0, data: b },
+    ]);
     expect(parsePcap(file.subarray(0, file.length - 2)).records).toHaveLength(1);
   });
 
   it('rejects files that are not classic pcap, with the reason', () => {
     expect(() => parsePcap(Buffer.alloc(10))).toThrow(/too short/);
-    expect(() => parsePcap(Buffer.from('0a0d0d0a' + '00'.repeat(20), 'hex'))).toThrow(/unknown magic 0xa0d0d0a \(pcapng is not supported\)/);
+    expect(() => parsePcap(Buffer.from('0a0d0d0a' + '00'.repeat(20), 'hex'))).toThrow(
+      /unknown magic 0xa0d0d0a \(pcapng is not supported\)/,
+    );
   });
 });
 
 describe('lab frames', () => {
   it('round-trips an ARP frame', () => {
-    const f = { ethSrc: '02:00:00:00:00:01', ethDst: 'ff:ff:ff:ff:ff:ff', op: 1, sha: '02:00:00:00:00:01', spa: '192.0.2.11', tha: '00:00:00:00:00:00', tpa: '192.0.2.200' };
+    const f = {
+      ethSrc: '02:00:00:00:00:01',
+      ethDst: 'ff:ff:ff:ff:ff:ff',
+      op: 1,
+      sha: '02:00:00:00:00:01',
+      spa: '192.0.2.11',
+      tha: '00:00:00:00:00:00',
+      tpa: '192.0.2.200',
+    };
     expect(decodeFrame(arpFrame(f))).toEqual({ kind: 'arp', ...f });
   });
 
   it('round-trips an NA with Target LLA and decodes the flags', () => {
-    const f = { kind: 'na' as const, ethSrc: '02:00:00:00:00:02', ethDst: '33:33:00:00:00:01', srcIp: '2001:db8::200', dstIp: 'ff02::1', target: '2001:db8::200', router: false, solicited: false, override: true, targetLla: '02:00:00:00:00:02' };
+    const f = {
+      kind: 'na' as const,
+      ethSrc: '02:00:00:00:00:02',
+      ethDst: '33:33:00:00:00:01',
+      srcIp: '2001:db8::200',
+      dstIp: 'ff02::1',
+      target: '2001:db8::200',
+      router: false,
+      solicited: false,
+      override: true,
+      targetLla: '02:00:00:00:00:02',
+    };
     expect(decodeFrame(ndpFrame(f))).toEqual({ ...f, hopLimit: 255 });
   });
 
   it('writes a correct ICMPv6 checksum (the sum over pseudo-header and message folds to 0xffff)', () => {
-    const frame = ndpFrame({ kind: 'ns', ethSrc: '02:00:00:00:00:03', ethDst: '33:33:ff:00:02:00', srcIp: '2001:db8::100', dstIp: 'ff02::1:ff00:200', target: '2001:db8::200', router: false, solicited: false, override: false, sourceLla: '02:00:00:00:00:03' });
+    const frame = ndpFrame({
+      kind: 'ns',
+      ethSrc: '02:00:00:00:00:03',
+      ethDst: '33:33:ff:00:02:00',
+      srcIp: '2001:db8::100',
+      dstIp: 'ff02::1:ff00:200',
+      target: '2001:db8::200',
+      router: false,
+      solicited: false,
+      override: false,
+      sourceLla: '02:00:00:00:00:03',
+    });
     const body = frame.subarray(54);
     const pseudo = Buffer.alloc(40);
     frame.copy(pseudo, 0, 22, 54);

@@ -17,7 +17,9 @@ afterEach(() => {
 
 describe('run', () => {
   it('reports a command that is not installed as that, even when a failure is allowed', async () => {
-    await expect(run(MISSING, ['-c', '1'], true)).rejects.toThrow(`cannot start "${MISSING}": ENOENT; is it installed? \`node test/setup/tools.mjs lab\``);
+    await expect(run(MISSING, ['-c', '1'], true)).rejects.toThrow(
+      `cannot start "${MISSING}": ENOENT; is it installed? \`node test/setup/tools.mjs lab\``,
+    );
     await expect(run(MISSING, [])).rejects.toBeInstanceOf(CannotStartError);
   });
 
@@ -37,17 +39,23 @@ describe('run', () => {
     const file = path.join(dir, 'tool');
     writeFileSync(file, '#!/bin/sh\n', { mode: 0o644 });
     expect(() => assertRunnable(file)).toThrow(`cannot start "${file}": no executable file there`);
-    expect(() => assertRunnable(MISSING, ' in namespace x')).toThrow(`cannot start "${MISSING}" in namespace x: not found on PATH`);
+    expect(() => assertRunnable(MISSING, ' in namespace x')).toThrow(
+      `cannot start "${MISSING}" in namespace x: not found on PATH`,
+    );
     expect(() => assertRunnable(process.execPath)).not.toThrow();
   });
 
   it('ends a wait at once when the check cannot start its command, instead of timing out', async () => {
     let tries = 0;
-    const waiting = waitFor('an answer', async () => {
-      tries++;
-      await run(MISSING, [], true);
-      return 'never';
-    }, 600_000);
+    const waiting = waitFor(
+      'an answer',
+      async () => {
+        tries++;
+        await run(MISSING, [], true);
+        return 'never';
+      },
+      600_000,
+    );
     await expect(waiting).rejects.toThrow(`cannot start "${MISSING}"`);
     expect(tries).toBe(1);
   });

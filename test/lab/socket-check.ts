@@ -52,7 +52,11 @@ switch (mode) {
   case 'send-closed': {
     const socket = openPacketSocket(ifname);
     socket.close();
-    print({ ok: true, error: attempt(() => socket.send(Buffer.alloc(60))), joinError: attempt(() => socket.joinMulticast(Buffer.alloc(16, 0xff))) });
+    print({
+      ok: true,
+      error: attempt(() => socket.send(Buffer.alloc(60))),
+      joinError: attempt(() => socket.joinMulticast(Buffer.alloc(16, 0xff))),
+    });
     break;
   }
   case 'bad-input': {
@@ -79,8 +83,12 @@ switch (mode) {
     // (/proc/net/dev_mcast) and IPv6 groups (/proc/net/igmp6), this namespace's.
     const group = Buffer.from('ff0200000000000000000001ff00beef', 'hex');
     const memberships = () => {
-      const mac = readFileSync('/proc/net/dev_mcast', 'utf8').split('\n').some((l) => l.includes(ifname) && l.includes('3333ff00beef'));
-      const ipv6 = readFileSync('/proc/net/igmp6', 'utf8').split('\n').some((l) => l.includes(ifname) && l.includes('ff0200000000000000000001ff00beef'));
+      const mac = readFileSync('/proc/net/dev_mcast', 'utf8')
+        .split('\n')
+        .some((l) => l.includes(ifname) && l.includes('3333ff00beef'));
+      const ipv6 = readFileSync('/proc/net/igmp6', 'utf8')
+        .split('\n')
+        .some((l) => l.includes(ifname) && l.includes('ff0200000000000000000001ff00beef'));
       return { mac, ipv6 };
     };
     const socket = openPacketSocket(ifname);

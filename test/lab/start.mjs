@@ -43,8 +43,10 @@ export function parseLabArgs(argv) {
       if (args.kubeconfig === '') throw new Error(`--kubeconfig needs a file\n${USAGE}`);
     } else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
-  if (args.down && (args.keep || args.kubeconfig !== undefined)) throw new Error(`--down takes no other flag\n${USAGE}`);
-  if (args.kubeconfig !== undefined && !existsSync(args.kubeconfig)) throw new Error(`--kubeconfig: ${args.kubeconfig} does not exist`);
+  if (args.down && (args.keep || args.kubeconfig !== undefined))
+    throw new Error(`--down takes no other flag\n${USAGE}`);
+  if (args.kubeconfig !== undefined && !existsSync(args.kubeconfig))
+    throw new Error(`--kubeconfig: ${args.kubeconfig} does not exist`);
   return args;
 }
 
@@ -99,7 +101,10 @@ export async function main(argv, env = process.env) {
 
   if (args.down) {
     if (!isRoot()) {
-      console.error('npm run lab -- --down needs root: it deletes network namespaces and links. ' + 'Run it as root, e.g. `sudo npm run lab -- --down`.');
+      console.error(
+        'npm run lab -- --down needs root: it deletes network namespaces and links. ' +
+          'Run it as root, e.g. `sudo npm run lab -- --down`.',
+      );
       return 1;
     }
     const removed = await cleanupStale(PREFIX);

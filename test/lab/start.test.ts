@@ -13,7 +13,11 @@ const ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'start.mjs
 const asNonRoot: SpawnSyncOptions = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
 
 function lab(args: string[], options: SpawnSyncOptions = {}) {
-  const r = spawnSync(process.execPath, [ENTRY, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, ...options });
+  const r = spawnSync(process.execPath, [ENTRY, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '' },
+    ...options,
+  });
   if (r.error) throw r.error;
   return { code: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
@@ -25,14 +29,21 @@ describe('lab arguments', () => {
     expect(parseLabArgs(['--down'])).toEqual({ help: false, down: true, keep: false });
     expect(parseLabArgs(['-h']).help).toBe(true);
     expect(parseLabArgs(['--kubeconfig', ENTRY]).kubeconfig).toBe(ENTRY);
-    expect(parseLabArgs([`--kubeconfig=${ENTRY}`, '--keep'])).toEqual({ help: false, down: false, keep: true, kubeconfig: ENTRY });
+    expect(parseLabArgs([`--kubeconfig=${ENTRY}`, '--keep'])).toEqual({
+      help: false,
+      down: false,
+      keep: true,
+      kubeconfig: ENTRY,
+    });
   });
 
   it('refuses bad ones with the reason and the usage', () => {
     expect(() => parseLabArgs(['--fast'])).toThrow(`unknown argument "--fast"\n${USAGE}`);
     expect(() => parseLabArgs(['--kubeconfig'])).toThrow('--kubeconfig needs a file');
     expect(() => parseLabArgs(['--kubeconfig='])).toThrow('--kubeconfig needs a file');
-    expect(() => parseLabArgs(['--kubeconfig', 'no-such-kubeconfig'])).toThrow('--kubeconfig: no-such-kubeconfig does not exist');
+    expect(() => parseLabArgs(['--kubeconfig', 'no-such-kubeconfig'])).toThrow(
+      '--kubeconfig: no-such-kubeconfig does not exist',
+    );
     expect(() => parseLabArgs(['--down', '--keep'])).toThrow('--down takes no other flag');
   });
 });

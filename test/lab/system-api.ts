@@ -96,7 +96,8 @@ export function labKubeconfig(source: KubeConfig, file: string, insecureHttp: bo
         ? {
             ...c,
             server: `${scheme}//${HOST_IPV4}:${API_PORT}`,
-            tlsServerName: scheme === 'https:' ? (c.tlsServerName ?? target.hostname.replace(/^\[|\]$/g, '')) : c.tlsServerName,
+            tlsServerName:
+              scheme === 'https:' ? (c.tlsServerName ?? target.hostname.replace(/^\[|\]$/g, '')) : c.tlsServerName,
           }
         : c,
     ),
@@ -109,6 +110,8 @@ export function labKubeconfig(source: KubeConfig, file: string, insecureHttp: bo
 
 export function hostAndPort(server: string): { host: string; port: number } {
   const url = new URL(server);
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+  };
 }
-

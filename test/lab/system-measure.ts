@@ -40,9 +40,12 @@ export interface FailoverSample {
 /** Frames from the old owner this long after the fault prove it still serves (earlier ones were in flight). */
 const FAULT_GRACE_US = 50_000;
 
-
 /** ms from the fault to the first frame at or after it that matches, or undefined when none did. */
-function firstAfter(frames: CapturedFrame[], faultUs: number, match: (f: CapturedFrame) => boolean): number | undefined {
+function firstAfter(
+  frames: CapturedFrame[],
+  faultUs: number,
+  match: (f: CapturedFrame) => boolean,
+): number | undefined {
   const hit = frames.find((f) => f.timeUs >= faultUs && match(f));
   return hit === undefined ? undefined : (hit.timeUs - faultUs) / 1000;
 }
@@ -77,7 +80,12 @@ export interface MeasureOptions {
  * the old node back (speaker restarted or link up, data plane restored) so
  * the next trial starts from three live nodes.
  */
-export async function measureFailover(system: LabSystem, vip: string, fault: FaultKind, options: MeasureOptions = {}): Promise<FailoverSample> {
+export async function measureFailover(
+  system: LabSystem,
+  vip: string,
+  fault: FaultKind,
+  options: MeasureOptions = {},
+): Promise<FailoverSample> {
   const { lab } = system;
   const oldOwner = await system.waitForOwner(vip);
   const oldNode = system.node(oldOwner);
@@ -95,12 +103,20 @@ export async function measureFailover(system: LabSystem, vip: string, fault: Fau
       faultAt = Date.now();
       await lab.linkDown(oldNode);
     } else {
-      faultAt = await system.killNode(oldOwner, fault === 'kill' ? 'SIGKILL' : 'SIGTERM', { dataPlane: 'drop', vips: [vip] });
+      faultAt = await system.killNode(oldOwner, fault === 'kill' ? 'SIGKILL' : 'SIGTERM', {
+        dataPlane: 'drop',
+        vips: [vip],
+      });
     }
     options.onFault?.(oldOwner);
     newOwner = await system.waitForOwner(vip, { not: oldOwner, timeoutMs: options.timeoutMs ?? 120_000 });
     const newMac = system.node(newOwner).mac;
-    await waitFor(`the client to reach ${vip} through ${newOwner}`, async () => ((await lab.neigh(vip))?.mac === newMac ? true : undefined), options.timeoutMs ?? 120_000, 20);
+    await waitFor(
+      `the client to reach ${vip} through ${newOwner}`,
+      async () => ((await lab.neigh(vip))?.mac === newMac ? true : undefined),
+      options.timeoutMs ?? 120_000,
+      20,
+    );
     await sleep(options.tailMs ?? 1000);
   } finally {
     await ping.stop();
@@ -118,7 +134,8 @@ export async function measureFailover(system: LabSystem, vip: string, fault: Fau
   const firstClaimMs = firstAfter(frames, faultUs, (f) => claims(f, vip, newMac));
   const firstReplyMs = firstAfter(frames, faultUs, (f) => echoReplySource(f.data) === newMac);
   if (firstFrameMs === undefined || firstClaimMs === undefined || firstReplyMs === undefined) {
-    const missing = firstFrameMs === undefined ? 'frame' : firstClaimMs === undefined ? 'ARP/NA claiming the VIP' : 'ping reply';
+    const missing =
+      firstFrameMs === undefined ? 'frame' : firstClaimMs === undefined ? 'ARP/NA claiming the VIP' : 'ping reply';
     throw new Error(`no ${missing} from the new owner ${newOwner} (${newMac}) reached the client after the fault`);
   }
   const oldMac = oldNode.mac;
@@ -126,9 +143,22 @@ export async function measureFailover(system: LabSystem, vip: string, fault: Fau
   const stillClaims = late.filter((f) => claims(f, vip, oldMac)).length;
   const stillServes = late.filter((f) => echoReplySource(f.data) === oldMac).length;
   const faultNotTaken =
-    stillClaims + stillServes === 0 ? undefined : `${oldOwner} (${oldMac}) still claimed the VIP ${stillClaims} times ` + `and answered ${stillServes} pings after the fault`;
+    stillClaims + stillServes === 0
+      ? undefined
+      : `${oldOwner} (${oldMac}) still claimed the VIP ${stillClaims} times ` +
+        `and answered ${stillServes} pings after the fault`;
   await restore(system, oldOwner, fault, vip);
-  return { fault, oldOwner, newOwner, firstFrameMs, firstClaimMs, firstReplyMs, gapMs: longestReplyGapMs(frames), clientRequests, faultNotTaken };
+  return {
+    fault,
+    oldOwner,
+    newOwner,
+    firstFrameMs,
+    firstClaimMs,
+    firstReplyMs,
+    gapMs: longestReplyGapMs(frames),
+    clientRequests,
+    faultNotTaken,
+  };
 }
 
 async function restore(system: LabSystem, oldOwner: string, fault: FaultKind, vip: string): Promise<void> {
@@ -136,11 +166,21 @@ async function restore(system: LabSystem, oldOwner: string, fault: FaultKind, vi
   if (fault === 'link') {
     await system.lab.linkUp(node);
     // Back on the wire, the old speaker renews its node Lease again.
-    const before = (await system.leases.readNamespacedLease({ name: nodeLeaseName(oldOwner), namespace: 'ironlb-system' }).catch(() => undefined))?.metadata?.resourceVersion;
-    await waitFor(`${oldOwner} to renew its node Lease after its link came back`, async () => {
-      const lease = await system.leases.readNamespacedLease({ name: nodeLeaseName(oldOwner), namespace: 'ironlb-system' }).catch(() => undefined);
-      return lease !== undefined && lease.metadata?.resourceVersion !== before ? true : undefined;
-    }, 60_000);
+    const before = (
+      await system.leases
+        .readNamespacedLease({ name: nodeLeaseName(oldOwner), namespace: 'ironlb-system' })
+        .catch(() => undefined)
+    )?.metadata?.resourceVersion;
+    await waitFor(
+      `${oldOwner} to renew its node Lease after its link came back`,
+      async () => {
+        const lease = await system.leases
+          .readNamespacedLease({ name: nodeLeaseName(oldOwner), namespace: 'ironlb-system' })
+          .catch(() => undefined);
+        return lease !== undefined && lease.metadata?.resourceVersion !== before ? true : undefined;
+      },
+      60_000,
+    );
     await system.waitForMesh();
     return;
   }

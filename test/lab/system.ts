@@ -16,7 +16,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ipLeaseName, } from '../../src/api/leases.js';
+import { ipLeaseName } from '../../src/api/leases.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { installCrds } from '../kube/targets.js';
 import { CannotStartError, createLab, run, type Lab, type LabNode } from './lab.js';
@@ -70,12 +70,16 @@ export function programPath(program: 'controller' | 'speaker'): string {
   return file;
 }
 
-
 /** Thrown from a waitFor check to stop waiting at once (e.g. the awaited process died). */
 export class GiveUp extends Error {}
 
 /** Polls until check() gives a value (not undefined) or the time runs out; the error names what was awaited. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   for (;;) {
@@ -87,7 +91,10 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       if (err instanceof GiveUp || err instanceof CannotStartError) throw err;
       lastError = err instanceof Error ? err.message : String(err);
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`,
+      );
     await sleep(everyMs);
   }
 }
@@ -145,7 +152,13 @@ export class LabSystem {
     const fd = this.logFd('controller');
     // Runs in the client namespace (on the lab LAN, like a pod reaching its API
     // server), so removing the lab's namespaces ends it even after a crash.
-    const args = [programPath('controller'), '--kubeconfig', this.kubeconfigPath, '--identity', `${this.lab.prefix}-controller`];
+    const args = [
+      programPath('controller'),
+      '--kubeconfig',
+      this.kubeconfigPath,
+      '--identity',
+      `${this.lab.prefix}-controller`,
+    ];
     const child = this.lab.spawn(this.lab.client, process.execPath, args, { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.controller = child;
@@ -154,7 +167,19 @@ export class LabSystem {
 
   startSpeaker(node: LabNode): ChildProcess {
     const fd = this.logFd(node.name);
-    const args = [programPath('speaker'), '--node-name', node.name, '--kubeconfig', this.kubeconfigPath, '--interfaces', 'eth0', '--liveness-address', node.ipv4, ...this.speakerArgs, ...this.speakerArgsFor(node)];
+    const args = [
+      programPath('speaker'),
+      '--node-name',
+      node.name,
+      '--kubeconfig',
+      this.kubeconfigPath,
+      '--interfaces',
+      'eth0',
+      '--liveness-address',
+      node.ipv4,
+      ...this.speakerArgs,
+      ...this.speakerArgsFor(node),
+    ];
     const child = this.lab.spawn(node.name, process.execPath, args, { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.speakers.set(node.name, child);
@@ -168,13 +193,20 @@ export class LabSystem {
    */
   async waitForSpeaker(node: LabNode, timeoutMs = 60_000): Promise<void> {
     const started = this.speakers.get(node.name);
-    await waitFor(`the speaker of ${node.name} to be ready\n${this.logTail(node.name)}`, async () => {
-      if (started && (started.exitCode !== null || started.signalCode !== null)) {
-        throw new GiveUp(`speaker of ${node.name} exited (${started.exitCode ?? started.signalCode}):\n${this.logTail(node.name)}`);
-      }
-      const probe = await this.lab.exec(node.name, ['curl', '-sf', '-m', '2', 'http://127.0.0.1:7472/readyz']);
-      return probe.code === 0 ? true : undefined;
-    }, timeoutMs, 200);
+    await waitFor(
+      `the speaker of ${node.name} to be ready\n${this.logTail(node.name)}`,
+      async () => {
+        if (started && (started.exitCode !== null || started.signalCode !== null)) {
+          throw new GiveUp(
+            `speaker of ${node.name} exited (${started.exitCode ?? started.signalCode}):\n${this.logTail(node.name)}`,
+          );
+        }
+        const probe = await this.lab.exec(node.name, ['curl', '-sf', '-m', '2', 'http://127.0.0.1:7472/readyz']);
+        return probe.code === 0 ? true : undefined;
+      },
+      timeoutMs,
+      200,
+    );
   }
 
   /**
@@ -184,27 +216,62 @@ export class LabSystem {
    */
   async waitForMesh(timeoutMs = 60_000): Promise<void> {
     for (const name of this.speakers.keys()) {
-      await waitFor(`the speaker of ${name} to judge its peers by the mesh\n${this.logTail(name)}`, async () => {
-        const metrics = await this.lab.exec(name, ['curl', '-sf', '-m', '2', 'http://127.0.0.1:7472/metrics']);
-        return /^ironlb_speaker_lease_liveness 0$/m.test(metrics.stdout) ? true : undefined;
-      }, timeoutMs, 200);
+      await waitFor(
+        `the speaker of ${name} to judge its peers by the mesh\n${this.logTail(name)}`,
+        async () => {
+          const metrics = await this.lab.exec(name, ['curl', '-sf', '-m', '2', 'http://127.0.0.1:7472/metrics']);
+          return /^ironlb_speaker_lease_liveness 0$/m.test(metrics.stdout) ? true : undefined;
+        },
+        timeoutMs,
+        200,
+      );
     }
   }
 
   async applyPool(name: string, addresses: string[]): Promise<void> {
-    const body = { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name, namespace: SYSTEM_NAMESPACE }, spec: { addresses } };
-    await this.custom.createNamespacedCustomObject({ group: 'ironlb.io', version: 'v1beta1', namespace: SYSTEM_NAMESPACE, plural: 'ipaddresspools', body });
+    const body = {
+      apiVersion: 'ironlb.io/v1beta1',
+      kind: 'IPAddressPool',
+      metadata: { name, namespace: SYSTEM_NAMESPACE },
+      spec: { addresses },
+    };
+    await this.custom.createNamespacedCustomObject({
+      group: 'ironlb.io',
+      version: 'v1beta1',
+      namespace: SYSTEM_NAMESPACE,
+      plural: 'ipaddresspools',
+      body,
+    });
     this.onTeardown(() => this.deleteCustom('ipaddresspools', name));
   }
 
   async applyAdvertisement(name: string, spec: Record<string, unknown>): Promise<void> {
-    const body = { apiVersion: 'ironlb.io/v1beta1', kind: 'L2Advertisement', metadata: { name, namespace: SYSTEM_NAMESPACE }, spec };
-    await this.custom.createNamespacedCustomObject({ group: 'ironlb.io', version: 'v1beta1', namespace: SYSTEM_NAMESPACE, plural: 'l2advertisements', body });
+    const body = {
+      apiVersion: 'ironlb.io/v1beta1',
+      kind: 'L2Advertisement',
+      metadata: { name, namespace: SYSTEM_NAMESPACE },
+      spec,
+    };
+    await this.custom.createNamespacedCustomObject({
+      group: 'ironlb.io',
+      version: 'v1beta1',
+      namespace: SYSTEM_NAMESPACE,
+      plural: 'l2advertisements',
+      body,
+    });
     this.onTeardown(() => this.deleteCustom('l2advertisements', name));
   }
 
   private async deleteCustom(plural: string, name: string): Promise<void> {
-    await this.custom.deleteNamespacedCustomObject({ group: 'ironlb.io', version: 'v1beta1', namespace: SYSTEM_NAMESPACE, plural, name }).catch(() => undefined);
+    await this.custom
+      .deleteNamespacedCustomObject({
+        group: 'ironlb.io',
+        version: 'v1beta1',
+        namespace: SYSTEM_NAMESPACE,
+        plural,
+        name,
+      })
+      .catch(() => undefined);
   }
 
   /** A LoadBalancer Service; the API server fills clusterIP(s) and ipFamilies as a real one does. */
@@ -230,11 +297,17 @@ export class LabSystem {
 
   /** The Service's ingress IPs once the controller has written them. */
   async waitForIngress(service: ServiceRef, timeoutMs = 30_000): Promise<string[]> {
-    return waitFor(`an ingress IP on Service ${service.namespace}/${service.name}\n${this.logTail('controller')}`, async () => {
-      const svc = await this.core.readNamespacedService(service);
-      const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => typeof ip === 'string');
-      return ips.length > 0 ? ips : undefined;
-    }, timeoutMs);
+    return waitFor(
+      `an ingress IP on Service ${service.namespace}/${service.name}\n${this.logTail('controller')}`,
+      async () => {
+        const svc = await this.core.readNamespacedService(service);
+        const ips = (svc.status?.loadBalancer?.ingress ?? [])
+          .map((i) => i.ip)
+          .filter((ip): ip is string => typeof ip === 'string');
+        return ips.length > 0 ? ips : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** Makes every node accept traffic for ip (the kube-proxy data plane: the VIP on lo). */
@@ -243,7 +316,9 @@ export class LabSystem {
   }
 
   async ownershipLease(ip: string): Promise<V1Lease | undefined> {
-    return this.leases.readNamespacedLease({ name: ipLeaseName(ip), namespace: SYSTEM_NAMESPACE }).catch(() => undefined);
+    return this.leases
+      .readNamespacedLease({ name: ipLeaseName(ip), namespace: SYSTEM_NAMESPACE })
+      .catch(() => undefined);
   }
 
   /** The node named by the ownership Lease of ip, or undefined while nobody holds it. */
@@ -254,10 +329,14 @@ export class LabSystem {
 
   /** Waits for an owner (other than `not`, when given). */
   async waitForOwner(ip: string, options: { not?: string; timeoutMs?: number } = {}): Promise<string> {
-    return waitFor(`an owner of ${ip}${options.not ? ` other than ${options.not}` : ''}`, async () => {
-      const owner = await this.ownerOf(ip);
-      return owner !== undefined && owner !== options.not ? owner : undefined;
-    }, options.timeoutMs ?? 30_000);
+    return waitFor(
+      `an owner of ${ip}${options.not ? ` other than ${options.not}` : ''}`,
+      async () => {
+        const owner = await this.ownerOf(ip);
+        return owner !== undefined && owner !== options.not ? owner : undefined;
+      },
+      options.timeoutMs ?? 30_000,
+    );
   }
 
   /**
@@ -266,12 +345,18 @@ export class LabSystem {
    * nobody answers yet.
    */
   async waitForAnswer(ip: string, timeoutMs = 30_000): Promise<string> {
-    return waitFor(`the owner of ${ip} to answer the client`, async () => {
-      const owner = await this.ownerOf(ip);
-      if (owner === undefined) return undefined;
-      const macs = ip.includes(':') ? (await this.lab.ndisc6(ip)).macs : (await this.lab.arping(ip, { count: 1, timeoutS: 1 })).macs;
-      return macs.includes(this.node(owner).mac) ? owner : undefined;
-    }, timeoutMs);
+    return waitFor(
+      `the owner of ${ip} to answer the client`,
+      async () => {
+        const owner = await this.ownerOf(ip);
+        if (owner === undefined) return undefined;
+        const macs = ip.includes(':')
+          ? (await this.lab.ndisc6(ip)).macs
+          : (await this.lab.arping(ip, { count: 1, timeoutS: 1 })).macs;
+        return macs.includes(this.node(owner).mac) ? owner : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /**
@@ -280,11 +365,18 @@ export class LabSystem {
    * the whole node goes away; 'keep' leaves its data plane serving.
    * Returns the wall-clock time (ms) the signal was sent.
    */
-  async killNode(name: string, signal: NodeJS.Signals, options: { dataPlane?: 'keep' | 'drop'; vips?: string[] } = {}): Promise<number> {
+  async killNode(
+    name: string,
+    signal: NodeJS.Signals,
+    options: { dataPlane?: 'keep' | 'drop'; vips?: string[] } = {},
+  ): Promise<number> {
     const node = this.node(name);
     const child = this.speakers.get(name);
     if (!child) throw new Error(`no speaker running on ${name}`);
-    const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r()));
+    const exited =
+      child.exitCode !== null || child.signalCode !== null
+        ? Promise.resolve()
+        : new Promise<void>((r) => child.once('exit', () => r()));
     const at = Date.now();
     child.kill(signal);
     if (options.dataPlane === 'drop') await this.dropDataPlane(node, options.vips ?? []);
@@ -296,11 +388,13 @@ export class LabSystem {
   }
 
   async dropDataPlane(node: LabNode, vips: string[]): Promise<void> {
-    for (const ip of vips) await run('ip', ['-n', node.name, 'addr', 'del', ip.includes(':') ? `${ip}/128` : `${ip}/32`, 'dev', 'lo'], true);
+    for (const ip of vips)
+      await run('ip', ['-n', node.name, 'addr', 'del', ip.includes(':') ? `${ip}/128` : `${ip}/32`, 'dev', 'lo'], true);
   }
 
   async restoreDataPlane(node: LabNode, vips: string[]): Promise<void> {
-    for (const ip of vips) await run('ip', ['-n', node.name, 'addr', 'replace', ip.includes(':') ? `${ip}/128` : `${ip}/32`, 'dev', 'lo']);
+    for (const ip of vips)
+      await run('ip', ['-n', node.name, 'addr', 'replace', ip.includes(':') ? `${ip}/128` : `${ip}/32`, 'dev', 'lo']);
   }
 
   /** Starts the node's speaker again (after killNode) and waits until it is live. */
@@ -340,7 +434,9 @@ async function ensureNamespace(core: CoreV1Api, name: string): Promise<void> {
 async function registerNodes(system: LabSystem): Promise<void> {
   for (const node of system.lab.nodes) {
     await system.core.createNode({
-      body: { metadata: { name: node.name, labels: { 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': node.name } } },
+      body: {
+        metadata: { name: node.name, labels: { 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': node.name } },
+      },
     });
     system.onTeardown(async () => {
       await system.core.deleteNode({ name: node.name }).catch(() => undefined);
@@ -348,7 +444,16 @@ async function registerNodes(system: LabSystem): Promise<void> {
     const current = await system.core.readNode({ name: node.name });
     const now = new Date();
     current.status = {
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'lab node', lastHeartbeatTime: now, lastTransitionTime: now }],
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'lab node',
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        },
+      ],
       addresses: [
         { type: 'InternalIP', address: node.ipv4 },
         { type: 'InternalIP', address: node.ipv6 },
@@ -398,7 +503,15 @@ export async function startSystem(options: SystemOptions = {}): Promise<LabSyste
     const kubeconfigPath = path.join(logDir, 'kubeconfig');
     labKubeconfig(kubeConfig, kubeconfigPath, api !== undefined);
 
-    system = new LabSystem(lab, kubeConfig, kubeconfigPath, logDir, options.speakerArgs ?? [], api, options.speakerArgsFor);
+    system = new LabSystem(
+      lab,
+      kubeConfig,
+      kubeconfigPath,
+      logDir,
+      options.speakerArgs ?? [],
+      api,
+      options.speakerArgsFor,
+    );
     const started = system;
     // Run after the processes die and the objects go (cleanups run last-first).
     for (const step of undo.splice(0)) started.onTeardown(step);
@@ -443,6 +556,8 @@ export interface PingRun {
 
 /** Continuous pings from the client; replies are read from a capture, so output is discarded. */
 export function startPing(lab: Lab, ip: string, intervalS = 0.01): PingRun {
-  const child = lab.spawn(lab.client, 'ping', ['-n', '-q', '-i', String(intervalS), '-W', '1', ip], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = lab.spawn(lab.client, 'ping', ['-n', '-q', '-i', String(intervalS), '-W', '1', ip], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
   return { stop: () => lab.kill(child, 'SIGINT') };
 }

@@ -46,9 +46,10 @@ export const PURPOSES = ['lab', 'test'];
  * installed here: the check stops naming where to get it. The deploy tests
  * throw this same text when run on their own without kubectl.
  */
-export const KUBECTL_MISSING = 'ironlb: npm test needs kubectl 1.27 or newer (the deploy tests render deploy/ with '
-  + '`kubectl kustomize`), and it is not on PATH. Debian does not package it: install it from '
-  + 'https://kubernetes.io/docs/tasks/tools/install-kubectl-linux/ (the pkgs.k8s.io apt repository, or the binary).';
+export const KUBECTL_MISSING =
+  'ironlb: npm test needs kubectl 1.27 or newer (the deploy tests render deploy/ with ' +
+  '`kubectl kustomize`), and it is not on PATH. Debian does not package it: install it from ' +
+  'https://kubernetes.io/docs/tasks/tools/install-kubectl-linux/ (the pkgs.k8s.io apt repository, or the binary).';
 
 /** The full path of an executable named `command` on `pathVar`, or undefined. */
 export function findCommand(command, pathVar) {
@@ -81,19 +82,40 @@ const commandList = (missing) => missing.map((t) => t.command).join(', ');
  * { action: 'ok' } | { action: 'install', packages } | { action: 'note', message } | { action: 'stop', message }
  */
 export function decide({ purpose, missing, isRoot, hasApt, mayInstall, hasKubectl }) {
-  if (!PURPOSES.includes(purpose)) return { action: 'stop', message: `ironlb set-up: unknown purpose "${purpose}" (use ${PURPOSES.join(' or ')})` };
+  if (!PURPOSES.includes(purpose))
+    return { action: 'stop', message: `ironlb set-up: unknown purpose "${purpose}" (use ${PURPOSES.join(' or ')})` };
   if (purpose === 'test' && !hasKubectl) return { action: 'stop', message: KUBECTL_MISSING };
   if (purpose === 'lab' && !isRoot) {
-    const tools = missing.length === 0 ? '' : ` It also needs ${commandList(missing)}, which it installs itself as root (${installLine(missing)}).`;
-    return { action: 'stop', message: `ironlb: npm run lab needs root: it creates network namespaces, veth links and a bridge. ` + `Run it as root, e.g. \`sudo npm run lab\`.${tools}` };
+    const tools =
+      missing.length === 0
+        ? ''
+        : ` It also needs ${commandList(missing)}, which it installs itself as root (${installLine(missing)}).`;
+    return {
+      action: 'stop',
+      message:
+        `ironlb: npm run lab needs root: it creates network namespaces, veth links and a bridge. ` +
+        `Run it as root, e.g. \`sudo npm run lab\`.${tools}`,
+    };
   }
   if (missing.length === 0) return { action: 'ok' };
   if (purpose === 'test' && !isRoot) {
-    return { action: 'note', message: `ironlb: not root, so test/e2e is not run and its missing tools (${commandList(missing)}) ` + `are not needed; as root \`npm test\` installs them.` };
+    return {
+      action: 'note',
+      message:
+        `ironlb: not root, so test/e2e is not run and its missing tools (${commandList(missing)}) ` +
+        `are not needed; as root \`npm test\` installs them.`,
+    };
   }
   if (hasApt && mayInstall) return { action: 'install', packages: missing.map((t) => t.pkg) };
-  const why = !hasApt ? 'there is no apt-get here to install them with' : 'IRONLB_NO_INSTALL is set, so they are not installed';
-  return { action: 'stop', message: `ironlb: missing commands: ${commandList(missing)} (${why}). ` + `Install these packages as root: ${installLine(missing)}` };
+  const why = !hasApt
+    ? 'there is no apt-get here to install them with'
+    : 'IRONLB_NO_INSTALL is set, so they are not installed';
+  return {
+    action: 'stop',
+    message:
+      `ironlb: missing commands: ${commandList(missing)} (${why}). ` +
+      `Install these packages as root: ${installLine(missing)}`,
+  };
 }
 
 /** The apt-get runs that install `packages`, in order. */
@@ -110,7 +132,10 @@ function install(packages, env) {
     const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } });
     if (r.error || r.status !== 0) {
       const cause = r.error ? r.error.message : `exit status ${r.status ?? r.signal}`;
-      return `ironlb: \`${cmd} ${args.join(' ')}\` failed (${cause}); ` + `install these packages yourself: apt-get install -y ${packages.join(' ')}`;
+      return (
+        `ironlb: \`${cmd} ${args.join(' ')}\` failed (${cause}); ` +
+        `install these packages yourself: apt-get install -y ${packages.join(' ')}`
+      );
     }
   }
   return undefined;
@@ -146,7 +171,10 @@ export function main(purpose, env = process.env) {
       }
       const still = missingTools(env.PATH, root);
       if (still.length > 0) {
-        console.error(`ironlb: installed ${decision.packages.join(' ')} but ${commandList(still)} ` + `is still not on PATH (${env.PATH ?? ''}); add its folder (often /usr/sbin) to PATH`);
+        console.error(
+          `ironlb: installed ${decision.packages.join(' ')} but ${commandList(still)} ` +
+            `is still not on PATH (${env.PATH ?? ''}); add its folder (often /usr/sbin) to PATH`,
+        );
         return 1;
       }
       return 0;

@@ -43,8 +43,16 @@ const tool = (command: string) => TOOLS.find((t) => t.command === command)!;
 describe('the tool table', () => {
   it('maps each command the lab runs to its Debian package', () => {
     expect(TOOLS.map((t) => `${t.command}:${t.pkg}`)).toEqual([
-      'ip:iproute2', 'sysctl:procps', 'arping:iputils-arping', 'ndisc6:ndisc6', 'ping:iputils-ping', 'tcpdump:tcpdump', 'curl:curl',
-      'vtysh:frr', 'bird:bird2', 'frr-reload.py:frr-pythontools',
+      'ip:iproute2',
+      'sysctl:procps',
+      'arping:iputils-arping',
+      'ndisc6:ndisc6',
+      'ping:iputils-ping',
+      'tcpdump:tcpdump',
+      'curl:curl',
+      'vtysh:frr',
+      'bird:bird2',
+      'frr-reload.py:frr-pythontools',
     ]);
     expect(TOOLS.filter((t) => t.dir).map((t) => `${t.dir}/${t.command}`)).toEqual(['/usr/lib/frr/frr-reload.py']);
   });
@@ -60,7 +68,9 @@ describe('the tool table', () => {
     mkdirSync(path.join(root, 'usr/lib/frr'), { recursive: true });
     writeFileSync(path.join(root, 'usr/lib/frr/frr-reload.py'), '#!/bin/sh\n', { mode: 0o755 });
     expect(missingTools('', root).map((t) => t.command)).not.toContain('frr-reload.py');
-    expect(missingTools(path.join(root, 'usr/lib/frr'), path.join(root, 'elsewhere')).map((t) => t.command)).toContain('frr-reload.py');
+    expect(missingTools(path.join(root, 'usr/lib/frr'), path.join(root, 'elsewhere')).map((t) => t.command)).toContain(
+      'frr-reload.py',
+    );
   });
 });
 
@@ -70,7 +80,10 @@ describe('decide', () => {
 
   it('installs the exact packages as root with apt-get, update first', () => {
     expect(decide(facts)).toEqual({ action: 'install', packages: ['iputils-arping', 'tcpdump'] });
-    expect(decide({ ...facts, purpose: 'test' })).toEqual({ action: 'install', packages: ['iputils-arping', 'tcpdump'] });
+    expect(decide({ ...facts, purpose: 'test' })).toEqual({
+      action: 'install',
+      packages: ['iputils-arping', 'tcpdump'],
+    });
     expect(installSteps(['iputils-arping', 'tcpdump'])).toEqual([
       ['apt-get', ['update']],
       ['apt-get', ['install', '-y', '--no-install-recommends', 'iputils-arping', 'tcpdump']],
@@ -85,12 +98,14 @@ describe('decide', () => {
   it('stops with the commands and packages when it may not or cannot install', () => {
     expect(decide({ ...facts, mayInstall: false })).toEqual({
       action: 'stop',
-      message: 'ironlb: missing commands: arping, tcpdump (IRONLB_NO_INSTALL is set, so they are not installed). ' +
+      message:
+        'ironlb: missing commands: arping, tcpdump (IRONLB_NO_INSTALL is set, so they are not installed). ' +
         'Install these packages as root: apt-get install -y iputils-arping tcpdump',
     });
     expect(decide({ ...facts, hasApt: false })).toEqual({
       action: 'stop',
-      message: 'ironlb: missing commands: arping, tcpdump (there is no apt-get here to install them with). ' +
+      message:
+        'ironlb: missing commands: arping, tcpdump (there is no apt-get here to install them with). ' +
         'Install these packages as root: apt-get install -y iputils-arping tcpdump',
     });
   });
@@ -103,29 +118,42 @@ describe('decide', () => {
         'Run it as root, e.g. `sudo npm run lab`. ' +
         'It also needs arping, tcpdump, which it installs itself as root (apt-get install -y iputils-arping tcpdump).',
     );
-    expect(decide({ ...facts, isRoot: false, missing: [] })).toMatchObject({ action: 'stop', message: expect.stringContaining('needs root') });
+    expect(decide({ ...facts, isRoot: false, missing: [] })).toMatchObject({
+      action: 'stop',
+      message: expect.stringContaining('needs root'),
+    });
   });
 
   it('the tests without root need no tool: the e2e layer is not run, and one line says so', () => {
     expect(decide({ ...facts, purpose: 'test', isRoot: false, hasApt: false })).toEqual({
       action: 'note',
-      message: 'ironlb: not root, so test/e2e is not run and its missing tools (arping, tcpdump) ' +
+      message:
+        'ironlb: not root, so test/e2e is not run and its missing tools (arping, tcpdump) ' +
         'are not needed; as root `npm test` installs them.',
     });
   });
 
   it('the tests stop without kubectl, root or not, naming where to get it (Debian has no package)', () => {
     for (const isRoot of [true, false]) {
-      expect(decide({ ...facts, purpose: 'test', isRoot, hasKubectl: false })).toEqual({ action: 'stop', message: KUBECTL_MISSING });
+      expect(decide({ ...facts, purpose: 'test', isRoot, hasKubectl: false })).toEqual({
+        action: 'stop',
+        message: KUBECTL_MISSING,
+      });
     }
     expect(KUBECTL_MISSING).toContain('kubectl kustomize');
     expect(KUBECTL_MISSING).toContain('https://kubernetes.io/docs/tasks/tools/install-kubectl-linux/');
     // The lab does not run kubectl.
-    expect(decide({ ...facts, hasKubectl: false })).toEqual({ action: 'install', packages: ['iputils-arping', 'tcpdump'] });
+    expect(decide({ ...facts, hasKubectl: false })).toEqual({
+      action: 'install',
+      packages: ['iputils-arping', 'tcpdump'],
+    });
   });
 
   it('refuses an unknown purpose', () => {
-    expect(decide({ ...facts, purpose: 'bench' })).toEqual({ action: 'stop', message: 'ironlb set-up: unknown purpose "bench" (use lab or test)' });
+    expect(decide({ ...facts, purpose: 'bench' })).toEqual({
+      action: 'stop',
+      message: 'ironlb set-up: unknown purpose "bench" (use lab or test)',
+    });
   });
 });
 

@@ -18,7 +18,12 @@ export interface SimClusterOptions {
   jitterMs?: number;
   /** Each node's key ring (datagrams then go through the real codec and MAC). */
   keys?: (node: string) => KeyRing;
-  detector?: Partial<Pick<FailureDetectorOptions, 'intervalMs' | 'detectMultiplier' | 'monitors' | 'quorum' | 'assignmentGraceMs' | 'relayRounds'>>;
+  detector?: Partial<
+    Pick<
+      FailureDetectorOptions,
+      'intervalMs' | 'detectMultiplier' | 'monitors' | 'quorum' | 'assignmentGraceMs' | 'relayRounds'
+    >
+  >;
   onEvent?: (observer: string, event: LivenessEvent) => void;
 }
 
@@ -51,7 +56,10 @@ export class SimCluster {
 
   private create(node: string, incarnation?: number): FailureDetector {
     const keys = this.options.keys?.(node);
-    const endpoint = this.network.endpoint(node, keys ? { keys, isMember: (n) => this.members.includes(n) } : undefined);
+    const endpoint = this.network.endpoint(
+      node,
+      keys ? { keys, isMember: (n) => this.members.includes(n) } : undefined,
+    );
     // The node's own view of the clock: its timers wait while its process is stalled.
     const inner = this.scheduler;
     const gate = (fn: () => void) => {
@@ -70,7 +78,12 @@ export class SimCluster {
       random: this.random,
       apiStanding: () => this.apiStanding.get(node) ?? { cutOff: false, steady: true },
       onChange: (event) => {
-        if (event.type === 'verdict' && event.verdict === 'dead' && event.reason === 'confirmed' && this.running.has(event.node)) {
+        if (
+          event.type === 'verdict' &&
+          event.verdict === 'dead' &&
+          event.reason === 'confirmed' &&
+          this.running.has(event.node)
+        ) {
           const victim = this.detectors.get(event.node);
           this.falseDeaths.add(`${event.node}@${victim?.incarnation ?? '?'}`);
         }
@@ -142,7 +155,8 @@ export class SimCluster {
 
   /** One shared, frozen member list (as one Lease watch result would be). */
   private peerList(): Readonly<Peer>[] {
-    if (this.peersCache?.members !== this.members) this.peersCache = { members: this.members, peers: this.members.map((n) => Object.freeze(SimNetwork.peer(n))) };
+    if (this.peersCache?.members !== this.members)
+      this.peersCache = { members: this.members, peers: this.members.map((n) => Object.freeze(SimNetwork.peer(n))) };
     return this.peersCache.peers;
   }
   private peersCache: { members: string[]; peers: Readonly<Peer>[] } | undefined;
@@ -150,7 +164,8 @@ export class SimCluster {
   /** What every running node other than `node` says about it. */
   verdictsOn(node: string): Map<string, Verdict> {
     const out = new Map<string, Verdict>();
-    for (const observer of this.running) if (observer !== node) out.set(observer, this.detector(observer).verdict(node));
+    for (const observer of this.running)
+      if (observer !== node) out.set(observer, this.detector(observer).verdict(node));
     return out;
   }
 
@@ -163,7 +178,9 @@ export class SimCluster {
   /** Nodes some running peer holds dead although they run. */
   wronglyDead(): string[] {
     const out = new Set<string>();
-    for (const observer of this.running) for (const node of this.running) if (node !== observer && this.detector(observer).verdict(node) === 'dead') out.add(node);
+    for (const observer of this.running)
+      for (const node of this.running)
+        if (node !== observer && this.detector(observer).verdict(node) === 'dead') out.add(node);
     return [...out];
   }
 }

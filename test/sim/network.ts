@@ -97,7 +97,12 @@ export class SimNetwork {
 
   private isBlocked(from: string, to: string): boolean {
     if (this.blocked.size === 0) return this.blockEverything;
-    return this.blockEverything || this.blocked.has(`${from}>${to}`) || this.blocked.has(`*>${to}`) || this.blocked.has(`${from}>*`);
+    return (
+      this.blockEverything ||
+      this.blocked.has(`${from}>${to}`) ||
+      this.blocked.has(`*>${to}`) ||
+      this.blocked.has(`${from}>*`)
+    );
   }
 
   /** @internal */

@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { createControllerMetrics, createSpeakerMetrics } from '../../src/metrics/metrics.js';
 import { parseManifests, renderKustomization, repoRoot } from './deploy-manifests.js';
 
-interface AlertRule { alert: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
 
 async function exportedMetricNames(): Promise<Set<string>> {
   const names = new Set<string>();
@@ -14,7 +20,8 @@ async function exportedMetricNames(): Promise<Set<string>> {
     for (const metric of await metrics.registry.getMetricsAsJSON()) {
       names.add(metric.name);
       // Histograms are queried through their series.
-      if (metric.type.toString() === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(metric.name + s);
+      if (metric.type.toString() === 'histogram')
+        for (const s of ['_bucket', '_sum', '_count']) names.add(metric.name + s);
     }
   }
   return names;
@@ -36,7 +43,9 @@ describe('deploy/prometheus PrometheusRule', () => {
     expect(prometheusRule.apiVersion).toBe('monitoring.coreos.com/v1');
     expect(prometheusRule.kind).toBe('PrometheusRule');
     const rendered = renderKustomization('deploy/prometheus');
-    expect(rendered.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['PrometheusRule/ironlb-system/ironlb']);
+    expect(rendered.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'PrometheusRule/ironlb-system/ironlb',
+    ]);
   });
 
   it('uses only metric names that src/metrics/metrics.ts exports', async () => {
@@ -48,7 +57,9 @@ describe('deploy/prometheus PrometheusRule', () => {
 
   it('the name check would catch a metric that does not exist', async () => {
     const exported = await exportedMetricNames();
-    const names = ironlbMetricsIn('sum(rate(ironlb_pool_addresses_totl[5m])) and on(pool) ironlb_pool_valid{pool="ironlb_x"}');
+    const names = ironlbMetricsIn(
+      'sum(rate(ironlb_pool_addresses_totl[5m])) and on(pool) ironlb_pool_valid{pool="ironlb_x"}',
+    );
     expect(names).toEqual(['ironlb_pool_addresses_totl', 'ironlb_pool_valid']);
     expect(names.filter((n) => !exported.has(n))).toEqual(['ironlb_pool_addresses_totl']);
   });

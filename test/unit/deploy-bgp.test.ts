@@ -26,7 +26,9 @@ function render(): PodSpec {
   try {
     const deploy = path.relative(dir, path.join(repoRoot, 'deploy'));
     writeFileSync(path.join(dir, 'kustomization.yaml'), `resources:\n  - ${deploy}\ncomponents:\n  - ${deploy}/bgp\n`);
-    const speaker = renderKustomization(dir).find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'ironlb-speaker');
+    const speaker = renderKustomization(dir).find(
+      (o) => o.kind === 'DaemonSet' && o.metadata.name === 'ironlb-speaker',
+    );
     return (speaker?.spec as { template: { spec: PodSpec } }).template.spec;
   } finally {
     rmSync(dir, { recursive: true, force: true });

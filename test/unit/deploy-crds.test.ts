@@ -15,7 +15,11 @@ const crdDir = join(root, 'deploy', 'crds');
 const script = join(root, 'deploy', 'crds.mjs');
 
 function readDir(dir: string): Map<string, string> {
-  return new Map(readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return new Map(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 }
 
 const temps: string[] = [];
@@ -37,7 +41,8 @@ describe('deploy/crds', () => {
 
   it('kubectl kustomize deploy/crds renders every generated CRD', () => {
     const generated = [...renderCrdFiles().keys()]
-      .filter((f) => f !== 'kustomization.yaml').map((f) => f.replace(/\.yaml$/, ''));
+      .filter((f) => f !== 'kustomization.yaml')
+      .map((f) => f.replace(/\.yaml$/, ''));
     expect(generated).toHaveLength(6);
     const rendered = renderKustomization('deploy/crds').map((o) => `${o.kind}/${o.metadata.name}`);
     expect(rendered.sort()).toEqual(generated.map((name) => `CustomResourceDefinition/${name}`).sort());
@@ -50,7 +55,11 @@ describe('deploy/crds', () => {
     writeFileSync(peers, readFileSync(peers, 'utf8').replace('maximum: 16384', 'maximum: 16385'));
     unlinkSync(join(dir, 'communities.ironlb.io.yaml'));
     writeFileSync(join(dir, 'stale.ironlb.io.yaml'), 'kind: CustomResourceDefinition\n');
-    expect(driftedFiles(renderCrdFiles(), readDir(dir))).toEqual(['bgppeers.ironlb.io.yaml', 'communities.ironlb.io.yaml', 'stale.ironlb.io.yaml']);
+    expect(driftedFiles(renderCrdFiles(), readDir(dir))).toEqual([
+      'bgppeers.ironlb.io.yaml',
+      'communities.ironlb.io.yaml',
+      'stale.ironlb.io.yaml',
+    ]);
   });
 });
 
@@ -60,7 +69,9 @@ describe('node deploy/crds.mjs (the built generator, as `npm run crds` runs it)'
   it('--check passes on a fresh rendering, fails naming a drifted file, and a write repairs it', () => {
     if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build first`);
     const dir = renderedInto();
-    expect(execFileSync(process.execPath, [script, '--check', '--out', dir], { encoding: 'utf8' })).toContain('7 files match');
+    expect(execFileSync(process.execPath, [script, '--check', '--out', dir], { encoding: 'utf8' })).toContain(
+      '7 files match',
+    );
 
     const pools = join(dir, 'ipaddresspools.ironlb.io.yaml');
     writeFileSync(pools, readFileSync(pools, 'utf8').replace('default: true', 'default: false'));

@@ -16,8 +16,13 @@ const read = (...parts: string[]) => readFileSync(path.join(repoRoot, ...parts),
 const reference = read('docs', 'configuration.md');
 const bgp = read('docs', 'bgp.md');
 
-interface Schema { properties?: Record<string, Schema>; items?: Schema }
-interface CrdSpec { versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: Schema } } } }> }
+interface Schema {
+  properties?: Record<string, Schema>;
+  items?: Schema;
+}
+interface CrdSpec {
+  versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: Schema } } } }>;
+}
 
 /** Property names of a CRD's spec, two levels deep (selectors' own fields excluded). */
 function specFields(crd: KubeObject): string[] {
@@ -46,7 +51,7 @@ describe('the reference against the code', () => {
     for (const name of names) expect(reference, `docs/configuration.md: ${name}`).toContain(`\`${name}\``);
   });
 
-  it('documents every flag the programs\' --help lists', () => {
+  it("documents every flag the programs' --help lists", () => {
     for (const program of PROGRAMS) {
       const flags = helpFlags(program).filter((f) => f !== '--help');
       expect(flags.length, program).toBeGreaterThan(5);
@@ -57,8 +62,9 @@ describe('the reference against the code', () => {
   });
 
   it('documents every Service annotation and both MetalLB prefixes', () => {
-    const keys = (Object.values(annotations) as unknown[])
-      .filter((v): v is string => typeof v === 'string' && /^ironlb\.io\/./.test(v));
+    const keys = (Object.values(annotations) as unknown[]).filter(
+      (v): v is string => typeof v === 'string' && /^ironlb\.io\/./.test(v),
+    );
     expect(keys.length).toBeGreaterThanOrEqual(4);
     for (const key of keys) expect(reference, key).toContain(`\`${key}\``);
     for (const prefix of annotations.COMPAT_PREFIXES) expect(reference).toContain(`\`${prefix}\``);

@@ -7,11 +7,23 @@ import { describe, expect, it } from 'vitest';
 import { createControllerMetrics, createSpeakerMetrics } from '../../src/metrics/metrics.js';
 import { renderKustomization, repoRoot } from './deploy-manifests.js';
 
-interface Target { expr: string; legendFormat?: string }
-interface Panel { type: string; title: string; targets?: Target[]; panels?: Panel[] }
+interface Target {
+  expr: string;
+  legendFormat?: string;
+}
+interface Panel {
+  type: string;
+  title: string;
+  targets?: Target[];
+  panels?: Panel[];
+}
 
 const file = path.join(repoRoot, 'deploy', 'grafana', 'ironlb.json');
-const dashboard = JSON.parse(readFileSync(file, 'utf8')) as { uid: string; panels: Panel[]; templating: { list: { name: string; type: string }[] } };
+const dashboard = JSON.parse(readFileSync(file, 'utf8')) as {
+  uid: string;
+  panels: Panel[];
+  templating: { list: { name: string; type: string }[] };
+};
 const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
 const queries = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, ...t })));
 
@@ -41,8 +53,15 @@ const metricsIn = (expr: string) => [...new Set(withoutStrings(expr).match(/\bir
 /** Labels named in by(...), without(...), on(...), ignoring(...) and {label=...} matchers. */
 function labelsIn(expr: string): string[] {
   const text = withoutStrings(expr);
-  const grouped = [...text.matchAll(/\b(?:by|without|on|ignoring)\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((s) => s.trim()).filter((s) => s !== ''));
-  const matched = [...text.matchAll(/\{([^}]*)\}/g)].flatMap((m) => [...m[1]!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g)].map((x) => x[1]!));
+  const grouped = [...text.matchAll(/\b(?:by|without|on|ignoring)\s*\(([^)]*)\)/g)].flatMap((m) =>
+    m[1]!
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  );
+  const matched = [...text.matchAll(/\{([^}]*)\}/g)].flatMap((m) =>
+    [...m[1]!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g)].map((x) => x[1]!),
+  );
   return [...new Set([...grouped, ...matched])];
 }
 
@@ -59,7 +78,8 @@ describe('deploy/grafana dashboard', () => {
   it('groups and filters only by labels those metrics carry (or Prometheus adds)', () => {
     for (const q of queries) {
       const known = new Set([...TARGET_LABELS, ...metricsIn(q.expr).flatMap((m) => [...(metrics.get(m) ?? [])])]);
-      for (const label of labelsIn(q.expr)) expect(known.has(label), `${q.panel}: label ${label} in ${q.expr}`).toBe(true);
+      for (const label of labelsIn(q.expr))
+        expect(known.has(label), `${q.panel}: label ${label} in ${q.expr}`).toBe(true);
       for (const [, label] of (q.legendFormat ?? '').matchAll(/\{\{\s*(\w+)\s*\}\}/g)) {
         expect(known.has(label!), `${q.panel}: legend {{${label}}}`).toBe(true);
       }
@@ -68,7 +88,11 @@ describe('deploy/grafana dashboard', () => {
 
   it('the checks can fail: an unknown metric or label is caught', () => {
     expect(metrics.has('ironlb_pool_addresses_free')).toBe(false);
-    expect(labelsIn('sum by (node, protocol) (rate(ironlb_l2_requests_total{iface="eth0"}[5m]))')).toEqual(['node', 'protocol', 'iface']);
+    expect(labelsIn('sum by (node, protocol) (rate(ironlb_l2_requests_total{iface="eth0"}[5m]))')).toEqual([
+      'node',
+      'protocol',
+      'iface',
+    ]);
     expect(metrics.get('ironlb_l2_requests_total')?.has('node')).toBe(false);
   });
 
@@ -84,15 +108,25 @@ describe('deploy/grafana dashboard', () => {
       /ironlb_l2_conflicts_total/,
       /ironlb_service_ip_conflicts/,
       /ironlb_speaker_api_reachable/,
-    ]) expect(all).toMatch(needed);
-    expect(panels.some((p) => p.type === 'heatmap' && p.targets?.[0]?.expr.includes('takeover_seconds_bucket'))).toBe(true);
-    expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource' }));
+    ])
+      expect(all).toMatch(needed);
+    expect(panels.some((p) => p.type === 'heatmap' && p.targets?.[0]?.expr.includes('takeover_seconds_bucket'))).toBe(
+      true,
+    );
+    expect(dashboard.templating.list).toContainEqual(
+      expect.objectContaining({ name: 'datasource', type: 'datasource' }),
+    );
   });
 
   it('kustomize renders it as a ConfigMap for the Grafana sidecar, holding the same JSON', () => {
     const [configMap, ...rest] = renderKustomization('deploy/grafana');
     expect(rest).toEqual([]);
-    expect(configMap).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'ironlb-grafana-dashboard', namespace: 'ironlb-system', labels: { grafana_dashboard: '1' } } });
-    expect(JSON.parse((configMap as unknown as { data: Record<string, string> }).data['ironlb.json']!)).toEqual(dashboard);
+    expect(configMap).toMatchObject({
+      kind: 'ConfigMap',
+      metadata: { name: 'ironlb-grafana-dashboard', namespace: 'ironlb-system', labels: { grafana_dashboard: '1' } },
+    });
+    expect(JSON.parse((configMap as unknown as { data: Record<string, string> }).data['ironlb.json']!)).toEqual(
+      dashboard,
+    );
   });
 });

@@ -15,15 +15,26 @@ afterEach(() => {
 });
 
 /** A PATH holding fake engines: each logs its argv to <name>.log and exits with the given code for `version`. */
-function fakePath(engines: Record<string, { versionExit: number }>): { dir: string; calls: (name: string) => string[] } {
+function fakePath(engines: Record<string, { versionExit: number }>): {
+  dir: string;
+  calls: (name: string) => string[];
+} {
   const dir = mkdtempSync(path.join(tmpdir(), 'ironlb-image-test-'));
   dirs.push(dir);
   for (const [name, { versionExit }] of Object.entries(engines)) {
     const file = path.join(dir, name);
-    writeFileSync(file, `#!/bin/sh\necho "$*" >> "${dir}/${name}.log"\n[ "$1" = version ] && exit ${versionExit}\nexit 0\n`);
+    writeFileSync(
+      file,
+      `#!/bin/sh\necho "$*" >> "${dir}/${name}.log"\n[ "$1" = version ] && exit ${versionExit}\nexit 0\n`,
+    );
     chmodSync(file, 0o755);
   }
-  const calls = (name: string) => (existsSync(path.join(dir, `${name}.log`)) ? readFileSync(path.join(dir, `${name}.log`), 'utf8').trim().split('\n') : []);
+  const calls = (name: string) =>
+    existsSync(path.join(dir, `${name}.log`))
+      ? readFileSync(path.join(dir, `${name}.log`), 'utf8')
+          .trim()
+          .split('\n')
+      : [];
   return { dir, calls };
 }
 
@@ -37,30 +48,46 @@ describe('npm run image', () => {
     const { dir } = fakePath({});
     expect(image(dir)).toMatchObject({
       code: 1,
-      stderr: 'no usable container engine: docker: not on PATH; podman: not on PATH; buildah: not on PATH. Install one of docker (with its daemon), podman or buildah.\n',
+      stderr:
+        'no usable container engine: docker: not on PATH; podman: not on PATH; buildah: not on PATH. Install one of docker (with its daemon), podman or buildah.\n',
     });
   });
 
-  it('skips a docker CLI whose daemon does not answer and builds with podman, passing the Dockerfile\'s ignore file', () => {
+  it("skips a docker CLI whose daemon does not answer and builds with podman, passing the Dockerfile's ignore file", () => {
     const { dir, calls } = fakePath({ docker: { versionExit: 1 }, podman: { versionExit: 0 } });
     const r = image(dir);
     expect(r.code).toBe(0);
     expect(calls('docker')).toEqual(['version --format {{.Server.Version}}']);
-    const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
-    expect(calls('podman')).toEqual([`build --ignorefile deploy/Dockerfile.dockerignore -f deploy/Dockerfile -t ironlb:${version} .`]);
+    const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string })
+      .version;
+    expect(calls('podman')).toEqual([
+      `build --ignorefile deploy/Dockerfile.dockerignore -f deploy/Dockerfile -t ironlb:${version} .`,
+    ]);
   });
 
   it('uses docker when its daemon answers; --engine and --push pick buildah and push the tag', () => {
     const both = fakePath({ docker: { versionExit: 0 }, buildah: { versionExit: 0 } });
     expect(image(both.dir, '--tag', 'registry.example/ironlb:1').code).toBe(0);
-    expect(both.calls('docker')).toEqual(['version --format {{.Server.Version}}', 'build -f deploy/Dockerfile -t registry.example/ironlb:1 .']);
+    expect(both.calls('docker')).toEqual([
+      'version --format {{.Server.Version}}',
+      'build -f deploy/Dockerfile -t registry.example/ironlb:1 .',
+    ]);
     expect(image(both.dir, '--engine=buildah', '--tag', 'registry.example/ironlb:1', '--push').code).toBe(0);
-    expect(both.calls('buildah')).toEqual(['build --ignorefile deploy/Dockerfile.dockerignore -f deploy/Dockerfile -t registry.example/ironlb:1 .', 'push registry.example/ironlb:1']);
+    expect(both.calls('buildah')).toEqual([
+      'build --ignorefile deploy/Dockerfile.dockerignore -f deploy/Dockerfile -t registry.example/ironlb:1 .',
+      'push registry.example/ironlb:1',
+    ]);
   });
 
   it('refuses an unknown engine or argument', () => {
     const { dir } = fakePath({ podman: { versionExit: 0 } });
-    expect(image(dir, '--engine', 'kaniko')).toMatchObject({ code: 1, stderr: '--engine: "kaniko" is not one of docker, podman, buildah\n' });
-    expect(image(dir, '--fast')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown argument "--fast"') });
+    expect(image(dir, '--engine', 'kaniko')).toMatchObject({
+      code: 1,
+      stderr: '--engine: "kaniko" is not one of docker, podman, buildah\n',
+    });
+    expect(image(dir, '--fast')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown argument "--fast"'),
+    });
   });
 });

@@ -45,7 +45,7 @@ describe('deploy/Dockerfile, its runtime stage assembled without an engine', () 
     expect(r.stdout).toMatch(/^usage: node dist\/controller\/main\.js/);
   });
 
-  it('runs the speaker with the DaemonSet\'s args in place of CMD', () => {
+  it("runs the speaker with the DaemonSet's args in place of CMD", () => {
     const daemonSet = findObject(renderKustomization('deploy'), 'DaemonSet', 'ironlb-speaker');
     const speaker = podTemplateOf(daemonSet).spec.containers[0];
     const r = run(image, [speaker.args?.[0] ?? ''], ['--help']);
@@ -54,15 +54,16 @@ describe('deploy/Dockerfile, its runtime stage assembled without an engine', () 
     expect(r.stdout).toMatch(/^usage: node dist\/speaker\/main\.js/);
   });
 
-  it('loads the AF_PACKET addon from the image\'s own files and lists the interfaces', () => {
-    const probe = 'const m = await import("./dist/src/native/addon.js");'
-      + 'console.log(m.loadPacketAddon().listInterfaces().some((i) => i.name === "lo"));';
+  it("loads the AF_PACKET addon from the image's own files and lists the interfaces", () => {
+    const probe =
+      'const m = await import("./dist/src/native/addon.js");' +
+      'console.log(m.loadPacketAddon().listInterfaces().some((i) => i.name === "lo"));';
     const r = runNode(['--input-type=module', '-e', probe], image.env, image.workdir);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('true');
   });
 
-  it('installs FRR for BGP mode from packages Debian has (apt-cache knows each, as the image\'s base does)', () => {
+  it("installs FRR for BGP mode from packages Debian has (apt-cache knows each, as the image's base does)", () => {
     expect(image.packages).toEqual(expect.arrayContaining(['frr', 'frr-pythontools', 'python3']));
     for (const pkg of image.packages) {
       const r = spawnSync('apt-cache', ['show', '--no-all-versions', pkg], { encoding: 'utf8' });
@@ -87,10 +88,12 @@ describe('the stager refuses what docker build would refuse, and what it does no
 
   it('a COPY source missing from the context, or excluded by the ignore file', () => {
     const build = 'FROM x AS build\nWORKDIR /app\n';
-    expect(() => dockerfile(`${build}COPY no-such-file ./\n`))
-      .toThrow(/line 3: COPY source no-such-file does not exist/);
-    expect(() => dockerfile(`${build}COPY docs ./docs\n`))
-      .toThrow(/line 3: COPY docs is excluded by the ignore file \(docs\)/);
+    expect(() => dockerfile(`${build}COPY no-such-file ./\n`)).toThrow(
+      /line 3: COPY source no-such-file does not exist/,
+    );
+    expect(() => dockerfile(`${build}COPY docs ./docs\n`)).toThrow(
+      /line 3: COPY docs is excluded by the ignore file \(docs\)/,
+    );
   });
 
   it('an instruction or form it does not know', () => {
@@ -115,7 +118,8 @@ function stageFrom(text: string): StagedImage {
   try {
     writeFileSync(path.join(dir, 'Dockerfile'), text);
     const image = stageImage({
-      dockerfile: path.join(dir, 'Dockerfile'), ignoreFile: path.join(repoRoot, 'deploy', 'Dockerfile.dockerignore'),
+      dockerfile: path.join(dir, 'Dockerfile'),
+      ignoreFile: path.join(repoRoot, 'deploy', 'Dockerfile.dockerignore'),
     });
     staged.push(image);
     return image;

@@ -12,13 +12,26 @@
 // Anything else this stager does not know is refused, not guessed.
 import { spawnSync } from 'node:child_process';
 import {
-  cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from './deploy-manifests.js';
 
-interface Instruction { keyword: string; args: string; line: number }
+interface Instruction {
+  keyword: string;
+  args: string;
+  line: number;
+}
 
 const fail = (line: number, text: string): never => {
   throw new Error(`Dockerfile line ${line}: ${text}`);
@@ -47,7 +60,9 @@ export function runtimePackages(ins: Instruction): string[] {
   for (const command of ins.args.split(/\s*&&\s*/)) {
     const install = /^apt-get install -y --no-install-recommends ((?:[a-z0-9][a-z0-9.+-]*\s*)+)$/.exec(command);
     if (install) packages.push(...(install[1] ?? '').trim().split(/\s+/));
-    else if (!/^(groupadd|useradd) --system [\w ./-]+$|^apt-get update$|^rm -rf \/var\/lib\/apt\/lists\/\*$/.test(command)) {
+    else if (
+      !/^(groupadd|useradd) --system [\w ./-]+$|^apt-get update$|^rm -rf \/var\/lib\/apt\/lists\/\*$/.test(command)
+    ) {
       throw new Error(`Dockerfile line ${ins.line}: RUN ${command} in the runtime stage is not run by this stager`);
     }
   }
@@ -89,7 +104,7 @@ function prunedNodeModules(into: string): void {
   for (const dir of r.stdout.split('\n').filter((l) => l !== '')) {
     const rel = path.relative(path.join(repoRoot, 'node_modules'), dir).split(path.sep);
     if (rel[0] === '..' || rel[0] === '') continue;
-    top.add(rel[0]?.startsWith('@') ? `${rel[0]}/${rel[1] ?? ''}` : rel[0] ?? '');
+    top.add(rel[0]?.startsWith('@') ? `${rel[0]}/${rel[1] ?? ''}` : (rel[0] ?? ''));
   }
   for (const name of top) {
     mkdirSync(path.dirname(path.join(into, name)), { recursive: true });
@@ -120,8 +135,17 @@ function expand(base: string, source: string, line: number): string[] {
     return [full];
   }
   const dir = path.dirname(full);
-  const re = new RegExp(`^${path.basename(source).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-  const found = existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).map((f) => path.join(dir, f)) : [];
+  const re = new RegExp(
+    `^${path
+      .basename(source)
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')}$`,
+  );
+  const found = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => re.test(f))
+        .map((f) => path.join(dir, f))
+    : [];
   if (found.length === 0) throw new Error(`Dockerfile line ${line}: COPY source ${source} matches no file`);
   return found;
 }
@@ -229,7 +253,10 @@ function execForm(ins: Instruction): string[] {
 }
 
 function ignorePatterns(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 /** The build stage's /app: this checkout's outputs, node_modules pruned to production. */

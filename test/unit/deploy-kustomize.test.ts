@@ -11,17 +11,20 @@ describe('setting the image with an overlay (README install)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ironlb-overlay-'));
     try {
       const deploy = path.relative(dir, path.join(repoRoot, 'deploy'));
-      writeFileSync(path.join(dir, 'kustomization.yaml'), [
-        'apiVersion: kustomize.config.k8s.io/v1beta1',
-        'kind: Kustomization',
-        'resources:',
-        `  - ${deploy}`,
-        'images:',
-        '  - name: ironlb',
-        '    newName: registry.example.com/infra/ironlb',
-        '    newTag: 0.1.0',
-        '',
-      ].join('\n'));
+      writeFileSync(
+        path.join(dir, 'kustomization.yaml'),
+        [
+          'apiVersion: kustomize.config.k8s.io/v1beta1',
+          'kind: Kustomization',
+          'resources:',
+          `  - ${deploy}`,
+          'images:',
+          '  - name: ironlb',
+          '    newName: registry.example.com/infra/ironlb',
+          '    newTag: 0.1.0',
+          '',
+        ].join('\n'),
+      );
       const images = renderKustomization(dir)
         .filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
         .flatMap((o) => podTemplateOf(o).spec.containers.map((c) => c.image));
@@ -31,7 +34,7 @@ describe('setting the image with an overlay (README install)', () => {
     }
   });
 
-  it('a kustomize error fails with kubectl\'s own message', () => {
+  it("a kustomize error fails with kubectl's own message", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ironlb-overlay-'));
     try {
       writeFileSync(path.join(dir, 'kustomization.yaml'), 'resources: [missing.yaml]\n');

@@ -23,7 +23,12 @@ export function parseManifests(text: string): KubeObject[] {
     if (doc.errors.length > 0) throw new Error(`YAML error: ${doc.errors[0].message}`);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
-    if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || !isRecord(value.metadata)) {
+    if (
+      !isRecord(value) ||
+      typeof value.apiVersion !== 'string' ||
+      typeof value.kind !== 'string' ||
+      !isRecord(value.metadata)
+    ) {
       throw new Error(`not a Kubernetes object: ${JSON.stringify(value).slice(0, 120)}`);
     }
     objects.push(value as KubeObject);
@@ -76,16 +81,27 @@ export interface GrantedRules {
 }
 
 /** Every rule the manifests grant to one ServiceAccount, through its bindings. */
-export function rulesForServiceAccount(objects: readonly KubeObject[], namespace: string, serviceAccount: string): GrantedRules {
+export function rulesForServiceAccount(
+  objects: readonly KubeObject[],
+  namespace: string,
+  serviceAccount: string,
+): GrantedRules {
   const granted: GrantedRules = { cluster: [], namespaced: new Map() };
   for (const binding of objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')) {
     const subjects = (binding.subjects ?? []) as Array<{ kind: string; name: string; namespace?: string }>;
-    const bound = subjects.some((s) => s.kind === 'ServiceAccount' && s.name === serviceAccount && s.namespace === namespace);
+    const bound = subjects.some(
+      (s) => s.kind === 'ServiceAccount' && s.name === serviceAccount && s.namespace === namespace,
+    );
     if (!bound) continue;
     const ref = binding.roleRef as { kind: string; name: string };
-    const role = ref.kind === 'ClusterRole'
-      ? findObject(objects, 'ClusterRole', ref.name)
-      : findObject(objects.filter((o) => o.metadata.namespace === binding.metadata.namespace), 'Role', ref.name);
+    const role =
+      ref.kind === 'ClusterRole'
+        ? findObject(objects, 'ClusterRole', ref.name)
+        : findObject(
+            objects.filter((o) => o.metadata.namespace === binding.metadata.namespace),
+            'Role',
+            ref.name,
+          );
     const rules = (role.rules ?? []) as PolicyRule[];
     if (binding.kind === 'ClusterRoleBinding') {
       granted.cluster.push(...rules);
@@ -155,5 +171,7 @@ export function expandedArgs(container: Container, podNamespace: string, nodeNam
     else if (fieldPath === 'metadata.namespace') env.set(e.name, podNamespace);
     else if (fieldPath === 'spec.nodeName') env.set(e.name, nodeName);
   }
-  return (container.args ?? []).map((arg) => arg.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env.get(name) ?? whole));
+  return (container.args ?? []).map((arg) =>
+    arg.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env.get(name) ?? whole),
+  );
 }

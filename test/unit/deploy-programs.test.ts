@@ -21,8 +21,10 @@ const POD = { namespace: 'ironlb-system', node: 'node-a' };
 /** The environment the manifest gives the container, downward-API fields filled as a kubelet would. */
 function manifestEnv(container: Container): Record<string, string> {
   const fields: Record<string, string> = {
-    'spec.nodeName': POD.node, 'metadata.namespace': POD.namespace,
-    'metadata.name': 'pod-a', 'status.hostIP': '192.0.2.11',
+    'spec.nodeName': POD.node,
+    'metadata.namespace': POD.namespace,
+    'metadata.name': 'pod-a',
+    'status.hostIP': '192.0.2.11',
   };
   const env: Record<string, string> = {};
   for (const e of container.env ?? []) {
@@ -55,7 +57,10 @@ describe('the programs the manifests start', () => {
     });
 
     it(`${program}: every flag the manifest passes is one --help lists, and the full parse accepts them`, () => {
-      const passed = args.slice(1).filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]);
+      const passed = args
+        .slice(1)
+        .filter((a) => a.startsWith('--'))
+        .map((a) => a.split('=')[0]);
       expect(passed.length).toBeGreaterThan(0);
       const listed = new Set(helpFlags(program));
       for (const flag of passed) expect(listed.has(flag ?? ''), `${program} --help lists ${flag}`).toBe(true);
@@ -79,7 +84,11 @@ describe('the programs the manifests start', () => {
     let ready = true;
     const registry = new Registry();
     const server = await startMetricsServer({
-      port: -1, host: '127.0.0.1', registry, healthy: () => true, ready: () => ready,
+      port: -1,
+      host: '127.0.0.1',
+      registry,
+      healthy: () => true,
+      ready: () => ready,
     });
     if (!server) throw new Error('metrics server disabled');
     try {

@@ -10,11 +10,18 @@ import { repoRoot } from './deploy-manifests.js';
 export const PROGRAMS = ['controller', 'speaker'] as const;
 export type Program = (typeof PROGRAMS)[number];
 
-export interface Run { code: number | null; stdout: string; stderr: string }
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Sources whose change alters what a program accepts; the built entry must be newer. */
 const FLAG_SOURCES = (program: Program) => [
-  `${program}/flags.ts`, `${program}/main.ts`, 'src/cli/flags.ts', 'src/cli/program.ts',
+  `${program}/flags.ts`,
+  `${program}/main.ts`,
+  'src/cli/flags.ts',
+  'src/cli/program.ts',
 ];
 
 /** The built entry, refusing a missing or stale build (which would judge old flags). */
@@ -34,7 +41,10 @@ export function builtEntry(program: Program, root = repoRoot): string {
 /** `node <args...>` in `cwd` with exactly `env` (plus PATH), as a container's entry point would run. */
 export function runNode(args: readonly string[], env: Record<string, string>, cwd = repoRoot): Run {
   const r = spawnSync(process.execPath, args, {
-    cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30_000,
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
   });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { parsePool } from '../../src/api/pool.js';
 import { parseL2Advertisement } from '../../src/api/l2advertisement.js';
 import {
-  ANNOTATION_ADDRESS_POOL, ANNOTATION_ALLOW_SHARED_IP, ANNOTATION_LOAD_BALANCER_IPS,
+  ANNOTATION_ADDRESS_POOL,
+  ANNOTATION_ALLOW_SHARED_IP,
+  ANNOTATION_LOAD_BALANCER_IPS,
 } from '../../src/api/annotations.js';
 import { parseIP } from '../../src/ip/address.js';
 import { rangeContains } from '../../src/ip/range.js';
@@ -15,14 +17,21 @@ import { type KubeObject, renderKustomization } from './deploy-manifests.js';
 const samples = renderKustomization('deploy/samples');
 const ofKind = (kind: string) => samples.filter((o) => o.kind === kind);
 
-interface ServiceSpec { type: string; ipFamilyPolicy?: string; ipFamilies?: string[]; ports: Array<{ port: number; protocol: string }> }
+interface ServiceSpec {
+  type: string;
+  ipFamilyPolicy?: string;
+  ipFamilies?: string[];
+  ports: Array<{ port: number; protocol: string }>;
+}
 const services = ofKind('Service') as Array<KubeObject & { spec: ServiceSpec }>;
 
 describe('deploy/samples', () => {
   it('renders a pool, an L2Advertisement, a Service, a dual-stack Service and a shared-IP pair', () => {
     expect(ofKind('IPAddressPool').length).toBeGreaterThanOrEqual(1);
     expect(ofKind('L2Advertisement').length).toBeGreaterThanOrEqual(1);
-    expect(services.some((s) => s.spec.ipFamilyPolicy === 'RequireDualStack' || s.spec.ipFamilyPolicy === 'PreferDualStack')).toBe(true);
+    expect(
+      services.some((s) => s.spec.ipFamilyPolicy === 'RequireDualStack' || s.spec.ipFamilyPolicy === 'PreferDualStack'),
+    ).toBe(true);
     const shared = services.filter((s) => s.metadata.annotations?.[ANNOTATION_ALLOW_SHARED_IP] !== undefined);
     expect(shared.length).toBeGreaterThanOrEqual(2);
   });
@@ -38,7 +47,7 @@ describe('deploy/samples', () => {
     }
   });
 
-  it('pools and L2Advertisements pass ironlb\'s own parser and use documentation addresses only', () => {
+  it("pools and L2Advertisements pass ironlb's own parser and use documentation addresses only", () => {
     for (const pool of ofKind('IPAddressPool')) {
       expect(parsePool(pool), pool.metadata.name).toMatchObject({ ok: true });
       for (const address of (pool.spec as { addresses: string[] }).addresses) {
@@ -48,7 +57,8 @@ describe('deploy/samples', () => {
     const poolNames = ofKind('IPAddressPool').map((p) => p.metadata.name);
     for (const advertisement of ofKind('L2Advertisement')) {
       expect(parseL2Advertisement(advertisement), advertisement.metadata.name).toMatchObject({ ok: true });
-      for (const name of (advertisement.spec as { ipAddressPools?: string[] }).ipAddressPools ?? []) expect(poolNames).toContain(name);
+      for (const name of (advertisement.spec as { ipAddressPools?: string[] }).ipAddressPools ?? [])
+        expect(poolNames).toContain(name);
     }
   });
 

@@ -3,8 +3,13 @@
 // takes them (Kubernetes types, CRD schemas) is test/integration/deploy-apply.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  type Container, type KubeObject, type PolicyRule,
-  findObject, podTemplateOf, renderKustomization, rulesForServiceAccount,
+  type Container,
+  type KubeObject,
+  type PolicyRule,
+  findObject,
+  podTemplateOf,
+  renderKustomization,
+  rulesForServiceAccount,
 } from './deploy-manifests.js';
 
 const NS = 'ironlb-system';
@@ -23,16 +28,28 @@ const only = (containers: Container[]) => {
 describe('kubectl kustomize deploy/', () => {
   it('renders exactly the install: namespace, CRDs, RBAC, both programs, metrics Services, PDB', () => {
     expect(names(objects)).toEqual([
-      'ClusterRole/ironlb-controller', 'ClusterRole/ironlb-speaker',
-      'ClusterRoleBinding/ironlb-controller', 'ClusterRoleBinding/ironlb-speaker',
-      'CustomResourceDefinition/bfdprofiles.ironlb.io', 'CustomResourceDefinition/bgpadvertisements.ironlb.io',
-      'CustomResourceDefinition/bgppeers.ironlb.io', 'CustomResourceDefinition/communities.ironlb.io',
-      'CustomResourceDefinition/ipaddresspools.ironlb.io', 'CustomResourceDefinition/l2advertisements.ironlb.io',
-      'DaemonSet/ironlb-speaker', 'Deployment/ironlb-controller', 'Namespace/ironlb-system',
+      'ClusterRole/ironlb-controller',
+      'ClusterRole/ironlb-speaker',
+      'ClusterRoleBinding/ironlb-controller',
+      'ClusterRoleBinding/ironlb-speaker',
+      'CustomResourceDefinition/bfdprofiles.ironlb.io',
+      'CustomResourceDefinition/bgpadvertisements.ironlb.io',
+      'CustomResourceDefinition/bgppeers.ironlb.io',
+      'CustomResourceDefinition/communities.ironlb.io',
+      'CustomResourceDefinition/ipaddresspools.ironlb.io',
+      'CustomResourceDefinition/l2advertisements.ironlb.io',
+      'DaemonSet/ironlb-speaker',
+      'Deployment/ironlb-controller',
+      'Namespace/ironlb-system',
       'PodDisruptionBudget/ironlb-controller',
-      'Role/ironlb-controller', 'Role/ironlb-speaker', 'RoleBinding/ironlb-controller', 'RoleBinding/ironlb-speaker',
-      'Service/ironlb-controller-metrics', 'Service/ironlb-speaker-metrics',
-      'ServiceAccount/ironlb-controller', 'ServiceAccount/ironlb-speaker',
+      'Role/ironlb-controller',
+      'Role/ironlb-speaker',
+      'RoleBinding/ironlb-controller',
+      'RoleBinding/ironlb-speaker',
+      'Service/ironlb-controller-metrics',
+      'Service/ironlb-speaker-metrics',
+      'ServiceAccount/ironlb-controller',
+      'ServiceAccount/ironlb-speaker',
     ]);
   });
 
@@ -59,19 +76,29 @@ describe('controller Deployment', () => {
   });
 
   it('is non-root with a read-only root filesystem, no capabilities and RuntimeDefault seccomp', () => {
-    expect(controllerPod.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(controllerPod.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect((controllerPod.spec.securityContext as { runAsUser: number }).runAsUser).toBeGreaterThan(0);
     expect(container.securityContext).toMatchObject({
-      allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] },
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
     });
     expect((container.securityContext?.capabilities as { add?: string[] } | undefined)?.add).toBeUndefined();
     expect(controllerPod.spec.hostNetwork).toBeUndefined();
   });
 
   it('a PodDisruptionBudget keeps one replica through voluntary disruptions', () => {
-    const pdb = findObject(objects, 'PodDisruptionBudget', 'ironlb-controller').spec as { maxUnavailable: number; selector: { matchLabels: Record<string, string> } };
+    const pdb = findObject(objects, 'PodDisruptionBudget', 'ironlb-controller').spec as {
+      maxUnavailable: number;
+      selector: { matchLabels: Record<string, string> };
+    };
     expect(pdb.maxUnavailable).toBe(1);
-    for (const [key, value] of Object.entries(pdb.selector.matchLabels)) expect(controllerPod.metadata.labels[key]).toBe(value);
+    for (const [key, value] of Object.entries(pdb.selector.matchLabels))
+      expect(controllerPod.metadata.labels[key]).toBe(value);
   });
 
   it('probes /healthz and /readyz on the metrics port 7472 and sets resources', () => {
@@ -87,7 +114,9 @@ describe('speaker DaemonSet', () => {
   const container = only(speakerPod.spec.containers);
   it('has exactly NET_RAW, every other capability dropped, no escalation, read-only root', () => {
     expect(container.securityContext).toMatchObject({
-      allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, seccompProfile: { type: 'RuntimeDefault' },
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(container.securityContext?.privileged).not.toBe(true);
     expect(container.securityContext?.capabilities).toEqual({ drop: ['ALL'], add: ['NET_RAW'] });
@@ -108,7 +137,11 @@ describe('speaker DaemonSet', () => {
 
   it('tolerates control-plane nodes', () => {
     const tolerations = speakerPod.spec.tolerations as Array<{ key?: string; operator?: string; effect?: string }>;
-    expect(tolerations).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' });
+    expect(tolerations).toContainEqual({
+      key: 'node-role.kubernetes.io/control-plane',
+      operator: 'Exists',
+      effect: 'NoSchedule',
+    });
   });
 
   it('probes /healthz and /readyz on port 7472 and sets resources', () => {
@@ -120,10 +153,14 @@ describe('speaker DaemonSet', () => {
 });
 
 describe('metrics Services', () => {
-  for (const [serviceName, pod] of [['ironlb-controller-metrics', controllerPod], ['ironlb-speaker-metrics', speakerPod]] as const) {
+  for (const [serviceName, pod] of [
+    ['ironlb-controller-metrics', controllerPod],
+    ['ironlb-speaker-metrics', speakerPod],
+  ] as const) {
     it(`${serviceName} selects its pods and exposes a port named metrics`, () => {
       const spec = findObject(objects, 'Service', serviceName).spec as {
-        selector: Record<string, string>; ports: Array<{ name: string; port: number; targetPort: string }>;
+        selector: Record<string, string>;
+        ports: Array<{ name: string; port: number; targetPort: string }>;
       };
       for (const [key, value] of Object.entries(spec.selector)) expect(pod.metadata.labels[key]).toBe(value);
       expect(spec.ports).toHaveLength(1);
@@ -140,8 +177,15 @@ describe('RBAC', () => {
   const writeVerbs = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
   const writes = (granted: ReturnType<typeof rulesForServiceAccount>) => {
     const all = [...granted.cluster, ...[...granted.namespaced.values()].flat()];
-    return new Set(all.flatMap((r) => r.verbs.filter((v) => writeVerbs.has(v)).flatMap((v) =>
-      (r.resources ?? []).flatMap((res) => (r.apiGroups ?? []).map((g) => `${v} ${g || 'core'}/${res}`)))));
+    return new Set(
+      all.flatMap((r) =>
+        r.verbs
+          .filter((v) => writeVerbs.has(v))
+          .flatMap((v) =>
+            (r.resources ?? []).flatMap((res) => (r.apiGroups ?? []).map((g) => `${v} ${g || 'core'}/${res}`)),
+          ),
+      ),
+    );
   };
 
   it('has no wildcard anywhere', () => {
@@ -155,7 +199,15 @@ describe('RBAC', () => {
   });
 
   it('grants no access to pods, configmaps or RBAC itself, and to no Secret but the mesh key', () => {
-    const forbidden = ['pods', 'configmaps', 'roles', 'clusterroles', 'rolebindings', 'clusterrolebindings', 'serviceaccounts'];
+    const forbidden = [
+      'pods',
+      'configmaps',
+      'roles',
+      'clusterroles',
+      'rolebindings',
+      'clusterrolebindings',
+      'serviceaccounts',
+    ];
     for (const { owner, rule } of rules) {
       for (const resource of forbidden) expect(rule.resources ?? [], owner).not.toContain(resource);
     }
@@ -164,22 +216,36 @@ describe('RBAC', () => {
     const secretRules = rules.filter(({ rule }) => rule.resources?.includes('secrets'));
     for (const { owner, rule } of secretRules) {
       const reads = rule.verbs.filter((v) => ['get', 'list', 'watch'].includes(v));
-      const bgpPasswords = owner === 'Role/ironlb-speaker' && reads.join() === 'list,watch' && rule.resourceNames === undefined;
-      if (reads.length > 0 && !bgpPasswords) expect({ owner, reads, names: rule.resourceNames }).toEqual({ owner, reads: ['get'], names: ['ironlb-liveness-key'] });
+      const bgpPasswords =
+        owner === 'Role/ironlb-speaker' && reads.join() === 'list,watch' && rule.resourceNames === undefined;
+      if (reads.length > 0 && !bgpPasswords)
+        expect({ owner, reads, names: rule.resourceNames }).toEqual({
+          owner,
+          reads: ['get'],
+          names: ['ironlb-liveness-key'],
+        });
       if (rule.verbs.includes('create')) expect(owner).toMatch(/controller/);
-      expect(rule.verbs.filter((v) => !['get', 'create', 'list', 'watch'].includes(v)), owner).toEqual([]);
+      expect(
+        rule.verbs.filter((v) => !['get', 'create', 'list', 'watch'].includes(v)),
+        owner,
+      ).toEqual([]);
     }
     expect(secretRules.length).toBeGreaterThan(0);
   });
 
   it('lets the speaker write only Leases in ironlb-system and Events', () => {
     const granted = rulesForServiceAccount(objects, NS, 'ironlb-speaker');
-    expect([...writes(granted)].sort()).toEqual([
-      'create core/events', 'create coordination.k8s.io/leases', 'create events.k8s.io/events',
-      'delete coordination.k8s.io/leases',
-      'patch core/events', 'patch events.k8s.io/events',
-      'update coordination.k8s.io/leases',
-    ].sort());
+    expect([...writes(granted)].sort()).toEqual(
+      [
+        'create core/events',
+        'create coordination.k8s.io/leases',
+        'create events.k8s.io/events',
+        'delete coordination.k8s.io/leases',
+        'patch core/events',
+        'patch events.k8s.io/events',
+        'update coordination.k8s.io/leases',
+      ].sort(),
+    );
     // Leases only through the namespaced Role, never cluster-wide.
     expect(granted.cluster.some((r) => r.resources?.includes('leases'))).toBe(false);
     expect([...granted.namespaced.keys()]).toEqual([NS]);
@@ -187,15 +253,28 @@ describe('RBAC', () => {
 
   it('lets the controller write only Service status/annotations, pool status, Events and Leases', () => {
     const granted = rulesForServiceAccount(objects, NS, 'ironlb-controller');
-    expect([...writes(granted)].sort()).toEqual([
-      'create coordination.k8s.io/leases', 'create core/events', 'create events.k8s.io/events',
-      'delete coordination.k8s.io/leases',
-      'patch coordination.k8s.io/leases', 'patch core/events', 'patch core/services', 'patch core/services/status',
-      'patch events.k8s.io/events', 'patch ironlb.io/ipaddresspools/status', 'create core/secrets',
-      'update coordination.k8s.io/leases', 'update core/services', 'update core/services/status',
-      'update ironlb.io/ipaddresspools/status',
-    ].sort());
-    const leaseUpdate = [...granted.namespaced.get(NS) ?? []].find((r) => r.resources?.includes('leases') && r.verbs.includes('update'));
+    expect([...writes(granted)].sort()).toEqual(
+      [
+        'create coordination.k8s.io/leases',
+        'create core/events',
+        'create events.k8s.io/events',
+        'delete coordination.k8s.io/leases',
+        'patch coordination.k8s.io/leases',
+        'patch core/events',
+        'patch core/services',
+        'patch core/services/status',
+        'patch events.k8s.io/events',
+        'patch ironlb.io/ipaddresspools/status',
+        'create core/secrets',
+        'update coordination.k8s.io/leases',
+        'update core/services',
+        'update core/services/status',
+        'update ironlb.io/ipaddresspools/status',
+      ].sort(),
+    );
+    const leaseUpdate = [...(granted.namespaced.get(NS) ?? [])].find(
+      (r) => r.resources?.includes('leases') && r.verbs.includes('update'),
+    );
     expect(leaseUpdate?.resourceNames).toEqual(['ironlb-controller']);
   });
 

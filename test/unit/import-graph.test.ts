@@ -115,7 +115,10 @@ describe('folder-level import graph of src/', () => {
     expect(folderCycles([edge('api', 'ip'), edge('ipam', 'api')])).toEqual([]);
     expect(folderCycles([edge('api', 'ipam'), edge('ipam', 'api'), edge('kube', 'api')])).toEqual([['api', 'ipam']]);
     const twoLoops = [edge('a', 'b'), edge('b', 'c'), edge('c', 'a'), edge('d', 'e'), edge('e', 'd')];
-    expect(folderCycles(twoLoops)).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+    expect(folderCycles(twoLoops)).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+    ]);
   });
 
   it('keeps the controller apart from the speaker: src/allocation imports nothing from src/election', () => {

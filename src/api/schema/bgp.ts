@@ -49,7 +49,10 @@ export const bgpPeerSpec = object(
     peerPort: integer({ minimum: 1, maximum: 16384, default: DEFAULT_PEER_PORT }),
     sourceAddress: ipAddress,
     holdTime: seconds('holdTime', 0, 65535, [
-      { rule: "duration(self) == duration('0s') || duration(self) >= duration('3s')", message: 'spec.holdTime: must be 0 or at least 3s' },
+      {
+        rule: "duration(self) == duration('0s') || duration(self) >= duration('3s')",
+        message: 'spec.holdTime: must be 0 or at least 3s',
+      },
     ]),
     keepaliveTime: seconds('keepaliveTime', 0, 65535),
     connectTime: seconds('connectTime', 1, 65535),
@@ -64,7 +67,9 @@ export const bgpPeerSpec = object(
     ebgpMultiHop: boolean({ default: false }),
     enableGracefulRestart: boolean({
       default: false,
-      'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'spec.enableGracefulRestart: cannot be changed' }],
+      'x-kubernetes-validations': [
+        { rule: 'self == oldSelf', message: 'spec.enableGracefulRestart: cannot be changed' },
+      ],
     }),
   },
   {
@@ -101,7 +106,7 @@ export const bgpPeerSpec = object(
 export const bgpPeerCrd: CrdSource = {
   kind: 'BGPPeer',
   plural: 'bgppeers',
-  comment: 'BGPPeer: a BGP router the nodes peer with (MetalLB\'s fields; docs/bgp.md).',
+  comment: "BGPPeer: a BGP router the nodes peer with (MetalLB's fields; docs/bgp.md).",
   description: 'A BGP session from the selected nodes to one router.',
   spec: bgpPeerSpec,
   status: object({ conditions }),
@@ -127,7 +132,9 @@ export const bgpAdvertisementSpec = object(
     aggregationLength: integer({ minimum: 1, maximum: 32, default: 32 }),
     aggregationLengthV6: integer({ minimum: 1, maximum: 128, default: 128 }),
     localPref: integer({ format: 'int64', minimum: 0, maximum: UINT32_MAX }),
-    communities: array(string({ maxLength: 64, pattern: `^(${COMMUNITY_VALUE}|${ALIAS_NAME})$` }), { maxItems: MAX_COMMUNITIES }),
+    communities: array(string({ maxLength: 64, pattern: `^(${COMMUNITY_VALUE}|${ALIAS_NAME})$` }), {
+      maxItems: MAX_COMMUNITIES,
+    }),
   },
   { description: 'With no pools and no pool selectors, every pool is announced.' },
 );
@@ -145,8 +152,15 @@ export const bgpAdvertisementCrd: CrdSource = {
   ],
 };
 
-export const BFD_DEFAULTS = { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3, echoInterval: 50, minimumTtl: 254 } as const;
-const milliseconds = (fallback: number, description: string) => integer({ minimum: 10, maximum: 60000, default: fallback, description });
+export const BFD_DEFAULTS = {
+  receiveInterval: 300,
+  transmitInterval: 300,
+  detectMultiplier: 3,
+  echoInterval: 50,
+  minimumTtl: 254,
+} as const;
+const milliseconds = (fallback: number, description: string) =>
+  integer({ minimum: 10, maximum: 60000, default: fallback, description });
 
 export const bfdProfileSpec = object({
   receiveInterval: milliseconds(BFD_DEFAULTS.receiveInterval, 'Milliseconds.'),

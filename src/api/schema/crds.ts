@@ -31,7 +31,11 @@ export function renderCrdFiles(): Map<string, string> {
     const body = stringify(customResourceDefinition(source), { lineWidth: 0 });
     files.set(`${crdName(source)}.yaml`, `${comment(`${source.comment}\n${GENERATED}`)}\n${body}`);
   }
-  const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [...files.keys()] };
+  const kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: [...files.keys()],
+  };
   files.set('kustomization.yaml', `${comment(GENERATED)}\n${stringify(kustomization)}`);
   return files;
 }

@@ -44,15 +44,22 @@ export const ipAddressPoolSpec = object(
       }),
       {
         description:
-          'CIDRs (192.0.2.0/24, 2001:db8::/64; host bits are masked), ' + 'single addresses, or inclusive ranges start-end of one ' +
+          'CIDRs (192.0.2.0/24, 2001:db8::/64; host bits are masked), ' +
+          'single addresses, or inclusive ranges start-end of one ' +
           'family (spaces around the dash allowed); IPv4 and IPv6 may be mixed.',
         minItems: 1,
         // Bounds keep the CEL cost estimate within the apiserver's budget.
         maxItems: 1000,
       },
     ),
-    autoAssign: boolean({ default: POOL_DEFAULTS.autoAssign, description: 'Whether Services that ask for no pool may get addresses from this one.' }),
-    avoidBuggyIPs: boolean({ default: POOL_DEFAULTS.avoidBuggyIPs, description: 'Skip addresses ending in .0 and .255.' }),
+    autoAssign: boolean({
+      default: POOL_DEFAULTS.autoAssign,
+      description: 'Whether Services that ask for no pool may get addresses from this one.',
+    }),
+    avoidBuggyIPs: boolean({
+      default: POOL_DEFAULTS.avoidBuggyIPs,
+      description: 'Skip addresses ending in .0 and .255.',
+    }),
     serviceAllocation: object(
       {
         priority: integer({ description: 'Lower numbers are tried first among pools pinned to a Service.' }),

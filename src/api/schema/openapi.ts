@@ -68,19 +68,20 @@ export type Properties = { readonly [name: string]: Schema };
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** The TypeScript type of a value the schema accepts (defaults not applied: fields with one stay optional). */
-export type TypeOf<S> = S extends StringSchema<infer T>
-  ? T
-  : S extends IntegerSchema
-    ? number
-    : S extends BooleanSchema
-      ? boolean
-      : S extends ArraySchema<infer I>
-        ? Array<TypeOf<I>>
-        : S extends MapSchema<infer V>
-          ? Record<string, TypeOf<V>>
-          : S extends ObjectSchema<infer P, infer R>
-            ? Simplify<{ [K in R & keyof P]: TypeOf<P[K]> } & { [K in Exclude<keyof P, R>]?: TypeOf<P[K]> }>
-            : never;
+export type TypeOf<S> =
+  S extends StringSchema<infer T>
+    ? T
+    : S extends IntegerSchema
+      ? number
+      : S extends BooleanSchema
+        ? boolean
+        : S extends ArraySchema<infer I>
+          ? Array<TypeOf<I>>
+          : S extends MapSchema<infer V>
+            ? Record<string, TypeOf<V>>
+            : S extends ObjectSchema<infer P, infer R>
+              ? Simplify<{ [K in R & keyof P]: TypeOf<P[K]> } & { [K in Exclude<keyof P, R>]?: TypeOf<P[K]> }>
+              : never;
 
 type Options<S> = Omit<S, 'type'>;
 
@@ -96,7 +97,10 @@ export function boolean(options: Options<BooleanSchema> = {}): BooleanSchema {
   return { type: 'boolean', ...options };
 }
 
-export function array<I extends Schema>(items: I, options: Omit<Options<ArraySchema<I>>, 'items'> = {}): ArraySchema<I> {
+export function array<I extends Schema>(
+  items: I,
+  options: Omit<Options<ArraySchema<I>>, 'items'> = {},
+): ArraySchema<I> {
   return { type: 'array', ...options, items };
 }
 
@@ -108,6 +112,9 @@ export function object<const P extends Properties, const R extends keyof P & str
   return { type: 'object', ...options, properties };
 }
 
-export function map<V extends Schema>(values: V, options: Omit<Options<MapSchema<V>>, 'additionalProperties'> = {}): MapSchema<V> {
+export function map<V extends Schema>(
+  values: V,
+  options: Omit<Options<MapSchema<V>>, 'additionalProperties'> = {},
+): MapSchema<V> {
   return { type: 'object', ...options, additionalProperties: values };
 }

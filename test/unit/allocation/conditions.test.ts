@@ -16,22 +16,56 @@ const t1 = new Date('2026-01-01T11:00:00.000Z');
 
 describe('mergeConditions', () => {
   it('adds a new condition with the current time at second precision', () => {
-    const out = mergeConditions([], [{ type: CONDITION_ALLOCATED, status: 'True', reason: 'Allocated', message: 'm' }], t0);
-    expect(out).toEqual([{ type: CONDITION_ALLOCATED, status: 'True', reason: 'Allocated', message: 'm', lastTransitionTime: '2026-01-01T10:00:00Z' }]);
+    const out = mergeConditions(
+      [],
+      [{ type: CONDITION_ALLOCATED, status: 'True', reason: 'Allocated', message: 'm' }],
+      t0,
+    );
+    expect(out).toEqual([
+      {
+        type: CONDITION_ALLOCATED,
+        status: 'True',
+        reason: 'Allocated',
+        message: 'm',
+        lastTransitionTime: '2026-01-01T10:00:00Z',
+      },
+    ]);
   });
 
   it('keeps the transition time when only the message changes, moves it when the status flips', () => {
-    const first = mergeConditions([], [{ type: CONDITION_ALLOCATED, status: 'False', reason: 'PoolExhausted', message: 'a' }], t0);
-    const same = mergeConditions(first, [{ type: CONDITION_ALLOCATED, status: 'False', reason: 'NoPool', message: 'b' }], t1);
+    const first = mergeConditions(
+      [],
+      [{ type: CONDITION_ALLOCATED, status: 'False', reason: 'PoolExhausted', message: 'a' }],
+      t0,
+    );
+    const same = mergeConditions(
+      first,
+      [{ type: CONDITION_ALLOCATED, status: 'False', reason: 'NoPool', message: 'b' }],
+      t1,
+    );
     expect(same[0].lastTransitionTime).toBe(conditionTime(t0));
     expect(same[0].reason).toBe('NoPool');
-    const flipped = mergeConditions(same, [{ type: CONDITION_ALLOCATED, status: 'True', reason: 'Allocated', message: 'c' }], t1);
+    const flipped = mergeConditions(
+      same,
+      [{ type: CONDITION_ALLOCATED, status: 'True', reason: 'Allocated', message: 'c' }],
+      t1,
+    );
     expect(flipped[0].lastTransitionTime).toBe(conditionTime(t1));
   });
 
   it('leaves conditions of other writers in place and in order', () => {
-    const foreign: ServiceCondition = { type: 'example.com/Other', status: 'True', reason: 'X', message: 'y', lastTransitionTime: 'z' };
-    const out = mergeConditions([foreign], [{ type: CONDITION_ANNOUNCED, status: 'Unknown', reason: 'NotAllocated', message: '' }], t0);
+    const foreign: ServiceCondition = {
+      type: 'example.com/Other',
+      status: 'True',
+      reason: 'X',
+      message: 'y',
+      lastTransitionTime: 'z',
+    };
+    const out = mergeConditions(
+      [foreign],
+      [{ type: CONDITION_ANNOUNCED, status: 'Unknown', reason: 'NotAllocated', message: '' }],
+      t0,
+    );
     expect(out[0]).toEqual(foreign);
     expect(out[1].type).toBe(CONDITION_ANNOUNCED);
     expect(withoutControllerConditions(out)).toEqual([foreign]);
@@ -62,7 +96,12 @@ describe('announcedCondition', () => {
 
   it('is True naming the node when every IP is held', () => {
     const c = announcedCondition(['192.0.2.10', '2001:db8::1'], lookup);
-    expect(c).toEqual({ type: CONDITION_ANNOUNCED, status: 'True', reason: 'Announced', message: '192.0.2.10 announced by node-b; 2001:db8::1 announced by node-b' });
+    expect(c).toEqual({
+      type: CONDITION_ANNOUNCED,
+      status: 'True',
+      reason: 'Announced',
+      message: '192.0.2.10 announced by node-b; 2001:db8::1 announced by node-b',
+    });
   });
   it('is False when a Lease has no holder', () => {
     const c = announcedCondition(['192.0.2.10', '192.0.2.11'], lookup);

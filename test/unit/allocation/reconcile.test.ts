@@ -23,7 +23,11 @@ interface SvcOptions {
 function svc(name: string, opts: SvcOptions = {}): V1Service {
   return {
     metadata: {
-      namespace: opts.ns ?? 'default', name, annotations: opts.annotations, labels: opts.labels, generation: 1,
+      namespace: opts.ns ?? 'default',
+      name,
+      annotations: opts.annotations,
+      labels: opts.labels,
+      generation: 1,
     },
     spec: {
       type: opts.type ?? 'LoadBalancer',
@@ -42,7 +46,10 @@ function setup(addresses = ['192.0.2.1-192.0.2.2'], leases = new Map<string, Own
   const allocator = new Allocator();
   allocator.setPools([pool('pool-a', addresses)]);
   const reconciler = new ServiceReconciler({
-    allocator, namespaceLabels: () => ({}), lbClass: '', ownership: (ip) => leases.get(ip),
+    allocator,
+    namespaceLabels: () => ({}),
+    lbClass: '',
+    ownership: (ip) => leases.get(ip),
   });
   return { allocator, reconciler, leases };
 }
@@ -53,9 +60,17 @@ describe('ServiceReconciler', () => {
     const d = reconciler.reconcile(svc('web'), now);
     expect(d.ingressIPs).toEqual(['192.0.2.1']);
     expect(d.pool).toBe('pool-a');
-    expect(d.conditions.find((c) => c.type === 'ironlb.io/Allocated')).toMatchObject({ status: 'True', message: '192.0.2.1 from pool pool-a' });
-    expect(d.conditions.find((c) => c.type === 'ironlb.io/Announced')).toMatchObject({ status: 'Unknown', reason: 'AwaitingSpeaker' });
-    expect(d.events).toEqual([{ type: 'Normal', reason: 'IPAllocated', message: 'assigned 192.0.2.1 from pool pool-a' }]);
+    expect(d.conditions.find((c) => c.type === 'ironlb.io/Allocated')).toMatchObject({
+      status: 'True',
+      message: '192.0.2.1 from pool pool-a',
+    });
+    expect(d.conditions.find((c) => c.type === 'ironlb.io/Announced')).toMatchObject({
+      status: 'Unknown',
+      reason: 'AwaitingSpeaker',
+    });
+    expect(d.events).toEqual([
+      { type: 'Normal', reason: 'IPAllocated', message: 'assigned 192.0.2.1 from pool pool-a' },
+    ]);
   });
 
   it('keeps the IP on a second reconcile, with no new event', () => {
@@ -73,7 +88,10 @@ describe('ServiceReconciler', () => {
     expect(d.ingressIPs).toEqual([]);
     const message = 'default/b: no free IPv4 address in pool "pool-a"';
     expect(d.conditions[0]).toMatchObject({
-      type: 'ironlb.io/Allocated', status: 'False', reason: 'PoolExhausted', message,
+      type: 'ironlb.io/Allocated',
+      status: 'False',
+      reason: 'PoolExhausted',
+      message,
     });
     expect(d.events).toEqual([{ type: 'Warning', reason: 'AllocationFailed', message }]);
     expect(d.refusal).toBe('PoolExhausted');
@@ -93,17 +111,30 @@ describe('ServiceReconciler', () => {
   it('releases on a type change away from LoadBalancer and clears what it wrote', () => {
     const { reconciler } = setup();
     const first = reconciler.reconcile(svc('web'), now);
-    const changed = svc('web', { type: 'ClusterIP', ips: first.ingressIPs, annotations: { [POOL_ANNOTATION]: 'pool-a' } });
-    changed.status!.conditions = first.conditions.map((c) => ({ ...c, lastTransitionTime: new Date(c.lastTransitionTime) }));
+    const changed = svc('web', {
+      type: 'ClusterIP',
+      ips: first.ingressIPs,
+      annotations: { [POOL_ANNOTATION]: 'pool-a' },
+    });
+    changed.status!.conditions = first.conditions.map((c) => ({
+      ...c,
+      lastTransitionTime: new Date(c.lastTransitionTime),
+    }));
     const d = reconciler.reconcile(changed, now);
     expect(d).toMatchObject({ write: true, ingressIPs: [], pool: undefined, conditions: [], released: true });
-    expect(d.events[0]).toMatchObject({ reason: 'IPReleased', message: 'released 192.0.2.1: the Service is of type ClusterIP, not LoadBalancer' });
+    expect(d.events[0]).toMatchObject({
+      reason: 'IPReleased',
+      message: 'released 192.0.2.1: the Service is of type ClusterIP, not LoadBalancer',
+    });
     expect(reconciler.holding('default/web')).toBeUndefined();
   });
 
   it('ignores Services of another class, and releases when a Service moves to one', () => {
     const { reconciler } = setup();
-    expect(reconciler.reconcile(svc('other', { cls: 'example.com/lb' }), now)).toMatchObject({ write: false, released: false });
+    expect(reconciler.reconcile(svc('other', { cls: 'example.com/lb' }), now)).toMatchObject({
+      write: false,
+      released: false,
+    });
     reconciler.reconcile(svc('web'), now);
     const d = reconciler.reconcile(svc('web', { cls: 'example.com/lb' }), now);
     expect(d.released).toBe(true);
@@ -112,13 +143,20 @@ describe('ServiceReconciler', () => {
 
   it('never touches a Service another class controller allocated, even one carrying ironlb marks', () => {
     const { reconciler } = setup();
-    const theirs = svc('theirs', { cls: 'example.com/lb', ips: ['198.51.100.1'], annotations: { [POOL_ANNOTATION]: 'other' } });
+    const theirs = svc('theirs', {
+      cls: 'example.com/lb',
+      ips: ['198.51.100.1'],
+      annotations: { [POOL_ANNOTATION]: 'other' },
+    });
     expect(reconciler.reconcile(theirs, now).write).toBe(false);
   });
 
   it('clears its marks from a Service that stopped being a LoadBalancer while it was down', () => {
     const { reconciler } = setup();
-    const d = reconciler.reconcile(svc('old', { type: 'ClusterIP', ips: ['192.0.2.1'], annotations: { [POOL_ANNOTATION]: 'pool-a' } }), now);
+    const d = reconciler.reconcile(
+      svc('old', { type: 'ClusterIP', ips: ['192.0.2.1'], annotations: { [POOL_ANNOTATION]: 'pool-a' } }),
+      now,
+    );
     expect(d).toMatchObject({ write: true, ingressIPs: [], pool: undefined, released: false });
   });
 
@@ -131,7 +169,10 @@ describe('ServiceReconciler', () => {
   it('moves to the newly requested IP when the request changes', () => {
     const { reconciler } = setup();
     reconciler.reconcile(svc('web'), now);
-    const d = reconciler.reconcile(svc('web', { ips: ['192.0.2.1'], annotations: { 'ironlb.io/loadBalancerIPs': '192.0.2.2' } }), now);
+    const d = reconciler.reconcile(
+      svc('web', { ips: ['192.0.2.1'], annotations: { 'ironlb.io/loadBalancerIPs': '192.0.2.2' } }),
+      now,
+    );
     expect(d.ingressIPs).toEqual(['192.0.2.2']);
     expect(d.events.map((e) => e.reason)).toEqual(['IPReleased', 'IPAllocated']);
     expect(d.released).toBe(true);
@@ -145,7 +186,10 @@ describe('ServiceReconciler', () => {
     expect(d.events).toEqual([]);
     // Nothing was freed, but the IP is now held on other terms: waiting Services are retried.
     expect(d).toMatchObject({ released: false, usesChanged: true });
-    expect(reconciler.reconcile(svc('web', { ips: ['192.0.2.1'], ports: [443] }), now)).toMatchObject({ released: false, usesChanged: false });
+    expect(reconciler.reconcile(svc('web', { ips: ['192.0.2.1'], ports: [443] }), now)).toMatchObject({
+      released: false,
+      usesChanged: false,
+    });
   });
 
   it('refuses an invalid request and frees what the Service held', () => {
@@ -217,7 +261,11 @@ describe('ServiceReconciler', () => {
     reconciler.strand('default/web', ['192.0.2.1'], 'left pool pool-a (pool edited)');
     const d = reconciler.reconcile(svc('web', { ips: ['192.0.2.1'] }), now);
     expect(d.ingressIPs).toEqual(['192.0.2.2']);
-    expect(d.events[0]).toEqual({ type: 'Warning', reason: 'PoolChanged', message: '192.0.2.1 left pool pool-a (pool edited); re-allocated 192.0.2.2 from pool pool-a' });
+    expect(d.events[0]).toEqual({
+      type: 'Warning',
+      reason: 'PoolChanged',
+      message: '192.0.2.1 left pool pool-a (pool edited); re-allocated 192.0.2.2 from pool pool-a',
+    });
   });
 
   it('derives Announced from the ownership Leases and lists holders of an IP', () => {
@@ -225,7 +273,10 @@ describe('ServiceReconciler', () => {
     reconciler.reconcile(svc('web'), now);
     leases.set('192.0.2.1', { holder: 'node-b' });
     const d = reconciler.reconcile(svc('web', { ips: ['192.0.2.1'] }), now);
-    expect(d.conditions.find((c) => c.type === 'ironlb.io/Announced')).toMatchObject({ status: 'True', message: '192.0.2.1 announced by node-b' });
+    expect(d.conditions.find((c) => c.type === 'ironlb.io/Announced')).toMatchObject({
+      status: 'True',
+      message: '192.0.2.1 announced by node-b',
+    });
     expect(reconciler.keysHolding('192.0.2.1')).toEqual(['default/web']);
     expect([...reconciler.allocatedIPs()]).toEqual(['192.0.2.1']);
   });
@@ -234,14 +285,21 @@ describe('ServiceReconciler', () => {
     // Pool p failed to parse, so the allocator never got it: it answers PoolNotFound.
     const allocator = new Allocator();
     const reconciler = new ServiceReconciler({
-      allocator, namespaceLabels: () => ({}), lbClass: '', ownership: () => undefined,
+      allocator,
+      namespaceLabels: () => ({}),
+      lbClass: '',
+      ownership: () => undefined,
       poolProblem: (p) => (p === 'p' ? 'spec.addresses[0]: bad' : undefined),
     });
     const d = reconciler.reconcile(svc('web', { annotations: { 'ironlb.io/address-pool': 'p' } }), now);
-    expect(d.conditions[0]).toMatchObject({ reason: 'PoolInvalid', message: 'default/web: requested pool "p" is invalid: spec.addresses[0]: bad' });
+    expect(d.conditions[0]).toMatchObject({
+      reason: 'PoolInvalid',
+      message: 'default/web: requested pool "p" is invalid: spec.addresses[0]: bad',
+    });
     const other = reconciler.reconcile(svc('other', { annotations: { 'ironlb.io/address-pool': 'q' } }), now);
     expect(other.conditions[0]).toMatchObject({
-      reason: 'PoolNotFound', message: 'default/other: requested pool "q" does not exist',
+      reason: 'PoolNotFound',
+      message: 'default/other: requested pool "q" does not exist',
     });
   });
 
@@ -250,7 +308,9 @@ describe('ServiceReconciler', () => {
     const blueOnly = { serviceAllocation: { priority: 1, namespaceSelectors: [{ matchLabels: { team: 'blue' } }] } };
     allocator.setPools([pool('general', ['192.0.2.0/30']), pool('blue', ['198.51.100.0/30'], blueOnly)]);
     const reconciler = new ServiceReconciler({
-      allocator, lbClass: '', ownership: () => undefined,
+      allocator,
+      lbClass: '',
+      ownership: () => undefined,
       namespaceLabels: (ns): Record<string, string> => (ns === 'blue' ? { team: 'blue' } : {}),
     });
     const blue = reconciler.reconcile(svc('x', { ns: 'blue' }), now);

@@ -14,8 +14,13 @@ function intent(
   const result = readServiceIntent({
     metadata: { name: 'web', namespace: 'apps', annotations, ...(labels ? { labels } : {}) },
     spec: {
-      type: 'LoadBalancer', clusterIP: '10.96.0.10', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack',
-      selector: { app: 'web' }, ports: [{ port: 80, protocol: 'TCP' }], ...spec,
+      type: 'LoadBalancer',
+      clusterIP: '10.96.0.10',
+      ipFamilies: ['IPv4'],
+      ipFamilyPolicy: 'SingleStack',
+      selector: { app: 'web' },
+      ports: [{ port: 80, protocol: 'TCP' }],
+      ...spec,
     },
   });
   if (!result.ok) throw new Error(result.errors.join('; '));
@@ -26,7 +31,10 @@ const dual: Partial<Spec> = { ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['I
 
 describe('requestChange', () => {
   it('is none for the same request, whatever the order of ports and labels', () => {
-    const ports = [{ port: 80, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }];
+    const ports = [
+      { port: 80, protocol: 'TCP' },
+      { port: 53, protocol: 'UDP' },
+    ];
     const a = intent({}, { ports, selector: { app: 'web', tier: 'front' } });
     const b = intent({}, { ports: [...ports].reverse(), selector: { tier: 'front', app: 'web' } });
     expect(requestChange(a, b)).toBe('none');

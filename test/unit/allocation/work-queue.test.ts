@@ -13,9 +13,17 @@ describe('WorkQueue', () => {
   it('handles a key added many times while waiting once', async () => {
     const seen: string[] = [];
     const gate = deferred();
-    const q = new WorkQueue(async (key) => { seen.push(key); await gate.promise; }, { concurrency: 1 });
+    const q = new WorkQueue(
+      async (key) => {
+        seen.push(key);
+        await gate.promise;
+      },
+      { concurrency: 1 },
+    );
     q.add('blocker');
-    q.add('a'); q.add('a'); q.add('a');
+    q.add('a');
+    q.add('a');
+    q.add('a');
     gate.resolve();
     await q.idle();
     expect(seen).toEqual(['blocker', 'a']);
@@ -26,11 +34,16 @@ describe('WorkQueue', () => {
     let maxActive = 0;
     let runs = 0;
     const gate = deferred();
-    const q = new WorkQueue(async () => {
-      active++; runs++; maxActive = Math.max(maxActive, active);
-      if (runs === 1) await gate.promise;
-      active--;
-    }, { concurrency: 4 });
+    const q = new WorkQueue(
+      async () => {
+        active++;
+        runs++;
+        maxActive = Math.max(maxActive, active);
+        if (runs === 1) await gate.promise;
+        active--;
+      },
+      { concurrency: 4 },
+    );
     q.add('k');
     q.add('k');
     gate.resolve();
@@ -43,11 +56,15 @@ describe('WorkQueue', () => {
     let active = 0;
     let maxActive = 0;
     const gates = Array.from({ length: 5 }, deferred);
-    const q = new WorkQueue(async (key) => {
-      active++; maxActive = Math.max(maxActive, active);
-      await gates[Number(key)].promise;
-      active--;
-    }, { concurrency: 3 });
+    const q = new WorkQueue(
+      async (key) => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        await gates[Number(key)].promise;
+        active--;
+      },
+      { concurrency: 3 },
+    );
     for (let i = 0; i < 5; i++) q.add(String(i));
     await Promise.resolve();
     expect(active).toBe(3);
@@ -60,9 +77,16 @@ describe('WorkQueue', () => {
     vi.useFakeTimers();
     let calls = 0;
     const delays: number[] = [];
-    const q = new WorkQueue(async () => { calls++; if (calls < 3) throw new Error('boom'); }, {
-      baseRetryMs: 100, onError: (_k, _e, d) => delays.push(d),
-    });
+    const q = new WorkQueue(
+      async () => {
+        calls++;
+        if (calls < 3) throw new Error('boom');
+      },
+      {
+        baseRetryMs: 100,
+        onError: (_k, _e, d) => delays.push(d),
+      },
+    );
     q.add('k');
     await vi.advanceTimersByTimeAsync(99);
     expect(calls).toBe(1);
@@ -76,7 +100,9 @@ describe('WorkQueue', () => {
 
   it('does nothing after stop and rejects a bad concurrency', async () => {
     const seen: string[] = [];
-    const q = new WorkQueue(async (k) => { seen.push(k); });
+    const q = new WorkQueue(async (k) => {
+      seen.push(k);
+    });
     q.stop();
     q.add('x');
     await q.idle();

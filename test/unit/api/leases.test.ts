@@ -26,8 +26,22 @@ import {
 
 describe('lease contract keys', () => {
   it('are the names both programs and kubectl ironlb agree on', () => {
-    const keys = [ROLE_LABEL, IP_ANNOTATION, CONFLICT_ANNOTATION, MACS_ANNOTATION, LIVENESS_ANNOTATION, MESH_ANNOTATION];
-    expect(keys).toEqual(['ironlb.io/role', 'ironlb.io/ip', 'ironlb.io/conflict', 'ironlb.io/macs', 'ironlb.io/liveness', 'ironlb.io/mesh']);
+    const keys = [
+      ROLE_LABEL,
+      IP_ANNOTATION,
+      CONFLICT_ANNOTATION,
+      MACS_ANNOTATION,
+      LIVENESS_ANNOTATION,
+      MESH_ANNOTATION,
+    ];
+    expect(keys).toEqual([
+      'ironlb.io/role',
+      'ironlb.io/ip',
+      'ironlb.io/conflict',
+      'ironlb.io/macs',
+      'ironlb.io/liveness',
+      'ironlb.io/mesh',
+    ]);
   });
 
   it('select Leases by role', () => {

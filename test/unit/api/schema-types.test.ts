@@ -4,7 +4,13 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { BFDProfileSpec, BGPPeerSpec, CommunitySpec } from '../../../src/api/schema/bgp.js';
 import { array, integer, object, string, type TypeOf } from '../../../src/api/schema/openapi.js';
-import type { ConditionStatus, IPAddressPoolSpec, IPAddressPoolStatus, L2AdvertisementSpec, LabelSelector } from '../../../src/api/types.js';
+import type {
+  ConditionStatus,
+  IPAddressPoolSpec,
+  IPAddressPoolStatus,
+  L2AdvertisementSpec,
+  LabelSelector,
+} from '../../../src/api/types.js';
 
 describe('types derived from the CRD schemas', () => {
   it('make required fields required and the others optional', () => {
@@ -23,7 +29,9 @@ describe('types derived from the CRD schemas', () => {
       'In' | 'NotIn' | 'Exists' | 'DoesNotExist'
     >();
     expectTypeOf<LabelSelector['matchLabels']>().toEqualTypeOf<Record<string, string> | undefined>();
-    expectTypeOf<NonNullable<IPAddressPoolStatus['conditions']>[number]['observedGeneration']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<NonNullable<IPAddressPoolStatus['conditions']>[number]['observedGeneration']>().toEqualTypeOf<
+      number | undefined
+    >();
     expectTypeOf<L2AdvertisementSpec['interfaces']>().toEqualTypeOf<string[] | undefined>();
   });
 

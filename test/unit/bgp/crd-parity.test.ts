@@ -18,7 +18,12 @@ const schemaOf = (plural: string): Schema => types.find((t) => t.plural === plur
 /** Field errors of the CRD for a spec (defaults applied first, as on create). */
 function crdErrors(plural: string, kind: string, spec: JsonObject): string[] {
   // A copy: admission fills defaults in place, and the parser must see the input as written.
-  const object: JsonObject = { apiVersion: 'ironlb.io/v1beta1', kind, metadata: { name: 'x' }, spec: structuredClone(spec) };
+  const object: JsonObject = {
+    apiVersion: 'ironlb.io/v1beta1',
+    kind,
+    metadata: { name: 'x' },
+    spec: structuredClone(spec),
+  };
   return admitCustomResource(object, schemaOf(plural)).map((e) => e.text);
 }
 
@@ -80,7 +85,12 @@ describe('BFDProfile and BGPAdvertisement: the CRDs and the parsers agree', () =
     const passiveMode = field([true, false], ['yes'] as unknown as boolean[]);
     const spec = fc.record(
       {
-        receiveInterval: value, transmitInterval: value, detectMultiplier: value, echoInterval: value, minimumTtl: value, passiveMode,
+        receiveInterval: value,
+        transmitInterval: value,
+        detectMultiplier: value,
+        echoInterval: value,
+        minimumTtl: value,
+        passiveMode,
       },
       { requiredKeys: [] },
     );

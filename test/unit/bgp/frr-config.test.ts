@@ -9,7 +9,8 @@ import { advertisement, everyField, peer } from './fixtures.js';
 
 const render = (inputs: BgpNodeInputs) => renderFrrConfig(planNode(inputs), { hostname: inputs.node.name });
 /** Prefix -> peers it is sent to, the plan's view of who gets what. */
-const sent = (inputs: BgpNodeInputs) => Object.fromEntries([...planNode(inputs).prefixes].map(([p, m]) => [p, [...m.keys()]]));
+const sent = (inputs: BgpNodeInputs) =>
+  Object.fromEntries([...planNode(inputs).prefixes].map(([p, m]) => [p, [...m.keys()]]));
 
 const EVERY_FIELD = `frr defaults traditional
 hostname node-a
@@ -155,8 +156,15 @@ describe('the FRR configuration of one node', () => {
   });
 
   test('no peer selects the node: no router bgp at all', () => {
-    const inputs = { ...everyField(), node: { name: 'node-z', labels: { rack: 'r9' }, networkUnavailable: false }, peers: [everyField().peers[0]!], bfdProfiles: [] };
-    expect(render(inputs)).toBe('frr defaults traditional\nhostname node-z\nlog stdout informational\nip nht resolve-via-default\nipv6 nht resolve-via-default\n!\n');
+    const inputs = {
+      ...everyField(),
+      node: { name: 'node-z', labels: { rack: 'r9' }, networkUnavailable: false },
+      peers: [everyField().peers[0]!],
+      bfdProfiles: [],
+    };
+    expect(render(inputs)).toBe(
+      'frr defaults traditional\nhostname node-z\nlog stdout informational\nip nht resolve-via-default\nipv6 nht resolve-via-default\n!\n',
+    );
   });
 });
 
@@ -175,19 +183,25 @@ describe('which node announces what (MetalLB rules)', () => {
   });
 
   test('an excluded or not-ready node keeps its session but announces nothing', () => {
-    const excluded = { ...simple(), node: { name: 'node-a', labels: { [EXCLUDE_FROM_LB_LABEL]: '' }, networkUnavailable: false } };
+    const excluded = {
+      ...simple(),
+      node: { name: 'node-a', labels: { [EXCLUDE_FROM_LB_LABEL]: '' }, networkUnavailable: false },
+    };
     const unavailable = { ...simple(), node: { name: 'node-a', labels: {}, networkUnavailable: true } };
     for (const inputs of [excluded, unavailable]) {
       const plan = planNode(inputs);
       expect(plan.sessions.map((s) => s.peer.name)).toEqual(['tor']);
       expect([...plan.prefixes.get('tor')!]).toEqual([]);
       expect(render(inputs)).toContain('ip prefix-list ironlb-tor-ipv4 seq 5 deny any\n');
-      expect(render(inputs)).not.toMatch(/^  network /m);
+      expect(render(inputs)).not.toMatch(/^ {2}network /m);
     }
   });
 
   test("an advertisement's node selectors, pool selection and peers limit it", () => {
-    const inputs = { ...simple(), peers: [...simple().peers, peer('tor2', { myASN: 64512, peerASN: 64514, peerAddress: '192.0.2.2' })] };
+    const inputs = {
+      ...simple(),
+      peers: [...simple().peers, peer('tor2', { myASN: 64512, peerASN: 64514, peerAddress: '192.0.2.2' })],
+    };
     const only = (spec: Record<string, unknown>) => sent({ ...inputs, advertisements: [advertisement('a', spec)] });
     expect(only({ nodeSelectors: [{ matchLabels: { rack: 'r2' } }] })).toEqual({ tor: [], tor2: [] });
     expect(only({ ipAddressPools: ['v6'] })).toEqual({ tor: [], tor2: [] }); // IPv6 prefixes go to no IPv4 session
@@ -197,9 +211,22 @@ describe('which node announces what (MetalLB rules)', () => {
   });
 
   test('two advertisements for one prefix: the higher local preference, the union of communities', () => {
-    const inputs = { ...simple(), advertisements: [advertisement('a', { localPref: 50, communities: ['1:1'] }), advertisement('b', { localPref: 70, communities: ['1:2', '1:1'] })] };
+    const inputs = {
+      ...simple(),
+      advertisements: [
+        advertisement('a', { localPref: 50, communities: ['1:1'] }),
+        advertisement('b', { localPref: 70, communities: ['1:2', '1:1'] }),
+      ],
+    };
     const attributes = planNode(inputs).prefixes.get('tor')!.get('203.0.113.1/32');
-    expect(attributes).toEqual({ family: 'IPv4', localPref: 70, communities: [{ kind: 'standard', value: '1:1' }, { kind: 'standard', value: '1:2' }] });
+    expect(attributes).toEqual({
+      family: 'IPv4',
+      localPref: 70,
+      communities: [
+        { kind: 'standard', value: '1:1' },
+        { kind: 'standard', value: '1:2' },
+      ],
+    });
   });
 
   test('a Service deleted is withdrawn: its prefix leaves the config', () => {
@@ -219,13 +246,49 @@ describe('bad objects: the one at fault is left out with a clear error, nothing 
   }
 
   test.each<[string, (i: BgpNodeInputs) => BgpNodeInputs, string]>([
-    ['a missing password Secret', (i) => ({ ...i, secrets: new Map() }), 'spec.passwordSecret: Secret "bgp-auth" not found'],
-    ['a Secret of the wrong type', (i) => ({ ...i, secrets: new Map([['bgp-auth', { type: 'Opaque', data: { password: 'eA==' } }]]) }), 'spec.passwordSecret: Secret "bgp-auth" has type "Opaque", not kubernetes.io/basic-auth'],
-    ['a Secret without a password', (i) => ({ ...i, secrets: new Map([['bgp-auth', { type: 'kubernetes.io/basic-auth', data: { username: 'eA==' } }]]) }), 'spec.passwordSecret: Secret "bgp-auth" has no "password" key'],
-    ['a password with a space in the Secret', (i) => ({ ...i, secrets: new Map([['bgp-auth', { type: 'kubernetes.io/basic-auth', data: { password: Buffer.from('a b').toString('base64') } }]]) }), 'spec.passwordSecret: Secret "bgp-auth": password must be 1 to 80 printable ASCII characters without spaces'],
-    ['an unknown BFD profile', (i) => ({ ...i, peers: i.peers.map((p) => (p.name === 'router-b' ? { ...p, bfdProfile: 'missing' } : p)) }), 'spec.bfdProfile: BFDProfile "missing" not found'],
-    ['another local AS on the same node', (i) => ({ ...i, peers: i.peers.map((p) => (p.name === 'router-b' ? { ...p, myASN: 65000 } : p)) }), 'spec.myASN: 65000 differs from 64512 of BGPPeer "router-a" on node node-a; a node has one local AS'],
-    ['another router ID on the same node', (i) => ({ ...i, peers: i.peers.map((p) => (p.name === 'router-b' ? { ...p, routerID: '192.0.2.99' } : p)) }), 'spec.routerID: 192.0.2.99 differs from 192.0.2.10 of BGPPeer "router-a" on node node-a; a node has one router ID'],
+    [
+      'a missing password Secret',
+      (i) => ({ ...i, secrets: new Map() }),
+      'spec.passwordSecret: Secret "bgp-auth" not found',
+    ],
+    [
+      'a Secret of the wrong type',
+      (i) => ({ ...i, secrets: new Map([['bgp-auth', { type: 'Opaque', data: { password: 'eA==' } }]]) }),
+      'spec.passwordSecret: Secret "bgp-auth" has type "Opaque", not kubernetes.io/basic-auth',
+    ],
+    [
+      'a Secret without a password',
+      (i) => ({
+        ...i,
+        secrets: new Map([['bgp-auth', { type: 'kubernetes.io/basic-auth', data: { username: 'eA==' } }]]),
+      }),
+      'spec.passwordSecret: Secret "bgp-auth" has no "password" key',
+    ],
+    [
+      'a password with a space in the Secret',
+      (i) => ({
+        ...i,
+        secrets: new Map([
+          ['bgp-auth', { type: 'kubernetes.io/basic-auth', data: { password: Buffer.from('a b').toString('base64') } }],
+        ]),
+      }),
+      'spec.passwordSecret: Secret "bgp-auth": password must be 1 to 80 printable ASCII characters without spaces',
+    ],
+    [
+      'an unknown BFD profile',
+      (i) => ({ ...i, peers: i.peers.map((p) => (p.name === 'router-b' ? { ...p, bfdProfile: 'missing' } : p)) }),
+      'spec.bfdProfile: BFDProfile "missing" not found',
+    ],
+    [
+      'another local AS on the same node',
+      (i) => ({ ...i, peers: i.peers.map((p) => (p.name === 'router-b' ? { ...p, myASN: 65000 } : p)) }),
+      'spec.myASN: 65000 differs from 64512 of BGPPeer "router-a" on node node-a; a node has one local AS',
+    ],
+    [
+      'another router ID on the same node',
+      (i) => ({ ...i, peers: i.peers.map((p) => (p.name === 'router-b' ? { ...p, routerID: '192.0.2.99' } : p)) }),
+      'spec.routerID: 192.0.2.99 differs from 192.0.2.10 of BGPPeer "router-a" on node node-a; a node has one router ID',
+    ],
   ])('%s: router-b is left out, router-a unchanged', (_name, change, message) => {
     const plan = planNode(change(everyField()));
     expect(plan.errors).toEqual([{ kind: 'BGPPeer', name: 'router-b', message }]);
@@ -236,14 +299,26 @@ describe('bad objects: the one at fault is left out with a clear error, nothing 
     const inputs = everyField();
     const twin = peer('router-z', { myASN: 64512, peerASN: 64999, peerAddress: '192.0.2.1' });
     const plan = planNode({ ...inputs, peers: [...inputs.peers, twin] });
-    expect(plan.errors).toEqual([{ kind: 'BGPPeer', name: 'router-z', message: 'spec.peerAddress: 192.0.2.1 is already the address of BGPPeer "router-a" on node node-a' }]);
+    expect(plan.errors).toEqual([
+      {
+        kind: 'BGPPeer',
+        name: 'router-z',
+        message: 'spec.peerAddress: 192.0.2.1 is already the address of BGPPeer "router-a" on node node-a',
+      },
+    ]);
     expect(renderFrrConfig(plan, { hostname: 'node-a' })).toBe(EVERY_FIELD);
   });
 
   test('an unknown community alias leaves out that advertisement only', () => {
     const inputs = everyField();
     const plan = planNode({ ...inputs, communities: [] });
-    expect(plan.errors).toEqual([{ kind: 'BGPAdvertisement', name: 'adv-a', message: 'spec.communities[2]: no Community defines the alias "no-advertise"' }]);
+    expect(plan.errors).toEqual([
+      {
+        kind: 'BGPAdvertisement',
+        name: 'adv-a',
+        message: 'spec.communities[2]: no Community defines the alias "no-advertise"',
+      },
+    ]);
     const text = renderFrrConfig(plan, { hostname: 'node-a' });
     expect(text).not.toContain('community');
     expect(text).not.toContain('local-preference');
@@ -253,11 +328,28 @@ describe('bad objects: the one at fault is left out with a clear error, nothing 
 
   test('an aggregate wider than the pool is not announced, and says why', () => {
     const inputs = everyField();
-    const wide = advertisement('adv-agg', { ipAddressPoolSelectors: [{ matchLabels: { tier: 'web' } }], aggregationLength: 24, peers: ['router-a'] });
-    const plan = planNode({ ...inputs, advertisements: inputs.advertisements.map((a) => (a.name === 'adv-agg' ? wide : a)) });
+    const wide = advertisement('adv-agg', {
+      ipAddressPoolSelectors: [{ matchLabels: { tier: 'web' } }],
+      aggregationLength: 24,
+      peers: ['router-a'],
+    });
+    const plan = planNode({
+      ...inputs,
+      advertisements: inputs.advertisements.map((a) => (a.name === 'adv-agg' ? wide : a)),
+    });
     expect(plan.errors).toEqual([
-      { kind: 'BGPAdvertisement', name: 'adv-agg', message: "spec.aggregationLength: 203.0.113.0/24 (from 203.0.113.1) is wider than pool web's range 203.0.113.0/28; not announced" },
-      { kind: 'BGPAdvertisement', name: 'adv-agg', message: "spec.aggregationLength: 203.0.113.0/24 (from 203.0.113.2) is wider than pool web's range 203.0.113.0/28; not announced" },
+      {
+        kind: 'BGPAdvertisement',
+        name: 'adv-agg',
+        message:
+          "spec.aggregationLength: 203.0.113.0/24 (from 203.0.113.1) is wider than pool web's range 203.0.113.0/28; not announced",
+      },
+      {
+        kind: 'BGPAdvertisement',
+        name: 'adv-agg',
+        message:
+          "spec.aggregationLength: 203.0.113.0/24 (from 203.0.113.2) is wider than pool web's range 203.0.113.0/28; not announced",
+      },
     ]);
     const text = renderFrrConfig(plan, { hostname: 'node-a' });
     expect(text).not.toContain('203.0.113.0/');

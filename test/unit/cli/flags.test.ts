@@ -38,7 +38,11 @@ describe('walkFlags', () => {
 
   it('takes values after a space or an equals sign, and bare booleans', () => {
     expect(walk(['--a', '1', '--b=2', '--on', '--on=false', '-h'])).toEqual([
-      ['--a', '1'], ['--b', '2'], ['--on', undefined], ['--on', 'false'], ['--help', undefined],
+      ['--a', '1'],
+      ['--b', '2'],
+      ['--on', undefined],
+      ['--on', 'false'],
+      ['--help', undefined],
     ]);
     expect(walk(['--a='])).toEqual([['--a', '']]);
   });

@@ -11,7 +11,11 @@ describe('VirtualScheduler', () => {
     clock.setTimer(10, () => seen.push(['b', clock.now()]));
     clock.setTimer(-5, () => seen.push(['now', clock.now()]));
     clock.advance(20);
-    expect(seen).toEqual([['now', 100], ['a', 110], ['b', 110]]);
+    expect(seen).toEqual([
+      ['now', 100],
+      ['a', 110],
+      ['b', 110],
+    ]);
     expect(clock.now()).toBe(120);
     clock.advance(10);
     expect(seen.at(-1)).toEqual(['c', 130]);

@@ -11,16 +11,34 @@ import {
 const IP = '192.0.2.10';
 
 function advert(overrides: Partial<ParsedL2Advertisement> = {}): ParsedL2Advertisement {
-  return { name: 'l2', ipAddressPools: [], ipAddressPoolSelectors: [], nodeSelectors: [], interfaces: [], ...overrides };
+  return {
+    name: 'l2',
+    ipAddressPools: [],
+    ipAddressPoolSelectors: [],
+    nodeSelectors: [],
+    interfaces: [],
+    ...overrides,
+  };
 }
 
 function service(overrides: Partial<ServiceFacts> = {}): ServiceFacts {
-  return { namespace: 'default', name: 'web', ips: [IP], pool: 'pool-a', externalTrafficPolicy: 'Cluster', ...overrides };
+  return {
+    namespace: 'default',
+    name: 'web',
+    ips: [IP],
+    pool: 'pool-a',
+    externalTrafficPolicy: 'Cluster',
+    ...overrides,
+  };
 }
 
 function inputs(overrides: Partial<CandidateInputs> = {}): CandidateInputs {
   return {
-    nodes: ['n1', 'n2', 'n3'].map((name) => ({ name, labels: { zone: name === 'n3' ? 'b' : 'a' }, networkUnavailable: false })),
+    nodes: ['n1', 'n2', 'n3'].map((name) => ({
+      name,
+      labels: { zone: name === 'n3' ? 'b' : 'a' },
+      networkUnavailable: false,
+    })),
     pools: [{ name: 'pool-a', labels: { tier: 'gold' } }],
     advertisements: [advert()],
     services: [service()],
@@ -67,18 +85,30 @@ describe('computeCandidates', () => {
 
   it('only advertisements covering the pool count, by name or by selector', () => {
     expect(eligibleOf(inputs({ advertisements: [advert({ ipAddressPools: ['other'] })] }))).toEqual([]);
-    const bySelector = advert({ ipAddressPoolSelectors: [{ matchLabels: { tier: 'gold' } }], nodeSelectors: [{ matchLabels: { zone: 'b' } }] });
+    const bySelector = advert({
+      ipAddressPoolSelectors: [{ matchLabels: { tier: 'gold' } }],
+      nodeSelectors: [{ matchLabels: { zone: 'b' } }],
+    });
     expect(eligibleOf(inputs({ advertisements: [advert({ ipAddressPools: ['other'] }), bySelector] }))).toEqual(['n3']);
   });
 
   it('says why nobody qualifies', () => {
-    expect(computeCandidates(inputs({ advertisements: [] })).get(IP)?.reason).toBe('no L2Advertisement covers pool pool-a');
-    expect(computeCandidates(inputs({ services: [service({ pool: 'gone' })] })).get(IP)?.reason).toBe('pool gone not found');
-    expect(computeCandidates(inputs({ services: [service({ pool: undefined })] })).get(IP)?.reason).toBe('no pool holds the IP');
+    expect(computeCandidates(inputs({ advertisements: [] })).get(IP)?.reason).toBe(
+      'no L2Advertisement covers pool pool-a',
+    );
+    expect(computeCandidates(inputs({ services: [service({ pool: 'gone' })] })).get(IP)?.reason).toBe(
+      'pool gone not found',
+    );
+    expect(computeCandidates(inputs({ services: [service({ pool: undefined })] })).get(IP)?.reason).toBe(
+      'no pool holds the IP',
+    );
   });
 
   it('falls back to address math for the pool when the Service does not name it', () => {
-    const i = inputs({ services: [service({ pool: undefined })], poolOfIp: (ip) => (ip === IP ? 'pool-a' : undefined) });
+    const i = inputs({
+      services: [service({ pool: undefined })],
+      poolOfIp: (ip) => (ip === IP ? 'pool-a' : undefined),
+    });
     expect(eligibleOf(i)).toEqual(['n1', 'n2', 'n3']);
   });
 
@@ -123,12 +153,24 @@ describe('announceInterfaces', () => {
   const pools = [{ name: 'pool-a', labels: {} }];
 
   it('is auto when a matching advertisement names no interface', () => {
-    expect(announceInterfaces({ pools, advertisements: [advert(), advert({ interfaces: ['eth1'] })] }, 'pool-a', node, ['eth0', 'eth1'])).toBe('auto');
+    expect(
+      announceInterfaces({ pools, advertisements: [advert(), advert({ interfaces: ['eth1'] })] }, 'pool-a', node, [
+        'eth0',
+        'eth1',
+      ]),
+    ).toBe('auto');
   });
 
   it('unites the named interfaces the node has', () => {
-    const advertisements = [advert({ interfaces: ['eth1', 'eth9'] }), advert({ interfaces: ['eth0'] }), advert({ interfaces: ['eth2'], nodeSelectors: [{ matchLabels: { zone: 'b' } }] })];
-    expect(announceInterfaces({ pools, advertisements }, 'pool-a', node, ['eth0', 'eth1', 'eth2'])).toEqual(['eth0', 'eth1']);
+    const advertisements = [
+      advert({ interfaces: ['eth1', 'eth9'] }),
+      advert({ interfaces: ['eth0'] }),
+      advert({ interfaces: ['eth2'], nodeSelectors: [{ matchLabels: { zone: 'b' } }] }),
+    ];
+    expect(announceInterfaces({ pools, advertisements }, 'pool-a', node, ['eth0', 'eth1', 'eth2'])).toEqual([
+      'eth0',
+      'eth1',
+    ]);
   });
 
   it('is empty for an unknown pool', () => {

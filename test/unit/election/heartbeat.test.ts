@@ -33,7 +33,15 @@ describe('Heartbeat.renewNow', () => {
   it('renews at once instead of at the next beat, and right after a renewal still in flight', async () => {
     vi.useFakeTimers();
     const { store, pending, writes } = slowStore();
-    const heartbeat = new Heartbeat({ store, leaseName: nodeLeaseName('a'), node: 'a', intervalMs: 1000, leaseDurationMs: 3000, annotations: () => ({}), onResult: () => undefined });
+    const heartbeat = new Heartbeat({
+      store,
+      leaseName: nodeLeaseName('a'),
+      node: 'a',
+      intervalMs: 1000,
+      leaseDurationMs: 3000,
+      annotations: () => ({}),
+      onResult: () => undefined,
+    });
     heartbeat.start();
     await vi.advanceTimersByTimeAsync(0); // the first renewal reads the Lease, then creates it
     expect(pending).toHaveLength(1);

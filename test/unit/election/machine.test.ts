@@ -13,7 +13,8 @@ const MAC_C = '02:00:5e:00:53:0c';
 function setup(self = 'a', peers: Record<string, string> = { b: MAC_B, c: MAC_C }) {
   const m = new ElectionMachine({ self, leaseDurationMs: LD, staggerMs: STAGGER, retryBackoffMs: 500 });
   m.observeHeartbeat(self, { resourceVersion: 's1', macs: [MAC_A] }, 0);
-  for (const [node, mac] of Object.entries(peers)) m.observeHeartbeat(node, { resourceVersion: `${node}1`, macs: [mac] }, 0);
+  for (const [node, mac] of Object.entries(peers))
+    m.observeHeartbeat(node, { resourceVersion: `${node}1`, macs: [mac] }, 0);
   m.markSynced(-LD);
   return m;
 }
@@ -38,7 +39,9 @@ function own(m: ElectionMachine, ip: string, rv: string, t: number) {
 
 describe('ElectionMachine configuration', () => {
   it('rejects an empty node name', () => {
-    expect(() => new ElectionMachine({ self: '', leaseDurationMs: LD, staggerMs: STAGGER })).toThrow(/node name is empty/);
+    expect(() => new ElectionMachine({ self: '', leaseDurationMs: LD, staggerMs: STAGGER })).toThrow(
+      /node name is empty/,
+    );
   });
   it('rejects a non-positive lease duration', () => {
     expect(() => new ElectionMachine({ self: 'a', leaseDurationMs: 0, staggerMs: STAGGER })).toThrow(/lease duration/);
@@ -124,7 +127,9 @@ describe('acquiring an IP that needs an owner', () => {
     m.setEligible(IP, new Set(['a']));
     m.evaluate(7);
     m.writeFinished(IP, { kind: 'ok', lease: { holder: 'a', resourceVersion: '9' } }, 20);
-    expect(m.evaluate(20).intents).toEqual([{ kind: 'announce', ip: IP, reason: 'lease names this node', probe: true, ownerNeededSince: 7 }]);
+    expect(m.evaluate(20).intents).toEqual([
+      { kind: 'announce', ip: IP, reason: 'lease names this node', probe: true, ownerNeededSince: 7 },
+    ]);
     expect(m.isAnnouncing(IP)).toBe(true);
   });
 
@@ -407,7 +412,9 @@ describe('yield first, then answer: a takeover may have been missed', () => {
     expect(m.evaluate(200).wakeAt).toBeLessThanOrEqual(100 + 2 * LD);
     expect(m.evaluate(99 + 2 * LD).intents).toEqual([]);
     const released = m.evaluate(100 + 2 * LD).intents;
-    expect(released).toEqual([{ kind: 'release', ip: IP, expectedResourceVersion: '1', reason: 'link eth0 down for 2 x lease-duration' }]);
+    expect(released).toEqual([
+      { kind: 'release', ip: IP, expectedResourceVersion: '1', reason: 'link eth0 down for 2 x lease-duration' },
+    ]);
   });
 
   it('a link down elsewhere leaves the IP alone', () => {
@@ -425,7 +432,9 @@ describe('yield first, then answer: a takeover may have been missed', () => {
     const id = confirmId(m.evaluate(1000).intents);
     m.confirmRead(IP, id, { holder: 'a', resourceVersion: '1' }, 1010);
     const resumed = m.evaluate(1010).intents;
-    expect(resumed).toEqual([{ kind: 'announce', ip: IP, reason: 'lease names this node', probe: false, ownerNeededSince: undefined }]);
+    expect(resumed).toEqual([
+      { kind: 'announce', ip: IP, reason: 'lease names this node', probe: false, ownerNeededSince: undefined },
+    ]);
   });
 
   it('a late read showing the missed takeover withdraws what a clear wire check let through', () => {
@@ -554,7 +563,10 @@ describe('the wire fence', () => {
     m.observeWireClaim(IP, MAC_B);
     m.evaluate(1);
     m.observeLeaseRead(IP, { holder: 'a', resourceVersion: '1' }, 2);
-    expect(m.evaluate(2).intents.map((i) => `${i.kind}${i.kind === 'conflict' ? ' ' + i.mac : ''}`)).toEqual(['announce', `conflict ${MAC_B}`]);
+    expect(m.evaluate(2).intents.map((i) => `${i.kind}${i.kind === 'conflict' ? ' ' + i.mac : ''}`)).toEqual([
+      'announce',
+      `conflict ${MAC_B}`,
+    ]);
   });
 
   it('stays silent when the re-read shows the new owner', () => {
@@ -580,7 +592,9 @@ describe('the wire fence', () => {
     const stranger = '02:00:5e:00:53:99';
     const first = m.observeWireClaim(IP, stranger);
     expect(first.effect).toBe('conflict');
-    expect(first.intents).toEqual([{ kind: 'conflict', ip: IP, mac: stranger, reason: 'a host that is no speaker answers for this IP' }]);
+    expect(first.intents).toEqual([
+      { kind: 'conflict', ip: IP, mac: stranger, reason: 'a host that is no speaker answers for this IP' },
+    ]);
     expect(m.observeWireClaim(IP, stranger).intents).toEqual([]);
     expect(m.evaluate(1).intents).toEqual([]);
     expect(m.isAnnouncing(IP)).toBe(true);

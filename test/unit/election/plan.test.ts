@@ -6,7 +6,10 @@ const ips = (n: number) => Array.from({ length: n }, (_, i) => `192.0.2.${i + 1}
 describe('planTakeovers', () => {
   it('spreads the IPs of a dead node evenly over the remaining candidates', () => {
     const nodes = ['n1', 'n2', 'n3'];
-    const plan = planTakeovers(ips(30).map((ip) => ({ ip, candidates: nodes })), new Map());
+    const plan = planTakeovers(
+      ips(30).map((ip) => ({ ip, candidates: nodes })),
+      new Map(),
+    );
     const counts = new Map<string, number>();
     for (const ranked of plan.values()) counts.set(ranked[0] ?? '', (counts.get(ranked[0] ?? '') ?? 0) + 1);
     expect([...counts.values()].sort()).toEqual([10, 10, 10]);
@@ -41,9 +44,15 @@ describe('planTakeovers', () => {
   });
 
   it('rejects an IP listed twice', () => {
-    expect(() => planTakeovers([{ ip: '192.0.2.1', candidates: ['a'] }, { ip: '192.0.2.1', candidates: ['b'] }], new Map())).toThrow(
-      /listed twice/,
-    );
+    expect(() =>
+      planTakeovers(
+        [
+          { ip: '192.0.2.1', candidates: ['a'] },
+          { ip: '192.0.2.1', candidates: ['b'] },
+        ],
+        new Map(),
+      ),
+    ).toThrow(/listed twice/);
   });
 
   it('rendezvous weights differ per node and per IP and are stable', () => {

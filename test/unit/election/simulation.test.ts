@@ -45,7 +45,9 @@ class Simulation {
   private beat(): void {
     for (const node of this.alive) {
       this.version++;
-      for (const [observer, m] of this.machines) if (this.alive.has(observer)) m.observeHeartbeat(node, { resourceVersion: String(this.version), macs: [] }, this.now);
+      for (const [observer, m] of this.machines)
+        if (this.alive.has(observer))
+          m.observeHeartbeat(node, { resourceVersion: String(this.version), macs: [] }, this.now);
     }
   }
 
@@ -68,7 +70,8 @@ class Simulation {
           const written = { holder: intent.kind === 'acquire' ? node : '', resourceVersion: String(++this.version) };
           this.leases.set(intent.ip, written);
           m.writeFinished(intent.ip, { kind: 'ok', lease: written }, this.now);
-          for (const [other, o] of this.machines) if (other !== node && this.alive.has(other)) o.observeLease(intent.ip, written, this.now);
+          for (const [other, o] of this.machines)
+            if (other !== node && this.alive.has(other)) o.observeLease(intent.ip, written, this.now);
         }
       }
     }

@@ -50,11 +50,16 @@ describe('formatIP', () => {
 
   test('format then parse gives the same address, both families', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), (v4, v6) => {
-        expect(mustParseIP(formatIP({ family: 'IPv4', value: v4 }))).toEqual({ family: 'IPv4', value: v4 });
-        // IPv4-mapped addresses are refused by design; everything else round-trips.
-        if (v6 >> 32n !== 0xffffn) expect(mustParseIP(formatIP({ family: 'IPv6', value: v6 }))).toEqual({ family: 'IPv6', value: v6 });
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
+        fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
+        (v4, v6) => {
+          expect(mustParseIP(formatIP({ family: 'IPv4', value: v4 }))).toEqual({ family: 'IPv4', value: v4 });
+          // IPv4-mapped addresses are refused by design; everything else round-trips.
+          if (v6 >> 32n !== 0xffffn)
+            expect(mustParseIP(formatIP({ family: 'IPv6', value: v6 }))).toEqual({ family: 'IPv6', value: v6 });
+        },
+      ),
     );
   });
 });
@@ -70,6 +75,11 @@ describe('helpers', () => {
   });
 
   test('isBuggyIPv4 is true for .0 and .255 only', () => {
-    expect([0, 1, 254, 255].map((last) => isBuggyIPv4(mustParseIP(`192.0.2.${last}`).value))).toEqual([true, false, false, true]);
+    expect([0, 1, 254, 255].map((last) => isBuggyIPv4(mustParseIP(`192.0.2.${last}`).value))).toEqual([
+      true,
+      false,
+      false,
+      true,
+    ]);
   });
 });

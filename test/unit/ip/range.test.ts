@@ -1,6 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { mustParseIP } from '../../../src/ip/address.js';
-import { findOverlap, formatRange, mergeRanges, parseAddressRange, rangeContains, rangeSize, type IPRange } from '../../../src/ip/range.js';
+import {
+  findOverlap,
+  formatRange,
+  mergeRanges,
+  parseAddressRange,
+  rangeContains,
+  rangeSize,
+  type IPRange,
+} from '../../../src/ip/range.js';
 
 function range(text: string): IPRange {
   const result = parseAddressRange(text);
@@ -21,7 +29,10 @@ describe('parseAddressRange', () => {
     ['2001:db8::/64', 'IPv6', '2001:db8::', '2001:db8::ffff:ffff:ffff:ffff'],
     ['2001:db8::1-2001:db8::5', 'IPv6', '2001:db8::1', '2001:db8::5'],
   ])('%s', (text, family, start, end) => {
-    expect(parseAddressRange(text)).toEqual({ ok: true, range: { family, start: mustParseIP(start).value, end: mustParseIP(end).value } });
+    expect(parseAddressRange(text)).toEqual({
+      ok: true,
+      range: { family, start: mustParseIP(start).value, end: mustParseIP(end).value },
+    });
   });
 
   test.each([
@@ -30,7 +41,11 @@ describe('parseAddressRange', () => {
     [' 192.0.2.5/31 ', '192.0.2.4', '192.0.2.5', '192.0.2.5/31 taken as 192.0.2.4/31'],
   ])('%j has host bits: masked as MetalLB does, and the masking is reported', (text, start, end, masked) => {
     const family = text.includes(':') ? 'IPv6' : 'IPv4';
-    expect(parseAddressRange(text)).toEqual({ ok: true, range: { family, start: mustParseIP(start).value, end: mustParseIP(end).value }, masked });
+    expect(parseAddressRange(text)).toEqual({
+      ok: true,
+      range: { family, start: mustParseIP(start).value, end: mustParseIP(end).value },
+      masked,
+    });
   });
 
   test.each([
@@ -43,7 +58,10 @@ describe('parseAddressRange', () => {
     ['10.0.0.5-10.0.0.1', '"10.0.0.5-10.0.0.1": range start is after end'],
     ['192.0.2.1-2001:db8::1', '"192.0.2.1-2001:db8::1": range mixes IPv4 and IPv6'],
     ['192.0.2.1-', '"192.0.2.1-": range end empty address'],
-    ['192.0.2.1-192.0.2.2-192.0.2.3', '"192.0.2.1-192.0.2.2-192.0.2.3" is not a "start-end" range (exactly one "-" expected)'],
+    [
+      '192.0.2.1-192.0.2.2-192.0.2.3',
+      '"192.0.2.1-192.0.2.2-192.0.2.3" is not a "start-end" range (exactly one "-" expected)',
+    ],
     ['nonsense', '"nonsense" is not an IPv4 or IPv6 address'],
   ])('%j is refused', (text, error) => {
     expect(parseAddressRange(text)).toEqual({ ok: false, error });
@@ -65,13 +83,21 @@ describe('range math', () => {
   });
 
   test('merge joins overlapping and adjacent ranges of one family, keeps families apart', () => {
-    const merged = mergeRanges([range('192.0.2.128/25'), range('2001:db8::/127'), range('192.0.2.0/25'), range('192.0.2.200-192.0.3.5'), range('2001:db8::2')]);
+    const merged = mergeRanges([
+      range('192.0.2.128/25'),
+      range('2001:db8::/127'),
+      range('192.0.2.0/25'),
+      range('192.0.2.200-192.0.3.5'),
+      range('2001:db8::2'),
+    ]);
     expect(merged.map(formatRange)).toEqual(['192.0.2.0-192.0.3.5', '2001:db8::-2001:db8::2']);
   });
 
   test('findOverlap sees an overlap hidden behind a long range', () => {
     expect(findOverlap([range('192.0.2.0/24'), range('192.0.2.1'), range('192.0.2.5')])).toBeDefined();
-    expect(findOverlap([range('192.0.2.1'), range('192.0.2.10-192.0.2.20'), range('192.0.2.15')])?.map(formatRange)).toEqual(['192.0.2.10-192.0.2.20', '192.0.2.15']);
+    expect(
+      findOverlap([range('192.0.2.1'), range('192.0.2.10-192.0.2.20'), range('192.0.2.15')])?.map(formatRange),
+    ).toEqual(['192.0.2.10-192.0.2.20', '192.0.2.15']);
     expect(findOverlap([range('192.0.2.0/25'), range('192.0.2.128/25'), range('::/127')])).toBeUndefined();
   });
 

@@ -48,9 +48,14 @@ describe('restore applies the run-time fit rules (a restart is checked as a chan
   test('an IPv4 Service whose status holds an IPv6 address keeps nothing, and the reverse', () => {
     const a = allocatorWith(dualPool());
     expect(a.restore('ns/v4', ['2001:db8::5'], request())).toMatchObject({
-      ok: false, reason: 'IPFamilyMismatch', message: 'ns/v4: 2001:db8::5 is IPv6, but the Service is SingleStack IPv4',
+      ok: false,
+      reason: 'IPFamilyMismatch',
+      message: 'ns/v4: 2001:db8::5 is IPv6, but the Service is SingleStack IPv4',
     });
-    expect(a.restore('ns/v6', ['192.0.2.5'], request({ ipFamilies: ['IPv6'] }))).toMatchObject({ ok: false, reason: 'IPFamilyMismatch' });
+    expect(a.restore('ns/v6', ['192.0.2.5'], request({ ipFamilies: ['IPv6'] }))).toMatchObject({
+      ok: false,
+      reason: 'IPFamilyMismatch',
+    });
     expect(a.usage('dual')!.ipv4.assigned + a.usage('dual')!.ipv6.assigned).toBe(0n);
   });
 
@@ -58,7 +63,9 @@ describe('restore applies the run-time fit rules (a restart is checked as a chan
     const a = allocatorWith(dualPool());
     const result = a.restore('ns/web', ['192.0.2.5', '2001:db8::5'], request());
     expect(addresses(result)).toEqual(['192.0.2.5']);
-    expect(result.ok && result.dropped).toEqual([{ address: '2001:db8::5', why: '2001:db8::5 is IPv6, but the Service is SingleStack IPv4' }]);
+    expect(result.ok && result.dropped).toEqual([
+      { address: '2001:db8::5', why: '2001:db8::5 is IPv6, but the Service is SingleStack IPv4' },
+    ]);
     expect(a.usage('dual')!.ipv6.assigned).toBe(0n);
   });
 
@@ -70,9 +77,14 @@ describe('restore applies the run-time fit rules (a restart is checked as a chan
   });
 
   test('an address in a pool whose serviceAllocation no longer admits the Service is not kept', () => {
-    const a = allocatorWith(pool('team', ['192.0.2.0/24'], { serviceAllocation: { namespaces: ['team'] } }), pool('general', ['198.51.100.0/24']));
+    const a = allocatorWith(
+      pool('team', ['192.0.2.0/24'], { serviceAllocation: { namespaces: ['team'] } }),
+      pool('general', ['198.51.100.0/24']),
+    );
     expect(a.restore('other/web', ['192.0.2.5'], request())).toMatchObject({
-      ok: false, reason: 'PoolNotAllowed', message: 'other/web: pool "team" holding 192.0.2.5 no longer allows this Service (serviceAllocation)',
+      ok: false,
+      reason: 'PoolNotAllowed',
+      message: 'other/web: pool "team" holding 192.0.2.5 no longer allows this Service (serviceAllocation)',
     });
     expect(addresses(a.restore('team/web', ['192.0.2.6'], request()))).toEqual(['192.0.2.6']);
   });
@@ -80,15 +92,22 @@ describe('restore applies the run-time fit rules (a restart is checked as a chan
   test('an address outside the pool the Service now asks for is not kept', () => {
     const a = allocatorWith(pool('a', ['192.0.2.0/24']), pool('b', ['198.51.100.0/24']));
     expect(a.restore('ns/web', ['192.0.2.5'], request({ requestedPool: 'b' }))).toMatchObject({
-      ok: false, reason: 'IPNotInRequestedPool', message: 'ns/web: 192.0.2.5 is in pool "a", not in the requested pool "b"',
+      ok: false,
+      reason: 'IPNotInRequestedPool',
+      message: 'ns/web: 192.0.2.5 is in pool "a", not in the requested pool "b"',
     });
     expect(addresses(a.restore('ns/other', ['192.0.2.5'], request({ requestedPool: 'a' })))).toEqual(['192.0.2.5']);
   });
 
   test('a requested address is restored only where the request may have it', () => {
     const a = allocatorWith(pool('team', ['192.0.2.0/24'], { serviceAllocation: { namespaces: ['team'] } }));
-    expect(a.restore('other/web', ['192.0.2.5'], request({ requestedIPs: ['192.0.2.5'] }))).toMatchObject({ ok: false, reason: 'PoolNotAllowed' });
-    expect(addresses(a.restore('team/web', ['192.0.2.5'], request({ requestedIPs: ['192.0.2.5'] })))).toEqual(['192.0.2.5']);
+    expect(a.restore('other/web', ['192.0.2.5'], request({ requestedIPs: ['192.0.2.5'] }))).toMatchObject({
+      ok: false,
+      reason: 'PoolNotAllowed',
+    });
+    expect(addresses(a.restore('team/web', ['192.0.2.5'], request({ requestedIPs: ['192.0.2.5'] })))).toEqual([
+      '192.0.2.5',
+    ]);
   });
 
   test('assign reports what it dropped and why, in the same words', () => {
@@ -97,7 +116,9 @@ describe('restore applies the run-time fit rules (a restart is checked as a chan
     expect(addresses(a.assign('ns/web', dual))).toEqual(['192.0.2.0', '2001:db8::']);
     const single = a.assign('ns/web', request());
     expect(addresses(single)).toEqual(['192.0.2.0']);
-    expect(single.ok && single.dropped).toEqual([{ address: '2001:db8::', why: '2001:db8:: is IPv6, but the Service is SingleStack IPv4' }]);
+    expect(single.ok && single.dropped).toEqual([
+      { address: '2001:db8::', why: '2001:db8:: is IPv6, but the Service is SingleStack IPv4' },
+    ]);
   });
 });
 
@@ -105,14 +126,25 @@ describe('where ironlb decides otherwise on purpose (docs/configuration.md, Diff
   test('a PreferDualStack Service with two cluster IPs that requests one IPv4 address gets that address alone', () => {
     // MetalLB refuses: the request's family (IPv4) is not the Service's (dual stack).
     const a = allocatorWith(pool('dual', ['192.0.2.0/24', '2001:db8::/120']));
-    const prefer = request({ ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'], requestedIPs: ['192.0.2.7'] });
+    const prefer = request({
+      ipFamilyPolicy: 'PreferDualStack',
+      ipFamilies: ['IPv4', 'IPv6'],
+      requestedIPs: ['192.0.2.7'],
+    });
     expect(addresses(a.assign('ns/web', prefer))).toEqual(['192.0.2.7']);
     // RequireDualStack cannot be served by one address: refused, as MetalLB does.
-    expect(a.assign('ns/req', request({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'], requestedIPs: ['192.0.2.8'] }))).toMatchObject({ ok: false, reason: 'IPFamilyMismatch' });
+    expect(
+      a.assign(
+        'ns/req',
+        request({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'], requestedIPs: ['192.0.2.8'] }),
+      ),
+    ).toMatchObject({ ok: false, reason: 'IPFamilyMismatch' });
   });
 
   test('dual stack from two single-family pools (MetalLB needs one pool holding both)', () => {
     const a = allocatorWith(pool('v4', ['192.0.2.0/24']), pool('v6', ['2001:db8::/120']));
-    expect(addresses(a.assign('ns/web', request({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv6', 'IPv4'] })))).toEqual(['2001:db8::', '192.0.2.0']);
+    expect(
+      addresses(a.assign('ns/web', request({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv6', 'IPv4'] }))),
+    ).toEqual(['2001:db8::', '192.0.2.0']);
   });
 });

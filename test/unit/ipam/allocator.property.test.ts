@@ -29,7 +29,10 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
     .uniqueArray(fc.integer({ min: 0, max: WINDOW - 1 }), { minLength: 1, maxLength: 10 })
     .map((offsets) => mergeOffsets(offsets)),
   avoidBuggyIPs: fc.boolean(),
-  services: fc.array(fc.record({ sharingKey: fc.constantFrom(undefined, 'a', 'b'), port: fc.constantFrom(80, 443) }), { minLength: 1, maxLength: 8 }),
+  services: fc.array(fc.record({ sharingKey: fc.constantFrom(undefined, 'a', 'b'), port: fc.constantFrom(80, 443) }), {
+    minLength: 1,
+    maxLength: 8,
+  }),
   ops: fc.array(fc.record({ assign: fc.boolean(), service: fc.nat() }), { maxLength: 60 }),
 });
 
@@ -72,7 +75,11 @@ describe('Allocator against a naive scanning model', () => {
           const index = op.service % s.services.length;
           const name = `ns/svc${index}`;
           const terms = s.services[index]!;
-          const req: AllocationRequest = request({ ipFamilies: [s.family], sharingKey: terms.sharingKey, ports: [{ protocol: 'TCP', port: terms.port }] });
+          const req: AllocationRequest = request({
+            ipFamilies: [s.family],
+            sharingKey: terms.sharingKey,
+            ports: [{ protocol: 'TCP', port: terms.port }],
+          });
           if (!op.assign) {
             const held = model.get(name);
             model.delete(name);
@@ -84,12 +91,13 @@ describe('Allocator against a naive scanning model', () => {
           let expected: bigint | undefined = previous?.address;
           if (expected === undefined) {
             // A compatible address already shared under this key comes first, else the lowest address nobody uses.
-            const compatible = terms.sharingKey === undefined
-              ? []
-              : universe.filter((a) => {
-                  const on = users(a);
-                  return on.length > 0 && on.every((h) => h.sharingKey === terms.sharingKey && h.port !== terms.port);
-                });
+            const compatible =
+              terms.sharingKey === undefined
+                ? []
+                : universe.filter((a) => {
+                    const on = users(a);
+                    return on.length > 0 && on.every((h) => h.sharingKey === terms.sharingKey && h.port !== terms.port);
+                  });
             expected = compatible[0] ?? universe.find((a) => users(a).length === 0);
           }
           if (expected === undefined) {
@@ -123,7 +131,10 @@ describe('Allocator dual stack against a naive model', () => {
   const dualScenario = fc.record({
     v4Size: fc.integer({ min: 1, max: 6 }),
     v6Size: fc.integer({ min: 1, max: 6 }),
-    policies: fc.array(fc.constantFrom<Policy>('SingleIPv4', 'SingleIPv6', 'RequireDualStack', 'PreferDualStack'), { minLength: 1, maxLength: 8 }),
+    policies: fc.array(fc.constantFrom<Policy>('SingleIPv4', 'SingleIPv6', 'RequireDualStack', 'PreferDualStack'), {
+      minLength: 1,
+      maxLength: 8,
+    }),
     ops: fc.array(fc.record({ assign: fc.boolean(), service: fc.nat() }), { maxLength: 50 }),
   });
 
@@ -154,9 +165,12 @@ describe('Allocator dual stack against a naive model', () => {
             continue;
           }
           const policy = s.policies[index]!;
-          const families: IPFamily[] = policy === 'SingleIPv6' ? ['IPv6'] : policy === 'SingleIPv4' ? ['IPv4'] : ['IPv4', 'IPv6'];
+          const families: IPFamily[] =
+            policy === 'SingleIPv6' ? ['IPv6'] : policy === 'SingleIPv4' ? ['IPv4'] : ['IPv4', 'IPv6'];
           const req = request({
-            ipFamilyPolicy: policy.startsWith('Single') ? 'SingleStack' : (policy as 'RequireDualStack' | 'PreferDualStack'),
+            ipFamilyPolicy: policy.startsWith('Single')
+              ? 'SingleStack'
+              : (policy as 'RequireDualStack' | 'PreferDualStack'),
             ipFamilies: families,
           });
           const result = allocator.assign(name, req);

@@ -68,7 +68,10 @@ describe('avoidBuggyIPs', () => {
 
   test('a requested .0 in such a pool is not in the pool', () => {
     const a = allocatorWith(pool('p', ['192.0.2.0/24'], { avoidBuggyIPs: true }));
-    expect(a.assign('ns/a', request({ requestedIPs: ['192.0.2.0'] }))).toMatchObject({ ok: false, reason: 'IPNotInAnyPool' });
+    expect(a.assign('ns/a', request({ requestedIPs: ['192.0.2.0'] }))).toMatchObject({
+      ok: false,
+      reason: 'IPNotInAnyPool',
+    });
   });
 });
 
@@ -80,13 +83,22 @@ describe('allocation order', () => {
     expect(taken).toMatchObject({ ok: false, reason: 'IPInUse' });
     expect(!taken.ok && taken.message).toBe('ns/b: 192.0.2.77 is already used by ns/a (ns/a does not allow sharing)');
     const outside = a.assign('ns/c', request({ requestedIPs: ['198.51.100.1'] }));
-    expect(outside).toEqual({ ok: false, reason: 'IPNotInAnyPool', message: 'ns/c: requested 198.51.100.1 is not in any pool' });
+    expect(outside).toEqual({
+      ok: false,
+      reason: 'IPNotInAnyPool',
+      message: 'ns/c: requested 198.51.100.1 is not in any pool',
+    });
   });
 
   test('requested IP and requested pool must agree', () => {
     const a = allocatorWith(pool('p', ['192.0.2.0/25']), pool('q', ['192.0.2.128/25']));
-    expect(a.assign('ns/a', request({ requestedIPs: ['192.0.2.1'], requestedPool: 'q' }))).toMatchObject({ ok: false, reason: 'IPNotInRequestedPool' });
-    expect(addresses(a.assign('ns/a', request({ requestedIPs: ['192.0.2.130'], requestedPool: 'q' })))).toEqual(['192.0.2.130']);
+    expect(a.assign('ns/a', request({ requestedIPs: ['192.0.2.1'], requestedPool: 'q' }))).toMatchObject({
+      ok: false,
+      reason: 'IPNotInRequestedPool',
+    });
+    expect(addresses(a.assign('ns/a', request({ requestedIPs: ['192.0.2.130'], requestedPool: 'q' })))).toEqual([
+      '192.0.2.130',
+    ]);
   });
 
   test('requested pool is used even when autoAssign is false; unknown pool is refused', () => {
@@ -119,8 +131,14 @@ describe('allocation order', () => {
   test('pinned pools by namespace selector and service selector', () => {
     const a = allocatorWith(
       pool('general', ['192.0.2.0/24']),
-      pool('prod', ['198.51.100.0/24'], { serviceAllocation: { namespaceSelectors: [{ matchLabels: { env: 'prod' } }] } }),
-      pool('premium', ['203.0.113.0/24'], { serviceAllocation: { serviceSelectors: [{ matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold'] }] }] } }),
+      pool('prod', ['198.51.100.0/24'], {
+        serviceAllocation: { namespaceSelectors: [{ matchLabels: { env: 'prod' } }] },
+      }),
+      pool('premium', ['203.0.113.0/24'], {
+        serviceAllocation: {
+          serviceSelectors: [{ matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold'] }] }],
+        },
+      }),
     );
     expect(addresses(a.assign('shop/a', request({ namespaceLabels: { env: 'prod' } })))).toEqual(['198.51.100.0']);
     expect(addresses(a.assign('shop/b', request({ serviceLabels: { tier: 'gold' } })))).toEqual(['203.0.113.0']);
@@ -130,27 +148,44 @@ describe('allocation order', () => {
   test('a pool whose serviceAllocation excludes the Service refuses it, even when requested', () => {
     const a = allocatorWith(pool('team', ['198.51.100.0/24'], { serviceAllocation: { namespaces: ['team'] } }));
     expect(a.assign('other/a', request())).toMatchObject({ ok: false, reason: 'NoMatchingPool' });
-    expect(a.assign('other/a', request({ requestedPool: 'team' }))).toMatchObject({ ok: false, reason: 'PoolNotAllowed' });
-    expect(a.assign('other/a', request({ requestedIPs: ['198.51.100.9'] }))).toMatchObject({ ok: false, reason: 'PoolNotAllowed' });
+    expect(a.assign('other/a', request({ requestedPool: 'team' }))).toMatchObject({
+      ok: false,
+      reason: 'PoolNotAllowed',
+    });
+    expect(a.assign('other/a', request({ requestedIPs: ['198.51.100.9'] }))).toMatchObject({
+      ok: false,
+      reason: 'PoolNotAllowed',
+    });
   });
 
   test('priority 0 counts as unset: a pool with priority 3 is tried before it', () => {
     const a = allocatorWith(
-      pool('zero', ['198.51.100.0/24'], { serviceAllocation: { priority: 0, namespaces: ['team'] } }, '2020-01-01T00:00:00Z'),
+      pool(
+        'zero',
+        ['198.51.100.0/24'],
+        { serviceAllocation: { priority: 0, namespaces: ['team'] } },
+        '2020-01-01T00:00:00Z',
+      ),
       pool('three', ['203.0.113.0/24'], { serviceAllocation: { priority: 3, namespaces: ['team'] } }),
     );
     expect(addresses(a.assign('team/a', request()))).toEqual(['203.0.113.0']);
   });
 
   test('among general pools the older is used first', () => {
-    const a = allocatorWith(pool('young', ['198.51.100.0/24'], {}, '2026-02-01T00:00:00Z'), pool('old', ['203.0.113.0/24'], {}, '2026-01-01T00:00:00Z'));
+    const a = allocatorWith(
+      pool('young', ['198.51.100.0/24'], {}, '2026-02-01T00:00:00Z'),
+      pool('old', ['203.0.113.0/24'], {}, '2026-01-01T00:00:00Z'),
+    );
     expect(addresses(a.assign('ns/a', request()))).toEqual(['203.0.113.0']);
   });
 
   test('an address kept after its pool stops allowing the Service is replaced on the next assign', () => {
     const a = allocatorWith(pool('p', ['192.0.2.0/24']), pool('q', ['198.51.100.0/24'], {}, '2027-01-01T00:00:00Z'));
     expect(addresses(a.assign('ns/a', request()))).toEqual(['192.0.2.0']);
-    a.setPools([pool('p', ['192.0.2.0/24'], { serviceAllocation: { namespaces: ['team'] } }), pool('q', ['198.51.100.0/24'], {}, '2027-01-01T00:00:00Z')]);
+    a.setPools([
+      pool('p', ['192.0.2.0/24'], { serviceAllocation: { namespaces: ['team'] } }),
+      pool('q', ['198.51.100.0/24'], {}, '2027-01-01T00:00:00Z'),
+    ]);
     expect(addresses(a.assign('ns/a', request()))).toEqual(['198.51.100.0']);
     expect(a.usage('p')!.ipv4.assigned).toBe(0n);
   });
@@ -182,7 +217,9 @@ describe('dual stack', () => {
 
   test('PreferDualStack falls back to the family it can get', () => {
     const a = allocatorWith(v4);
-    expect(addresses(a.assign('ns/a', request({ ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv6', 'IPv4'] })))).toEqual(['192.0.2.0']);
+    expect(
+      addresses(a.assign('ns/a', request({ ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv6', 'IPv4'] }))),
+    ).toEqual(['192.0.2.0']);
   });
 
   test('PreferDualStack adds the second family once a pool offers it, keeping the first address', () => {
@@ -201,12 +238,27 @@ describe('dual stack', () => {
 
   test('a requested address of a family the Service does not have is refused', () => {
     const a = allocatorWith(v4, v6);
-    expect(a.assign('ns/a', request({ requestedIPs: ['2001:db8::5'] }))).toMatchObject({ ok: false, reason: 'IPFamilyMismatch' });
+    expect(a.assign('ns/a', request({ requestedIPs: ['2001:db8::5'] }))).toMatchObject({
+      ok: false,
+      reason: 'IPFamilyMismatch',
+    });
     expect(
-      a.assign('ns/a', request({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'], requestedIPs: ['192.0.2.5'] })),
+      a.assign(
+        'ns/a',
+        request({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'], requestedIPs: ['192.0.2.5'] }),
+      ),
     ).toMatchObject({ ok: false, reason: 'IPFamilyMismatch' });
     expect(
-      addresses(a.assign('ns/a', request({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'], requestedIPs: ['2001:db8::5', '192.0.2.5'] }))),
+      addresses(
+        a.assign(
+          'ns/a',
+          request({
+            ipFamilyPolicy: 'RequireDualStack',
+            ipFamilies: ['IPv4', 'IPv6'],
+            requestedIPs: ['2001:db8::5', '192.0.2.5'],
+          }),
+        ),
+      ),
     ).toEqual(['192.0.2.5', '2001:db8::5']);
   });
 });
@@ -237,7 +289,11 @@ describe('sharing', () => {
       message: 'ns/b: port TCP/80 on 192.0.2.9 is already used by ns/a',
     });
     // Same number, other protocol: no overlap.
-    expect(addresses(a.assign('ns/c', shared('k', 80, { requestedIPs: ['192.0.2.9'], ports: [{ protocol: 'UDP', port: 80 }] })))).toEqual(['192.0.2.9']);
+    expect(
+      addresses(
+        a.assign('ns/c', shared('k', 80, { requestedIPs: ['192.0.2.9'], ports: [{ protocol: 'UDP', port: 80 }] })),
+      ),
+    ).toEqual(['192.0.2.9']);
   });
 
   test('a port clash without a requested address moves on to a fresh address', () => {
@@ -259,17 +315,39 @@ describe('sharing', () => {
   test('a Service without a key cannot join a shared address', () => {
     const a = allocatorWith(pool('p', ['192.0.2.0/24']));
     a.assign('ns/a', shared('k', 80, { requestedIPs: ['192.0.2.10'] }));
-    expect(a.assign('ns/b', request({ ports: [{ protocol: 'TCP', port: 81 }], requestedIPs: ['192.0.2.10'] }))).toMatchObject({ ok: false, reason: 'IPInUse' });
+    expect(
+      a.assign('ns/b', request({ ports: [{ protocol: 'TCP', port: 81 }], requestedIPs: ['192.0.2.10'] })),
+    ).toMatchObject({ ok: false, reason: 'IPInUse' });
   });
 
   test('externalTrafficPolicy Local shares only with an identical selector', () => {
     const a = allocatorWith(pool('p', ['192.0.2.0/24']));
-    a.assign('ns/a', shared('k', 80, { requestedIPs: ['192.0.2.10'], externalTrafficPolicy: 'Local', selector: { app: 'web', tier: 'x' } }));
-    const other = a.assign('ns/b', shared('k', 81, { requestedIPs: ['192.0.2.10'], externalTrafficPolicy: 'Local', selector: { app: 'db' } }));
+    a.assign(
+      'ns/a',
+      shared('k', 80, {
+        requestedIPs: ['192.0.2.10'],
+        externalTrafficPolicy: 'Local',
+        selector: { app: 'web', tier: 'x' },
+      }),
+    );
+    const other = a.assign(
+      'ns/b',
+      shared('k', 81, { requestedIPs: ['192.0.2.10'], externalTrafficPolicy: 'Local', selector: { app: 'db' } }),
+    );
     expect(other).toMatchObject({ ok: false, reason: 'SelectorMismatch' });
-    const cluster = a.assign('ns/c', shared('k', 82, { requestedIPs: ['192.0.2.10'], externalTrafficPolicy: 'Cluster' }));
+    const cluster = a.assign(
+      'ns/c',
+      shared('k', 82, { requestedIPs: ['192.0.2.10'], externalTrafficPolicy: 'Cluster' }),
+    );
     expect(cluster).toMatchObject({ ok: false, reason: 'SelectorMismatch' });
-    const same = a.assign('ns/d', shared('k', 83, { requestedIPs: ['192.0.2.10'], externalTrafficPolicy: 'Local', selector: { tier: 'x', app: 'web' } }));
+    const same = a.assign(
+      'ns/d',
+      shared('k', 83, {
+        requestedIPs: ['192.0.2.10'],
+        externalTrafficPolicy: 'Local',
+        selector: { tier: 'x', app: 'web' },
+      }),
+    );
     expect(addresses(same)).toEqual(['192.0.2.10']);
   });
 
@@ -293,9 +371,16 @@ describe('pool changes', () => {
       pool('older', ['192.0.2.0/24'], {}, '2026-01-01T00:00:00Z'),
     ]);
     expect(report.conflicts).toEqual([
-      { pool: 'newer', overlapsWith: 'older', message: 'pool "newer" (192.0.2.128/25) overlaps the older pool "older" (192.0.2.0/24)' },
+      {
+        pool: 'newer',
+        overlapsWith: 'older',
+        message: 'pool "newer" (192.0.2.128/25) overlaps the older pool "older" (192.0.2.0/24)',
+      },
     ]);
-    expect(a.assign('ns/a', request({ requestedPool: 'newer' }))).toMatchObject({ ok: false, reason: 'PoolInConflict' });
+    expect(a.assign('ns/a', request({ requestedPool: 'newer' }))).toMatchObject({
+      ok: false,
+      reason: 'PoolInConflict',
+    });
     expect(addresses(a.assign('ns/b', request()))).toEqual(['192.0.2.0']);
     expect(a.usage('newer')).toEqual({ ipv4: { assigned: 0n, available: 0n }, ipv6: { assigned: 0n, available: 0n } });
   });
@@ -311,7 +396,13 @@ describe('pool changes', () => {
     const a = allocatorWith(v4, v6);
     a.assign('ns/a', request({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] }));
     const report = a.setPools([v6]);
-    expect(report.lost).toEqual([{ service: 'ns/a', ips: ['192.0.2.0'], message: 'ns/a: 192.0.2.0 is no longer in any pool; the Service needs a new address' }]);
+    expect(report.lost).toEqual([
+      {
+        service: 'ns/a',
+        ips: ['192.0.2.0'],
+        message: 'ns/a: 192.0.2.0 is no longer in any pool; the Service needs a new address',
+      },
+    ]);
     expect(a.allocationOf('ns/a')!.map((i) => i.address)).toEqual(['2001:db8::']);
   });
 
@@ -330,14 +421,19 @@ describe('pool changes', () => {
     a.assign('ns/a', request({ sharingKey: 'k', ports: [{ protocol: 'TCP', port: 80 }] }));
     a.assign('ns/b', request({ sharingKey: 'k', ports: [{ protocol: 'TCP', port: 443 }] }));
     const report = a.setPools([pool('p', ['198.51.100.0/24'])]);
-    expect(report.lost.map((l) => [l.service, l.ips])).toEqual([['ns/a', ['192.0.2.0']], ['ns/b', ['192.0.2.0']]]);
+    expect(report.lost.map((l) => [l.service, l.ips])).toEqual([
+      ['ns/a', ['192.0.2.0']],
+      ['ns/b', ['192.0.2.0']],
+    ]);
     expect(a.allocationOf('ns/a')).toBeUndefined();
     expect(a.servicesOn('192.0.2.0')).toEqual([]);
     expect(addresses(a.assign('ns/a', request()))).toEqual(['198.51.100.0']);
   });
 
   test('duplicate pool names are a caller error', () => {
-    expect(() => new Allocator().setPools([pool('p', ['192.0.2.0/24']), pool('p', ['198.51.100.0/24'])])).toThrow('pool "p" is listed twice');
+    expect(() => new Allocator().setPools([pool('p', ['192.0.2.0/24']), pool('p', ['198.51.100.0/24'])])).toThrow(
+      'pool "p" is listed twice',
+    );
   });
 });
 
@@ -365,14 +461,23 @@ describe('restore', () => {
 
   test('Services restored onto one address share it when their terms allow', () => {
     const a = allocatorWith(pool('p', ['192.0.2.0/24']));
-    expect(addresses(a.restore('ns/a', ['192.0.2.5'], request({ sharingKey: 'k', ports: [{ protocol: 'TCP', port: 80 }] })))).toEqual(['192.0.2.5']);
-    expect(addresses(a.restore('ns/b', ['192.0.2.5'], request({ sharingKey: 'k', ports: [{ protocol: 'UDP', port: 53 }] })))).toEqual(['192.0.2.5']);
-    expect(a.restore('ns/c', ['192.0.2.5'], request({ sharingKey: 'k', ports: [{ protocol: 'TCP', port: 80 }] }))).toMatchObject({ ok: false, reason: 'PortConflict' });
+    expect(
+      addresses(a.restore('ns/a', ['192.0.2.5'], request({ sharingKey: 'k', ports: [{ protocol: 'TCP', port: 80 }] }))),
+    ).toEqual(['192.0.2.5']);
+    expect(
+      addresses(a.restore('ns/b', ['192.0.2.5'], request({ sharingKey: 'k', ports: [{ protocol: 'UDP', port: 53 }] }))),
+    ).toEqual(['192.0.2.5']);
+    expect(
+      a.restore('ns/c', ['192.0.2.5'], request({ sharingKey: 'k', ports: [{ protocol: 'TCP', port: 80 }] })),
+    ).toMatchObject({ ok: false, reason: 'PortConflict' });
     expect(a.usage('p')!.ipv4.assigned).toBe(1n);
   });
 
   test('keeps an address that is only in a conflicted pool (a restart never moves an IP)', () => {
-    const a = allocatorWith(pool('older', ['192.0.2.0/25'], {}, '2026-01-01T00:00:00Z'), pool('newer', ['192.0.2.0/24'], {}, '2026-02-01T00:00:00Z'));
+    const a = allocatorWith(
+      pool('older', ['192.0.2.0/25'], {}, '2026-01-01T00:00:00Z'),
+      pool('newer', ['192.0.2.0/24'], {}, '2026-02-01T00:00:00Z'),
+    );
     const result = a.restore('ns/a', ['192.0.2.200'], request());
     expect(result.ok && result.ips[0]!.pool).toBe('newer');
     expect(a.usage('newer')!.ipv4.assigned).toBe(1n);
@@ -392,12 +497,21 @@ describe('bad requests', () => {
 
   test('empty, duplicate and too many families are refused', () => {
     expect(a.assign('ns/a', request({ ipFamilies: [] }))).toMatchObject({ ok: false, reason: 'InvalidRequest' });
-    expect(a.assign('ns/a', request({ ipFamilies: ['IPv4', 'IPv4'] }))).toMatchObject({ ok: false, reason: 'InvalidRequest' });
-    expect(a.assign('ns/a', request({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4'] }))).toMatchObject({ ok: false, reason: 'InvalidRequest' });
+    expect(a.assign('ns/a', request({ ipFamilies: ['IPv4', 'IPv4'] }))).toMatchObject({
+      ok: false,
+      reason: 'InvalidRequest',
+    });
+    expect(a.assign('ns/a', request({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4'] }))).toMatchObject({
+      ok: false,
+      reason: 'InvalidRequest',
+    });
   });
 
   test('two requested addresses of one family are refused', () => {
-    expect(a.assign('ns/a', request({ requestedIPs: ['192.0.2.1', '192.0.2.2'] }))).toMatchObject({ ok: false, reason: 'InvalidRequest' });
+    expect(a.assign('ns/a', request({ requestedIPs: ['192.0.2.1', '192.0.2.2'] }))).toMatchObject({
+      ok: false,
+      reason: 'InvalidRequest',
+    });
   });
 
   test('a refusal leaves an existing allocation untouched', () => {

@@ -4,13 +4,21 @@ import { FreeIntervalSet } from '../../../src/ipam/free-set.js';
 
 const UNIVERSE = 48;
 
-type Op = { kind: 'take'; value: number } | { kind: 'release'; value: number } | { kind: 'takeLowest' } | { kind: 'addRange'; start: number; length: number };
+type Op =
+  | { kind: 'take'; value: number }
+  | { kind: 'release'; value: number }
+  | { kind: 'takeLowest' }
+  | { kind: 'addRange'; start: number; length: number };
 
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('take' as const), value: fc.integer({ min: 0, max: UNIVERSE - 1 }) }),
   fc.record({ kind: fc.constant('release' as const), value: fc.integer({ min: 0, max: UNIVERSE - 1 }) }),
   fc.record({ kind: fc.constant('takeLowest' as const) }),
-  fc.record({ kind: fc.constant('addRange' as const), start: fc.integer({ min: 0, max: UNIVERSE - 1 }), length: fc.integer({ min: 1, max: 6 }) }),
+  fc.record({
+    kind: fc.constant('addRange' as const),
+    start: fc.integer({ min: 0, max: UNIVERSE - 1 }),
+    length: fc.integer({ min: 1, max: 6 }),
+  }),
 );
 
 describe('FreeIntervalSet against a plain set of numbers', () => {

@@ -4,7 +4,12 @@ import { mustParseIP } from '../../../src/ip/address.js';
 import type { AssignResult } from '../../../src/ipam/types.js';
 
 /** A pool from the same raw shape users write, through the real parser. */
-export function pool(name: string, addresses: string[], spec: Record<string, unknown> = {}, createdAt = '2026-01-01T00:00:00Z'): PoolDefinition {
+export function pool(
+  name: string,
+  addresses: string[],
+  spec: Record<string, unknown> = {},
+  createdAt = '2026-01-01T00:00:00Z',
+): PoolDefinition {
   const result = parsePool({ metadata: { name, creationTimestamp: createdAt }, spec: { addresses, ...spec } });
   if (!result.ok) throw new Error(`test pool ${name}: ${result.errors.join('; ')}`);
   return result.pool;

@@ -51,7 +51,11 @@ describe('Announcer', () => {
 
   it('sends 3 rounds 1.1 s apart by default, on every socket, then ends', () => {
     const { wire, eth0, eth1, clock, announcer, sent, ends } = setup();
-    announcer.announce('192.0.2.10', [eth0, eth1], { stillOwned: () => true, onSent: (s) => sent.push(s), onEnd: (e) => ends.push(e) });
+    announcer.announce('192.0.2.10', [eth0, eth1], {
+      stillOwned: () => true,
+      onSent: (s) => sent.push(s),
+      onEnd: (e) => ends.push(e),
+    });
     expect(wire.sentBy('eth0')).toHaveLength(2);
     expect(wire.sentBy('eth1')).toHaveLength(2);
     clock.advance(1099);
@@ -64,7 +68,12 @@ describe('Announcer', () => {
     clock.advance(60_000);
     expect(wire.sentBy('eth0')).toHaveLength(6);
     expect(sent.map((s) => `${s.ifname}:${s.round}:${s.protocol}:${s.frames}`)).toEqual([
-      'eth0:1:arp:2', 'eth1:1:arp:2', 'eth0:2:arp:2', 'eth1:2:arp:2', 'eth0:3:arp:2', 'eth1:3:arp:2',
+      'eth0:1:arp:2',
+      'eth1:1:arp:2',
+      'eth0:2:arp:2',
+      'eth1:2:arp:2',
+      'eth0:3:arp:2',
+      'eth1:3:arp:2',
     ]);
     expect(announcer.isAnnouncing('192.0.2.10')).toBe(false);
     expect(clock.pending).toBe(0);
@@ -114,7 +123,12 @@ describe('Announcer', () => {
   it('refreshes periodically after the takeover rounds while still owned', () => {
     const { wire, eth0, clock, announcer } = setup();
     let owned = true;
-    announcer.announce('2001:db8::a', [eth0], { stillOwned: () => owned, rounds: 2, intervalMs: 1000, refreshMs: 30_000 });
+    announcer.announce('2001:db8::a', [eth0], {
+      stillOwned: () => owned,
+      rounds: 2,
+      intervalMs: 1000,
+      refreshMs: 30_000,
+    });
     clock.advance(1000);
     expect(wire.sentBy('eth0')).toHaveLength(2);
     clock.advance(29_999);
@@ -199,6 +213,8 @@ describe('Announcer', () => {
   it('refuses a bad IP and an empty socket list', () => {
     const { eth0, announcer } = setup();
     expect(() => announcer.announce('192.0.2.300', [eth0], { stillOwned: () => true })).toThrow(/not an IP address/);
-    expect(() => announcer.announce('192.0.2.10', [], { stillOwned: () => true })).toThrow(/no interface to announce 192.0.2.10 on/);
+    expect(() => announcer.announce('192.0.2.10', [], { stillOwned: () => true })).toThrow(
+      /no interface to announce 192.0.2.10 on/,
+    );
   });
 });

@@ -106,15 +106,21 @@ describe('our encoders match the captured bytes', () => {
   });
 
   it('ARP reply to a probe equals the kernel one (to the prober, TPA 0.0.0.0)', () => {
-    expect(arpReplyFrame(MAC_B, IP_B, arpOf('arp-probe')).toString('hex')).toBe(fixture('arp-probe-reply').toString('hex'));
+    expect(arpReplyFrame(MAC_B, IP_B, arpOf('arp-probe')).toString('hex')).toBe(
+      fixture('arp-probe-reply').toString('hex'),
+    );
   });
 
   it('gratuitous request form equals the kernel arp_notify frame (THA zero)', () => {
-    expect(gratuitousArpRequestFrame(MAC_A2, IP_A).toString('hex')).toBe(fixture('arp-gratuitous-request-kernel').toString('hex'));
+    expect(gratuitousArpRequestFrame(MAC_A2, IP_A).toString('hex')).toBe(
+      fixture('arp-gratuitous-request-kernel').toString('hex'),
+    );
   });
 
   it('gratuitous reply form equals arping -A (THA = SHA, broadcast)', () => {
-    expect(gratuitousArpReplyFrame(MAC_A, IP_A).toString('hex')).toBe(fixture('arp-gratuitous-reply-arping').toString('hex'));
+    expect(gratuitousArpReplyFrame(MAC_A, IP_A).toString('hex')).toBe(
+      fixture('arp-gratuitous-reply-arping').toString('hex'),
+    );
   });
 
   it('probe and request equal arping except THA, which arping fills with broadcast', () => {
@@ -136,14 +142,20 @@ describe('our encoders match the captured bytes', () => {
   });
 
   it('unicast NUD NS equals the kernel probe', () => {
-    expect(unicastSolicitationFrame(MAC_A, LINK_LOCAL_A, IP6_B, MAC_B).toString('hex')).toBe(fixture('ns-unicast-nud-kernel').toString('hex'));
+    expect(unicastSolicitationFrame(MAC_A, LINK_LOCAL_A, IP6_B, MAC_B).toString('hex')).toBe(
+      fixture('ns-unicast-nud-kernel').toString('hex'),
+    );
   });
 
   it('solicited NA equals the kernel answer to ndisc6', () => {
-    expect(solicitedAdvertisementFrame(MAC_B, IP6_B, LINK_LOCAL_A, MAC_A).toString('hex')).toBe(fixture('na-solicited-kernel').toString('hex'));
+    expect(solicitedAdvertisementFrame(MAC_B, IP6_B, LINK_LOCAL_A, MAC_A).toString('hex')).toBe(
+      fixture('na-solicited-kernel').toString('hex'),
+    );
   });
 
   it('unsolicited NA equals the kernel ndisc_notify frame', () => {
-    expect(unsolicitedAdvertisementFrame(MAC_A2, IP6_A).toString('hex')).toBe(fixture('na-unsolicited-kernel').toString('hex'));
+    expect(unsolicitedAdvertisementFrame(MAC_A2, IP6_A).toString('hex')).toBe(
+      fixture('na-unsolicited-kernel').toString('hex'),
+    );
   });
 });

@@ -63,16 +63,24 @@ const mutatedFrame = fc
 
 describe('decoder fuzzing', () => {
   it('random bytes: never throws, always a reason when refused', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 1600 }), (bytes) => void checkFrame(Buffer.from(bytes))), { numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1600 }), (bytes) => void checkFrame(Buffer.from(bytes))),
+      { numRuns: 3000 },
+    );
   });
 
   it('random bytes behind an ARP or IPv6 header: never throws', () => {
-    const typed = fc.tuple(fc.constantFrom(0x0806, 0x86dd), fc.uint8Array({ minLength: 14, maxLength: 200 })).map(([type, bytes]) => {
-      const frame = Buffer.from(bytes);
-      frame.writeUInt16BE(type, 12);
-      return frame;
-    });
-    fc.assert(fc.property(typed, (frame) => void checkFrame(frame)), { numRuns: 3000 });
+    const typed = fc
+      .tuple(fc.constantFrom(0x0806, 0x86dd), fc.uint8Array({ minLength: 14, maxLength: 200 }))
+      .map(([type, bytes]) => {
+        const frame = Buffer.from(bytes);
+        frame.writeUInt16BE(type, 12);
+        return frame;
+      });
+    fc.assert(
+      fc.property(typed, (frame) => void checkFrame(frame)),
+      { numRuns: 3000 },
+    );
   });
 
   it('mutated real frames: never throws, accepted ones re-encode consistently', () => {

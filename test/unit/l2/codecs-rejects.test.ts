@@ -5,7 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { decodeArp } from '../../../src/l2/arp.js';
 import { icmpv6Checksum } from '../../../src/l2/checksum.js';
 import { decodeEthernet, parseMac } from '../../../src/l2/ethernet.js';
-import { canonicalIp, decodeNeighborFrame, decodeNdp, ipv6ToBytes, ipv6ToString, parseNeighborIp } from '../../../src/l2/ndp.js';
+import {
+  canonicalIp,
+  decodeNeighborFrame,
+  decodeNdp,
+  ipv6ToBytes,
+  ipv6ToString,
+  parseNeighborIp,
+} from '../../../src/l2/ndp.js';
 import { fixture } from './helpers.js';
 
 function reasonOf(frame: Buffer): string {
@@ -53,13 +60,17 @@ describe('ARP', () => {
     expect(reasonOf(Buffer.concat([fixture('arp-request'), Buffer.alloc(22)]))).toBe('accepted');
   });
   it('refuses bytes past the padding', () => {
-    expect(reasonOf(Buffer.concat([fixture('arp-request'), Buffer.alloc(23)]))).toMatch(/oversized ARP frame: 65 bytes/);
+    expect(reasonOf(Buffer.concat([fixture('arp-request'), Buffer.alloc(23)]))).toMatch(
+      /oversized ARP frame: 65 bytes/,
+    );
   });
   it('refuses a hardware type other than Ethernet', () => {
     expect(reasonOf(edit('arp-request', (f) => f.writeUInt16BE(6, 14)))).toMatch(/hardware type 6 is not Ethernet/);
   });
   it('refuses a protocol type other than IPv4', () => {
-    expect(reasonOf(edit('arp-request', (f) => f.writeUInt16BE(0x86dd, 16)))).toMatch(/protocol type 0x86dd is not IPv4/);
+    expect(reasonOf(edit('arp-request', (f) => f.writeUInt16BE(0x86dd, 16)))).toMatch(
+      /protocol type 0x86dd is not IPv4/,
+    );
   });
   it('refuses a hardware length other than 6', () => {
     expect(reasonOf(edit('arp-request', (f) => (f[18] = 8)))).toMatch(/hardware length 8 is not 6/);
@@ -83,16 +94,22 @@ describe('IPv6 + ICMPv6 ND', () => {
     expect(reasonOf(edit('ns-multicast-ndisc6', (f) => (f[14] = 0x40)))).toMatch(/IP version 4/);
   });
   it('refuses a payload length beyond the frame', () => {
-    expect(reasonOf(edit('ns-multicast-ndisc6', (f) => f.writeUInt16BE(33, 18)))).toMatch(/truncated IPv6 packet: payload length 33, 32 bytes present/);
+    expect(reasonOf(edit('ns-multicast-ndisc6', (f) => f.writeUInt16BE(33, 18)))).toMatch(
+      /truncated IPv6 packet: payload length 33, 32 bytes present/,
+    );
   });
   it('refuses bytes after the packet in a full-size frame', () => {
-    expect(reasonOf(Buffer.concat([fixture('ns-multicast-ndisc6'), Buffer.alloc(1)]))).toMatch(/oversized IPv6 frame: 1 bytes after the packet/);
+    expect(reasonOf(Buffer.concat([fixture('ns-multicast-ndisc6'), Buffer.alloc(1)]))).toMatch(
+      /oversized IPv6 frame: 1 bytes after the packet/,
+    );
   });
   it('refuses extension headers and other protocols', () => {
     expect(reasonOf(edit('ns-multicast-ndisc6', (f) => (f[20] = 0)))).toMatch(/next header 0 is not ICMPv6/);
   });
   it.each([64, 254, 0])('refuses hop limit %i (RFC 4861: must be 255)', (hops) => {
-    expect(reasonOf(edit('ns-multicast-ndisc6', (f) => (f[21] = hops)))).toBe(`ND hop limit ${hops} is not 255 (the message was forwarded)`);
+    expect(reasonOf(edit('ns-multicast-ndisc6', (f) => (f[21] = hops)))).toBe(
+      `ND hop limit ${hops} is not 255 (the message was forwarded)`,
+    );
   });
   it('refuses a multicast source address', () => {
     expect(reasonOf(editNd('ns-multicast-ndisc6', (f) => (f[22] = 0xff)))).toMatch(/source is a multicast/);
@@ -106,7 +123,9 @@ describe('IPv6 + ICMPv6 ND', () => {
   it('refuses a message shorter than 24 bytes', () => {
     const frame = editNd('ns-multicast-ndisc6', (f) => f.writeUInt16BE(20, 18));
     expect(reasonOf(frame.subarray(0, 74))).toMatch(/truncated ND message: 20 bytes < 24/);
-    expect(reasonOf(edit('ns-multicast-ndisc6', (f) => f.writeUInt16BE(2, 18)).subarray(0, 56))).toMatch(/truncated ICMPv6 header: 2 bytes/);
+    expect(reasonOf(edit('ns-multicast-ndisc6', (f) => f.writeUInt16BE(2, 18)).subarray(0, 56))).toMatch(
+      /truncated ICMPv6 header: 2 bytes/,
+    );
   });
   it('refuses a bad checksum', () => {
     expect(reasonOf(edit('ns-multicast-ndisc6', (f) => (f[57] ^= 1)))).toBe('bad ICMPv6 checksum');
@@ -135,14 +154,20 @@ describe('IPv6 + ICMPv6 ND', () => {
     expect(reasonOf(fixNd(frame, 40))).toBe('accepted');
   });
   it('refuses a DAD solicitation not sent to a solicited-node group', () => {
-    expect(reasonOf(editNd('ns-dad-kernel', (f) => ipv6ToBytes('ff02::1').copy(f, 38)))).toMatch(/DAD solicitation .* not sent to a solicited-node group/);
+    expect(reasonOf(editNd('ns-dad-kernel', (f) => ipv6ToBytes('ff02::1').copy(f, 38)))).toMatch(
+      /DAD solicitation .* not sent to a solicited-node group/,
+    );
   });
   it('refuses a DAD solicitation with a source link-layer option', () => {
     // The kernel's nonce option (type 14) becomes an SLLA.
-    expect(reasonOf(editNd('ns-dad-kernel', (f) => (f[78] = 1)))).toMatch(/DAD solicitation .* carries a source link-layer option/);
+    expect(reasonOf(editNd('ns-dad-kernel', (f) => (f[78] = 1)))).toMatch(
+      /DAD solicitation .* carries a source link-layer option/,
+    );
   });
   it('refuses a solicited advertisement to a multicast address', () => {
-    expect(reasonOf(editNd('na-unsolicited-kernel', (f) => (f[58] |= 0x40)))).toBe('solicited advertisement sent to a multicast address');
+    expect(reasonOf(editNd('na-unsolicited-kernel', (f) => (f[58] |= 0x40)))).toBe(
+      'solicited advertisement sent to a multicast address',
+    );
   });
   it('decodeNdp alone refuses an empty payload', () => {
     expect(decodeNdp(Buffer.alloc(0))).toEqual({ ok: false, reason: 'truncated IPv6 header: 0 bytes < 40' });

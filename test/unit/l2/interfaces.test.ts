@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { chooseInterfaces, diffInterfaces, isVirtualInterface, watchInterfaces, type NetInterface } from '../../../src/l2/interfaces.js';
+import {
+  chooseInterfaces,
+  diffInterfaces,
+  isVirtualInterface,
+  watchInterfaces,
+  type NetInterface,
+} from '../../../src/l2/interfaces.js';
 
 function iface(name: string, overrides: Partial<NetInterface> = {}): NetInterface {
   return {
@@ -22,10 +28,12 @@ const names = (list: NetInterface[]) => list.map((i) => i.name);
 
 describe('isVirtualInterface', () => {
   it('recognises the CNI, container and kube-proxy interfaces and lo', () => {
-    for (const n of ['lo', 'veth1a2b', 'cali123', 'flannel.1', 'cni0', 'docker0', 'kube-ipvs0']) expect(isVirtualInterface(n)).toBe(true);
+    for (const n of ['lo', 'veth1a2b', 'cali123', 'flannel.1', 'cni0', 'docker0', 'kube-ipvs0'])
+      expect(isVirtualInterface(n)).toBe(true);
   });
   it('leaves physical-looking names alone', () => {
-    for (const n of ['eth0', 'ens3', 'enp0s31f6', 'br0', 'bond0', 'lo1', 'wlan0']) expect(isVirtualInterface(n)).toBe(false);
+    for (const n of ['eth0', 'ens3', 'enp0s31f6', 'br0', 'bond0', 'lo1', 'wlan0'])
+      expect(isVirtualInterface(n)).toBe(false);
   });
 });
 
@@ -97,7 +105,9 @@ describe('chooseInterfaces', () => {
 
   it('rejects malformed interface names in the override', () => {
     expect(() => chooseInterfaces('192.0.2.200', host, [''])).toThrow(/not a valid interface name/);
-    expect(() => chooseInterfaces('192.0.2.200', host, ['a-name-longer-than-15'])).toThrow(/not a valid interface name/);
+    expect(() => chooseInterfaces('192.0.2.200', host, ['a-name-longer-than-15'])).toThrow(
+      /not a valid interface name/,
+    );
     expect(() => chooseInterfaces('192.0.2.200', host, ['eth 0'])).toThrow(/not a valid interface name/);
   });
 });
@@ -131,7 +141,13 @@ describe('watchInterfaces', () => {
 
   it('reports each change once and keeps going after a listing error', () => {
     vi.useFakeTimers();
-    const listings: Array<NetInterface[] | Error> = [[iface('eth0')], [iface('eth0')], new Error('boom'), [iface('eth0'), iface('eth1')], [iface('eth1')]];
+    const listings: Array<NetInterface[] | Error> = [
+      [iface('eth0')],
+      [iface('eth0')],
+      new Error('boom'),
+      [iface('eth0'), iface('eth1')],
+      [iface('eth1')],
+    ];
     let call = 0;
     const list = () => {
       const next = listings[Math.min(call++, listings.length - 1)]!;
@@ -166,6 +182,8 @@ describe('watchInterfaces', () => {
   });
 
   it('rejects a non-positive interval', () => {
-    expect(() => watchInterfaces(() => undefined, { intervalMs: 0, list: () => [] })).toThrow(/intervalMs must be a positive number/);
+    expect(() => watchInterfaces(() => undefined, { intervalMs: 0, list: () => [] })).toThrow(
+      /intervalMs must be a positive number/,
+    );
   });
 });

@@ -14,8 +14,16 @@ const PROBE = { probe: true };
 
 function iface(name: string, overrides: Partial<NetInterface> = {}): NetInterface {
   return {
-    name, ifindex: 1, mac: OUR_MAC, up: true, broadcast: true, loopback: false, noarp: false, mtu: 1500,
-    addresses: [{ address: '192.0.2.1', family: 'IPv4', prefixLength: 24 }], ...overrides,
+    name,
+    ifindex: 1,
+    mac: OUR_MAC,
+    up: true,
+    broadcast: true,
+    loopback: false,
+    noarp: false,
+    mtu: 1500,
+    addresses: [{ address: '192.0.2.1', family: 'IPv4', prefixLength: 24 }],
+    ...overrides,
   };
 }
 
@@ -56,11 +64,16 @@ function setup(
 function repliesFor(segment: FakeWire, ip: string): number {
   return segment.sentBy('eth0').filter((frame) => {
     const arp = decodeArp(frame.subarray(14));
-    return arp.ok && arp.value.op === ARP_OP_REPLY && arp.value.senderIp.equals(ipv4ToBytes(ip)) && !arp.value.targetIp.equals(ipv4ToBytes(ip));
+    return (
+      arp.ok &&
+      arp.value.op === ARP_OP_REPLY &&
+      arp.value.senderIp.equals(ipv4ToBytes(ip)) &&
+      !arp.value.targetIp.equals(ipv4ToBytes(ip))
+    );
   }).length;
 }
 
-describe('L2Wire (the election\'s Wire over the layer-2 module)', () => {
+describe("L2Wire (the election's Wire over the layer-2 module)", () => {
   it('probes, announces, answers ARP for an owned IP, and falls silent on withdraw', async () => {
     const { segment, wire, client } = setup();
     expect(await wire.announce(IP, PROBE)).toEqual({});
@@ -98,7 +111,11 @@ describe('L2Wire (the election\'s Wire over the layer-2 module)', () => {
     // Without a probe the gratuitous round is on the wire before announce resolves.
     const sent = segment.sentBy('eth0').map((frame) => decodeArp(frame.subarray(14)));
     expect(sent.some((arp) => arp.ok && arp.value.senderIp.equals(ipv4ToBytes('0.0.0.0')))).toBe(false);
-    expect(sent.some((arp) => arp.ok && arp.value.senderIp.equals(ipv4ToBytes(IP)) && arp.value.targetIp.equals(ipv4ToBytes(IP)))).toBe(true);
+    expect(
+      sent.some(
+        (arp) => arp.ok && arp.value.senderIp.equals(ipv4ToBytes(IP)) && arp.value.targetIp.equals(ipv4ToBytes(IP)),
+      ),
+    ).toBe(true);
     expect(await result).toEqual({});
     client.send(arpRequestFrame(mac(CLIENT_MAC), ipv4ToBytes('192.0.2.50'), ipv4ToBytes(IP)));
     expect(repliesFor(segment, IP)).toBe(1);
@@ -167,7 +184,13 @@ describe('L2Wire (the election\'s Wire over the layer-2 module)', () => {
       iface('eth2', { up: false }),
       iface('eth3', { master: 'br0' }),
     ];
-    expect(setup({ interfaces }).wire.publishedInterfaces().map((i) => i.ifname)).toEqual(['eth0', 'eth1', 'eth2']);
-    expect(setup({ interfaces, override: ['eth1'] }).wire.publishedInterfaces()).toEqual([{ ifname: 'eth1', mac: '02:00:5e:00:53:03' }]);
+    expect(
+      setup({ interfaces })
+        .wire.publishedInterfaces()
+        .map((i) => i.ifname),
+    ).toEqual(['eth0', 'eth1', 'eth2']);
+    expect(setup({ interfaces, override: ['eth1'] }).wire.publishedInterfaces()).toEqual([
+      { ifname: 'eth1', mac: '02:00:5e:00:53:03' },
+    ]);
   });
 });

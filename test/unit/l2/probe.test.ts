@@ -12,14 +12,20 @@ function setup() {
   const eth0 = wire.socket('eth0', '02:00:00:00:0b:01');
   const clock = new ManualScheduler();
   const errors: string[] = [];
-  const prober = new ConflictProber({ scheduler: clock, onError: (e, ifname) => errors.push(`${ifname}: ${e.message}`) });
+  const prober = new ConflictProber({
+    scheduler: clock,
+    onError: (e, ifname) => errors.push(`${ifname}: ${e.message}`),
+  });
   return { wire, eth0, clock, prober, errors };
 }
 
 /** Tracks a probe's promise so tests can check it settled without awaiting time. */
 function track(promise: Promise<ProbeResult>) {
   const state: { result?: ProbeResult; error?: Error } = {};
-  promise.then((r) => (state.result = r), (e: Error) => (state.error = e));
+  promise.then(
+    (r) => (state.result = r),
+    (e: Error) => (state.error = e),
+  );
   return state;
 }
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -96,7 +102,12 @@ describe('ConflictProber', () => {
   });
 
   it.each([
-    ['an announcement', () => gratuitousArpRequestFrame(OTHER, ipv4ToBytes('192.0.2.10')), '192.0.2.10', 'arp-announcement'],
+    [
+      'an announcement',
+      () => gratuitousArpRequestFrame(OTHER, ipv4ToBytes('192.0.2.10')),
+      '192.0.2.10',
+      'arp-announcement',
+    ],
     ['a simultaneous probe', () => arpProbeFrame(OTHER, ipv4ToBytes('192.0.2.10')), '192.0.2.10', 'arp-probe'],
     ['an unsolicited NA', () => unsolicitedAdvertisementFrame(OTHER, ipv6ToBytes('2001:db8::a')), '2001:db8::a', 'na'],
   ])('%s from another MAC during the wait means in use', async (_, frame, ip, kind) => {
@@ -167,7 +178,10 @@ describe('ConflictProber', () => {
     [{ probes: 0 }, /probes must be an integer >= 1/],
     [{ intervalMs: -5 }, /intervalMs must be a finite number >= 0/],
     [{ waitMs: Number.NaN }, /waitMs must be a finite number >= 0/],
-    [{ probes: 3, intervalMs: 150, waitMs: 300 }, /the last of 3 probes 150 ms apart would go out after the 300 ms wait ends/],
+    [
+      { probes: 3, intervalMs: 150, waitMs: 300 },
+      /the last of 3 probes 150 ms apart would go out after the 300 ms wait ends/,
+    ],
   ])('refuses options %o', (bad, message) => {
     const { prober, eth0, wire } = setup();
     expect(() => prober.probe('192.0.2.10', [eth0], bad)).toThrow(message);

@@ -93,7 +93,13 @@ describe('Responder: ARP', () => {
 
   it('answers a request unicast to our MAC, not one unicast to another MAC', () => {
     const { wire, replies } = setup();
-    const request = { op: 1 as const, senderMac: CLIENT_MAC, senderIp: CLIENT_IP, targetMac: ZERO_MAC, targetIp: ipv4ToBytes('192.0.2.10') };
+    const request = {
+      op: 1 as const,
+      senderMac: CLIENT_MAC,
+      senderIp: CLIENT_IP,
+      targetMac: ZERO_MAC,
+      targetIp: ipv4ToBytes('192.0.2.10'),
+    };
     wire.inject(encodeArpFrame(mac(SPEAKER_MAC), CLIENT_MAC, request));
     expect(replies()).toHaveLength(1);
     wire.inject(encodeArpFrame(mac('02:00:00:00:0d:01'), CLIENT_MAC, request));
@@ -126,7 +132,13 @@ describe('Responder: ARP', () => {
     const { wire, socket, replies, asked } = setup();
     socket.deliver({ data: arpRequestFrame(CLIENT_MAC, CLIENT_IP, ipv4ToBytes('192.0.2.10')), outgoing: true });
     wire.inject(arpRequestFrame(mac(SPEAKER_MAC), CLIENT_IP, ipv4ToBytes('192.0.2.10')));
-    const spoofedSender = { op: 1 as const, senderMac: mac(SPEAKER_MAC), senderIp: CLIENT_IP, targetMac: ZERO_MAC, targetIp: ipv4ToBytes('192.0.2.10') };
+    const spoofedSender = {
+      op: 1 as const,
+      senderMac: mac(SPEAKER_MAC),
+      senderIp: CLIENT_IP,
+      targetMac: ZERO_MAC,
+      targetIp: ipv4ToBytes('192.0.2.10'),
+    };
     wire.inject(encodeArpFrame(BROADCAST_MAC, CLIENT_MAC, spoofedSender));
     expect(replies()).toHaveLength(0);
     expect(asked).toEqual([]);
@@ -178,7 +190,10 @@ describe('Responder: Neighbor Solicitation', () => {
     expect(reply.ndp).toMatchObject({ solicited: true, override: true, router: false, hopLimit: 255 });
     expect(reply.ndp.targetLinkLayer).toEqual(mac(SPEAKER_MAC));
     expect(responder.counters).toMatchObject({ ndpRequests: 1, ndpReplies: 1 });
-    expect(events.map((e) => `${e.protocol}:${e.kind}:${e.ip}`)).toEqual(['ndp:request:2001:db8::a', 'ndp:reply:2001:db8::a']);
+    expect(events.map((e) => `${e.protocol}:${e.kind}:${e.ip}`)).toEqual([
+      'ndp:request:2001:db8::a',
+      'ndp:reply:2001:db8::a',
+    ]);
   });
 
   it('answers a unicast NUD probe to our MAC, replying to the frame source when there is no SLLA', () => {
@@ -205,9 +220,19 @@ describe('Responder: Neighbor Solicitation', () => {
     const { wire, replies } = setup();
     const target = ipv6ToBytes('2001:db8::a');
     const otherGroup = solicitedNodeAddress(ipv6ToBytes('2001:db8::b'));
-    wire.inject(encodeNdpFrame({ srcMac: CLIENT_MAC, dstMac: multicastMacForIpv6(otherGroup), src: CLIENT_IP6, dst: otherGroup }, { type: 'ns', target, sourceLinkLayer: CLIENT_MAC }));
+    wire.inject(
+      encodeNdpFrame(
+        { srcMac: CLIENT_MAC, dstMac: multicastMacForIpv6(otherGroup), src: CLIENT_IP6, dst: otherGroup },
+        { type: 'ns', target, sourceLinkLayer: CLIENT_MAC },
+      ),
+    );
     const group = solicitedNodeAddress(target);
-    wire.inject(encodeNdpFrame({ srcMac: CLIENT_MAC, dstMac: BROADCAST_MAC, src: CLIENT_IP6, dst: group }, { type: 'ns', target, sourceLinkLayer: CLIENT_MAC }));
+    wire.inject(
+      encodeNdpFrame(
+        { srcMac: CLIENT_MAC, dstMac: BROADCAST_MAC, src: CLIENT_IP6, dst: group },
+        { type: 'ns', target, sourceLinkLayer: CLIENT_MAC },
+      ),
+    );
     expect(replies()).toHaveLength(0);
   });
 
@@ -215,7 +240,9 @@ describe('Responder: Neighbor Solicitation', () => {
     // The captured DAD came from 02:00:00:00:0b:01, so this speaker has another MAC.
     const { wire, replies } = setup(OWNED, '02:00:00:00:0a:01');
     wire.inject(fixture('ns-dad-kernel'));
-    expect(replies().map((f) => f.toString('hex'))).toEqual([unsolicitedAdvertisementFrame(mac('02:00:00:00:0a:01'), ipv6ToBytes('2001:db8::2')).toString('hex')]);
+    expect(replies().map((f) => f.toString('hex'))).toEqual([
+      unsolicitedAdvertisementFrame(mac('02:00:00:00:0a:01'), ipv6ToBytes('2001:db8::2')).toString('hex'),
+    ]);
     wire.inject(dadSolicitationFrame(CLIENT_MAC, ipv6ToBytes('2001:db8::a')));
     const reply = decodeReply(replies()[1]);
     expect(reply.ethernet.dst.toString('hex')).toBe('333300000001');
@@ -226,7 +253,10 @@ describe('Responder: Neighbor Solicitation', () => {
     const { wire, socket, replies, responder } = setup();
     wire.inject(neighborSolicitationFrame(CLIENT_MAC, CLIENT_IP6, ipv6ToBytes('2001:db8::b')));
     wire.inject(unsolicitedAdvertisementFrame(CLIENT_MAC, ipv6ToBytes('2001:db8::a')));
-    socket.deliver({ data: neighborSolicitationFrame(CLIENT_MAC, CLIENT_IP6, ipv6ToBytes('2001:db8::a')), outgoing: true });
+    socket.deliver({
+      data: neighborSolicitationFrame(CLIENT_MAC, CLIENT_IP6, ipv6ToBytes('2001:db8::a')),
+      outgoing: true,
+    });
     wire.inject(neighborSolicitationFrame(mac(SPEAKER_MAC), CLIENT_IP6, ipv6ToBytes('2001:db8::a')));
     const forwarded = Buffer.from(neighborSolicitationFrame(CLIENT_MAC, CLIENT_IP6, ipv6ToBytes('2001:db8::a')));
     forwarded[21] = 254;

@@ -40,18 +40,29 @@ describe('WireWatch', () => {
   it.each([
     ['gratuitous request', gratuitousArpRequestFrame(OTHER, ipv4ToBytes('192.0.2.10')), 'arp-announcement'],
     ['gratuitous reply', gratuitousArpReplyFrame(OTHER, ipv4ToBytes('192.0.2.10')), 'arp-reply'],
-    ['request sent from the IP', arpRequestFrame(OTHER, ipv4ToBytes('192.0.2.10'), ipv4ToBytes('192.0.2.1')), 'arp-request'],
+    [
+      'request sent from the IP',
+      arpRequestFrame(OTHER, ipv4ToBytes('192.0.2.10'), ipv4ToBytes('192.0.2.1')),
+      'arp-request',
+    ],
     ['unsolicited NA', unsolicitedAdvertisementFrame(OTHER, ipv6ToBytes('2001:db8::a')), 'na'],
   ])('reports a %s claiming a held IP from another MAC', (_, frame, kind) => {
     const { wire, claims } = setup();
     wire.inject(frame);
-    expect(claims).toEqual([{ ip: kind === 'na' ? '2001:db8::a' : '192.0.2.10', mac: '02:00:00:00:0d:01', ifname: 'eth0', kind }]);
+    expect(claims).toEqual([
+      { ip: kind === 'na' ? '2001:db8::a' : '192.0.2.10', mac: '02:00:00:00:0d:01', ifname: 'eth0', kind },
+    ]);
   });
 
   it('takes the MAC of an NA without a target option from its Ethernet source', () => {
     const { wire, claims } = setup();
     const target = ipv6ToBytes('2001:db8::a');
-    wire.inject(encodeNdpFrame({ srcMac: OTHER, dstMac: ALL_NODES_MAC, src: target, dst: ALL_NODES_IPV6 }, { type: 'na', target, solicited: false, override: true }));
+    wire.inject(
+      encodeNdpFrame(
+        { srcMac: OTHER, dstMac: ALL_NODES_MAC, src: target, dst: ALL_NODES_IPV6 },
+        { type: 'na', target, solicited: false, override: true },
+      ),
+    );
     expect(claims.map((c) => c.mac)).toEqual(['02:00:00:00:0d:01']);
   });
 
@@ -71,14 +82,19 @@ describe('WireWatch', () => {
     expect(claims).toEqual([]);
   });
 
-  it('ignores outgoing frames, our sockets\' MACs and the extra own MACs', () => {
+  it("ignores outgoing frames, our sockets' MACs and the extra own MACs", () => {
     const { wire, eth0, claims } = setup(['02:00:00:00:0e:01']);
     eth0.deliver({ data: gratuitousArpRequestFrame(OTHER, ipv4ToBytes('192.0.2.10')), outgoing: true });
     wire.inject(gratuitousArpRequestFrame(mac('02:00:00:00:0b:01'), ipv4ToBytes('192.0.2.10')));
     wire.inject(gratuitousArpRequestFrame(mac('02:00:00:00:0e:01'), ipv4ToBytes('192.0.2.10')));
     // Relayed by another box, but binding the IP to our own MAC: harmless.
     const target = ipv6ToBytes('2001:db8::a');
-    wire.inject(encodeNdpFrame({ srcMac: OTHER, dstMac: ALL_NODES_MAC, src: target, dst: ALL_NODES_IPV6 }, { type: 'na', target, solicited: false, override: true, targetLinkLayer: mac('02:00:00:00:0b:01') }));
+    wire.inject(
+      encodeNdpFrame(
+        { srcMac: OTHER, dstMac: ALL_NODES_MAC, src: target, dst: ALL_NODES_IPV6 },
+        { type: 'na', target, solicited: false, override: true, targetLinkLayer: mac('02:00:00:00:0b:01') },
+      ),
+    );
     expect(claims).toEqual([]);
   });
 

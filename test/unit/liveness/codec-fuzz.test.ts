@@ -22,7 +22,11 @@ const message: fc.Arbitrary<Message> = fc
     apiCutOff: fc.boolean(),
     records: fc.array(fc.record({ kind, node: nodeName, incarnation: counter }), { maxLength: 20 }),
   })
-  .map((m) => ({ ...m, subscribed: m.type === 'heartbeat' && m.subscribed, apiCutOff: m.type === 'heartbeat' && m.apiCutOff }));
+  .map((m) => ({
+    ...m,
+    subscribed: m.type === 'heartbeat' && m.subscribed,
+    apiCutOff: m.type === 'heartbeat' && m.apiCutOff,
+  }));
 
 const everyone = () => new AuthenticatedChannel({ keys, isMember: () => true });
 
@@ -40,7 +44,9 @@ describe('liveness decoder fuzzing', () => {
   });
 
   it('random bytes behind a valid header prefix: never throws, never accepted', () => {
-    const prefix = everyone().seal({ type: 'notice', sender: 'node-a', incarnation: 1, subscribed: false, apiCutOff: false, records: [] }).subarray(0, 25);
+    const prefix = everyone()
+      .seal({ type: 'notice', sender: 'node-a', incarnation: 1, subscribed: false, apiCutOff: false, records: [] })
+      .subarray(0, 25);
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), (tail) => {
         expect(everyone().open(Buffer.concat([prefix, Buffer.from(tail)]))).toBeUndefined();
@@ -86,7 +92,8 @@ describe('liveness decoder fuzzing', () => {
           const at = mu.at % (mutated.length + 1);
           if (mu.op === 'flip' && at < mutated.length) mutated[at] = (mutated[at] as number) ^ (1 << mu.bit);
           else if (mu.op === 'cut') mutated = mutated.subarray(0, at);
-          else if (mu.op === 'insert') mutated = Buffer.concat([mutated.subarray(0, at), Buffer.from([mu.byte]), mutated.subarray(at)]);
+          else if (mu.op === 'insert')
+            mutated = Buffer.concat([mutated.subarray(0, at), Buffer.from([mu.byte]), mutated.subarray(at)]);
         }
         fc.pre(!mutated.equals(bytes));
         expect(everyone().open(mutated)).toBeUndefined();

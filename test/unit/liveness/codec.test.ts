@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AuthenticatedChannel } from '../../../src/liveness/channel.js';
-import { decodeMessage, encodeMessage, MAC_BYTES, MAX_DATAGRAM_BYTES, type DropReason } from '../../../src/liveness/codec.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  MAC_BYTES,
+  MAX_DATAGRAM_BYTES,
+  type DropReason,
+} from '../../../src/liveness/codec.js';
 import { KeyRing, keyId } from '../../../src/liveness/keyring.js';
 import { ReplayGuard, REPLAY_WINDOW } from '../../../src/liveness/replay.js';
 import type { Message } from '../../../src/liveness/types.js';
@@ -38,10 +44,24 @@ describe('liveness codec', () => {
   it('round-trips every field through seal and open', () => {
     const sender = channel();
     const receiver = channel();
-    const notice: Message = { type: 'notice', sender: 'node-b', incarnation: 0, subscribed: false, apiCutOff: false, records: [{ kind: 'suspect', node: 'node-a', incarnation: 5 }] };
+    const notice: Message = {
+      type: 'notice',
+      sender: 'node-b',
+      incarnation: 0,
+      subscribed: false,
+      apiCutOff: false,
+      records: [{ kind: 'suspect', node: 'node-a', incarnation: 5 }],
+    };
     expect(receiver.open(sender.seal(heartbeat))).toEqual(heartbeat);
-    expect(receiver.open(sender.seal({ ...heartbeat, subscribed: true, records: [] }))).toEqual({ ...heartbeat, subscribed: true, records: [] });
-    for (const flags of [{ subscribed: false, apiCutOff: true }, { subscribed: true, apiCutOff: true }]) {
+    expect(receiver.open(sender.seal({ ...heartbeat, subscribed: true, records: [] }))).toEqual({
+      ...heartbeat,
+      subscribed: true,
+      records: [],
+    });
+    for (const flags of [
+      { subscribed: false, apiCutOff: true },
+      { subscribed: true, apiCutOff: true },
+    ]) {
       expect(receiver.open(sender.seal({ ...heartbeat, ...flags }))).toEqual({ ...heartbeat, ...flags });
     }
     expect(receiver.open(sender.seal(notice))).toEqual(notice);
@@ -103,7 +123,11 @@ describe('liveness codec', () => {
     const firstRecord = 25 + 1 + 'node-a'.length + 1;
     expect(refusal(patch(firstRecord, 0))).toBe('malformed'); // record kind 0
     expect(refusal(patch(firstRecord + 9, 0))).toBe('malformed'); // empty name
-    const withTrailer = Buffer.concat([bytes.subarray(0, bytes.length - MAC_BYTES), Buffer.from([0]), bytes.subarray(bytes.length - MAC_BYTES)]);
+    const withTrailer = Buffer.concat([
+      bytes.subarray(0, bytes.length - MAC_BYTES),
+      Buffer.from([0]),
+      bytes.subarray(bytes.length - MAC_BYTES),
+    ]);
     expect(refusal(withTrailer)).toBe('malformed');
   });
 
@@ -143,7 +167,8 @@ describe('liveness codec', () => {
 
   it('counts each refusal and never throws on what it refuses', () => {
     const receiver = channel();
-    for (const junk of [Buffer.alloc(0), Buffer.from('hello'), Buffer.alloc(MAX_DATAGRAM_BYTES + 1)]) expect(receiver.open(junk)).toBeUndefined();
+    for (const junk of [Buffer.alloc(0), Buffer.from('hello'), Buffer.alloc(MAX_DATAGRAM_BYTES + 1)])
+      expect(receiver.open(junk)).toBeUndefined();
     expect(receiver.dropped).toMatchObject({ truncated: 1, 'bad-magic': 1, oversized: 1 });
   });
 
@@ -163,7 +188,11 @@ describe('liveness codec', () => {
     expect(() => encodeMessage({ ...heartbeat, sender: 'Bad_Name' }, 0, key)).toThrow(/not a valid node name/);
     expect(() => encodeMessage({ ...heartbeat, incarnation: -1 }, 0, key)).toThrow(/incarnation/);
     expect(() => encodeMessage(heartbeat, 2 ** 53, key)).toThrow(/sequence/);
-    const many = Array.from({ length: 40 }, (_, i) => ({ kind: 'dead' as const, node: `node-${'x'.repeat(20)}-${i}`, incarnation: 1 }));
+    const many = Array.from({ length: 40 }, (_, i) => ({
+      kind: 'dead' as const,
+      node: `node-${'x'.repeat(20)}-${i}`,
+      incarnation: 1,
+    }));
     expect(() => encodeMessage({ ...heartbeat, records: many }, 0, key)).toThrow(/exceeds 1200/);
   });
 });

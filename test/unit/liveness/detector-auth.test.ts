@@ -16,13 +16,20 @@ function authenticated(n: number, rings: Map<string, KeyRing>): SimCluster {
   let c: SimCluster | undefined;
   const now = () => c?.scheduler.now() ?? 0;
   for (const node of names(n)) rings.set(node, new KeyRing([OLD], { now, adoptAfterMs: ADOPT_MS }));
-  c = new SimCluster({ nodes: names(n), loss: 0.01, jitterMs: 2, seed: 11, keys: (node) => rings.get(node) as KeyRing });
+  c = new SimCluster({
+    nodes: names(n),
+    loss: 0.01,
+    jitterMs: 2,
+    seed: 11,
+    keys: (node) => rings.get(node) as KeyRing,
+  });
   c.startAll();
   c.scheduler.advance(5_000);
   return c;
 }
 
-const dropped = (c: SimCluster, reason: string) => [...c.endpoints.values()].reduce((sum, e) => sum + (e.channel?.dropped[reason as 'replayed'] ?? 0), 0);
+const dropped = (c: SimCluster, reason: string) =>
+  [...c.endpoints.values()].reduce((sum, e) => sum + (e.channel?.dropped[reason as 'replayed'] ?? 0), 0);
 
 describe('failure detector over the authenticated codec', () => {
   it('a key rotation (add new, sign with new, drop old), node by node, causes no suspicion and no death', () => {
@@ -93,14 +100,25 @@ describe('failure detector over the authenticated codec', () => {
     for (const d of toOthers) c.network.inject(d.to.node, d.bytes as Buffer);
     // Forged: a death notice about node-4 signed with a key nobody holds, under a known key id.
     const forged = encodeMessage(
-      { type: 'notice', sender: 'node-1', incarnation: c.detector('node-1').incarnation, subscribed: false, apiCutOff: false, records: [{ kind: 'dead', node: 'node-4', incarnation: c.detector('node-4').incarnation }] },
+      {
+        type: 'notice',
+        sender: 'node-1',
+        incarnation: c.detector('node-1').incarnation,
+        subscribed: false,
+        apiCutOff: false,
+        records: [{ kind: 'dead', node: 'node-4', incarnation: c.detector('node-4').incarnation }],
+      },
       1_000_000,
       { id: keyId(OLD), secret: Buffer.alloc(32, 0xee) },
     );
     for (const node of names(8)) c.network.inject(node, forged);
     c.scheduler.advance(1_000);
     expect(c.allSay('node-2', 'alive')).toBe(true);
-    expect(names(8).filter((n) => n !== 'node-4').map((n) => c.detector(n).verdict('node-4'))).toEqual(names(7).map(() => 'alive'));
+    expect(
+      names(8)
+        .filter((n) => n !== 'node-4')
+        .map((n) => c.detector(n).verdict('node-4')),
+    ).toEqual(names(7).map(() => 'alive'));
     expect(dropped(c, 'replayed')).toBeGreaterThanOrEqual(toOthers.length);
     expect(dropped(c, 'bad-mac')).toBe(8);
   });

@@ -229,7 +229,14 @@ describe('failure detector: refutation', () => {
     const c = cluster(10, { loss: 0 });
     const x = c.detector('node-2');
     const claimed = x.incarnation + 1_000;
-    c.endpoints.get('node-7')?.send(SimNetwork.peer('node-2'), { type: 'notice', sender: 'node-7', incarnation: c.detector('node-7').incarnation, subscribed: false, apiCutOff: false, records: [{ kind: 'dead', node: 'node-2', incarnation: claimed }] });
+    c.endpoints.get('node-7')?.send(SimNetwork.peer('node-2'), {
+      type: 'notice',
+      sender: 'node-7',
+      incarnation: c.detector('node-7').incarnation,
+      subscribed: false,
+      apiCutOff: false,
+      records: [{ kind: 'dead', node: 'node-2', incarnation: claimed }],
+    });
     c.scheduler.advance(10);
     expect(x.incarnation).toBe(claimed + 1);
     expect(x.counters.refutations).toBe(1);
@@ -243,7 +250,14 @@ describe('failure detector: refutation', () => {
     const inc = c.detector(x).incarnation;
     const observer = c.detector('node-5');
     // A late relayed record from before a refutation.
-    c.endpoints.get('node-7')?.send(SimNetwork.peer('node-5'), { type: 'notice', sender: 'node-7', incarnation: c.detector('node-7').incarnation, subscribed: false, apiCutOff: false, records: [{ kind: 'dead', node: x, incarnation: inc - 1 }] });
+    c.endpoints.get('node-7')?.send(SimNetwork.peer('node-5'), {
+      type: 'notice',
+      sender: 'node-7',
+      incarnation: c.detector('node-7').incarnation,
+      subscribed: false,
+      apiCutOff: false,
+      records: [{ kind: 'dead', node: x, incarnation: inc - 1 }],
+    });
     c.scheduler.advance(10);
     expect(observer.verdict(x)).toBe('alive');
   });

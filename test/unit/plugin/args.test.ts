@@ -5,10 +5,22 @@ import { renderTable } from '../../../src/plugin/table.js';
 
 describe('kubectl ironlb command line', () => {
   it('reads status, pools, nodes and migrate with their flags', () => {
-    expect(parsePluginArgs(['status', 'web', '-n', 'apps', '-o', 'json'])).toMatchObject({ command: 'status', service: 'web', namespace: 'apps', output: 'json', ironlbNamespace: 'ironlb-system' });
+    expect(parsePluginArgs(['status', 'web', '-n', 'apps', '-o', 'json'])).toMatchObject({
+      command: 'status',
+      service: 'web',
+      namespace: 'apps',
+      output: 'json',
+      ironlbNamespace: 'ironlb-system',
+    });
     expect(parsePluginArgs(['status', '-A'])).toMatchObject({ allNamespaces: true, output: 'table' });
-    expect(parsePluginArgs(['migrate', '-f', 'a.yaml', '-f', 'b.yaml', '--dry-run'])).toMatchObject({ files: ['a.yaml', 'b.yaml'], dryRun: true, output: 'yaml' });
-    expect(parsePluginArgs(['migrate', '--from-cluster', '--metallb-namespace=mlb', '--context', 'prod'])).toMatchObject({ fromCluster: true, metallbNamespace: 'mlb', context: 'prod' });
+    expect(parsePluginArgs(['migrate', '-f', 'a.yaml', '-f', 'b.yaml', '--dry-run'])).toMatchObject({
+      files: ['a.yaml', 'b.yaml'],
+      dryRun: true,
+      output: 'yaml',
+    });
+    expect(
+      parsePluginArgs(['migrate', '--from-cluster', '--metallb-namespace=mlb', '--context', 'prod']),
+    ).toMatchObject({ fromCluster: true, metallbNamespace: 'mlb', context: 'prod' });
     expect(parsePluginArgs([])).toBe('help');
     expect(parsePluginArgs(['pools', '--help'])).toBe('help');
   });
@@ -37,12 +49,19 @@ describe('kubectl ironlb command line', () => {
 
 describe('node liveness', () => {
   const lease = (renewedAgoMs: number | undefined, leaseDurationSeconds: number | undefined) => ({
-    spec: { ...(renewedAgoMs !== undefined ? { renewTime: new Date(1_000_000 - renewedAgoMs) } : {}), ...(leaseDurationSeconds !== undefined ? { leaseDurationSeconds } : {}) },
+    spec: {
+      ...(renewedAgoMs !== undefined ? { renewTime: new Date(1_000_000 - renewedAgoMs) } : {}),
+      ...(leaseDurationSeconds !== undefined ? { leaseDurationSeconds } : {}),
+    },
   });
-  it('follows each Lease\'s own duration, not a fixed interval', () => {
+  it("follows each Lease's own duration, not a fixed interval", () => {
     expect(leaseLiveness(lease(2999, 3), 1_000_000).live).toBe(true);
     expect(leaseLiveness(lease(3000, 3), 1_000_000).live).toBe(false);
-    expect(leaseLiveness(lease(25_000, 30), 1_000_000)).toEqual({ live: true, renewedAgoMs: 25_000, leaseDurationSeconds: 30 });
+    expect(leaseLiveness(lease(25_000, 30), 1_000_000)).toEqual({
+      live: true,
+      renewedAgoMs: 25_000,
+      leaseDurationSeconds: 30,
+    });
     expect(leaseLiveness(lease(undefined, 3), 1_000_000).live).toBe(false);
     expect(leaseLiveness(lease(10, undefined), 1_000_000).live).toBe(false);
   });
@@ -50,6 +69,14 @@ describe('node liveness', () => {
 
 describe('plain tables', () => {
   it('pads columns like kubectl and shows <none> for empty cells', () => {
-    expect(renderTable(['NAME', 'IP'], [['web', '192.0.2.10'], ['db', '']])).toBe('NAME   IP\nweb    192.0.2.10\ndb     <none>\n');
+    expect(
+      renderTable(
+        ['NAME', 'IP'],
+        [
+          ['web', '192.0.2.10'],
+          ['db', ''],
+        ],
+      ),
+    ).toBe('NAME   IP\nweb    192.0.2.10\ndb     <none>\n');
   });
 });

@@ -8,9 +8,14 @@ import { parsePool } from '../../../src/api/pool.js';
 import { convertAddress, migrate, type ReportLine } from '../../../src/plugin/migrate.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'metallb');
-const read = (file: string) => parseAllDocuments(readFileSync(path.join(dir, file), 'utf8')).map((d) => ({ source: file, object: d.toJS() as unknown }));
+const read = (file: string) =>
+  parseAllDocuments(readFileSync(path.join(dir, file), 'utf8')).map((d) => ({
+    source: file,
+    object: d.toJS() as unknown,
+  }));
 const run = (...files: string[]) => migrate(files.flatMap(read), { namespace: 'ironlb-system' });
-const lines = (report: ReportLine[], object: string) => report.filter((l) => l.object === object).map((l) => `${l.field} ${l.outcome}`);
+const lines = (report: ReportLine[], object: string) =>
+  report.filter((l) => l.object === object).map((l) => `${l.field} ${l.outcome}`);
 
 describe('migrate: MetalLB sample configurations', () => {
   it('converts every MetalLB L2 sample into objects ironlb itself accepts', () => {
@@ -33,41 +38,99 @@ describe('migrate: MetalLB sample configurations', () => {
     const { objects, report } = run('ipaddresspool_with_selector.yaml');
     expect(objects).toEqual([
       {
-        apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'ippool-ns-service-alloc-sample', namespace: 'ironlb-system' },
+        apiVersion: 'ironlb.io/v1beta1',
+        kind: 'IPAddressPool',
+        metadata: { name: 'ippool-ns-service-alloc-sample', namespace: 'ironlb-system' },
         spec: {
-          addresses: ['192.168.20.0/24'], avoidBuggyIPs: true,
-          serviceAllocation: { priority: 50, namespaces: ['namespace-a', 'namespace-b'], namespaceSelectors: [{ matchLabels: { foo: 'bar' } }], serviceSelectors: [{ matchExpressions: [{ key: 'app', operator: 'In', values: ['bar'] }] }] },
+          addresses: ['192.168.20.0/24'],
+          avoidBuggyIPs: true,
+          serviceAllocation: {
+            priority: 50,
+            namespaces: ['namespace-a', 'namespace-b'],
+            namespaceSelectors: [{ matchLabels: { foo: 'bar' } }],
+            serviceSelectors: [{ matchExpressions: [{ key: 'app', operator: 'In', values: ['bar'] }] }],
+          },
         },
       },
     ]);
     expect(lines(report, 'IPAddressPool metallb-system/ippool-ns-service-alloc-sample')).toEqual([
-      'apiVersion changed', 'metadata.namespace changed', 'spec.addresses[0] carried', 'spec.avoidBuggyIPs carried',
-      'spec.serviceAllocation.priority carried', 'spec.serviceAllocation.namespaces carried',
-      'spec.serviceAllocation.namespaceSelectors carried', 'spec.serviceAllocation.serviceSelectors carried',
+      'apiVersion changed',
+      'metadata.namespace changed',
+      'spec.addresses[0] carried',
+      'spec.avoidBuggyIPs carried',
+      'spec.serviceAllocation.priority carried',
+      'spec.serviceAllocation.namespaces carried',
+      'spec.serviceAllocation.namespaceSelectors carried',
+      'spec.serviceAllocation.serviceSelectors carried',
     ]);
   });
 
   it('says what changed and what has no equivalent', () => {
     const { objects, report, failed } = run('edge-cases.yaml', 'bgppeer_simple.yaml', 'simple_pool_adv_bgp.yaml');
     expect(failed).toBe(false);
-    expect(objects.find((o) => o.metadata.name === 'hostbits')?.spec.addresses).toEqual(['192.0.2.64/26', '198.51.100.10-198.51.100.20', '2001:db8::/120']);
-    expect(objects.find((o) => o.metadata.name === 'picky')?.spec).toEqual({ ipAddressPoolSelectors: [{ matchLabels: { zone: 'a' } }], interfaces: ['eth1'] });
+    expect(objects.find((o) => o.metadata.name === 'hostbits')?.spec.addresses).toEqual([
+      '192.0.2.64/26',
+      '198.51.100.10-198.51.100.20',
+      '2001:db8::/120',
+    ]);
+    expect(objects.find((o) => o.metadata.name === 'picky')?.spec).toEqual({
+      ipAddressPoolSelectors: [{ matchLabels: { zone: 'a' } }],
+      interfaces: ['eth1'],
+    });
     const hostbits = report.filter((l) => l.object === 'IPAddressPool metallb-system/hostbits');
-    expect(hostbits.find((l) => l.field === 'spec.addresses[0]')).toMatchObject({ outcome: 'changed', detail: expect.stringContaining('192.0.2.77/26 -> 192.0.2.64/26') });
+    expect(hostbits.find((l) => l.field === 'spec.addresses[0]')).toMatchObject({
+      outcome: 'changed',
+      detail: expect.stringContaining('192.0.2.77/26 -> 192.0.2.64/26'),
+    });
     expect(hostbits.find((l) => l.field === 'metadata.annotations')?.outcome).toBe('dropped');
     expect(lines(report, 'L2Advertisement metallb-system/picky')).toContain('spec.serviceSelectors dropped');
     expect(lines(report, 'L2Advertisement metallb-system/picky')).toContain('spec.preferredNodeSelectors dropped');
-    expect(report.filter((l) => l.object.startsWith('BGP')).map((l) => `${l.object} ${l.outcome}`)).toEqual(['BGPPeer metallb-system/peer dropped', 'BGPAdvertisement metallb-system/empty dropped']);
+    expect(report.filter((l) => l.object.startsWith('BGP')).map((l) => `${l.object} ${l.outcome}`)).toEqual([
+      'BGPPeer metallb-system/peer dropped',
+      'BGPAdvertisement metallb-system/empty dropped',
+    ]);
   });
 
   it('refuses what it cannot convert, and writes none of it', () => {
     const bad = migrate(
       [
-        { source: 'a.yaml', object: { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'p' }, spec: { addresses: ['192.0.2.9-192.0.2.1'] } } },
-        { source: 'a.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config', namespace: 'metallb-system' }, data: { config: 'address-pools: []' } } },
+        {
+          source: 'a.yaml',
+          object: {
+            apiVersion: 'metallb.io/v1beta1',
+            kind: 'IPAddressPool',
+            metadata: { name: 'p' },
+            spec: { addresses: ['192.0.2.9-192.0.2.1'] },
+          },
+        },
+        {
+          source: 'a.yaml',
+          object: {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'config', namespace: 'metallb-system' },
+            data: { config: 'address-pools: []' },
+          },
+        },
         { source: 'a.yaml', object: 'just text' },
-        { source: 'b.yaml', object: { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'q', namespace: 'one' }, spec: { addresses: ['192.0.2.0/30'] } } },
-        { source: 'b.yaml', object: { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'q', namespace: 'two' }, spec: { addresses: ['192.0.2.4/30'] } } },
+        {
+          source: 'b.yaml',
+          object: {
+            apiVersion: 'metallb.io/v1beta1',
+            kind: 'IPAddressPool',
+            metadata: { name: 'q', namespace: 'one' },
+            spec: { addresses: ['192.0.2.0/30'] },
+          },
+        },
+        {
+          source: 'b.yaml',
+          object: {
+            apiVersion: 'metallb.io/v1beta1',
+            kind: 'IPAddressPool',
+            metadata: { name: 'q', namespace: 'two' },
+            spec: { addresses: ['192.0.2.4/30'] },
+          },
+        },
         { source: 'b.yaml', object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' } } },
       ],
       { namespace: 'ironlb-system' },
