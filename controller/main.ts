@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     leaseDurationMs: flags.leaderLeaseDurationMs,
     renewDeadlineMs: flags.leaderRenewDeadlineMs,
     retryPeriodMs: flags.leaderRetryPeriodMs,
-    ...(flags.identity ? { identity: flags.identity } : {}),
+    identity: flags.identity || undefined,
     logger,
   });
   logger.info(

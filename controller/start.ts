@@ -102,8 +102,8 @@ export async function startController(options: StartControllerOptions): Promise<
       lbClass: options.lbClass ?? '',
       logger,
       metrics,
-      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-      ...(options.orphanLeaseGraceMs !== undefined ? { orphanLeaseGraceMs: options.orphanLeaseGraceMs } : {}),
+      concurrency: options.concurrency || undefined,
+      orphanLeaseGraceMs: options.orphanLeaseGraceMs,
     });
     active = controller;
     controller.start().catch((err: unknown) => logger.error({ err: String(err) }, 'controller loop failed to start'));
@@ -121,9 +121,9 @@ export async function startController(options: StartControllerOptions): Promise<
       leases: new LeaseClient(client, namespace),
       leaseName: LEADER_LEASE_NAME,
       identity,
-      ...(options.leaseDurationMs ? { leaseDurationMs: options.leaseDurationMs } : {}),
-      ...(options.renewDeadlineMs ? { renewDeadlineMs: options.renewDeadlineMs } : {}),
-      ...(options.retryPeriodMs ? { retryPeriodMs: options.retryPeriodMs } : {}),
+      leaseDurationMs: options.leaseDurationMs || undefined,
+      renewDeadlineMs: options.renewDeadlineMs || undefined,
+      retryPeriodMs: options.retryPeriodMs || undefined,
       onStartedLeading: lead,
       onStoppedLeading: unlead,
       onNewLeader: (leader) => logger.info({ leader }, 'leader observed'),
@@ -139,7 +139,7 @@ export async function startController(options: StartControllerOptions): Promise<
   try {
     server = await startMetricsServer({
       port: options.metricsPort ?? 0,
-      ...(options.metricsHost ? { host: options.metricsHost } : {}),
+      host: options.metricsHost || undefined,
       registry: metrics.registry,
       healthy: () => !stopping,
       ready,

@@ -69,7 +69,7 @@ export function createSpeakerBgp(options: SpeakerBgpOptions): SpeakerBgp {
         events.record({ kind: 'Node', apiVersion: 'v1', name: node }, type, reason, message),
     },
     logger: log,
-    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    pollIntervalMs: options.pollIntervalMs,
     onStatus: (s) => status.publish(s),
   });
 

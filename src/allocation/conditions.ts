@@ -56,7 +56,7 @@ export function mergeConditions(
       message: want.message,
       lastTransitionTime:
         previous && previous.status === want.status ? previous.lastTransitionTime : conditionTime(now),
-      ...(observedGeneration !== undefined ? { observedGeneration } : {}),
+      observedGeneration,
     };
     if (index >= 0) result[index] = next;
     else result.push(next);

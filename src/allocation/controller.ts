@@ -191,8 +191,8 @@ export class AllocationController {
       apiVersion: 'ironlb.io/v1beta1',
       namespace: raw.metadata?.namespace ?? '',
       name: raw.metadata?.name ?? '',
-      ...(raw.metadata?.uid ? { uid: raw.metadata.uid } : {}),
-      ...(raw.metadata?.resourceVersion ? { resourceVersion: raw.metadata.resourceVersion } : {}),
+      uid: raw.metadata?.uid || undefined,
+      resourceVersion: raw.metadata?.resourceVersion || undefined,
     };
     for (const e of poolWarnings(previous, desired, this.poolNotes.get(ref.name) ?? [])) {
       this.options.io.recordEvent(ref, 'Warning', e.reason, e.message);
@@ -224,7 +224,7 @@ export class AllocationController {
     const lease = this.options.io.leases.get(this.options.namespace, ipLeaseName(ip));
     if (!lease) return undefined;
     const conflict = lease.metadata?.annotations?.[CONFLICT_ANNOTATION];
-    return { holder: lease.spec?.holderIdentity ?? '', ...(conflict ? { conflict } : {}) };
+    return { holder: lease.spec?.holderIdentity ?? '', conflict: conflict || undefined };
   }
 
   private leaseChanged(lease: V1Lease): void {
@@ -369,8 +369,8 @@ export class AllocationController {
       apiVersion: 'v1',
       namespace: service.metadata?.namespace ?? '',
       name: service.metadata?.name ?? '',
-      ...(service.metadata?.uid ? { uid: service.metadata.uid } : {}),
-      ...(service.metadata?.resourceVersion ? { resourceVersion: service.metadata.resourceVersion } : {}),
+      uid: service.metadata?.uid || undefined,
+      resourceVersion: service.metadata?.resourceVersion || undefined,
     };
     for (const e of events) this.options.io.recordEvent(ref, e.type, e.reason, e.message);
   }
@@ -381,7 +381,10 @@ export class AllocationController {
     if (names.length > 0) this.leasesOfKey.set(key, names);
     for (const name of names) {
       let keys = this.leaseHolders.get(name);
-      if (!keys) this.leaseHolders.set(name, (keys = new Set()));
+      if (!keys) {
+        keys = new Set();
+        this.leaseHolders.set(name, keys);
+      }
       keys.add(key);
     }
   }

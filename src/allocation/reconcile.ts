@@ -99,7 +99,7 @@ export function statusConditions(service: V1Service): ServiceCondition[] {
       c.lastTransitionTime instanceof Date
         ? c.lastTransitionTime.toISOString().replace(/\.\d{3}Z$/, 'Z')
         : String(c.lastTransitionTime),
-    ...(c.observedGeneration !== undefined ? { observedGeneration: c.observedGeneration } : {}),
+    observedGeneration: c.observedGeneration,
   }));
 }
 

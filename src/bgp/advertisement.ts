@@ -2,7 +2,7 @@ import { parseSelectorList } from '../api/pool.js';
 import type { LabelSelector } from '../api/types.js';
 import { parseCommunityValue, type BgpCommunity } from './community.js';
 import { MAX_COMMUNITIES, bgpAdvertisementSpec } from '../api/schema/bgp.js';
-import { isPlainObject, readNameList, readObjectStart, readSpecInteger } from './fields.js';
+import { readNameList, readObjectStart, readSpecInteger } from './fields.js';
 
 const fields = bgpAdvertisementSpec.properties;
 

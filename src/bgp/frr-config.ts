@@ -47,7 +47,9 @@ function peerFilters(peer: string, prefixes: ReadonlyMap<string, PrefixAttribute
   const sorted = [...prefixes].sort((a, b) => compareText(a[0], b[0]));
   let sequence = 0;
   const setEntry = (list: string, family: 'ip' | 'ipv6', members: string[], set: string) => {
-    members.forEach((prefix, i) => lines.push(`${family} prefix-list ${list} seq ${(i + 1) * 5} permit ${prefix}`));
+    for (const [i, prefix] of members.entries()) {
+      lines.push(`${family} prefix-list ${list} seq ${(i + 1) * 5} permit ${prefix}`);
+    }
     sequence += 10;
     lines.push(
       `route-map ${out} permit ${sequence}`,
@@ -89,7 +91,9 @@ function peerFilters(peer: string, prefixes: ReadonlyMap<string, PrefixAttribute
     const list = `ironlb-${peer}-${family === 'ip' ? 'ipv4' : 'ipv6'}`;
     const members = sorted.filter(([, a]) => (a.family === 'IPv4') === (family === 'ip')).map(([p]) => p);
     if (members.length === 0) lines.push(`${family} prefix-list ${list} seq 5 deny any`);
-    members.forEach((prefix, i) => lines.push(`${family} prefix-list ${list} seq ${(i + 1) * 5} permit ${prefix}`));
+    for (const [i, prefix] of members.entries()) {
+      lines.push(`${family} prefix-list ${list} seq ${(i + 1) * 5} permit ${prefix}`);
+    }
     sequence += 10;
     lines.push(`route-map ${out} permit ${sequence}`, ` match ${family} address prefix-list ${list}`, 'exit', '!');
   }

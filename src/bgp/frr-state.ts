@@ -70,12 +70,12 @@ export function parseBgpNeighbors(text: string): Map<string, BgpSessionState> {
     const peer = str(value.nbrDesc);
     result.set(address, {
       address,
-      ...(peer !== undefined ? { peer } : {}),
+      peer,
       state,
       established: state === 'Established',
       prefixesSent: sent,
       prefixesReceived: received,
-      ...(lastError !== undefined ? { lastError } : {}),
+      lastError,
       connectionsEstablished: num(value.connectionsEstablished),
       connectionsDropped: num(value.connectionsDropped),
     });
@@ -98,6 +98,6 @@ export function parseBfdPeers(text: string): BfdPeerState[] {
     const local = str(value.local);
     const diagnostic = str(value.diagnostic);
     const why = diagnostic !== undefined && diagnostic !== 'ok' ? { diagnostic } : {};
-    return [{ peer, status, ...(local !== undefined ? { local } : {}), ...why }];
+    return [{ peer, status, local, ...why }];
   });
 }

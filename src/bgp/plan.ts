@@ -100,8 +100,8 @@ export function planNode(inputs: BgpNodeInputs): NodeBgpPlan {
   const first = sessions[0]?.peer;
   const routerID = sessions.find((s) => s.peer.routerID !== undefined)?.peer.routerID;
   return {
-    ...(first ? { myASN: first.myASN } : {}),
-    ...(routerID !== undefined ? { routerID } : {}),
+    myASN: first?.myASN,
+    routerID,
     sessions,
     prefixes,
     bfdProfiles: [...inputs.bfdProfiles].sort(byName),
@@ -143,7 +143,7 @@ function planSessions(inputs: BgpNodeInputs, errors: ConfigError[]): PeerSession
       continue;
     }
     if (peer.passwordSecret === undefined) {
-      sessions.push({ peer, ...(peer.password !== undefined ? { password: peer.password } : {}) });
+      sessions.push({ peer, password: peer.password });
       continue;
     }
     const password = secretPassword(peer.passwordSecret, inputs.secrets.get(peer.passwordSecret));
@@ -215,7 +215,7 @@ function eligibleIps(inputs: BgpNodeInputs, advertisement: ParsedBGPAdvertisemen
     services: inputs.services,
     endpoints: inputs.endpoints,
     speakerInterfaces: new Map([[inputs.node.name, ['bgp']]]),
-    ...(inputs.poolOfIp ? { poolOfIp: inputs.poolOfIp } : {}),
+    poolOfIp: inputs.poolOfIp,
   });
   const result = new Map<string, string>();
   for (const [ip, c] of candidates)

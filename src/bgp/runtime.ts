@@ -115,7 +115,7 @@ export class BgpRuntime {
   }
 
   private renderOptions() {
-    return { hostname: this.options.node, ...(this.options.frrLogLevel ? { logLevel: this.options.frrLogLevel } : {}) };
+    return { hostname: this.options.node, logLevel: this.options.frrLogLevel || undefined };
   }
 
   /**
@@ -126,13 +126,13 @@ export class BgpRuntime {
   async withdraw(): Promise<boolean> {
     this.withdrawn = true;
     this.kick();
-    while (this.applying) await this.applying;
+    while (this.applying !== undefined) await this.applying;
     if (this.applied === this.desiredConfig()) return true;
     // The retry timer may be far; one more attempt now, it is the last chance.
     this.retryTimer?.();
     this.retryTimer = undefined;
     this.kick();
-    while (this.applying) await this.applying;
+    while (this.applying !== undefined) await this.applying;
     return this.applied === this.desiredConfig();
   }
 
@@ -147,7 +147,7 @@ export class BgpRuntime {
     const frr = this.frrError !== undefined ? 'failed' : current ? 'applied' : 'pending';
     return {
       frr,
-      ...(this.frrError !== undefined ? { frrError: this.frrError } : {}),
+      frrError: this.frrError,
       withdrawn: this.withdrawn,
       peers: this.peers,
       errors: this.errors,
@@ -232,7 +232,7 @@ export class BgpRuntime {
       logger.warn({ running }, 'FRR runs other neighbors than planned (restarted?); applying again');
       this.applied = undefined;
     }
-    const peers = peerStatuses(this.plan, { ...(sessions ? { sessions } : {}), ...(bfd ? { bfd } : {}) });
+    const peers = peerStatuses(this.plan, { sessions, bfd });
     for (const change of sessionChanges(this.options.node, this.peers, peers)) {
       const [type, reason] = change.up
         ? (['Normal', BGP_EVENT_REASONS.sessionUp] as const)

@@ -60,8 +60,8 @@ export function peerStatuses(plan: NodeBgpPlan, view: SessionView): PeerStatus[]
       established: session?.established ?? false,
       prefixesSent: session?.prefixesSent ?? 0,
       prefixesPlanned: plan.prefixes.get(peer.name)?.size ?? 0,
-      ...(lastError !== undefined ? { lastError } : {}),
-      ...(bfd !== undefined ? { bfd } : {}),
+      lastError,
+      bfd,
     };
   });
 }
