@@ -25,7 +25,7 @@ export class BgpStatusPublisher {
 
   /** Resolves once the latest status is written (or failed). */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.writing !== undefined) await this.writing;
   }
 
   private async drain(): Promise<void> {

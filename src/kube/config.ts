@@ -112,7 +112,10 @@ function checked(kubeConfig: KubeConfig, source: string): KubeConfig {
 
 // loadFromCluster reads KUBERNETES_SERVICE_HOST/PORT from process.env.
 function withEnv(env: Record<string, string | undefined>, fn: () => void): void {
-  if (env === process.env) return fn();
+  if (env === process.env) {
+    fn();
+    return;
+  }
   const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
   process.env.KUBERNETES_SERVICE_HOST = env.KUBERNETES_SERVICE_HOST;
   process.env.KUBERNETES_SERVICE_PORT = env.KUBERNETES_SERVICE_PORT;

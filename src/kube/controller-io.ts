@@ -44,7 +44,9 @@ export function createKubeIO(
     pools,
     namespaces,
     leases,
-    start: () => all.forEach((i) => i.start()),
+    start: () => {
+      for (const i of all) i.start();
+    },
     stop: async () => {
       await Promise.all(all.map((i) => i.stop()));
     },

@@ -149,7 +149,7 @@ export class EventRecorder {
         clearTimeout(entry.timer);
         entry.timer = undefined;
       }
-      if (entry.writing) await entry.writing;
+      if (entry.writing !== undefined) await entry.writing;
       if (entry.count > entry.writtenCount) await this.write(entry);
     }
   }

@@ -79,8 +79,8 @@ export class SpeakerBgpCaches {
     const informer = byKind[kind];
     const meta = informer.get(this.options.namespace, name)?.metadata;
     return {
-      ...(meta?.uid ? { uid: meta.uid } : {}),
-      ...(meta?.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
+      uid: meta?.uid || undefined,
+      resourceVersion: meta?.resourceVersion || undefined,
     };
   }
 
@@ -130,8 +130,8 @@ export class SpeakerBgpCaches {
     const secrets = new Map<string, SecretFacts>();
     for (const s of this.secrets.list()) {
       secrets.set(s.metadata?.name ?? '', {
-        ...(s.type !== undefined ? { type: s.type } : {}),
-        ...(s.data !== undefined ? { data: s.data } : {}),
+        type: s.type,
+        data: s.data,
       });
     }
     return {

@@ -95,8 +95,8 @@ export class SpeakerView {
     return {
       namespace,
       name,
-      ...(meta?.uid ? { uid: meta.uid } : {}),
-      ...(meta?.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
+      uid: meta?.uid || undefined,
+      resourceVersion: meta?.resourceVersion || undefined,
     };
   }
 

@@ -86,8 +86,8 @@ export class UdpTransport implements LivenessTransport {
   /** The bound port (useful with port 0 in tests). */
   address(): { ipv4?: number; ipv6?: number } {
     return {
-      ...(this.v4 ? { ipv4: this.v4.address().port } : {}),
-      ...(this.v6 ? { ipv6: this.v6.address().port } : {}),
+      ipv4: this.v4?.address().port,
+      ipv6: this.v6?.address().port,
     };
   }
 
