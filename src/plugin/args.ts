@@ -106,15 +106,15 @@ export function parsePluginArgs(argv: readonly string[]): PluginArgs | 'help' {
   return {
     command,
     output: output as PluginArgs['output'],
-    ...(namespace ? { namespace } : {}),
+    namespace: namespace || undefined,
     allNamespaces: values['all-namespaces'] ?? false,
-    ...(rest[0] !== undefined ? { service: rest[0] } : {}),
+    service: rest[0],
     files,
     fromCluster,
     metallbNamespace: namespaceFlag('--metallb-namespace', values['metallb-namespace']) ?? 'metallb-system',
     dryRun: values['dry-run'] ?? false,
     ironlbNamespace: namespaceFlag('--ironlb-namespace', values['ironlb-namespace']) ?? 'ironlb-system',
-    ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
-    ...(values.context !== undefined ? { context: values.context } : {}),
+    kubeconfig: values.kubeconfig,
+    context: values.context,
   };
 }

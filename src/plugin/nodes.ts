@@ -61,8 +61,8 @@ export function leaseLiveness(lease: V1Lease, now: number): NodeLiveness {
   if (renewed === undefined || duration === undefined || duration <= 0) {
     return {
       live: false,
-      ...(renewed !== undefined ? { renewedAgoMs: now - renewed } : {}),
-      ...(duration !== undefined ? { leaseDurationSeconds: duration } : {}),
+      renewedAgoMs: renewed !== undefined ? now - renewed : undefined,
+      leaseDurationSeconds: duration,
     };
   }
   return { live: now - renewed < duration * 1000, renewedAgoMs: now - renewed, leaseDurationSeconds: duration };
@@ -105,7 +105,7 @@ export function ipHolders(leases: readonly V1Lease[]): Map<string, { holder: str
     if (ip === undefined || nodeFromLeaseName(name) !== undefined || nodeFromMemberLeaseName(name) !== undefined)
       continue;
     const conflict = lease.metadata?.annotations?.[CONFLICT_ANNOTATION];
-    result.set(ip, { holder: lease.spec?.holderIdentity ?? '', ...(conflict ? { conflict } : {}) });
+    result.set(ip, { holder: lease.spec?.holderIdentity ?? '', conflict: conflict || undefined });
   }
   return result;
 }
@@ -129,8 +129,8 @@ export function nodeRows(state: ClusterState, now: number): NodeRow[] {
       ...liveness,
       ips: (held.get(node) ?? []).sort(),
       interfaces: speaker?.interfaces ?? [],
-      ...(problem ? { problem } : {}),
-      ...(bgp?.status ? { bgp: bgp.status } : {}),
+      problem: problem || undefined,
+      bgp: bgp?.status || undefined,
     };
   });
 }

@@ -43,7 +43,7 @@ const text = (v: unknown): string | undefined =>
 function use(status: Record<string, unknown>, family: '4' | '6'): FamilyUse {
   const used = text(status[`assignedIPv${family}`]);
   const free = text(status[`availableIPv${family}`]);
-  return { ...(used !== undefined ? { used } : {}), ...(free !== undefined ? { free } : {}) };
+  return { used, free };
 }
 
 export function poolRows(state: ClusterState): PoolsView {

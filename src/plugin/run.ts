@@ -63,16 +63,16 @@ const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 async function execute(args: PluginArgs, io: PluginIO): Promise<number> {
   if (args.command === 'migrate' && args.files.length > 0 && args.dryRun) return migrateCommand(args, io, undefined);
   const cluster = io.connect({
-    ...(args.kubeconfig ? { kubeconfig: args.kubeconfig } : {}),
-    ...(args.context ? { context: args.context } : {}),
+    kubeconfig: args.kubeconfig || undefined,
+    context: args.context || undefined,
   });
   switch (args.command) {
     case 'status': {
       const namespace = args.allNamespaces ? undefined : (args.namespace ?? cluster.contextNamespace());
       const state = await cluster.readState({
         ironlbNamespace: args.ironlbNamespace,
-        ...(namespace ? { namespace } : {}),
-        ...(args.service ? { service: args.service } : {}),
+        namespace: namespace || undefined,
+        service: args.service || undefined,
       });
       const services = serviceStatuses(state, io.now());
       io.stdout(args.output === 'json' ? json(services) : renderStatus(services, args.service !== undefined, io.now()));

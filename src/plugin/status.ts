@@ -76,9 +76,7 @@ export function serviceStatuses(state: ClusterState, now: number, lastEvents = 5
           ? `${e.source.component ?? e.reportingComponent ?? ''}, ${e.source.host}`
           : (e.source?.component ?? e.reportingComponent ?? ''),
         count: e.count ?? 1,
-        ...(iso((e.lastTimestamp ?? e.eventTime) as Date | string | undefined)
-          ? { lastSeen: iso((e.lastTimestamp ?? e.eventTime) as Date | string | undefined) }
-          : {}),
+        lastSeen: iso((e.lastTimestamp ?? e.eventTime) as Date | string | undefined) || undefined,
       }));
   return state.services
     .filter((s) => s.spec?.type === 'LoadBalancer')
@@ -87,10 +85,8 @@ export function serviceStatuses(state: ClusterState, now: number, lastEvents = 5
       return {
         namespace: s.metadata?.namespace ?? '',
         name: s.metadata?.name ?? '',
-        ...(s.spec?.loadBalancerClass ? { loadBalancerClass: s.spec.loadBalancerClass } : {}),
-        ...(s.metadata?.annotations?.[ANNOTATION_IP_ALLOCATED_FROM_POOL]
-          ? { pool: s.metadata.annotations[ANNOTATION_IP_ALLOCATED_FROM_POOL] }
-          : {}),
+        loadBalancerClass: s.spec?.loadBalancerClass || undefined,
+        pool: s.metadata?.annotations?.[ANNOTATION_IP_ALLOCATED_FROM_POOL] || undefined,
         ips: ips.map((ip): IpStatus => {
           const owner = holders.get(ip);
           const node = owner?.holder ?? '';
@@ -100,7 +96,7 @@ export function serviceStatuses(state: ClusterState, now: number, lastEvents = 5
             node,
             macs: (speaker?.interfaces ?? []).map((i) => `${i.ifname}=${i.mac}`),
             holderLive: speaker ? leaseLiveness(speaker.lease, now).live : false,
-            ...(owner?.conflict ? { conflict: owner.conflict } : {}),
+            conflict: owner?.conflict || undefined,
           };
         }),
         conditions: conditionsOf(s.status).filter((c) => IRONLB_CONDITION.test(c.type)),

@@ -12,7 +12,7 @@ function intent(
   labels?: Record<string, string>,
 ): ServiceIntent {
   const result = readServiceIntent({
-    metadata: { name: 'web', namespace: 'apps', annotations, ...(labels ? { labels } : {}) },
+    metadata: { name: 'web', namespace: 'apps', annotations, labels },
     spec: {
       type: 'LoadBalancer',
       clusterIP: '10.96.0.10',

@@ -50,8 +50,8 @@ describe('kubectl ironlb command line', () => {
 describe('node liveness', () => {
   const lease = (renewedAgoMs: number | undefined, leaseDurationSeconds: number | undefined) => ({
     spec: {
-      ...(renewedAgoMs !== undefined ? { renewTime: new Date(1_000_000 - renewedAgoMs) } : {}),
-      ...(leaseDurationSeconds !== undefined ? { leaseDurationSeconds } : {}),
+      renewTime: renewedAgoMs !== undefined ? new Date(1_000_000 - renewedAgoMs) : undefined,
+      leaseDurationSeconds,
     },
   });
   it("follows each Lease's own duration, not a fixed interval", () => {
