@@ -12,7 +12,8 @@ afterEach(() => {
 
 describe('a host that is no speaker answering for an owned IP', () => {
   it('is reported (IPConflict event, conflict on the Lease for the controller) while the owner keeps announcing', async () => {
-    const c = (cluster = new Cluster({ seed: 1, timing: TIMING, mesh: false }));
+    const c = new Cluster({ seed: 1, timing: TIMING, mesh: false });
+    cluster = c;
     const ips = ipRange(2);
     await c.place(['node-a', 'node-b'], ips);
     const ip = ips[0] ?? '';

@@ -124,7 +124,8 @@ for (const [name, start] of [
     });
 
     it('compare-and-swap: exists, conflict, not-found, and a new resourceVersion on each write', async () => {
-      const t = (target = await start());
+      const t = await start();
+      target = t;
       const ip = ipLeaseName('198.51.100.1');
       const created = await t.call(t.a.create(ip, content('node-a', '198.51.100.1')));
       expect(created.holderIdentity).toBe('node-a');
@@ -143,7 +144,8 @@ for (const [name, start] of [
     });
 
     it('the watch carries ownership and member Leases, never heartbeats; listHeartbeats reads only those', async () => {
-      const t = (target = await start());
+      const t = await start();
+      target = t;
       await t.call(t.a.create(nodeLeaseName('node-a'), { ...content('node-a'), leaseDurationSeconds: 2, renew: true }));
       await t.call(t.a.create(ipLeaseName('198.51.100.1'), content('node-a', '198.51.100.1')));
       const w = watched(t, t.b);
@@ -165,7 +167,8 @@ for (const [name, start] of [
     });
 
     it('429, 500 and an outage are "unavailable"; after the outage the watch catches up on the changes', async () => {
-      const t = (target = await start());
+      const t = await start();
+      target = t;
       const one = ipLeaseName('198.51.100.1');
       const two = ipLeaseName('198.51.100.2');
       const first = await t.call(t.a.create(one, content('node-a', '198.51.100.1')));

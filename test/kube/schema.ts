@@ -117,7 +117,8 @@ export function defaultAndPrune(value: Json, schema: Schema, isRoot = true, prun
       }
     }
   } else if (Array.isArray(value) && schema.items) {
-    value.forEach((item, i) => defaultAndPrune(item, schema.items as Schema, false, pruned, `${at}[${i}]`));
+    for (const [i, item] of value.entries())
+      defaultAndPrune(item, schema.items as Schema, false, pruned, `${at}[${i}]`);
   }
 }
 

@@ -63,13 +63,19 @@ function walk(value: Json, typeName: string, at: string, out: Decoded): void {
   };
   const array = /^Array<(.+)>$/.exec(typeName);
   if (array) {
-    if (!Array.isArray(value)) return wrong('list');
-    value.forEach((item, i) => walk(item, array[1] ?? 'any', `${at}[${i}]`, out));
+    if (!Array.isArray(value)) {
+      wrong('list');
+      return;
+    }
+    for (const [i, item] of value.entries()) walk(item, array[1] ?? 'any', `${at}[${i}]`, out);
     return;
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(typeName);
   if (map) {
-    if (!isObject(value)) return wrong('map');
+    if (!isObject(value)) {
+      wrong('map');
+      return;
+    }
     for (const [key, child] of Object.entries(value)) walk(child, map[1] ?? 'any', join(at, key), out);
     return;
   }
@@ -91,7 +97,10 @@ function walk(value: Json, typeName: string, at: string, out: Decoded): void {
   }
   const model = modelFor(typeName);
   if (!model) throw new Error(`${typeName}: no such Kubernetes type in @kubernetes/client-node`);
-  if (!isObject(value)) return wrong(typeName);
+  if (!isObject(value)) {
+    wrong(typeName);
+    return;
+  }
   const fields = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
   for (const [key, child] of Object.entries(value)) {
     const type = fields.get(key);

@@ -29,7 +29,8 @@ function render(): PodSpec {
     const speaker = renderKustomization(dir).find(
       (o) => o.kind === 'DaemonSet' && o.metadata.name === 'ironlb-speaker',
     );
-    return (speaker?.spec as { template: { spec: PodSpec } }).template.spec;
+    if (!speaker) throw new Error('the render has no ironlb-speaker DaemonSet');
+    return (speaker.spec as { template: { spec: PodSpec } }).template.spec;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
