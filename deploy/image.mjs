@@ -63,7 +63,9 @@ export function chooseEngine(options) {
     return { engine, file };
   }
   return {
-    error: `no usable container engine: ${notes.join('; ')}. Install one of docker (with its daemon), podman or buildah.`,
+    error:
+      `no usable container engine: ${notes.join('; ')}. Install one of docker (with its daemon), podman or ` +
+      `buildah.`,
   };
 }
 
@@ -119,7 +121,8 @@ function main() {
     const result = spawnSync(chosen.file, command, { cwd: root, stdio: 'inherit' });
     if (result.status !== 0) {
       console.error(
-        `${chosen.engine} ${command[0]} failed (${result.error ? result.error.message : `exit ${result.status ?? result.signal}`})`,
+        `${chosen.engine} ${command[0]} failed ` +
+          `(${result.error ? result.error.message : `exit ${result.status ?? result.signal}`})`,
       );
       return 1;
     }

@@ -186,13 +186,15 @@ export function parseSpeakerFlags(
   if (flags.livenessPort !== 0 && isIP(flags.livenessAddress) === 0) {
     throw new Error(
       flags.livenessAddress === ''
-        ? '--liveness-address: required for the liveness mesh (set HOST_IP from status.hostIP, or --liveness-port 0 for none)'
+        ? '--liveness-address: required for the liveness mesh (set HOST_IP from status.hostIP, or --liveness-port 0 ' +
+            'for none)'
         : `--liveness-address: "${flags.livenessAddress}" (from HOST_IP) is not an IP address`,
     );
   }
   if (flags.leaseDurationMs <= flags.heartbeatIntervalMs) {
     throw new Error(
-      `--lease-duration (${flags.leaseDurationMs} ms) must be longer than --heartbeat-interval (${flags.heartbeatIntervalMs} ms)`,
+      `--lease-duration (${flags.leaseDurationMs} ms) must be longer than --heartbeat-interval ` +
+        `(${flags.heartbeatIntervalMs} ms)`,
     );
   }
   return flags;

@@ -226,7 +226,8 @@ function watchLivenessKeys(
       if (keys === undefined)
         logger.warn(
           { secret: LIVENESS_KEY_SECRET },
-          'waiting for the liveness key Secret (the controller creates it); peers are judged by their heartbeat Leases meanwhile',
+          'waiting for the liveness key Secret (the controller creates it); peers are judged by their heartbeat ' +
+            'Leases meanwhile',
         );
       else if (!mesh.started) await mesh.start(keys);
       else mesh.setKeys(keys);

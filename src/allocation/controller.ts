@@ -199,7 +199,9 @@ export class AllocationController {
     }
   }
 
-  /** Deletes ownership Leases whose IP no Service has held for `graceMs` (from the rebuilt allocations, not the status). */
+  /**
+   * Deletes ownership Leases whose IP no Service has held for `graceMs` (from the rebuilt allocations, not the status).
+   */
   private sweepOrphanLeases(graceMs: number): void {
     const allocated = new Set([...this.reconciler.allocatedIPs()].map(ipLeaseName));
     const now = performance.now();

@@ -28,7 +28,9 @@ export function desiredPoolStatus(input: PoolStatusInput, now: Date): IPAddressP
         type: POOL_CONDITION_CONFLICT,
         status: 'True',
         reason: 'Overlap',
-        message: `${input.conflict.message}; this pool allocates nothing until the overlap with ${input.conflict.overlapsWith} is removed`,
+        message:
+          `${input.conflict.message}; this pool allocates nothing until the overlap with ` +
+          `${input.conflict.overlapsWith} is removed`,
       }
     : {
         type: POOL_CONDITION_CONFLICT,

@@ -64,7 +64,8 @@ function readCommunities(raw: unknown, errors: string[]): CommunityRef[] {
       result.push({ kind: 'alias', name: item });
     else
       errors.push(
-        `spec.communities[${index}]: ${JSON.stringify(item)} is not a community (like 65535:65282 or large:1:2:3) nor an alias name`,
+        `spec.communities[${index}]: ${JSON.stringify(item)} is not a community (like 65535:65282 or large:1:2:3) ` +
+          `nor an alias name`,
       );
   });
   return result;

@@ -68,7 +68,8 @@ export function parseBGPPeer(raw: unknown): ParseBGPPeerResult {
   const sourceAddress = readAddress(spec.sourceAddress, 'spec.sourceAddress', errors);
   if (sourceAddress && peerAddress && sourceAddress.family !== peerAddress.family) {
     errors.push(
-      `spec.sourceAddress: ${sourceAddress.text} is ${sourceAddress.family} but spec.peerAddress is ${peerAddress.family}`,
+      `spec.sourceAddress: ${sourceAddress.text} is ${sourceAddress.family} but spec.peerAddress is ` +
+        `${peerAddress.family}`,
     );
   }
 

@@ -124,21 +124,24 @@ function planSessions(inputs: BgpNodeInputs, errors: ConfigError[]): PeerSession
     const first = sessions[0]?.peer;
     if (first && first.myASN !== peer.myASN) {
       fail(
-        `spec.myASN: ${peer.myASN} differs from ${first.myASN} of BGPPeer "${first.name}" on node ${inputs.node.name}; a node has one local AS`,
+        `spec.myASN: ${peer.myASN} differs from ${first.myASN} of BGPPeer "${first.name}" on node ` +
+          `${inputs.node.name}; a node has one local AS`,
       );
       continue;
     }
     const otherId = sessions.find((s) => s.peer.routerID !== undefined)?.peer;
     if (peer.routerID !== undefined && otherId && otherId.routerID !== peer.routerID) {
       fail(
-        `spec.routerID: ${peer.routerID} differs from ${otherId.routerID} of BGPPeer "${otherId.name}" on node ${inputs.node.name}; a node has one router ID`,
+        `spec.routerID: ${peer.routerID} differs from ${otherId.routerID} of BGPPeer "${otherId.name}" on node ` +
+          `${inputs.node.name}; a node has one router ID`,
       );
       continue;
     }
     const same = sessions.find((s) => s.peer.peerAddress.text === peer.peerAddress.text);
     if (same) {
       fail(
-        `spec.peerAddress: ${peer.peerAddress.text} is already the address of BGPPeer "${same.peer.name}" on node ${inputs.node.name}`,
+        `spec.peerAddress: ${peer.peerAddress.text} is already the address of BGPPeer "${same.peer.name}" on node ` +
+          `${inputs.node.name}`,
       );
       continue;
     }
@@ -192,7 +195,9 @@ function resolveCommunities(
   return result;
 }
 
-/** IP -> pool for every IP this node is eligible to announce under `advertisement`, by the election's candidate rules. */
+/**
+ * IP -> pool for every IP this node is eligible to announce under `advertisement`, by the election's candidate rules.
+ */
 function eligibleIps(inputs: BgpNodeInputs, advertisement: ParsedBGPAdvertisement): Map<string, string> {
   if (advertisement.nodeSelectors.length > 0 && !matchesAnySelector(advertisement.nodeSelectors, inputs.node.labels))
     return new Map();

@@ -190,7 +190,9 @@ export class BgpRuntime {
       const initial = this.options.retryInitialMs ?? 1000;
       const delay = Math.min(this.options.retryMaxMs ?? 30_000, initial * 2 ** Math.min(this.failures - 1, 20));
       // FRR may still announce what it was last given: said loudly, retried.
-      const said = `FRR did not take the configuration (retrying); it may still announce what it was given before: ${message}`;
+      const said =
+        `FRR did not take the configuration (retrying); it may still announce what it was given before: ` +
+        `${message}`;
       events.node('Warning', BGP_EVENT_REASONS.applyFailed, said);
       logger.warn({ err: message, attempt: this.failures, retryInMs: delay }, 'applying the FRR configuration failed');
       if (!this.stopped) {

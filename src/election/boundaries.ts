@@ -59,7 +59,9 @@ export interface LeaseStore {
   update(name: string, expectedResourceVersion: string, content: LeaseContent): Promise<LeaseRecord>;
   /** With a resourceVersion precondition when one is given. */
   delete(name: string, expectedResourceVersion?: string): Promise<void>;
-  /** Ownership (`ironlb-ip-*`) and member (`ironlb-member-*`) Leases; never the heartbeats, which change every interval. */
+  /**
+   * Ownership (`ironlb-ip-*`) and member (`ironlb-member-*`) Leases; never the heartbeats, which change every interval.
+   */
   watch(handlers: LeaseWatchHandlers): { stop(): Promise<void> | void };
 }
 

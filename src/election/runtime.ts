@@ -41,7 +41,8 @@ export const MESH_STATE_MESSAGES: Record<MeshHealth, string> = {
   'self-blamed':
     'this node hears no peer on the liveness mesh while they hear each other: it takes no IP until it does',
   fallback:
-    'no speaker hears another on the liveness mesh (UDP blocked?): peers are judged by their heartbeat Leases, failover is slow',
+    'no speaker hears another on the liveness mesh (UDP blocked?): peers are judged by their heartbeat Leases, ' +
+    'failover is slow',
 };
 
 export interface SpeakerRuntimeOptions {

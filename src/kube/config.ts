@@ -89,7 +89,10 @@ export function kubeConfigForServer(server: string): KubeConfig {
 
 /** One line for the startup log: which server, which context. */
 export function describeKubeConfig(kubeConfig: KubeConfig): string {
-  return `server ${kubeConfig.getCurrentCluster()?.server ?? '(none)'} context ${kubeConfig.getCurrentContext() || '(none)'}`;
+  return (
+    `server ${kubeConfig.getCurrentCluster()?.server ?? '(none)'} context ` +
+    `${kubeConfig.getCurrentContext() || '(none)'}`
+  );
 }
 
 function loadFile(kubeConfig: KubeConfig, file: string): void {
@@ -104,7 +107,8 @@ function checked(kubeConfig: KubeConfig, source: string): KubeConfig {
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster)
     throw new Error(
-      `${source}: no current cluster (current-context ${JSON.stringify(kubeConfig.getCurrentContext())} names no known context/cluster)`,
+      `${source}: no current cluster (current-context ${JSON.stringify(kubeConfig.getCurrentContext())} names no ` +
+        `known context/cluster)`,
     );
   if (!cluster.server) throw new Error(`${source}: cluster ${cluster.name} has no server URL`);
   return kubeConfig;

@@ -23,7 +23,9 @@ export interface EventRecorderOptions {
   host?: string;
   /** Repeats of the same event within this window update one Event's count (default 10 min). */
   aggregationWindowMs?: number;
-  /** At most one write per distinct event in this interval; repeats in between are folded into the count (default 1 s). */
+  /**
+   * At most one write per distinct event in this interval; repeats in between are folded into the count (default 1 s).
+   */
   minWriteIntervalMs?: number;
   /** New distinct events per object: burst, then one per refillIntervalMs (client-go: 25, 5 min). */
   burstPerObject?: number;

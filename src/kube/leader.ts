@@ -18,7 +18,9 @@ export interface LeaderElectionOptions {
   renewDeadlineMs?: number;
   /** Pause between attempts to acquire or renew (default 2 s, jittered up to +20% while acquiring). */
   retryPeriodMs?: number;
-  /** Empty the holder on stop so a standby takes over at its next retry instead of after leaseDuration (default true). */
+  /**
+   * Empty the holder on stop so a standby takes over at its next retry instead of after leaseDuration (default true).
+   */
   releaseOnStop?: boolean;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
@@ -68,12 +70,14 @@ export class LeaderElector {
     if (!options.leaseName) throw new Error('leader election: leaseName is empty');
     if (this.leaseDurationMs <= this.renewDeadlineMs) {
       throw new Error(
-        `leader election: leaseDuration (${this.leaseDurationMs} ms) must be greater than renewDeadline (${this.renewDeadlineMs} ms)`,
+        `leader election: leaseDuration (${this.leaseDurationMs} ms) must be greater than renewDeadline ` +
+          `(${this.renewDeadlineMs} ms)`,
       );
     }
     if (this.renewDeadlineMs <= JITTER_FACTOR * this.retryPeriodMs) {
       throw new Error(
-        `leader election: renewDeadline (${this.renewDeadlineMs} ms) must be greater than ${JITTER_FACTOR} x retryPeriod (${this.retryPeriodMs} ms)`,
+        `leader election: renewDeadline (${this.renewDeadlineMs} ms) must be greater than ${JITTER_FACTOR} x ` +
+          `retryPeriod (${this.retryPeriodMs} ms)`,
       );
     }
     if (this.leaseDurationMs < 1000)

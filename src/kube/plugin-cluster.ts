@@ -153,7 +153,8 @@ export class KubePluginCluster implements PluginCluster {
       } catch (err) {
         if (isNotFound(err)) {
           throw new Error(
-            `creating ${label}: the namespace or ironlb's CRDs are missing (kubectl apply -f deploy/namespace.yaml && kubectl apply -k deploy/crds/): ${describeError(err)}`,
+            `creating ${label}: the namespace or ironlb's CRDs are missing (kubectl apply -f deploy/namespace.yaml ` +
+              `&& kubectl apply -k deploy/crds/): ${describeError(err)}`,
           );
         }
         if (!isConflict(err)) throw new Error(`creating ${label}: ${describeError(err)}`);

@@ -42,7 +42,9 @@ export class KeyRing {
     this.keys = this.validate(secrets).map((k) => ({ ...k, since: Number.NEGATIVE_INFINITY }));
   }
 
-  /** Replaces the keys (newest first); throws on an empty, short, duplicate or over-long list and keeps the old keys. */
+  /**
+   * Replaces the keys (newest first); throws on an empty, short, duplicate or over-long list and keeps the old keys.
+   */
   set(secrets: readonly Buffer[]): void {
     const now = this.now();
     this.keys = this.validate(secrets).map((k) => ({

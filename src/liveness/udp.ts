@@ -31,7 +31,8 @@ export class PortInUseError extends Error {
     super(
       `liveness port ${port}/udp is already in use on ${address}: another process holds it. ` +
         (port === METALLB_MEMBERLIST_PORT
-          ? `${METALLB_MEMBERLIST_PORT} is MetalLB's memberlist port: a MetalLB speaker is probably running on this node; use ironlb's default ${DEFAULT_LIVENESS_PORT} or another --liveness-port. `
+          ? `${METALLB_MEMBERLIST_PORT} is MetalLB's memberlist port: a MetalLB speaker is probably running on this ` +
+            `node; use ironlb's default ${DEFAULT_LIVENESS_PORT} or another --liveness-port. `
           : `A MetalLB speaker (memberlist, ${METALLB_MEMBERLIST_PORT}) or another ironlb speaker may hold it. `) +
         'Choose a free port with --liveness-port (the same on every node).',
     );

@@ -61,7 +61,9 @@ export function convertAddress(entry: string): { value: string; why?: string } |
       const value = `${formatIP({ family: ip.ip.family, value: network })}/${length}`;
       return {
         value,
-        why: `host bits set: MetalLB used the network ${value}; ironlb masks them too; the network is written so the pool says what it means`,
+        why:
+          `host bits set: MetalLB used the network ${value}; ironlb masks them too; the network is written so ` +
+          `the pool says what it means`,
       };
     }
     return trimmed === entry ? { value: entry } : { value: trimmed, why: 'surrounding spaces removed' };
@@ -81,7 +83,8 @@ const ALLOCATION_FIELDS = ['priority', 'namespaces', 'namespaceSelectors', 'serv
 const ADVERTISEMENT_FIELDS = ['ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'interfaces'];
 const ADVERTISEMENT_NO_EQUIVALENT: Record<string, string> = {
   serviceSelectors:
-    "no equivalent: ironlb announces every Service of the pools an advertisement covers; restrict Services with the pool's serviceAllocation.serviceSelectors instead",
+    'no equivalent: ironlb announces every Service of the pools an advertisement covers; restrict Services with the ' +
+    "pool's serviceAllocation.serviceSelectors instead",
   preferredNodeSelectors:
     'no equivalent: ironlb balances IPs across eligible nodes (fewest held first) and keeps an owner while it lives',
 };
@@ -112,7 +115,9 @@ export function migrate(documents: readonly { source: string; object: unknown }[
     const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
     const meta = isRaw(object.metadata) ? object.metadata : {};
     const name = typeof meta.name === 'string' ? meta.name : '';
-    const label = `${kind || '(no kind)'} ${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${name || '(no name)'}`;
+    const label =
+      `${kind || '(no kind)'} ` +
+      `${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${name || '(no name)'}`;
     const line = (field: string, outcome: Outcome, detail: string) =>
       report.push({ object: label, field, outcome, detail });
     if (kind === 'List' && Array.isArray(object.items)) {
@@ -129,7 +134,8 @@ export function migrate(documents: readonly { source: string; object: unknown }[
       line(
         '-',
         'error',
-        "MetalLB's legacy ConfigMap configuration: convert it to custom resources with MetalLB's configmaptocrs tool first",
+        "MetalLB's legacy ConfigMap configuration: convert it to custom resources with MetalLB's configmaptocrs " +
+          'tool first',
       );
       failed = true;
       continue;
@@ -156,7 +162,8 @@ export function migrate(documents: readonly { source: string; object: unknown }[
       line(
         'metadata.name',
         'error',
-        `a ${kind} named ${name} was already converted from ${names.get(key)}: ironlb keeps all of them in one namespace`,
+        `a ${kind} named ${name} was already converted from ${names.get(key)}: ironlb keeps all of them in one ` +
+          `namespace`,
       );
       failed = true;
       continue;
@@ -236,7 +243,8 @@ export function migrate(documents: readonly { source: string; object: unknown }[
             `spec.${field}`,
             'carried',
             field === 'interfaces'
-              ? 'same names; a node without any of them is not a candidate at all (MetalLB could elect it and announce nothing)'
+              ? 'same names; a node without any of them is not a candidate at all (MetalLB could elect it and ' +
+                  'announce nothing)'
               : 'same meaning',
           );
         } else {

@@ -40,7 +40,9 @@ export function renderStatus(services: readonly ServiceStatus[], detailed: boole
       out += s.events.length > 0 ? '  Last events:\n' : '  Last events: none\n';
       for (const e of s.events) {
         const age = e.lastSeen === undefined ? '?' : ago(now - Date.parse(e.lastSeen));
-        out += `    ${age.padStart(4)} ago  ${e.type}  ${e.reason}  ${e.message}  (${e.from}${e.count > 1 ? `, x${e.count}` : ''})\n`;
+        out +=
+          `    ${age.padStart(4)} ago  ${e.type}  ${e.reason}  ${e.message}  ` +
+          `(${e.from}${e.count > 1 ? `, x${e.count}` : ''})\n`;
       }
     }
   }

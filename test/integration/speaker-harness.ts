@@ -135,7 +135,10 @@ export class Cluster {
     for (const s of this.speakers.values()) s.runtime.setCandidates(candidates);
   }
 
-  /** As in a cluster: the speakers run (and see each other) before the Services get their IPs; waits until every IP is answered. */
+  /**
+   * As in a cluster: the speakers run (and see each other) before the Services get their IPs; waits until every IP is
+   * answered.
+   */
   async place(nodes: readonly string[], ips: readonly string[]): Promise<void> {
     for (const node of nodes) this.addSpeaker(node);
     await this.settled();

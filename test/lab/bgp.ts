@@ -97,7 +97,8 @@ export function birdConfig(options: RouterOptions, logFile: string): string {
     '  merge paths on;',
     '}',
     'protocol bfd {',
-    `  interface "eth0" { min rx interval ${interval} ms; min tx interval ${interval} ms; multiplier ${options.bfdMultiplier ?? 3}; };`,
+    `  interface "eth0" { min rx interval ${interval} ms; min tx interval ${interval} ms; multiplier ` +
+      `${options.bfdMultiplier ?? 3}; };`,
     '}',
     'template bgp node {',
     `  local ${ROUTER_IPV4} as ${options.asn};`,
@@ -364,7 +365,10 @@ export class BgpLab {
     return Number(values[index]);
   }
 
-  /** Ends every daemon this BGP lab started (by pid), removes the router namespace, FRR's run folders and the temp folder. Never throws. */
+  /**
+   * Ends every daemon this BGP lab started (by pid), removes the router namespace, FRR's run folders and the temp
+   * folder. Never throws.
+   */
   async teardown(): Promise<void> {
     const children = [...this.frr.flatMap((f) => [...f.daemons.values()]), ...(this.bird ? [this.bird] : [])];
     await Promise.all(children.map((c) => this.lab.kill(c, 'SIGKILL').catch(() => undefined)));

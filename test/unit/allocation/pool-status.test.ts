@@ -41,7 +41,8 @@ describe('desiredPoolStatus', () => {
       status: 'True',
       reason: 'Valid',
       message:
-        'the pool is valid; spec.addresses[0]: 192.0.2.100/24 taken as 192.0.2.0/24 (host bits masked, as MetalLB does)',
+        'the pool is valid; spec.addresses[0]: 192.0.2.100/24 taken as 192.0.2.0/24 (host bits masked, as MetalLB ' +
+        'does)',
     });
   });
 
@@ -80,7 +81,8 @@ describe('poolWarnings', () => {
       {
         reason: 'AddressMasked',
         message:
-          'spec.addresses[0]: 192.0.2.100/24 taken as 192.0.2.0/24: host bits are masked, as MetalLB does; write the network address to silence this',
+          'spec.addresses[0]: 192.0.2.100/24 taken as 192.0.2.0/24: host bits are masked, as MetalLB does; write ' +
+          'the network address to silence this',
       },
     ]);
     expect(

@@ -163,7 +163,8 @@ describe('the FRR configuration of one node', () => {
       bfdProfiles: [],
     };
     expect(render(inputs)).toBe(
-      'frr defaults traditional\nhostname node-z\nlog stdout informational\nip nht resolve-via-default\nipv6 nht resolve-via-default\n!\n',
+      'frr defaults traditional\nhostname node-z\nlog stdout informational\nip nht resolve-via-default\nipv6 nht ' +
+        'resolve-via-default\n!\n',
     );
   });
 });
@@ -287,7 +288,8 @@ describe('bad objects: the one at fault is left out with a clear error, nothing 
     [
       'another router ID on the same node',
       (i) => ({ ...i, peers: i.peers.map((p) => (p.name === 'router-b' ? { ...p, routerID: '192.0.2.99' } : p)) }),
-      'spec.routerID: 192.0.2.99 differs from 192.0.2.10 of BGPPeer "router-a" on node node-a; a node has one router ID',
+      'spec.routerID: 192.0.2.99 differs from 192.0.2.10 of BGPPeer "router-a" on node node-a; a node has one ' +
+        'router ID',
     ],
   ])('%s: router-b is left out, router-a unchanged', (_name, change, message) => {
     const plan = planNode(change(everyField()));
@@ -342,13 +344,15 @@ describe('bad objects: the one at fault is left out with a clear error, nothing 
         kind: 'BGPAdvertisement',
         name: 'adv-agg',
         message:
-          "spec.aggregationLength: 203.0.113.0/24 (from 203.0.113.1) is wider than pool web's range 203.0.113.0/28; not announced",
+          "spec.aggregationLength: 203.0.113.0/24 (from 203.0.113.1) is wider than pool web's range 203.0.113.0/28; " +
+          'not announced',
       },
       {
         kind: 'BGPAdvertisement',
         name: 'adv-agg',
         message:
-          "spec.aggregationLength: 203.0.113.0/24 (from 203.0.113.2) is wider than pool web's range 203.0.113.0/28; not announced",
+          "spec.aggregationLength: 203.0.113.0/24 (from 203.0.113.2) is wider than pool web's range 203.0.113.0/28; " +
+          'not announced',
       },
     ]);
     const text = renderFrrConfig(plan, { hostname: 'node-a' });

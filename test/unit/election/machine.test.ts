@@ -9,7 +9,9 @@ const MAC_A = '02:00:5e:00:53:0a';
 const MAC_B = '02:00:5e:00:53:0b';
 const MAC_C = '02:00:5e:00:53:0c';
 
-/** A machine for node `self` with peers b and c alive at t=0, synced one lease-duration earlier (view complete at t=0). */
+/**
+ * A machine for node `self` with peers b and c alive at t=0, synced one lease-duration earlier (view complete at t=0).
+ */
 function setup(self = 'a', peers: Record<string, string> = { b: MAC_B, c: MAC_C }) {
   const m = new ElectionMachine({ self, leaseDurationMs: LD, staggerMs: STAGGER, retryBackoffMs: 500 });
   m.observeHeartbeat(self, { resourceVersion: 's1', macs: [MAC_A] }, 0);

@@ -83,7 +83,8 @@ describe('UdpTransport', () => {
     await expect(clash).rejects.toBeInstanceOf(PortInUseError);
     await expect(clash).rejects.toThrow(
       new RegExp(
-        `liveness port ${a.port}/udp is already in use.*MetalLB speaker \\(memberlist, 7946\\) or another ironlb.*--liveness-port`,
+        `liveness port ${a.port}/udp is already in use.*MetalLB speaker \\(memberlist, 7946\\) or another ` +
+          `ironlb.*--liveness-port`,
       ),
     );
     expect(new PortInUseError(7946, '0.0.0.0').message).toMatch(/7946 is MetalLB's memberlist port.*default 7947/);
