@@ -64,8 +64,8 @@ export function chooseEngine(options) {
   }
   return {
     error:
-      `no usable container engine: ${notes.join('; ')}. Install one of docker (with its daemon), podman or ` +
-      `buildah.`,
+      `no usable container engine: ${notes.join('; ')}. ` +
+      'Install one of docker (with its daemon), podman or buildah.',
   };
 }
 

@@ -152,7 +152,7 @@ afterAll(async () => {
 });
 
 describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
-  it('sessions come up, and the router has one next hop per node for a Cluster Service, only the endpoint node for a Local one', async () => {
+  it('sessions up; the router has a next hop per node for a Cluster Service, the endpoint node for Local', async () => {
     for (const n of ['node1', 'node2', 'node3'])
       await waitFor(`the router's session with ${n}`, async () => ((await established(n)) ? true : undefined));
     await waitFor('ECMP next hops on the router', async () =>
@@ -197,7 +197,7 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
     }
   });
 
-  it('a changed configuration applied with frr-reload.py: the new IP is announced, and no session of the node is reset', async () => {
+  it('a config change applied by frr-reload.py: the new IP is announced, no session of the node resets', async () => {
     const sessions = ['node1', 'node1v6', 'ibgp1'];
     for (let attempt = 1; ; attempt++) {
       for (const n of sessions)
@@ -235,7 +235,7 @@ describe('BGP mode: a BIRD router judges FRR configured by ironlb', () => {
     }
   });
 
-  it('a wrong TCP MD5 password gives no session: the router drops the signed segments; the right one brings the session up', async () => {
+  it('a wrong TCP MD5 password: the router drops the signed segments, no session; the right one works', async () => {
     const before = await bgp.tcpExtCounter('TCPMD5Failure');
     await waitFor('the router to drop node4 segments for their MD5 signature', async () =>
       (await bgp.tcpExtCounter('TCPMD5Failure')) > before ? true : undefined,

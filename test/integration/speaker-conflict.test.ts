@@ -11,7 +11,7 @@ afterEach(() => {
 });
 
 describe('a host that is no speaker answering for an owned IP', () => {
-  it('is reported (IPConflict event, conflict on the Lease for the controller) while the owner keeps announcing', async () => {
+  it('is reported (IPConflict event, conflict on the Lease for the controller); the owner announces on', async () => {
     const c = new Cluster({ seed: 1, timing: TIMING, mesh: false });
     cluster = c;
     const ips = ipRange(2);

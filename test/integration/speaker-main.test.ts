@@ -66,7 +66,7 @@ describe('speaker program', () => {
     expect(stderr).toMatch(/--node-name: required/);
   });
 
-  it('publishes its heartbeat and member Leases, joins the mesh with the cluster key, and on SIGTERM deletes both and exits 0', async () => {
+  it('publishes heartbeat and member Leases, joins the keyed mesh; on SIGTERM deletes both and exits 0', async () => {
     expect(existsSync(entry), `${entry} is built by npm test`).toBe(true);
     server = await startApiServer({ namespaces: [NS] });
     const leases = server.kubeConfig.makeApiClient(CoordinationV1Api);

@@ -44,7 +44,7 @@ async function crash(c: Cluster, node: string, held: string[]): Promise<void> {
 }
 
 describe('speaker election on the liveness mesh', () => {
-  it('publishes where its mesh listens in its member Lease, and a death verdict moves IPs although the heartbeat Lease is fresh', async () => {
+  it('publishes its mesh address in its member Lease; a death verdict moves IPs despite fresh heartbeats', async () => {
     const ips = ipRange(9);
     const { c, meshes } = await meshCluster(ips);
     const client = createKubeClient({ kubeConfig: c.server.kubeConfig });
@@ -73,7 +73,7 @@ describe('speaker election on the liveness mesh', () => {
     expect(held.filter((ip) => speaker(c, 'node-a').runtime.machine.isAnnouncing(ip))).toEqual([]);
   });
 
-  it('(b) a speaker that hears no peer while they hear each other blames itself: it takes nothing, says so, and the others take over', async () => {
+  it('(b) a speaker hearing no peer (they hear each other) blames itself, takes no IP; others take over', async () => {
     const ips = ipRange(12);
     const { c, meshes } = await meshCluster(ips);
     meshes.get('node-c')?.set({ isolated: true });
@@ -100,7 +100,7 @@ describe('speaker election on the liveness mesh', () => {
     expect(speaker(c, 'node-c').runtime.machine.heldIps().sort()).toEqual([...heldByC].sort());
   });
 
-  it('(c) a firewalled mesh (every speaker isolated): the heartbeat Leases judge, and a crashed owner is still replaced', async () => {
+  it('(c) a firewalled mesh (all isolated): heartbeat Leases judge; a crashed owner is still replaced', async () => {
     const ips = ipRange(6);
     const { c, meshes } = await meshCluster(ips);
     for (const mesh of meshes.values()) mesh.set({ isolated: true });
@@ -133,7 +133,7 @@ describe('speaker election on the liveness mesh', () => {
     expect(c.segment.log.slice(logBefore)).toEqual([]);
   });
 
-  it('(e) a speaker cut off from the API only: its heartbeats say so, its peers take its IPs, and the wire fence silences it', async () => {
+  it('(e) cut off from the API only: its heartbeats say so, peers take its IPs, the fence silences it', async () => {
     const ips = ipRange(9);
     const { c, meshes } = await meshCluster(ips);
     const held = ips.filter((ip) => c.segment.ownerOf(ip) === 'node-a');

@@ -77,7 +77,7 @@ describe('speakers on a virtual clock (real runtime, real detector, simulated ne
     expect(c.network.lost).toBeGreaterThan(0);
     expect(c.exactlyOneEach(IPS)).toBe(true);
   });
-  it('(e) a speaker cut off from the API only: the mesh declares it dead, its IPs move, the fence silences it', async () => {
+  it('(e) a speaker cut off from the API only: the mesh declares it dead, IPs move, a fence silences it', async () => {
     const c = new VirtualCluster(31);
     cluster = c;
     await c.place(NODES, IPS);
@@ -109,7 +109,7 @@ describe('speakers on a virtual clock (real runtime, real detector, simulated ne
     expect(oneAnswerEach()).toBe(true);
   });
 
-  it('(d) an API outage of three lease-durations moves nothing, nor does its end (one node back 10 s late)', async () => {
+  it('(d) an API outage of three lease-durations moves nothing, nor does its end (a node back 10 s late)', async () => {
     const c = new VirtualCluster(37);
     cluster = c;
     await c.place(NODES, IPS);
@@ -131,7 +131,7 @@ describe('speakers on a virtual clock (real runtime, real detector, simulated ne
     expect(c.exactlyOneEach(IPS)).toBe(true);
   });
 
-  it('a speaker gone for good: its member and heartbeat Leases are deleted after 10 lease-durations, a live one keeps its own', async () => {
+  it('a speaker gone for good: member and heartbeat Leases go after 10 lease-durations; live ones stay', async () => {
     const c = new VirtualCluster(41);
     cluster = c;
     await c.place(NODES, IPS);

@@ -96,7 +96,7 @@ describe('deploy/grafana dashboard', () => {
     expect(metrics.get('ironlb_l2_requests_total')?.has('node')).toBe(false);
   });
 
-  it('shows pool use per family, pending Services, ownership changes, the takeover histogram, ARP/NDP rates per node, conflicts and API reachability', () => {
+  it('shows per-family pool use, pending Services, ownership changes, takeovers, ARP/NDP rates, conflicts, API', () => {
     const all = queries.map((q) => q.expr).join('\n');
     for (const needed of [
       /ironlb_pool_addresses_in_use \/ \(ironlb_pool_addresses_total > 0\)/,

@@ -49,11 +49,12 @@ describe('npm run image', () => {
     expect(image(dir)).toMatchObject({
       code: 1,
       stderr:
-        'no usable container engine: docker: not on PATH; podman: not on PATH; buildah: not on PATH. Install one of docker (with its daemon), podman or buildah.\n',
+        'no usable container engine: docker: not on PATH; podman: not on PATH; buildah: not on PATH. ' +
+        'Install one of docker (with its daemon), podman or buildah.\n',
     });
   });
 
-  it("skips a docker CLI whose daemon does not answer and builds with podman, passing the Dockerfile's ignore file", () => {
+  it("skips a docker CLI whose daemon does not answer, builds with podman with the Dockerfile's ignore file", () => {
     const { dir, calls } = fakePath({ docker: { versionExit: 1 }, podman: { versionExit: 0 } });
     const r = image(dir);
     expect(r.code).toBe(0);

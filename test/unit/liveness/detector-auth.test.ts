@@ -51,7 +51,7 @@ describe('failure detector over the authenticated codec', () => {
     expect(dropped(c, 'unknown-key')).toBe(0);
   });
 
-  it('a node that jumps to the new key alone is refused by the others (the rotation window is what prevents that)', () => {
+  it('a node that jumps to the new key alone is refused by the others (the rotation window prevents that)', () => {
     const rings = new Map<string, KeyRing>();
     const c = authenticated(8, rings);
     rings.get('node-3')?.set([NEW]);

@@ -155,7 +155,7 @@ describe('failure detector: partial failures', () => {
     for (const node of c.running) expect(c.allSay(node, 'alive')).toBe(true);
   });
 
-  it('(e) a node cut off from the API server only: monitors that reach the API declare it dead, it does not refute until its contact returns', () => {
+  it('(e) a node cut off from the API only: monitors reaching the API declare it dead; it refutes once back', () => {
     const c = cluster(10);
     const x = 'node-4';
     const before = c.detector(x).incarnation;
@@ -275,7 +275,7 @@ describe('failure detector: the false-death count', () => {
 });
 
 describe('failure detector: a stalled process', () => {
-  it('after a 1 s stall it blames nobody and does not call itself isolated; its peers declared it dead and it refutes', () => {
+  it('after a 1 s stall it blames nobody, does not call itself isolated; declared dead, it refutes', () => {
     const events: Array<[string, LivenessEvent]> = [];
     const c = cluster(10, { onEvent: (o, e) => events.push([o, e]) });
     const x = 'node-4';
