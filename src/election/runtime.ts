@@ -5,10 +5,10 @@ import type { SpeakerMetrics } from '../metrics/metrics.js';
 import type { IpCandidates } from './candidates.js';
 import { ApiContact } from './api-contact.js';
 import { Heartbeat } from './heartbeat.js';
-import { ElectionMachine, type Intent, type OwnershipView } from './machine.js';
+import { IntentExecutor } from './intents.js';
+import { ElectionMachine } from './machine.js';
 import { Membership, type MeshHealth } from './membership.js';
 import {
-  CONFLICT_ANNOTATION,
   IP_ANNOTATION,
   IP_LEASE_PREFIX,
   ipLeaseName,
@@ -16,15 +16,7 @@ import {
   nodeLeaseName,
   type PublishedInterface,
 } from '../api/leases.js';
-import {
-  LeaseStoreError,
-  type LeaseRecord,
-  type LeaseStore,
-  type Liveness,
-  type ServiceEventSink,
-  type ServiceRef,
-  type Wire,
-} from './boundaries.js';
+import type { LeaseRecord, LeaseStore, Liveness, ServiceEventSink, ServiceRef, Wire } from './boundaries.js';
 
 // Drives the election machine from the lease store, the mesh and the wire:
 // feeds it observations, carries out its intents, and keeps the heartbeat
@@ -83,6 +75,7 @@ export class SpeakerRuntime {
   private readonly defer: (fn: () => void) => void;
   private readonly log: Logger;
   private readonly heartbeat: Heartbeat;
+  private readonly intents: IntentExecutor;
   private readonly services = new Map<string, ServiceRef[]>();
   private readonly leaseNameToIp = new Map<string, string>();
   /** Ownership Leases seen before we knew which IP their name stands for. */
@@ -97,7 +90,6 @@ export class SpeakerRuntime {
   private readonly apiContact: ApiContact;
   private lastPaceMs: number | undefined;
   private stopped = false;
-  private readonly rereads = new Set<string>();
   private leasesSynced = false;
   private lastRunAt: number | undefined;
   private ticker: CancelTimer | undefined;
@@ -134,6 +126,22 @@ export class SpeakerRuntime {
         this.log.warn({ state }, MESH_STATE_MESSAGES[state]);
         options.onMeshState?.(state);
       },
+    });
+    this.intents = new IntentExecutor({
+      node: options.node,
+      store: options.store,
+      wire: options.wire,
+      machine: this.machine,
+      log: this.log,
+      metrics: options.metrics,
+      events: options.events,
+      services: this.services,
+      scheduler: this.scheduler,
+      now: this.now,
+      kick: () => this.kick(),
+      wireClaim: (ip, mac) => this.wireClaim(ip, mac),
+      stopped: () => this.stopped,
+      retryMs: options.heartbeatIntervalMs,
     });
     this.heartbeat = new Heartbeat({
       store: options.store,
@@ -242,10 +250,10 @@ export class SpeakerRuntime {
     // release reaches their watch), then the mesh hears we are gone. Leaving
     // the mesh first would make peers race our releases with compare-and-swap
     // writes on the old versions, and lose a retry.
-    for (const intent of intents) if (intent.kind === 'withdraw') void this.execute(intent);
+    for (const intent of intents) if (intent.kind === 'withdraw') void this.intents.execute(intent);
     await this.heartbeat.stop();
     await Promise.allSettled(
-      intents.filter((intent) => intent.kind !== 'withdraw').map((intent) => this.execute(intent)),
+      intents.filter((intent) => intent.kind !== 'withdraw').map((intent) => this.intents.execute(intent)),
     );
     this.options.liveness?.leave();
     await this.heartbeat
@@ -349,7 +357,7 @@ export class SpeakerRuntime {
     if (this.stopped) return;
     const { effect, intents } = this.machine.observeWireClaim(ip, mac);
     if (effect === 'ignored') return;
-    for (const intent of intents) void this.execute(intent);
+    for (const intent of intents) void this.intents.execute(intent);
     // A fence must silence us before the next frame: evaluate now, not later.
     if (effect === 'fenced') this.run();
   }
@@ -406,7 +414,7 @@ export class SpeakerRuntime {
     this.machine.setApiReachable(reachable, now);
     this.options.metrics?.apiReachable.set(reachable ? 1 : 0);
     const { intents, wakeAt } = this.machine.evaluate(now);
-    for (const intent of intents) void this.execute(intent);
+    for (const intent of intents) void this.intents.execute(intent);
     this.options.metrics?.ownedIPs.set(this.machine.heldIps().filter((ip) => this.machine.isAnnouncing(ip)).length);
     // Re-check reachability before our last renewal goes stale.
     const ownSeen = this.membership.usesHeartbeats() ? this.membership.lastOwnRenewalSeen() : undefined;
@@ -437,193 +445,6 @@ export class SpeakerRuntime {
     this.wakeTimer = undefined;
     this.wakeAt = undefined;
   }
-
-  private decision(intent: Intent, message: string, extra: Record<string, unknown> = {}): void {
-    const services = (this.services.get(intent.ip) ?? []).map((s) => `${s.namespace}/${s.name}`);
-    this.log.info({ ip: intent.ip, services, decision: intent.kind, reason: intent.reason, ...extra }, message);
-  }
-
-  private emit(
-    ip: string,
-    type: 'Normal' | 'Warning',
-    reason: 'Announcing' | 'Withdrawn' | 'IPConflict',
-    message: string,
-  ): void {
-    for (const service of this.services.get(ip) ?? []) this.options.events?.emit(service, type, reason, message);
-  }
-
-  private async execute(intent: Intent): Promise<void> {
-    const { ip } = intent;
-    const self = this.options.node;
-    const content = (holder: string, extra: Record<string, string> = {}) => ({
-      holderIdentity: holder,
-      annotations: { [IP_ANNOTATION]: ip, ...extra },
-    });
-    const name = ipLeaseName(ip);
-    const store = this.options.store;
-    switch (intent.kind) {
-      case 'acquire': {
-        this.decision(intent, 'acquiring');
-        const expected = intent.expectedResourceVersion;
-        return this.write(ip, 'acquire', () =>
-          expected === undefined ? store.create(name, content(self)) : store.update(name, expected, content(self)),
-        );
-      }
-      case 'release':
-        this.decision(intent, 'releasing');
-        return this.write(ip, 'release', () => store.update(name, intent.expectedResourceVersion, content('')));
-      case 'delete':
-        this.decision(intent, 'deleting the ownership lease');
-        return this.write(ip, 'delete', async () => {
-          await store.delete(name, intent.expectedResourceVersion);
-          return undefined;
-        });
-      case 'withdraw':
-        this.options.wire.withdraw(ip);
-        this.options.metrics?.ownershipChanges.inc({ change: 'withdrawn' });
-        this.decision(intent, 'withdrawn');
-        this.emit(ip, 'Normal', 'Withdrawn', `node ${self} stopped announcing ${ip}: ${intent.reason}`);
-        return;
-      case 'announce':
-        return this.announce(intent);
-      case 'reread':
-        this.decision(intent, 'fenced: re-reading the lease');
-        this.options.metrics?.conflicts.inc({ kind: 'speaker' });
-        return this.reread(ip);
-      case 'conflict':
-        return this.conflict(ip, intent.mac, intent.reason, intent);
-      case 'confirm':
-        return this.confirm(intent);
-    }
-  }
-
-  /**
-   * Yield first, then answer: a fresh read of the Lease and a wire check run
-   * together. The read decides; when it cannot be had in time, a wire where no
-   * other speaker answers does (docs/election.md, "Yield first").
-   */
-  private async confirm(intent: Extract<Intent, { kind: 'confirm' }>): Promise<void> {
-    const { ip, id } = intent;
-    this.decision(intent, 'confirming ownership before answering again');
-    let readBack = false;
-    const read = this.options.store.get(ipLeaseName(ip)).then(
-      (lease) => {
-        readBack = true;
-        this.machine.confirmRead(ip, id, lease === undefined ? undefined : viewOf(lease), this.now());
-        this.kick();
-        return true;
-      },
-      (err: unknown) => {
-        this.log.info({ ip, err: String(err) }, 'confirmation: the lease could not be read');
-        return false;
-      },
-    );
-    const wire = this.options.wire.check(ip).then(
-      ({ mac }) => {
-        if (mac !== undefined) this.wireClaim(ip, mac);
-        if (mac !== undefined && this.machine.isSpeakerMac(mac)) return false;
-        if (!readBack) {
-          this.decision(intent, 'confirmed by the wire: no other speaker answers', { mac });
-          this.machine.confirmedByWire(ip, id);
-          this.kick();
-        }
-        return true;
-      },
-      (err: unknown) => {
-        this.log.info({ ip, err: String(err) }, 'confirmation: no wire check could be sent');
-        return false;
-      },
-    );
-    const [readOk, wireClear] = await Promise.all([read, wire]);
-    if (!readOk && !wireClear) {
-      this.machine.confirmFailed(ip, id, this.now());
-      this.kick();
-    }
-  }
-
-  private async announce(intent: Extract<Intent, { kind: 'announce' }>): Promise<void> {
-    const { ip } = intent;
-    this.options.metrics?.ownershipChanges.inc({ change: 'announced' });
-    this.decision(intent, 'announcing');
-    this.emit(ip, 'Normal', 'Announcing', `node ${this.options.node} announces ${ip}`);
-    const result: { conflictMac?: string } = await this.options.wire
-      .announce(ip, { probe: intent.probe })
-      .catch((err: unknown) => {
-        this.log.error({ ip, err: String(err) }, 'announcing failed on the wire');
-        return {};
-      });
-    if (intent.ownerNeededSince !== undefined)
-      this.options.metrics?.takeoverLatency.observe((this.now() - intent.ownerNeededSince) / 1000);
-    if (result.conflictMac !== undefined)
-      await this.conflict(ip, result.conflictMac, 'the conflict probe got an answer: nothing announced', intent);
-  }
-
-  private async conflict(ip: string, mac: string, reason: string, intent: Intent): Promise<void> {
-    this.options.metrics?.conflicts.inc({ kind: 'host' });
-    this.decision({ ...intent, reason }, 'IP conflict', { mac });
-    this.emit(ip, 'Warning', 'IPConflict', `${ip} is also answered by ${mac} (${reason})`);
-    // Recorded on the Lease so the controller can show it in the Announced condition.
-    const lease = await this.options.store.get(ipLeaseName(ip)).catch(() => undefined);
-    if (lease === undefined || lease.holderIdentity !== this.options.node) return;
-    this.options.metrics?.leaseWrites.inc({ kind: 'conflict' });
-    await this.options.store
-      .update(lease.name, lease.resourceVersion, {
-        holderIdentity: lease.holderIdentity,
-        annotations: { ...lease.annotations, [CONFLICT_ANNOTATION]: `${mac}: ${reason}` },
-      })
-      .then((written) => this.machine.observeLeaseRead(ip, viewOf(written), this.now()))
-      .catch((err: unknown) => this.log.warn({ ip, err: String(err) }, 'could not record the conflict on the lease'));
-    this.kick();
-  }
-
-  private async write(
-    ip: string,
-    kind: 'acquire' | 'release' | 'delete',
-    op: () => Promise<LeaseRecord | undefined>,
-  ): Promise<void> {
-    this.options.metrics?.leaseWrites.inc({ kind });
-    const started = this.now();
-    try {
-      const written = await op();
-      this.machine.observeWriteLatency(this.now() - started);
-      this.machine.writeFinished(
-        ip,
-        { kind: 'ok', lease: written === undefined ? undefined : viewOf(written) },
-        this.now(),
-      );
-      this.options.metrics?.ownershipChanges.inc({ change: kind === 'acquire' ? 'acquired' : 'released' });
-      this.log.info({ ip, decision: kind, resourceVersion: written?.resourceVersion }, `${kind} written`);
-    } catch (err) {
-      const stale = err instanceof LeaseStoreError && err.kind !== 'unavailable';
-      this.machine.writeFinished(ip, { kind: stale ? 'conflict' : 'failed' }, this.now());
-      this.log.info(
-        { ip, decision: kind, err: String(err) },
-        stale ? `${kind} lost the race: re-reading` : `${kind} failed`,
-      );
-      if (stale) await this.reread(ip);
-    }
-    this.kick();
-  }
-
-  /** Reads the Lease from the API server until it works or the IP no longer needs it. */
-  private async reread(ip: string): Promise<void> {
-    if (this.rereads.has(ip)) return;
-    this.rereads.add(ip);
-    try {
-      while (!this.stopped) {
-        try {
-          const lease = await this.options.store.get(ipLeaseName(ip));
-          this.machine.observeLeaseRead(ip, lease === undefined ? undefined : viewOf(lease), this.now());
-          return;
-        } catch {
-          await new Promise<void>((resolve) => this.scheduler.setTimer(this.options.heartbeatIntervalMs, resolve));
-        }
-      }
-    } finally {
-      this.rereads.delete(ip);
-      this.kick();
-    }
-  }
 }
 
 /** Whether `name` is the ownership Lease of `ip` (a hand-edited annotation may hold anything). */
@@ -633,8 +454,4 @@ function namesLease(ip: string, name: string): boolean {
   } catch {
     return false;
   }
-}
-
-function viewOf(lease: LeaseRecord): OwnershipView {
-  return { holder: lease.holderIdentity, resourceVersion: lease.resourceVersion };
 }
