@@ -268,6 +268,43 @@ describe('kubectl ironlb against the API server double', () => {
     expect(nowhereErr).toContain("IPAddressPool no-such-ns/example: the namespace or ironlb's CRDs are missing");
   });
 
+  it('migrate -f creates the converted MetalLB BGP objects: the CRD schemas and CEL rules take them', async () => {
+    const bgp = path.join(root, 'test', 'unit', 'plugin', 'fixtures', 'bgp');
+    const { code, stderr } = await plugin(
+      'migrate',
+      '-f',
+      path.join(bgp, 'samples.yaml'),
+      '-f',
+      path.join(bgp, 'v1beta1.yaml'),
+    );
+    expect(stderr).not.toMatch(/\berror\b/);
+    expect(code).toBe(0);
+    const names = async (plural: string) =>
+      (
+        (await env.custom.listNamespacedCustomObject({
+          group: 'ironlb.io',
+          version: 'v1beta1',
+          namespace: env.system,
+          plural,
+        })) as { items: { metadata: { name: string } }[] }
+      ).items
+        .map((o) => o.metadata.name)
+        .sort();
+    expect(await names('bgppeers')).toEqual(['edge', 'tor-bfd', 'tor-connect', 'tor-secret', 'tor-simple', 'tor-v6']);
+    expect(await names('bgpadvertisements')).toEqual([
+      'aliased',
+      'by-label',
+      'by-list',
+      'everything',
+      'some-nodes',
+      'tagged',
+    ]);
+    expect(await names('bfdprofiles')).toEqual(['quick']);
+    expect(await names('communities')).toEqual(['well-known']);
+    expect(stderr).toContain(`BGPPeer ${env.system}/tor-secret: created`);
+    expect(stderr).toMatch(/copy the Secret metallb-system\/tor-md5/);
+  });
+
   it("migrate --from-cluster reads MetalLB's objects; --dry-run writes nothing", async () => {
     // client-node's typed body: the schema flag is spelled as its TypeScript property.
     const crd = (plural: string, kind: string, version: string) => ({
