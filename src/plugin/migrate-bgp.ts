@@ -5,7 +5,7 @@
 // not written), what it does differently is said. Pure.
 import { parseBGPAdvertisement } from '../bgp/advertisement.js';
 import { parseBFDProfile } from '../bgp/bfd-profile.js';
-import { parseCommunity } from '../bgp/community.js';
+import { parseCommunity, parseCommunityValue } from '../bgp/community.js';
 import { parseBGPPeer } from '../bgp/peer.js';
 import { bfdProfileCrd, bgpAdvertisementCrd, bgpPeerCrd, communityCrd } from '../api/schema/bgp.js';
 
@@ -157,4 +157,55 @@ export function checkBgpObject(object: { kind: string }): string[] {
           ? parseBFDProfile(object)
           : parseCommunity(object);
   return result.ok ? [] : result.errors;
+}
+
+interface Converted {
+  kind: string;
+  metadata: { name: string };
+  spec: Record<string, unknown>;
+}
+
+/**
+ * References the speaker resolves when it renders (a peer's BFDProfile, an
+ * advertisement's peers and community aliases) to objects not converted in
+ * this run: they must already exist in ironlb's namespace, or the peer is left
+ * out, the alias refused, the peer name matches nothing.
+ */
+export function bgpReferenceWarnings(
+  object: Converted,
+  all: readonly Converted[],
+  namespace: string,
+): { field: string; detail: string }[] {
+  const named = (kind: string) => new Set(all.filter((o) => o.kind === kind).map((o) => o.metadata.name));
+  const missing = (what: string, then: string) =>
+    `${what} is not among the objects converted here: it must exist in ${namespace}, or ${then}`;
+  const warnings: { field: string; detail: string }[] = [];
+  const { spec } = object;
+  if (object.kind === 'BGPPeer' && typeof spec.bfdProfile === 'string' && spec.bfdProfile !== '') {
+    if (!named('BFDProfile').has(spec.bfdProfile))
+      warnings.push({
+        field: 'spec.bfdProfile',
+        detail: missing(`BFDProfile ${spec.bfdProfile}`, 'the peer is left out (InvalidBGPConfiguration)'),
+      });
+  }
+  if (object.kind !== 'BGPAdvertisement') return warnings;
+  const peers = named('BGPPeer');
+  for (const [i, peer] of (Array.isArray(spec.peers) ? spec.peers : []).entries()) {
+    if (typeof peer === 'string' && !peers.has(peer))
+      warnings.push({ field: `spec.peers[${i}]`, detail: missing(`BGPPeer ${peer}`, 'this entry matches no peer') });
+  }
+  const aliases = new Set(
+    all
+      .filter((o) => o.kind === 'Community' && Array.isArray(o.spec.communities))
+      .flatMap((o) => (o.spec.communities as { name?: unknown }[]).map((c) => c.name)),
+  );
+  for (const [i, community] of (Array.isArray(spec.communities) ? spec.communities : []).entries()) {
+    if (typeof community !== 'string' || parseCommunityValue(community) !== undefined || aliases.has(community))
+      continue;
+    warnings.push({
+      field: `spec.communities[${i}]`,
+      detail: missing(`the Community alias ${community}`, 'the advertisement is left out (InvalidBGPConfiguration)'),
+    });
+  }
+  return warnings;
 }

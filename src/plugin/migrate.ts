@@ -6,9 +6,16 @@ import { parseL2Advertisement } from '../api/l2advertisement.js';
 import { parsePool } from '../api/pool.js';
 import { API_GROUP_VERSION, IP_ADDRESS_POOL_KIND, L2_ADVERTISEMENT_KIND } from '../api/types.js';
 import { formatIP, maxValue, parseIP } from '../ip/address.js';
-import { BGP_KINDS, SERVICE_SELECTORS_DROPPED, checkBgpObject, convertBgpSpec } from './migrate-bgp.js';
+import {
+  BGP_KINDS,
+  SERVICE_SELECTORS_DROPPED,
+  bgpReferenceWarnings,
+  checkBgpObject,
+  convertBgpSpec,
+} from './migrate-bgp.js';
 
-export type Outcome = 'carried' | 'changed' | 'dropped' | 'skipped' | 'error';
+/** `warning`: converted, but it refers to an object not converted here (migrate-bgp.ts). */
+export type Outcome = 'carried' | 'changed' | 'dropped' | 'skipped' | 'warning' | 'error';
 
 export interface ReportLine {
   /** `IPAddressPool metallb-system/example` */
@@ -91,7 +98,21 @@ export interface MigrateOptions {
 }
 
 export function migrate(documents: readonly { source: string; object: unknown }[], options: MigrateOptions): Migration {
+  const { labels, ...migration } = convert(documents, options);
+  for (const [i, object] of migration.objects.entries()) {
+    for (const w of bgpReferenceWarnings(object, migration.objects, options.namespace))
+      migration.report.push({ object: labels[i]!, field: w.field, outcome: 'warning', detail: w.detail });
+  }
+  return migration;
+}
+
+/** The conversion; `labels[i]` is the report's name of `objects[i]`. */
+function convert(
+  documents: readonly { source: string; object: unknown }[],
+  options: MigrateOptions,
+): Migration & { labels: string[] } {
   const objects: MigratedObject[] = [];
+  const labels: string[] = [];
   const report: ReportLine[] = [];
   let failed = false;
   const names = new Map<string, string>();
@@ -115,11 +136,12 @@ export function migrate(documents: readonly { source: string; object: unknown }[
     const line = (field: string, outcome: Outcome, detail: string) =>
       report.push({ object: label, field, outcome, detail });
     if (kind === 'List' && Array.isArray(object.items)) {
-      const inner = migrate(
+      const inner = convert(
         object.items.map((item) => ({ source, object: item })),
         options,
       );
       objects.push(...inner.objects);
+      labels.push(...inner.labels);
       report.push(...inner.report);
       failed ||= inner.failed;
       continue;
@@ -257,8 +279,9 @@ export function migrate(documents: readonly { source: string; object: unknown }[
       continue;
     }
     objects.push(result);
+    labels.push(label);
   }
-  return { objects, report, failed };
+  return { objects, labels, report, failed };
 }
 
 function checkObject(object: MigratedObject): string[] {

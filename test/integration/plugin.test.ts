@@ -328,7 +328,20 @@ describe('kubectl ironlb against the API server double', () => {
     const crds = env.kubeConfig.makeApiClient(ApiextensionsV1Api);
     await crds.createCustomResourceDefinition({ body: crd('ipaddresspools', 'IPAddressPool', 'v1beta1') });
     await crds.createCustomResourceDefinition({ body: crd('l2advertisements', 'L2Advertisement', 'v1beta1') });
+    await crds.createCustomResourceDefinition({ body: crd('bgppeers', 'BGPPeer', 'v1beta2') });
     await env.core.createNamespace({ body: { metadata: { name: 'metallb-system' } } });
+    await env.custom.createNamespacedCustomObject({
+      group: 'metallb.io',
+      version: 'v1beta2',
+      namespace: 'metallb-system',
+      plural: 'bgppeers',
+      body: {
+        apiVersion: 'metallb.io/v1beta2',
+        kind: 'BGPPeer',
+        metadata: { name: 'tor' },
+        spec: { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254', passwordSecret: { name: 'tor-md5' } },
+      },
+    });
     await env.custom.createNamespacedCustomObject({
       group: 'metallb.io',
       version: 'v1beta1',
@@ -346,6 +359,9 @@ describe('kubectl ironlb against the API server double', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('name: old');
     expect(stdout).toContain('- 203.0.113.8/29');
+    // BGP kinds are read too (BGPPeer at MetalLB's storage version v1beta2); the Secret is named, not read.
+    expect(stdout).toMatch(/kind: BGPPeer\nmetadata:\n {2}name: tor\n {2}namespace: /);
+    expect(stderr).toContain('copy the Secret metallb-system/tor-md5');
     expect(stderr).toMatch(
       /IPAddressPool metallb-system\/old\s+spec\.addresses\[0\]\s+changed\s+203\.0\.113\.9\/29 -> 203\.0\.113\.8\/29/,
     );

@@ -82,6 +82,33 @@ describe('migrate: MetalLB BGP configurations', () => {
     expect(checkBgpObject(objects[0]!)).toEqual([]);
   });
 
+  it('warns of references to objects not converted in the same run, and still converts', () => {
+    const doc = (kind: string, name: string, spec: Record<string, unknown>) => ({
+      source: 'y.yaml',
+      object: { apiVersion: 'metallb.io/v1beta1', kind, metadata: { name, namespace: 'metallb-system' }, spec },
+    });
+    const alone = migrate(
+      [
+        doc('BGPPeer', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.1', bfdProfile: 'slow' }),
+        doc('BGPAdvertisement', 'adv', { peers: ['tor', 'nobody'], communities: ['64512:1', 'gone', 'kept'] }),
+        doc('Community', 'names', { communities: [{ name: 'kept', value: '64512:2' }] }),
+      ],
+      { namespace: 'ironlb-system' },
+    );
+    expect(alone.failed).toBe(false);
+    expect(alone.objects).toHaveLength(3);
+    expect(
+      alone.report.filter((l) => l.outcome === 'warning').map((l) => `${l.object} ${l.field}: ${l.detail}`),
+    ).toEqual([
+      'BGPPeer metallb-system/tor spec.bfdProfile: BFDProfile slow is not among the objects converted here: ' +
+        'it must exist in ironlb-system, or the peer is left out (InvalidBGPConfiguration)',
+      'BGPAdvertisement metallb-system/adv spec.peers[1]: BGPPeer nobody is not among the objects converted here: ' +
+        'it must exist in ironlb-system, or this entry matches no peer',
+      'BGPAdvertisement metallb-system/adv spec.communities[1]: the Community alias gone is not among the objects ' +
+        'converted here: it must exist in ironlb-system, or the advertisement is left out (InvalidBGPConfiguration)',
+    ]);
+  });
+
   it('refuses a peer ironlb cannot honour, names the field, and writes nothing', () => {
     const { objects, report, failed } = run('refused.yaml');
     expect(failed).toBe(true);
