@@ -142,6 +142,25 @@ async function status(coordination: CoordinationV1Api): Promise<BgpNodeStatus | 
   }
 }
 
+/** One peer at 192.0.2.254 announcing 203.0.113.5/32 over a session FRR reports Established. */
+async function establishedPeer(frr: RecordingFrr, cluster: Awaited<ReturnType<typeof start>>, name: string) {
+  const { custom, core, coordination } = cluster;
+  await custom.createNamespacedCustomObject(
+    object('BGPPeer', 'bgppeers', name, { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+  );
+  await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
+  await service(core, 'web', '203.0.113.5');
+  await waitFor('the route', () => frr.last.includes('network 203.0.113.5/32'));
+  frr.sessionsJson = JSON.stringify({
+    '192.0.2.254': {
+      nbrDesc: name,
+      bgpState: 'Established',
+      addressFamilyInfo: { ipv4Unicast: { sentPrefixCounter: 1 } },
+    },
+  });
+  await waitFor('status established', async () => (await status(coordination))?.peers[0]?.established === true);
+}
+
 describe('speaker BGP side against the API server double', () => {
   it('no BGPPeer: no router bgp; then a peer and a Service: the peer and the /32', async () => {
     const frr = new RecordingFrr();
@@ -214,21 +233,9 @@ describe('speaker BGP side against the API server double', () => {
 
   it('each kind of bad input: an Event and a status entry naming the field; the good session undisturbed', async () => {
     const frr = new RecordingFrr();
-    const { custom, core, coordination, metrics } = await start(frr);
-    await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'good', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
-    );
-    await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
-    await service(core, 'web', '203.0.113.5');
-    await waitFor('the good peer and its route', () => frr.last.includes('network 203.0.113.5/32'));
-    frr.sessionsJson = JSON.stringify({
-      '192.0.2.254': {
-        nbrDesc: 'good',
-        bgpState: 'Established',
-        addressFamilyInfo: { ipv4Unicast: { sentPrefixCounter: 1 } },
-      },
-    });
-    await waitFor('the session up', async () => (await status(coordination))?.peers[0]?.established === true);
+    const cluster = await start(frr);
+    const { custom, core, coordination, metrics } = cluster;
+    await establishedPeer(frr, cluster, 'good');
     const goodBefore = (await status(coordination))?.peers;
     const applies = frr.applied.length;
     const before = frr.last;
@@ -245,30 +252,15 @@ describe('speaker BGP side against the API server double', () => {
       ),
     ).rejects.toThrow(/spec\.holdTime/);
     // What it cannot (address families: CEL's ip() is 1.30+) reaches the speaker, whose parser refuses it.
-    await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'mixed', {
-        myASN: 64512,
-        peerASN: 64513,
-        peerAddress: '192.0.2.251',
-        sourceAddress: '2001:db8::5',
-      }),
-    );
-    await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'nobfd', {
-        myASN: 64512,
-        peerASN: 64513,
-        peerAddress: '192.0.2.252',
-        bfdProfile: 'missing',
-      }),
-    );
-    await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'secretless', {
-        myASN: 64512,
-        peerASN: 64513,
-        peerAddress: '192.0.2.253',
-        passwordSecret: { name: 'nope' },
-      }),
-    );
+    const bad: [string, Record<string, unknown>][] = [
+      ['mixed', { peerAddress: '192.0.2.251', sourceAddress: '2001:db8::5' }],
+      ['nobfd', { peerAddress: '192.0.2.252', bfdProfile: 'missing' }],
+      ['secretless', { peerAddress: '192.0.2.253', passwordSecret: { name: 'nope' } }],
+    ];
+    for (const [name, spec] of bad)
+      await custom.createNamespacedCustomObject(
+        object('BGPPeer', 'bgppeers', name, { myASN: 64512, peerASN: 64513, ...spec }),
+      );
     await waitFor('three Events', async () => (await eventsOf(core, 'InvalidBGPConfiguration')).length === 3);
     const events = (await eventsOf(core, 'InvalidBGPConfiguration'))
       .map((e) => `${e.type} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`)
@@ -326,21 +318,9 @@ describe('speaker BGP side against the API server double', () => {
 
   it('sessions read back: status Lease, metric, session-up Event; withdraw keeps the peer, drops routes', async () => {
     const frr = new RecordingFrr();
-    const { bgp, custom, core, coordination, metrics } = await start(frr);
-    await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
-    );
-    await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
-    await service(core, 'web', '203.0.113.5');
-    await waitFor('the route', () => frr.last.includes('network 203.0.113.5/32'));
-    frr.sessionsJson = JSON.stringify({
-      '192.0.2.254': {
-        nbrDesc: 'tor',
-        bgpState: 'Established',
-        addressFamilyInfo: { ipv4Unicast: { sentPrefixCounter: 1 } },
-      },
-    });
-    await waitFor('status established', async () => (await status(coordination))?.peers[0]?.established === true);
+    const cluster = await start(frr);
+    const { bgp, core, coordination, metrics } = cluster;
+    await establishedPeer(frr, cluster, 'tor');
     expect((await status(coordination))?.peers).toEqual([
       {
         name: 'tor',

@@ -19,7 +19,7 @@ const lines = (report: ReportLine[], object: string) =>
   report.filter((l) => l.object === object).map((l) => `${l.field} ${l.outcome}`);
 
 describe('migrate: MetalLB BGP configurations', () => {
-  it("converts every BGP sample's fields into objects ironlb's parsers accept; only apiVersion, namespace change", () => {
+  it("converts every BGP sample's fields into objects ironlb accepts; only apiVersion and namespace change", () => {
     const input = parseAllDocuments(readFileSync(path.join(dir, 'samples.yaml'), 'utf8')).map(
       (d) => d.toJS() as { kind: string; metadata: { name: string }; spec?: Record<string, unknown> },
     );
