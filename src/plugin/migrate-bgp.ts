@@ -100,7 +100,8 @@ export function convertBgpSpec(
     const path = `spec.${field}`;
     const carried = CARRIED[kind]?.[field];
     if (kind === 'BGPPeer' && field === 'passwordSecret') {
-      out.passwordSecret = convertPasswordSecret(value, names, line);
+      const secret = convertPasswordSecret(value, names, line);
+      if (secret !== undefined) out.passwordSecret = secret;
     } else if (kind === 'BGPPeer' && field === 'dualStackAddressFamily') {
       if (value === true) {
         line(
@@ -134,9 +135,17 @@ function convertPasswordSecret(
   names: { metallbNamespace: string; namespace: string },
   line: Line,
 ): unknown {
-  const name = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).name : undefined;
-  // Without a name ironlb's parser refuses the object and says why.
-  if (typeof name !== 'string' || name === '') return value;
+  const ref = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+  const name = ref ? (ref as Record<string, unknown>).name : undefined;
+  // MetalLB's SecretReference is a struct, so Go writes `passwordSecret: {}`
+  // for a peer without one (as its v1beta1 -> v1beta2 conversion does); MetalLB
+  // reads an empty name as no Secret, and so does this.
+  if (ref && (name === undefined || name === '')) {
+    line('spec.passwordSecret', 'dropped', 'empty (no name): no Secret, as MetalLB reads it');
+    return undefined;
+  }
+  // Anything else without a string name: ironlb's parser refuses the object and says why.
+  if (typeof name !== 'string') return value;
   line(
     'spec.passwordSecret',
     'changed',

@@ -140,7 +140,7 @@ describe('migrate: MetalLB BGP configurations', () => {
             apiVersion: 'metallb.io/v1beta2',
             kind: 'BGPPeer',
             metadata: { name: 'bad', namespace: 'metallb-system' },
-            spec: { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.1', holdTime: '2s', passwordSecret: {} },
+            spec: { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.1', holdTime: '2s', passwordSecret: 'md5' },
           },
         },
       ],
@@ -151,5 +151,25 @@ describe('migrate: MetalLB BGP configurations', () => {
       '-: ironlb would refuse it: spec.holdTime: "2s" must be 0 or at least 3s',
       '-: ironlb would refuse it: spec.passwordSecret.name: must name a Secret',
     ]);
+  });
+
+  it('reads an empty passwordSecret as none, as MetalLB does (what its v1beta1 -> v1beta2 conversion writes)', () => {
+    const { failed, objects, report } = migrate(
+      [
+        {
+          source: 'cluster',
+          object: {
+            apiVersion: 'metallb.io/v1beta2',
+            kind: 'BGPPeer',
+            metadata: { name: 'converted', namespace: 'metallb-system' },
+            spec: { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.1', passwordSecret: {} },
+          },
+        },
+      ],
+      { namespace: 'ironlb-system' },
+    );
+    expect(failed).toBe(false);
+    expect(objects[0]?.spec).toEqual({ myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.1' });
+    expect(report.find((l) => l.field === 'spec.passwordSecret')).toMatchObject({ outcome: 'dropped' });
   });
 });
