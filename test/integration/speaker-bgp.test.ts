@@ -103,7 +103,7 @@ async function start(frr: RecordingFrr): Promise<{
   stops.push(async () => {
     await bgp.stop();
     await view.stop();
-    events.stop();
+    await events.stop();
   });
   return { bgp, custom, core, coordination, metrics };
 }
