@@ -1,6 +1,9 @@
 // The reads and writes of `kubectl ironlb`: Services, Leases, pools,
 // advertisements, Nodes and Events for status/pools/nodes; MetalLB's custom
 // objects for migrate, and creating the converted objects.
+import { bfdProfileCrd, bgpAdvertisementCrd, bgpPeerCrd, communityCrd } from '../api/schema/bgp.js';
+import { ipAddressPoolCrd } from '../api/schema/ipaddresspool.js';
+import { l2AdvertisementCrd } from '../api/schema/l2advertisement.js';
 import type { CoreV1Event, KubernetesObject, V1Service } from '@kubernetes/client-node';
 import type { ClusterState } from '../plugin/state.js';
 import type { PluginCluster, StateQuery } from '../plugin/run.js';
@@ -19,7 +22,13 @@ const METALLB_KINDS = [
   { version: 'v1beta1', plural: 'communities', required: false },
 ] as const;
 
-const PLURALS: Record<string, string> = { IPAddressPool: 'ipaddresspools', L2Advertisement: 'l2advertisements' };
+/** The kinds migrate writes, by the CRD sources' own names. */
+const PLURALS: Record<string, string> = Object.fromEntries(
+  [ipAddressPoolCrd, l2AdvertisementCrd, bgpPeerCrd, bgpAdvertisementCrd, bfdProfileCrd, communityCrd].map((c) => [
+    c.kind,
+    c.plural,
+  ]),
+);
 
 function items<T>(list: unknown): T[] {
   const value = (list as { items?: unknown }).items;

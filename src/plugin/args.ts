@@ -10,7 +10,7 @@ Usage:
   kubectl ironlb nodes                                  speakers: live or not, IPs held, interfaces
   kubectl ironlb migrate -f FILE [-f FILE...] [--dry-run]
   kubectl ironlb migrate --from-cluster [--metallb-namespace NS] [--dry-run]
-                                                        MetalLB IPAddressPool/L2Advertisement -> ironlb
+                                                        MetalLB pools, L2 and BGP objects -> ironlb
 
 Flags:
   -o, --output table|json    (migrate: yaml|json) default table (migrate: yaml)

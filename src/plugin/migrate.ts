@@ -1,13 +1,21 @@
-// `kubectl ironlb migrate`: MetalLB IPAddressPool and L2Advertisement objects
-// in, the equivalent ironlb objects out, and for every field whether it carried
+// `kubectl ironlb migrate`: MetalLB IPAddressPool and L2Advertisement objects,
+// and the BGP kinds (migrate-bgp.ts), in; the equivalent ironlb objects out, and for every field whether it carried
 // over, changed (and why), or has no equivalent. Pure: the caller reads the
 // files or the cluster and writes the result.
 import { parseL2Advertisement } from '../api/l2advertisement.js';
 import { parsePool } from '../api/pool.js';
 import { API_GROUP_VERSION, IP_ADDRESS_POOL_KIND, L2_ADVERTISEMENT_KIND } from '../api/types.js';
 import { formatIP, maxValue, parseIP } from '../ip/address.js';
+import {
+  BGP_KINDS,
+  SERVICE_SELECTORS_DROPPED,
+  bgpReferenceWarnings,
+  checkBgpObject,
+  convertBgpSpec,
+} from './migrate-bgp.js';
 
-export type Outcome = 'carried' | 'changed' | 'dropped' | 'skipped' | 'error';
+/** `warning`: converted, but it refers to an object not converted here (migrate-bgp.ts). */
+export type Outcome = 'carried' | 'changed' | 'dropped' | 'skipped' | 'warning' | 'error';
 
 export interface ReportLine {
   /** `IPAddressPool metallb-system/example` */
@@ -33,7 +41,6 @@ export interface Migration {
 }
 
 const METALLB_GROUPS = new Set(['metallb.io/v1beta1', 'metallb.io/v1beta2', 'metallb.io/v1alpha1']);
-const BGP_KINDS = new Set(['BGPPeer', 'BGPAdvertisement', 'BFDProfile', 'Community']);
 
 type Raw = Record<string, unknown>;
 
@@ -82,9 +89,7 @@ const POOL_FIELDS = ['addresses', 'autoAssign', 'avoidBuggyIPs', 'serviceAllocat
 const ALLOCATION_FIELDS = ['priority', 'namespaces', 'namespaceSelectors', 'serviceSelectors'];
 const ADVERTISEMENT_FIELDS = ['ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'interfaces'];
 const ADVERTISEMENT_NO_EQUIVALENT: Record<string, string> = {
-  serviceSelectors:
-    'no equivalent: ironlb announces every Service of the pools an advertisement covers; restrict Services with the ' +
-    "pool's serviceAllocation.serviceSelectors instead",
+  serviceSelectors: SERVICE_SELECTORS_DROPPED,
   preferredNodeSelectors:
     'no equivalent: ironlb balances IPs across eligible nodes (fewest held first) and keeps an owner while it lives',
 };
@@ -95,7 +100,21 @@ export interface MigrateOptions {
 }
 
 export function migrate(documents: readonly { source: string; object: unknown }[], options: MigrateOptions): Migration {
+  const { labels, ...migration } = convert(documents, options);
+  for (const [i, object] of migration.objects.entries()) {
+    for (const w of bgpReferenceWarnings(object, migration.objects, options.namespace))
+      migration.report.push({ object: labels[i]!, field: w.field, outcome: 'warning', detail: w.detail });
+  }
+  return migration;
+}
+
+/** The conversion; `labels[i]` is the report's name of `objects[i]`. */
+function convert(
+  documents: readonly { source: string; object: unknown }[],
+  options: MigrateOptions,
+): Migration & { labels: string[] } {
   const objects: MigratedObject[] = [];
+  const labels: string[] = [];
   const report: ReportLine[] = [];
   let failed = false;
   const names = new Map<string, string>();
@@ -121,11 +140,12 @@ export function migrate(documents: readonly { source: string; object: unknown }[
     const line = (field: string, outcome: Outcome, detail: string) =>
       report.push({ object: label, field, outcome, detail });
     if (kind === 'List' && Array.isArray(object.items)) {
-      const inner = migrate(
+      const inner = convert(
         object.items.map((item) => ({ source, object: item })),
         options,
       );
       objects.push(...inner.objects);
+      labels.push(...inner.labels);
       report.push(...inner.report);
       failed ||= inner.failed;
       continue;
@@ -144,11 +164,7 @@ export function migrate(documents: readonly { source: string; object: unknown }[
       line('-', 'skipped', `not a MetalLB object (${apiVersion || 'no apiVersion'}): ignored`);
       continue;
     }
-    if (BGP_KINDS.has(kind)) {
-      line('-', 'dropped', 'no equivalent: ironlb has no BGP mode (layer 2 only)');
-      continue;
-    }
-    if (kind !== 'IPAddressPool' && kind !== 'L2Advertisement') {
+    if (kind !== 'IPAddressPool' && kind !== 'L2Advertisement' && !BGP_KINDS.has(kind)) {
       line('-', 'dropped', `no equivalent for ${kind}`);
       continue;
     }
@@ -189,8 +205,11 @@ export function migrate(documents: readonly { source: string; object: unknown }[
       failed = true;
       continue;
     }
-    const out: Record<string, unknown> = {};
-    if (kind === 'IPAddressPool') {
+    let out: Record<string, unknown> = {};
+    if (BGP_KINDS.has(kind)) {
+      const metallbNamespace = typeof meta.namespace === 'string' ? meta.namespace : 'metallb-system';
+      out = convertBgpSpec(kind, spec, { metallbNamespace, namespace: options.namespace }, line);
+    } else if (kind === 'IPAddressPool') {
       const addresses = Array.isArray(spec.addresses) ? spec.addresses : [];
       if (addresses.length === 0) line('spec.addresses', 'error', 'missing or empty');
       out.addresses = addresses.map((entry, i) => {
@@ -255,18 +274,27 @@ export function migrate(documents: readonly { source: string; object: unknown }[
     }
     const result: MigratedObject = {
       apiVersion: API_GROUP_VERSION,
-      kind: kind === 'IPAddressPool' ? IP_ADDRESS_POOL_KIND : L2_ADVERTISEMENT_KIND,
+      kind: kind === 'IPAddressPool' ? IP_ADDRESS_POOL_KIND : kind === 'L2Advertisement' ? L2_ADVERTISEMENT_KIND : kind,
       metadata,
       spec: out,
     };
     // The converted object must pass ironlb's own validation, or it is not written.
-    const check = kind === 'IPAddressPool' ? parsePool(result) : parseL2Advertisement(result);
-    if (!check.ok || report.some((l) => l.object === label && l.outcome === 'error')) {
-      for (const error of check.ok ? [] : check.errors) line('-', 'error', `ironlb would refuse it: ${error}`);
+    const errors = checkObject(result);
+    if (errors.length > 0 || report.some((l) => l.object === label && l.outcome === 'error')) {
+      for (const error of errors) line('-', 'error', `ironlb would refuse it: ${error}`);
       failed = true;
       continue;
     }
     objects.push(result);
+    labels.push(label);
   }
-  return { objects, report, failed };
+  return { objects, labels, report, failed };
+}
+
+function checkObject(object: MigratedObject): string[] {
+  if (object.kind === IP_ADDRESS_POOL_KIND || object.kind === L2_ADVERTISEMENT_KIND) {
+    const check = object.kind === IP_ADDRESS_POOL_KIND ? parsePool(object) : parseL2Advertisement(object);
+    return check.ok ? [] : check.errors;
+  }
+  return checkBgpObject(object);
 }

@@ -268,6 +268,43 @@ describe('kubectl ironlb against the API server double', () => {
     expect(nowhereErr).toContain("IPAddressPool no-such-ns/example: the namespace or ironlb's CRDs are missing");
   });
 
+  it('migrate -f creates the converted MetalLB BGP objects: the CRD schemas and CEL rules take them', async () => {
+    const bgp = path.join(root, 'test', 'unit', 'plugin', 'fixtures', 'bgp');
+    const { code, stderr } = await plugin(
+      'migrate',
+      '-f',
+      path.join(bgp, 'samples.yaml'),
+      '-f',
+      path.join(bgp, 'v1beta1.yaml'),
+    );
+    expect(stderr).not.toMatch(/\berror\b/);
+    expect(code).toBe(0);
+    const names = async (plural: string) =>
+      (
+        (await env.custom.listNamespacedCustomObject({
+          group: 'ironlb.io',
+          version: 'v1beta1',
+          namespace: env.system,
+          plural,
+        })) as { items: { metadata: { name: string } }[] }
+      ).items
+        .map((o) => o.metadata.name)
+        .sort();
+    expect(await names('bgppeers')).toEqual(['edge', 'tor-bfd', 'tor-connect', 'tor-secret', 'tor-simple', 'tor-v6']);
+    expect(await names('bgpadvertisements')).toEqual([
+      'aliased',
+      'by-label',
+      'by-list',
+      'everything',
+      'some-nodes',
+      'tagged',
+    ]);
+    expect(await names('bfdprofiles')).toEqual(['quick']);
+    expect(await names('communities')).toEqual(['well-known']);
+    expect(stderr).toContain(`BGPPeer ${env.system}/tor-secret: created`);
+    expect(stderr).toMatch(/copy the Secret metallb-system\/tor-md5/);
+  });
+
   it("migrate --from-cluster reads MetalLB's objects; --dry-run writes nothing", async () => {
     // client-node's typed body: the schema flag is spelled as its TypeScript property.
     const crd = (plural: string, kind: string, version: string) => ({
@@ -291,7 +328,20 @@ describe('kubectl ironlb against the API server double', () => {
     const crds = env.kubeConfig.makeApiClient(ApiextensionsV1Api);
     await crds.createCustomResourceDefinition({ body: crd('ipaddresspools', 'IPAddressPool', 'v1beta1') });
     await crds.createCustomResourceDefinition({ body: crd('l2advertisements', 'L2Advertisement', 'v1beta1') });
+    await crds.createCustomResourceDefinition({ body: crd('bgppeers', 'BGPPeer', 'v1beta2') });
     await env.core.createNamespace({ body: { metadata: { name: 'metallb-system' } } });
+    await env.custom.createNamespacedCustomObject({
+      group: 'metallb.io',
+      version: 'v1beta2',
+      namespace: 'metallb-system',
+      plural: 'bgppeers',
+      body: {
+        apiVersion: 'metallb.io/v1beta2',
+        kind: 'BGPPeer',
+        metadata: { name: 'tor' },
+        spec: { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254', passwordSecret: { name: 'tor-md5' } },
+      },
+    });
     await env.custom.createNamespacedCustomObject({
       group: 'metallb.io',
       version: 'v1beta1',
@@ -309,6 +359,9 @@ describe('kubectl ironlb against the API server double', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('name: old');
     expect(stdout).toContain('- 203.0.113.8/29');
+    // BGP kinds are read too (BGPPeer at MetalLB's storage version v1beta2); the Secret is named, not read.
+    expect(stdout).toMatch(/kind: BGPPeer\nmetadata:\n {2}name: tor\n {2}namespace: /);
+    expect(stderr).toContain('copy the Secret metallb-system/tor-md5');
     expect(stderr).toMatch(
       /IPAddressPool metallb-system\/old\s+spec\.addresses\[0\]\s+changed\s+203\.0\.113\.9\/29 -> 203\.0\.113\.8\/29/,
     );

@@ -142,6 +142,25 @@ async function status(coordination: CoordinationV1Api): Promise<BgpNodeStatus | 
   }
 }
 
+/** One peer at 192.0.2.254 announcing 203.0.113.5/32 over a session FRR reports Established. */
+async function establishedPeer(frr: RecordingFrr, cluster: Awaited<ReturnType<typeof start>>, name: string) {
+  const { custom, core, coordination } = cluster;
+  await custom.createNamespacedCustomObject(
+    object('BGPPeer', 'bgppeers', name, { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+  );
+  await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
+  await service(core, 'web', '203.0.113.5');
+  await waitFor('the route', () => frr.last.includes('network 203.0.113.5/32'));
+  frr.sessionsJson = JSON.stringify({
+    '192.0.2.254': {
+      nbrDesc: name,
+      bgpState: 'Established',
+      addressFamilyInfo: { ipv4Unicast: { sentPrefixCounter: 1 } },
+    },
+  });
+  await waitFor('status established', async () => (await status(coordination))?.peers[0]?.established === true);
+}
+
 describe('speaker BGP side against the API server double', () => {
   it('no BGPPeer: no router bgp; then a peer and a Service: the peer and the /32', async () => {
     const frr = new RecordingFrr();
@@ -212,6 +231,72 @@ describe('speaker BGP side against the API server double', () => {
     await waitFor('the peer with its password', () => frr.last.includes('neighbor 192.0.2.253 password s3cret'));
   });
 
+  it('each kind of bad input: an Event and a status entry naming the field; the good session undisturbed', async () => {
+    const frr = new RecordingFrr();
+    const cluster = await start(frr);
+    const { custom, core, coordination, metrics } = cluster;
+    await establishedPeer(frr, cluster, 'good');
+    const goodBefore = (await status(coordination))?.peers;
+    const applies = frr.applied.length;
+    const before = frr.last;
+
+    // What the 1.29 schema can express is refused at apply time, naming the field (apiserver-bgp.test.ts).
+    await expect(
+      custom.createNamespacedCustomObject(
+        object('BGPPeer', 'bgppeers', 'short-hold', {
+          myASN: 64512,
+          peerASN: 64513,
+          peerAddress: '192.0.2.250',
+          holdTime: '2s',
+        }),
+      ),
+    ).rejects.toThrow(/spec\.holdTime/);
+    // What it cannot (address families: CEL's ip() is 1.30+) reaches the speaker, whose parser refuses it.
+    const bad: [string, Record<string, unknown>][] = [
+      ['mixed', { peerAddress: '192.0.2.251', sourceAddress: '2001:db8::5' }],
+      ['nobfd', { peerAddress: '192.0.2.252', bfdProfile: 'missing' }],
+      ['secretless', { peerAddress: '192.0.2.253', passwordSecret: { name: 'nope' } }],
+    ];
+    for (const [name, spec] of bad)
+      await custom.createNamespacedCustomObject(
+        object('BGPPeer', 'bgppeers', name, { myASN: 64512, peerASN: 64513, ...spec }),
+      );
+    await waitFor('three Events', async () => (await eventsOf(core, 'InvalidBGPConfiguration')).length === 3);
+    const events = (await eventsOf(core, 'InvalidBGPConfiguration'))
+      .map((e) => `${e.type} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`)
+      .sort();
+    expect(events).toEqual([
+      'Warning BGPPeer/mixed: node node-a: left out: ' +
+        'spec.sourceAddress: 2001:db8::5 is IPv6 but spec.peerAddress is IPv4',
+      'Warning BGPPeer/nobfd: node node-a: left out: spec.bfdProfile: BFDProfile "missing" not found',
+      'Warning BGPPeer/secretless: node node-a: left out: spec.passwordSecret: Secret "nope" not found',
+    ]);
+    // The current state, not only history (Events expire): the node's status and the gauge.
+    await waitFor('the status lists them', async () => (await status(coordination))?.errors.length === 3);
+    expect((await status(coordination))?.errors.map((e) => `${e.kind}/${e.name}`).sort()).toEqual([
+      'BGPPeer/mixed',
+      'BGPPeer/nobfd',
+      'BGPPeer/secretless',
+    ]);
+    const gauge = await metrics.registry.getSingleMetric('ironlb_bgp_config_errors')?.get();
+    expect(gauge?.values.map((v) => v.labels.name).sort()).toEqual(['mixed', 'nobfd', 'secretless']);
+    // Undisturbed: FRR was given nothing new (so no session was touched), the good session is as it was.
+    expect(frr.applied.length).toBe(applies);
+    expect(frr.last).toBe(before);
+    expect((await status(coordination))?.peers).toEqual(goodBefore);
+
+    // The malformed peer fixed: it joins, its error leaves the status, the good peer's lines stay.
+    await custom.patchNamespacedCustomObject({
+      ...GROUP,
+      plural: 'bgppeers',
+      name: 'mixed',
+      body: [{ op: 'replace', path: '/spec/sourceAddress', value: '192.0.2.10' }],
+    });
+    await waitFor('the fixed peer', () => frr.last.includes('neighbor 192.0.2.251 update-source 192.0.2.10'));
+    await waitFor('two errors left', async () => (await status(coordination))?.errors.length === 2);
+    for (const line of before.split('\n').filter((l) => l.includes('192.0.2.254'))) expect(frr.last).toContain(line);
+  });
+
   it('FRR refuses: a Warning Event on the Node, the status says failed, retried until FRR takes it', async () => {
     const frr = new RecordingFrr();
     frr.refuse = 'frr-reload.py failed (exit 1): bgpd is not running';
@@ -233,21 +318,9 @@ describe('speaker BGP side against the API server double', () => {
 
   it('sessions read back: status Lease, metric, session-up Event; withdraw keeps the peer, drops routes', async () => {
     const frr = new RecordingFrr();
-    const { bgp, custom, core, coordination, metrics } = await start(frr);
-    await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
-    );
-    await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
-    await service(core, 'web', '203.0.113.5');
-    await waitFor('the route', () => frr.last.includes('network 203.0.113.5/32'));
-    frr.sessionsJson = JSON.stringify({
-      '192.0.2.254': {
-        nbrDesc: 'tor',
-        bgpState: 'Established',
-        addressFamilyInfo: { ipv4Unicast: { sentPrefixCounter: 1 } },
-      },
-    });
-    await waitFor('status established', async () => (await status(coordination))?.peers[0]?.established === true);
+    const cluster = await start(frr);
+    const { bgp, core, coordination, metrics } = cluster;
+    await establishedPeer(frr, cluster, 'tor');
     expect((await status(coordination))?.peers).toEqual([
       {
         name: 'tor',
