@@ -1,11 +1,11 @@
 // The speaker's BGP side through the API server double: its caches of the BGP
 // kinds, Secrets, Nodes, pools, Services and EndpointSlices become the FRR
-// configuration handed to an FRR port; bad objects get an Event and disturb
-// nothing else; the status Lease says what FRR reported. The port here is a
+// configuration handed to an FrrControl; bad objects get an Event and disturb
+// nothing else; the status Lease says what FRR reported. The FrrControl here is a
 // recorder that can be told to fail; the real FRR is test/e2e/frr-daemon.test.ts.
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type CoreV1Event } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrrError, type FrrPort } from '../../src/bgp/frr-daemon.js';
+import { FrrError, type FrrControl } from '../../src/bgp/frr-daemon.js';
 import { parseBgpNeighbors, type BfdPeerState, type BgpSessionState } from '../../src/bgp/frr-state.js';
 import { BGP_STATUS_ANNOTATION, bgpStatusLeaseName, type BgpNodeStatus } from '../../src/bgp/status.js';
 import { createKubeClient } from '../../src/kube/client.js';
@@ -22,7 +22,7 @@ const NODE = 'node-a';
 const GROUP = { group: 'ironlb.io', version: 'v1beta1', namespace: NS };
 
 /** FRR as the speaker sees it: takes configurations (or refuses them), reports sessions. */
-class RecordingFrr implements FrrPort {
+class RecordingFrr implements FrrControl {
   applied: string[] = [];
   refuse: string | undefined;
   /** An FRR that takes a configuration and never answers (hung). */
@@ -94,7 +94,7 @@ async function start(frr: RecordingFrr): Promise<{
     metrics,
     logger,
     socketDir: '/nonexistent',
-    port: frr,
+    frr,
     pollIntervalMs: 100,
     withdrawTimeoutMs: 300,
   });
