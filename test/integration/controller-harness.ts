@@ -15,6 +15,7 @@ import {
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { startController, type RunningController, type StartControllerOptions } from '../../controller/start.js';
+import { ironlbObject } from '../ironlb-objects.js';
 
 export const REAL_KUBECONFIG = process.env.IRONLB_TEST_KUBECONFIG;
 if (!REAL_KUBECONFIG)
@@ -110,13 +111,9 @@ export async function createPool(
   addresses: string[],
   spec: Record<string, unknown> = {},
 ): Promise<void> {
-  await env.custom.createNamespacedCustomObject({
-    group: 'ironlb.io',
-    version: 'v1beta1',
-    namespace: env.system,
-    plural: 'ipaddresspools',
-    body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name }, spec: { addresses, ...spec } },
-  });
+  await env.custom.createNamespacedCustomObject(
+    ironlbObject('IPAddressPool', env.system, name, { addresses, ...spec }),
+  );
 }
 
 export interface PoolObject {

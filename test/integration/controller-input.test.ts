@@ -12,6 +12,7 @@ import {
   waitForIPs,
   type Env,
 } from './controller-harness.js';
+import { ironlbObject } from '../ironlb-objects.js';
 
 let env: Env | undefined;
 afterEach(async () => {
@@ -94,18 +95,9 @@ describe('controller class filtering (double)', () => {
     // alone.
     const otherSystem = `${env.system}-other`;
     await env.core.createNamespace({ body: { metadata: { name: otherSystem } } });
-    await env.custom.createNamespacedCustomObject({
-      group: 'ironlb.io',
-      version: 'v1beta1',
-      namespace: otherSystem,
-      plural: 'ipaddresspools',
-      body: {
-        apiVersion: 'ironlb.io/v1beta1',
-        kind: 'IPAddressPool',
-        metadata: { name: 'other' },
-        spec: { addresses: ['198.51.100.50/32'] },
-      },
-    });
+    await env.custom.createNamespacedCustomObject(
+      ironlbObject('IPAddressPool', otherSystem, 'other', { addresses: ['198.51.100.50/32'] }),
+    );
     expect(ips(await getService(env, 'foreign'))).toEqual([]);
     await env.startController({ lbClass: 'example.com/other', namespace: otherSystem });
     expect(await waitForIPs(env, 'foreign')).toEqual(['198.51.100.50']);

@@ -16,11 +16,10 @@ import { createSpeakerMetrics } from '../../src/metrics/metrics.js';
 import { createSpeakerBgp, type SpeakerBgp } from '../../speaker/bgp.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { waitFor } from '../wait.js';
+import { ironlbObject } from '../ironlb-objects.js';
 
 const NS = 'ironlb-system';
 const NODE = 'node-a';
-const GROUP = { group: 'ironlb.io', version: 'v1beta1', namespace: NS };
-
 /** FRR as the speaker sees it: takes configurations (or refuses them), reports sessions. */
 class RecordingFrr implements FrrControl {
   applied: string[] = [];
@@ -69,16 +68,9 @@ async function start(frr: RecordingFrr): Promise<{
   const core = kc.makeApiClient(CoreV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
   await core.createNode({ body: { metadata: { name: NODE, labels: { rack: 'r1' } } } });
-  await custom.createNamespacedCustomObject({
-    ...GROUP,
-    plural: 'ipaddresspools',
-    body: {
-      apiVersion: 'ironlb.io/v1beta1',
-      kind: 'IPAddressPool',
-      metadata: { name: 'web', namespace: NS },
-      spec: { addresses: ['203.0.113.0/28'] },
-    },
-  });
+  await custom.createNamespacedCustomObject(
+    ironlbObject('IPAddressPool', NS, 'web', { addresses: ['203.0.113.0/28'] }),
+  );
   const client = createKubeClient({ kubeConfig: kc });
   const logger = silentLogger();
   const metrics = createSpeakerMetrics();
@@ -107,12 +99,6 @@ async function start(frr: RecordingFrr): Promise<{
   });
   return { bgp, custom, core, coordination, metrics };
 }
-
-const object = (kind: string, plural: string, name: string, spec: Record<string, unknown>) => ({
-  ...GROUP,
-  plural,
-  body: { apiVersion: 'ironlb.io/v1beta1', kind, metadata: { name, namespace: NS }, spec },
-});
 
 async function service(core: CoreV1Api, name: string, ip: string): Promise<void> {
   await core.createNamespacedService({
@@ -150,9 +136,9 @@ describe('speaker BGP side against the API server double', () => {
     expect(frr.last).not.toContain('router bgp');
 
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+      ironlbObject('BGPPeer', NS, 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
     );
-    await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
+    await custom.createNamespacedCustomObject(ironlbObject('BGPAdvertisement', NS, 'all', {}));
     await service(core, 'web', '203.0.113.5');
     await waitFor(
       'the peer and the route',
@@ -164,9 +150,9 @@ describe('speaker BGP side against the API server double', () => {
     const frr = new RecordingFrr();
     const { custom, core } = await start(frr);
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'good', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+      ironlbObject('BGPPeer', NS, 'good', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
     );
-    await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
+    await custom.createNamespacedCustomObject(ironlbObject('BGPAdvertisement', NS, 'all', {}));
     await service(core, 'web', '203.0.113.5');
     await waitFor(
       'the good peer and its route',
@@ -175,7 +161,7 @@ describe('speaker BGP side against the API server double', () => {
     const before = frr.last;
 
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'secretless', {
+      ironlbObject('BGPPeer', NS, 'secretless', {
         myASN: 64512,
         peerASN: 64513,
         peerAddress: '192.0.2.253',
@@ -183,7 +169,7 @@ describe('speaker BGP side against the API server double', () => {
       }),
     );
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'nobfd', {
+      ironlbObject('BGPPeer', NS, 'nobfd', {
         myASN: 64512,
         peerASN: 64513,
         peerAddress: '192.0.2.252',
@@ -217,7 +203,7 @@ describe('speaker BGP side against the API server double', () => {
     frr.refuse = 'frr-reload.py failed (exit 1): bgpd is not running';
     const { custom, core, coordination, metrics } = await start(frr);
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+      ironlbObject('BGPPeer', NS, 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
     );
     await waitFor('a Warning Event', async () => (await eventsOf(core, 'FRRConfigurationFailed')).length > 0);
     const [event] = await eventsOf(core, 'FRRConfigurationFailed');
@@ -235,9 +221,9 @@ describe('speaker BGP side against the API server double', () => {
     const frr = new RecordingFrr();
     const { bgp, custom, core, coordination, metrics } = await start(frr);
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+      ironlbObject('BGPPeer', NS, 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
     );
-    await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
+    await custom.createNamespacedCustomObject(ironlbObject('BGPAdvertisement', NS, 'all', {}));
     await service(core, 'web', '203.0.113.5');
     await waitFor('the route', () => frr.last.includes('network 203.0.113.5/32'));
     frr.sessionsJson = JSON.stringify({
@@ -272,7 +258,7 @@ describe('speaker BGP side against the API server double', () => {
     const frr = new RecordingFrr();
     const { bgp, custom } = await start(frr);
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+      ironlbObject('BGPPeer', NS, 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
     );
     await waitFor('the peer', () => frr.last.includes('neighbor 192.0.2.254'));
     frr.hang = true;
