@@ -67,16 +67,22 @@ async function writeIngress(env: Env, name: string, addresses: string[]): Promis
   );
 }
 
+/**
+ * The pools both status-check cases start from: a dual-stack general pool, a
+ * priority pool for the apps namespace, and one that assigns only on request.
+ */
+async function createRestartPools(env: Env): Promise<void> {
+  await createPool(env, 'general', ['192.0.2.0/28', '2001:db8::/120']);
+  await createPool(env, 'team', ['198.51.100.0/28'], { serviceAllocation: { priority: 1, namespaces: [env.apps] } });
+  await createPool(env, 'other', ['203.0.113.0/28'], { autoAssign: false });
+}
+
 describe.each(targets({ faults: false, ipv6: true }))(
   'controller restart checks status as run time does (%s)',
   (target) => {
     it('keeps every IP that still fits and fixes, at start, each one that no longer does', async () => {
       const env = keep(await setup(target));
-      await createPool(env, 'general', ['192.0.2.0/28', '2001:db8::/120']);
-      await createPool(env, 'team', ['198.51.100.0/28'], {
-        serviceAllocation: { priority: 1, namespaces: [env.apps] },
-      });
-      await createPool(env, 'other', ['203.0.113.0/28'], { autoAssign: false });
+      await createRestartPools(env);
       const first = await env.startController();
       const v4 = { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'] };
       await createService(env, 'in-team-pool', { spec: v4 });
@@ -132,11 +138,7 @@ describe.each(targets({ faults: false, ipv6: true }))(
 
     it('changes nothing at start when every IP still fits, whatever the families, pools and requests', async () => {
       const env = keep(await setup(target));
-      await createPool(env, 'general', ['192.0.2.0/28', '2001:db8::/120']);
-      await createPool(env, 'team', ['198.51.100.0/28'], {
-        serviceAllocation: { priority: 1, namespaces: [env.apps] },
-      });
-      await createPool(env, 'other', ['203.0.113.0/28'], { autoAssign: false });
+      await createRestartPools(env);
       const first = await env.startController();
       await createService(env, 'v4');
       await createService(env, 'v6', { spec: { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'] } });
