@@ -11,6 +11,7 @@ import {
   walkFlags,
   type CommonFlags,
 } from '../src/cli/flags.js';
+import { OBJECT_NAME } from '../src/api/object.js';
 import { DEFAULT_LIVENESS_PORT } from '../src/liveness/udp.js';
 
 export interface SpeakerFlags extends CommonFlags {
@@ -59,7 +60,8 @@ export const USAGE = `usage: node dist/speaker/main.js [flags]
   --help                      this text`;
 
 const INTERFACE_NAME = /^[^\s/:,]{1,15}$/;
-const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** Node names are object names (DNS subdomains). */
+const NODE_NAME = OBJECT_NAME;
 
 const WITH_VALUE = new Set([
   ...COMMON_WITH_VALUE,

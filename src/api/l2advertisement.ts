@@ -1,4 +1,4 @@
-import { readObjectStart } from './object.js';
+import { OBJECT_NAME, readObjectStart } from './object.js';
 import { parseSelectorList } from './pool.js';
 import { INTERFACE_NAME_PATTERN } from './schema/l2advertisement.js';
 import { matchesAnySelector, nodeSelectorsMatch, type Labels } from './selector.js';
@@ -20,7 +20,6 @@ export type ParseL2AdvertisementResult =
   | { ok: true; advertisement: ParsedL2Advertisement }
   | { ok: false; errors: string[] };
 
-const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 /** The CRD's pattern (IFNAMSIZ 16 with the NUL; no slash, colon, whitespace); "." and ".." are refused below. */
 const INTERFACE_NAME = new RegExp(INTERFACE_NAME_PATTERN);
 
