@@ -1,22 +1,25 @@
 // Command-line flags of the controller. Parsing is pure so every bad input has
 // a test; main.ts only wires the result.
 
-import { parseBool, parseDuration, parseNamespace, parsePort, walkFlags } from '../src/cli/flags.js';
+import {
+  COMMON_WITH_VALUE,
+  commonFlagDefaults,
+  parseBool,
+  parseDuration,
+  setCommonFlag,
+  walkFlags,
+  type CommonFlags,
+} from '../src/cli/flags.js';
 
-export interface ControllerFlags {
-  kubeconfig?: string;
-  namespace: string;
+export interface ControllerFlags extends CommonFlags {
   /** Empty: only Services with no spec.loadBalancerClass. */
   lbClass: string;
-  metricsPort: number;
   leaderElect: boolean;
   leaderLeaseDurationMs: number;
   leaderRenewDeadlineMs: number;
   leaderRetryPeriodMs: number;
   /** This replica's name in the leader Lease (default: POD_NAME or the hostname). */
   identity?: string;
-  logLevel?: string;
-  help: boolean;
 }
 
 export const USAGE = `usage: node dist/controller/main.js [flags]
@@ -33,50 +36,34 @@ export const USAGE = `usage: node dist/controller/main.js [flags]
   --help                        this text`;
 
 const WITH_VALUE = new Set([
-  '--kubeconfig',
-  '--namespace',
+  ...COMMON_WITH_VALUE,
   '--lb-class',
-  '--metrics-port',
   '--leader-lease-duration',
   '--leader-renew-deadline',
   '--leader-retry-period',
   '--identity',
-  '--log-level',
 ]);
 const BOOLEANS = new Set(['--leader-elect']);
 
 export function parseControllerFlags(argv: readonly string[]): ControllerFlags {
   const flags: ControllerFlags = {
-    namespace: 'ironlb-system',
+    ...commonFlagDefaults(),
     lbClass: '',
-    metricsPort: 7472,
     leaderElect: true,
     leaderLeaseDurationMs: 15_000,
     leaderRenewDeadlineMs: 10_000,
     leaderRetryPeriodMs: 2_000,
-    help: false,
   };
   walkFlags(argv, { withValue: WITH_VALUE, booleans: BOOLEANS, usage: USAGE }, (name, given) => {
+    if (setCommonFlag(flags, name, given)) return;
     const value = given ?? '';
     switch (name) {
-      case '--help':
-        flags.help = true;
-        break;
       // A bare --leader-elect means true, as in client-go programs.
       case '--leader-elect':
         flags.leaderElect = given === undefined ? true : parseBool(name, given);
         break;
-      case '--kubeconfig':
-        flags.kubeconfig = value;
-        break;
-      case '--namespace':
-        flags.namespace = parseNamespace(name, value);
-        break;
       case '--lb-class':
         flags.lbClass = value;
-        break;
-      case '--metrics-port':
-        flags.metricsPort = parsePort(name, value);
         break;
       case '--leader-lease-duration':
         flags.leaderLeaseDurationMs = parseDuration(name, value);
@@ -89,9 +76,6 @@ export function parseControllerFlags(argv: readonly string[]): ControllerFlags {
         break;
       case '--identity':
         flags.identity = value;
-        break;
-      case '--log-level':
-        flags.logLevel = value;
         break;
     }
   });

@@ -14,7 +14,7 @@ import { SpeakerBgpCaches } from '../src/kube/speaker-bgp.js';
 import type { SpeakerView } from '../src/kube/speaker-view.js';
 import type { Logger } from '../src/log/logger.js';
 import type { SpeakerMetrics } from '../src/metrics/metrics.js';
-import type { FrrPort } from '../src/bgp/frr-daemon.js';
+import type { FrrControl } from '../src/bgp/frr-daemon.js';
 
 export interface SpeakerBgpOptions {
   node: string;
@@ -28,7 +28,7 @@ export interface SpeakerBgpOptions {
   socketDir: string;
   pollIntervalMs?: number;
   /** Tests give another FRR; default FrrDaemon on socketDir. */
-  port?: FrrPort;
+  frr?: FrrControl;
   /** SIGTERM waits this long at most for FRR to withdraw (default 5 s: inside the pod's grace period). */
   withdrawTimeoutMs?: number;
 }
@@ -56,7 +56,7 @@ export function createSpeakerBgp(options: SpeakerBgpOptions): SpeakerBgp {
   });
   const runtime = new BgpRuntime({
     node,
-    port: options.port ?? new FrrDaemon({ socketDir: options.socketDir }),
+    frr: options.frr ?? new FrrDaemon({ socketDir: options.socketDir }),
     scheduler: realScheduler(),
     metrics: metrics.bgp,
     events: {

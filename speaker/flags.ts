@@ -2,18 +2,24 @@
 // test; main.ts only wires the result.
 
 import { isIP } from 'node:net';
-import { parseDuration, parseNamespace, parsePort, walkFlags } from '../src/cli/flags.js';
+import {
+  COMMON_WITH_VALUE,
+  commonFlagDefaults,
+  parseDuration,
+  parsePort,
+  setCommonFlag,
+  walkFlags,
+  type CommonFlags,
+} from '../src/cli/flags.js';
+import { OBJECT_NAME } from '../src/api/object.js';
 import { DEFAULT_LIVENESS_PORT } from '../src/liveness/udp.js';
 
-export interface SpeakerFlags {
+export interface SpeakerFlags extends CommonFlags {
   nodeName: string;
-  kubeconfig?: string;
-  namespace: string;
   /** Undefined: only Services with no spec.loadBalancerClass. */
   lbClass?: string;
   /** Announce only on these interfaces (overrides L2Advertisements and subnet choice). */
   interfaces?: string[];
-  metricsPort: number;
   heartbeatIntervalMs: number;
   leaseDurationMs: number;
   staggerMs: number;
@@ -26,12 +32,10 @@ export interface SpeakerFlags {
   livenessAddress: string;
   livenessIntervalMs: number;
   livenessDetectMultiplier: number;
-  logLevel?: string;
   /** BGP mode: FRR's vty socket folder; undefined = no BGP. */
   frrVtySocket?: string;
   /** How often FRR's sessions are read back. */
   bgpPollIntervalMs: number;
-  help: boolean;
 }
 
 export const USAGE = `usage: node dist/speaker/main.js [flags]
@@ -56,21 +60,19 @@ export const USAGE = `usage: node dist/speaker/main.js [flags]
   --help                      this text`;
 
 const INTERFACE_NAME = /^[^\s/:,]{1,15}$/;
-const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** Node names are object names (DNS subdomains). */
+const NODE_NAME = OBJECT_NAME;
 
 const WITH_VALUE = new Set([
+  ...COMMON_WITH_VALUE,
   '--node-name',
-  '--kubeconfig',
-  '--namespace',
   '--lb-class',
   '--interfaces',
-  '--metrics-port',
   '--heartbeat-interval',
   '--lease-duration',
   '--stagger',
   '--garp-rounds',
   '--garp-refresh',
-  '--log-level',
   '--liveness-port',
   '--liveness-address',
   '--liveness-interval',
@@ -84,9 +86,8 @@ export function parseSpeakerFlags(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): SpeakerFlags {
   const flags: SpeakerFlags = {
+    ...commonFlagDefaults(),
     nodeName: env.NODE_NAME ?? '',
-    namespace: 'ironlb-system',
-    metricsPort: 7472,
     heartbeatIntervalMs: 10_000,
     leaseDurationMs: 40_000,
     staggerMs: 150,
@@ -97,22 +98,13 @@ export function parseSpeakerFlags(
     livenessIntervalMs: 100,
     livenessDetectMultiplier: 4,
     bgpPollIntervalMs: 5000,
-    help: false,
   };
   walkFlags(argv, { withValue: WITH_VALUE, usage: USAGE }, (name, given) => {
+    if (setCommonFlag(flags, name, given)) return;
     const value = given ?? '';
     switch (name) {
-      case '--help':
-        flags.help = true;
-        break;
       case '--node-name':
         flags.nodeName = value;
-        break;
-      case '--kubeconfig':
-        flags.kubeconfig = value;
-        break;
-      case '--namespace':
-        flags.namespace = parseNamespace(name, value);
         break;
       case '--lb-class':
         flags.lbClass = value === '' ? undefined : value;
@@ -128,9 +120,6 @@ export function parseSpeakerFlags(
         flags.interfaces = names.length > 0 ? names : undefined;
         break;
       }
-      case '--metrics-port':
-        flags.metricsPort = parsePort(name, value);
-        break;
       case '--heartbeat-interval':
         flags.heartbeatIntervalMs = parseDuration(name, value);
         break;
@@ -147,9 +136,6 @@ export function parseSpeakerFlags(
         break;
       case '--garp-refresh':
         flags.garpRefreshMs = parseDuration(name, value, true);
-        break;
-      case '--log-level':
-        flags.logLevel = value;
         break;
       case '--frr-vty-socket':
         if (!value.startsWith('/')) {

@@ -1,14 +1,18 @@
-import { readObjectStart } from './object.js';
+import { OBJECT_NAME, readObjectStart } from './object.js';
 import { parseSelectorList } from './pool.js';
 import { INTERFACE_NAME_PATTERN } from './schema/l2advertisement.js';
-import { matchesAnySelector, type Labels } from './selector.js';
+import { matchesAnySelector, nodeSelectorsMatch, type Labels } from './selector.js';
 import type { LabelSelector } from './types.js';
 
-export interface ParsedL2Advertisement {
-  readonly name: string;
+/** What an advertisement of either mode (L2Advertisement, BGPAdvertisement) selects: pools, and nodes. */
+export interface AdvertisementScope {
   readonly ipAddressPools: readonly string[];
   readonly ipAddressPoolSelectors: readonly LabelSelector[];
   readonly nodeSelectors: readonly LabelSelector[];
+}
+
+export interface ParsedL2Advertisement extends AdvertisementScope {
+  readonly name: string;
   readonly interfaces: readonly string[];
 }
 
@@ -16,7 +20,6 @@ export type ParseL2AdvertisementResult =
   | { ok: true; advertisement: ParsedL2Advertisement }
   | { ok: false; errors: string[] };
 
-const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 /** The CRD's pattern (IFNAMSIZ 16 with the NUL; no slash, colon, whitespace); "." and ".." are refused below. */
 const INTERFACE_NAME = new RegExp(INTERFACE_NAME_PATTERN);
 
@@ -63,7 +66,7 @@ function readNames(raw: unknown, path: string, pattern: RegExp, what: string, er
  * semantics).
  */
 export function advertisementCoversPool(
-  advertisement: ParsedL2Advertisement,
+  advertisement: AdvertisementScope,
   poolName: string,
   poolLabels: Labels,
 ): boolean {
@@ -75,6 +78,6 @@ export function advertisementCoversPool(
 }
 
 /** Whether a node may announce for this advertisement; no node selectors means every node. */
-export function advertisementSelectsNode(advertisement: ParsedL2Advertisement, nodeLabels: Labels): boolean {
-  return advertisement.nodeSelectors.length === 0 || matchesAnySelector(advertisement.nodeSelectors, nodeLabels);
+export function advertisementSelectsNode(advertisement: AdvertisementScope, nodeLabels: Labels): boolean {
+  return nodeSelectorsMatch(advertisement.nodeSelectors, nodeLabels);
 }

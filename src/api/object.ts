@@ -1,5 +1,9 @@
 // The start every CRD parser shares (src/api and src/bgp): the raw object, its
 // metadata.name and its spec, each bad input an error that names its field.
+import { OBJECT_NAME_PATTERN } from './schema/common.js';
+
+/** A Kubernetes object name (DNS subdomain): metadata.name, references to other objects, Node names. */
+export const OBJECT_NAME = new RegExp(OBJECT_NAME_PATTERN);
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

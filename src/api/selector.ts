@@ -143,3 +143,8 @@ function matchesRequirement(requirement: LabelSelectorRequirement, labels: Label
 export function matchesAnySelector(selectors: readonly LabelSelector[], labels: Labels): boolean {
   return selectors.some((selector) => matchesLabelSelector(selector, labels));
 }
+
+/** Node selection in every ironlb kind that has `nodeSelectors` (MetalLB's rule): none selects every node. */
+export function nodeSelectorsMatch(nodeSelectors: readonly LabelSelector[], nodeLabels: Labels): boolean {
+  return nodeSelectors.length === 0 || matchesAnySelector(nodeSelectors, nodeLabels);
+}

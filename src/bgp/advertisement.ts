@@ -1,5 +1,5 @@
 import { parseSelectorList } from '../api/pool.js';
-import type { LabelSelector } from '../api/types.js';
+import type { AdvertisementScope } from '../api/l2advertisement.js';
 import { parseCommunityValue, type BgpCommunity } from './community.js';
 import { MAX_COMMUNITIES, bgpAdvertisementSpec } from '../api/schema/bgp.js';
 import { readNameList, readObjectStart, readSpecInteger } from './fields.js';
@@ -9,11 +9,8 @@ const fields = bgpAdvertisementSpec.properties;
 /** A community as written: a value, or the name of an alias resolved against the Community objects when rendering. */
 export type CommunityRef = BgpCommunity | { readonly kind: 'alias'; readonly name: string };
 
-export interface ParsedBGPAdvertisement {
+export interface ParsedBGPAdvertisement extends AdvertisementScope {
   readonly name: string;
-  readonly ipAddressPools: readonly string[];
-  readonly ipAddressPoolSelectors: readonly LabelSelector[];
-  readonly nodeSelectors: readonly LabelSelector[];
   /** BGPPeer names; none = every peer. */
   readonly peers: readonly string[];
   readonly aggregationLength: number;

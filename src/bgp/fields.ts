@@ -1,12 +1,10 @@
 // Small readers shared by the BGP objects' parsers. Each pushes an error that
 // names its field and returns undefined (or the fallback) on bad input.
 import type { IntegerSchema } from '../api/schema/openapi.js';
+import { OBJECT_NAME } from '../api/object.js';
 import { formatIP, parseIP, type IPFamily } from '../ip/address.js';
 
-export { isPlainObject, readObjectName, readObjectStart } from '../api/object.js';
-
-/** A Kubernetes object name (DNS subdomain), as metadata.name and references to other objects use. */
-export const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+export { OBJECT_NAME, isPlainObject, readObjectName, readObjectStart } from '../api/object.js';
 
 /** A whole number in [min, max]; undefined when absent (or wrong, with an error). */
 export function readInteger(

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseBfdPeers, parseBgpNeighbors, type BfdPeerState, type BgpSessionState } from './frr-state.js';
 
 /** What the BGP runtime needs of FRR; the real one is FrrDaemon. */
-export interface FrrPort {
+export interface FrrControl {
   /** Makes FRR run `config` (changing only what differs). Throws FrrError when FRR refused it or did not answer. */
   apply(config: string): Promise<void>;
   /** `show running-config`. Throws FrrError when FRR does not answer. */
@@ -48,7 +48,7 @@ export const DEFAULT_FRR_RELOAD = '/usr/lib/frr/frr-reload.py';
 export const DEFAULT_VTYSH = '/usr/bin/vtysh';
 const MAX_OUTPUT_IN_ERROR = 2000;
 
-export class FrrDaemon implements FrrPort {
+export class FrrDaemon implements FrrControl {
   private readonly workDir: string;
   private readonly vtyshPath: string;
   private readonly run: CommandRunner;

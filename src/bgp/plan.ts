@@ -1,7 +1,8 @@
 // What one node announces over BGP, decided from configuration and cluster
 // facts alone (no I/O). frr-config.ts turns the plan into FRR's text.
 import type { ParsedPool } from '../api/pool.js';
-import { matchesAnySelector } from '../api/selector.js';
+import { advertisementSelectsNode } from '../api/l2advertisement.js';
+import { nodeSelectorsMatch } from '../api/selector.js';
 import { computeCandidates, type EndpointFacts, type NodeFacts, type ServiceFacts } from '../election/candidates.js';
 import { bitLength, formatIP, maxValue, parseIP, type IPFamily } from '../ip/address.js';
 import { formatRange, rangeContains } from '../ip/range.js';
@@ -114,7 +115,7 @@ function planSessions(inputs: BgpNodeInputs, errors: ConfigError[]): PeerSession
   const profiles = new Set(inputs.bfdProfiles.map((p) => p.name));
   const sessions: PeerSession[] = [];
   for (const peer of [...inputs.peers].sort(byName)) {
-    if (peer.nodeSelectors.length > 0 && !matchesAnySelector(peer.nodeSelectors, inputs.node.labels)) continue;
+    if (!nodeSelectorsMatch(peer.nodeSelectors, inputs.node.labels)) continue;
     const fail = (message: string) => errors.push({ kind: 'BGPPeer', name: peer.name, message });
     if (peer.bfdProfile !== undefined && !profiles.has(peer.bfdProfile)) {
       fail(`spec.bfdProfile: BFDProfile "${peer.bfdProfile}" not found`);
@@ -199,8 +200,7 @@ function resolveCommunities(
  * IP -> pool for every IP this node is eligible to announce under `advertisement`, by the election's candidate rules.
  */
 function eligibleIps(inputs: BgpNodeInputs, advertisement: ParsedBGPAdvertisement): Map<string, string> {
-  if (advertisement.nodeSelectors.length > 0 && !matchesAnySelector(advertisement.nodeSelectors, inputs.node.labels))
-    return new Map();
+  if (!advertisementSelectsNode(advertisement, inputs.node.labels)) return new Map();
   // computeCandidates holds the rules (excluded or unavailable nodes, Local
   // policy, shared IPs, which pool). It was written for L2, whose eligibility
   // also needs an announcing interface; BGP needs none, so the node is given

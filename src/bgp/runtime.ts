@@ -1,12 +1,12 @@
 // The speaker's BGP side: inputs from the caches -> planNode -> FRR text ->
-// applied through an FrrPort whenever the text changed; FRR's sessions read
+// applied through FrrControl whenever the text changed; FRR's sessions read
 // back on a timer. A failed apply is reported (metric, Warning Event, status)
 // and retried with backoff; FRR that lost its configuration (restarted) gets
 // it again. `withdraw()` applies the same sessions with nothing announced,
 // for SIGTERM. Decisions are in ./status.ts and ./plan.ts; this is the loop.
 import type { Scheduler, CancelTimer } from '../clock/scheduler.js';
 import type { Logger } from '../log/logger.js';
-import type { FrrPort } from './frr-daemon.js';
+import type { FrrControl } from './frr-daemon.js';
 import { renderFrrConfig } from './frr-config.js';
 import type { BfdPeerState, BgpSessionState } from './frr-state.js';
 import { planNode, type BgpNodeInputs, type ConfigError, type NodeBgpPlan } from './plan.js';
@@ -41,7 +41,7 @@ export interface BgpRuntimeEvents {
 
 export interface BgpRuntimeOptions {
   node: string;
-  port: FrrPort;
+  frr: FrrControl;
   scheduler: Scheduler;
   metrics: BgpRuntimeMetrics;
   events: BgpRuntimeEvents;
@@ -169,7 +169,7 @@ export class BgpRuntime {
   private async applyOnce(text: string): Promise<void> {
     const { metrics, logger, events } = this.options;
     try {
-      await this.options.port.apply(text);
+      await this.options.frr.apply(text);
       this.applies += 1;
       this.applied = text;
       metrics.configApplied.set(1);
@@ -212,15 +212,15 @@ export class BgpRuntime {
 
   /** Reads FRR's sessions; re-applies when FRR lost its configuration or came back after not answering. */
   private async poll(): Promise<void> {
-    const { port, metrics, logger } = this.options;
+    const { frr, metrics, logger } = this.options;
     // A reading taken while an apply ran says nothing about what FRR runs after it.
     const appliesBefore = this.applies;
     const current = () => !this.applying && this.applies === appliesBefore;
     let sessions: Map<string, BgpSessionState> | undefined;
     let bfd: BfdPeerState[] | undefined;
     try {
-      sessions = await port.sessions();
-      if (this.plan.sessions.some((s) => s.peer.bfdProfile !== undefined)) bfd = await port.bfdPeers();
+      sessions = await frr.sessions();
+      if (this.plan.sessions.some((s) => s.peer.bfdProfile !== undefined)) bfd = await frr.bfdPeers();
       metrics.frrReachable.set(1);
     } catch (err) {
       metrics.frrReachable.set(0);

@@ -30,6 +30,47 @@ export function parseNamespace(flag: string, text: string): string {
   return text;
 }
 
+/** The flags every ironlb program takes, parsed the same way in each. */
+export interface CommonFlags {
+  kubeconfig?: string;
+  namespace: string;
+  metricsPort: number;
+  logLevel?: string;
+  help: boolean;
+}
+
+/** The common flags' defaults. */
+export function commonFlagDefaults(): CommonFlags {
+  return { namespace: 'ironlb-system', metricsPort: 7472, help: false };
+}
+
+/** The common flags that take a value (`--help` is walkFlags' own). */
+export const COMMON_WITH_VALUE: readonly string[] = ['--kubeconfig', '--namespace', '--metrics-port', '--log-level'];
+
+/** Sets `name` on `flags` when it is a common flag; false when it is not one. */
+export function setCommonFlag(flags: CommonFlags, name: string, given: string | undefined): boolean {
+  const value = given ?? '';
+  switch (name) {
+    case '--help':
+      flags.help = true;
+      return true;
+    case '--kubeconfig':
+      flags.kubeconfig = value;
+      return true;
+    case '--namespace':
+      flags.namespace = parseNamespace(name, value);
+      return true;
+    case '--metrics-port':
+      flags.metricsPort = parsePort(name, value);
+      return true;
+    case '--log-level':
+      flags.logLevel = value;
+      return true;
+    default:
+      return false;
+  }
+}
+
 export interface FlagSyntax {
   /** Flags that take a value, as `--flag value` or `--flag=value`. */
   withValue: ReadonlySet<string>;

@@ -9,6 +9,7 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
+import { API_GROUP, API_VERSION } from '../api/types.js';
 import type { ResourceKind } from './informer.js';
 
 // The resources ironlb lists and watches. Core types are decoded with
@@ -101,8 +102,9 @@ export function customResourceKind<T extends KubernetesObject>(ref: CustomResour
   };
 }
 
-export const IRONLB_GROUP = 'ironlb.io';
-export const IRONLB_VERSION = 'v1beta1';
+/** ironlb's API group and version, as the CRD sources define them. */
+export const IRONLB_GROUP = API_GROUP;
+export const IRONLB_VERSION = API_VERSION;
 
 export function ipAddressPoolsKind<T extends KubernetesObject = KubernetesObject>(namespace?: string): ResourceKind<T> {
   return customResourceKind<T>({ group: IRONLB_GROUP, version: IRONLB_VERSION, plural: 'ipaddresspools', namespace });

@@ -3,6 +3,16 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 // Every metric ironlb exports is declared here, so deploy/prometheus rules and
 // the README can be checked against one list.
 
+/** Both programs count their Kubernetes API requests under one name (their start.ts feeds it). */
+function apiRequestsCounter(registry: Registry) {
+  return new Counter({
+    name: 'ironlb_api_requests_total',
+    help: 'Kubernetes API requests by verb and resource',
+    labelNames: ['verb', 'resource'],
+    registers: [registry],
+  });
+}
+
 export function createControllerMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
   const m = {
@@ -42,12 +52,7 @@ export function createControllerMetrics(registry = new Registry()) {
       labelNames: ['reason'],
       registers: [registry],
     }),
-    apiRequests: new Counter({
-      name: 'ironlb_api_requests_total',
-      help: 'Kubernetes API requests by verb and resource',
-      labelNames: ['verb', 'resource'],
-      registers: [registry],
-    }),
+    apiRequests: apiRequestsCounter(registry),
     isLeader: new Gauge({
       name: 'ironlb_controller_leader',
       help: '1 while this controller replica is the leader',
@@ -143,12 +148,7 @@ export function createSpeakerMetrics(registry = new Registry()) {
       help: '1 while the node heartbeat Lease can be written',
       registers: [registry],
     }),
-    apiRequests: new Counter({
-      name: 'ironlb_api_requests_total',
-      help: 'Kubernetes API requests by verb and resource',
-      labelNames: ['verb', 'resource'],
-      registers: [registry],
-    }),
+    apiRequests: apiRequestsCounter(registry),
     bgp: bgpSpeakerMetrics(registry),
   };
   return m;

@@ -127,7 +127,7 @@ describe('BgpRuntime on real FRR', () => {
     };
     const runtime = new BgpRuntime({
       node: lab.node(1).name,
-      port: new FrrDaemon({ socketDir: frr.dir, workDir: work }),
+      frr: new FrrDaemon({ socketDir: frr.dir, workDir: work }),
       scheduler: realScheduler(),
       metrics: metrics.bgp,
       events: sink,

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../kube/apiserver.js';
 import { failure, installCrds, statusOf } from '../kube/targets.js';
 import { waitFor } from '../wait.js';
+import { ironlbObject } from '../ironlb-objects.js';
 
 let api: ApiServer | undefined;
 
@@ -394,18 +395,11 @@ describe('API server double: CustomResourceDefinitions through the API', () => {
     // Identical content: a no-op replace. Had the client dropped any field, this would be a new version.
     expect(after.metadata?.resourceVersion).toBe(pools.metadata?.resourceVersion);
     const status = await failure(
-      server.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-        group: 'ironlb.io',
-        version: 'v1beta1',
-        namespace: 'ironlb-system',
-        plural: 'ipaddresspools',
-        body: {
-          apiVersion: 'ironlb.io/v1beta1',
-          kind: 'IPAddressPool',
-          metadata: { name: 'p' },
-          spec: { addresses: ['192.0.2.9-192.0.2.1'] },
-        },
-      }),
+      server.kubeConfig
+        .makeApiClient(CustomObjectsApi)
+        .createNamespacedCustomObject(
+          ironlbObject('IPAddressPool', 'ironlb-system', 'p', { addresses: ['192.0.2.9-192.0.2.1'] }),
+        ),
     );
     // Only the CEL rule catches a reversed range: the rules survived the round trip.
     expect(status.code).toBe(422);

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   condition,
   createPool,
@@ -14,18 +14,14 @@ import {
   waitForAllocated,
   waitForEvent,
   waitForIPs,
-  type Env,
+  closeEnvAfterEach,
 } from './controller-harness.js';
 
-let env: Env | undefined;
-afterEach(async () => {
-  await env?.close();
-  env = undefined;
-});
+const keep = closeEnvAfterEach();
 
 describe.each(targets({ faults: false }))('controller allocation (%s)', (target) => {
   it('assigns the lowest free IP with ipMode VIP, the pool annotation, condition and event', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.10-192.0.2.12']);
     await env.startController();
     await createService(env, 'web');
@@ -44,7 +40,7 @@ describe.each(targets({ faults: false }))('controller allocation (%s)', (target)
   });
 
   it('keeps a Service pending with the reason until a release frees an IP', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'tiny', ['192.0.2.20/32']);
     await env.startController();
     await createService(env, 'first');
@@ -59,7 +55,7 @@ describe.each(targets({ faults: false }))('controller allocation (%s)', (target)
   });
 
   it('releases on a type change and hands the IP to a pending Service', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'tiny', ['192.0.2.30/32']);
     await env.startController();
     await createService(env, 'a');
@@ -69,7 +65,7 @@ describe.each(targets({ faults: false }))('controller allocation (%s)', (target)
     await patchService(env, 'a', { spec: { type: 'ClusterIP' } });
     expect(await waitForIPs(env, 'b')).toEqual(['192.0.2.30']);
     const a = await eventually(async () => {
-      const s = await getService(env!, 'a');
+      const s = await getService(env, 'a');
       if (ips(s).length !== 0 || s.metadata?.annotations?.['ironlb.io/ip-allocated-from-pool'])
         throw new Error('a still shows its IP');
       return s;
@@ -79,19 +75,19 @@ describe.each(targets({ faults: false }))('controller allocation (%s)', (target)
   });
 
   it('honours a requested IP and moves when the request changes', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.40-192.0.2.49']);
     await env.startController();
     await createService(env, 'web', { annotations: { 'ironlb.io/loadBalancerIPs': '192.0.2.45' } });
     expect(await waitForIPs(env, 'web')).toEqual(['192.0.2.45']);
     await patchService(env, 'web', { metadata: { annotations: { 'ironlb.io/loadBalancerIPs': '192.0.2.47' } } });
-    await eventually(async () => expect(ips(await getService(env!, 'web'))).toEqual(['192.0.2.47']));
+    await eventually(async () => expect(ips(await getService(env, 'web'))).toEqual(['192.0.2.47']));
     await createService(env, 'next');
     expect(await waitForIPs(env, 'next')).toEqual(['192.0.2.40']);
   });
 
   it('takes a requested pool, else pools pinned to the namespace by priority, else autoAssign pools', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'general', ['192.0.2.50/31']);
     await createPool(env, 'manual', ['198.51.100.10/31'], { autoAssign: false });
     await createPool(env, 'blue-low', ['203.0.113.20/31'], {
@@ -110,7 +106,7 @@ describe.each(targets({ faults: false }))('controller allocation (%s)', (target)
   });
 
   it('accepts the MetalLB annotation prefixes', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.60-192.0.2.69']);
     await createPool(env, 'other', ['198.51.100.60-198.51.100.69']);
     await env.startController();
@@ -121,13 +117,13 @@ describe.each(targets({ faults: false }))('controller allocation (%s)', (target)
   });
 
   it('keeps pool status current: counts per family and Valid/Conflict', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.0/30', '2001:db8::/126']);
     await env.startController();
     await createService(env, 'web');
     await waitForIPs(env, 'web');
     await eventually(async () => {
-      const pool = await getPool(env!, 'main');
+      const pool = await getPool(env, 'main');
       expect(pool.status).toMatchObject({
         assignedIPv4: '1',
         availableIPv4: '3',

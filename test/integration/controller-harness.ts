@@ -3,6 +3,7 @@
 // helpers to create pools and Services and to wait for the controller.
 
 import { randomBytes } from 'node:crypto';
+import { afterEach } from 'vitest';
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -15,6 +16,7 @@ import {
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { startController, type RunningController, type StartControllerOptions } from '../../controller/start.js';
+import { ironlbObject } from '../ironlb-objects.js';
 
 export const REAL_KUBECONFIG = process.env.IRONLB_TEST_KUBECONFIG;
 if (!REAL_KUBECONFIG)
@@ -22,6 +24,24 @@ if (!REAL_KUBECONFIG)
 
 /** A real cluster serves IPv6 Services only when dual-stack or IPv6: say so with IRONLB_TEST_IPV6=1. */
 export const REAL_HAS_IPV6 = process.env.IRONLB_TEST_IPV6 === '1';
+
+/**
+ * For a test file whose every test sets up its own Env: registers an afterEach
+ * that closes the Env the test kept, also when the test failed, and returns
+ * `keep`, which the test wraps its Env in (`const env = keep(await setup(target))`).
+ */
+export function closeEnvAfterEach(): (env: Env) => Env {
+  let kept: Env | undefined;
+  afterEach(async () => {
+    const env = kept;
+    kept = undefined;
+    await env?.close();
+  });
+  return (env) => {
+    kept = env;
+    return env;
+  };
+}
 
 /**
  * Where a test runs: the double always; a real API server too when configured,
@@ -110,13 +130,9 @@ export async function createPool(
   addresses: string[],
   spec: Record<string, unknown> = {},
 ): Promise<void> {
-  await env.custom.createNamespacedCustomObject({
-    group: 'ironlb.io',
-    version: 'v1beta1',
-    namespace: env.system,
-    plural: 'ipaddresspools',
-    body: { apiVersion: 'ironlb.io/v1beta1', kind: 'IPAddressPool', metadata: { name }, spec: { addresses, ...spec } },
-  });
+  await env.custom.createNamespacedCustomObject(
+    ironlbObject('IPAddressPool', env.system, name, { addresses, ...spec }),
+  );
 }
 
 export interface PoolObject {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   condition,
   createPool,
@@ -11,13 +11,11 @@ import {
   waitForEvent,
   waitForIPs,
   type Env,
+  closeEnvAfterEach,
 } from './controller-harness.js';
+import { ironlbObject } from '../ironlb-objects.js';
 
-let env: Env | undefined;
-afterEach(async () => {
-  await env?.close();
-  env = undefined;
-});
+const keep = closeEnvAfterEach();
 
 describe.each(targets({ faults: false }))('controller bad input (%s)', (target) => {
   async function withBystander(): Promise<Env> {
@@ -44,19 +42,19 @@ describe.each(targets({ faults: false }))('controller bad input (%s)', (target) 
   }
 
   it('refuses a requested IP outside every pool', async () => {
-    env = await withBystander();
+    const env = keep(await withBystander());
     await createService(env, 'outside', { annotations: { 'ironlb.io/loadBalancerIPs': '203.0.113.99' } });
     await expectRefused(env, 'outside', 'IPNotInAnyPool', '203.0.113.99');
   });
 
   it('refuses a requested IP another Service holds', async () => {
-    env = await withBystander();
+    const env = keep(await withBystander());
     await createService(env, 'thief', { annotations: { 'ironlb.io/loadBalancerIPs': '192.0.2.10' } });
     await expectRefused(env, 'thief', 'IPInUse', '192.0.2.10');
   });
 
   it('refuses a conflicting sharing key', async () => {
-    env = await withBystander();
+    const env = keep(await withBystander());
     await createService(env, 'share-a', {
       annotations: { 'ironlb.io/allow-shared-ip': 'a', 'ironlb.io/loadBalancerIPs': '192.0.2.15' },
       ports: [{ port: 80 }],
@@ -70,13 +68,13 @@ describe.each(targets({ faults: false }))('controller bad input (%s)', (target) 
   });
 
   it('refuses an annotation that is not an IP, naming the annotation', async () => {
-    env = await withBystander();
+    const env = keep(await withBystander());
     await createService(env, 'garbage', { annotations: { 'ironlb.io/loadBalancerIPs': '192.0.2.300' } });
     await expectRefused(env, 'garbage', 'InvalidRequest', 'ironlb.io/loadBalancerIPs');
   });
 
   it('refuses a pool that does not exist', async () => {
-    env = await withBystander();
+    const env = keep(await withBystander());
     await createService(env, 'nopool', { annotations: { 'ironlb.io/address-pool': 'nope' } });
     await expectRefused(env, 'nopool', 'PoolNotFound', '"nope"');
   });
@@ -84,7 +82,7 @@ describe.each(targets({ faults: false }))('controller bad input (%s)', (target) 
 
 describe('controller class filtering (double)', () => {
   it('handles only Services without a class by default, and only its class with --lb-class', async () => {
-    env = await setup('double');
+    const env = keep(await setup('double'));
     await createPool(env, 'main', ['192.0.2.50-192.0.2.59']);
     await env.startController();
     await createService(env, 'plain');
@@ -94,18 +92,9 @@ describe('controller class filtering (double)', () => {
     // alone.
     const otherSystem = `${env.system}-other`;
     await env.core.createNamespace({ body: { metadata: { name: otherSystem } } });
-    await env.custom.createNamespacedCustomObject({
-      group: 'ironlb.io',
-      version: 'v1beta1',
-      namespace: otherSystem,
-      plural: 'ipaddresspools',
-      body: {
-        apiVersion: 'ironlb.io/v1beta1',
-        kind: 'IPAddressPool',
-        metadata: { name: 'other' },
-        spec: { addresses: ['198.51.100.50/32'] },
-      },
-    });
+    await env.custom.createNamespacedCustomObject(
+      ironlbObject('IPAddressPool', otherSystem, 'other', { addresses: ['198.51.100.50/32'] }),
+    );
     expect(ips(await getService(env, 'foreign'))).toEqual([]);
     await env.startController({ lbClass: 'example.com/other', namespace: otherSystem });
     expect(await waitForIPs(env, 'foreign')).toEqual(['198.51.100.50']);
@@ -115,7 +104,7 @@ describe('controller class filtering (double)', () => {
   });
 
   it('ignores a Service of another class entirely', async () => {
-    env = await setup('double');
+    const env = keep(await setup('double'));
     await createPool(env, 'main', ['192.0.2.60/32']);
     await env.startController();
     await createService(env, 'foreign', { spec: { loadBalancerClass: 'example.com/other' } });

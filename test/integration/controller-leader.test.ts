@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import {
   changedIPs,
@@ -8,15 +8,11 @@ import {
   setup,
   targets,
   waitAllAssigned,
-  type Env,
+  closeEnvAfterEach,
 } from './controller-harness.js';
 import type { RunningController } from '../../controller/start.js';
 
-let env: Env | undefined;
-afterEach(async () => {
-  await env?.close();
-  env = undefined;
-});
+const keep = closeEnvAfterEach();
 
 const fastElection = { leaderElect: true, leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 };
 
@@ -30,7 +26,7 @@ async function leaderOf(controllers: RunningController[]): Promise<RunningContro
 
 describe.each(targets({ faults: false }))('controller leader election (%s)', { timeout: 120_000 }, (target) => {
   it('runs one active replica; the standby takes over on the leader stopping and changes no IP', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.0/26']);
     const a = await env.startController({ ...fastElection, identity: 'replica-a' });
     const b = await env.startController({ ...fastElection, identity: 'replica-b' });

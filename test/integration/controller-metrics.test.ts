@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createPool,
   createService,
@@ -8,18 +8,14 @@ import {
   targets,
   waitForAllocated,
   waitForIPs,
-  type Env,
+  closeEnvAfterEach,
 } from './controller-harness.js';
 
-let env: Env | undefined;
-afterEach(async () => {
-  await env?.close();
-  env = undefined;
-});
+const keep = closeEnvAfterEach();
 
 describe.each(targets({ faults: false }))('controller metrics and probes (%s)', (target) => {
   it('serves pool use, pending Services, allocations, failures, leadership and API requests', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.0/31', '2001:db8::/127']);
     const controller = await env.startController({ metricsPort: -1, metricsHost: '127.0.0.1' });
     const base = `http://127.0.0.1:${controller.metricsPort}`;

@@ -2,7 +2,7 @@
 // controller and e2e assignment scenarios): retries when an IP may have become
 // usable, the second family added in place. Restart cases: controller-restart.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createPool,
   createService,
@@ -16,20 +16,16 @@ import {
   targets,
   waitForAllocated,
   waitForIPs,
-  type Env,
+  closeEnvAfterEach,
 } from './controller-harness.js';
 
-let env: Env | undefined;
-afterEach(async () => {
-  await env?.close();
-  env = undefined;
-});
+const keep = closeEnvAfterEach();
 
 describe.each(targets({ faults: false }))(
   'controller retries waiting Services when a holder changes its sharing terms (%s)',
   (target) => {
     it('gives the IP back once the holder moves to Local with the same selector', async () => {
-      env = await setup(target);
+      const env = keep(await setup(target));
       await createPool(env, 'one', ['192.0.2.160/32']);
       await env.startController();
       const shared = { 'ironlb.io/allow-shared-ip': 'k' };
@@ -46,7 +42,7 @@ describe.each(targets({ faults: false }))(
       expect(await waitForIPs(env, 'first')).toEqual(['192.0.2.160']);
       expect(await waitForIPs(env, 'second')).toEqual(['192.0.2.160']);
       await patchService(env, 'second', { spec: { externalTrafficPolicy: 'Local' } });
-      await eventually(async () => expect(ips(await getService(env!, 'second'))).toEqual([]));
+      await eventually(async () => expect(ips(await getService(env, 'second'))).toEqual([]));
       expect((await waitForAllocated(env, 'second', 'False')).reason).toBe('PoolExhausted');
       await patchService(env, 'first', { spec: { externalTrafficPolicy: 'Local' } });
       expect(await waitForIPs(env, 'second')).toEqual(['192.0.2.160']);
@@ -54,7 +50,7 @@ describe.each(targets({ faults: false }))(
     });
 
     it('gives the IP to a Service refused for a port clash once the holder moves its port', async () => {
-      env = await setup(target);
+      const env = keep(await setup(target));
       await createPool(env, 'main', ['192.0.2.170-192.0.2.179']);
       await env.startController();
       const shared = { 'ironlb.io/allow-shared-ip': 'k', 'ironlb.io/loadBalancerIPs': '192.0.2.175' };
@@ -67,7 +63,7 @@ describe.each(targets({ faults: false }))(
     });
 
     it('gives the IP to a Service refused for another sharing key once the holder takes its key', async () => {
-      env = await setup(target);
+      const env = keep(await setup(target));
       await createPool(env, 'one', ['192.0.2.180/32']);
       await env.startController();
       await createService(env, 'holder', { annotations: { 'ironlb.io/allow-shared-ip': 'a' }, ports: [{ port: 80 }] });
@@ -82,7 +78,7 @@ describe.each(targets({ faults: false }))(
 
 describe.each(targets({ faults: false, ipv6: true }))('controller adds the second family in place (%s)', (target) => {
   it('when its pool gains IPv6, a PreferDualStack Service holding IPv4 gets IPv6 too and keeps its IPv4', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.190-192.0.2.191']);
     await env.startController();
     await createService(env, 'dual', { spec: { ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'] } });
@@ -92,7 +88,7 @@ describe.each(targets({ faults: false, ipv6: true }))('controller adds the secon
   });
 
   it('gives a PreferDualStack Service still waiting for its second family one that another Service frees', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.192-192.0.2.193', '2001:db8::192']);
     await env.startController();
     await createService(env, 'v6', { spec: { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'] } });
@@ -104,7 +100,7 @@ describe.each(targets({ faults: false, ipv6: true }))('controller adds the secon
   });
 
   it('keeps the first IP while a SingleStack Service goes PreferDualStack, RequireDualStack, and back', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.194-192.0.2.195', '2001:db8::194-2001:db8::195']);
     await env.startController();
     await createService(env, 'web', { spec: { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'] } });
@@ -123,7 +119,7 @@ describe.each(targets({ faults: false }))(
   'controller checks holders again when a pool or namespace changes (%s)',
   (target) => {
     it('moves a Service whose pool stops admitting it, as a restart would, and keeps the others', async () => {
-      env = await setup(target);
+      const env = keep(await setup(target));
       await createPool(env, 'general', ['192.0.2.200-192.0.2.203']);
       await createPool(env, 'team', ['198.51.100.200-198.51.100.203'], {
         serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'blue' } }] },
@@ -132,7 +128,7 @@ describe.each(targets({ faults: false }))(
       await createService(env, 'web');
       expect(await waitForIPs(env, 'web')).toEqual(['198.51.100.200']);
       await patchPool(env, 'team', { serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'red' } }] } });
-      await eventually(async () => expect(ips(await getService(env!, 'web'))).toEqual(['192.0.2.200']));
+      await eventually(async () => expect(ips(await getService(env, 'web'))).toEqual(['192.0.2.200']));
       const released = (await serviceEvents(env, 'web')).find((e) => e.reason === 'IPReleased');
       expect(released?.message).toBe(
         'released 198.51.100.200: pool "team" holding 198.51.100.200 no longer allows this Service (serviceAllocation)',
@@ -148,7 +144,7 @@ describe.each(targets({ faults: false }))(
     });
 
     it('moves a Service when its namespace loses the label its pool selects it by', async () => {
-      env = await setup(target);
+      const env = keep(await setup(target));
       await createPool(env, 'general', ['192.0.2.204-192.0.2.207']);
       await createPool(env, 'team', ['198.51.100.204-198.51.100.207'], {
         serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'blue' } }] },
@@ -160,7 +156,7 @@ describe.each(targets({ faults: false }))(
         { name: env.apps, body: { metadata: { labels: { team: 'green' } } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
-      await eventually(async () => expect(ips(await getService(env!, 'web'))).toEqual(['192.0.2.204']));
+      await eventually(async () => expect(ips(await getService(env, 'web'))).toEqual(['192.0.2.204']));
     });
   },
 );

@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createPool,
   createService,
@@ -14,14 +14,10 @@ import {
   waitForAllocated,
   waitForEvent,
   waitForIPs,
-  type Env,
+  closeEnvAfterEach,
 } from './controller-harness.js';
 
-let env: Env | undefined;
-afterEach(async () => {
-  await env?.close();
-  env = undefined;
-});
+const keep = closeEnvAfterEach();
 
 function poolCondition(pool: Awaited<ReturnType<typeof getPool>>, type: string) {
   return pool.status?.conditions?.find((c) => c.type === type);
@@ -29,7 +25,7 @@ function poolCondition(pool: Awaited<ReturnType<typeof getPool>>, type: string) 
 
 describe.each(targets({ faults: false }))('controller pool changes (%s)', (target) => {
   it('re-allocates a Service whose IP a pool edit removed, with a PoolChanged event', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.10-192.0.2.11']);
     await env.startController();
     await createService(env, 'web');
@@ -37,7 +33,7 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
     expect(await waitForIPs(env, 'web')).toEqual(['192.0.2.10']);
     await waitForIPs(env, 'keep');
     await patchPool(env, 'main', { addresses: ['192.0.2.11-192.0.2.13'] });
-    await eventually(async () => expect(ips(await getService(env!, 'web'))).toEqual(['192.0.2.12']));
+    await eventually(async () => expect(ips(await getService(env, 'web'))).toEqual(['192.0.2.12']));
     const event = await waitForEvent(env, 'web', 'PoolChanged');
     expect(event.message).toContain('192.0.2.10');
     expect(event.message).toContain('re-allocated 192.0.2.12');
@@ -45,14 +41,14 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
   });
 
   it('moves Services of a deleted pool to another pool, or leaves them pending with the reason', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'first', ['192.0.2.20/32']);
     await env.startController();
     await createService(env, 'web');
     expect(await waitForIPs(env, 'web')).toEqual(['192.0.2.20']);
     await createPool(env, 'second', ['198.51.100.20/32']);
     await deletePool(env, 'first');
-    await eventually(async () => expect(ips(await getService(env!, 'web'))).toEqual(['198.51.100.20']));
+    await eventually(async () => expect(ips(await getService(env, 'web'))).toEqual(['198.51.100.20']));
     await deletePool(env, 'second');
     const pending = await waitForAllocated(env, 'web', 'False');
     expect(pending.message).not.toBe('');
@@ -60,19 +56,19 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
   });
 
   it('marks the newer of two overlapping pools in Conflict, naming the other; the older keeps working', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'older', ['192.0.2.30-192.0.2.39']);
     await env.startController();
     await new Promise((r) => setTimeout(r, 1100)); // creationTimestamp has second precision
     await createPool(env, 'newer', ['192.0.2.35/32']);
     await eventually(async () => {
-      const c = poolCondition(await getPool(env!, 'newer'), 'Conflict');
+      const c = poolCondition(await getPool(env, 'newer'), 'Conflict');
       expect(c?.status).toBe('True');
       expect(c?.message).toContain('older');
     });
     expect(poolCondition(await getPool(env, 'older'), 'Conflict')?.status).toBe('False');
     await eventually(async () => {
-      const events = (await env!.core.listNamespacedEvent({ namespace: env!.system })).items;
+      const events = (await env.core.listNamespacedEvent({ namespace: env.system })).items;
       const e = events.find((ev) => ev.involvedObject.name === 'newer' && ev.reason === 'PoolConflict');
       expect(e?.type).toBe('Warning');
       expect(e?.message).toContain('older');
@@ -82,19 +78,19 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
   });
 
   it('reports a pool the schema lets through but the parser refuses as not Valid; other pools work', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     // A backwards IPv6 range: the 1.29 CEL rules cannot order IPv6 addresses.
     await createPool(env, 'bad', ['2001:db8::9-2001:db8::1']);
     await createPool(env, 'good', ['198.51.100.40/32']);
     await env.startController();
     await eventually(async () => {
-      const c = poolCondition(await getPool(env!, 'bad'), 'Valid');
+      const c = poolCondition(await getPool(env, 'bad'), 'Valid');
       expect(c).toMatchObject({ status: 'False', reason: 'InvalidPool' });
       expect(c?.message).toContain('spec.addresses[0]');
       expect(c?.message).toContain('range start is after end');
     });
     await eventually(async () => {
-      const events = (await env!.core.listNamespacedEvent({ namespace: env!.system })).items;
+      const events = (await env.core.listNamespacedEvent({ namespace: env.system })).items;
       expect(events.find((ev) => ev.involvedObject.name === 'bad' && ev.reason === 'InvalidPool')?.message).toContain(
         'range start is after end',
       );
@@ -108,34 +104,34 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
   });
 
   it('takes a MetalLB pool as written: host bits masked (said in Valid, an event), spaces around a dash', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'migrated', ['192.0.2.101/30', '198.51.100.50 - 198.51.100.51']);
     await env.startController();
     await eventually(async () => {
-      const c = poolCondition(await getPool(env!, 'migrated'), 'Valid');
+      const c = poolCondition(await getPool(env, 'migrated'), 'Valid');
       expect(c).toMatchObject({ status: 'True', reason: 'Valid' });
       expect(c?.message).toContain('spec.addresses[0]: 192.0.2.101/30 taken as 192.0.2.100/30');
     });
     await eventually(async () => {
-      const events = (await env!.core.listNamespacedEvent({ namespace: env!.system })).items;
+      const events = (await env.core.listNamespacedEvent({ namespace: env.system })).items;
       const e = events.find((ev) => ev.involvedObject.name === 'migrated' && ev.reason === 'AddressMasked');
       expect(e?.type).toBe('Warning');
       expect(e?.message).toContain('192.0.2.101/30 taken as 192.0.2.100/30');
     });
     for (const name of ['a', 'b', 'c', 'd', 'e']) await createService(env, name);
     for (const name of ['a', 'b', 'c', 'd', 'e']) await waitForIPs(env, name);
-    const all = await Promise.all(['a', 'b', 'c', 'd', 'e'].map(async (n) => ips(await getService(env!, n))[0]));
+    const all = await Promise.all(['a', 'b', 'c', 'd', 'e'].map(async (n) => ips(await getService(env, n))[0]));
     expect(all.sort()).toEqual(['192.0.2.100', '192.0.2.101', '192.0.2.102', '192.0.2.103', '198.51.100.50']);
   });
 
   it('writes the true counts back when something else overwrites a pool status', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.60-192.0.2.63']);
     await env.startController();
     await createService(env, 'web');
     await waitForIPs(env, 'web');
     await eventually(async () =>
-      expect((await getPool(env!, 'main')).status).toMatchObject({ assignedIPv4: '1', availableIPv4: '3' }),
+      expect((await getPool(env, 'main')).status).toMatchObject({ assignedIPv4: '1', availableIPv4: '3' }),
     );
     await env.custom.patchNamespacedCustomObjectStatus(
       {
@@ -149,7 +145,7 @@ describe.each(targets({ faults: false }))('controller pool changes (%s)', (targe
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     await eventually(async () => {
-      const status = (await getPool(env!, 'main')).status;
+      const status = (await getPool(env, 'main')).status;
       expect(status).toMatchObject({ assignedIPv4: '1', availableIPv4: '3' });
       expect(status?.conditions?.find((c) => c.type === 'Valid')?.status).toBe('True');
     });

@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   REAL_HAS_IPV6,
   allIPs,
@@ -18,17 +18,14 @@ import {
   waitAllAssigned,
   waitForIPs,
   type Env,
+  closeEnvAfterEach,
 } from './controller-harness.js';
 
-let env: Env | undefined;
-afterEach(async () => {
-  await env?.close();
-  env = undefined;
-});
+const keep = closeEnvAfterEach();
 
 describe.each(targets({ faults: false }))('controller restart (%s)', (target) => {
   it('rebuilds 1000 Services (700 on a real cluster) from status unchanged; new ones fill the gaps', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     // IPv6 Services: the documentation IPv4 ranges hold only 768 addresses. A real
     // IPv4-only cluster gets 700 IPv4 Services instead.
     const ipv6 = target === 'double' || REAL_HAS_IPV6;
@@ -70,16 +67,22 @@ async function writeIngress(env: Env, name: string, addresses: string[]): Promis
   );
 }
 
+/**
+ * The pools both status-check cases start from: a dual-stack general pool, a
+ * priority pool for the apps namespace, and one that assigns only on request.
+ */
+async function createRestartPools(env: Env): Promise<void> {
+  await createPool(env, 'general', ['192.0.2.0/28', '2001:db8::/120']);
+  await createPool(env, 'team', ['198.51.100.0/28'], { serviceAllocation: { priority: 1, namespaces: [env.apps] } });
+  await createPool(env, 'other', ['203.0.113.0/28'], { autoAssign: false });
+}
+
 describe.each(targets({ faults: false, ipv6: true }))(
   'controller restart checks status as run time does (%s)',
   (target) => {
     it('keeps every IP that still fits and fixes, at start, each one that no longer does', async () => {
-      env = await setup(target);
-      await createPool(env, 'general', ['192.0.2.0/28', '2001:db8::/120']);
-      await createPool(env, 'team', ['198.51.100.0/28'], {
-        serviceAllocation: { priority: 1, namespaces: [env.apps] },
-      });
-      await createPool(env, 'other', ['203.0.113.0/28'], { autoAssign: false });
+      const env = keep(await setup(target));
+      await createRestartPools(env);
       const first = await env.startController();
       const v4 = { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'] };
       await createService(env, 'in-team-pool', { spec: v4 });
@@ -111,19 +114,19 @@ describe.each(targets({ faults: false, ipv6: true }))(
       // The team pool no longer admits the namespace: its holders move to the general pool,
       // as a run-time pool edit does.
       await eventually(async () =>
-        expect(ips(await getService(env!, 'in-team-pool'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]),
+        expect(ips(await getService(env, 'in-team-pool'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]),
       );
       await eventually(async () =>
-        expect(ips(await getService(env!, 'wrong-family'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]),
+        expect(ips(await getService(env, 'wrong-family'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]),
       );
       await eventually(async () =>
-        expect(ips(await getService(env!, 'was-dual'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]),
+        expect(ips(await getService(env, 'was-dual'))).toEqual([expect.stringMatching(/^192\.0\.2\./)]),
       );
       await eventually(async () =>
-        expect(ips(await getService(env!, 'asks-other-pool'))).toEqual([expect.stringMatching(/^203\.0\.113\./)]),
+        expect(ips(await getService(env, 'asks-other-pool'))).toEqual([expect.stringMatching(/^203\.0\.113\./)]),
       );
       await eventually(async () => {
-        const dual = ips(await getService(env!, 'require-dual'));
+        const dual = ips(await getService(env, 'require-dual'));
         expect(dual).toHaveLength(2);
         expect(dual[1]).toMatch(/^2001:db8::/);
       });
@@ -134,12 +137,8 @@ describe.each(targets({ faults: false, ipv6: true }))(
     }, 60_000);
 
     it('changes nothing at start when every IP still fits, whatever the families, pools and requests', async () => {
-      env = await setup(target);
-      await createPool(env, 'general', ['192.0.2.0/28', '2001:db8::/120']);
-      await createPool(env, 'team', ['198.51.100.0/28'], {
-        serviceAllocation: { priority: 1, namespaces: [env.apps] },
-      });
-      await createPool(env, 'other', ['203.0.113.0/28'], { autoAssign: false });
+      const env = keep(await setup(target));
+      await createRestartPools(env);
       const first = await env.startController();
       await createService(env, 'v4');
       await createService(env, 'v6', { spec: { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'] } });

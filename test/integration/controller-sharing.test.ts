@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { V1MicroTime } from '@kubernetes/client-node';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { CONFLICT_ANNOTATION, ipLeaseName, ROLE_LABEL } from '../../src/api/leases.js';
@@ -12,18 +12,14 @@ import {
   targets,
   waitForAllocated,
   waitForIPs,
-  type Env,
+  closeEnvAfterEach,
 } from './controller-harness.js';
 
-let env: Env | undefined;
-afterEach(async () => {
-  await env?.close();
-  env = undefined;
-});
+const keep = closeEnvAfterEach();
 
 describe.each(targets({ faults: false, ipv6: true }))('controller dual stack (%s)', (target) => {
   it('serves RequireDualStack from an IPv4 pool and an IPv6 pool, primary family first', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'v4', ['192.0.2.0/24']);
     await createPool(env, 'v6', ['2001:db8::/64']);
     await env.startController();
@@ -36,7 +32,7 @@ describe.each(targets({ faults: false, ipv6: true }))('controller dual stack (%s
 
 describe.each(targets({ faults: false }))('controller sharing, Announced, orphan Leases (%s)', (target) => {
   it('shares an IP between Services with the same key and distinct ports; refuses another key', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.100-192.0.2.109']);
     await env.startController();
     const shared = { 'ironlb.io/allow-shared-ip': 'k1', 'ironlb.io/loadBalancerIPs': '192.0.2.105' };
@@ -55,7 +51,7 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
   });
 
   it('refuses a shared IP whose port overlaps', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.110-192.0.2.119']);
     await env.startController();
     const shared = { 'ironlb.io/allow-shared-ip': 'k', 'ironlb.io/loadBalancerIPs': '192.0.2.110' };
@@ -66,7 +62,7 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
   });
 
   it('shares an IP between externalTrafficPolicy Local Services only with identical selectors', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.140-192.0.2.149']);
     await env.startController();
     const shared = { 'ironlb.io/allow-shared-ip': 'k', 'ironlb.io/loadBalancerIPs': '192.0.2.141' };
@@ -91,7 +87,7 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
   });
 
   it('derives Announced from the ownership Lease of the IP', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.120/32']);
     await env.startController();
     await createService(env, 'web');
@@ -105,7 +101,7 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
       },
     });
     await eventually(async () => {
-      expect(condition(await getService(env!, 'web'), 'ironlb.io/Announced')).toMatchObject({
+      expect(condition(await getService(env, 'web'), 'ironlb.io/Announced')).toMatchObject({
         status: 'True',
         message: '192.0.2.120 announced by node-b',
       });
@@ -114,7 +110,7 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
     lease.spec!.holderIdentity = '';
     await leases.replaceNamespacedLease({ namespace: env.system, name: ipLeaseName('192.0.2.120'), body: lease });
     await eventually(async () => {
-      expect(condition(await getService(env!, 'web'), 'ironlb.io/Announced')).toMatchObject({
+      expect(condition(await getService(env, 'web'), 'ironlb.io/Announced')).toMatchObject({
         status: 'False',
         reason: 'NoEligibleSpeaker',
         message: 'no node holds 192.0.2.120: no eligible speaker',
@@ -126,14 +122,14 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
     again.metadata!.annotations = { [CONFLICT_ANNOTATION]: '02:00:00:00:00:99: answers ARP for the IP' };
     await leases.replaceNamespacedLease({ namespace: env.system, name: ipLeaseName('192.0.2.120'), body: again });
     await eventually(async () => {
-      const c = condition(await getService(env!, 'web'), 'ironlb.io/Announced');
+      const c = condition(await getService(env, 'web'), 'ironlb.io/Announced');
       expect(c).toMatchObject({ status: 'False', reason: 'IPConflict' });
       expect(c?.message).toContain('02:00:00:00:00:99');
     });
   });
 
   it('deletes the ownership Lease of an IP no Service holds after the grace period, and keeps the others', async () => {
-    env = await setup(target);
+    const env = keep(await setup(target));
     await createPool(env, 'main', ['192.0.2.130/32']);
     await env.startController({ orphanLeaseGraceMs: 300 });
     await createService(env, 'web');
@@ -148,7 +144,7 @@ describe.each(targets({ faults: false }))('controller sharing, Announced, orphan
       });
     }
     await eventually(async () => {
-      const names = (await leases.listNamespacedLease({ namespace: env!.system })).items.map((l) => l.metadata?.name);
+      const names = (await leases.listNamespacedLease({ namespace: env.system })).items.map((l) => l.metadata?.name);
       expect(names).not.toContain(ipLeaseName('192.0.2.131'));
       expect(names).toContain(ipLeaseName('192.0.2.130'));
       expect(names).toContain('unrelated');

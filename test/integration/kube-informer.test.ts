@@ -17,6 +17,7 @@ import {
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { apiTargets, createTestNamespace, deleteTestNamespace, type ApiTarget } from '../kube/targets.js';
 import { waitFor } from '../wait.js';
+import { ironlbObject } from '../ironlb-objects.js';
 
 // The informer: list and watch on the double and (when configured) a real API
 // server; the ways a watch goes wrong (410 Gone, dropped connections, a full
@@ -155,25 +156,10 @@ for (const factory of apiTargets()) {
         await Promise.all(all.map((informer) => informer.waitForSync()));
         expect(namespaces.get('', ns)?.metadata?.name).toBe(ns);
         expect(nodes.hasSynced()).toBe(true);
-        await writer.custom.createNamespacedCustomObject({
-          group: 'ironlb.io',
-          version: 'v1beta1',
-          namespace: ns,
-          plural: 'ipaddresspools',
-          body: {
-            apiVersion: 'ironlb.io/v1beta1',
-            kind: 'IPAddressPool',
-            metadata: { name: 'lab' },
-            spec: { addresses: ['192.0.2.0/28'] },
-          },
-        });
-        await writer.custom.createNamespacedCustomObject({
-          group: 'ironlb.io',
-          version: 'v1beta1',
-          namespace: ns,
-          plural: 'l2advertisements',
-          body: { apiVersion: 'ironlb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'all' }, spec: {} },
-        });
+        await writer.custom.createNamespacedCustomObject(
+          ironlbObject('IPAddressPool', ns, 'lab', { addresses: ['192.0.2.0/28'] }),
+        );
+        await writer.custom.createNamespacedCustomObject(ironlbObject('L2Advertisement', ns, 'all', {}));
         await writer.core.createNamespacedService({ namespace: ns, body: service('web') });
         await target.kubeConfig.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({
           namespace: ns,

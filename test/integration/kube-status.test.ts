@@ -10,6 +10,7 @@ import {
 } from '../../src/kube/index.js';
 import { apiTargets, type ApiTarget } from '../kube/targets.js';
 import { useApiTarget } from '../kube/target-suite.js';
+import { ironlbObject } from '../ironlb-objects.js';
 
 // Each writer touches only its own part of the object: status through the
 // status subresource, annotations through metadata; the user's spec is never
@@ -44,18 +45,9 @@ for (const factory of apiTargets()) {
     });
 
     const createPool = (name: string): Promise<unknown> =>
-      client.custom.createNamespacedCustomObject({
-        group: 'ironlb.io',
-        version: 'v1beta1',
-        namespace: ns,
-        plural: 'ipaddresspools',
-        body: {
-          apiVersion: 'ironlb.io/v1beta1',
-          kind: 'IPAddressPool',
-          metadata: { name },
-          spec: { addresses: ['192.0.2.0/28'] },
-        },
-      });
+      client.custom.createNamespacedCustomObject(
+        ironlbObject('IPAddressPool', ns, name, { addresses: ['192.0.2.0/28'] }),
+      );
 
     it('writes Service status through the status subresource and leaves spec and metadata alone', async () => {
       const created = await client.core.createNamespacedService({ namespace: ns, body: service('web') });

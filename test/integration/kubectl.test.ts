@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { until } from './speaker-harness.js';
 import { requireKubectl } from '../unit/deploy-manifests.js';
+import { ironlbObject } from '../ironlb-objects.js';
 
 const run = promisify(execFile);
 const NS = 'ironlb-system';
@@ -71,18 +72,7 @@ beforeAll(async () => {
     namespace: NS,
     body: { metadata: { name: ipLeaseName('192.0.2.10') }, spec: { holderIdentity: 'node-a' } },
   });
-  await custom.createNamespacedCustomObject({
-    group: 'ironlb.io',
-    version: 'v1beta1',
-    namespace: NS,
-    plural: 'ipaddresspools',
-    body: {
-      apiVersion: 'ironlb.io/v1beta1',
-      kind: 'IPAddressPool',
-      metadata: { name: 'lab' },
-      spec: { addresses: ['192.0.2.0/28'] },
-    },
-  });
+  await custom.createNamespacedCustomObject(ironlbObject('IPAddressPool', NS, 'lab', { addresses: ['192.0.2.0/28'] }));
   view = new SpeakerView({
     client: createKubeClient({ kubeConfig: server.kubeConfig }),
     namespace: NS,

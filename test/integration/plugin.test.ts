@@ -24,6 +24,7 @@ import { runPlugin } from '../../src/plugin/run.js';
 import type { NodeRow } from '../../src/plugin/nodes.js';
 import type { PoolsView } from '../../src/plugin/pools.js';
 import type { ServiceStatus } from '../../src/plugin/status.js';
+import { ironlbObject } from '../ironlb-objects.js';
 import {
   condition,
   createPool,
@@ -91,18 +92,12 @@ beforeAll(async () => {
     await env.core.createNode({ body: { metadata: { name, labels } } });
   }
   await createPool(env, 'lab', ['192.0.2.200-192.0.2.201']);
-  await env.custom.createNamespacedCustomObject({
-    group: 'ironlb.io',
-    version: 'v1beta1',
-    namespace: env.system,
-    plural: 'l2advertisements',
-    body: {
-      apiVersion: 'ironlb.io/v1beta1',
-      kind: 'L2Advertisement',
-      metadata: { name: 'zone-a' },
-      spec: { ipAddressPools: ['lab'], nodeSelectors: [{ matchLabels: { zone: 'a' } }] },
-    },
-  });
+  await env.custom.createNamespacedCustomObject(
+    ironlbObject('L2Advertisement', env.system, 'zone-a', {
+      ipAddressPools: ['lab'],
+      nodeSelectors: [{ matchLabels: { zone: 'a' } }],
+    }),
+  );
   await env.startController();
   for (const name of ['web', 'db']) {
     await createService(env, name);

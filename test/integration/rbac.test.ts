@@ -37,6 +37,7 @@ import { BgpStatusPublisher } from '../../src/kube/bgp-status.js';
 import { LeaseClient } from '../../src/kube/leases.js';
 import { BGP_STATUS_ANNOTATION, bgpStatusLeaseName } from '../../src/bgp/status.js';
 import { startController } from '../../controller/start.js';
+import { ironlbObject } from '../ironlb-objects.js';
 import {
   type RequestAttributes,
   isAllowed,
@@ -217,18 +218,9 @@ describe('the shipped rules, read from the rendered manifests', () => {
 
 describe('the controller with exactly its shipped RBAC', () => {
   it('elects, assigns an IP, writes status, annotation, pool status, events, Announced; nothing refused', async () => {
-    await admin.custom.createNamespacedCustomObject({
-      group: 'ironlb.io',
-      version: 'v1beta1',
-      namespace: NS,
-      plural: 'ipaddresspools',
-      body: {
-        apiVersion: 'ironlb.io/v1beta1',
-        kind: 'IPAddressPool',
-        metadata: { name: 'default' },
-        spec: { addresses: ['192.0.2.10-192.0.2.20'] },
-      },
-    });
+    await admin.custom.createNamespacedCustomObject(
+      ironlbObject('IPAddressPool', NS, 'default', { addresses: ['192.0.2.10-192.0.2.20'] }),
+    );
     await admin.core.createNamespacedService({
       namespace: APPS,
       body: {

@@ -1,11 +1,11 @@
 // The speaker's BGP side through the API server double: its caches of the BGP
 // kinds, Secrets, Nodes, pools, Services and EndpointSlices become the FRR
-// configuration handed to an FRR port; bad objects get an Event and disturb
-// nothing else; the status Lease says what FRR reported. The port here is a
+// configuration handed to an FrrControl; bad objects get an Event and disturb
+// nothing else; the status Lease says what FRR reported. The FrrControl here is a
 // recorder that can be told to fail; the real FRR is test/e2e/frr-daemon.test.ts.
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type CoreV1Event } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrrError, type FrrPort } from '../../src/bgp/frr-daemon.js';
+import { FrrError, type FrrControl } from '../../src/bgp/frr-daemon.js';
 import { parseBgpNeighbors, type BfdPeerState, type BgpSessionState } from '../../src/bgp/frr-state.js';
 import { BGP_STATUS_ANNOTATION, bgpStatusLeaseName, type BgpNodeStatus } from '../../src/bgp/status.js';
 import { createKubeClient } from '../../src/kube/client.js';
@@ -16,13 +16,12 @@ import { createSpeakerMetrics } from '../../src/metrics/metrics.js';
 import { createSpeakerBgp, type SpeakerBgp } from '../../speaker/bgp.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { waitFor } from '../wait.js';
+import { ironlbObject } from '../ironlb-objects.js';
 
 const NS = 'ironlb-system';
 const NODE = 'node-a';
-const GROUP = { group: 'ironlb.io', version: 'v1beta1', namespace: NS };
-
 /** FRR as the speaker sees it: takes configurations (or refuses them), reports sessions. */
-class RecordingFrr implements FrrPort {
+class RecordingFrr implements FrrControl {
   applied: string[] = [];
   refuse: string | undefined;
   /** An FRR that takes a configuration and never answers (hung). */
@@ -69,16 +68,9 @@ async function start(frr: RecordingFrr): Promise<{
   const core = kc.makeApiClient(CoreV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
   await core.createNode({ body: { metadata: { name: NODE, labels: { rack: 'r1' } } } });
-  await custom.createNamespacedCustomObject({
-    ...GROUP,
-    plural: 'ipaddresspools',
-    body: {
-      apiVersion: 'ironlb.io/v1beta1',
-      kind: 'IPAddressPool',
-      metadata: { name: 'web', namespace: NS },
-      spec: { addresses: ['203.0.113.0/28'] },
-    },
-  });
+  await custom.createNamespacedCustomObject(
+    ironlbObject('IPAddressPool', NS, 'web', { addresses: ['203.0.113.0/28'] }),
+  );
   const client = createKubeClient({ kubeConfig: kc });
   const logger = silentLogger();
   const metrics = createSpeakerMetrics();
@@ -94,7 +86,7 @@ async function start(frr: RecordingFrr): Promise<{
     metrics,
     logger,
     socketDir: '/nonexistent',
-    port: frr,
+    frr,
     pollIntervalMs: 100,
     withdrawTimeoutMs: 300,
   });
@@ -107,12 +99,6 @@ async function start(frr: RecordingFrr): Promise<{
   });
   return { bgp, custom, core, coordination, metrics };
 }
-
-const object = (kind: string, plural: string, name: string, spec: Record<string, unknown>) => ({
-  ...GROUP,
-  plural,
-  body: { apiVersion: 'ironlb.io/v1beta1', kind, metadata: { name, namespace: NS }, spec },
-});
 
 async function service(core: CoreV1Api, name: string, ip: string): Promise<void> {
   await core.createNamespacedService({
@@ -146,9 +132,9 @@ async function status(coordination: CoordinationV1Api): Promise<BgpNodeStatus | 
 async function establishedPeer(frr: RecordingFrr, cluster: Awaited<ReturnType<typeof start>>, name: string) {
   const { custom, core, coordination } = cluster;
   await custom.createNamespacedCustomObject(
-    object('BGPPeer', 'bgppeers', name, { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+    ironlbObject('BGPPeer', NS, name, { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
   );
-  await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
+  await custom.createNamespacedCustomObject(ironlbObject('BGPAdvertisement', NS, 'all', {}));
   await service(core, 'web', '203.0.113.5');
   await waitFor('the route', () => frr.last.includes('network 203.0.113.5/32'));
   frr.sessionsJson = JSON.stringify({
@@ -169,9 +155,9 @@ describe('speaker BGP side against the API server double', () => {
     expect(frr.last).not.toContain('router bgp');
 
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+      ironlbObject('BGPPeer', NS, 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
     );
-    await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
+    await custom.createNamespacedCustomObject(ironlbObject('BGPAdvertisement', NS, 'all', {}));
     await service(core, 'web', '203.0.113.5');
     await waitFor(
       'the peer and the route',
@@ -183,9 +169,9 @@ describe('speaker BGP side against the API server double', () => {
     const frr = new RecordingFrr();
     const { custom, core } = await start(frr);
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'good', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+      ironlbObject('BGPPeer', NS, 'good', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
     );
-    await custom.createNamespacedCustomObject(object('BGPAdvertisement', 'bgpadvertisements', 'all', {}));
+    await custom.createNamespacedCustomObject(ironlbObject('BGPAdvertisement', NS, 'all', {}));
     await service(core, 'web', '203.0.113.5');
     await waitFor(
       'the good peer and its route',
@@ -194,7 +180,7 @@ describe('speaker BGP side against the API server double', () => {
     const before = frr.last;
 
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'secretless', {
+      ironlbObject('BGPPeer', NS, 'secretless', {
         myASN: 64512,
         peerASN: 64513,
         peerAddress: '192.0.2.253',
@@ -202,7 +188,7 @@ describe('speaker BGP side against the API server double', () => {
       }),
     );
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'nobfd', {
+      ironlbObject('BGPPeer', NS, 'nobfd', {
         myASN: 64512,
         peerASN: 64513,
         peerAddress: '192.0.2.252',
@@ -243,7 +229,7 @@ describe('speaker BGP side against the API server double', () => {
     // What the 1.29 schema can express is refused at apply time, naming the field (apiserver-bgp.test.ts).
     await expect(
       custom.createNamespacedCustomObject(
-        object('BGPPeer', 'bgppeers', 'short-hold', {
+        ironlbObject('BGPPeer', NS, 'short-hold', {
           myASN: 64512,
           peerASN: 64513,
           peerAddress: '192.0.2.250',
@@ -259,7 +245,7 @@ describe('speaker BGP side against the API server double', () => {
     ];
     for (const [name, spec] of bad)
       await custom.createNamespacedCustomObject(
-        object('BGPPeer', 'bgppeers', name, { myASN: 64512, peerASN: 64513, ...spec }),
+        ironlbObject('BGPPeer', NS, name, { myASN: 64512, peerASN: 64513, ...spec }),
       );
     await waitFor('three Events', async () => (await eventsOf(core, 'InvalidBGPConfiguration')).length === 3);
     const events = (await eventsOf(core, 'InvalidBGPConfiguration'))
@@ -286,9 +272,12 @@ describe('speaker BGP side against the API server double', () => {
     expect((await status(coordination))?.peers).toEqual(goodBefore);
 
     // The malformed peer fixed: it joins, its error leaves the status, the good peer's lines stay.
+    const { group, version, namespace, plural } = ironlbObject('BGPPeer', NS, 'mixed', {});
     await custom.patchNamespacedCustomObject({
-      ...GROUP,
-      plural: 'bgppeers',
+      group,
+      version,
+      namespace,
+      plural,
       name: 'mixed',
       body: [{ op: 'replace', path: '/spec/sourceAddress', value: '192.0.2.10' }],
     });
@@ -302,7 +291,7 @@ describe('speaker BGP side against the API server double', () => {
     frr.refuse = 'frr-reload.py failed (exit 1): bgpd is not running';
     const { custom, core, coordination, metrics } = await start(frr);
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+      ironlbObject('BGPPeer', NS, 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
     );
     await waitFor('a Warning Event', async () => (await eventsOf(core, 'FRRConfigurationFailed')).length > 0);
     const [event] = await eventsOf(core, 'FRRConfigurationFailed');
@@ -345,7 +334,7 @@ describe('speaker BGP side against the API server double', () => {
     const frr = new RecordingFrr();
     const { bgp, custom } = await start(frr);
     await custom.createNamespacedCustomObject(
-      object('BGPPeer', 'bgppeers', 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
+      ironlbObject('BGPPeer', NS, 'tor', { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.254' }),
     );
     await waitFor('the peer', () => frr.last.includes('neighbor 192.0.2.254'));
     frr.hang = true;

@@ -4,6 +4,7 @@
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXCLUDE_FROM_LB_LABEL } from '../../src/election/candidates.js';
+import { ironlbObject } from '../ironlb-objects.js';
 import { Cluster, NS, until } from './speaker-harness.js';
 
 let cluster: Cluster | undefined;
@@ -12,7 +13,6 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-const GROUP = { group: 'ironlb.io', version: 'v1beta1', namespace: NS };
 const NODES: Record<string, Record<string, string>> = {
   'node-a': { zone: 'a' },
   'node-b': { zone: 'a' },
@@ -36,26 +36,10 @@ async function setUp(advertisementSpec: Record<string, unknown>): Promise<{ c: C
   };
   for (const [name, labels] of Object.entries(NODES))
     await apis.core.createNode({ body: { metadata: { name, labels } } });
-  await apis.custom.createNamespacedCustomObject({
-    ...GROUP,
-    plural: 'ipaddresspools',
-    body: {
-      apiVersion: 'ironlb.io/v1beta1',
-      kind: 'IPAddressPool',
-      metadata: { name: 'pool-a', namespace: NS },
-      spec: { addresses: ['198.51.100.0/24'] },
-    },
-  });
-  await apis.custom.createNamespacedCustomObject({
-    ...GROUP,
-    plural: 'l2advertisements',
-    body: {
-      apiVersion: 'ironlb.io/v1beta1',
-      kind: 'L2Advertisement',
-      metadata: { name: 'l2', namespace: NS },
-      spec: advertisementSpec,
-    },
-  });
+  await apis.custom.createNamespacedCustomObject(
+    ironlbObject('IPAddressPool', NS, 'pool-a', { addresses: ['198.51.100.0/24'] }),
+  );
+  await apis.custom.createNamespacedCustomObject(ironlbObject('L2Advertisement', NS, 'l2', advertisementSpec));
   for (const node of Object.keys(NODES)) await c.addSpeakerWithView(node);
   await c.settled();
   return { c, apis };

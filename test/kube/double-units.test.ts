@@ -34,6 +34,18 @@ function crdRules(): string[] {
   return rules;
 }
 
+/** A CRD of one served version, example.org/v1 Thing, whose schema is `openAPIV3Schema`. */
+function thingCrd(openAPIV3Schema: JsonObject) {
+  return {
+    spec: {
+      group: 'example.org',
+      scope: 'Namespaced',
+      names: { plural: 'things', kind: 'Thing' },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema } }],
+    },
+  };
+}
+
 describe('CEL rules of deploy/crds', () => {
   it('every rule compiles with the CEL evaluator', () => {
     const rules = crdRules();
@@ -42,21 +54,7 @@ describe('CEL rules of deploy/crds', () => {
   });
 
   it('a CRD with a rule that is not CEL is refused when loaded', () => {
-    const crd = {
-      spec: {
-        group: 'example.org',
-        scope: 'Namespaced',
-        names: { plural: 'things', kind: 'Thing' },
-        versions: [
-          {
-            name: 'v1',
-            served: true,
-            storage: true,
-            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.size() >' }] } },
-          },
-        ],
-      },
-    };
+    const crd = thingCrd({ type: 'object', 'x-kubernetes-validations': [{ rule: 'self.size() >' }] });
     expect(() => resourceFromCrd(crd)).toThrow(
       /x-kubernetes-validations: Invalid value: compilation failed: .*: self.size\(\) >$/,
     );
@@ -73,21 +71,7 @@ describe('CEL rules of deploy/crds', () => {
   });
 
   it('a CRD with a pattern RE2 cannot compile (a JavaScript lookahead) is refused when loaded', () => {
-    const crd = {
-      spec: {
-        group: 'example.org',
-        scope: 'Namespaced',
-        names: { plural: 'things', kind: 'Thing' },
-        versions: [
-          {
-            name: 'v1',
-            served: true,
-            storage: true,
-            schema: { openAPIV3Schema: { type: 'object', properties: { a: { type: 'string', pattern: '^(?!x)' } } } },
-          },
-        ],
-      },
-    };
+    const crd = thingCrd({ type: 'object', properties: { a: { type: 'string', pattern: '^(?!x)' } } });
     expect(() => resourceFromCrd(crd)).toThrow(
       /\.a\.pattern: Invalid value: "\^\(\?!x\)": must be a valid regular expression, but isn't/,
     );
@@ -99,14 +83,7 @@ describe('CEL rules of deploy/crds', () => {
       properties: { a: { type: 'string' } },
       'x-kubernetes-validations': [{ rule: 'true', fieldPath: '.b' }],
     };
-    const crd = {
-      spec: {
-        group: 'example.org',
-        scope: 'Namespaced',
-        names: { plural: 'things', kind: 'Thing' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: schema } }],
-      },
-    };
+    const crd = thingCrd(schema);
     expect(() => resourceFromCrd(crd)).toThrow(/fieldPath must be a valid path/);
     schema['x-kubernetes-validations'][0].fieldPath = '.a';
     expect(() => resourceFromCrd(crd)).not.toThrow();

@@ -1,18 +1,22 @@
-// The folders of src/ form a layered graph: a cycle between two folders (say
-// api -> ipam -> api) means neither can be understood, tested or moved without
-// the other. This test reads the import statements of every src/**/*.ts with
-// TypeScript's own pre-processor (type-only imports and `export ... from`
-// count too) and fails on any folder-level cycle, naming the imports that
-// close it.
+// The folders of the code form a layered graph: a cycle between two folders
+// (say src/api -> src/ipam -> src/api) means neither can be understood, tested
+// or moved without the other. This test reads the import statements of every
+// .ts file under src/, the programs (controller/, speaker/, plugin/) and test/
+// with TypeScript's own pre-processor (type-only imports and `export ... from`
+// count too). Every folder is a node of its own, nested ones included
+// (src/api/schema is not src/api), so a cycle between a folder and its
+// sub-folder is caught too. It fails on any cycle, naming the imports that
+// close it, and on imports that go against the layers.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './deploy-manifests.js';
 
-const SRC = path.join(repoRoot, 'src');
+/** The top folders whose code is read; node_modules, dist and build are not code of the project. */
+const ROOTS = ['src', 'controller', 'speaker', 'plugin', 'test'];
 
-/** One import that crosses folders: `from` and `to` are folders under src/, `via` the file and its specifier. */
+/** One import that crosses folders: `from` and `to` are folders of the repository, `via` the file and its specifier. */
 interface FolderEdge {
   from: string;
   to: string;
@@ -21,30 +25,34 @@ interface FolderEdge {
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (entry.name === 'node_modules') return [];
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return sourceFiles(full);
     return entry.name.endsWith('.ts') ? [full] : [];
   });
 }
 
-/** The folder under src/ a path lies in ('.' for a file directly in src/). */
+/** The folder a file lies in, relative to the repository, with forward slashes ('src/api/schema'). */
 function folderOf(file: string): string {
-  const parts = path.relative(SRC, file).split(path.sep);
-  return parts.length > 1 ? parts[0]! : '.';
+  return path.relative(repoRoot, path.dirname(file)).split(path.sep).join('/');
 }
 
-/** Every relative import between two different folders under src/. */
+/** Whether `folder` is `top` or lies below it. */
+function within(folder: string, top: string): boolean {
+  return folder === top || folder.startsWith(`${top}/`);
+}
+
+/** Every relative import between two different folders of the project. */
 function folderEdges(): FolderEdge[] {
   const edges: FolderEdge[] = [];
-  for (const file of sourceFiles(SRC)) {
+  for (const file of ROOTS.flatMap((root) => sourceFiles(path.join(repoRoot, root)))) {
     const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
     for (const { fileName } of importedFiles) {
       if (!fileName.startsWith('.')) continue;
       const target = path.resolve(path.dirname(file), fileName);
-      if (path.relative(SRC, target).startsWith('..')) continue;
       const from = folderOf(file);
       const to = folderOf(target);
-      if (from !== to) edges.push({ from, to, via: `${path.relative(SRC, file)} -> ${fileName}` });
+      if (from !== to) edges.push({ from, to, via: `${path.relative(repoRoot, file)} -> ${fileName}` });
     }
   }
   return edges;
@@ -96,16 +104,21 @@ function describeCycle(group: readonly string[], edges: readonly FolderEdge[]): 
   return `${group.join(' <-> ')}:\n${inside.map((e) => `  ${e.from} -> ${e.to}: ${e.via}`).join('\n')}`;
 }
 
-describe('folder-level import graph of src/', () => {
+describe('folder-level import graph of src/, the programs and test/', () => {
   const edges = folderEdges();
+  const from = (top: string, to: string) =>
+    edges.filter((e) => within(e.from, top) && within(e.to, to)).map((e) => e.via);
 
   it('reads the imports (sanity: the known layers are seen)', () => {
     expect(edges.length).toBeGreaterThan(20);
-    expect(edges).toContainEqual(expect.objectContaining({ from: 'ipam', to: 'ip' }));
-    expect(edges).toContainEqual(expect.objectContaining({ from: 'kube', to: 'api' }));
+    expect(edges).toContainEqual(expect.objectContaining({ from: 'src/ipam', to: 'src/ip' }));
+    expect(edges).toContainEqual(expect.objectContaining({ from: 'src/kube', to: 'src/api' }));
+    expect(edges).toContainEqual(expect.objectContaining({ from: 'src/api', to: 'src/api/schema' }));
+    expect(edges).toContainEqual(expect.objectContaining({ from: 'speaker', to: 'src/election' }));
+    expect(edges).toContainEqual(expect.objectContaining({ from: 'test/integration', to: 'test/kube' }));
   });
 
-  it('has no cycle between folders', () => {
+  it('has no cycle between folders, nested ones included', () => {
     const cycles = folderCycles(edges).map((group) => describeCycle(group, edges));
     expect(cycles, cycles.join('\n')).toEqual([]);
   });
@@ -122,12 +135,26 @@ describe('folder-level import graph of src/', () => {
   });
 
   it('keeps the controller apart from the speaker: src/allocation imports nothing from src/election', () => {
-    expect(edges.filter((e) => e.from === 'allocation' && e.to === 'election').map((e) => e.via)).toEqual([]);
+    expect(from('src/allocation', 'src/election')).toEqual([]);
   });
 
   it('keeps the pure folders away from the API server and the packet addon', () => {
-    const pure = ['api', 'ip', 'ipam', 'allocation', 'election'];
-    const io = edges.filter((e) => pure.includes(e.from) && (e.to === 'kube' || e.to === 'native'));
-    expect(io.map((e) => e.via)).toEqual([]);
+    const pure = ['src/api', 'src/ip', 'src/ipam', 'src/allocation', 'src/election'];
+    const io = pure.flatMap((top) => [...from(top, 'src/kube'), ...from(top, 'src/native')]);
+    expect(io).toEqual([]);
+  });
+
+  it('has the election define its boundaries: what implements them imports the election, never the reverse', () => {
+    // src/election/boundaries.ts declares Liveness, Wire and LeaseStore;
+    // src/liveness, src/l2 and src/kube implement them.
+    expect(from('src/liveness', 'src/election')).not.toEqual([]);
+    expect(['src/liveness', 'src/l2', 'src/bgp'].flatMap((impl) => from('src/election', impl))).toEqual([]);
+  });
+
+  it('keeps src/ free of the programs and the tests, and the programs free of each other', () => {
+    const programs = ['controller', 'speaker', 'plugin'];
+    expect([...programs, 'test'].flatMap((top) => from('src', top))).toEqual([]);
+    const across = programs.flatMap((a) => programs.filter((b) => b !== a).flatMap((b) => from(a, b)));
+    expect(across).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
-// The BGP runtime's decisions on a virtual clock, with an FRR port whose every
+// The BGP runtime's decisions on a virtual clock, with an FrrControl whose every
 // call is a promise the test settles: when it applies, how it backs off, what
 // it reports, and that a reading raced by an apply does not trigger another.
 import { describe, expect, it } from 'vitest';
 import { VirtualScheduler } from '../../../src/clock/virtual.js';
-import { FrrError, type FrrPort } from '../../../src/bgp/frr-daemon.js';
+import { FrrError, type FrrControl } from '../../../src/bgp/frr-daemon.js';
 import type { BfdPeerState, BgpSessionState } from '../../../src/bgp/frr-state.js';
 import type { BgpNodeInputs } from '../../../src/bgp/plan.js';
 import { BgpRuntime } from '../../../src/bgp/runtime.js';
@@ -17,7 +17,7 @@ interface Call<T> {
 }
 
 /** Every call waits until the test answers it. */
-class HeldFrr implements FrrPort {
+class HeldFrr implements FrrControl {
   readonly applies: Array<Call<void> & { config: string }> = [];
   readonly reads: Array<Call<Map<string, BgpSessionState>>> = [];
   apply(config: string): Promise<void> {
@@ -66,7 +66,7 @@ function setUp() {
   const events: string[] = [];
   const runtime = new BgpRuntime({
     node: 'node-a',
-    port: frr,
+    frr,
     scheduler: clock,
     logger: silentLogger(),
     pollIntervalMs: 5000,

@@ -1,5 +1,5 @@
 // Test doubles for layer 2: real captured frames, an in-memory wire of
-// PacketPorts, and a scheduler whose time only moves when the test says so.
+// PacketSockets, and a scheduler whose time only moves when the test says so.
 import { readFileSync } from 'node:fs';
 import type { PacketSocket, RxFrame } from '../../../src/l2/packet-socket.js';
 import type { Scheduler } from '../../../src/l2/announcer.js';
