@@ -16,7 +16,7 @@ import { SpeakerView } from '../../src/kube/speaker-view.js';
 import { startApiServer, type ApiServer } from '../kube/apiserver.js';
 import { candidatesFor, FakeSegment, FakeWire, macOf, SeverableStore } from '../sim/segment.js';
 import { SCALED_TIMING } from '../sim/speakers.js';
-import { sleep, waitFor } from '../wait.js';
+import { waitFor } from '../wait.js';
 
 export { candidatesFor, FakeSegment, FakeWire, ipRange, macOf, SeverableStore } from '../sim/segment.js';
 export const NS = 'ironlb-system';
@@ -226,5 +226,3 @@ export function until(
   return waitFor(what, condition, timeoutMs, 20);
 }
 
-// For the mesh tests' own waits.
-export { sleep };

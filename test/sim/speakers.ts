@@ -378,6 +378,8 @@ export interface VirtualClusterOptions {
   timing: VirtualTiming;
   /** The real failure detector on the simulated network judges the peers; without it, their heartbeat Leases do. */
   mesh: boolean;
+  /** Instead: each speaker's liveness as the test sets it (a stand-in whose verdicts the test chooses). */
+  liveness?: (node: string) => Liveness;
 }
 
 export interface VirtualSpeaker {
@@ -386,7 +388,7 @@ export interface VirtualSpeaker {
   wire: FakeWire;
   /** The speaker's own connection to the API (cut it with `severed`). */
   store: SeverableStore;
-  liveness: SimLiveness | undefined;
+  liveness: Liveness | undefined;
   life: { killed: boolean };
   events: { reason: string; service: string; message: string }[];
 }
@@ -436,7 +438,7 @@ export class VirtualCluster {
     this.addresses.set(address, node);
     const liveness = this.options.mesh
       ? new SimLiveness(address, this.scheduler, this.network.endpoint(node), this.random, (a) => this.nodeAt(a))
-      : undefined;
+      : this.options.liveness?.(node);
     const life = { killed: false };
     const store = new SeverableStore(this.store.clientFor(() => life.killed));
     const wire = new FakeWire(this.segment, node, macOf(index));
