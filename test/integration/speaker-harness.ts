@@ -225,4 +225,3 @@ export function until(
 ): Promise<void> {
   return waitFor(what, condition, timeoutMs, 20);
 }
-
