@@ -10,12 +10,11 @@
 //   node3  no BFD, hold time BGP_FAILOVER_HOLD_TIME (default 3 s, the least FRR takes)
 //
 //   npm run bench -- bgp-failover      BGP_FAILOVER_TRIALS=10 BGP_FAILOVER_HOLD_TIME=3
-import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { BFD_DEFAULTS } from '../../src/bgp/bfd-profile.js';
 import { renderFrrConfig } from '../../src/bgp/frr-config.js';
 import { planNode } from '../../src/bgp/plan.js';
-import { BgpLab, ROUTER_IPV4 } from '../lab/bgp.js';
+import { BgpLab, ROUTER_IPV4, type RouteWatch } from '../lab/bgp.js';
 import { createLab, type Lab, type LabNode } from '../lab/lab.js';
 import { percentile } from '../lab/system-measure.js';
 import { waitFor } from '../lab/system.js';
@@ -56,38 +55,6 @@ function configFor(node: LabNode, holdTimeS: number): string {
   });
   if (plan.errors.length > 0) throw new Error(`bgp-failover: ${JSON.stringify(plan.errors)}`);
   return renderFrrConfig(plan, { hostname: node.name });
-}
-
-/**
- * Watches the router's routes; resolves with the time of the first change after which `gone` is no longer a next hop.
- */
-class RouteWatch {
-  private waiter: { gone: string; resolve: (t: number) => void } | undefined;
-  private checking = Promise.resolve();
-
-  constructor(
-    private readonly bgp: BgpLab,
-    monitor: ChildProcess,
-  ) {
-    monitor.stdout!.on('data', (chunk: Buffer) => {
-      const at = performance.now();
-      if (!chunk.toString().includes(VIP)) return;
-      // Checks run one after another, each stamped with the time its event arrived.
-      this.checking = this.checking.then(async () => {
-        const w = this.waiter;
-        if (w && !(await this.bgp.nextHops(ROUTE)).includes(w.gone)) {
-          this.waiter = undefined;
-          w.resolve(at);
-        }
-      });
-    });
-  }
-
-  withdrawn(gone: string): Promise<number> {
-    return new Promise((resolve) => {
-      this.waiter = { gone, resolve };
-    });
-  }
 }
 
 async function allThree(bgp: BgpLab, lab: Lab): Promise<void> {
@@ -133,7 +100,7 @@ export async function run(): Promise<object> {
       })),
     });
     for (const node of lab.nodes) await bgp.startFrr(node, configFor(node, holdTimeS));
-    const watch = new RouteWatch(bgp, lab.spawn(bgp.router, 'ip', ['monitor', 'route']));
+    const watch = bgp.watchRoute(ROUTE);
     const samples = { bfd: [] as number[], holdTime: [] as number[] };
     for (let i = 1; i <= trials; i++) {
       for (const [kind, node] of [

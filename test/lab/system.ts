@@ -229,26 +229,18 @@ export class LabSystem {
   }
 
   async applyPool(name: string, addresses: string[]): Promise<void> {
-    const body = {
-      apiVersion: 'ironlb.io/v1beta1',
-      kind: 'IPAddressPool',
-      metadata: { name, namespace: SYSTEM_NAMESPACE },
-      spec: { addresses },
-    };
-    await this.custom.createNamespacedCustomObject({
-      group: 'ironlb.io',
-      version: 'v1beta1',
-      namespace: SYSTEM_NAMESPACE,
-      plural: 'ipaddresspools',
-      body,
-    });
-    this.onTeardown(() => this.deleteCustom('ipaddresspools', name));
+    await this.applyObject('ipaddresspools', 'IPAddressPool', name, { addresses });
   }
 
   async applyAdvertisement(name: string, spec: Record<string, unknown>): Promise<void> {
+    await this.applyObject('l2advertisements', 'L2Advertisement', name, spec);
+  }
+
+  /** Creates an ironlb.io/v1beta1 object in the system namespace (e.g. a BGPPeer); deleted at teardown. */
+  async applyObject(plural: string, kind: string, name: string, spec: Record<string, unknown>): Promise<void> {
     const body = {
       apiVersion: 'ironlb.io/v1beta1',
-      kind: 'L2Advertisement',
+      kind,
       metadata: { name, namespace: SYSTEM_NAMESPACE },
       spec,
     };
@@ -256,10 +248,10 @@ export class LabSystem {
       group: 'ironlb.io',
       version: 'v1beta1',
       namespace: SYSTEM_NAMESPACE,
-      plural: 'l2advertisements',
+      plural,
       body,
     });
-    this.onTeardown(() => this.deleteCustom('l2advertisements', name));
+    this.onTeardown(() => this.deleteCustom(plural, name));
   }
 
   private async deleteCustom(plural: string, name: string): Promise<void> {
