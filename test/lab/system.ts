@@ -52,6 +52,7 @@ export interface ServiceSpec {
   namespace?: string;
   annotations?: Record<string, string>;
   labels?: Record<string, string>;
+  externalTrafficPolicy?: 'Cluster' | 'Local';
 }
 
 function repoRoot(): string {
@@ -278,6 +279,7 @@ export class LabSystem {
         ipFamilies: [family],
         selector: { app: spec.name },
         ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+        externalTrafficPolicy: spec.externalTrafficPolicy,
       },
     };
     await this.core.createNamespacedService({ namespace, body });
