@@ -21,8 +21,8 @@ const UDP_PORT = 7007;
 const FLOWS = 16;
 const FLOW_INTERVAL_MS = 50;
 /** The node cut with BFD on its session, and the one cut with the hold time alone. */
-const BFD_NODE = 2;
-const HOLD_NODE = 3;
+export const BFD_NODE = 2;
+export const HOLD_NODE = 3;
 const HOLD_TIME_S = 3;
 
 /** FRR as the pod starts it: no BGP until the speaker configures it. */
@@ -109,14 +109,25 @@ export async function startBgp(system: LabSystem): Promise<BgpLab> {
   return bgp;
 }
 
-async function applyBgpObjects(system: LabSystem): Promise<string> {
+/**
+ * The demo's objects (shared with `npm run bench -- bgp-failover`): one pool,
+ * the default BFDProfile, peer "tor-bfd" (BFD, hold 90 s) for every node but
+ * HOLD_NODE, peer "tor-hold" (no BFD, hold `holdTimeS`) for HOLD_NODE, an
+ * advertisement for every node and a Service; returns its IP. `log` says what
+ * was applied.
+ */
+export async function applyBgpObjects(
+  system: LabSystem,
+  holdTimeS = HOLD_TIME_S,
+  log: (text: string) => void = say,
+): Promise<string> {
   const nodes = system.lab.nodes;
   const hold = system.lab.node(HOLD_NODE);
   const others = nodes.filter((n) => n !== hold).map((n) => n.name);
   await system.applyPool('default', LAB_POOL);
-  say(`IPAddressPool "default": ${LAB_POOL.join(', ')}`);
+  log(`IPAddressPool "default": ${LAB_POOL.join(', ')}`);
   await system.applyObject('bfdprofiles', 'BFDProfile', 'defaults', {});
-  say('BFDProfile "defaults": {} (300 ms x 3, as MetalLB)');
+  log('BFDProfile "defaults": {} (300 ms x 3, as MetalLB)');
   const common = { myASN: NODE_ASN, peerASN: ROUTER_ASN, peerAddress: ROUTER_IPV4, connectTime: '1s' };
   await system.applyObject('bgppeers', 'BGPPeer', 'tor-bfd', {
     ...common,
@@ -124,21 +135,21 @@ async function applyBgpObjects(system: LabSystem): Promise<string> {
     bfdProfile: 'defaults',
     nodeSelectors: hostnameIn(others),
   });
-  say(
+  log(
     `BGPPeer "tor-bfd": AS ${NODE_ASN} -> ${ROUTER_IPV4} AS ${ROUTER_ASN}, BFD "defaults", hold 90 s; ` +
       others.join(', '),
   );
   await system.applyObject('bgppeers', 'BGPPeer', 'tor-hold', {
     ...common,
-    holdTime: `${HOLD_TIME_S}s`,
+    holdTime: `${holdTimeS}s`,
     keepaliveTime: '1s',
     nodeSelectors: hostnameIn([hold.name]),
   });
-  say(`BGPPeer "tor-hold": the same router, no BFD, hold ${HOLD_TIME_S} s, keepalive 1 s; ${hold.name}`);
+  log(`BGPPeer "tor-hold": the same router, no BFD, hold ${holdTimeS} s, keepalive 1 s; ${hold.name}`);
   await system.applyObject('bgpadvertisements', 'BGPAdvertisement', 'all-nodes', { ipAddressPools: ['default'] });
-  say('BGPAdvertisement "all-nodes": pool "default", every node, every peer (a /32 per IP)');
+  log('BGPAdvertisement "all-nodes": pool "default", every node, every peer (a /32 per IP)');
   const [ip] = await system.waitForIngress(await system.createService({ name: 'web', family: 'IPv4' }), 60_000);
-  say(`Service ${SERVICE_NAMESPACE}/web (type LoadBalancer): the controller assigned ${ip}`);
+  log(`Service ${SERVICE_NAMESPACE}/web (type LoadBalancer): the controller assigned ${ip}`);
   return ip!;
 }
 
