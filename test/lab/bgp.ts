@@ -102,7 +102,8 @@ export function birdConfig(options: RouterOptions, logFile: string): string {
     '  merge paths on;',
     '}',
     'protocol bfd {',
-    `  interface "eth0" { min rx interval ${interval} ms; min tx interval ${interval} ms; multiplier ${options.bfdMultiplier ?? 3}; };`,
+    `  interface "eth0" { min rx interval ${interval} ms; min tx interval ${interval} ms; ` +
+      `multiplier ${options.bfdMultiplier ?? 3}; };`,
     '}',
     'template bgp node {',
     `  local ${ROUTER_IPV4} as ${options.asn};`,
@@ -157,22 +158,7 @@ export class BgpLab {
 
   /** The router namespace on the lab's bridge, running BIRD. */
   async startRouter(options: RouterOptions): Promise<void> {
-    await run('ip', ['netns', 'add', this.router]);
-    await run('ip', ['-n', this.router, 'link', 'set', 'lo', 'up']);
-    await run('ip', [
-      'link',
-      'add',
-      'eth0',
-      'netns',
-      this.router,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'rtr',
-      'netns',
-      this.lab.lan,
-    ]);
+    await namespaceWithLink(this.router, 'eth0', this.lab.lan, 'rtr');
     await run('ip', ['-n', this.lab.lan, 'link', 'set', 'rtr', 'master', 'br0', 'up']);
     await run('ip', ['-n', this.router, 'addr', 'add', `${ROUTER_IPV4}/24`, 'dev', 'eth0']);
     await run('ip', ['-n', this.router, 'addr', 'add', `${ROUTER_IPV6}/64`, 'dev', 'eth0', 'nodad']);
@@ -302,22 +288,7 @@ export class BgpLab {
    * outside network back through the router. Call after startRouter.
    */
   async addOutsideClient(): Promise<void> {
-    await run('ip', ['netns', 'add', this.outside]);
-    await run('ip', ['-n', this.outside, 'link', 'set', 'lo', 'up']);
-    await run('ip', [
-      'link',
-      'add',
-      'eth1',
-      'netns',
-      this.router,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      this.outside,
-    ]);
+    await namespaceWithLink(this.outside, 'eth0', this.router, 'eth1');
     await run('ip', ['-n', this.router, 'addr', 'add', `${OUTSIDE_ROUTER_IPV4}/24`, 'dev', 'eth1']);
     await run('ip', ['-n', this.router, 'link', 'set', 'eth1', 'up']);
     await run('ip', ['-n', this.outside, 'addr', 'add', `${OUTSIDE_CLIENT_IPV4}/24`, 'dev', 'eth0']);
@@ -429,7 +400,10 @@ export class BgpLab {
     return Number(values[index]);
   }
 
-  /** Ends every daemon this BGP lab started (by pid), removes the router namespace, FRR's run folders and the temp folder. Never throws. */
+  /**
+   * Ends every daemon this BGP lab started (by pid), removes the router and
+   * outside namespaces, FRR's run folders and the temp folder. Never throws.
+   */
   async teardown(): Promise<void> {
     const children = [...this.frr.flatMap((f) => [...f.daemons.values()]), ...(this.bird ? [this.bird] : [])];
     await Promise.all(children.map((c) => this.lab.kill(c, 'SIGKILL').catch(() => undefined)));
@@ -493,6 +467,13 @@ export class RouteWatch {
   async stop(): Promise<void> {
     await this.bgp.lab.kill(this.monitor);
   }
+}
+
+/** Adds namespace `ns` (lo up) and a veth from its `dev` to `peerDev` in the existing namespace `peerNs`. */
+async function namespaceWithLink(ns: string, dev: string, peerNs: string, peerDev: string): Promise<void> {
+  await run('ip', ['netns', 'add', ns]);
+  await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  await run('ip', ['link', 'add', dev, 'netns', ns, 'type', 'veth', 'peer', 'name', peerDev, 'netns', peerNs]);
 }
 
 function frrIds(): { uid: number; gid: number } {
