@@ -3,8 +3,9 @@
 // a measured failover to another node, and leaves nothing behind; SIGTERM to
 // npm's own pid or SIGINT mid-run tear the lab down; --down removes what a
 // killed run left. With --bgp: the router's ECMP route, the client's traffic
-// through it, and the withdrawals with the router's own reasons. dist/ is built by `npm test` first, so these runs set
-// IRONLB_LAB_BUILT=1 instead of compiling it again under the other tests' feet.
+// through it, and the withdrawals with the router's own reasons. dist/ is
+// built by `npm test` first, so these runs set IRONLB_LAB_BUILT=1 instead of
+// compiling it again under the other tests' feet.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
