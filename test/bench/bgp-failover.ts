@@ -1,31 +1,29 @@
-// BGP failover in the lab (root): a BIRD router peers with FRR in three node
-// namespaces, each configured by ironlb's generator (src/bgp), all announcing
-// one Service IP; the router holds it as an ECMP route. A node's fault is its
-// link cut (no TCP FIN, no BFD goodbye: what a dead node looks like); the
-// figure is the time from the cut to the router's kernel dropping that node's
-// next hop, seen by `ip monitor route` in the router's namespace.
+// BGP failover in the lab (root), driven by ironlb itself: the system lab's
+// controller and three real speakers (--frr-vty-socket) against the API server
+// double, each speaker configuring the FRR in its node's namespace (started
+// empty) from the objects of `npm run lab -- --bgp` (test/lab/bgp-demo.ts); a
+// BIRD router peers with every node and holds the Service IP as an ECMP
+// route. A node's fault is its link cut (no TCP FIN, no BFD goodbye: what a
+// dead node looks like); the figure is the time from the cut to the router's
+// kernel dropping that node's next hop, seen by `ip monitor route` in the
+// router's namespace.
 //
-//   node1  always up (the route never disappears)
-//   node2  BFD at the BFDProfile defaults (300 ms x 3), hold time 90 s, so only BFD can be fast
-//   node3  no BFD, hold time BGP_FAILOVER_HOLD_TIME (default 3 s, the least FRR takes)
+//   node1  always up (the route never disappears); peer tor-bfd
+//   node2  peer tor-bfd: BFD at the BFDProfile defaults (300 ms x 3), hold time 90 s, so only BFD can be fast
+//   node3  peer tor-hold: no BFD, hold time BGP_FAILOVER_HOLD_TIME (default 3 s, the least FRR takes)
 //
 //   npm run bench -- bgp-failover      BGP_FAILOVER_TRIALS=10 BGP_FAILOVER_HOLD_TIME=3
-import type { ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BFD_DEFAULTS } from '../../src/bgp/bfd-profile.js';
-import { renderFrrConfig } from '../../src/bgp/frr-config.js';
-import { planNode } from '../../src/bgp/plan.js';
-import { BgpLab, ROUTER_IPV4 } from '../lab/bgp.js';
-import { createLab, type Lab, type LabNode } from '../lab/lab.js';
+import type { BgpLab, RouteWatch } from '../lab/bgp.js';
+import { applyBgpObjects, bgpSpeakerArgs, BFD_NODE, HOLD_NODE, startBgp } from '../lab/bgp-demo.js';
+import type { Lab, LabNode } from '../lab/lab.js';
 import { percentile } from '../lab/system-measure.js';
-import { waitFor } from '../lab/system.js';
-import { advertisement, bfdProfile, peer, pool } from '../unit/bgp/fixtures.js';
+import { startSystem, waitFor } from '../lab/system.js';
 
-const NODE_ASN = 64512;
-const ROUTER_ASN = 64513;
-const VIP = '203.0.113.10';
-const ROUTE = `${VIP}/32`;
-const ROLES = ['anchor', 'bfd', 'hold'] as const;
 /** MetalLB's BFD anchor: the BFDProfile defaults, 3 x 300 ms. */
 const METALLB_BFD_MS = BFD_DEFAULTS.detectMultiplier * BFD_DEFAULTS.receiveInterval;
 
@@ -38,69 +36,17 @@ function countFromEnv(name: string, fallback: number, min: number, max: number):
   return value;
 }
 
-function configFor(node: LabNode, holdTimeS: number): string {
-  const role = ROLES[node.index - 1]!;
-  const spec = role === 'bfd' ? { holdTime: '90s', bfdProfile: 'defaults' } : { holdTime: `${holdTimeS}s` };
-  const plan = planNode({
-    node: { name: node.name, labels: {}, networkUnavailable: false },
-    peers: [
-      peer('tor', { myASN: NODE_ASN, peerASN: ROUTER_ASN, peerAddress: ROUTER_IPV4, connectTime: '1s', ...spec }),
-    ],
-    advertisements: [advertisement('lab', {})],
-    bfdProfiles: [bfdProfile('defaults', {})],
-    communities: [],
-    secrets: new Map(),
-    pools: [pool('lab', ['203.0.113.0/28'])],
-    services: [{ namespace: 'default', name: 'web', ips: [VIP], pool: 'lab', externalTrafficPolicy: 'Cluster' }],
-    endpoints: [],
-  });
-  if (plan.errors.length > 0) throw new Error(`bgp-failover: ${JSON.stringify(plan.errors)}`);
-  return renderFrrConfig(plan, { hostname: node.name });
-}
-
-/**
- * Watches the router's routes; resolves with the time of the first change after which `gone` is no longer a next hop.
- */
-class RouteWatch {
-  private waiter: { gone: string; resolve: (t: number) => void } | undefined;
-  private checking = Promise.resolve();
-
-  constructor(
-    private readonly bgp: BgpLab,
-    monitor: ChildProcess,
-  ) {
-    monitor.stdout!.on('data', (chunk: Buffer) => {
-      const at = performance.now();
-      if (!chunk.toString().includes(VIP)) return;
-      // Checks run one after another, each stamped with the time its event arrived.
-      this.checking = this.checking.then(async () => {
-        const w = this.waiter;
-        if (w && !(await this.bgp.nextHops(ROUTE)).includes(w.gone)) {
-          this.waiter = undefined;
-          w.resolve(at);
-        }
-      });
-    });
-  }
-
-  withdrawn(gone: string): Promise<number> {
-    return new Promise((resolve) => {
-      this.waiter = { gone, resolve };
-    });
-  }
-}
-
-async function allThree(bgp: BgpLab, lab: Lab): Promise<void> {
+async function allThree(bgp: BgpLab, lab: Lab, route: string): Promise<void> {
   const all = lab.nodes.map((n) => n.ipv4);
   await waitFor(
     'every node as a next hop on the router',
-    async () => ((await bgp.nextHops(ROUTE)).length === all.length ? true : undefined),
-    60_000,
+    async () => ((await bgp.nextHops(route)).length === all.length ? true : undefined),
+    120_000,
   );
 }
 
-async function measure(lab: Lab, bgp: BgpLab, watch: RouteWatch, node: LabNode): Promise<number> {
-  await allThree(bgp, lab);
+async function measure(lab: Lab, bgp: BgpLab, watch: RouteWatch, node: LabNode, route: string): Promise<number> {
+  await allThree(bgp, lab, route);
   const withdrawn = watch.withdrawn(node.ipv4);
   const cutAt = performance.now();
   await lab.linkDown(node);
@@ -120,27 +66,22 @@ async function measure(lab: Lab, bgp: BgpLab, watch: RouteWatch, node: LabNode):
 export async function run(): Promise<object> {
   const trials = countFromEnv('BGP_FAILOVER_TRIALS', 10, 1, 1000);
   const holdTimeS = countFromEnv('BGP_FAILOVER_HOLD_TIME', 3, 3, 65535);
-  const lab = await createLab({ nodes: ROLES.length });
-  const bgp = new BgpLab(lab);
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'ilbbgpbench-'));
+  chmodSync(logDir, 0o755); // FRR, once it dropped to its user, must reach its socket folders inside
+  const system = await startSystem({ nodes: 3, logDir, speakerArgsFor: (node) => bgpSpeakerArgs(logDir, node) });
+  const lab = system.lab;
   try {
-    await bgp.startRouter({
-      asn: ROUTER_ASN,
-      neighbors: lab.nodes.map((n) => ({
-        name: `node${n.index}`,
-        address: n.ipv4,
-        asn: NODE_ASN,
-        bfd: ROLES[n.index - 1] === 'bfd',
-      })),
-    });
-    for (const node of lab.nodes) await bgp.startFrr(node, configFor(node, holdTimeS));
-    const watch = new RouteWatch(bgp, lab.spawn(bgp.router, 'ip', ['monitor', 'route']));
+    const bgp = await startBgp(system);
+    const ip = await applyBgpObjects(system, holdTimeS, (text) => process.stderr.write(`bgp-failover: ${text}\n`));
+    const route = `${ip}/32`;
+    const watch = bgp.watchRoute(route);
     const samples = { bfd: [] as number[], holdTime: [] as number[] };
     for (let i = 1; i <= trials; i++) {
       for (const [kind, node] of [
-        ['bfd', lab.node(2)],
-        ['holdTime', lab.node(3)],
+        ['bfd', lab.node(BFD_NODE)],
+        ['holdTime', lab.node(HOLD_NODE)],
       ] as const) {
-        const ms = await measure(lab, bgp, watch, node);
+        const ms = await measure(lab, bgp, watch, node, route);
         samples[kind].push(ms);
         process.stderr.write(
           `bgp-failover ${kind} ${i}/${trials}: ${node.name} withdrawn ${ms.toFixed(0)} ms after its link was cut\n`,
@@ -152,9 +93,11 @@ export async function run(): Promise<object> {
       withdrawP95Ms: Math.round(percentile(values, 95)),
       withdrawMaxMs: Math.round(Math.max(...values)),
     });
+    await watch.stop();
     return {
       trials,
       fault: 'link cut',
+      driver: 'ironlb speakers (real controller and speaker processes configuring FRR)',
       bfd: {
         ...summary(samples.bfd),
         receiveIntervalMs: BFD_DEFAULTS.receiveInterval,
@@ -165,7 +108,7 @@ export async function run(): Promise<object> {
       anchor: { metallbBfdDefaultMs: METALLB_BFD_MS },
     };
   } finally {
-    await bgp.teardown();
-    await lab.teardown();
+    // The BGP lab's teardown is one of the system's (startBgp registers it).
+    await system.teardown();
   }
 }

@@ -2,8 +2,10 @@
 // process npm starts): it shows an IP answered on the wire by the owner's MAC,
 // a measured failover to another node, and leaves nothing behind; SIGTERM to
 // npm's own pid or SIGINT mid-run tear the lab down; --down removes what a
-// killed run left. dist/ is built by `npm test` first, so these runs set
-// IRONLB_LAB_BUILT=1 instead of compiling it again under the other tests' feet.
+// killed run left. With --bgp: the router's ECMP route, the client's traffic
+// through it, and the withdrawals with the router's own reasons. dist/ is
+// built by `npm test` first, so these runs set IRONLB_LAB_BUILT=1 instead of
+// compiling it again under the other tests' feet.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { frrRunFolders } from '../lab/down.mjs';
 import { run } from '../lab/lab.js';
 
 const execFileAsync = promisify(execFile);
@@ -19,12 +22,12 @@ const entry = path.join(root, 'test', 'lab', 'start.mjs');
 const demo = path.join(root, 'dist', 'test', 'lab', 'demo.js');
 const env = { ...process.env, IRONLB_LAB_BUILT: '1' };
 
-async function runLab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runLab(args: string[], timeout = 150_000): Promise<{ code: number; stdout: string; stderr: string }> {
   if (!existsSync(demo)) throw new Error(`${demo} is missing: run \`npm run build\` first`);
   try {
     const { stdout, stderr } = await execFileAsync(process.execPath, [entry, ...args], {
       env,
-      timeout: 150_000,
+      timeout,
       maxBuffer: 16 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };
@@ -118,6 +121,32 @@ describe('npm run lab', () => {
     expect(await labNamespaces()).toEqual([]);
     expect(labFolders()).toEqual([]);
   }, 200_000);
+
+  it('--bgp: a next hop per node on the router, traffic from the client behind it, withdrawals measured', async () => {
+    const result = await runLab(['--bgp'], 300_000);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    const out = result.stdout;
+    expect(out).toMatch(/the controller assigned 192\.0\.2\.2\d\d\n/);
+    const ecmp = out.slice(out.indexOf('== 3.'), out.indexOf('== 4.'));
+    expect([...ecmp.matchAll(/nexthop via (\S+) dev eth0/g)].map((m) => m[1])).toEqual([
+      '192.0.2.11',
+      '192.0.2.12',
+      '192.0.2.13',
+    ]);
+    expect(out).toMatch(/ping -c 3 192\.0\.2\.\d+\n {2}3\/3 replies/);
+    expect(out).toMatch(/answers in the last second, by the node that answered: ironlb-node\d \d+/);
+    const withdrawn = [...out.matchAll(/the router withdrew (\S+) \((\S+)\) \d+ ms after it/g)].map((m) => m[2]);
+    expect(withdrawn).toEqual(['ironlb-node2', 'ironlb-node3', 'ironlb-node1']);
+    // The router's own reasons: BFD for node2, the hold timer for node3, the closed socket for node1.
+    expect(out).toMatch(/session with ironlb-node2: .*BFD session down/);
+    expect(out).toMatch(/session with ironlb-node3: .*Hold timer expired/);
+    expect(out).toMatch(/session with ironlb-node1: .*Connection closed/);
+    expect([...out.matchAll(/flow\(s\) were on \S+; all answered again through/g)]).toHaveLength(3);
+    expect(out).toContain('the speaker saw it and configured it again');
+    expect(await labNamespaces()).toEqual([]);
+    expect(labFolders()).toEqual([]);
+    expect(frrRunFolders('ironlb')).toEqual([]);
+  }, 320_000);
 
   it('with --keep stays up until SIGTERM reaches npm itself, then tears down and exits 0', async () => {
     const npm = existsSync(path.join(path.dirname(process.execPath), 'npm'))

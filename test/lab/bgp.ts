@@ -13,6 +13,7 @@
 // The temp folder is `<prefix>-XXXXXX`, like the lab's own, so `npm run lab --
 // --down` finds it after a crash.
 import type { ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import {
   chmodSync,
   chownSync,
@@ -32,6 +33,10 @@ import { GiveUp, waitFor } from './system.js';
 
 export const ROUTER_IPV4 = '192.0.2.254';
 export const ROUTER_IPV6 = '2001:db8::fe';
+/** The network behind the router (`<p>-outside`): the router's side and the outside client. */
+export const OUTSIDE_ROUTER_IPV4 = '203.0.113.1';
+export const OUTSIDE_CLIENT_IPV4 = '203.0.113.100';
+export const OUTSIDE_NET_IPV4 = '203.0.113.0/24';
 export const FRR_DIR = '/usr/lib/frr';
 /** Package frr-pythontools; applies only the difference between the running and a new configuration. */
 export const FRR_RELOAD = path.join(FRR_DIR, 'frr-reload.py');
@@ -97,8 +102,8 @@ export function birdConfig(options: RouterOptions, logFile: string): string {
     '  merge paths on;',
     '}',
     'protocol bfd {',
-    `  interface "eth0" { min rx interval ${interval} ms; min tx interval ${interval} ms; multiplier ` +
-      `${options.bfdMultiplier ?? 3}; };`,
+    `  interface "eth0" { min rx interval ${interval} ms; min tx interval ${interval} ms; ` +
+      `multiplier ${options.bfdMultiplier ?? 3}; };`,
     '}',
     'template bgp node {',
     `  local ${ROUTER_IPV4} as ${options.asn};`,
@@ -137,9 +142,12 @@ export class BgpLab {
   readonly dir: string;
   private readonly frr: FrrInstance[] = [];
   private bird: ChildProcess | undefined;
+  /** A client namespace behind the router (addOutsideClient), reaching the Service IPs only through it. */
+  readonly outside: string;
 
   constructor(readonly lab: Lab) {
     this.router = `${lab.prefix}-router`;
+    this.outside = `${lab.prefix}-outside`;
     this.dir = mkdtempSync(path.join(os.tmpdir(), `${lab.prefix}-`));
     chmodSync(this.dir, 0o755); // FRR, once it dropped to its user, must reach its folders inside
   }
@@ -150,22 +158,7 @@ export class BgpLab {
 
   /** The router namespace on the lab's bridge, running BIRD. */
   async startRouter(options: RouterOptions): Promise<void> {
-    await run('ip', ['netns', 'add', this.router]);
-    await run('ip', ['-n', this.router, 'link', 'set', 'lo', 'up']);
-    await run('ip', [
-      'link',
-      'add',
-      'eth0',
-      'netns',
-      this.router,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'rtr',
-      'netns',
-      this.lab.lan,
-    ]);
+    await namespaceWithLink(this.router, 'eth0', this.lab.lan, 'rtr');
     await run('ip', ['-n', this.lab.lan, 'link', 'set', 'rtr', 'master', 'br0', 'up']);
     await run('ip', ['-n', this.router, 'addr', 'add', `${ROUTER_IPV4}/24`, 'dev', 'eth0']);
     await run('ip', ['-n', this.router, 'addr', 'add', `${ROUTER_IPV6}/64`, 'dev', 'eth0', 'nodad']);
@@ -287,6 +280,48 @@ export class BgpLab {
       );
   }
 
+  /**
+   * The outside client: namespace `<p>-outside` on a link of its own to the
+   * router (203.0.113.0/24), its default route through the router. The router
+   * forwards, hashing flows on addresses and ports (fib_multipath_hash_policy
+   * 1) so UDP flows spread over the ECMP next hops; each node routes the
+   * outside network back through the router. Call after startRouter.
+   */
+  async addOutsideClient(): Promise<void> {
+    await namespaceWithLink(this.outside, 'eth0', this.router, 'eth1');
+    await run('ip', ['-n', this.router, 'addr', 'add', `${OUTSIDE_ROUTER_IPV4}/24`, 'dev', 'eth1']);
+    await run('ip', ['-n', this.router, 'link', 'set', 'eth1', 'up']);
+    await run('ip', ['-n', this.outside, 'addr', 'add', `${OUTSIDE_CLIENT_IPV4}/24`, 'dev', 'eth0']);
+    await run('ip', ['-n', this.outside, 'link', 'set', 'eth0', 'up']);
+    await run('ip', ['-n', this.outside, 'route', 'add', 'default', 'via', OUTSIDE_ROUTER_IPV4]);
+    await this.lab.exec(this.router, [
+      'sysctl',
+      '-qw',
+      'net.ipv4.ip_forward=1',
+      'net.ipv4.fib_multipath_hash_policy=1',
+      // The nodes share the router's LAN: no redirects telling them to bypass it.
+      'net.ipv4.conf.all.send_redirects=0',
+    ]);
+    for (const node of this.lab.nodes) await this.routeOutsideBack(node);
+  }
+
+  /** The node's route to the outside network through the router (again after its link was down: it went with it). */
+  async routeOutsideBack(node: LabNode): Promise<void> {
+    await run('ip', ['-n', node.name, 'route', 'replace', OUTSIDE_NET_IPV4, 'via', ROUTER_IPV4]);
+  }
+
+  /** Watches the router's kernel routes for `prefix` (`ip monitor route` in its namespace). */
+  watchRoute(prefix: string): RouteWatch {
+    return new RouteWatch(this, this.lab.spawn(this.router, 'ip', ['monitor', 'route']), prefix);
+  }
+
+  /** The node's FRR, as last started. */
+  frrOf(node: LabNode): FrrInstance {
+    const instance = this.frr.filter((f) => f.node === node).pop();
+    if (!instance) throw new Error(`no FRR started on ${node.name}`);
+    return instance;
+  }
+
   /** How many sessions BIRD has logged as reset by an expired hold timer so far. */
   holdTimerExpiries(): number {
     const file = path.join(this.dir, 'bird.log');
@@ -366,13 +401,14 @@ export class BgpLab {
   }
 
   /**
-   * Ends every daemon this BGP lab started (by pid), removes the router namespace, FRR's run folders and the temp
-   * folder. Never throws.
+   * Ends every daemon this BGP lab started (by pid), removes the router and
+   * outside namespaces, FRR's run folders and the temp folder. Never throws.
    */
   async teardown(): Promise<void> {
     const children = [...this.frr.flatMap((f) => [...f.daemons.values()]), ...(this.bird ? [this.bird] : [])];
     await Promise.all(children.map((c) => this.lab.kill(c, 'SIGKILL').catch(() => undefined)));
     await run('ip', ['netns', 'del', this.router], true);
+    await run('ip', ['netns', 'del', this.outside], true);
     // `-N <name>` makes FRR create /var/run/frr/<name>; it is empty, and named after our namespace.
     for (const f of this.frr) rmSync(path.join('/var/run/frr', f.node.name), { recursive: true, force: true });
     rmSync(this.dir, { recursive: true, force: true });
@@ -391,6 +427,53 @@ export class BgpLab {
       return '';
     }
   }
+}
+
+/**
+ * Watches the router's kernel routes for one prefix; `withdrawn(hop)` resolves
+ * with the time (performance.now()) of the first route change after which
+ * `hop` is no longer a next hop.
+ */
+export class RouteWatch {
+  private waiter: { gone: string; resolve: (t: number) => void } | undefined;
+  private checking = Promise.resolve();
+
+  constructor(
+    private readonly bgp: BgpLab,
+    private readonly monitor: ChildProcess,
+    private readonly prefix: string,
+  ) {
+    const address = prefix.split('/')[0]!;
+    monitor.stdout!.on('data', (chunk: Buffer) => {
+      const at = performance.now();
+      if (!chunk.toString().includes(address)) return;
+      // Checks run one after another, each stamped with the time its event arrived.
+      this.checking = this.checking.then(async () => {
+        const w = this.waiter;
+        if (w && !(await this.bgp.nextHops(this.prefix)).includes(w.gone)) {
+          this.waiter = undefined;
+          w.resolve(at);
+        }
+      });
+    });
+  }
+
+  withdrawn(gone: string): Promise<number> {
+    return new Promise((resolve) => {
+      this.waiter = { gone, resolve };
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.bgp.lab.kill(this.monitor);
+  }
+}
+
+/** Adds namespace `ns` (lo up) and a veth from its `dev` to `peerDev` in the existing namespace `peerNs`. */
+async function namespaceWithLink(ns: string, dev: string, peerNs: string, peerDev: string): Promise<void> {
+  await run('ip', ['netns', 'add', ns]);
+  await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  await run('ip', ['link', 'add', dev, 'netns', ns, 'type', 'veth', 'peer', 'name', peerDev, 'netns', peerNs]);
 }
 
 function frrIds(): { uid: number; gid: number } {

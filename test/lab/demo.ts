@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { ipLeaseName } from '../../src/api/leases.js';
+import { bgpSpeakerArgs, exploreBgp, showBgp, startBgp } from './bgp-demo.js';
 import { run } from './lab.js';
 import { FAULT_DESCRIPTIONS, measureFailover } from './system-measure.js';
 import { LAB_POOL, SERVICE_NAMESPACE, SYSTEM_NAMESPACE, startSystem, type LabSystem } from './system.js';
@@ -21,6 +22,8 @@ const PREFIX = 'ironlb';
 export interface DemoArgs {
   keep: boolean;
   kubeconfig?: string;
+  /** BGP mode (test/lab/bgp-demo.ts) instead of layer 2. */
+  bgp?: boolean;
 }
 
 const say = (text = '') => console.log(text);
@@ -93,11 +96,13 @@ export async function runDemo(args: DemoArgs, stop: AbortSignal): Promise<number
   }
   step('1. Building the lab and starting ironlb');
   // A stop while this builds takes effect once it is built, then tears it down.
+  const logDir = path.join(os.tmpdir(), `${PREFIX}-lab`);
   const system = await startSystem({
     nodes: 3,
     prefix: PREFIX,
     kubeconfig: args.kubeconfig,
-    logDir: path.join(os.tmpdir(), `${PREFIX}-lab`),
+    logDir,
+    speakerArgsFor: args.bgp ? (node) => bgpSpeakerArgs(logDir, node) : undefined,
   });
   const progress = { exploring: false };
   let failed = true;
@@ -143,6 +148,16 @@ async function show(
       : 'API server: the in-process double (test/kube), reached from the lab at 192.0.2.1:6443',
   );
   say(`controller (1 process) and one speaker per node are running; logs in ${system.logDir}`);
+  if (args.bgp) {
+    const bgp = await startBgp(system);
+    const ip = await showBgp(system, bgp);
+    if (args.keep) {
+      writeHostKubeconfig(system);
+      exploreBgp(system, bgp, ip);
+      await keepUntilStopped(stop, progress);
+    }
+    return;
+  }
 
   step('2. Applying the samples');
   const ip = await applySamples(system);
@@ -190,16 +205,30 @@ async function show(
 
   if (args.keep) {
     explore(system, ip);
-    progress.exploring = true;
-    await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
+    await keepUntilStopped(stop, progress);
   }
+}
+
+async function keepUntilStopped(stop: AbortSignal, progress: { exploring: boolean }): Promise<void> {
+  say(
+    'Ctrl-C here (or SIGTERM to npm run lab) tears everything down. ' +
+      'If this process is killed with -9 instead: npm run lab -- --down',
+  );
+  progress.exploring = true;
+  await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** The kubeconfig for kubectl on this host, in the log folder; its path. */
+function writeHostKubeconfig(system: LabSystem): string {
+  const file = path.join(system.logDir, 'kubeconfig-host');
+  // Mode 600: it may hold the credentials of a real cluster.
+  writeFileSync(file, system.kubeConfig.exportConfig(), { mode: 0o600 });
+  return file;
 }
 
 function explore(system: LabSystem, ip: string): void {
   const client = system.lab.client;
-  const hostKubeconfig = path.join(system.logDir, 'kubeconfig-host');
-  // Mode 600: it may hold the credentials of a real cluster.
-  writeFileSync(hostKubeconfig, system.kubeConfig.exportConfig(), { mode: 0o600 });
+  const hostKubeconfig = writeHostKubeconfig(system);
   step('The lab stays up. Try:');
   say(`  ip netns exec ${client} arping -c 3 ${ip}            # who answers (MAC)`);
   say(`  ip netns exec ${client} ping -c 3 ${ip}`);
@@ -209,10 +238,6 @@ function explore(system: LabSystem, ip: string): void {
   say(`  kubectl --kubeconfig ${hostKubeconfig} -n ${SYSTEM_NAMESPACE} get ipaddresspools,l2advertisements`);
   say(`  kill -9 <pid>   # a speaker: ${[...system.speakers.entries()].map(([n, c]) => `${n}=${c.pid}`).join(' ')}`);
   say(`  logs: ${system.logDir}/*.log`);
-  say(
-    'Ctrl-C here (or SIGTERM to npm run lab) tears everything down. ' +
-      'If this process is killed with -9 instead: npm run lab -- --down',
-  );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

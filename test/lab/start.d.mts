@@ -4,6 +4,7 @@ export interface LabArgs {
   help: boolean;
   down: boolean;
   keep: boolean;
+  bgp: boolean;
   kubeconfig?: string;
 }
 

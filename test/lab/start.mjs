@@ -17,8 +17,11 @@ import { cleanupStale } from './down.mjs';
 export const PREFIX = 'ironlb';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export const USAGE = `usage: npm run lab [-- --keep] [-- --kubeconfig FILE] | npm run lab -- --down
+export const USAGE = `usage: npm run lab [-- --bgp] [-- --keep] [-- --kubeconfig FILE] | npm run lab -- --down
   (no flag)          build the lab, show an IP answered on the wire, fail over, tear down
+  --bgp              BGP mode instead: a BIRD router peering with every node's FRR, a client behind
+                     it; show the ECMP route, the client's traffic, and a node's link cut withdrawn
+                     by BFD and by the hold time, measured
   --keep             leave everything running to explore; Ctrl-C (or SIGTERM) tears it down
   --kubeconfig FILE  use this real API server instead of the double (speakers still run in the lab)
   --down             remove a lab left over by a crashed or killed demo: namespaces and links
@@ -26,12 +29,13 @@ export const USAGE = `usage: npm run lab [-- --keep] [-- --kubeconfig FILE] | np
   --help             this text
 As root, missing tools (ip, arping, ndisc6, ping, tcpdump, ...) are installed with apt-get first.`;
 
-/** The arguments as { help, down, keep, kubeconfig? }; a bad one throws with the usage. */
+/** The arguments as { help, down, keep, bgp, kubeconfig? }; a bad one throws with the usage. */
 export function parseLabArgs(argv) {
-  const args = { help: false, down: false, keep: false };
+  const args = { help: false, down: false, keep: false, bgp: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--keep') args.keep = true;
+    else if (arg === '--bgp') args.bgp = true;
     else if (arg === '--down') args.down = true;
     else if (arg === '--help' || arg === '-h') args.help = true;
     else if (arg === '--kubeconfig') {
@@ -43,7 +47,7 @@ export function parseLabArgs(argv) {
       if (args.kubeconfig === '') throw new Error(`--kubeconfig needs a file\n${USAGE}`);
     } else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
-  if (args.down && (args.keep || args.kubeconfig !== undefined))
+  if (args.down && (args.keep || args.bgp || args.kubeconfig !== undefined))
     throw new Error(`--down takes no other flag\n${USAGE}`);
   if (args.kubeconfig !== undefined && !existsSync(args.kubeconfig))
     throw new Error(`--kubeconfig: ${args.kubeconfig} does not exist`);
@@ -130,7 +134,10 @@ export async function main(argv, env = process.env) {
   }
   const demo = await import(pathToFileURL(path.join(ROOT, 'dist', 'test', 'lab', 'demo.js')).href);
   try {
-    return await demo.runDemo({ keep: args.keep, kubeconfig: args.kubeconfig || undefined }, stop.signal);
+    return await demo.runDemo(
+      { keep: args.keep, bgp: args.bgp, kubeconfig: args.kubeconfig || undefined },
+      stop.signal,
+    );
   } catch (err) {
     console.error(`\nnpm run lab failed: ${err instanceof Error ? err.message : String(err)}`);
     return 1;

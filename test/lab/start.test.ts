@@ -24,15 +24,17 @@ function lab(args: string[], options: SpawnSyncOptions = {}) {
 
 describe('lab arguments', () => {
   it('reads every flag', () => {
-    expect(parseLabArgs([])).toEqual({ help: false, down: false, keep: false });
-    expect(parseLabArgs(['--keep'])).toEqual({ help: false, down: false, keep: true });
-    expect(parseLabArgs(['--down'])).toEqual({ help: false, down: true, keep: false });
+    expect(parseLabArgs([])).toEqual({ help: false, down: false, keep: false, bgp: false });
+    expect(parseLabArgs(['--keep'])).toEqual({ help: false, down: false, keep: true, bgp: false });
+    expect(parseLabArgs(['--down'])).toEqual({ help: false, down: true, keep: false, bgp: false });
+    expect(parseLabArgs(['--bgp', '--keep'])).toEqual({ help: false, down: false, keep: true, bgp: true });
     expect(parseLabArgs(['-h']).help).toBe(true);
     expect(parseLabArgs(['--kubeconfig', ENTRY]).kubeconfig).toBe(ENTRY);
     expect(parseLabArgs([`--kubeconfig=${ENTRY}`, '--keep'])).toEqual({
       help: false,
       down: false,
       keep: true,
+      bgp: false,
       kubeconfig: ENTRY,
     });
   });
@@ -45,6 +47,7 @@ describe('lab arguments', () => {
       '--kubeconfig: no-such-kubeconfig does not exist',
     );
     expect(() => parseLabArgs(['--down', '--keep'])).toThrow('--down takes no other flag');
+    expect(() => parseLabArgs(['--down', '--bgp'])).toThrow('--down takes no other flag');
   });
 });
 

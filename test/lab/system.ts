@@ -52,6 +52,7 @@ export interface ServiceSpec {
   namespace?: string;
   annotations?: Record<string, string>;
   labels?: Record<string, string>;
+  externalTrafficPolicy?: 'Cluster' | 'Local';
 }
 
 function repoRoot(): string {
@@ -229,26 +230,18 @@ export class LabSystem {
   }
 
   async applyPool(name: string, addresses: string[]): Promise<void> {
-    const body = {
-      apiVersion: 'ironlb.io/v1beta1',
-      kind: 'IPAddressPool',
-      metadata: { name, namespace: SYSTEM_NAMESPACE },
-      spec: { addresses },
-    };
-    await this.custom.createNamespacedCustomObject({
-      group: 'ironlb.io',
-      version: 'v1beta1',
-      namespace: SYSTEM_NAMESPACE,
-      plural: 'ipaddresspools',
-      body,
-    });
-    this.onTeardown(() => this.deleteCustom('ipaddresspools', name));
+    await this.applyObject('ipaddresspools', 'IPAddressPool', name, { addresses });
   }
 
   async applyAdvertisement(name: string, spec: Record<string, unknown>): Promise<void> {
+    await this.applyObject('l2advertisements', 'L2Advertisement', name, spec);
+  }
+
+  /** Creates an ironlb.io/v1beta1 object in the system namespace (e.g. a BGPPeer); deleted at teardown. */
+  async applyObject(plural: string, kind: string, name: string, spec: Record<string, unknown>): Promise<void> {
     const body = {
       apiVersion: 'ironlb.io/v1beta1',
-      kind: 'L2Advertisement',
+      kind,
       metadata: { name, namespace: SYSTEM_NAMESPACE },
       spec,
     };
@@ -256,10 +249,10 @@ export class LabSystem {
       group: 'ironlb.io',
       version: 'v1beta1',
       namespace: SYSTEM_NAMESPACE,
-      plural: 'l2advertisements',
+      plural,
       body,
     });
-    this.onTeardown(() => this.deleteCustom('l2advertisements', name));
+    this.onTeardown(() => this.deleteCustom(plural, name));
   }
 
   private async deleteCustom(plural: string, name: string): Promise<void> {
@@ -286,6 +279,7 @@ export class LabSystem {
         ipFamilies: [family],
         selector: { app: spec.name },
         ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+        externalTrafficPolicy: spec.externalTrafficPolicy,
       },
     };
     await this.core.createNamespacedService({ namespace, body });
