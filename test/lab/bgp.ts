@@ -194,7 +194,9 @@ export class BgpLab {
    * (default one in the BGP temp folder); emptied first.
    */
   async startFrr(node: LabNode, config: string, dir = path.join(this.dir, `frr-${node.index}`)): Promise<FrrInstance> {
-    rmSync(dir, { recursive: true, force: true }); // a restart starts clean
+    // A restart starts clean. The speaker may be writing there meanwhile (frr-reload.py's files while it
+    // retries an FRR not yet up), which fails one pass of the removal with ENOTEMPTY: retry it.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     mkdirSync(dir);
     const { uid, gid } = frrIds();
     chownSync(dir, uid, gid);
