@@ -27,6 +27,8 @@ export interface SpeakerBgpOptions {
   /** FRR's vty socket folder (shared with the FRR container). */
   socketDir: string;
   pollIntervalMs?: number;
+  /** FRR's router ID when no BGPPeer sets one (the node's IPv4 address). */
+  routerID?: string;
   /** Tests give another FRR; default FrrDaemon on socketDir. */
   frr?: FrrControl;
   /** SIGTERM waits this long at most for FRR to withdraw (default 5 s: inside the pod's grace period). */
@@ -80,7 +82,7 @@ export function createSpeakerBgp(options: SpeakerBgpOptions): SpeakerBgp {
     setImmediate(() => {
       scheduled = false;
       const { inputs, parseErrors } = caches.inputs(node, view.nodeFacts(node), view.clusterFacts());
-      runtime.setInputs(inputs, parseErrors);
+      runtime.setInputs({ ...inputs, defaultRouterID: options.routerID }, parseErrors);
     });
   }
 

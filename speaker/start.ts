@@ -1,6 +1,7 @@
 // Starts the whole speaker in-process: kube client, caches -> candidates ->
 // election -> wire, the liveness mesh, metrics. main.ts parses the flags and
 // calls startSpeaker; nothing here reads argv or handles signals.
+import { isIPv4 } from 'node:net';
 import { announceInterfaces, type IpCandidates } from '../src/election/candidates.js';
 import { SpeakerRuntime } from '../src/election/runtime.js';
 import { createKubeClient } from '../src/kube/client.js';
@@ -155,6 +156,7 @@ export async function startSpeaker(
           logger,
           socketDir: flags.frrVtySocket,
           pollIntervalMs: flags.bgpPollIntervalMs,
+          routerID: isIPv4(flags.livenessAddress) ? flags.livenessAddress : undefined,
         });
   caches.setSpeakerInterfaces(election.speakers());
   election.start();

@@ -31,6 +31,13 @@ export interface BgpNodeInputs {
   readonly services: readonly ServiceFacts[];
   readonly endpoints: readonly EndpointFacts[];
   readonly poolOfIp?: (ip: string) => string | undefined;
+  /**
+   * The router ID when no peer sets `routerID`: the node's own IPv4 address.
+   * Left to FRR, zebra picks the highest address it sees, which can be a
+   * Service IP on a loopback or kube-ipvs0, and changes (resetting every
+   * session) as Services come and go.
+   */
+  readonly defaultRouterID?: string;
 }
 
 export interface PeerSession {
@@ -99,7 +106,7 @@ export function planNode(inputs: BgpNodeInputs): NodeBgpPlan {
     }
   }
   const first = sessions[0]?.peer;
-  const routerID = sessions.find((s) => s.peer.routerID !== undefined)?.peer.routerID;
+  const routerID = sessions.find((s) => s.peer.routerID !== undefined)?.peer.routerID ?? inputs.defaultRouterID;
   return {
     myASN: first?.myASN,
     routerID,

@@ -155,6 +155,13 @@ describe('the FRR configuration of one node', () => {
     expect(render(shuffled)).toBe(EVERY_FIELD);
   });
 
+  test("the node's own address is the router ID when no peer sets one; a peer's routerID wins", () => {
+    const unset = { ...everyField(), peers: everyField().peers.map((p) => ({ ...p, routerID: undefined })) };
+    expect(render(unset)).not.toContain('bgp router-id');
+    expect(render({ ...unset, defaultRouterID: '192.0.2.21' })).toContain('\n bgp router-id 192.0.2.21\n');
+    expect(render({ ...everyField(), defaultRouterID: '192.0.2.21' })).toBe(EVERY_FIELD);
+  });
+
   test('no peer selects the node: no router bgp at all', () => {
     const inputs = {
       ...everyField(),
