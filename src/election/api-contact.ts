@@ -24,6 +24,16 @@ export class ApiContact {
     this.lastOkAt = now;
   }
 
+  /** The last renewal succeeded (and one ever did). */
+  get renewing(): boolean {
+    return !this.failing && this.lastOkAt !== undefined;
+  }
+
+  /** The last renewal failed. */
+  get failingNow(): boolean {
+    return this.failing;
+  }
+
   standing(now: number): ApiStanding {
     const cutOff = now - (this.lastOkAt ?? this.startedAt) >= this.leaseDurationMs;
     const steady =

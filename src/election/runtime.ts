@@ -85,8 +85,6 @@ export class SpeakerRuntime {
   private scheduled = false;
   private wakeTimer: CancelTimer | undefined;
   private wakeAt: number | undefined;
-  private heartbeatFailing = false;
-  private heartbeatWritten = false;
   private readonly apiContact: ApiContact;
   private lastPaceMs: number | undefined;
   private stopped = false;
@@ -307,13 +305,12 @@ export class SpeakerRuntime {
   }
 
   private heartbeatResult(ok: boolean, error?: Error): void {
-    if (!ok && !this.heartbeatFailing)
+    const wasFailing = this.apiContact.failingNow;
+    if (!ok && !wasFailing)
       this.log.warn({ err: error?.message }, 'node lease renewal failed: keeping what we hold, acquiring nothing');
-    if (ok && this.heartbeatFailing) this.log.info('node lease renewed again');
-    this.heartbeatFailing = !ok;
+    if (ok && wasFailing) this.log.info('node lease renewed again');
     this.apiContact.result(ok, this.now());
     if (ok) {
-      this.heartbeatWritten = true;
       void this.membership.pollHeartbeats(this.heartbeat.lastVersion).then(() => this.kick());
     }
     this.kick();
@@ -326,7 +323,7 @@ export class SpeakerRuntime {
    * peers' renewals lag too, and their silence proves nothing.
    */
   private apiReachable(now: number): boolean {
-    if (this.heartbeatFailing || !this.heartbeatWritten) return false;
+    if (!this.apiContact.renewing) return false;
     if (!this.membership.usesHeartbeats()) return true;
     const seen = this.membership.lastOwnRenewalSeen();
     return seen !== undefined && now - seen < this.freshWithinMs();
